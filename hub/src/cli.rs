@@ -1,0 +1,116 @@
+//! The `hub` command line: definitions (clap) and the glue that runs them.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::config::{Engine, Settings, Sources};
+
+/// Cluster Data Hub: imports cluster, firm, training and trade data into one model and serves
+/// it over GraphQL and as datasets.
+#[derive(Debug, Parser)]
+#[command(name = "hub", version, about)]
+pub struct Cli {
+    /// Configuration file (TOML). Without it, `hub.toml` in the working directory is read
+    /// when present. Environment variables HUB__SECTION__KEY override both.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or upgrade the database and load the bundled reference data.
+    Migrate,
+    /// Serve the HTTP API on `server.bind`.
+    Serve,
+    /// Create the database if missing, load reference and demo data, then serve.
+    Demo {
+        /// Data dir (overrides `data_dir`).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Address to listen on (overrides `server.bind`).
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+    },
+    /// Print the effective configuration, secrets redacted.
+    Config,
+}
+
+/// Parses the command line, runs it, and turns errors into a message and exit status 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("hub: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("hub: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut settings = Settings::load(&Sources {
+        file: cli.config.clone(),
+    })?;
+    if let Command::Demo { data_dir, bind } = &cli.command {
+        if let Some(dir) = data_dir {
+            settings.data_dir = dir.clone();
+        }
+        if let Some(bind) = bind {
+            settings.server.bind = bind.clone();
+        }
+    }
+    crate::telemetry::init(&settings.log.filter, settings.log.format);
+    match cli.command {
+        Command::Config => {
+            print!("{}", settings.to_redacted_toml());
+        }
+        Command::Migrate => {
+            let db = open_migrated(&settings).await?;
+            db.close().await.ok();
+            println!("hub: database is up to date ({})", engine(&settings).name());
+        }
+        Command::Serve => {
+            let db = crate::db::connect(&settings).await?;
+            let key = crate::db::cnic_key(&settings, engine(&settings))?;
+            crate::db::check_cnic_key(&db, &key).await.context(
+                "the database is not migrated yet or belongs to another key; run `hub migrate`",
+            )?;
+            crate::server::serve(&settings, db).await?;
+        }
+        Command::Demo { .. } => {
+            let db = open_migrated(&settings).await?;
+            crate::server::serve(&settings, db).await?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn engine(settings: &Settings) -> Engine {
+    Engine::of_url(&settings.database_url())
+}
+
+/// Connects, migrates, checks the CNIC key and loads the reference data.
+async fn open_migrated(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let key = crate::db::cnic_key(settings, engine(settings))?;
+    let db = crate::db::connect(settings).await?;
+    crate::db::migrate(&db).await?;
+    crate::db::check_cnic_key(&db, &key).await?;
+    Ok(db)
+}

@@ -1,0 +1,198 @@
+//! Configuration: built-in defaults < `hub.toml` (or `--config FILE`) < `HUB__SECTION__KEY`
+//! environment variables, layered with the `config` crate.
+//!
+//! Secrets (the database URL, which may carry a password, and the CNIC hash key) are typed as
+//! [`SecretString`], so neither `Debug` nor the `hub config` listing ever prints them.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use config::{Config, Environment, File, FileFormat};
+use hub_schema::domain::SizeThresholds;
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::Deserialize;
+
+/// The built-in defaults, also the reference of every key (`hub config` prints the effective
+/// values in the same shape).
+pub const DEFAULTS: &str = include_str!("../hub.default.toml");
+
+/// The effective configuration of one `hub` process.
+#[derive(Debug, Deserialize)]
+pub struct Settings {
+    /// Where the hub keeps its files: the default SQLite database and, on SQLite, the
+    /// generated CNIC hash key.
+    pub data_dir: PathBuf,
+    pub database: DatabaseSettings,
+    pub server: ServerSettings,
+    pub security: SecuritySettings,
+    pub log: LogSettings,
+    pub plugins: PluginSettings,
+    pub size_classes: SizeThresholds,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DatabaseSettings {
+    /// `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`; empty means the SQLite file
+    /// `hub.sqlite` in the data dir.
+    pub url: Option<SecretString>,
+    pub max_connections: u32,
+    /// How long a statement waits for a locked SQLite database before failing.
+    pub sqlite_busy_timeout_ms: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ServerSettings {
+    /// Address to listen on; port 0 picks a free port (the chosen one is printed).
+    pub bind: String,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SecuritySettings {
+    /// Key of the keyed hash under which CNICs are stored, as at least 64 hex characters.
+    /// On SQLite it is generated into the data dir on first run when not configured; on
+    /// PostgreSQL it must be configured, the same for every instance.
+    pub cnic_key: Option<SecretString>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogSettings {
+    /// An `EnvFilter` directive, e.g. `info` or `hub=debug,sqlx=warn`. `RUST_LOG` wins when set.
+    pub filter: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PluginSettings {
+    /// Folder from which importer plugins are loaded.
+    pub dir: PathBuf,
+}
+
+/// Where the layers come from, so that tests and `hub config` can name them.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    /// `--config FILE`: must exist. Without it, `hub.toml` in the working directory is read
+    /// when present.
+    pub file: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Loads the layers: defaults, then the file, then the environment (`HUB__` prefix,
+    /// `__` between section and key, e.g. `HUB__DATABASE__URL`).
+    pub fn load(sources: &Sources) -> anyhow::Result<Self> {
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
+        builder = match &sources.file {
+            Some(path) => builder.add_source(
+                File::from(path.as_path())
+                    .format(FileFormat::Toml)
+                    .required(true),
+            ),
+            None => builder.add_source(File::new("hub.toml", FileFormat::Toml).required(false)),
+        };
+        builder = builder.add_source(
+            Environment::with_prefix("HUB")
+                .prefix_separator("__")
+                .separator("__"),
+        );
+        let settings: Settings = builder
+            .build()
+            .context("reading the configuration")?
+            .try_deserialize()
+            .context("invalid configuration")?;
+        Ok(settings)
+    }
+
+    /// The database URL, defaulting to the SQLite file in the data dir.
+    pub fn database_url(&self) -> String {
+        match self
+            .database
+            .url
+            .as_ref()
+            .map(|u| u.expose_secret().trim().to_owned())
+        {
+            Some(url) if !url.is_empty() => url,
+            _ => format!("sqlite://{}?mode=rwc", self.sqlite_default_path().display()),
+        }
+    }
+
+    /// The default SQLite file.
+    pub fn sqlite_default_path(&self) -> PathBuf {
+        self.data_dir.join("hub.sqlite")
+    }
+
+    /// The effective configuration as TOML, with secrets replaced by `[redacted]` (or
+    /// `[not set]`), for `hub config`.
+    pub fn to_redacted_toml(&self) -> String {
+        fn secret(s: &Option<SecretString>) -> &'static str {
+            match s {
+                Some(v) if !v.expose_secret().is_empty() => "[redacted]",
+                _ => "[not set]",
+            }
+        }
+        let t = &self.size_classes;
+        format!(
+            "data_dir = {data_dir:?}\n\n\
+             [database]\nurl = \"{url}\"\nengine = \"{engine}\"\nmax_connections = {maxc}\nsqlite_busy_timeout_ms = {busy}\n\n\
+             [server]\nbind = {bind:?}\nworkers = {workers}\n\n\
+             [security]\ncnic_key = \"{key}\"\n\n\
+             [log]\nfilter = {filter:?}\nformat = \"{format}\"\n\n\
+             [plugins]\ndir = {plugins:?}\n\n\
+             [size_classes]\nsmall_from = {small}\nmedium_from = {medium}\nlarge_from = {large}\n",
+            data_dir = self.data_dir.display().to_string(),
+            url = secret(&self.database.url),
+            engine = Engine::of_url(&self.database_url()).name(),
+            maxc = self.database.max_connections,
+            busy = self.database.sqlite_busy_timeout_ms,
+            bind = self.server.bind,
+            workers = self.server.workers,
+            key = secret(&self.security.cnic_key),
+            filter = self.log.filter,
+            format = match self.log.format {
+                LogFormat::Text => "text",
+                LogFormat::Json => "json",
+            },
+            plugins = self.plugins.dir.display().to_string(),
+            small = t.small_from(),
+            medium = t.medium_from(),
+            large = t.large_from(),
+        )
+    }
+}
+
+/// The two storage engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn of_url(url: &str) -> Self {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Engine::Postgres
+        } else {
+            Engine::Sqlite
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
+/// Makes sure the data dir exists.
+pub fn ensure_dir(path: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(path)
+        .with_context(|| format!("creating the data dir {}", path.display()))
+}

@@ -1,0 +1,192 @@
+//! Storage: connecting to SQLite or PostgreSQL, migrating, and guarding the CNIC hash key.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use hub_schema::domain::CnicKey;
+use hub_schema::migration::Migrator;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+};
+use sea_orm_migration::MigratorTrait as _;
+use secrecy::{ExposeSecret as _, SecretString};
+
+use crate::config::{Engine, Settings};
+
+/// The key under which the fingerprint of the CNIC hash key is kept in `hub_meta`.
+const CNIC_FINGERPRINT_KEY: &str = "cnic_key_fingerprint";
+
+/// Opens a connection pool as configured. A SQLite file (and its folder) is created on first
+/// use, in WAL mode with foreign keys enforced.
+pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let url = settings.database_url();
+    let engine = Engine::of_url(&url);
+    if engine == Engine::Sqlite
+        && settings
+            .database
+            .url
+            .as_ref()
+            .is_none_or(|u| u.expose_secret().trim().is_empty())
+    {
+        crate::config::ensure_dir(&settings.data_dir)?;
+    }
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(settings.database.max_connections)
+        .connect_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    if engine == Engine::Sqlite {
+        let busy = Duration::from_millis(settings.database.sqlite_busy_timeout_ms);
+        options.map_sqlx_sqlite_opts(move |o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(busy)
+                .create_if_missing(true)
+        });
+    }
+    let db = Database::connect(options)
+        .await
+        .with_context(|| format!("connecting to the {} database", engine.name()))?;
+    Ok(db)
+}
+
+/// Applies pending migrations. Idempotent.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None)
+        .await
+        .context("applying migrations")?;
+    Ok(())
+}
+
+/// Returns the CNIC hash key: the configured one, or on SQLite the one generated into the
+/// data dir on first run. PostgreSQL has no fallback: several instances share the database,
+/// so they must share a configured key.
+pub fn cnic_key(settings: &Settings, engine: Engine) -> anyhow::Result<CnicKey> {
+    if let Some(key) = settings
+        .security
+        .cnic_key
+        .as_ref()
+        .filter(|k| !k.expose_secret().trim().is_empty())
+    {
+        return CnicKey::from_hex(key.expose_secret().trim())
+            .map_err(|e| anyhow::anyhow!("security.cnic_key is not a valid key: {e}"));
+    }
+    match engine {
+        Engine::Postgres => bail!(
+            "security.cnic_key must be configured on PostgreSQL (HUB__SECURITY__CNIC_KEY, at least 64 hex \
+             characters): every hub instance sharing the database must use the same key"
+        ),
+        Engine::Sqlite => key_file(&settings.data_dir),
+    }
+}
+
+/// Reads `data_dir/cnic.key`, generating a random key there first if there is none.
+fn key_file(data_dir: &Path) -> anyhow::Result<CnicKey> {
+    let path = data_dir.join("cnic.key");
+    if !path.exists() {
+        crate::config::ensure_dir(data_dir)?;
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes)
+            .map_err(|e| anyhow::anyhow!("no randomness for the CNIC key: {e}"))?;
+        let hex = SecretString::from(hex::encode(bytes));
+        write_private(&path, hex.expose_secret())?;
+        tracing::info!(path = %path.display(), "generated a new CNIC hash key");
+    }
+    let text = SecretString::from(
+        std::fs::read_to_string(&path)
+            .with_context(|| format!("reading the CNIC key file {}", path.display()))?,
+    );
+    CnicKey::from_hex(text.expose_secret().trim())
+        .map_err(|e| anyhow::anyhow!("the CNIC key file {} is not valid: {e}", path.display()))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(content.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
+    std::fs::write(path, content).with_context(|| format!("creating {}", path.display()))
+}
+
+/// Records the key's fingerprint in a new database, and refuses a database created with
+/// another key: CNIC hashes made with two keys would never match each other.
+pub async fn check_cnic_key(db: &DatabaseConnection, key: &CnicKey) -> anyhow::Result<()> {
+    let fingerprint = key.fingerprint();
+    match meta_get(db, CNIC_FINGERPRINT_KEY).await? {
+        Some(stored) if stored == fingerprint => Ok(()),
+        Some(stored) => bail!(
+            "the configured CNIC hash key (fingerprint {fingerprint}) is not the key this database was created \
+             with (fingerprint {stored}); configure the original key"
+        ),
+        None => meta_set(db, CNIC_FINGERPRINT_KEY, &fingerprint).await,
+    }
+}
+
+/// Reads a value of `hub_meta`.
+pub async fn meta_get(db: &impl ConnectionTrait, key: &str) -> anyhow::Result<Option<String>> {
+    let backend = db.get_database_backend();
+    let stmt = Statement::from_sql_and_values(
+        backend,
+        placeholders(backend, "SELECT value FROM hub_meta WHERE key = ?"),
+        [key.into()],
+    );
+    let row = db.query_one_raw(stmt).await?;
+    Ok(match row {
+        Some(row) => Some(row.try_get::<String>("", "value")?),
+        None => None,
+    })
+}
+
+/// Writes a value of `hub_meta`.
+pub async fn meta_set(db: &impl ConnectionTrait, key: &str, value: &str) -> anyhow::Result<()> {
+    let backend = db.get_database_backend();
+    let stmt = Statement::from_sql_and_values(
+        backend,
+        placeholders(
+            backend,
+            "INSERT INTO hub_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        ),
+        [key.into(), value.into()],
+    );
+    db.execute_raw(stmt).await?;
+    Ok(())
+}
+
+/// Rewrites `?` placeholders as `$1, $2, …` for PostgreSQL.
+pub fn placeholders(backend: DbBackend, sql: &str) -> String {
+    if backend != DbBackend::Postgres {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut n = 0;
+    for ch in sql.chars() {
+        if ch == '?' {
+            n += 1;
+            out.push('$');
+            out.push_str(&n.to_string());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// Checks that the database answers, for `/readyz`.
+pub async fn ping(db: &DatabaseConnection) -> anyhow::Result<()> {
+    db.ping().await.context("database ping")?;
+    Ok(())
+}

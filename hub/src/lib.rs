@@ -1,0 +1,12 @@
+//! The Cluster Data Hub application: storage set-up, reference and demo data, the HTTP
+//! server, and the `hub` command line (the binary in `main.rs` only calls [`cli::run`]).
+//!
+//! Only this crate knows HTTP (and, later, GraphQL); the model lives in `hub-schema`, the
+//! importer contract in `hub-plugin-sdk`.
+
+pub mod changes;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod server;
+pub mod telemetry;

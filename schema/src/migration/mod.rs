@@ -1,0 +1,22 @@
+//! Migrations of the unified model: the same Rust code renders DDL for SQLite and
+//! PostgreSQL, so both engines get identical schemas.
+//!
+//! Migrations are append-only: once released, a migration never changes; a later change to
+//! the model is a new migration file listed after the others.
+
+mod ddl;
+mod m20261126_000001_unified_model;
+
+pub use m20261126_000001_unified_model::table_names;
+use sea_orm_migration::prelude::*;
+
+/// Runs the migrations of the unified model.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_unified_model::Migration)]
+    }
+}

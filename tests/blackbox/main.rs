@@ -1,0 +1,16 @@
+//! Black-box tests of the `hub` binary: each test runs the real executable
+//! (`CARGO_BIN_EXE_hub`) as a child process against a throwaway database and talks to it
+//! through its command line, its HTTP API and the database, never through the crate's
+//! Rust API.
+//!
+//! Layout: `support/` is the shared harness (engines, throwaway SQLite/PostgreSQL
+//! databases, spawning the hub; see its module docs), `support_selftest.rs` tests the
+//! harness itself, and one module per area of the hub holds the tests proper. Tests that
+//! touch the database run once per engine in `support::engines()`: SQLite always,
+//! PostgreSQL when its server binaries are installed (a throwaway cluster is started by the
+//! test process; `HUB_TEST_REQUIRE_PG=1` makes its absence a failure, as in CI).
+//!
+//! Run: `cargo test -p hub --test blackbox` (or `cargo test --workspace`).
+
+mod support;
+mod support_selftest;
