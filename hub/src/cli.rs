@@ -39,6 +39,21 @@ pub enum Command {
     },
     /// Print the effective configuration, secrets redacted.
     Config,
+    /// Admin areas (province, division, district, tehsil), effective-dated.
+    #[command(subcommand, name = "admin-areas")]
+    AdminAreas(AdminAreasCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminAreasCommand {
+    /// Load an official admin-area list: a CSV with the columns province, division,
+    /// district, tehsil and optionally valid_from, valid_to (YYYY-MM-DD), former_parent,
+    /// notes. Areas are found again by level, parent and normalised name; new ones are
+    /// added and changed dates updated, in one transaction.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+    },
 }
 
 /// Parses the command line, runs it, and turns errors into a message and exit status 1.
@@ -94,6 +109,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             crate::server::serve(&settings, db).await?;
         }
+        Command::AdminAreas(AdminAreasCommand::Import { file }) => {
+            let db = open_migrated(&settings).await?;
+            let counts = crate::reference::import_admin_area_file(&db, &file).await?;
+            db.close().await.ok();
+            println!(
+                "hub: admin areas from {}: {} inserted, {} updated",
+                file.display(),
+                counts.inserted,
+                counts.updated
+            );
+        }
         Command::Demo { .. } => {
             let db = open_migrated(&settings).await?;
             crate::server::serve(&settings, db).await?;
@@ -112,5 +138,14 @@ async fn open_migrated(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseC
     let db = crate::db::connect(settings).await?;
     crate::db::migrate(&db).await?;
     crate::db::check_cnic_key(&db, &key).await?;
+    if let Some(loaded) = crate::reference::load_bundled(&db).await? {
+        tracing::info!(
+            codes = loaded.classification_codes,
+            concordances = loaded.concordances,
+            countries = loaded.countries,
+            admin_areas = loaded.admin_areas.inserted,
+            "loaded the bundled reference data"
+        );
+    }
     Ok(db)
 }

@@ -8,5 +8,7 @@ pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod provenance;
+pub mod reference;
 pub mod server;
 pub mod telemetry;

@@ -71,7 +71,8 @@ pub enum HsError {
 /// The order of the variants is chronological, so revisions compare by age.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum HsRevision {
-    /// HS 1992, Comtrade `H0` (the original 1988 nomenclature as reported from 1992).
+    /// The first HS nomenclature (in force 1988 to 1995), which Comtrade names HS 1992,
+    /// code `H0`.
     Hs1992,
     /// HS 1996, Comtrade `H1`.
     Hs1996,
@@ -155,8 +156,8 @@ impl HsRevision {
         }
     }
 
-    /// The year in the revision's name, which is the year it entered into force
-    /// (for `Hs1992`, the year Comtrade's series starts).
+    /// The year in the revision's name: the year it entered into force, except for
+    /// `Hs1992`, whose name is Comtrade's.
     #[must_use]
     pub fn year(self) -> i32 {
         match self {

@@ -238,7 +238,8 @@ impl IdentifierScheme {
     /// Tells whether two records carrying the same identifier of this scheme are the same
     /// firm, so that they can be linked without review. This holds for identifiers issued
     /// once per firm by an authority (NTN, SECP, STRN, PSIC unit numbers), but not for
-    /// chamber memberships (renumbered per chamber and year) or a source's own ids.
+    /// chamber membership numbers (unique only within one chamber), IATI identifiers
+    /// (which name donors and agencies, not firms) or a source's own ids.
     #[must_use]
     pub fn is_strong(&self) -> bool {
         matches!(
@@ -1125,14 +1126,26 @@ mod tests {
         );
         assert_eq!(cnic.last4(), "5678");
         // Error messages name the field and the shape, never the value.
-        for bad in ["35202-123456-8", "95202-1234567-8", "35202x1234567-8"] {
+        // The digits below appear in no example of the messages.
+        for bad in ["42101-765432-9", "92101-7654321-9", "42101x7654321-9"] {
             let message = Cnic::parse(bad).unwrap_err().to_string();
-            assert!(!message.contains("35202"), "{message}");
-            assert!(!message.contains("123456"), "{message}");
+            assert!(!message.contains("42101"), "{message}");
+            assert!(!message.contains("765432"), "{message}");
             assert!(message.ends_with('.'), "{message}");
         }
-        let message = Ntn::parse(TEST_CNIC).unwrap_err().to_string();
-        assert!(!message.contains("35202"), "{message}");
+        for message in [
+            Ntn::parse("42101-7654321-9").unwrap_err().to_string(),
+            Strn::parse("42101-76543-9").unwrap_err().to_string(),
+            SecpRegistrationNumber::parse("42101-7654321-9")
+                .unwrap_err()
+                .to_string(),
+            Identifier::parse(IdentifierScheme::Cnic, "42101-7654321-9")
+                .unwrap_err()
+                .to_string(),
+        ] {
+            assert!(!message.contains("42101"), "{message}");
+            assert!(!message.contains("765432"), "{message}");
+        }
     }
 
     #[test]

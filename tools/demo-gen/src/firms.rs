@@ -315,10 +315,10 @@ fn build(rng: &mut StdRng, people: &mut People, used: &mut HashSet<String>, d: D
         (_, _, Size::Large | Size::Medium) => 0.9,
         (_, LegalForm::Partnership, _) => 0.8,
         (_, _, Size::Small) => 0.75,
-        _ => 0.45,
+        _ => 0.55,
     });
     let ntn = has_ntn.then(|| people.ntn(rng));
-    let ntn_in_survey = has_ntn && rng.random_bool(0.92);
+    let ntn_in_survey = has_ntn && rng.random_bool(0.94);
     let secp =
         (rng.random_bool(if legal.is_company() { 0.92 } else { 0.03 })).then(|| people.secp(rng));
 
@@ -474,20 +474,24 @@ pub fn generate(rng: &mut StdRng, people: &mut People) -> Vec<Firm> {
         f.survey_id = Some(format!("DS23-{:04}", i + 1));
     }
     // Three owners own a second, registry-only unit in the same district.
-    let mut shared = 0;
+    let mut owners_used: HashSet<usize> = HashSet::new();
+    let mut clusters_done = HashSet::new();
     for r in registry_only.iter_mut() {
-        if shared == 3 || r.cluster.is_none() || r.cluster == Some(2) {
+        if r.cluster.is_none() || r.cluster == Some(2) || clusters_done.contains(&r.cluster) {
             continue;
         }
-        if let Some(s) = survey.iter().find(|s| {
-            s.in_registry
+        let found = survey.iter().enumerate().position(|(i, s)| {
+            !owners_used.contains(&i)
+                && s.in_registry
                 && s.cluster == r.cluster
                 && s.district == r.district
                 && s.owner.gender == Gender::Male
-        }) {
-            r.owner = s.owner.clone();
-            r.contact = s.owner.clone();
-            shared += 1;
+        });
+        if let Some(i) = found {
+            owners_used.insert(i);
+            clusters_done.insert(r.cluster);
+            r.owner = survey[i].owner.clone();
+            r.contact = survey[i].owner.clone();
         }
     }
     survey.extend(registry_only);
@@ -537,8 +541,8 @@ pub fn write_survey(rng: &mut StdRng, out: &Path, firms: &[Firm]) -> Result<()> 
     for (c, w) in widths.iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
     }
-    let mut row = 4u32;
-    for f in firms.iter().filter(|f| f.survey_id.is_some()) {
+    let surveyed = firms.iter().filter(|f| f.survey_id.is_some());
+    for (row, f) in (4u32..).zip(surveyed) {
         let c = f.cluster_def().expect("survey firms belong to a cluster");
         ws.write_number(row, 0, (row - 3) as f64)?;
         ws.write_string(row, 1, f.survey_id.as_deref().unwrap_or_default())?;
@@ -570,7 +574,6 @@ pub fn write_survey(rng: &mut StdRng, out: &Path, firms: &[Firm]) -> Result<()> 
         }
         ws.write_string(row, 16, &f.contact.name)?;
         ws.write_string(row, 17, &f.contact.mobile)?;
-        row += 1;
     }
     ws.set_freeze_panes(4, 0)?;
     wb.save(out.join("firms_cdi_diagnostic_survey_2023.xlsx"))?;

@@ -130,40 +130,45 @@ pub fn generate(
             values: with_targets(fem, growth_targets(fem[0], [1.05, 1.12, 1.20], 1.0)),
         });
 
-        // CDI-4: people from cluster firms trained, cumulative, total and by sex.
-        for breakdown in [None, Some("female"), Some("male")] {
-            let trained = YEARS.map(|y| {
+        // CDI-4: people from cluster firms trained, cumulative, total and by sex
+        // (the female and male targets add up to the total target).
+        let trained = |sex: Option<Gender>| {
+            YEARS.map(|y| {
                 let mut set = HashSet::new();
                 for e in events
                     .iter()
                     .filter(|e| e.cluster == Some(ci) && e.year() <= y)
                 {
                     for p in &e.participants {
-                        let keep = match breakdown {
-                            Some("female") => p.person.gender == Gender::Female,
-                            Some(_) => p.person.gender == Gender::Male,
-                            None => true,
-                        };
-                        if keep {
+                        if sex.is_none_or(|g| p.person.gender == g) {
                             set.insert(p.person.cnic.clone());
                         }
                     }
                 }
                 set.len() as f64
-            });
-            let step = if breakdown == Some("female") {
-                1.0
-            } else {
-                5.0
-            };
-            let t = cumulative_targets(rng, trained[0], trained[3], step);
+            })
+        };
+        let (all, women, men) = (
+            trained(None),
+            trained(Some(Gender::Female)),
+            trained(Some(Gender::Male)),
+        );
+        let all_t = cumulative_targets(rng, all[0], all[3], 5.0);
+        let women_t = cumulative_targets(rng, women[0], women[3], 1.0);
+        let men_t = [0, 1, 2].map(|i| (all_t[i] - women_t[i]).max(men[0]));
+        let name = "People from cluster firms trained (cumulative)";
+        for (breakdown, actual, target) in [
+            (None, all, all_t),
+            (Some("female"), women, women_t),
+            (Some("male"), men, men_t),
+        ] {
             rows.push(Row {
                 code: "CDI-4",
-                indicator: "People from cluster firms trained (cumulative)",
+                indicator: name,
                 unit: "persons",
                 cluster: Some(ci),
                 breakdown,
-                values: with_targets(trained, t),
+                values: with_targets(actual, target),
             });
         }
 

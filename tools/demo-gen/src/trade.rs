@@ -42,7 +42,7 @@ struct Basket {
 const BASKETS: &[Basket] = &[
     // sialkot-surgical
     Basket {
-        index: [1.00, 1.06, 1.10, 0.95, 1.22, 1.30, 1.26, 1.36],
+        index: [1.00, 1.06, 1.10, 0.95, 1.20, 1.28, 1.24, 1.31],
         partners: &[
             (842, 0.40),
             (276, 0.16),
@@ -61,7 +61,7 @@ const BASKETS: &[Basket] = &[
             (
                 "9018",
                 &[
-                    Leaf("901890", 320.0, 3.5, 45.0),
+                    Leaf("901890", 330.0, 3.5, 45.0),
                     Leaf("901849", 20.0, 4.0, 60.0),
                     Leaf("901850", 9.0, 50.0, 50.0),
                     Leaf("901832", 7.0, 30.0, 30.0),
@@ -250,19 +250,14 @@ fn leaf_rows(rng: &mut StdRng, table: &mut Table, basket: &Basket, leaf: &Leaf) 
         let world = base * 1e6 * basket.index[y] * rng.random_range(0.94..1.06);
         let listed = world * (1.0 - other * rng.random_range(0.9..1.1));
         let mut total = 0u64;
-        let mut total_net = Some(0.0);
         for &(p, s) in &shares {
             let value = (listed * s / sum * rng.random_range(0.9..1.1)).round() as u64;
             let cell = quantities(rng, value, price_unit, price_kg);
             total += value;
-            total_net = total_net.zip(cell.net).map(|(a, b)| a + b);
             table.insert((year, code.to_string(), p), cell);
         }
         let other_value = (world - total as f64).max(world * 0.05).round() as u64;
-        let mut cell = quantities(rng, total + other_value, price_unit, price_kg);
-        if cell.net.is_some() {
-            cell.net = total_net.map(|n| (n + other_value as f64 / price_kg).round());
-        }
+        let cell = quantities(rng, total + other_value, price_unit, price_kg);
         table.insert((year, code.to_string(), 0), cell);
     }
 }

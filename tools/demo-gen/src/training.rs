@@ -292,7 +292,7 @@ struct Attendees<'a> {
 }
 
 impl Attendees<'_> {
-    fn from_firm(
+    fn pick_from_firm(
         &mut self,
         rng: &mut StdRng,
         people: &mut People,
@@ -474,7 +474,8 @@ pub fn generate(rng: &mut StdRng, people: &mut People, firms: &[Firm]) -> Vec<Ev
                         continue;
                     }
                     *sent += 1;
-                    let (person, designation) = attendees.from_firm(rng, people, fi, course, &here);
+                    let (person, designation) =
+                        attendees.pick_from_firm(rng, people, fi, course, &here);
                     let (attendance, pre, post) = scores(rng, online);
                     here.insert(person.cnic.clone());
                     participants.push(Participant {
