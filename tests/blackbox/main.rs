@@ -12,5 +12,6 @@
 //!
 //! Run: `cargo test -p hub --test blackbox` (or `cargo test --workspace`).
 
+mod foundation;
 mod support;
 mod support_selftest;

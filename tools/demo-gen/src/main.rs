@@ -38,7 +38,7 @@ mod trade;
 mod training;
 mod util;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use rand::SeedableRng;
@@ -103,10 +103,22 @@ fn main() -> Result<()> {
     let args = parse_args()?;
     let reference = Reference::load(&args.reference)
         .with_context(|| format!("loading reference tables from {}", args.reference.display()))?;
-    clusters::check(&reference)?;
-    std::fs::create_dir_all(&args.out)?;
-    let out = args.out.as_path();
-    let seed = args.seed;
+    let summary = run(&args.out, args.seed, &reference)?;
+    println!(
+        "wrote demo data to {} (seed {})",
+        args.out.display(),
+        args.seed
+    );
+    for line in summary {
+        println!("  {line}");
+    }
+    Ok(())
+}
+
+/// Generates every demo file into `out`; returns one summary line per file.
+fn run(out: &Path, seed: u64, reference: &Reference) -> Result<Vec<String>> {
+    clusters::check(reference)?;
+    std::fs::create_dir_all(out)?;
     let mut people = People::default();
 
     clusters::write_toml(out)?;
@@ -117,10 +129,6 @@ fn main() -> Result<()> {
     registry::assign_units(&mut rng, &mut firms);
     let allotments = registry::allot_plots(&mut rng, &mut firms);
     for f in &firms {
-        let c = f.cluster_def().map(|c| c.locations);
-        if let Some(locs) = c {
-            debug_assert!(locs.iter().any(|l| l.district == f.district));
-        }
         reference.check_place(f.district, f.tehsil)?;
         reference.check_psic(f.psic)?;
     }
@@ -144,30 +152,140 @@ fn main() -> Result<()> {
         &networks,
         &events,
     )?;
-    let trade_rows = trade::write(&mut stream(seed, "trade"), out, &reference)?;
+    let trade_rows = trade::write(&mut stream(seed, "trade"), out, reference)?;
 
     let attendance: usize = events.iter().map(|e| e.participants.len()).sum();
-    println!("wrote demo data to {} (seed {seed})", out.display());
-    println!(
-        "  clusters.toml: 1 programme, {} clusters",
-        clusters::CLUSTERS.len()
-    );
-    println!("  firms_cdi_diagnostic_survey_2023.xlsx: {survey_rows} firms");
-    println!("  psic_punjab_registered_units.csv: {units} units");
-    println!(
-        "  psic_punjab_estate_allotments.csv: {} rows",
-        allotments.len()
-    );
-    println!("  psic_punjab_loans.csv: {loans} loans");
-    println!(
-        "  sme_networks.xlsx: {} networks, {members} memberships",
-        networks.len()
-    );
-    println!(
-        "  training_attendance_2022_2024.xlsx: {} events, {attendance} attendance rows",
-        events.len()
-    );
-    println!("  cdi_results_framework.xlsx: {indicator_rows} indicator rows");
-    println!("  comtrade_pak_exports_2017_2024.csv: {trade_rows} rows");
-    Ok(())
+    Ok(vec![
+        format!(
+            "clusters.toml: 1 programme, {} clusters",
+            clusters::CLUSTERS.len()
+        ),
+        format!("firms_cdi_diagnostic_survey_2023.xlsx: {survey_rows} firms"),
+        format!("psic_punjab_registered_units.csv: {units} units"),
+        format!(
+            "psic_punjab_estate_allotments.csv: {} rows",
+            allotments.len()
+        ),
+        format!("psic_punjab_loans.csv: {loans} loans"),
+        format!(
+            "sme_networks.xlsx: {} networks, {members} memberships",
+            networks.len()
+        ),
+        format!(
+            "training_attendance_2022_2024.xlsx: {} events, {attendance} attendance rows",
+            events.len()
+        ),
+        format!("cdi_results_framework.xlsx: {indicator_rows} indicator rows"),
+        format!("comtrade_pak_exports_2017_2024.csv: {trade_rows} rows"),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{HashMap, HashSet};
+
+    fn reference() -> Reference {
+        Reference::load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../schema/reference"
+        )))
+        .expect("reference tables")
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("demo-gen-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
+        let text = std::fs::read_to_string(path).expect("csv");
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let mut rdr = csv::Reader::from_reader(text.as_bytes());
+        let headers = rdr.headers().expect("headers").clone();
+        rdr.records()
+            .map(|r| {
+                let r = r.expect("record");
+                headers
+                    .iter()
+                    .map(String::from)
+                    .zip(r.iter().map(String::from))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn same_seed_gives_identical_files_and_consistent_data() {
+        let reference = reference();
+        let (a, b) = (scratch("a"), scratch("b"));
+        run(&a, 2024, &reference).unwrap();
+        run(&b, 2024, &reference).unwrap();
+        let mut names: Vec<_> = std::fs::read_dir(&a)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 9);
+        for name in &names {
+            let (x, y) = (
+                std::fs::read(a.join(name)).unwrap(),
+                std::fs::read(b.join(name)).unwrap(),
+            );
+            assert!(x == y, "{name:?} differs between two runs");
+        }
+
+        let units_raw = std::fs::read(a.join("psic_punjab_registered_units.csv")).unwrap();
+        assert!(units_raw.starts_with("\u{feff}Unit No,".as_bytes()));
+        let units = read_csv(&a.join("psic_punjab_registered_units.csv"));
+        assert_eq!(units.len(), 120);
+        let unit_nos: HashSet<&str> = units.iter().map(|u| u["Unit No"].as_str()).collect();
+        assert_eq!(unit_nos.len(), 120);
+        let mut owners: HashMap<&str, usize> = HashMap::new();
+        for u in &units {
+            *owners.entry(u["Owner CNIC"].as_str()).or_default() += 1;
+        }
+        assert!((2..=3).contains(&owners.values().filter(|&&n| n == 2).count()));
+
+        for a_row in read_csv(&a.join("psic_punjab_estate_allotments.csv")) {
+            let unit = a_row["Unit No"].as_str();
+            assert_eq!(unit.is_empty(), a_row["Status"] == "Vacant");
+            assert!(unit.is_empty() || unit_nos.contains(unit));
+        }
+        for l in read_csv(&a.join("psic_punjab_loans.csv")) {
+            let amount: u64 = l["Amount (PKR)"].parse().unwrap();
+            assert!(amount <= 300_000);
+            assert!(l["Unit No"].is_empty() || unit_nos.contains(l["Unit No"].as_str()));
+        }
+
+        let trade = read_csv(&a.join("comtrade_pak_exports_2017_2024.csv"));
+        let mut world: HashMap<(String, String), u64> = HashMap::new();
+        let mut partners: HashMap<(String, String), u64> = HashMap::new();
+        for r in &trade {
+            let key = (r["refYear"].clone(), r["cmdCode"].clone());
+            let v: u64 = r["primaryValue"].parse().unwrap();
+            if r["partnerCode"] == "0" {
+                world.insert(key, v);
+            } else {
+                *partners.entry(key).or_default() += v;
+            }
+            let class = if r["refYear"].as_str() >= "2022" {
+                "H6"
+            } else {
+                "H5"
+            };
+            assert_eq!(r["classificationCode"], class);
+            if r["cmdCode"] != "TOTAL" {
+                reference.hs_code(class, &r["cmdCode"]).unwrap();
+            }
+        }
+        for (key, sum) in partners {
+            assert!(world[&key] > sum, "World below the partner sum for {key:?}");
+        }
+
+        for dir in [a, b] {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }

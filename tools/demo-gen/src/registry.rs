@@ -66,7 +66,7 @@ pub fn assign_units(rng: &mut StdRng, firms: &mut [Firm]) {
 }
 
 pub fn write_units(rng: &mut StdRng, out: &Path, firms: &[Firm]) -> Result<usize> {
-    let mut w = csv_writer(&out.join("psic_punjab_registered_units.csv"), true)?;
+    let mut w = csv_writer(&out.join("psic_punjab_registered_units.csv"), true, true)?;
     w.write_record([
         "Unit No",
         "Unit Name",
@@ -255,7 +255,7 @@ pub fn allot_plots(rng: &mut StdRng, firms: &mut [Firm]) -> Vec<Allotment> {
 }
 
 pub fn write_allotments(out: &Path, rows: &[Allotment]) -> Result<()> {
-    let mut w = csv_writer(&out.join("psic_punjab_estate_allotments.csv"), true)?;
+    let mut w = csv_writer(&out.join("psic_punjab_estate_allotments.csv"), false, true)?;
     w.write_record(["Estate", "Plot No", "Unit No", "Allotment Date", "Status"])?;
     for a in rows {
         w.write_record([
@@ -350,7 +350,7 @@ pub fn write_loans(
             l.disbursed = Some(d.min(ymd(2024, 12, 31)));
         }
     }
-    let mut w = csv_writer(&out.join("psic_punjab_loans.csv"), true)?;
+    let mut w = csv_writer(&out.join("psic_punjab_loans.csv"), false, true)?;
     w.write_record([
         "Loan No",
         "Scheme",

@@ -357,7 +357,11 @@ pub fn write(rng: &mut StdRng, out: &Path, reference: &Reference) -> Result<usiz
         );
     }
 
-    let mut w = csv_writer(&out.join("comtrade_pak_exports_2017_2024.csv"), false)?;
+    let mut w = csv_writer(
+        &out.join("comtrade_pak_exports_2017_2024.csv"),
+        false,
+        false,
+    )?;
     w.write_record(HEADER.split(','))?;
     // Row order: year, then TOTAL, chapters, headings, subheadings, then partner code.
     let mut keys: Vec<&(i32, String, u32)> = table.keys().collect();

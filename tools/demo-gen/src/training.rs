@@ -360,18 +360,25 @@ fn scores(rng: &mut StdRng, online: bool) -> (u32, Option<u32>, Option<u32>) {
 
 pub fn generate(rng: &mut StdRng, people: &mut People, firms: &[Firm]) -> Vec<Event> {
     let team = cdi_team(rng, people);
-    // 24 cluster events: 8 surgical, 6 garments, 5 leather and footwear, 5 auto parts.
-    let mut slots: Vec<usize> = [0; 8]
-        .into_iter()
-        .chain([1; 6])
-        .chain([2; 5])
-        .chain([3; 5])
+    // 24 cluster events, 8 a year: 8 surgical, 6 garments, 5 leather and
+    // footwear, 5 auto parts over the three years.
+    const PLAN: [(i32, [usize; 4]); 3] = [
+        (2022, [3, 2, 2, 1]),
+        (2023, [3, 2, 1, 2]),
+        (2024, [2, 2, 2, 2]),
+    ];
+    let slots: Vec<(i32, usize)> = PLAN
+        .iter()
+        .flat_map(|&(year, counts)| {
+            counts
+                .into_iter()
+                .enumerate()
+                .flat_map(move |(ci, n)| std::iter::repeat_n((year, ci), n))
+        })
         .collect();
-    slots.shuffle(rng);
     let mut drafts: Vec<(NaiveDate, Option<usize>, &'static Course)> = Vec::new();
     let mut given: HashSet<(i32, usize, &str)> = HashSet::new();
-    for (k, &ci) in slots.iter().enumerate() {
-        let year = 2022 + (k / 8) as i32;
+    for &(year, ci) in &slots {
         let course = loop {
             let options: Vec<&'static Course> = COURSES
                 .iter()

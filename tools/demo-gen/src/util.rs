@@ -124,14 +124,17 @@ pub fn date_format() -> Format {
     Format::new().set_num_format("dd/mm/yyyy")
 }
 
-/// A CSV writer; `crlf_bom` imitates a Windows agency export (UTF-8 BOM and
-/// CRLF line ends), otherwise plain UTF-8 with LF.
-pub fn csv_writer(path: &Path, crlf_bom: bool) -> Result<csv::Writer<BufWriter<File>>> {
+/// A CSV writer. `bom` starts the file with a UTF-8 byte order mark and
+/// `crlf` ends lines with CRLF, as Windows agency exports do; otherwise plain
+/// UTF-8 with LF.
+pub fn csv_writer(path: &Path, bom: bool, crlf: bool) -> Result<csv::Writer<BufWriter<File>>> {
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut out = BufWriter::new(file);
-    let mut builder = csv::WriterBuilder::new();
-    if crlf_bom {
+    if bom {
         out.write_all("\u{feff}".as_bytes())?;
+    }
+    let mut builder = csv::WriterBuilder::new();
+    if crlf {
         builder.terminator(csv::Terminator::CRLF);
     }
     Ok(builder.from_writer(out))
