@@ -458,3 +458,28 @@ fn admin_area_import_adds_and_updates_and_rejects_bad_files_whole() {
         );
     }
 }
+
+#[test]
+fn readiness_fails_while_the_database_is_gone_and_liveness_does_not() {
+    if !engines().contains(&Engine::Postgres) {
+        return;
+    }
+    let db = TestDb::fresh(Engine::Postgres);
+    let running = spawn({
+        let mut c = hub(&db);
+        c.arg("serve");
+        c
+    });
+    assert_eq!(running.get("/readyz").0, 200);
+    support::pg::cluster()
+        .drop_database(db.pg_database().unwrap())
+        .expect("dropping the database under the server");
+    let (status, body) = running.get_json("/readyz");
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["database"], "unreachable");
+    assert_eq!(
+        running.get("/healthz").0,
+        200,
+        "the process itself still answers"
+    );
+}
