@@ -97,7 +97,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", settings.to_redacted_toml());
         }
         Command::Migrate => {
-            let db = open_migrated(&settings).await?;
+            let (db, _) = open_migrated(&settings).await?;
             db.close().await.ok();
             println!("hub: database is up to date ({})", engine(&settings).name());
         }
@@ -110,7 +110,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::server::serve(&settings, db).await?;
         }
         Command::AdminAreas(AdminAreasCommand::Import { file }) => {
-            let db = open_migrated(&settings).await?;
+            let (db, _) = open_migrated(&settings).await?;
             let counts = crate::reference::import_admin_area_file(&db, &file).await?;
             db.close().await.ok();
             println!(
@@ -121,7 +121,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Demo { .. } => {
-            let db = open_migrated(&settings).await?;
+            let (db, key) = open_migrated(&settings).await?;
+            match crate::seed::load_demo(&db, &key, &settings.size_classes).await? {
+                Some(summary) => println!("hub: loaded the demo dataset\n{summary}"),
+                None => println!("hub: the demo dataset is already loaded"),
+            }
             crate::server::serve(&settings, db).await?;
         }
     }
@@ -133,7 +137,9 @@ fn engine(settings: &Settings) -> Engine {
 }
 
 /// Connects, migrates, checks the CNIC key and loads the reference data.
-async fn open_migrated(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseConnection> {
+async fn open_migrated(
+    settings: &Settings,
+) -> anyhow::Result<(sea_orm::DatabaseConnection, hub_schema::domain::CnicKey)> {
     let key = crate::db::cnic_key(settings, engine(settings))?;
     let db = crate::db::connect(settings).await?;
     crate::db::migrate(&db).await?;
@@ -147,5 +153,5 @@ async fn open_migrated(settings: &Settings) -> anyhow::Result<sea_orm::DatabaseC
             "loaded the bundled reference data"
         );
     }
-    Ok(db)
+    Ok((db, key))
 }

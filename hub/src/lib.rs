@@ -10,5 +10,6 @@ pub mod config;
 pub mod db;
 pub mod provenance;
 pub mod reference;
+pub mod seed;
 pub mod server;
 pub mod telemetry;

@@ -106,7 +106,7 @@ pub async fn load_bundled(db: &DatabaseConnection) -> anyhow::Result<Option<Load
                 description: Set(c.description),
                 is_leaf: Set(c.is_leaf),
                 import_run_id: Set(Some(stamp.run_id)),
-                source_ref: Set(Some(format!("{file}!{}", i + 2))),
+                source_ref: Set(Some(format!("{file}!R{}", i + 2))),
                 change_seq: Set(block.first + i as i64),
                 created_at: Set(now()),
                 updated_at: Set(now()),
@@ -200,7 +200,7 @@ async fn load_countries(txn: &impl ConnectionTrait, stamp: &Stamp) -> anyhow::Re
             name: Set(a.name.clone()),
             kind: Set(if a.is_group { "group" } else { "country" }.into()),
             import_run_id: Set(Some(stamp.run_id)),
-            source_ref: Set(Some(format!("comtrade_areas.csv!{}", a.code))),
+            source_ref: Set(Some(format!("comtrade_areas.csv!C:code={}", a.code))),
             change_seq: Set(seq),
             created_at: Set(now()),
             updated_at: Set(now()),
@@ -302,7 +302,7 @@ pub async fn import_admin_areas(
     )
     .await?;
     for (line, row) in rows.iter().enumerate() {
-        let source_ref = format!("{file}!{}", line + 2);
+        let source_ref = format!("{file}!R{}", line + 2);
         let province_name = canon("province", &row.province);
         let mut province = Area::new("province", &province_name, Some(country));
         if let Some(iso) = province_iso(&province_name) {

@@ -195,8 +195,143 @@ fn demo_creates_its_database_and_serves_health_and_readiness() {
         data_dir.join("cnic.key").exists(),
         "a CNIC key is generated on first run"
     );
+    assert!(
+        running.stdout().contains("hub: loaded the demo dataset"),
+        "{}",
+        running.stdout()
+    );
     let (status, _) = running.get("/no-such-page");
     assert_eq!(status, 404);
+}
+
+/// What the demo dataset holds, as counts that must agree across engines.
+const DEMO_COUNTS: &[(&str, &str)] = &[
+    (
+        "firms",
+        "SELECT count(*) FROM organisations WHERE kind = 'firm'",
+    ),
+    (
+        "agencies",
+        "SELECT count(*) FROM organisations WHERE kind <> 'firm'",
+    ),
+    (
+        "source records",
+        "SELECT count(*) FROM organisation_source_records",
+    ),
+    (
+        "unlinked source records",
+        "SELECT count(*) FROM organisation_source_records WHERE organisation_id IS NULL",
+    ),
+    (
+        "firms in two sources",
+        "SELECT count(*) FROM (SELECT organisation_id FROM organisation_source_records GROUP BY organisation_id HAVING count(DISTINCT source_id) > 1) x",
+    ),
+    ("persons", "SELECT count(*) FROM persons"),
+    ("clusters", "SELECT count(*) FROM clusters"),
+    ("networks", "SELECT count(*) FROM networks"),
+    ("training events", "SELECT count(*) FROM training_events"),
+    ("participations", "SELECT count(*) FROM participations"),
+    ("indicator values", "SELECT count(*) FROM indicator_values"),
+    ("trade flows", "SELECT count(*) FROM trade_flows"),
+    (
+        "rows without provenance",
+        "SELECT (SELECT count(*) FROM organisations WHERE import_run_id IS NULL OR change_seq = 0) + (SELECT count(*) FROM trade_flows WHERE import_run_id IS NULL OR change_seq = 0)",
+    ),
+    ("row errors", "SELECT count(*) FROM import_row_errors"),
+];
+
+#[test]
+fn the_demo_dataset_loads_the_same_on_every_engine_and_only_once() {
+    let mut per_engine = Vec::new();
+    for engine in engines() {
+        let db = TestDb::empty(engine);
+        let running = spawn({
+            let mut c = hub(&db);
+            c.arg("demo");
+            c
+        });
+        assert_eq!(running.get("/readyz").0, 200, "{engine}");
+        drop(running);
+        let counts: Vec<(String, i64)> = DEMO_COUNTS
+            .iter()
+            .map(|(name, sql)| (name.to_string(), db.query_scalar(sql).parse().unwrap()))
+            .collect();
+        let get = |name: &str| counts.iter().find(|(n, _)| n == name).unwrap().1;
+        // About 300 firms over the clusters' districts, some of them in two sources.
+        assert!((250..=350).contains(&get("firms")), "{engine}: {counts:?}");
+        assert!(get("firms in two sources") >= 50, "{engine}: {counts:?}");
+        assert_eq!(get("unlinked source records"), 0, "{engine}");
+        assert_eq!(get("clusters"), 4, "{engine}");
+        assert!(get("training events") >= 20, "{engine}");
+        assert!(
+            get("participations") > get("training events") * 5,
+            "{engine}"
+        );
+        assert!(get("networks") >= 3, "{engine}");
+        assert_eq!(get("rows without provenance"), 0, "{engine}");
+        assert_eq!(get("row errors"), 0, "{engine}");
+        // Trade: Pakistan's total exports to the World for every year 2017-2024, and the
+        // clusters' largest market mapped through Comtrade code 842.
+        assert_eq!(
+            db.query(
+                "SELECT DISTINCT substr(CAST(t.period_start AS TEXT), 1, 4) FROM trade_flows t \
+                 JOIN countries r ON r.id = t.reporter_id JOIN countries p ON p.id = t.partner_id \
+                 WHERE t.commodity_code = 'TOTAL' AND r.iso3 = 'PAK' AND p.iso3 = 'W00' AND t.flow = 'export' \
+                 ORDER BY 1"
+            )
+            .lines()
+            .collect::<Vec<_>>(),
+            ["2017", "2018", "2019", "2020", "2021", "2022", "2023", "2024"],
+            "{engine}"
+        );
+        assert!(
+            db.query_scalar(
+                "SELECT count(*) FROM trade_flows t JOIN countries p ON p.id = t.partner_id \
+                 WHERE p.iso3 = 'USA' AND t.hs4 = '9018'"
+            )
+            .parse::<i64>()
+            .unwrap()
+                >= 8,
+            "{engine}"
+        );
+        // Personal data: CNICs only as keyed hashes.
+        assert_eq!(
+            db.query_scalar(
+                "SELECT count(*) FROM organisation_identifiers WHERE scheme = 'PK-CNIC' AND (is_hashed = false OR length(value) <> 64)"
+            ),
+            "0",
+            "{engine}"
+        );
+        assert_eq!(
+            db.query_scalar("SELECT count(*) FROM persons WHERE cnic_hash IS NOT NULL AND length(cnic_hash) <> 64"),
+            "0",
+            "{engine}"
+        );
+
+        // A second start loads nothing.
+        let seq = db.query_scalar("SELECT last_seq FROM change_counter");
+        let running = spawn({
+            let mut c = hub(&db);
+            c.arg("demo");
+            c
+        });
+        assert!(
+            running.stdout().contains("already loaded"),
+            "{engine}: {}",
+            running.stdout()
+        );
+        drop(running);
+        assert_eq!(
+            db.query_scalar("SELECT last_seq FROM change_counter"),
+            seq,
+            "{engine}"
+        );
+        per_engine.push((engine, counts));
+    }
+    // SQLite and PostgreSQL hold the same data.
+    if let [(_, a), (_, b)] = per_engine.as_slice() {
+        assert_eq!(a, b, "the demo differs between engines");
+    }
 }
 
 #[test]

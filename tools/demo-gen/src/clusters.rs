@@ -561,7 +561,7 @@ pub fn write_toml(out: &Path) -> Result<()> {
     s.push_str(
         "description = \"Provincial programme that strengthens SME clusters in Punjab through \
          cluster diagnostics, SME networks, training, common services and export promotion; \
-         implemented by PSIC with UNIDO technical assistance and World Bank financing.\"\n",
+         implemented by the Punjab Small Industries Corporation with UNIDO technical assistance and World Bank financing.\"\n",
     );
     for c in CLUSTERS {
         s.push_str("\n[[cluster]]\n");

@@ -1,0 +1,803 @@
+//! The demo seed loader: writes the bundled demo dataset of `hub/demo/` into the unified
+//! model, so that `hub demo` starts with four Punjab clusters, their firms, networks,
+//! trainings, indicators and export statistics.
+//!
+//! **This loader is temporary.** The import pipeline (validate, match, apply, provenance,
+//! driven by the importers of `hub-importers` and by plugins) will replace most of it with
+//! real importers; until then this module is the one place that turns the demo files into
+//! rows. It therefore reads only the demo files' own layouts (see `hub/demo/` and
+//! `tools/demo-gen`), and it expects a database without firms: it links the demo's records
+//! to each other, not to data imported before.
+//!
+//! # How it works
+//!
+//! The files are embedded in the binary (`include_bytes!`), so `hub demo` works from any
+//! directory. [`load_demo`] runs in one transaction, all or nothing, and does nothing when
+//! `hub_meta.demo_dataset` already holds [`DEMO_VERSION`]. Every demo file is an import run
+//! of its own (importer `demo-seed`, file name = the demo file), and every row written takes
+//! its own change-sequence number and carries its run and a source reference
+//! (`file!sheet!row` for workbooks, `file!line` for CSV and TOML files).
+//!
+//! The files are first parsed into typed records (each submodule reads one kind of file),
+//! then written in dependency order: sources and the programme's agencies and clusters,
+//! firms (the two-layer model, [`firms`]), persons ([`people`]), registry records, networks,
+//! trainings, indicators, trade flows. Writing after parsing lets the firm and person
+//! linking see all records at once, so each unified row is written once, with its
+//! survivorship, instead of being patched as later files arrive.
+//!
+//! # Decisions (what the demo files do not say)
+//!
+//! - **Sources and priority.** `psic-punjab` 10, `un-comtrade` 10, `cdi-survey-2023` 20,
+//!   `cdi-networks` 30, `cdi-results` 30, `cdi-training` 40, `hub-curated` 50 (lower wins).
+//!   A source that already exists keeps its configured priority.
+//! - **Firm linking** uses strong identifiers only (registry unit number, NTN, SECP number),
+//!   registry first: a survey row naming a unit number, NTN or SECP number of an earlier
+//!   record joins that record's firm; otherwise it founds a new firm. Names never link; a
+//!   CNIC (an owner's, or a 13-digit "NTN") never links firms. Two identifiers of one record
+//!   pointing at two different firms are not merged: the record joins the first (by the
+//!   order unit number, NTN, SECP) and a warning is recorded for a curator.
+//! - **Survivorship.** Each unified field comes from the linked record of the best source
+//!   priority that has a value (newer `observed_on` first within a source); the tehsil only
+//!   from a record in the chosen district. Names and addresses written in capitals (as
+//!   registry clerks do) are shown in title case and a leading `M/S` is dropped; source
+//!   records keep the text as written. The legal form is read from the company suffixes the
+//!   Companies Act prescribes (`(Private) Limited`, `(SMC-Private) Limited`), not guessed
+//!   from `& Co.`. The size class is computed from the surviving head count.
+//! - **Dates of observation.** The survey was fielded January to March 2023: its records
+//!   are observed on 31 March 2023 and its cluster memberships start then. Its turnover and
+//!   exports are annual figures of the last complete year, so they are observations of
+//!   calendar year 2022; its head counts and certifications describe the firm at the survey,
+//!   so they are observations of 2023. The registry export is as of 31 December 2024 (the
+//!   date the demo bundle was generated), so its records are observed on that day; but its
+//!   head count is the one declared at registration (`hub/demo/README.md`), so it is an
+//!   observation of the registration year (2024 when the date is missing).
+//! - **Registry cluster memberships** come from the unit's industry code (the first four
+//!   digits of the PSIC Rev.4 code are an ISIC class of the cluster) and its district (one
+//!   of the cluster's districts), starting on the registration date; closed units get none.
+//! - **Persons.** Owners, survey contacts, borrowers and trainees are persons with source
+//!   records; records with the same CNIC (compared by keyed hash) are one person, records
+//!   without a CNIC are persons of their own (phone numbers and names never link). Trainee
+//!   source records are keyed by the CNIC hash, so one person attending two events has one
+//!   record, with the values of the latest sheet. A malformed owner or borrower CNIC is a
+//!   warning (the person is kept without it), not a reason to drop the unit or the loan.
+//! - **Training.** A participation is `completed` when the sheet gives a certificate
+//!   number: certificates are issued on completion, while attendance alone does not say
+//!   whether the post-test was passed. Staff of agencies (no Survey ID) are linked to the
+//!   agency named in the `Firm / Organisation` column.
+//! - **Indicators.** The sheet repeats a series' baseline on every row; it is stored once
+//!   per series (indicator, scope, breakdown), for the series' first year.
+//! - **Row errors** name file, sheet, row, column and field, never a personal value. Rows
+//!   with an unknown district or a malformed firm identifier are skipped.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+
+use anyhow::Context as _;
+use chrono::{DateTime, FixedOffset};
+use hub_schema::domain::{CnicKey, SizeThresholds};
+use hub_schema::entity::{classifications, import_row_errors, import_runs, sources};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, TransactionTrait,
+};
+use sha2::{Digest as _, Sha256};
+
+use crate::provenance::{Stamp, insert_chunked, now};
+use crate::reference::AdminAreaIndex;
+
+/// Builds an active model whose listed fields are `Set`, plus the provenance columns every
+/// data table carries (import run, source reference, change number, timestamps) from a
+/// [`Prov`]. Every row of one table sets the same columns, as multi-row inserts require.
+macro_rules! row {
+    ($entity:ident { $($field:ident : $value:expr),* $(,)? } @ $prov:expr) => {{
+        let prov: $crate::seed::Prov = $prov;
+        $entity::ActiveModel {
+            $($field: sea_orm::ActiveValue::Set($value),)*
+            import_run_id: sea_orm::ActiveValue::Set(Some(prov.run_id)),
+            source_ref: sea_orm::ActiveValue::Set(Some(prov.source_ref)),
+            change_seq: sea_orm::ActiveValue::Set(prov.seq),
+            created_at: sea_orm::ActiveValue::Set(prov.at),
+            updated_at: sea_orm::ActiveValue::Set(prov.at),
+            ..Default::default()
+        }
+    }};
+}
+
+mod agencies;
+mod clusters;
+mod csvfile;
+mod firms;
+mod indicators;
+mod networks;
+mod people;
+mod registry;
+mod survey;
+mod survivorship;
+mod trade;
+mod training;
+mod values;
+mod xlsx;
+
+#[cfg(test)]
+mod tests;
+
+/// The version of the bundled demo dataset. Bump it when the files in `hub/demo/` change.
+pub const DEMO_VERSION: &str = "cdi-demo-2024.1";
+
+/// The `hub_meta` key recording which demo dataset the database holds.
+pub const META_KEY: &str = "demo_dataset";
+
+/// The importer id of the import runs this loader records.
+const IMPORTER_ID: &str = "demo-seed";
+
+/// The files of the demo dataset, in the order their import runs are recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum DemoFile {
+    Clusters,
+    Units,
+    Survey,
+    Allotments,
+    Loans,
+    Networks,
+    Training,
+    Indicators,
+    Trade,
+}
+
+impl DemoFile {
+    const ALL: [DemoFile; 9] = [
+        DemoFile::Clusters,
+        DemoFile::Units,
+        DemoFile::Survey,
+        DemoFile::Allotments,
+        DemoFile::Loans,
+        DemoFile::Networks,
+        DemoFile::Training,
+        DemoFile::Indicators,
+        DemoFile::Trade,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            DemoFile::Clusters => "clusters.toml",
+            DemoFile::Units => "psic_punjab_registered_units.csv",
+            DemoFile::Survey => "firms_cdi_diagnostic_survey_2023.xlsx",
+            DemoFile::Allotments => "psic_punjab_estate_allotments.csv",
+            DemoFile::Loans => "psic_punjab_loans.csv",
+            DemoFile::Networks => "sme_networks.xlsx",
+            DemoFile::Training => "training_attendance_2022_2024.xlsx",
+            DemoFile::Indicators => "cdi_results_framework.xlsx",
+            DemoFile::Trade => "comtrade_pak_exports_2017_2024.csv",
+        }
+    }
+
+    fn bytes(self) -> &'static [u8] {
+        match self {
+            DemoFile::Clusters => include_bytes!("../../demo/clusters.toml"),
+            DemoFile::Units => include_bytes!("../../demo/psic_punjab_registered_units.csv"),
+            DemoFile::Survey => include_bytes!("../../demo/firms_cdi_diagnostic_survey_2023.xlsx"),
+            DemoFile::Allotments => include_bytes!("../../demo/psic_punjab_estate_allotments.csv"),
+            DemoFile::Loans => include_bytes!("../../demo/psic_punjab_loans.csv"),
+            DemoFile::Networks => include_bytes!("../../demo/sme_networks.xlsx"),
+            DemoFile::Training => include_bytes!("../../demo/training_attendance_2022_2024.xlsx"),
+            DemoFile::Indicators => include_bytes!("../../demo/cdi_results_framework.xlsx"),
+            DemoFile::Trade => include_bytes!("../../demo/comtrade_pak_exports_2017_2024.csv"),
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// What a demo load wrote, per entity.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DemoSummary {
+    pub sources: usize,
+    pub programmes: usize,
+    pub clusters: usize,
+    /// Agencies, donors, chambers and training providers.
+    pub agencies: usize,
+    /// Unified organisations of kind `firm`.
+    pub firms: usize,
+    pub organisation_source_records: usize,
+    pub organisation_identifiers: usize,
+    pub persons: usize,
+    pub person_source_records: usize,
+    pub affiliations: usize,
+    pub record_links: usize,
+    pub cluster_memberships: usize,
+    pub firm_observations: usize,
+    pub industrial_estates: usize,
+    pub plots: usize,
+    pub plot_allotments: usize,
+    pub loans: usize,
+    pub networks: usize,
+    pub network_members: usize,
+    pub courses: usize,
+    pub training_events: usize,
+    pub participations: usize,
+    pub indicators: usize,
+    pub indicator_values: usize,
+    pub trade_flows: usize,
+    /// Import runs recorded (one per demo file).
+    pub import_runs: usize,
+    /// Rows skipped, with an `import_row_errors` row of severity `error`.
+    pub row_errors: usize,
+    /// Rows kept with a remark, with an `import_row_errors` row of severity `warning`.
+    pub row_warnings: usize,
+}
+
+impl DemoSummary {
+    /// The counts with their labels, in the order of the summary.
+    pub fn entries(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            ("sources", self.sources),
+            ("programmes", self.programmes),
+            ("clusters", self.clusters),
+            ("agencies and providers", self.agencies),
+            ("firms", self.firms),
+            (
+                "organisation source records",
+                self.organisation_source_records,
+            ),
+            ("organisation identifiers", self.organisation_identifiers),
+            ("persons", self.persons),
+            ("person source records", self.person_source_records),
+            ("affiliations", self.affiliations),
+            ("record links", self.record_links),
+            ("cluster memberships", self.cluster_memberships),
+            ("firm observations", self.firm_observations),
+            ("industrial estates", self.industrial_estates),
+            ("plots", self.plots),
+            ("plot allotments", self.plot_allotments),
+            ("loans", self.loans),
+            ("networks", self.networks),
+            ("network members", self.network_members),
+            ("courses", self.courses),
+            ("training events", self.training_events),
+            ("participations", self.participations),
+            ("indicators", self.indicators),
+            ("indicator values", self.indicator_values),
+            ("trade flows", self.trade_flows),
+            ("import runs", self.import_runs),
+            ("row errors", self.row_errors),
+            ("row warnings", self.row_warnings),
+        ]
+    }
+}
+
+impl fmt::Display for DemoSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (label, count)) in self.entries().into_iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{label:<29} {count:>6}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Loads the bundled demo dataset unless this version is loaded already (then `None`).
+///
+/// Reference data (classifications, countries, Comtrade areas, admin areas) must be loaded
+/// first. The whole load is one transaction: on error nothing is written. A database that
+/// holds another version of the demo dataset is refused, because the demo's programme,
+/// clusters and records would collide with the older ones.
+pub async fn load_demo(
+    db: &DatabaseConnection,
+    key: &CnicKey,
+    sizes: &SizeThresholds,
+) -> anyhow::Result<Option<DemoSummary>> {
+    match crate::db::meta_get(db, META_KEY).await?.as_deref() {
+        Some(DEMO_VERSION) => return Ok(None),
+        Some(other) => anyhow::bail!(
+            "the database holds demo dataset {other}, not {DEMO_VERSION}; \
+             create a new database to load this one"
+        ),
+        None => {}
+    }
+    let txn = db.begin().await?;
+    let mut ctx = Ctx::begin(&txn, key, sizes).await?;
+
+    let defs = clusters::parse(&mut ctx)?;
+    let mut catalogue = clusters::write(&mut ctx, &defs).await?;
+
+    let units = registry::parse_units(&mut ctx)?;
+    let surveyed = survey::parse(&mut ctx, &catalogue)?;
+    let firm_records = units
+        .iter()
+        .map(|u| u.firm.clone())
+        .chain(surveyed.iter().map(|s| s.firm.clone()))
+        .collect();
+    let firms = firms::write(&mut ctx, &catalogue, firm_records).await?;
+
+    let allotments = registry::parse_allotments(&mut ctx)?;
+    let loans = registry::parse_loans(&mut ctx)?;
+    let training = training::parse(&mut ctx, &catalogue)?;
+
+    let person_records = units
+        .iter()
+        .filter_map(|u| u.owner.clone())
+        .chain(surveyed.iter().filter_map(|s| s.contact.clone()))
+        .chain(loans.iter().filter_map(|l| l.borrower.clone()))
+        .chain(training.persons.iter().cloned())
+        .collect();
+    let persons = people::write(&mut ctx, person_records).await?;
+    let affiliations = registry::owner_affiliations(&units, &firms)
+        .into_iter()
+        .chain(survey::contact_affiliations(&surveyed, &firms))
+        .chain(registry::borrower_affiliations(&loans, &firms))
+        .collect();
+    people::write_affiliations(&mut ctx, &persons, affiliations).await?;
+
+    registry::write(&mut ctx, &firms, &persons, allotments, loans).await?;
+    networks::load(&mut ctx, &catalogue, &firms).await?;
+    training::write(&mut ctx, &mut catalogue, &firms, &persons, training).await?;
+    indicators::load(&mut ctx, &catalogue).await?;
+    trade::load(&mut ctx).await?;
+
+    let summary = ctx.finish().await?;
+    crate::db::meta_set(&txn, META_KEY, DEMO_VERSION).await?;
+    txn.commit().await.context("committing the demo dataset")?;
+    Ok(Some(summary))
+}
+
+/// Provenance of one row: its import run, change number, source reference and time.
+struct Prov {
+    run_id: i64,
+    seq: i64,
+    source_ref: String,
+    at: DateTime<FixedOffset>,
+}
+
+/// Where a record comes from: a demo file, a sheet of a workbook, a row (1-based, as a
+/// spreadsheet or text editor shows it).
+#[derive(Debug, Clone)]
+struct Loc {
+    file: DemoFile,
+    sheet: Option<String>,
+    row: u64,
+}
+
+impl Loc {
+    fn new(file: DemoFile, sheet: Option<&str>, row: u64) -> Self {
+        Loc {
+            file,
+            sheet: sheet.map(str::to_owned),
+            row,
+        }
+    }
+
+    /// `file!sheet!row`, or `file!row` for files without sheets.
+    fn source_ref(&self) -> String {
+        match &self.sheet {
+            Some(sheet) => format!("{}!{sheet}!{}", self.file.name(), self.row),
+            None => format!("{}!{}", self.file.name(), self.row),
+        }
+    }
+}
+
+/// A problem with one row: an error skips the row, a warning keeps it.
+struct Issue {
+    loc: Loc,
+    severity: &'static str,
+    column: &'static str,
+    field: &'static str,
+    code: &'static str,
+    message: String,
+}
+
+/// One demo file's import run and what was written under it.
+struct Run {
+    stamp: Stamp,
+    rows_read: usize,
+    /// Rows written, which is the count of change numbers reserved.
+    inserted: i64,
+    /// Change numbers reserved but not used yet, as ranges `first..=last`.
+    seqs: VecDeque<(i64, i64)>,
+}
+
+/// A source and its survivorship priority.
+#[derive(Debug, Clone, Copy)]
+struct Source {
+    id: i64,
+    priority: i32,
+}
+
+/// A source the demo writes to, as it is created when the database lacks it.
+struct SourceSpec {
+    code: &'static str,
+    name: &'static str,
+    /// registry | survey | attendance | trade_statistics | curated
+    kind: &'static str,
+    publisher: Option<&'static str>,
+    priority: i32,
+    description: &'static str,
+}
+
+/// The sources of the demo.
+const SOURCES: &[SourceSpec] = &[
+    SourceSpec {
+        code: "psic-punjab",
+        name: "Punjab Small Industries Corporation registries",
+        kind: "registry",
+        publisher: Some("Punjab Small Industries Corporation"),
+        priority: 10,
+        description: "Registered units, small-industrial-estate plot allotments \
+                      and loans of the Punjab Small Industries Corporation.",
+    },
+    SourceSpec {
+        code: "cdi-survey-2023",
+        name: "CDI diagnostic survey 2023",
+        kind: "survey",
+        publisher: Some("CDI cluster teams"),
+        priority: 20,
+        description: "The 2023 diagnostic survey of cluster firms by the Punjab \
+                      Industrial Cluster Development Initiative.",
+    },
+    SourceSpec {
+        code: "cdi-networks",
+        name: "CDI SME networks",
+        kind: "curated",
+        publisher: Some("CDI cluster teams"),
+        priority: 30,
+        description: "SME networks and consortia formed by the CDI cluster teams, \
+                      and their members.",
+    },
+    SourceSpec {
+        code: "cdi-training",
+        name: "CDI training attendance",
+        kind: "attendance",
+        publisher: Some("CDI cluster teams"),
+        priority: 40,
+        description: "Training events of the CDI and their attendance sheets.",
+    },
+    SourceSpec {
+        code: "cdi-results",
+        name: "CDI results framework",
+        kind: "curated",
+        publisher: Some("CDI cluster teams"),
+        priority: 30,
+        description: "Indicators of the CDI results framework: baselines, targets and actuals.",
+    },
+    SourceSpec {
+        code: "un-comtrade",
+        name: "UN Comtrade",
+        kind: "trade_statistics",
+        publisher: Some("UN Statistics Division"),
+        priority: 10,
+        description: "International merchandise trade statistics of UN Comtrade (API v1).",
+    },
+    SourceSpec {
+        code: "hub-curated",
+        name: "Hub curated reference",
+        kind: "curated",
+        publisher: None,
+        priority: 50,
+        description: "Programmes, clusters and agencies curated for the hub.",
+    },
+];
+
+/// Everything the writers share: the transaction, the CNIC key, the import runs, the
+/// sources and classifications by code, the admin-area matcher, issues and counts.
+struct Ctx<'a> {
+    txn: &'a DatabaseTransaction,
+    key: &'a CnicKey,
+    sizes: &'a SizeThresholds,
+    at: DateTime<FixedOffset>,
+    areas: AdminAreaIndex,
+    runs: Vec<Run>,
+    sources: HashMap<&'static str, Source>,
+    classifications: HashMap<String, i64>,
+    issues: Vec<Issue>,
+    summary: DemoSummary,
+}
+
+impl<'a> Ctx<'a> {
+    /// Opens one import run per demo file and reads the reference data the loader needs.
+    async fn begin(
+        txn: &'a DatabaseTransaction,
+        key: &'a CnicKey,
+        sizes: &'a SizeThresholds,
+    ) -> anyhow::Result<Ctx<'a>> {
+        let mut runs = Vec::new();
+        for file in DemoFile::ALL {
+            let stamp = Stamp::begin(txn, IMPORTER_ID, DEMO_VERSION, Some(file.name())).await?;
+            runs.push(Run {
+                stamp,
+                rows_read: 0,
+                inserted: 0,
+                seqs: VecDeque::new(),
+            });
+        }
+        let classifications: HashMap<String, i64> = classifications::Entity::find()
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|c| (c.code, c.id))
+            .collect();
+        anyhow::ensure!(
+            classifications.contains_key("HS2017"),
+            "the reference data is not loaded; load it before the demo dataset"
+        );
+        let areas = AdminAreaIndex::load(txn).await?;
+        Ok(Ctx {
+            txn,
+            key,
+            sizes,
+            at: now(),
+            areas,
+            runs,
+            sources: HashMap::new(),
+            classifications,
+            issues: Vec::new(),
+            summary: DemoSummary {
+                import_runs: DemoFile::ALL.len(),
+                ..DemoSummary::default()
+            },
+        })
+    }
+
+    fn run(&mut self, file: DemoFile) -> &mut Run {
+        &mut self.runs[file.index()]
+    }
+
+    /// Counts the data rows read from a file.
+    fn read(&mut self, file: DemoFile, rows: usize) {
+        self.run(file).rows_read += rows;
+    }
+
+    /// Reserves change numbers for `count` rows about to be written under `file`'s run, in
+    /// one block (numbers are never taken row by row: see [`crate::changes`]).
+    async fn reserve(&mut self, file: DemoFile, count: usize) -> anyhow::Result<()> {
+        if count == 0 {
+            return Ok(());
+        }
+        let block = self.runs[file.index()].stamp.take(self.txn, count).await?;
+        let run = self.run(file);
+        run.seqs.push_back((block.first, block.last));
+        run.inserted += count as i64;
+        Ok(())
+    }
+
+    /// Reserves change numbers for rows of several files at once: one block per file.
+    async fn reserve_each(
+        &mut self,
+        files: impl IntoIterator<Item = DemoFile>,
+    ) -> anyhow::Result<()> {
+        let mut counts: HashMap<DemoFile, usize> = HashMap::new();
+        for file in files {
+            *counts.entry(file).or_default() += 1;
+        }
+        for file in DemoFile::ALL {
+            if let Some(&n) = counts.get(&file) {
+                self.reserve(file, n).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The provenance of the next row written under `file`'s run, using a reserved number.
+    ///
+    /// # Panics
+    ///
+    /// Panics when no number was reserved: that is a bug in this module, not bad input.
+    fn prov(&mut self, file: DemoFile, source_ref: impl Into<String>) -> Prov {
+        let at = self.at;
+        let run = self.run(file);
+        let (first, last) = run
+            .seqs
+            .pop_front()
+            .expect("change numbers are reserved before rows are built");
+        if first < last {
+            run.seqs.push_front((first + 1, last));
+        }
+        Prov {
+            run_id: run.stamp.run_id,
+            seq: first,
+            source_ref: source_ref.into(),
+            at,
+        }
+    }
+
+    /// The id of a classification by code (`HS2017`, `ISIC-R4`...).
+    fn classification(&self, code: &str) -> anyhow::Result<i64> {
+        self.classifications.get(code).copied().with_context(|| {
+            format!("classification {code} is missing; load the reference data first")
+        })
+    }
+
+    /// The source of this code, created (under `file`'s run) if the database lacks it.
+    async fn source(&mut self, file: DemoFile, code: &'static str) -> anyhow::Result<Source> {
+        if let Some(source) = self.sources.get(code) {
+            return Ok(*source);
+        }
+        let existing = sources::Entity::find()
+            .filter(sources::Column::Code.eq(code))
+            .one(self.txn)
+            .await?;
+        let source = match existing {
+            Some(m) => Source {
+                id: m.id,
+                priority: m.priority,
+            },
+            None => {
+                let spec = SOURCES
+                    .iter()
+                    .find(|s| s.code == code)
+                    .with_context(|| format!("source {code} is not one of the demo's sources"))?;
+                self.reserve(file, 1).await?;
+                let prov = self.prov(file, format!("{}!source:{code}", file.name()));
+                let model = row!(sources {
+                    code: code.to_owned(),
+                    name: spec.name.to_owned(),
+                    kind: spec.kind.to_owned(),
+                    publisher: spec.publisher.map(str::to_owned),
+                    priority: spec.priority,
+                    description: Some(spec.description.to_owned()),
+                } @ prov)
+                .insert(self.txn)
+                .await?;
+                self.summary.sources += 1;
+                Source {
+                    id: model.id,
+                    priority: spec.priority,
+                }
+            }
+        };
+        self.sources.insert(code, source);
+        Ok(source)
+    }
+
+    /// The priority of a source already resolved with [`Ctx::source`].
+    fn priority(&self, code: &str) -> i32 {
+        self.sources.get(code).map_or(100, |s| s.priority)
+    }
+
+    /// Finds a row's district (valid on `on`) and tehsil. An empty or unknown district is a
+    /// row error (`None`: skip the row); an unknown tehsil is a warning (the row is kept
+    /// without it). Place names are not personal data, so messages may repeat them.
+    fn place(
+        &mut self,
+        loc: &Loc,
+        (district_column, district): (&'static str, Option<&str>),
+        (tehsil_column, tehsil): (&'static str, Option<&str>),
+        on: Option<chrono::NaiveDate>,
+    ) -> Option<(i64, Option<i64>)> {
+        let Some(district) = district else {
+            self.reject(
+                loc,
+                district_column,
+                "district",
+                "missing_district",
+                "The district is empty; the row is skipped.",
+            );
+            return None;
+        };
+        let Some(district_id) = self.areas.district(district, on).map(|d| d.id) else {
+            self.reject(
+                loc,
+                district_column,
+                "district",
+                "unknown_district",
+                format!("\"{district}\" is not a known district; the row is skipped."),
+            );
+            return None;
+        };
+        let tehsil_id = tehsil.and_then(|name| {
+            let found = self.areas.tehsil(district_id, name).map(|t| t.id);
+            if found.is_none() {
+                self.warn(
+                    loc,
+                    tehsil_column,
+                    "tehsil",
+                    "unknown_tehsil",
+                    format!(
+                        "\"{name}\" is not a known tehsil of the district; the row is kept \
+                         without a tehsil."
+                    ),
+                );
+            }
+            found
+        });
+        Some((district_id, tehsil_id))
+    }
+
+    /// Records a row error: the row is skipped. `message` must not contain personal values.
+    fn reject(
+        &mut self,
+        loc: &Loc,
+        column: &'static str,
+        field: &'static str,
+        code: &'static str,
+        message: impl Into<String>,
+    ) {
+        self.issue(loc, "error", column, field, code, message.into());
+    }
+
+    /// Records a warning: the row is kept. `message` must not contain personal values.
+    fn warn(
+        &mut self,
+        loc: &Loc,
+        column: &'static str,
+        field: &'static str,
+        code: &'static str,
+        message: impl Into<String>,
+    ) {
+        self.issue(loc, "warning", column, field, code, message.into());
+    }
+
+    fn issue(
+        &mut self,
+        loc: &Loc,
+        severity: &'static str,
+        column: &'static str,
+        field: &'static str,
+        code: &'static str,
+        message: String,
+    ) {
+        self.issues.push(Issue {
+            loc: loc.clone(),
+            severity,
+            column,
+            field,
+            code,
+            message,
+        });
+    }
+
+    /// Writes the row errors, closes every import run with its counts and returns the
+    /// summary.
+    async fn finish(mut self) -> anyhow::Result<DemoSummary> {
+        let mut rejected = [0i64; DemoFile::ALL.len()];
+        let mut warnings = [0i64; DemoFile::ALL.len()];
+        let mut rows = Vec::with_capacity(self.issues.len());
+        for issue in std::mem::take(&mut self.issues) {
+            let i = issue.loc.file.index();
+            if issue.severity == "error" {
+                rejected[i] += 1;
+                self.summary.row_errors += 1;
+            } else {
+                warnings[i] += 1;
+                self.summary.row_warnings += 1;
+            }
+            rows.push(import_row_errors::ActiveModel {
+                import_run_id: Set(self.runs[i].stamp.run_id),
+                severity: Set(issue.severity.to_owned()),
+                file: Set(Some(issue.loc.file.name().to_owned())),
+                sheet: Set(issue.loc.sheet),
+                row_number: Set(Some(issue.loc.row as i64)),
+                column_name: Set(Some(issue.column.to_owned())),
+                field: Set(Some(issue.field.to_owned())),
+                code: Set(issue.code.to_owned()),
+                message: Set(issue.message),
+                ..Default::default()
+            });
+        }
+        insert_chunked(self.txn, rows).await?;
+        for ((i, run), file) in self.runs.iter_mut().enumerate().zip(DemoFile::ALL) {
+            debug_assert!(run.seqs.is_empty(), "every reserved change number is used");
+            run.stamp.counts = (run.inserted, 0, 0);
+            run.stamp.finish(self.txn, run.rows_read).await?;
+            import_runs::ActiveModel {
+                id: Set(run.stamp.run_id),
+                file_sha256: Set(Some(hex::encode(Sha256::digest(file.bytes())))),
+                file_size: Set(Some(file.bytes().len() as i64)),
+                rejected: Set(rejected[i]),
+                warnings: Set(warnings[i]),
+                status: Set(if rejected[i] > 0 {
+                    "partial"
+                } else {
+                    "applied"
+                }
+                .into()),
+                ..Default::default()
+            }
+            .update(self.txn)
+            .await?;
+        }
+        Ok(self.summary)
+    }
+}

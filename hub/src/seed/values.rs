@@ -1,0 +1,154 @@
+//! Reading the loose text of agency files: dates, numbers, names in capitals, sex.
+//!
+//! Agency exports write dates as `dd/mm/yyyy`, numbers with thousands separators, and
+//! names in whatever case the clerk used. These helpers turn such text into values and
+//! never fail loudly: `None` means "not readable", and the caller decides whether that is
+//! a row error.
+
+use chrono::NaiveDate;
+use hub_schema::domain::{normalise_name, title_case};
+
+/// Trims a cell; empty text is no value.
+pub(super) fn non_empty(raw: &str) -> Option<String> {
+    let trimmed = raw.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_owned())
+}
+
+/// Reads `dd/mm/yyyy` (also with one-digit day or month, or dashes or dots) or ISO
+/// `yyyy-mm-dd`.
+pub(super) fn parse_date(raw: &str) -> Option<NaiveDate> {
+    let text = raw.trim();
+    ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"]
+        .iter()
+        .find_map(|format| NaiveDate::parse_from_str(text, format).ok())
+}
+
+/// Reads a number written with thousands separators (`12,500,000`) or spaces.
+pub(super) fn parse_number(raw: &str) -> Option<f64> {
+    let compact: String = raw
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ',' | ' ' | '\u{a0}'))
+        .collect();
+    if compact.is_empty() {
+        return None;
+    }
+    compact.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+/// Reads a whole, non-negative count such as a number of employees.
+pub(super) fn count(value: f64) -> Option<i32> {
+    (value >= 0.0 && value.fract() == 0.0 && value <= f64::from(i32::MAX)).then_some(value as i32)
+}
+
+/// The text to show for a name or address: whitespace collapsed, a leading `M/S`
+/// ("Messrs") dropped, and text typed entirely in capitals written in title case. Source
+/// records keep the text as written; this is only for unified entities.
+pub(super) fn display_text(raw: &str) -> String {
+    let collapsed = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let lower = collapsed.to_lowercase();
+    let without_messrs = ["m/s. ", "m/s ", "m/s.", "messrs. ", "messrs "]
+        .iter()
+        .find(|prefix| lower.starts_with(*prefix))
+        .and_then(|prefix| collapsed.get(prefix.len()..))
+        .map_or(collapsed.as_str(), str::trim_start);
+    let has_letters = without_messrs.chars().any(char::is_alphabetic);
+    if has_letters && !without_messrs.chars().any(char::is_lowercase) {
+        title_case(without_messrs)
+    } else {
+        without_messrs.to_owned()
+    }
+}
+
+/// The legal form a firm name declares through the suffix the Companies Act 2017 requires
+/// of companies: `(SMC-Private) Limited` for single-member companies, `(Private) Limited`
+/// for private companies, in their usual abbreviations. Other names say nothing reliable
+/// (`& Co.` is used by partnerships and sole proprietors alike).
+pub(super) fn legal_form(name: &str) -> Option<&'static str> {
+    let key = normalise_name(name);
+    let private = ["pvt ltd", "pvt limited", "private ltd", "private limited"]
+        .iter()
+        .any(|suffix| key.ends_with(suffix));
+    if private && key.split(' ').any(|word| word == "smc") {
+        Some("single_member_company")
+    } else if private {
+        Some("private_limited")
+    } else {
+        None
+    }
+}
+
+/// `female` or `male` from `Female`, `F`, `Male`, `M` and the like.
+pub(super) fn sex(raw: &str) -> Option<&'static str> {
+    match raw.trim().to_lowercase().as_str() {
+        "f" | "female" | "woman" | "w" => Some("female"),
+        "m" | "male" | "man" => Some("male"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        assert_eq!(parse_date("30/05/2017"), d(2017, 5, 30));
+        assert_eq!(parse_date(" 7/1/2023 "), d(2023, 1, 7));
+        assert_eq!(parse_date("2023-01-07"), d(2023, 1, 7));
+        assert_eq!(parse_date("31/02/2023"), None);
+        assert_eq!(parse_date(""), None);
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_number("12,500,000"), Some(12_500_000.0));
+        assert_eq!(parse_number(" 1 250 "), Some(1250.0));
+        assert_eq!(parse_number("n/a"), None);
+        assert_eq!(parse_number(""), None);
+        assert_eq!(count(17.0), Some(17));
+        assert_eq!(count(-1.0), None);
+        assert_eq!(count(2.5), None);
+    }
+
+    #[test]
+    fn display_names() {
+        let check = |raw: &str, expected: &str| assert_eq!(display_text(raw), expected, "{raw}");
+        check(
+            "M/S AL NOOR SURGICAL (PVT.) LTD.",
+            "Al Noor Surgical (Pvt.) Ltd.",
+        );
+        check("Al-Noor Surgical (Pvt) Ltd", "Al-Noor Surgical (Pvt) Ltd");
+        check("HOUSE 45-B,  G.T. ROAD", "House 45-B, G.T. Road");
+        check("m/s Star Works", "Star Works");
+        check("123", "123");
+    }
+
+    #[test]
+    fn legal_forms() {
+        assert_eq!(
+            legal_form("Ravi Surgical (Pvt) Ltd"),
+            Some("private_limited")
+        );
+        assert_eq!(
+            legal_form("RAVI SURGICAL (PRIVATE) LIMITED"),
+            Some("private_limited")
+        );
+        assert_eq!(
+            legal_form("Ravi (SMC-Pvt) Ltd"),
+            Some("single_member_company")
+        );
+        assert_eq!(legal_form("Ravi Surgical & Co."), None);
+        assert_eq!(legal_form("Ravi Surgical"), None);
+    }
+
+    #[test]
+    fn sexes() {
+        assert_eq!(sex("Female"), Some("female"));
+        assert_eq!(sex(" F"), Some("female"));
+        assert_eq!(sex("M"), Some("male"));
+        assert_eq!(sex("MALE"), Some("male"));
+        assert_eq!(sex("x"), None);
+    }
+}
