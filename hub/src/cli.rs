@@ -11,7 +11,7 @@ use crate::config::{Engine, Settings, Sources};
 /// Cluster Data Hub: imports cluster, firm, training and trade data into one model and serves
 /// it over GraphQL and as datasets.
 #[derive(Debug, Parser)]
-#[command(name = "hub", version, about)]
+#[command(name = "hub", version)]
 pub struct Cli {
     /// Configuration file (TOML). Without it, `hub.toml` in the working directory is read
     /// when present. Environment variables HUB__SECTION__KEY override both.
