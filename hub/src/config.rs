@@ -28,6 +28,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub plugins: PluginSettings,
     pub size_classes: SizeThresholds,
+    pub graphql: GraphqlSettings,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,6 +69,40 @@ pub struct LogSettings {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// Limits of the GraphQL endpoint, so that hostile or careless queries are refused early.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GraphqlSettings {
+    /// Deepest nesting of selections.
+    pub max_depth: usize,
+    /// Largest query complexity (each field counts 1; a list field counts its page size
+    /// times its selection).
+    pub max_complexity: usize,
+    /// Page size when `first`/`last` is not given.
+    pub default_page_size: u32,
+    /// Largest `first`/`last` accepted.
+    pub max_page_size: u32,
+    /// Largest request body of a plain GraphQL request, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest multipart request (file uploads), in bytes.
+    pub max_upload_bytes: usize,
+    /// Time limit of one request, in milliseconds.
+    pub request_timeout_ms: u64,
+}
+
+impl Default for GraphqlSettings {
+    fn default() -> Self {
+        GraphqlSettings {
+            max_depth: 12,
+            max_complexity: 5_000,
+            default_page_size: 25,
+            max_page_size: 100,
+            max_body_bytes: 1 << 20,
+            max_upload_bytes: 200 << 20,
+            request_timeout_ms: 30_000,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -145,7 +180,9 @@ impl Settings {
              [security]\ncnic_key = \"{key}\"\n\n\
              [log]\nfilter = {filter:?}\nformat = \"{format}\"\n\n\
              [plugins]\ndir = {plugins:?}\n\n\
-             [size_classes]\nsmall_from = {small}\nmedium_from = {medium}\nlarge_from = {large}\n",
+             [size_classes]\nsmall_from = {small}\nmedium_from = {medium}\nlarge_from = {large}\n\n\
+             [graphql]\nmax_depth = {gd}\nmax_complexity = {gc}\ndefault_page_size = {gp}\nmax_page_size = {gm}\n\
+             max_body_bytes = {gb}\nmax_upload_bytes = {gu}\nrequest_timeout_ms = {gt}\n",
             data_dir = self.data_dir.display().to_string(),
             url = secret(&self.database.url),
             engine = Engine::of_url(&self.database_url()).name(),
@@ -163,6 +200,13 @@ impl Settings {
             small = t.small_from(),
             medium = t.medium_from(),
             large = t.large_from(),
+            gd = self.graphql.max_depth,
+            gc = self.graphql.max_complexity,
+            gp = self.graphql.default_page_size,
+            gm = self.graphql.max_page_size,
+            gb = self.graphql.max_body_bytes,
+            gu = self.graphql.max_upload_bytes,
+            gt = self.graphql.request_timeout_ms,
         )
     }
 }

@@ -8,6 +8,7 @@ pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod graphql;
 pub mod provenance;
 pub mod reference;
 pub mod seed;

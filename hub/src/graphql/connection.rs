@@ -1,0 +1,303 @@
+//! Connection types and the batched loading of nested lists.
+//!
+//! Root lists run one query ([`super::list::fetch`]). A nested list (a cluster's firms, an
+//! event's participations) is loaded for all parents of a level at once: the resolvers of
+//! one level register the same [`ChildQuery`] with the request's [`ChildLoader`], which
+//! runs one statement with `ROW_NUMBER() OVER (PARTITION BY parent …)`, so each parent's
+//! page size is enforced in SQL, never by reading all children into memory.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::Error;
+use async_graphql::dataloader::Loader;
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait as _, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
+use serde_json::Value as Json;
+
+use super::list::{KeyKind, Page, PageOf, Sort, finish_page, internal, keyset, row_keys};
+
+/// Declares `$conn` and `$edge` for node type `$node`: `edges { cursor node }`, `nodes`,
+/// `pageInfo` and `totalCount` (computed only when selected).
+macro_rules! connection {
+    ($conn:ident, $edge:ident, $node:ty, $doc:literal) => {
+        #[doc = $doc]
+        pub struct $conn {
+            pub page: $crate::graphql::list::PageOf<$node>,
+            pub total: $crate::graphql::connection::Total,
+        }
+
+        #[doc = concat!("An edge of a ", stringify!($conn), ".")]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $edge {
+            pub cursor: String,
+            pub node: $node,
+        }
+
+        #[async_graphql::Object]
+        #[doc = $doc]
+        impl $conn {
+            async fn edges(&self) -> Vec<$edge> {
+                self.page.items.iter().map(|(c, n)| $edge { cursor: c.clone(), node: n.clone() }).collect()
+            }
+
+            async fn nodes(&self) -> Vec<$node> {
+                self.page.items.iter().map(|(_, n)| n.clone()).collect()
+            }
+
+            async fn page_info(&self) -> &$crate::graphql::list::PageInfo {
+                &self.page.page_info
+            }
+
+            /// The number of items in the whole filtered list, counted only when asked for.
+            async fn total_count(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<i64> {
+                self.total.get(ctx).await
+            }
+        }
+    };
+}
+pub(crate) use connection;
+
+/// How a connection's `totalCount` is found when selected.
+#[derive(Debug, Clone)]
+pub enum Total {
+    /// Count the rows of this filtered select.
+    Query(SelectStatement),
+    /// Count a parent's children, batched with its siblings.
+    Child { query: Arc<ChildQuery>, parent: i64 },
+}
+
+impl Total {
+    pub async fn get(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<i64> {
+        match self {
+            Total::Query(q) => {
+                let db = ctx.data::<DatabaseConnection>()?;
+                super::list::count(db, q).await
+            }
+            Total::Child { query, parent } => {
+                let loader = ctx.data::<async_graphql::dataloader::DataLoader<ChildLoader>>()?;
+                let key = CountKey { spec: ChildLoader::register(loader.loader(), query.clone()), parent: *parent };
+                Ok(loader.load_one(key).await?.unwrap_or(0))
+            }
+        }
+    }
+}
+
+/// A nested list for many parents: `select` reads the child table as `t`, joined as needed,
+/// with the filter applied and `parent_sql` naming the parent id of each row.
+#[derive(Debug, Clone)]
+pub struct ChildQuery {
+    pub select: SelectStatement,
+    pub parent_sql: String,
+    pub sort: Sort,
+    pub page: Page,
+}
+
+impl ChildQuery {
+    fn fingerprint(&self, backend: DbBackend) -> u64 {
+        let statement = backend.build(&self.select);
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        statement.sql.hash(&mut h);
+        format!("{:?}", statement.values).hash(&mut h);
+        self.parent_sql.hash(&mut h);
+        format!("{:?}", self.sort).hash(&mut h);
+        format!("{:?}", self.page).hash(&mut h);
+        h.finish()
+    }
+}
+
+/// A page of children of one parent, as loaded: sort keys and the raw row mapped by `N`.
+pub struct ChildKey<N> {
+    pub spec: u64,
+    pub parent: i64,
+    _node: PhantomData<fn() -> N>,
+}
+
+impl<N> ChildKey<N> {
+    pub fn new(spec: u64, parent: i64) -> Self {
+        ChildKey { spec, parent, _node: PhantomData }
+    }
+}
+
+impl<N> Clone for ChildKey<N> {
+    fn clone(&self) -> Self {
+        ChildKey::new(self.spec, self.parent)
+    }
+}
+impl<N> PartialEq for ChildKey<N> {
+    fn eq(&self, o: &Self) -> bool {
+        self.spec == o.spec && self.parent == o.parent
+    }
+}
+impl<N> Eq for ChildKey<N> {}
+impl<N> Hash for ChildKey<N> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.spec.hash(h);
+        self.parent.hash(h);
+    }
+}
+
+/// The key of a batched child count.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CountKey {
+    pub spec: u64,
+    pub parent: i64,
+}
+
+/// Node types that can be read from a row of their table.
+pub trait FromRow: Sized + Clone + Send + Sync + 'static {
+    fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr>;
+}
+
+/// The per-request loader of nested lists.
+pub struct ChildLoader {
+    db: DatabaseConnection,
+    specs: Mutex<HashMap<u64, Arc<ChildQuery>>>,
+}
+
+impl ChildLoader {
+    pub fn new(db: DatabaseConnection) -> Self {
+        ChildLoader { db, specs: Mutex::new(HashMap::new()) }
+    }
+
+    /// Registers a query shape and returns its key; the same shape gives the same key.
+    pub fn register(&self, q: Arc<ChildQuery>) -> u64 {
+        let spec = q.fingerprint(self.db.get_database_backend());
+        self.specs.lock().expect("loader lock").entry(spec).or_insert(q);
+        spec
+    }
+
+    fn spec(&self, spec: u64) -> Arc<ChildQuery> {
+        self.specs.lock().expect("loader lock")[&spec].clone()
+    }
+
+    fn parents(keys: impl Iterator<Item = (u64, i64)>) -> HashMap<u64, Vec<i64>> {
+        let mut by_spec: HashMap<u64, Vec<i64>> = HashMap::new();
+        for (spec, parent) in keys {
+            by_spec.entry(spec).or_default().push(parent);
+        }
+        by_spec
+    }
+}
+
+/// Loads one page of children for every parent of `parents`, in one statement.
+async fn load_pages(
+    db: &DatabaseConnection,
+    q: &ChildQuery,
+    parents: &[i64],
+) -> Result<Vec<(i64, Vec<Json>, QueryResult)>, sea_orm::DbErr> {
+    let backend = db.get_database_backend();
+    let mut inner = q.select.clone();
+    inner.and_where(Expr::cust(q.parent_sql.clone()).is_in(parents.iter().copied()));
+    let order: Vec<String> = q
+        .sort
+        .keys()
+        .iter()
+        .map(|k| {
+            let collate = if k.kind == KeyKind::Text && backend == DbBackend::Postgres { " COLLATE \"C\"" } else { "" };
+            format!("{}{collate} {} NULLS LAST", k.sql, if k.descending { "DESC" } else { "ASC" })
+        })
+        .collect();
+    for (i, k) in q.sort.keys().iter().enumerate() {
+        inner.expr_as(Expr::cust(k.sql.clone()), Alias::new(format!("__k{i}")));
+    }
+    // The keyset condition of `after` applies to every parent alike.
+    if let Some(after) = &q.page.after {
+        inner.cond_where(keyset(&q.sort, after, true, backend));
+    }
+    inner.expr_as(Expr::cust(q.parent_sql.clone()), Alias::new("__parent"));
+    inner.expr_as(
+        Expr::cust(format!("ROW_NUMBER() OVER (PARTITION BY {} ORDER BY {})", q.parent_sql, order.join(", "))),
+        Alias::new("__rn"),
+    );
+    let mut outer = Query::select();
+    outer
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("x"))
+        .and_where(Expr::cust(format!("x.__rn <= {}", q.page.limit + 1)))
+        .order_by(Alias::new("__parent"), sea_orm::sea_query::Order::Asc)
+        .order_by(Alias::new("__rn"), sea_orm::sea_query::Order::Asc);
+    let rows = db.query_all(&outer).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let parent: i64 = row.try_get("", "__parent")?;
+        let keys = row_keys(&row, &q.sort)?;
+        out.push((parent, keys, row));
+    }
+    Ok(out)
+}
+
+impl<N: FromRow> Loader<ChildKey<N>> for ChildLoader {
+    type Value = PageOf<N>;
+    type Error = Error;
+
+    async fn load(&self, keys: &[ChildKey<N>]) -> Result<HashMap<ChildKey<N>, PageOf<N>>, Error> {
+        let mut out = HashMap::new();
+        for (spec, parents) in ChildLoader::parents(keys.iter().map(|k| (k.spec, k.parent))) {
+            let q = self.spec(spec);
+            let rows = load_pages(&self.db, &q, &parents).await.map_err(internal)?;
+            let mut grouped: HashMap<i64, Vec<(Vec<Json>, N)>> = HashMap::new();
+            for (parent, k, row) in rows {
+                grouped.entry(parent).or_default().push((k, N::from_row(&row).map_err(internal)?));
+            }
+            for parent in parents {
+                let rows = grouped.remove(&parent).unwrap_or_default();
+                out.insert(ChildKey::new(spec, parent), finish_page(rows, &q.sort, &q.page));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Loader<CountKey> for ChildLoader {
+    type Value = i64;
+    type Error = Error;
+
+    async fn load(&self, keys: &[CountKey]) -> Result<HashMap<CountKey, i64>, Error> {
+        let mut out = HashMap::new();
+        for (spec, parents) in ChildLoader::parents(keys.iter().map(|k| (k.spec, k.parent))) {
+            let q = self.spec(spec);
+            let mut inner = q.select.clone();
+            inner.and_where(Expr::cust(q.parent_sql.clone()).is_in(parents.iter().copied()));
+            inner.expr_as(Expr::cust(q.parent_sql.clone()), Alias::new("__parent"));
+            let mut outer = Query::select();
+            outer
+                .column(Alias::new("__parent"))
+                .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+                .from_subquery(inner, Alias::new("x"))
+                .group_by_col(Alias::new("__parent"));
+            let rows = self.db.query_all(&outer).await.map_err(internal)?;
+            let mut counts: HashMap<i64, i64> = HashMap::new();
+            for row in rows {
+                counts.insert(row.try_get("", "__parent").map_err(internal)?, row.try_get("", "n").map_err(internal)?);
+            }
+            for parent in parents {
+                out.insert(CountKey { spec, parent }, counts.get(&parent).copied().unwrap_or(0));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Loads the page of children of `parent` described by `q`, batched with its siblings.
+pub async fn child_page<N: FromRow>(
+    ctx: &async_graphql::Context<'_>,
+    q: ChildQuery,
+    parent: i64,
+) -> async_graphql::Result<(PageOf<N>, Total)> {
+    let loader = ctx.data::<async_graphql::dataloader::DataLoader<ChildLoader>>()?;
+    let q = Arc::new(q);
+    let spec = loader.loader().register(q.clone());
+    let page = loader.load_one(ChildKey::<N>::new(spec, parent)).await?.unwrap_or_else(|| PageOf {
+        items: Vec::new(),
+        page_info: super::list::PageInfo {
+            has_next_page: false,
+            has_previous_page: false,
+            start_cursor: None,
+            end_cursor: None,
+        },
+    });
+    Ok((page, Total::Child { query: q, parent }))
+}

@@ -1,0 +1,1 @@
+//! The GraphQL-over-HTTP endpoint (being written).

@@ -1,0 +1,81 @@
+//! The GraphQL API for partner agencies.
+//!
+//! - [`schema`]: the root query and the object types of the unified model;
+//! - [`http`]: the GraphQL-over-HTTP endpoint (`POST`/`GET /graphql`, GraphiQL);
+//! - [`principal`] and [`policy`]: who is asking, and the one function every resolver asks
+//!   before returning protected fields.
+//!
+//! Lists are Relay connections with keyset cursors, built by [`list`]; nested lists are
+//! batched per level with their per-parent limit kept in SQL.
+
+pub mod filter;
+pub mod http;
+pub mod ids;
+pub mod list;
+pub mod policy;
+pub mod principal;
+pub mod schema;
+pub mod types;
+pub mod connection;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use sea_orm::DatabaseConnection;
+
+use crate::config::GraphqlSettings;
+
+/// The hub's GraphQL schema.
+pub type HubSchema = Schema<schema::QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// Builds the schema with the configured limits. The database connection is shared by all
+/// resolvers through the schema data.
+pub fn build_schema(db: Option<DatabaseConnection>, limits: &GraphqlSettings) -> HubSchema {
+    let mut builder = Schema::build(schema::QueryRoot, EmptyMutation, EmptySubscription)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_recursive_depth(limits.max_depth.max(32))
+        .limit_directives(32)
+        .data(limits.clone());
+    if let Some(db) = db {
+        builder = builder.data(db);
+    }
+    builder.finish()
+}
+
+/// The SDL of the schema, as `hub schema` prints it and `hub/schema.graphql` holds it.
+pub fn sdl() -> String {
+    build_schema(None, &GraphqlSettings::default()).sdl()
+}
+
+/// What resolvers ask of the request context: the limits, and the policy for the caller.
+pub trait NodeContext {
+    /// The configured GraphQL limits.
+    fn limits(&self) -> &GraphqlSettings;
+    /// Whether the caller may see data of this class (see [`policy::allows`]).
+    fn allowed(&self, what: policy::Protected) -> bool;
+}
+
+impl NodeContext for async_graphql::Context<'_> {
+    fn limits(&self) -> &GraphqlSettings {
+        self.data_unchecked::<GraphqlSettings>()
+    }
+
+    fn allowed(&self, what: policy::Protected) -> bool {
+        // A request without a principal is treated as the least privileged caller.
+        match self.data_opt::<principal::Principal>() {
+            Some(p) => policy::allows(p, what),
+            None => policy::allows(
+                &principal::Principal { role: principal::Role::Public, pii: false, clusters: None },
+                what,
+            ),
+        }
+    }
+}
+
+/// Attaches what one request needs: the caller's principal and a fresh loader for nested
+/// lists (loaders cache per request only).
+pub fn prepare_request(request: async_graphql::Request, db: &DatabaseConnection, principal: principal::Principal) -> async_graphql::Request {
+    request.data(principal).data(async_graphql::dataloader::DataLoader::new(
+        connection::ChildLoader::new(db.clone()),
+        tokio::spawn,
+    ))
+}
