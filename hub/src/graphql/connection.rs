@@ -40,7 +40,14 @@ macro_rules! connection {
         #[doc = $doc]
         impl $conn {
             async fn edges(&self) -> Vec<$edge> {
-                self.page.items.iter().map(|(c, n)| $edge { cursor: c.clone(), node: n.clone() }).collect()
+                self.page
+                    .items
+                    .iter()
+                    .map(|(c, n)| $edge {
+                        cursor: c.clone(),
+                        node: n.clone(),
+                    })
+                    .collect()
             }
 
             async fn nodes(&self) -> Vec<$node> {
@@ -52,7 +59,10 @@ macro_rules! connection {
             }
 
             /// The number of items in the whole filtered list, counted only when asked for.
-            async fn total_count(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<i64> {
+            async fn total_count(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+            ) -> async_graphql::Result<i64> {
                 self.total.get(ctx).await
             }
         }
@@ -78,7 +88,10 @@ impl Total {
             }
             Total::Child { query, parent } => {
                 let loader = ctx.data::<async_graphql::dataloader::DataLoader<ChildLoader>>()?;
-                let key = CountKey { spec: ChildLoader::register(loader.loader(), query.clone()), parent: *parent };
+                let key = CountKey {
+                    spec: ChildLoader::register(loader.loader(), query.clone()),
+                    parent: *parent,
+                };
                 Ok(loader.load_one(key).await?.unwrap_or(0))
             }
         }
@@ -117,7 +130,11 @@ pub struct ChildKey<N> {
 
 impl<N> ChildKey<N> {
     pub fn new(spec: u64, parent: i64) -> Self {
-        ChildKey { spec, parent, _node: PhantomData }
+        ChildKey {
+            spec,
+            parent,
+            _node: PhantomData,
+        }
     }
 }
 
@@ -159,13 +176,20 @@ pub struct ChildLoader {
 
 impl ChildLoader {
     pub fn new(db: DatabaseConnection) -> Self {
-        ChildLoader { db, specs: Mutex::new(HashMap::new()) }
+        ChildLoader {
+            db,
+            specs: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Registers a query shape and returns its key; the same shape gives the same key.
     pub fn register(&self, q: Arc<ChildQuery>) -> u64 {
         let spec = q.fingerprint(self.db.get_database_backend());
-        self.specs.lock().expect("loader lock").entry(spec).or_insert(q);
+        self.specs
+            .lock()
+            .expect("loader lock")
+            .entry(spec)
+            .or_insert(q);
         spec
     }
 
@@ -196,8 +220,16 @@ async fn load_pages(
         .keys()
         .iter()
         .map(|k| {
-            let collate = if k.kind == KeyKind::Text && backend == DbBackend::Postgres { " COLLATE \"C\"" } else { "" };
-            format!("{}{collate} {} NULLS LAST", k.sql, if k.descending { "DESC" } else { "ASC" })
+            let collate = if k.kind == KeyKind::Text && backend == DbBackend::Postgres {
+                " COLLATE \"C\""
+            } else {
+                ""
+            };
+            format!(
+                "{}{collate} {} NULLS LAST",
+                k.sql,
+                if k.descending { "DESC" } else { "ASC" }
+            )
         })
         .collect();
     for (i, k) in q.sort.keys().iter().enumerate() {
@@ -209,7 +241,11 @@ async fn load_pages(
     }
     inner.expr_as(Expr::cust(q.parent_sql.clone()), Alias::new("__parent"));
     inner.expr_as(
-        Expr::cust(format!("ROW_NUMBER() OVER (PARTITION BY {} ORDER BY {})", q.parent_sql, order.join(", "))),
+        Expr::cust(format!(
+            "ROW_NUMBER() OVER (PARTITION BY {} ORDER BY {})",
+            q.parent_sql,
+            order.join(", ")
+        )),
         Alias::new("__rn"),
     );
     let mut outer = Query::select();
@@ -240,11 +276,17 @@ impl<N: FromRow> Loader<ChildKey<N>> for ChildLoader {
             let rows = load_pages(&self.db, &q, &parents).await.map_err(internal)?;
             let mut grouped: HashMap<i64, Vec<(Vec<Json>, N)>> = HashMap::new();
             for (parent, k, row) in rows {
-                grouped.entry(parent).or_default().push((k, N::from_row(&row).map_err(internal)?));
+                grouped
+                    .entry(parent)
+                    .or_default()
+                    .push((k, N::from_row(&row).map_err(internal)?));
             }
             for parent in parents {
                 let rows = grouped.remove(&parent).unwrap_or_default();
-                out.insert(ChildKey::new(spec, parent), finish_page(rows, &q.sort, &q.page));
+                out.insert(
+                    ChildKey::new(spec, parent),
+                    finish_page(rows, &q.sort, &q.page),
+                );
             }
         }
         Ok(out)
@@ -271,10 +313,16 @@ impl Loader<CountKey> for ChildLoader {
             let rows = self.db.query_all(&outer).await.map_err(internal)?;
             let mut counts: HashMap<i64, i64> = HashMap::new();
             for row in rows {
-                counts.insert(row.try_get("", "__parent").map_err(internal)?, row.try_get("", "n").map_err(internal)?);
+                counts.insert(
+                    row.try_get("", "__parent").map_err(internal)?,
+                    row.try_get("", "n").map_err(internal)?,
+                );
             }
             for parent in parents {
-                out.insert(CountKey { spec, parent }, counts.get(&parent).copied().unwrap_or(0));
+                out.insert(
+                    CountKey { spec, parent },
+                    counts.get(&parent).copied().unwrap_or(0),
+                );
             }
         }
         Ok(out)
@@ -290,14 +338,88 @@ pub async fn child_page<N: FromRow>(
     let loader = ctx.data::<async_graphql::dataloader::DataLoader<ChildLoader>>()?;
     let q = Arc::new(q);
     let spec = loader.loader().register(q.clone());
-    let page = loader.load_one(ChildKey::<N>::new(spec, parent)).await?.unwrap_or_else(|| PageOf {
-        items: Vec::new(),
-        page_info: super::list::PageInfo {
-            has_next_page: false,
-            has_previous_page: false,
-            start_cursor: None,
-            end_cursor: None,
-        },
-    });
+    let page = loader
+        .load_one(ChildKey::<N>::new(spec, parent))
+        .await?
+        .unwrap_or_else(|| PageOf {
+            items: Vec::new(),
+            page_info: super::list::PageInfo {
+                has_next_page: false,
+                has_previous_page: false,
+                start_cursor: None,
+                end_cursor: None,
+            },
+        });
     Ok((page, Total::Child { query: q, parent }))
+}
+
+/// Node types with a base select (the table aliased `t`, and whatever computed columns the
+/// type reads), so that single rows can be loaded by id in batches.
+pub trait Listed: FromRow {
+    fn select() -> SelectStatement;
+}
+
+/// The key of a batched by-id load of a node of type `N`.
+pub struct RowKey<N> {
+    pub id: i64,
+    _node: PhantomData<fn() -> N>,
+}
+
+impl<N> RowKey<N> {
+    pub fn new(id: i64) -> Self {
+        RowKey {
+            id,
+            _node: PhantomData,
+        }
+    }
+}
+
+impl<N> Clone for RowKey<N> {
+    fn clone(&self) -> Self {
+        RowKey::new(self.id)
+    }
+}
+impl<N> PartialEq for RowKey<N> {
+    fn eq(&self, o: &Self) -> bool {
+        self.id == o.id
+    }
+}
+impl<N> Eq for RowKey<N> {}
+impl<N> Hash for RowKey<N> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.id.hash(h);
+    }
+}
+
+impl<N: Listed> Loader<RowKey<N>> for ChildLoader {
+    type Value = N;
+    type Error = Error;
+
+    async fn load(&self, keys: &[RowKey<N>]) -> Result<HashMap<RowKey<N>, N>, Error> {
+        let mut select = N::select();
+        select.and_where(
+            Expr::cust(format!("{}.id", super::list::T)).is_in(keys.iter().map(|k| k.id)),
+        );
+        select.expr_as(
+            Expr::cust(format!("{}.id", super::list::T)),
+            Alias::new("__id"),
+        );
+        let rows = self.db.query_all(&select).await.map_err(internal)?;
+        let mut out = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let id: i64 = row.try_get("", "__id").map_err(internal)?;
+            out.insert(RowKey::new(id), N::from_row(&row).map_err(internal)?);
+        }
+        Ok(out)
+    }
+}
+
+/// Loads the node `id` of type `N` (a belongs-to relation), batched with its siblings.
+pub async fn load_row<N: Listed>(
+    ctx: &async_graphql::Context<'_>,
+    id: Option<i64>,
+) -> async_graphql::Result<Option<N>> {
+    let Some(id) = id else { return Ok(None) };
+    let loader = ctx.data::<async_graphql::dataloader::DataLoader<ChildLoader>>()?;
+    loader.load_one(RowKey::<N>::new(id)).await
 }

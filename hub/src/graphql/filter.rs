@@ -61,7 +61,11 @@ fn ordered<T: Clone + Into<Value>>(
         c = c.add(col(column).gte(v.clone()));
     }
     if let Some(null) = is_null {
-        c = c.add(if *null { col(column).is_null() } else { col(column).is_not_null() });
+        c = c.add(if *null {
+            col(column).is_null()
+        } else {
+            col(column).is_not_null()
+        });
     }
     c
 }
@@ -240,7 +244,11 @@ impl ColumnFilter for BooleanFilter {
             c = c.add(col(column).eq(v));
         }
         if let Some(null) = self.is_null {
-            c = c.add(if null { col(column).is_null() } else { col(column).is_not_null() });
+            c = c.add(if null {
+                col(column).is_null()
+            } else {
+                col(column).is_not_null()
+            });
         }
         Ok(c)
     }
@@ -316,7 +324,11 @@ pub fn compose<F>(
 }
 
 /// Adds a column filter when present.
-pub fn field<F: ColumnFilter>(c: Condition, filter: &Option<F>, column: &str) -> Result<Condition, Error> {
+pub fn field<F: ColumnFilter>(
+    c: Condition,
+    filter: &Option<F>,
+    column: &str,
+) -> Result<Condition, Error> {
     Ok(match filter {
         Some(f) => c.add(f.condition(column)?),
         None => c,

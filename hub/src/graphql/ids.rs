@@ -25,7 +25,9 @@ pub fn decode(id: &ID) -> Result<(String, i64), Error> {
 pub fn decode_as(id: &ID, type_name: &str) -> Result<i64, Error> {
     let (t, row) = decode(id)?;
     if t != type_name {
-        return Err(bad_input(format!("The id is the id of a {t}, not of a {type_name}.")));
+        return Err(bad_input(format!(
+            "The id is the id of a {t}, not of a {type_name}."
+        )));
     }
     Ok(row)
 }

@@ -13,7 +13,9 @@ use async_graphql::{Error, ErrorExtensions as _, SimpleObject};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, Order, Query, SelectStatement, SimpleExpr, Value};
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, ExprTrait as _, Order, Query, SelectStatement, SimpleExpr, Value,
+};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 use serde_json::Value as Json;
 
@@ -42,17 +44,27 @@ pub struct SortKey {
 
 impl SortKey {
     pub fn asc(column: &str, kind: KeyKind) -> Self {
-        SortKey { sql: format!("{T}.{column}"), kind, descending: false }
+        SortKey {
+            sql: format!("{T}.{column}"),
+            kind,
+            descending: false,
+        }
     }
 
     pub fn desc(column: &str, kind: KeyKind) -> Self {
-        SortKey { sql: format!("{T}.{column}"), kind, descending: true }
+        SortKey {
+            sql: format!("{T}.{column}"),
+            kind,
+            descending: true,
+        }
     }
 
     /// The expression as compared and sorted: text in byte order on both engines.
     fn expr(&self, backend: DbBackend) -> SimpleExpr {
         match (self.kind, backend) {
-            (KeyKind::Text, DbBackend::Postgres) => Expr::cust(format!("{} COLLATE \"C\"", self.sql)),
+            (KeyKind::Text, DbBackend::Postgres) => {
+                Expr::cust(format!("{} COLLATE \"C\"", self.sql))
+            }
             _ => Expr::cust(self.sql.clone()),
         }
     }
@@ -70,7 +82,11 @@ impl Sort {
     pub fn new(mut keys: Vec<SortKey>) -> Self {
         let descending = keys.last().is_some_and(|k| k.descending);
         keys.retain(|k| k.sql != format!("{T}.id"));
-        keys.push(SortKey { sql: format!("{T}.id"), kind: KeyKind::Int, descending });
+        keys.push(SortKey {
+            sql: format!("{T}.id"),
+            kind: KeyKind::Int,
+            descending,
+        });
         Sort { keys }
     }
 
@@ -134,14 +150,22 @@ impl PageArgs {
                 limits.max_page_size
             )));
         }
-        let limit = requested.map(|n| n as u64).unwrap_or(limits.default_page_size as u64);
+        let limit = requested
+            .map(|n| n as u64)
+            .unwrap_or(limits.default_page_size as u64);
         let decode = |c: &Option<String>| c.as_deref().map(|c| decode_cursor(c, sort)).transpose();
-        Ok(Page { limit, backward: self.last.is_some(), after: decode(&self.after)?, before: decode(&self.before)? })
+        Ok(Page {
+            limit,
+            backward: self.last.is_some(),
+            after: decode(&self.after)?,
+            before: decode(&self.before)?,
+        })
     }
 }
 
 fn decode_cursor(cursor: &str, sort: &Sort) -> Result<Vec<Json>, Error> {
-    let invalid = || bad_input("The cursor is not valid for this list and order; start again without it.");
+    let invalid =
+        || bad_input("The cursor is not valid for this list and order; start again without it.");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let value: Json = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     let arr = value.as_array().ok_or_else(invalid)?;
@@ -155,7 +179,9 @@ fn decode_cursor(cursor: &str, sort: &Sort) -> Result<Vec<Json>, Error> {
             KeyKind::Text => v.is_string(),
             KeyKind::Int => v.is_i64(),
             KeyKind::Float => v.is_number(),
-            KeyKind::Date => v.as_str().is_some_and(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()),
+            KeyKind::Date => v
+                .as_str()
+                .is_some_and(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()),
         };
         if !ok {
             return Err(invalid());
@@ -175,7 +201,10 @@ fn bind(kind: KeyKind, v: &Json) -> Value {
         KeyKind::Text => Value::String(v.as_str().map(|s| s.to_owned())),
         KeyKind::Int => Value::BigInt(v.as_i64()),
         KeyKind::Float => Value::Double(v.as_f64()),
-        KeyKind::Date => Value::ChronoDate(v.as_str().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())),
+        KeyKind::Date => Value::ChronoDate(
+            v.as_str()
+                .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()),
+        ),
     }
 }
 
@@ -201,7 +230,11 @@ pub(crate) fn keyset(sort: &Sort, cursor: &[Json], after: bool, backend: DbBacke
             (false, true) => {
                 let val = Expr::val(bind(k.kind, v));
                 let cmp = if k.descending { e.lt(val) } else { e.gt(val) };
-                Some(Condition::any().add(cmp).add(Expr::cust(k.sql.clone()).is_null()))
+                Some(
+                    Condition::any()
+                        .add(cmp)
+                        .add(Expr::cust(k.sql.clone()).is_null()),
+                )
             }
             (false, false) => {
                 let val = Expr::val(bind(k.kind, v));
@@ -236,8 +269,16 @@ pub fn paginate(select: &mut SelectStatement, sort: &Sort, page: &Page, backend:
     for k in &sort.keys {
         // Backward pages read in reverse and are turned around afterwards.
         let descending = k.descending != page.backward;
-        let nulls = if page.backward { sea_orm::sea_query::NullOrdering::First } else { sea_orm::sea_query::NullOrdering::Last };
-        select.order_by_expr_with_nulls(k.expr(backend), if descending { Order::Desc } else { Order::Asc }, nulls);
+        let nulls = if page.backward {
+            sea_orm::sea_query::NullOrdering::First
+        } else {
+            sea_orm::sea_query::NullOrdering::Last
+        };
+        select.order_by_expr_with_nulls(
+            k.expr(backend),
+            if descending { Order::Desc } else { Order::Asc },
+            nulls,
+        );
     }
     select.limit(page.limit + 1);
 }
@@ -250,9 +291,18 @@ pub fn row_keys(row: &QueryResult, sort: &Sort) -> Result<Vec<Json>, sea_orm::Db
         .map(|(i, k)| {
             let col = format!("__k{i}");
             Ok(match k.kind {
-                KeyKind::Text => row.try_get::<Option<String>>("", &col)?.map(Json::String).unwrap_or(Json::Null),
-                KeyKind::Int => row.try_get::<Option<i64>>("", &col)?.map(Json::from).unwrap_or(Json::Null),
-                KeyKind::Float => row.try_get::<Option<f64>>("", &col)?.map(Json::from).unwrap_or(Json::Null),
+                KeyKind::Text => row
+                    .try_get::<Option<String>>("", &col)?
+                    .map(Json::String)
+                    .unwrap_or(Json::Null),
+                KeyKind::Int => row
+                    .try_get::<Option<i64>>("", &col)?
+                    .map(Json::from)
+                    .unwrap_or(Json::Null),
+                KeyKind::Float => row
+                    .try_get::<Option<f64>>("", &col)?
+                    .map(Json::from)
+                    .unwrap_or(Json::Null),
                 KeyKind::Date => row
                     .try_get::<Option<NaiveDate>>("", &col)?
                     .map(|d| Json::String(d.format("%Y-%m-%d").to_string()))
@@ -279,20 +329,27 @@ pub struct PageOf<N> {
 }
 
 /// Turns the fetched rows (`limit + 1` at most, in query order) into a page.
-pub fn finish_page<N>(
-    mut rows: Vec<(Vec<Json>, N)>,
-    sort: &Sort,
-    page: &Page,
-) -> PageOf<N> {
+pub fn finish_page<N>(mut rows: Vec<(Vec<Json>, N)>, sort: &Sort, page: &Page) -> PageOf<N> {
     let more = rows.len() as u64 > page.limit;
     rows.truncate(page.limit as usize);
     if page.backward {
         rows.reverse();
     }
-    let items: Vec<(String, N)> = rows.into_iter().map(|(k, n)| (encode_cursor(sort, &k), n)).collect();
+    let items: Vec<(String, N)> = rows
+        .into_iter()
+        .map(|(k, n)| (encode_cursor(sort, &k), n))
+        .collect();
     let page_info = PageInfo {
-        has_next_page: if page.backward { page.before.is_some() } else { more },
-        has_previous_page: if page.backward { more } else { page.after.is_some() },
+        has_next_page: if page.backward {
+            page.before.is_some()
+        } else {
+            more
+        },
+        has_previous_page: if page.backward {
+            more
+        } else {
+            page.after.is_some()
+        },
         start_cursor: items.first().map(|(c, _)| c.clone()),
         end_cursor: items.last().map(|(c, _)| c.clone()),
     };
@@ -313,7 +370,10 @@ pub async fn fetch<N>(
     let rows = db.query_all(&base).await.map_err(internal)?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
-        out.push((row_keys(row, sort).map_err(internal)?, map(row).map_err(internal)?));
+        out.push((
+            row_keys(row, sort).map_err(internal)?,
+            map(row).map_err(internal)?,
+        ));
     }
     Ok(finish_page(out, sort, page))
 }
@@ -321,7 +381,8 @@ pub async fn fetch<N>(
 /// Counts the rows of `base` (filter applied, no order or limit).
 pub async fn count(db: &impl ConnectionTrait, base: &SelectStatement) -> Result<i64, Error> {
     let mut q = Query::select();
-    q.expr_as(Expr::cust("COUNT(*)"), Alias::new("n")).from_subquery(base.clone(), Alias::new("c"));
+    q.expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from_subquery(base.clone(), Alias::new("c"));
     let row = db.query_one(&q).await.map_err(internal)?;
     Ok(match row {
         Some(r) => r.try_get::<i64>("", "n").map_err(internal)?,
@@ -332,5 +393,6 @@ pub async fn count(db: &impl ConnectionTrait, base: &SelectStatement) -> Result<
 /// An internal error: logged with its cause, reported without it.
 pub fn internal(e: impl std::fmt::Display) -> Error {
     tracing::error!(error = %e, "GraphQL resolver failed");
-    Error::new("Internal error; the server log has the details.").extend_with(|_, x| x.set("code", "INTERNAL_SERVER_ERROR"))
+    Error::new("Internal error; the server log has the details.")
+        .extend_with(|_, x| x.set("code", "INTERNAL_SERVER_ERROR"))
 }

@@ -16,7 +16,10 @@ pub mod policy;
 pub mod principal;
 pub mod schema;
 pub mod types;
+
 pub mod connection;
+#[cfg(test)]
+mod tests;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;
@@ -29,12 +32,16 @@ pub type HubSchema = Schema<schema::QueryRoot, EmptyMutation, EmptySubscription>
 /// Builds the schema with the configured limits. The database connection is shared by all
 /// resolvers through the schema data.
 pub fn build_schema(db: Option<DatabaseConnection>, limits: &GraphqlSettings) -> HubSchema {
-    let mut builder = Schema::build(schema::QueryRoot, EmptyMutation, EmptySubscription)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(limits.max_depth.max(32))
-        .limit_directives(32)
-        .data(limits.clone());
+    let mut builder = Schema::build(
+        schema::QueryRoot::default(),
+        EmptyMutation,
+        EmptySubscription,
+    )
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .limit_recursive_depth(limits.max_depth.max(32))
+    .limit_directives(32)
+    .data(limits.clone());
     if let Some(db) = db {
         builder = builder.data(db);
     }
@@ -64,7 +71,11 @@ impl NodeContext for async_graphql::Context<'_> {
         match self.data_opt::<principal::Principal>() {
             Some(p) => policy::allows(p, what),
             None => policy::allows(
-                &principal::Principal { role: principal::Role::Public, pii: false, clusters: None },
+                &principal::Principal {
+                    role: principal::Role::Public,
+                    pii: false,
+                    clusters: None,
+                },
                 what,
             ),
         }
@@ -73,9 +84,15 @@ impl NodeContext for async_graphql::Context<'_> {
 
 /// Attaches what one request needs: the caller's principal and a fresh loader for nested
 /// lists (loaders cache per request only).
-pub fn prepare_request(request: async_graphql::Request, db: &DatabaseConnection, principal: principal::Principal) -> async_graphql::Request {
-    request.data(principal).data(async_graphql::dataloader::DataLoader::new(
-        connection::ChildLoader::new(db.clone()),
-        tokio::spawn,
-    ))
+pub fn prepare_request(
+    request: async_graphql::Request,
+    db: &DatabaseConnection,
+    principal: principal::Principal,
+) -> async_graphql::Request {
+    request
+        .data(principal)
+        .data(async_graphql::dataloader::DataLoader::new(
+            connection::ChildLoader::new(db.clone()),
+            tokio::spawn,
+        ))
 }

@@ -39,7 +39,11 @@ mod tests {
         let p = Principal::default_for_request();
         assert!(!allows(&p, Protected::PersonalData));
         assert!(allows(&p, Protected::FirmFigures));
-        let public = Principal { role: Role::Public, pii: false, clusters: None };
+        let public = Principal {
+            role: Role::Public,
+            pii: false,
+            clusters: None,
+        };
         assert!(!allows(&public, Protected::FirmIdentifiers));
     }
 }

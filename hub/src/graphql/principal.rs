@@ -26,6 +26,10 @@ pub struct Principal {
 impl Principal {
     /// The principal of every request until API keys exist.
     pub fn default_for_request() -> Self {
-        Principal { role: Role::Analyst, pii: false, clusters: None }
+        Principal {
+            role: Role::Analyst,
+            pii: false,
+            clusters: None,
+        }
     }
 }

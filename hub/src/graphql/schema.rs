@@ -1,30 +1,43 @@
 //! The root query.
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, MergedObject, Object, Result};
 use sea_orm::DatabaseConnection;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait as _};
 
 use super::NodeContext as _;
 use super::connection::{FromRow, Total};
+use super::ids;
 use super::list::{PageArgs, T, bad_input, fetch};
 use super::types::Node;
-use super::types::cluster::{self, Cluster, ClusterConnection, ClusterFilter, ClusterOrder, cluster_select, cluster_sort};
-use super::types::firm::{self, Firm, FirmConnection, FirmFilter, FirmOrder, firm_select, firm_sort, search_condition};
-use super::ids;
+use super::types::cluster::{
+    Cluster, ClusterConnection, ClusterFilter, ClusterOrder, cluster_select, cluster_sort,
+};
+use super::types::firm::{
+    self, Firm, FirmConnection, FirmFilter, FirmOrder, firm_select, firm_sort, search_condition,
+};
 
-/// Read access to the unified model.
+/// Read access to the unified model: the root fields of each area, merged.
+#[derive(Default, MergedObject)]
+pub struct QueryRoot(CoreQuery);
+
+/// Root fields of clusters, firms and global ids.
 #[derive(Debug, Default)]
-pub struct QueryRoot;
+pub struct CoreQuery;
 
 /// Reads at most one row of `select` as `N`.
-async fn one<N: FromRow>(db: &DatabaseConnection, select: sea_orm::sea_query::SelectStatement) -> Result<Option<N>> {
+async fn one<N: FromRow>(
+    db: &DatabaseConnection,
+    select: sea_orm::sea_query::SelectStatement,
+) -> Result<Option<N>> {
     use sea_orm::ConnectionTrait as _;
     let row = db.query_one(&select).await.map_err(super::list::internal)?;
-    row.map(|r| N::from_row(&r)).transpose().map_err(super::list::internal)
+    row.map(|r| N::from_row(&r))
+        .transpose()
+        .map_err(super::list::internal)
 }
 
 #[Object]
-impl QueryRoot {
+impl CoreQuery {
     /// Clusters, by slug unless ordered otherwise.
     #[graphql(complexity = "crate::graphql::list::page_cost(first, last) * child_complexity + 1")]
     #[allow(clippy::too_many_arguments)]
@@ -43,10 +56,19 @@ impl QueryRoot {
             select.cond_where(f.condition(T, 0)?);
         }
         let sort = cluster_sort(order_by.as_deref());
-        let page = PageArgs { first, after, last, before }.validate(&sort, ctx.limits())?;
+        let page = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .validate(&sort, ctx.limits())?;
         let db = ctx.data::<DatabaseConnection>()?;
         let page = fetch(db, select.clone(), &sort, &page, Cluster::from_row).await?;
-        Ok(ClusterConnection { page, total: Total::Query(select) })
+        Ok(ClusterConnection {
+            page,
+            total: Total::Query(select),
+        })
     }
 
     /// One cluster by its slug.
@@ -79,10 +101,19 @@ impl QueryRoot {
             select.cond_where(search_condition(T, s));
         }
         let sort = firm_sort(order_by.as_deref());
-        let page = PageArgs { first, after, last, before }.validate(&sort, ctx.limits())?;
+        let page = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .validate(&sort, ctx.limits())?;
         let db = ctx.data::<DatabaseConnection>()?;
         let page = fetch(db, select.clone(), &sort, &page, Firm::from_row).await?;
-        Ok(FirmConnection { page, total: Total::Query(select) })
+        Ok(FirmConnection {
+            page,
+            total: Total::Query(select),
+        })
     }
 
     /// One firm by its global id.
@@ -96,7 +127,12 @@ impl QueryRoot {
     /// One firm by an identifier: `PK-NTN` (`1234567-8`), `PK-SEC`, `PK-STRN`,
     /// `psic-punjab-unit` or `source:<source id>`. A CNIC identifies an owner, not a firm,
     /// and is refused.
-    async fn firm_by_identifier(&self, ctx: &Context<'_>, scheme: String, value: String) -> Result<Option<Firm>> {
+    async fn firm_by_identifier(
+        &self,
+        ctx: &Context<'_>,
+        scheme: String,
+        value: String,
+    ) -> Result<Option<Firm>> {
         use hub_schema::domain::{Identifier, IdentifierScheme};
         let scheme = IdentifierScheme::parse(&scheme).map_err(|e| bad_input(e.to_string()))?;
         if !scheme.identifies_firm() {
@@ -109,7 +145,10 @@ impl QueryRoot {
         let mut select = firm_select();
         let mut sub = sea_orm::sea_query::Query::select();
         sub.expr(Expr::cust("1"))
-            .from_as(sea_orm::sea_query::Alias::new("organisation_identifiers"), sea_orm::sea_query::Alias::new("i"))
+            .from_as(
+                sea_orm::sea_query::Alias::new("organisation_identifiers"),
+                sea_orm::sea_query::Alias::new("i"),
+            )
             .and_where(Expr::cust(format!("i.organisation_id = {T}.id")))
             .cond_where(
                 Condition::all()
@@ -123,19 +162,6 @@ impl QueryRoot {
     /// Any object by its global id.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
         let (type_name, row) = ids::decode(&id)?;
-        let db = ctx.data::<DatabaseConnection>()?;
-        Ok(match type_name.as_str() {
-            cluster::TYPE => {
-                let mut s = cluster_select();
-                s.and_where(Expr::cust(format!("{T}.id")).eq(row));
-                one::<Cluster>(db, s).await?.map(Node::Cluster)
-            }
-            firm::TYPE => {
-                let mut s = firm_select();
-                s.and_where(Expr::cust(format!("{T}.id")).eq(row));
-                one::<Firm>(db, s).await?.map(Node::Firm)
-            }
-            _ => None,
-        })
+        super::types::load_node(ctx, &type_name, row).await
     }
 }

@@ -5,8 +5,10 @@ use hub_schema::entity::clusters;
 use sea_orm::sea_query::{Alias, Condition, Expr, Query, SelectStatement};
 use sea_orm::{FromQueryResult as _, QueryResult};
 
-use super::firm::{FirmConnection, FirmFilter, FirmOrder, distinct_memberships, firm_select, firm_sort};
-use crate::graphql::connection::{ChildQuery, FromRow, child_page, connection};
+use super::firm::{
+    FirmConnection, FirmFilter, FirmOrder, distinct_memberships, firm_select, firm_sort,
+};
+use crate::graphql::connection::{ChildQuery, FromRow, Listed, child_page, connection};
 use crate::graphql::filter::{IdFilter, OrderDirection, StringFilter, compose, field};
 use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T};
 use crate::graphql::{NodeContext as _, ids};
@@ -39,7 +41,12 @@ pub struct Cluster {
 
 /// `|`-separated lists as aggregated by [`cluster_select`].
 fn split(s: Option<String>) -> Vec<String> {
-    let mut v: Vec<String> = s.unwrap_or_default().split('|').filter(|x| !x.is_empty()).map(str::to_owned).collect();
+    let mut v: Vec<String> = s
+        .unwrap_or_default()
+        .split('|')
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect();
     v.sort();
     v
 }
@@ -90,25 +97,54 @@ impl Cluster {
             select.cond_where(f.condition(T, 0)?);
         }
         let sort = firm_sort(order_by.as_deref());
-        let page = PageArgs { first, after, ..Default::default() }.validate(&sort, ctx.limits())?;
-        let q = ChildQuery { select, parent_sql: "m.cluster_id".into(), sort, page };
+        let page = PageArgs {
+            first,
+            after,
+            ..Default::default()
+        }
+        .validate(&sort, ctx.limits())?;
+        let q = ChildQuery {
+            select,
+            parent_sql: "m.cluster_id".into(),
+            sort,
+            page,
+        };
         let (page, total) = child_page(ctx, q, self.row_id).await?;
         Ok(FirmConnection { page, total })
     }
 }
 
-connection!(ClusterConnection, ClusterEdge, Cluster, "A page of clusters.");
+impl Listed for Cluster {
+    fn select() -> SelectStatement {
+        cluster_select()
+    }
+}
+
+connection!(
+    ClusterConnection,
+    ClusterEdge,
+    Cluster,
+    "A page of clusters."
+);
 
 /// `SELECT t.*, basket and areas FROM clusters t`, the base of every cluster list.
 pub fn cluster_select() -> SelectStatement {
     let mut q = Query::select();
     q.expr(Expr::cust(format!("{T}.*")))
         .expr_as(
-            Expr::cust(format!("(SELECT c.code FROM classifications c WHERE c.id = {T}.hs_classification_id)")),
+            Expr::cust(format!(
+                "(SELECT c.code FROM classifications c WHERE c.id = {T}.hs_classification_id)"
+            )),
             Alias::new("hs_revision"),
         )
-        .expr_as(Expr::cust(list_sql("cluster_products p", "p.code", "p.cluster_id")), Alias::new("hs_basket"))
-        .expr_as(Expr::cust(list_sql("cluster_activities p", "p.code", "p.cluster_id")), Alias::new("isic_classes"))
+        .expr_as(
+            Expr::cust(list_sql("cluster_products p", "p.code", "p.cluster_id")),
+            Alias::new("hs_basket"),
+        )
+        .expr_as(
+            Expr::cust(list_sql("cluster_activities p", "p.code", "p.cluster_id")),
+            Alias::new("isic_classes"),
+        )
         .expr_as(
             Expr::cust(list_sql(
                 "cluster_areas p JOIN admin_areas a ON a.id = p.admin_area_id",
@@ -156,7 +192,11 @@ pub fn cluster_sort(order: Option<&[ClusterOrder]>) -> Sort {
                     ClusterOrderField::Sector => ("sector", KeyKind::Text),
                     ClusterOrderField::Id => ("id", KeyKind::Int),
                 };
-                SortKey { sql: format!("{T}.{col}"), kind, descending: o.direction == OrderDirection::Desc }
+                SortKey {
+                    sql: format!("{T}.{col}"),
+                    kind,
+                    descending: o.direction == OrderDirection::Desc,
+                }
             })
             .collect(),
         _ => vec![SortKey::asc("slug", KeyKind::Text)],

@@ -5,8 +5,10 @@ use hub_schema::entity::organisations;
 use sea_orm::sea_query::{Alias, Condition, Expr, Query, SelectStatement};
 use sea_orm::{FromQueryResult as _, QueryResult};
 
-use super::cluster::{ClusterConnection, ClusterFilter, ClusterOrder, cluster_select, cluster_sort};
-use crate::graphql::connection::{ChildQuery, FromRow, child_page, connection};
+use super::cluster::{
+    ClusterConnection, ClusterFilter, ClusterOrder, cluster_select, cluster_sort,
+};
+use crate::graphql::connection::{ChildQuery, FromRow, Listed, child_page, connection};
 use crate::graphql::filter::{IdFilter, IntFilter, OrderDirection, StringFilter, compose, field};
 use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T};
 use crate::graphql::policy::Protected;
@@ -81,22 +83,30 @@ impl Firm {
 
     /// Employees in total (firm-level figure).
     async fn employees_total(&self, ctx: &Context<'_>) -> Option<i32> {
-        ctx.allowed(Protected::FirmFigures).then_some(self.employees_total_value).flatten()
+        ctx.allowed(Protected::FirmFigures)
+            .then_some(self.employees_total_value)
+            .flatten()
     }
 
     /// Female employees (firm-level figure).
     async fn employees_female(&self, ctx: &Context<'_>) -> Option<i32> {
-        ctx.allowed(Protected::FirmFigures).then_some(self.employees_female_value).flatten()
+        ctx.allowed(Protected::FirmFigures)
+            .then_some(self.employees_female_value)
+            .flatten()
     }
 
     /// Contact phone: personal data, null unless the caller may see personal data.
     async fn phone(&self, ctx: &Context<'_>) -> Option<String> {
-        ctx.allowed(Protected::PersonalData).then(|| self.phone_value.clone()).flatten()
+        ctx.allowed(Protected::PersonalData)
+            .then(|| self.phone_value.clone())
+            .flatten()
     }
 
     /// Contact e-mail: personal data, null unless the caller may see personal data.
     async fn email(&self, ctx: &Context<'_>) -> Option<String> {
-        ctx.allowed(Protected::PersonalData).then(|| self.email_value.clone()).flatten()
+        ctx.allowed(Protected::PersonalData)
+            .then(|| self.email_value.clone())
+            .flatten()
     }
 
     /// The clusters the firm belongs to.
@@ -120,10 +130,26 @@ impl Firm {
             select.cond_where(f.condition(T, 0)?);
         }
         let sort = cluster_sort(order_by.as_deref());
-        let page = PageArgs { first, after, ..Default::default() }.validate(&sort, ctx.limits())?;
-        let q = ChildQuery { select, parent_sql: "m.organisation_id".into(), sort, page };
+        let page = PageArgs {
+            first,
+            after,
+            ..Default::default()
+        }
+        .validate(&sort, ctx.limits())?;
+        let q = ChildQuery {
+            select,
+            parent_sql: "m.organisation_id".into(),
+            sort,
+            page,
+        };
         let (page, total) = child_page(ctx, q, self.row_id).await?;
         Ok(ClusterConnection { page, total })
+    }
+}
+
+impl Listed for Firm {
+    fn select() -> SelectStatement {
+        firm_select()
     }
 }
 
@@ -145,7 +171,10 @@ pub fn distinct_memberships() -> SelectStatement {
 pub fn firm_select() -> SelectStatement {
     let mut q = Query::select();
     q.expr(Expr::cust(format!("{T}.*")))
-        .expr_as(Expr::cust(district_name_sql(T)), Alias::new("district_name"))
+        .expr_as(
+            Expr::cust(district_name_sql(T)),
+            Alias::new("district_name"),
+        )
         .expr_as(Expr::cust(tehsil_name_sql(T)), Alias::new("tehsil_name"))
         .from_as(Alias::new("organisations"), Alias::new(T))
         .and_where(Expr::cust(format!("{T}.kind = 'firm'")))
@@ -191,12 +220,20 @@ pub fn firm_sort(order: Option<&[FirmOrder]>) -> Sort {
                     FirmOrderField::Name => (format!("{T}.name"), KeyKind::Text),
                     FirmOrderField::District => (district_name_sql(T), KeyKind::Text),
                     FirmOrderField::FoundedYear => (format!("{T}.founded_year"), KeyKind::Int),
-                    FirmOrderField::EmployeesTotal => (format!("{T}.employees_total"), KeyKind::Int),
-                    FirmOrderField::EmployeesFemale => (format!("{T}.employees_female"), KeyKind::Int),
+                    FirmOrderField::EmployeesTotal => {
+                        (format!("{T}.employees_total"), KeyKind::Int)
+                    }
+                    FirmOrderField::EmployeesFemale => {
+                        (format!("{T}.employees_female"), KeyKind::Int)
+                    }
                     FirmOrderField::SizeClass => (format!("{T}.size_class"), KeyKind::Text),
                     FirmOrderField::Id => (format!("{T}.id"), KeyKind::Int),
                 };
-                SortKey { sql, kind, descending: o.direction == OrderDirection::Desc }
+                SortKey {
+                    sql,
+                    kind,
+                    descending: o.direction == OrderDirection::Desc,
+                }
             })
             .collect(),
         _ => vec![SortKey::asc("name", KeyKind::Text)],
@@ -293,7 +330,10 @@ pub fn search_condition(a: &str, search: &str) -> Condition {
     let key = hub_schema::domain::normalise_name(search);
     let mut c = Condition::all();
     for word in key.split_whitespace() {
-        c = c.add(crate::graphql::filter::ilike(&format!("{a}.name_key"), format!("%{}%", word.replace(['%', '_', '\\'], ""))));
+        c = c.add(crate::graphql::filter::ilike(
+            &format!("{a}.name_key"),
+            format!("%{}%", word.replace(['%', '_', '\\'], "")),
+        ));
     }
     c
 }

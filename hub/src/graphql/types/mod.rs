@@ -13,3 +13,20 @@ pub enum Node {
     Cluster(cluster::Cluster),
     Firm(firm::Firm),
 }
+
+/// Loads the node of type `type_name` with row id `id`, batched with other lookups of the
+/// same request. Unknown types give `None`, like unknown ids.
+pub async fn load_node(
+    ctx: &async_graphql::Context<'_>,
+    type_name: &str,
+    id: i64,
+) -> async_graphql::Result<Option<Node>> {
+    use crate::graphql::connection::load_row;
+    Ok(match type_name {
+        cluster::TYPE => load_row::<cluster::Cluster>(ctx, Some(id))
+            .await?
+            .map(Node::Cluster),
+        firm::TYPE => load_row::<firm::Firm>(ctx, Some(id)).await?.map(Node::Firm),
+        _ => None,
+    })
+}
