@@ -39,6 +39,8 @@ pub enum Command {
     },
     /// Print the effective configuration, secrets redacted.
     Config,
+    /// Print the GraphQL schema (SDL); `hub/schema.graphql` holds its output.
+    Schema,
     /// Admin areas (province, division, district, tehsil), effective-dated.
     #[command(subcommand, name = "admin-areas")]
     AdminAreas(AdminAreasCommand),
@@ -95,6 +97,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Config => {
             print!("{}", settings.to_redacted_toml());
+        }
+        Command::Schema => {
+            print!("{}", crate::graphql::sdl());
         }
         Command::Migrate => {
             let (db, _) = open_migrated(&settings).await?;

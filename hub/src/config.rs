@@ -89,6 +89,10 @@ pub struct GraphqlSettings {
     pub max_upload_bytes: usize,
     /// Time limit of one request, in milliseconds.
     pub request_timeout_ms: u64,
+    /// How long the loader of nested lists waits for the siblings of one level to ask before
+    /// it runs their one statement, in milliseconds. Longer windows batch more reliably
+    /// under load and add that much latency per nesting level.
+    pub batch_window_ms: u64,
 }
 
 impl Default for GraphqlSettings {
@@ -101,6 +105,7 @@ impl Default for GraphqlSettings {
             max_body_bytes: 1 << 20,
             max_upload_bytes: 200 << 20,
             request_timeout_ms: 30_000,
+            batch_window_ms: 5,
         }
     }
 }
@@ -182,7 +187,7 @@ impl Settings {
              [plugins]\ndir = {plugins:?}\n\n\
              [size_classes]\nsmall_from = {small}\nmedium_from = {medium}\nlarge_from = {large}\n\n\
              [graphql]\nmax_depth = {gd}\nmax_complexity = {gc}\ndefault_page_size = {gp}\nmax_page_size = {gm}\n\
-             max_body_bytes = {gb}\nmax_upload_bytes = {gu}\nrequest_timeout_ms = {gt}\n",
+             max_body_bytes = {gb}\nmax_upload_bytes = {gu}\nrequest_timeout_ms = {gt}\nbatch_window_ms = {gw}\n",
             data_dir = self.data_dir.display().to_string(),
             url = secret(&self.database.url),
             engine = Engine::of_url(&self.database_url()).name(),
@@ -207,6 +212,7 @@ impl Settings {
             gb = self.graphql.max_body_bytes,
             gu = self.graphql.max_upload_bytes,
             gt = self.graphql.request_timeout_ms,
+            gw = self.graphql.batch_window_ms,
         )
     }
 }

@@ -47,9 +47,11 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
                 .create_if_missing(true)
         });
     }
-    let db = Database::connect(options)
+    let mut db = Database::connect(options)
         .await
         .with_context(|| format!("connecting to the {} database", engine.name()))?;
+    // One call per statement run through the pool (see `metrics`: `hub_sql_statements_total`).
+    db.set_metric_callback(|_| crate::metrics::sql_statement());
     Ok(db)
 }
 

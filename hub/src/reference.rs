@@ -180,7 +180,10 @@ fn dedup_concordance(
 }
 
 async fn load_countries(txn: &impl ConnectionTrait, stamp: &Stamp) -> anyhow::Result<usize> {
-    let areas = reference::comtrade_areas();
+    let mut areas = reference::comtrade_areas();
+    // A country is named after its current area (Pakistan, 586), not a former one (588, the
+    // pre-1972 "East and West Pakistan"): current areas first.
+    areas.sort_by_key(|a| (a.valid_to.is_some(), a.code));
     let existing: HashMap<String, i64> = countries::Entity::find()
         .all(txn)
         .await?

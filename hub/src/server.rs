@@ -1,7 +1,12 @@
 //! The HTTP server: actix-web on `server.bind`.
+//!
+//! Routes: `/healthz`, `/readyz`, `/metrics` (Prometheus text, see [`crate::metrics`]),
+//! and the GraphQL endpoint `/graphql` with GraphiQL and its assets under
+//! `/graphql/assets/` (see [`crate::graphql::http`]).
 
 use std::net::TcpListener;
 
+use actix_web::dev::Service as _;
 use actix_web::{App, HttpResponse, HttpServer, get, web};
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
@@ -34,9 +39,22 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-/// Registers the routes; shared by the server and in-process tests.
+/// The counters, as Prometheus text.
+#[get("/metrics")]
+async fn metrics() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(crate::metrics::CONTENT_TYPE)
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(crate::metrics::render())
+}
+
+/// Registers the routes; shared by the server and in-process tests. The GraphQL routes need
+/// `web::Data<graphql::http::Endpoint>`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(healthz).service(readyz);
+    cfg.service(healthz)
+        .service(readyz)
+        .service(metrics)
+        .configure(crate::graphql::http::routes);
 }
 
 /// Binds `server.bind`, prints `hub: listening on http://ADDR` (with the real port when the
@@ -45,10 +63,24 @@ pub async fn serve(settings: &Settings, db: DatabaseConnection) -> anyhow::Resul
     let listener = TcpListener::bind(&settings.server.bind)
         .with_context(|| format!("binding {}", settings.server.bind))?;
     let addr = listener.local_addr()?;
+    // The schema is built once and shared by every worker.
+    let graphql = web::Data::new(crate::graphql::http::Endpoint::new(
+        db.clone(),
+        &settings.graphql,
+    ));
     let state = web::Data::new(AppState { db });
-    let mut server = HttpServer::new(move || App::new().app_data(state.clone()).configure(routes))
-        .listen(listener)?
-        .shutdown_timeout(5);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(graphql.clone())
+            .wrap_fn(|req, srv| {
+                crate::metrics::http_request();
+                srv.call(req)
+            })
+            .configure(routes)
+    })
+    .listen(listener)?
+    .shutdown_timeout(5);
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }

@@ -13,5 +13,7 @@
 //! Run: `cargo test -p hub --test blackbox` (or `cargo test --workspace`).
 
 mod foundation;
+mod graphql_http;
+mod graphql_query;
 mod support;
 mod support_selftest;

@@ -72,11 +72,12 @@ pub(crate) use connection;
 
 /// How a connection's `totalCount` is found when selected.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // One per connection, never held in bulk.
 pub enum Total {
     /// Count the rows of this filtered select.
     Query(SelectStatement),
     /// Count a parent's children, batched with its siblings.
-    Child { query: Arc<ChildQuery>, parent: i64 },
+    Child { spec: u64, parent: i64 },
 }
 
 impl Total {
@@ -86,10 +87,10 @@ impl Total {
                 let db = ctx.data::<DatabaseConnection>()?;
                 super::list::count(db, q).await
             }
-            Total::Child { query, parent } => {
+            Total::Child { spec, parent } => {
                 let loader = ctx.data::<async_graphql::dataloader::DataLoader<ChildLoader>>()?;
                 let key = CountKey {
-                    spec: ChildLoader::register(loader.loader(), query.clone()),
+                    spec: *spec,
                     parent: *parent,
                 };
                 Ok(loader.load_one(key).await?.unwrap_or(0))
@@ -106,19 +107,6 @@ pub struct ChildQuery {
     pub parent_sql: String,
     pub sort: Sort,
     pub page: Page,
-}
-
-impl ChildQuery {
-    fn fingerprint(&self, backend: DbBackend) -> u64 {
-        let statement = backend.build(&self.select);
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        statement.sql.hash(&mut h);
-        format!("{:?}", statement.values).hash(&mut h);
-        self.parent_sql.hash(&mut h);
-        format!("{:?}", self.sort).hash(&mut h);
-        format!("{:?}", self.page).hash(&mut h);
-        h.finish()
-    }
 }
 
 /// A page of children of one parent, as loaded: sort keys and the raw row mapped by `N`.
@@ -182,15 +170,28 @@ impl ChildLoader {
         }
     }
 
-    /// Registers a query shape and returns its key; the same shape gives the same key.
-    pub fn register(&self, q: Arc<ChildQuery>) -> u64 {
-        let spec = q.fingerprint(self.db.get_database_backend());
+    /// Registers the query of a nested list field and returns its key. Siblings (the same
+    /// field under every parent of a level) share one key: it is made from the field's
+    /// position in the query document, which also fixes its arguments, so registering costs
+    /// a hash, not the rendering of the statement, and a level of 200 parents registers
+    /// well within the batching window.
+    pub fn register(&self, key: u64, q: Arc<ChildQuery>) -> u64 {
         self.specs
             .lock()
             .expect("loader lock")
-            .entry(spec)
+            .entry(key)
             .or_insert(q);
-        spec
+        key
+    }
+
+    /// The key of the nested list field being resolved in `ctx`, for node type `N`.
+    pub fn field_key<N: 'static>(ctx: &async_graphql::Context<'_>) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        ctx.item.pos.line.hash(&mut h);
+        ctx.item.pos.column.hash(&mut h);
+        ctx.item.node.name.node.as_str().hash(&mut h);
+        std::any::TypeId::of::<N>().hash(&mut h);
+        h.finish()
     }
 
     fn spec(&self, spec: u64) -> Arc<ChildQuery> {
@@ -233,7 +234,7 @@ async fn load_pages(
         })
         .collect();
     for (i, k) in q.sort.keys().iter().enumerate() {
-        inner.expr_as(Expr::cust(k.sql.clone()), Alias::new(format!("__k{i}")));
+        inner.expr_as(k.selected(), Alias::new(format!("__k{i}")));
     }
     // The keyset condition of `after` applies to every parent alike.
     if let Some(after) = &q.page.after {
@@ -337,7 +338,9 @@ pub async fn child_page<N: FromRow>(
 ) -> async_graphql::Result<(PageOf<N>, Total)> {
     let loader = ctx.data::<async_graphql::dataloader::DataLoader<ChildLoader>>()?;
     let q = Arc::new(q);
-    let spec = loader.loader().register(q.clone());
+    let spec = loader
+        .loader()
+        .register(ChildLoader::field_key::<N>(ctx), q.clone());
     let page = loader
         .load_one(ChildKey::<N>::new(spec, parent))
         .await?
@@ -350,7 +353,7 @@ pub async fn child_page<N: FromRow>(
                 end_cursor: None,
             },
         });
-    Ok((page, Total::Child { query: q, parent }))
+    Ok((page, Total::Child { spec, parent }))
 }
 
 /// Node types with a base select (the table aliased `t`, and whatever computed columns the

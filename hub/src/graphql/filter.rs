@@ -7,7 +7,7 @@
 
 use async_graphql::{Enum, Error, ID, InputObject};
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, SimpleExpr, Value};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, LikeExpr, SimpleExpr, Value};
 
 use super::ids;
 use super::list::bad_input;
@@ -22,6 +22,7 @@ fn col(column: &str) -> SimpleExpr {
 }
 
 /// Adds the comparison operators shared by every ordered scalar.
+#[allow(clippy::too_many_arguments)] // One parameter per operator, named as in the schema.
 fn ordered<T: Clone + Into<Value>>(
     mut c: Condition,
     column: &str,
@@ -82,9 +83,9 @@ fn like_escape(s: &str) -> String {
     out
 }
 
-/// A case-insensitive `LIKE` on a column.
+/// A case-insensitive `LIKE` on a column (the pattern is lower-cased and escaped by the caller).
 pub fn ilike(column: &str, pattern: String) -> SimpleExpr {
-    Expr::cust_with_values(format!("LOWER({column}) LIKE ? ESCAPE '\\'"), [pattern])
+    Expr::cust(format!("LOWER({column})")).like(LikeExpr::new(pattern).escape('\\'))
 }
 
 /// Operators on a text field. `ne`, `notIn`, `lt`… exclude NULLs, as in SQL; use `isNull`.

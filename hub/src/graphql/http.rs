@@ -1,1 +1,907 @@
-//! The GraphQL-over-HTTP endpoint (being written).
+//! The GraphQL-over-HTTP endpoint: `POST /graphql` and `GET /graphql`, following the
+//! GraphQL over HTTP specification (graphql.github.io/graphql-over-http), and GraphiQL for
+//! browsers.
+//!
+//! **Requests.** `POST` takes a JSON body (`Content-Type: application/json`, UTF-8) with
+//! `query`, and optionally `operationName`, `variables` and `extensions`; any other body
+//! type is refused with 415. `GET` takes the same parameters in the URL (`variables` and
+//! `extensions` JSON-encoded) and never runs a mutation or subscription: those get 405 with
+//! `Allow: POST`. The document is parsed once here (to know the operation type) and handed
+//! to the schema, which checks it against the limits of `[graphql]` (depth, complexity).
+//!
+//! **Responses.** `Accept` chooses the media type: `application/graphql-response+json` or
+//! `application/json` (also for `*/*`, `application/*` and a request without `Accept`);
+//! anything else gets 406. With `application/graphql-response+json`, request errors
+//! (body or parameters malformed, parse, validation and limit errors, variables that do not
+//! coerce, unknown operation) answer 400 without `data`, and an executed request 200 even
+//! with field errors. With `application/json` (the legacy type) every well-formed request
+//! answers 200; only a request that is not well-formed (body not JSON, no `query`, ...)
+//! answers 400. Every error carries `extensions.code` (see [`super::errors`]).
+//!
+//! **Limits.** A plain (JSON) body over `graphql.max_body_bytes` answers 413 at once when
+//! its `Content-Length` says so, and as soon as the limit is crossed otherwise, without
+//! reading the rest. Multipart requests (file uploads, the GraphQL multipart request
+//! convention) are the import issue's: they get their own limit, `graphql.max_upload_bytes`,
+//! through [`body_limit`]; until then they are refused with 415. A request running longer
+//! than `graphql.request_timeout_ms` is dropped and answers 504 (`TIMEOUT`); a body that
+//! takes longer than that (at least 10 s) to arrive answers 408 (`TIMEOUT`).
+//!
+//! **GraphiQL.** A `GET /graphql` that prefers `text/html` (a browser) gets the GraphiQL
+//! page; its scripts and styles are embedded in the binary and served from
+//! `/graphql/assets/...` (no CDN: agency networks are often offline), with a content hash
+//! in their URLs so they can be cached for a year.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use async_graphql::parser::types::{OperationDefinition, OperationType, Selection};
+use async_graphql::{ServerError, Variables};
+use sea_orm::DatabaseConnection;
+use serde_json::Value as Json;
+
+use super::errors::{self, Stage};
+use super::principal::Principal;
+use super::{HubSchema, build_schema, prepare_request};
+use crate::config::GraphqlSettings;
+use crate::metrics::{self, Outcome};
+
+/// What the endpoint shares between requests: the schema (built once), the database and
+/// the limits.
+pub struct Endpoint {
+    schema: HubSchema,
+    /// The same schema with the depth limit raised to [`INTROSPECTION_MAX_DEPTH`], for
+    /// introspection-only operations (see [`is_introspection`]).
+    introspection: HubSchema,
+    db: DatabaseConnection,
+    settings: GraphqlSettings,
+}
+
+/// The depth limit of introspection-only operations. The standard introspection query
+/// (GraphiQL's documentation explorer, code generators, Postman, ...) nests 14 deep through
+/// its `TypeRef` fragment, deeper than `graphql.max_depth` (12) allows data queries to go.
+/// Introspection resolves from the in-memory registry (no resolver, no database) and stays
+/// under the complexity limit, so a fixed, somewhat larger limit is safe.
+pub const INTROSPECTION_MAX_DEPTH: usize = 20;
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Endpoint {
+    /// Builds the schema with the configured limits.
+    pub fn new(db: DatabaseConnection, settings: &GraphqlSettings) -> Self {
+        let introspection_limits = GraphqlSettings {
+            max_depth: settings.max_depth.max(INTROSPECTION_MAX_DEPTH),
+            ..settings.clone()
+        };
+        Endpoint {
+            schema: build_schema(Some(db.clone()), settings),
+            introspection: build_schema(Some(db.clone()), &introspection_limits),
+            db,
+            settings: settings.clone(),
+        }
+    }
+}
+
+/// Registers `/graphql` and `/graphql/assets/{file}`; needs `web::Data<Endpoint>`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/graphql")
+            .route(web::post().to(post))
+            .route(web::get().to(get))
+            .default_service(web::to(other_method)),
+    )
+    .service(web::resource("/graphql/assets/{file}").route(web::get().to(asset)));
+}
+
+// ---------------------------------------------------------------------------------------
+// Media types
+
+/// The media types the endpoint answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Media {
+    /// `application/json`: the legacy GraphQL response type.
+    Json,
+    /// `application/graphql-response+json`.
+    GraphqlResponse,
+    /// `text/html`: GraphiQL (GET only).
+    Html,
+}
+
+impl Media {
+    fn essence(self) -> (&'static str, &'static str) {
+        match self {
+            Media::Json => ("application", "json"),
+            Media::GraphqlResponse => ("application", "graphql-response+json"),
+            Media::Html => ("text", "html"),
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Media::Json => "application/json; charset=utf-8",
+            Media::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            Media::Html => "text/html; charset=utf-8",
+        }
+    }
+}
+
+/// Chooses among `offers` (in the server's order of preference, which breaks ties) the
+/// media type the `Accept` header ranks highest: by quality, then by how specifically it is
+/// named (`type/sub` over `type/*` over `*/*`), then by its place in the header. No header
+/// (or an empty one) means `application/json`. `None`: nothing offered is acceptable (406).
+fn negotiate(accept: Option<&str>, offers: &[Media]) -> Option<Media> {
+    let accept = accept.map(str::trim).filter(|a| !a.is_empty());
+    let Some(accept) = accept else {
+        return Some(Media::Json);
+    };
+    struct Range<'a> {
+        ty: &'a str,
+        sub: &'a str,
+        q: f32,
+    }
+    let ranges: Vec<Range<'_>> = accept
+        .split(',')
+        .filter_map(|item| {
+            let mut parts = item.split(';');
+            let (ty, sub) = parts.next()?.trim().split_once('/')?;
+            let q = parts
+                .filter_map(|p| p.trim().split_once('='))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+                .map_or(1.0, |(_, v)| {
+                    v.trim().parse::<f32>().unwrap_or(0.0).clamp(0.0, 1.0)
+                });
+            Some(Range {
+                ty: ty.trim(),
+                sub: sub.trim(),
+                q,
+            })
+        })
+        .collect();
+    // (quality, specificity, -position) of the best range matching each offer.
+    let mut best: Option<(Media, (f32, u8, isize))> = None;
+    for &offer in offers {
+        let (ty, sub) = offer.essence();
+        let matched = ranges
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let specificity = if r.ty == "*" && r.sub == "*" {
+                    0
+                } else if r.ty.eq_ignore_ascii_case(ty) && r.sub == "*" {
+                    1
+                } else if r.ty.eq_ignore_ascii_case(ty) && r.sub.eq_ignore_ascii_case(sub) {
+                    2
+                } else {
+                    return None;
+                };
+                Some((specificity, i, r.q))
+            })
+            // The most specific range decides the quality (RFC 9110, 12.5.1).
+            .max_by_key(|&(specificity, i, _)| (specificity, std::cmp::Reverse(i)));
+        let Some((specificity, i, q)) = matched else {
+            continue;
+        };
+        if q <= 0.0 {
+            continue;
+        }
+        let score = (q, specificity, -(i as isize));
+        if best
+            .as_ref()
+            .is_none_or(|(_, b)| score.partial_cmp(b) == Some(std::cmp::Ordering::Greater))
+        {
+            best = Some((offer, score));
+        }
+    }
+    best.map(|(m, _)| m)
+}
+
+fn accept_header(req: &HttpRequest) -> Option<String> {
+    let values: Vec<&str> = req
+        .headers()
+        .get_all(header::ACCEPT)
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    (!values.is_empty()).then(|| values.join(", "))
+}
+
+// ---------------------------------------------------------------------------------------
+// Responses
+
+/// A GraphQL response body. Serialized straight from async-graphql's values, which keep
+/// the order of the selection (a `serde_json::Value` would sort the fields).
+#[derive(serde::Serialize)]
+struct Body<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a async_graphql::Value>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [ServerError],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extensions: Option<&'a std::collections::BTreeMap<String, async_graphql::Value>>,
+}
+
+fn json_response(status: StatusCode, media: Media, body: &Body<'_>) -> HttpResponse {
+    let mut builder = HttpResponseBuilder::new(status);
+    builder
+        .insert_header((header::CONTENT_TYPE, media.content_type()))
+        .insert_header((header::VARY, "Accept"))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    builder.body(serde_json::to_vec(body).unwrap_or_default())
+}
+
+fn errors_body(errors: &[ServerError]) -> Body<'_> {
+    Body {
+        data: None,
+        errors,
+        extensions: None,
+    }
+}
+
+/// A request refused before it reached the schema.
+fn refuse(
+    status: StatusCode,
+    media: Media,
+    code: &str,
+    message: impl Into<String>,
+) -> HttpResponse {
+    metrics::graphql_request(Outcome::Rejected);
+    json_response(status, media, &errors_body(&[errors::error(message, code)]))
+}
+
+/// A request that is not a well-formed GraphQL-over-HTTP request: 400 whatever the media
+/// type.
+fn bad_request(media: Media, message: impl Into<String>) -> HttpResponse {
+    refuse(StatusCode::BAD_REQUEST, media, errors::BAD_REQUEST, message)
+}
+
+/// Request errors of a well-formed request (parse, validation, ...): no `data`; 400 with
+/// `application/graphql-response+json`, 200 with `application/json`.
+fn request_errors(media: Media, errors: Vec<ServerError>) -> HttpResponse {
+    metrics::graphql_request(Outcome::Error);
+    let status = match media {
+        Media::Json => StatusCode::OK,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    json_response(status, media, &errors_body(&errors))
+}
+
+// ---------------------------------------------------------------------------------------
+// The request parameters
+
+/// A well-formed GraphQL-over-HTTP request.
+#[derive(Debug, Default)]
+struct Params {
+    query: String,
+    operation_name: Option<String>,
+    variables: Option<Json>,
+    extensions: Option<Json>,
+}
+
+/// Reads the parameters of a JSON body; `Err` is the message of a 400.
+fn params_from_json(body: &[u8]) -> Result<Params, String> {
+    let value: Json = serde_json::from_slice(body)
+        .map_err(|e| format!("The request body is not valid JSON: {e}."))?;
+    let mut object = match value {
+        Json::Object(o) => o,
+        Json::Array(_) => {
+            return Err("Batched requests (a JSON array) are not supported: send one request per HTTP request.".into());
+        }
+        _ => return Err("The request body must be a JSON object with a `query` string.".into()),
+    };
+    let query =
+        match object.remove("query") {
+            Some(Json::String(q)) => q,
+            None | Some(Json::Null) => return Err(
+                "The request has no `query`: the body must be a JSON object with a `query` string."
+                    .into(),
+            ),
+            Some(_) => return Err("`query` must be a string.".into()),
+        };
+    let operation_name = match object.remove("operationName") {
+        None | Some(Json::Null) => None,
+        Some(Json::String(s)) => Some(s),
+        Some(_) => return Err("`operationName` must be a string.".into()),
+    };
+    Ok(Params {
+        query,
+        operation_name,
+        variables: object_or_null(object.remove("variables"), "variables")?,
+        extensions: object_or_null(object.remove("extensions"), "extensions")?,
+    })
+}
+
+fn object_or_null(value: Option<Json>, name: &str) -> Result<Option<Json>, String> {
+    match value {
+        None | Some(Json::Null) => Ok(None),
+        Some(o @ Json::Object(_)) => Ok(Some(o)),
+        Some(_) => Err(format!("`{name}` must be an object.")),
+    }
+}
+
+/// Reads the parameters of a GET URL (`variables` and `extensions` JSON-encoded).
+fn params_from_url(query_string: &str) -> Result<Params, String> {
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(query_string)
+        .map_err(|e| format!("The URL parameters cannot be decoded: {e}."))?
+        .into_inner();
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let query = get("query").ok_or(
+        "The request has no `query`: give the GraphQL document in the `query` URL parameter.",
+    )?;
+    let json = |name: &str| -> Result<Option<Json>, String> {
+        match get(name).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(text) => {
+                let value = serde_json::from_str(text)
+                    .map_err(|e| format!("`{name}` must be a JSON-encoded object: {e}."))?;
+                object_or_null(Some(value), name)
+            }
+        }
+    };
+    Ok(Params {
+        query: query.to_owned(),
+        // The spec: an empty `operationName` is the same as none.
+        operation_name: get("operationName")
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned),
+        variables: json("variables")?,
+        extensions: json("extensions")?,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Bodies
+
+/// The kinds of POST body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyKind {
+    /// `application/json` (UTF-8): a plain GraphQL request.
+    Json,
+    /// `multipart/form-data`: a request with file uploads.
+    Multipart,
+}
+
+fn body_kind(req: &HttpRequest) -> Option<BodyKind> {
+    let value = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let mut parts = value.split(';');
+    let essence = parts.next()?.trim();
+    if essence.eq_ignore_ascii_case("application/json") {
+        // Only UTF-8 (the spec's default when no charset is given).
+        let charset_ok = parts
+            .filter_map(|p| p.trim().split_once('='))
+            .all(|(k, v)| {
+                !k.trim().eq_ignore_ascii_case("charset")
+                    || v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+            });
+        charset_ok.then_some(BodyKind::Json)
+    } else if essence.eq_ignore_ascii_case("multipart/form-data") {
+        Some(BodyKind::Multipart)
+    } else {
+        None
+    }
+}
+
+/// The largest body of each kind: plain requests are small; uploads (the import issue) get
+/// their own, much larger limit.
+fn body_limit(kind: BodyKind, settings: &GraphqlSettings) -> usize {
+    match kind {
+        BodyKind::Json => settings.max_body_bytes,
+        BodyKind::Multipart => settings.max_upload_bytes,
+    }
+}
+
+/// The least time a request body is given to arrive.
+const BODY_MIN_TIME: Duration = Duration::from_secs(10);
+
+enum BodyError {
+    TooLarge,
+    Read(String),
+}
+
+/// Reads at most `limit` bytes: refuses at once when `Content-Length` is over the limit,
+/// and stops reading as soon as a body without one crosses it.
+async fn read_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, BodyError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    match payload.to_bytes_limited(limit).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => Err(BodyError::Read(e.to_string())),
+        Err(_) => Err(BodyError::TooLarge),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Handlers
+
+async fn post(
+    req: HttpRequest,
+    payload: web::Payload,
+    endpoint: web::Data<Endpoint>,
+) -> HttpResponse {
+    let Some(media) = negotiate(
+        accept_header(&req).as_deref(),
+        &[Media::Json, Media::GraphqlResponse],
+    ) else {
+        return not_acceptable();
+    };
+    let kind = match body_kind(&req) {
+        Some(BodyKind::Json) => BodyKind::Json,
+        // The import issue reads multipart requests here, within `body_limit(Multipart)`.
+        Some(BodyKind::Multipart) | None => {
+            return refuse(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                media,
+                errors::UNSUPPORTED_MEDIA_TYPE,
+                "The request body must be `application/json` (UTF-8): a JSON object with a `query` string.",
+            );
+        }
+    };
+    let limit = body_limit(kind, &endpoint.settings);
+    // A body trickled in slowly must not hold a worker: it has the request's time limit,
+    // at least BODY_MIN_TIME.
+    let time = Duration::from_millis(endpoint.settings.request_timeout_ms).max(BODY_MIN_TIME);
+    let body = match tokio::time::timeout(time, read_body(&req, payload, limit)).await {
+        Err(_) => {
+            return refuse(
+                StatusCode::REQUEST_TIMEOUT,
+                media,
+                errors::TIMEOUT,
+                format!(
+                    "The request body did not arrive within {} ms.",
+                    time.as_millis()
+                ),
+            );
+        }
+        Ok(Ok(body)) => body,
+        Ok(Err(BodyError::TooLarge)) => {
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                media,
+                errors::PAYLOAD_TOO_LARGE,
+                format!("The request body is larger than {limit} bytes (graphql.max_body_bytes)."),
+            );
+        }
+        Ok(Err(BodyError::Read(e))) => {
+            return bad_request(media, format!("The request body could not be read: {e}."));
+        }
+    };
+    match params_from_json(&body) {
+        Ok(params) => run(&endpoint, media, params, false).await,
+        Err(message) => bad_request(media, message),
+    }
+}
+
+async fn get(req: HttpRequest, endpoint: web::Data<Endpoint>) -> HttpResponse {
+    let offers = [Media::Json, Media::GraphqlResponse, Media::Html];
+    let Some(media) = negotiate(accept_header(&req).as_deref(), &offers) else {
+        return not_acceptable();
+    };
+    if media == Media::Html {
+        return graphiql();
+    }
+    match params_from_url(req.query_string()) {
+        Ok(params) => run(&endpoint, media, params, true).await,
+        Err(message) => bad_request(media, message),
+    }
+}
+
+async fn other_method() -> HttpResponse {
+    let mut response = refuse(
+        StatusCode::METHOD_NOT_ALLOWED,
+        Media::Json,
+        errors::METHOD_NOT_ALLOWED,
+        "GraphQL requests are POST (or GET for queries).",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+    response
+}
+
+fn not_acceptable() -> HttpResponse {
+    refuse(
+        StatusCode::NOT_ACCEPTABLE,
+        Media::Json,
+        errors::NOT_ACCEPTABLE,
+        "The endpoint answers `application/graphql-response+json` or `application/json` (and `text/html`, GraphiQL, to GET); `Accept` allows none of them.",
+    )
+}
+
+/// Whether an operation is a query of introspection fields only (`__schema`, `__type`,
+/// `__typename` at its root).
+fn is_introspection(op: &OperationDefinition) -> bool {
+    op.ty == OperationType::Query
+        && op
+            .selection_set
+            .node
+            .items
+            .iter()
+            .all(|item| match &item.node {
+                Selection::Field(field) => field.node.name.node.starts_with("__"),
+                _ => false,
+            })
+}
+
+/// Parses, checks and executes a well-formed request.
+async fn run(endpoint: &Endpoint, media: Media, params: Params, via_get: bool) -> HttpResponse {
+    let doc = match errors::parse_document(&params.query) {
+        Ok(doc) => doc,
+        Err(e) => return request_errors(media, vec![e]),
+    };
+    let selected = errors::selected_operation(&doc, params.operation_name.as_deref());
+    let introspection = selected.is_some_and(|op| is_introspection(&op.node));
+    if via_get
+        && let Some(ty @ (OperationType::Mutation | OperationType::Subscription)) =
+            selected.map(|op| op.node.ty)
+    {
+        let kind = if ty == OperationType::Mutation {
+            "Mutations"
+        } else {
+            "Subscriptions"
+        };
+        let mut response = refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            media,
+            errors::METHOD_NOT_ALLOWED,
+            format!("{kind} are not allowed over GET; use POST."),
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+
+    let variables = params
+        .variables
+        .map(Variables::from_json)
+        .unwrap_or_default();
+    let missing = errors::missing_variables(&doc, params.operation_name.as_deref(), &variables);
+    if !missing.is_empty() {
+        return request_errors(media, missing);
+    }
+    let mut request = async_graphql::Request::new(params.query).variables(variables);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(Json::Object(extensions)) = params.extensions {
+        for (k, v) in extensions {
+            if let Ok(v) = async_graphql::Value::from_json(v) {
+                request.extensions.0.insert(k, v);
+            }
+        }
+    }
+    request.set_parsed_query(doc);
+    let stage = Stage::default();
+    let mut request = prepare_request(
+        request.data(stage.clone()),
+        &endpoint.db,
+        Principal::default_for_request(),
+        &endpoint.settings,
+    );
+    let schema = if introspection {
+        request = request.only_introspection();
+        &endpoint.introspection
+    } else {
+        &endpoint.schema
+    };
+
+    let limit = Duration::from_millis(endpoint.settings.request_timeout_ms);
+    let response = match tokio::time::timeout(limit, schema.execute(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(
+                timeout_ms = endpoint.settings.request_timeout_ms,
+                "GraphQL request timed out"
+            );
+            metrics::graphql_request(Outcome::Error);
+            let message = format!(
+                "The request took longer than {} ms (graphql.request_timeout_ms) and was stopped.",
+                endpoint.settings.request_timeout_ms
+            );
+            return json_response(
+                StatusCode::GATEWAY_TIMEOUT,
+                media,
+                &errors_body(&[errors::error(message, errors::TIMEOUT)]),
+            );
+        }
+    };
+    if !stage.executed() {
+        return request_errors(media, errors::tag_request_errors(response.errors));
+    }
+
+    metrics::graphql_request(if response.errors.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Error
+    });
+    let body = Body {
+        data: Some(&response.data),
+        errors: &response.errors,
+        extensions: (!response.extensions.is_empty()).then_some(&response.extensions),
+    };
+    let mut http = json_response(StatusCode::OK, media, &body);
+    for (name, value) in response.http_headers.iter() {
+        if let (Ok(name), Ok(value)) = (
+            header::HeaderName::from_bytes(name.as_str().as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            http.headers_mut().append(name, value);
+        }
+    }
+    http
+}
+
+// ---------------------------------------------------------------------------------------
+// GraphiQL
+
+/// A file served from `/graphql/assets/`.
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    bytes: &'static [u8],
+}
+
+/// GraphiQL 3.9.0 and React 18.3.1 (UMD builds, unchanged from their npm packages; see
+/// `hub/assets/graphiql/README.md`) and our start-up script and style.
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "graphiql.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/graphiql/graphiql.min.js"),
+    },
+    Asset {
+        name: "graphiql.min.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: include_bytes!("../../assets/graphiql/graphiql.min.css"),
+    },
+    Asset {
+        name: "react.production.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/graphiql/react.production.min.js"),
+    },
+    Asset {
+        name: "react-dom.production.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
+    },
+    Asset {
+        name: "hub-graphiql.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/hub-graphiql.js"),
+    },
+    Asset {
+        name: "hub-graphiql.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: include_bytes!("../../assets/hub-graphiql.css"),
+    },
+];
+
+const GRAPHIQL_TEMPLATE: &str = include_str!("../../assets/graphiql.html");
+
+/// What the GraphiQL page may load: only the hub's own files, and requests only to the hub.
+const GRAPHIQL_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; \
+     form-action 'none'; frame-ancestors 'none'";
+
+/// The GraphiQL page: the template with each `{{file}}` replaced by the file's URL,
+/// relative to `/graphql` and carrying a hash of its content (`?v=`), so a new hub version
+/// is never served stale files from a browser cache.
+fn graphiql_page() -> &'static str {
+    static PAGE: OnceLock<String> = OnceLock::new();
+    PAGE.get_or_init(|| {
+        use sha2::Digest as _;
+        ASSETS
+            .iter()
+            .fold(GRAPHIQL_TEMPLATE.to_owned(), |page, asset| {
+                let hash = hex::encode(&sha2::Sha256::digest(asset.bytes)[..6]);
+                page.replace(
+                    &format!("{{{{{}}}}}", asset.name),
+                    &format!("graphql/assets/{}?v={hash}", asset.name),
+                )
+            })
+    })
+}
+
+fn graphiql() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, Media::Html.content_type()))
+        .insert_header((header::VARY, "Accept"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, GRAPHIQL_CSP))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(graphiql_page())
+}
+
+async fn asset(file: web::Path<String>) -> HttpResponse {
+    match ASSETS.iter().find(|a| a.name == file.as_str()) {
+        Some(asset) => HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, asset.content_type))
+            .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .body(asset.bytes),
+        None => HttpResponse::NotFound()
+            .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
+            .body("no such asset\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::parser::types::ExecutableDocument;
+
+    const GRJ: Media = Media::GraphqlResponse;
+    const POST: &[Media] = &[Media::Json, Media::GraphqlResponse];
+    const GET: &[Media] = &[Media::Json, Media::GraphqlResponse, Media::Html];
+
+    #[test]
+    fn accept_negotiation() {
+        let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8";
+        for (accept, offers, expected) in [
+            (None, POST, Some(Media::Json)),
+            (Some(""), POST, Some(Media::Json)),
+            (Some("*/*"), POST, Some(Media::Json)),
+            (Some("application/*"), POST, Some(Media::Json)),
+            (Some("application/json"), POST, Some(Media::Json)),
+            (Some("application/graphql-response+json"), POST, Some(GRJ)),
+            (
+                Some(
+                    "application/graphql-response+json; charset=utf-8, application/json; charset=utf-8",
+                ),
+                POST,
+                Some(GRJ),
+            ),
+            (
+                Some("application/json, application/graphql-response+json"),
+                POST,
+                Some(Media::Json),
+            ),
+            (
+                Some("application/json;q=0.5, application/graphql-response+json"),
+                POST,
+                Some(GRJ),
+            ),
+            (
+                Some("application/graphql-response+json;q=0, */*"),
+                POST,
+                Some(Media::Json),
+            ),
+            (
+                Some("*/*, application/graphql-response+json"),
+                POST,
+                Some(GRJ),
+            ),
+            (Some("APPLICATION/JSON"), POST, Some(Media::Json)),
+            (Some("text/html"), POST, None),
+            (Some("application/xml"), POST, None),
+            (Some("application/json;q=0"), POST, None),
+            (Some("garbage"), POST, None),
+            (Some(browser), GET, Some(Media::Html)),
+            (Some(browser), POST, Some(Media::Json)),
+            (Some("*/*"), GET, Some(Media::Json)),
+            (Some("text/html"), GET, Some(Media::Html)),
+            (Some("text/*"), GET, Some(Media::Html)),
+        ] {
+            assert_eq!(negotiate(accept, offers), expected, "{accept:?}");
+        }
+    }
+
+    #[test]
+    fn json_bodies() {
+        assert_eq!(
+            params_from_json(br#"{"query":"{a}"}"#).unwrap().query,
+            "{a}"
+        );
+        let p = params_from_json(
+            br#"{"query":"query Q($x:Int){a}","operationName":"Q","variables":{"x":1},"extensions":null}"#,
+        )
+        .unwrap();
+        assert_eq!(p.operation_name.as_deref(), Some("Q"));
+        assert_eq!(p.variables, Some(serde_json::json!({"x": 1})));
+        for bad in [
+            &b"NONSENSE"[..],
+            br#"{"query":"#,
+            br#"{"qeury":"{a}"}"#,
+            br#"{"query":null}"#,
+            br#"{"query":1}"#,
+            br#"{"query":"{a}","variables":[7]}"#,
+            br#"{"query":"{a}","operationName":3}"#,
+            br#"{"query":"{a}","extensions":"x"}"#,
+            br#"[{"query":"{a}"}]"#,
+            br#""{a}""#,
+        ] {
+            assert!(
+                params_from_json(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn url_parameters() {
+        let p = params_from_url(
+            "query=query(%24x%3AInt)%7Ba%7D&variables=%7B%22x%22%3A1%7D&operationName=",
+        )
+        .unwrap();
+        assert_eq!(p.query, "query($x:Int){a}");
+        assert_eq!(p.variables, Some(serde_json::json!({"x": 1})));
+        assert_eq!(p.operation_name, None);
+        assert!(params_from_url("").is_err());
+        assert!(params_from_url("variables=%7B%7D").is_err());
+        assert!(params_from_url("query=%7Ba%7D&variables=%5B1%5D").is_err());
+        assert!(params_from_url("query=%7Ba%7D&variables=nope").is_err());
+    }
+
+    #[test]
+    fn the_operation_type_comes_from_the_selected_operation() {
+        let doc = |q: &str| async_graphql::parser::parse_query(q).unwrap();
+        let ty = |d: &ExecutableDocument, name: Option<&str>| {
+            errors::selected_operation(d, name).map(|op| op.node.ty)
+        };
+        let d = doc("query A { a } mutation B { b }");
+        assert_eq!(ty(&d, Some("A")), Some(OperationType::Query));
+        assert_eq!(ty(&d, Some("B")), Some(OperationType::Mutation));
+        assert_eq!(ty(&d, None), None);
+        assert_eq!(
+            ty(&doc("mutation { x }"), None),
+            Some(OperationType::Mutation)
+        );
+        assert_eq!(
+            ty(&doc("subscription S { x }"), None),
+            Some(OperationType::Subscription)
+        );
+        assert_eq!(ty(&doc("{ x }"), Some("X")), None);
+    }
+
+    #[test]
+    fn introspection_only_operations() {
+        let op = |q: &str| {
+            let doc = async_graphql::parser::parse_query(q).unwrap();
+            is_introspection(&errors::selected_operation(&doc, None).unwrap().node)
+        };
+        assert!(op(
+            "query IntrospectionQuery { __schema { types { name } } }"
+        ));
+        assert!(op("{ __typename __type(name: \"Query\") { name } }"));
+        assert!(!op(
+            "{ __schema { types { name } } clusters { totalCount } }"
+        ));
+        assert!(!op("{ ... on QueryRoot { __typename } }"));
+        assert!(!op("mutation { __typename }"));
+    }
+
+    #[test]
+    fn the_page_references_every_asset_by_a_hashed_url() {
+        let page = graphiql_page();
+        assert!(!page.contains("{{"), "{page}");
+        for asset in ASSETS {
+            assert!(
+                page.contains(&format!("graphql/assets/{}?v=", asset.name)),
+                "{}",
+                asset.name
+            );
+        }
+    }
+}

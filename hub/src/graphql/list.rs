@@ -59,6 +59,15 @@ impl SortKey {
         }
     }
 
+    /// The expression as selected into a cursor: integers widened to 64 bits, so that
+    /// `INTEGER` and `BIGINT` columns read alike on PostgreSQL.
+    pub fn selected(&self) -> SimpleExpr {
+        match self.kind {
+            KeyKind::Int => Expr::cust(format!("CAST({} AS BIGINT)", self.sql)),
+            _ => Expr::cust(self.sql.clone()),
+        }
+    }
+
     /// The expression as compared and sorted: text in byte order on both engines.
     fn expr(&self, backend: DbBackend) -> SimpleExpr {
         match (self.kind, backend) {
@@ -258,7 +267,7 @@ pub(crate) fn keyset(sort: &Sort, cursor: &[Json], after: bool, backend: DbBacke
 /// keys as `__k0, __k1, …` so that cursors can be made from the rows.
 pub fn paginate(select: &mut SelectStatement, sort: &Sort, page: &Page, backend: DbBackend) {
     for (i, k) in sort.keys.iter().enumerate() {
-        select.expr_as(Expr::cust(k.sql.clone()), Alias::new(format!("__k{i}")));
+        select.expr_as(k.selected(), Alias::new(format!("__k{i}")));
     }
     if let Some(after) = &page.after {
         select.cond_where(keyset(sort, after, true, backend));

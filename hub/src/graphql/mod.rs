@@ -8,6 +8,7 @@
 //! Lists are Relay connections with keyset cursors, built by [`list`]; nested lists are
 //! batched per level with their per-parent limit kept in SQL.
 
+pub mod errors;
 pub mod filter;
 pub mod http;
 pub mod ids;
@@ -20,6 +21,12 @@ pub mod types;
 pub mod connection;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_orgs;
+#[cfg(test)]
+mod tests_trade;
+#[cfg(test)]
+mod tests_training;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;
@@ -41,6 +48,7 @@ pub fn build_schema(db: Option<DatabaseConnection>, limits: &GraphqlSettings) ->
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(limits.max_depth.max(32))
     .limit_directives(32)
+    .extension(errors::ErrorCodes)
     .data(limits.clone());
     if let Some(db) = db {
         builder = builder.data(db);
@@ -88,11 +96,13 @@ pub fn prepare_request(
     request: async_graphql::Request,
     db: &DatabaseConnection,
     principal: principal::Principal,
+    limits: &GraphqlSettings,
 ) -> async_graphql::Request {
-    request
-        .data(principal)
-        .data(async_graphql::dataloader::DataLoader::new(
+    request.data(principal).data(
+        async_graphql::dataloader::DataLoader::new(
             connection::ChildLoader::new(db.clone()),
             tokio::spawn,
-        ))
+        )
+        .delay(std::time::Duration::from_millis(limits.batch_window_ms)),
+    )
 }

@@ -15,10 +15,24 @@ use super::types::cluster::{
 use super::types::firm::{
     self, Firm, FirmConnection, FirmFilter, FirmOrder, firm_select, firm_sort, search_condition,
 };
+use super::types::import_run::ImportRunQuery;
+use super::types::indicator::IndicatorQuery;
+use super::types::network::NetworkQuery;
+use super::types::organisation::OrganisationQuery;
+use super::types::trade::TradeQuery;
+use super::types::training::TrainingQuery;
 
 /// Read access to the unified model: the root fields of each area, merged.
 #[derive(Default, MergedObject)]
-pub struct QueryRoot(CoreQuery);
+pub struct QueryRoot(
+    CoreQuery,
+    TrainingQuery,
+    TradeQuery,
+    IndicatorQuery,
+    OrganisationQuery,
+    NetworkQuery,
+    ImportRunQuery,
+);
 
 /// Root fields of clusters, firms and global ids.
 #[derive(Debug, Default)]

@@ -36,7 +36,12 @@ async fn db() -> &'static DatabaseConnection {
 async fn run(query: &str) -> Value {
     let db = db().await;
     let schema = super::build_schema(Some(db.clone()), &GraphqlSettings::default());
-    let request = super::prepare_request(Request::new(query), db, Principal::default_for_request());
+    let request = super::prepare_request(
+        Request::new(query),
+        db,
+        Principal::default_for_request(),
+        &GraphqlSettings::default(),
+    );
     let response = schema.execute(request).await;
     serde_json::to_value(&response).unwrap()
 }

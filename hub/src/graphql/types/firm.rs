@@ -8,6 +8,13 @@ use sea_orm::{FromQueryResult as _, QueryResult};
 use super::cluster::{
     ClusterConnection, ClusterFilter, ClusterOrder, cluster_select, cluster_sort,
 };
+use super::firm_details::{
+    FirmObservationConnection, FirmObservationFilter, FirmObservationOrder, Identifier,
+    SourceRecordConnection,
+};
+use super::indicator::{IndicatorValueConnection, IndicatorValueFilter, IndicatorValueOrder};
+use super::network::{NetworkConnection, NetworkFilter, NetworkOrder};
+use super::training::{ParticipationConnection, ParticipationFilter, ParticipationOrder};
 use crate::graphql::connection::{ChildQuery, FromRow, Listed, child_page, connection};
 use crate::graphql::filter::{IdFilter, IntFilter, OrderDirection, StringFilter, compose, field};
 use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T};
@@ -107,6 +114,77 @@ impl Firm {
         ctx.allowed(Protected::PersonalData)
             .then(|| self.email_value.clone())
             .flatten()
+    }
+
+    /// The firm's identifiers (NTN, SECP number, STRN, registry unit number, source ids),
+    /// each with the source that gave it. Empty unless the caller may see firm identifiers.
+    async fn identifiers(&self, ctx: &Context<'_>) -> Result<Vec<Identifier>> {
+        super::firm_details::firm_identifiers(ctx, self.row_id).await
+    }
+
+    /// What each source said about the firm (every source's values stay visible).
+    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
+    async fn source_records(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<SourceRecordConnection> {
+        super::firm_details::firm_source_records(ctx, self.row_id, first, after).await
+    }
+
+    /// Observations per period: employees, turnover, exports, certifications.
+    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
+    async fn observations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<FirmObservationFilter>,
+        order_by: Option<Vec<FirmObservationOrder>>,
+    ) -> Result<FirmObservationConnection> {
+        super::firm_details::firm_observations(ctx, self.row_id, first, after, filter, order_by)
+            .await
+    }
+
+    /// The SME networks the firm is a member of.
+    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
+    async fn networks(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<NetworkFilter>,
+        order_by: Option<Vec<NetworkOrder>>,
+    ) -> Result<NetworkConnection> {
+        super::network::firm_networks(ctx, self.row_id, first, after, filter, order_by).await
+    }
+
+    /// The firm's people in trainings (participations with this firm as organisation).
+    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
+    async fn participations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<ParticipationFilter>,
+        order_by: Option<Vec<ParticipationOrder>>,
+    ) -> Result<ParticipationConnection> {
+        super::training::firm_participations(ctx, self.row_id, first, after, filter, order_by).await
+    }
+
+    /// Indicator values reported for the firm (firm-level figures).
+    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
+    async fn indicator_values(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<IndicatorValueFilter>,
+        order_by: Option<Vec<IndicatorValueOrder>>,
+    ) -> Result<IndicatorValueConnection> {
+        super::indicator::firm_indicator_values(ctx, self.row_id, first, after, filter, order_by)
+            .await
     }
 
     /// The clusters the firm belongs to.

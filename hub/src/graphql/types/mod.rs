@@ -3,6 +3,13 @@
 
 pub mod cluster;
 pub mod firm;
+pub mod firm_details;
+pub mod import_run;
+pub mod indicator;
+pub mod network;
+pub mod organisation;
+pub mod trade;
+pub mod training;
 
 use async_graphql::Interface;
 
@@ -12,6 +19,17 @@ use async_graphql::Interface;
 pub enum Node {
     Cluster(cluster::Cluster),
     Firm(firm::Firm),
+    Organisation(organisation::Organisation),
+    FirmObservation(firm_details::FirmObservation),
+    SourceRecord(firm_details::SourceRecord),
+    Network(network::Network),
+    ImportRun(import_run::ImportRun),
+    TradeFlow(trade::TradeFlow),
+    Indicator(indicator::Indicator),
+    IndicatorValue(indicator::IndicatorValue),
+    TrainingEvent(training::TrainingEvent),
+    Participation(training::Participation),
+    Person(training::Person),
 }
 
 /// Loads the node of type `type_name` with row id `id`, batched with other lookups of the
@@ -27,6 +45,39 @@ pub async fn load_node(
             .await?
             .map(Node::Cluster),
         firm::TYPE => load_row::<firm::Firm>(ctx, Some(id)).await?.map(Node::Firm),
+        organisation::TYPE => load_row::<organisation::Organisation>(ctx, Some(id))
+            .await?
+            .map(Node::Organisation),
+        firm_details::OBSERVATION_TYPE => load_row::<firm_details::FirmObservation>(ctx, Some(id))
+            .await?
+            .map(Node::FirmObservation),
+        firm_details::SOURCE_RECORD_TYPE => load_row::<firm_details::SourceRecord>(ctx, Some(id))
+            .await?
+            .map(Node::SourceRecord),
+        network::TYPE => load_row::<network::Network>(ctx, Some(id))
+            .await?
+            .map(Node::Network),
+        import_run::TYPE => import_run::load_import_run(ctx, id)
+            .await?
+            .map(Node::ImportRun),
+        trade::TYPE => load_row::<trade::TradeFlow>(ctx, Some(id))
+            .await?
+            .map(Node::TradeFlow),
+        indicator::TYPE => load_row::<indicator::Indicator>(ctx, Some(id))
+            .await?
+            .map(Node::Indicator),
+        indicator::VALUE_TYPE => load_row::<indicator::IndicatorValue>(ctx, Some(id))
+            .await?
+            .map(Node::IndicatorValue),
+        training::TYPE => load_row::<training::TrainingEvent>(ctx, Some(id))
+            .await?
+            .map(Node::TrainingEvent),
+        training::PARTICIPATION_TYPE => load_row::<training::Participation>(ctx, Some(id))
+            .await?
+            .map(Node::Participation),
+        training::PERSON_TYPE => load_row::<training::Person>(ctx, Some(id))
+            .await?
+            .map(Node::Person),
         _ => None,
     })
 }

@@ -1,0 +1,511 @@
+//! What the hub holds about one organisation beyond its unified fields: identifiers, firm
+//! observations per period and source, and the source records it was unified from.
+//!
+//! The `pub async fn` helpers load these lists for one parent, batched with the other
+//! parents of the same level of the query (one statement per level, the per-parent limit
+//! kept in SQL), so that `Firm`, `Organisation` and others expose them as thin fields.
+//!
+//! Protection: identifiers and source keys need [`Protected::FirmIdentifiers`]; head counts,
+//! turnover, exports and certifications need [`Protected::FirmFigures`]; personal
+//! identifiers (a proprietor's CNIC) are never read unless [`Protected::PersonalData`] is
+//! allowed, and then only in their masked form, never the keyed hash. Phone numbers and
+//! e-mail addresses of source records are never read.
+
+use async_graphql::{ComplexObject, Context, Enum, Error, ID, InputObject, Result, SimpleObject};
+use chrono::NaiveDate;
+use hub_schema::domain::{IdentifierScheme, Period};
+use hub_schema::entity::firm_observations;
+use sea_orm::sea_query::{Alias, Condition, Expr, Query, SelectStatement};
+use sea_orm::{FromQueryResult as _, QueryResult};
+
+use super::firm::Firm;
+use super::organisation::Organisation;
+use super::trade::{PeriodKind, PeriodKindFilter};
+use crate::graphql::connection::{ChildQuery, FromRow, Listed, child_page, connection, load_row};
+use crate::graphql::filter::{DateFilter, OrderDirection, StringFilter, compose, field};
+use crate::graphql::list::{KeyKind, Page, PageArgs, Sort, SortKey, T};
+use crate::graphql::policy::Protected;
+use crate::graphql::{NodeContext as _, ids};
+
+/// The global-id type name of firm observations.
+pub const OBSERVATION_TYPE: &str = "FirmObservation";
+/// The global-id type name of source records.
+pub const SOURCE_RECORD_TYPE: &str = "SourceRecord";
+
+/// The most identifiers listed for one organisation (a safety bound: an organisation has a
+/// handful, a few per source record).
+pub const MAX_IDENTIFIERS: u64 = 500;
+
+/// The code of the source with id `{a}.{column}`.
+fn source_code_sql(a: &str, column: &str) -> String {
+    format!("(SELECT sc.code FROM sources sc WHERE sc.id = {a}.{column})")
+}
+
+// ---- Identifiers ---------------------------------------------------------------------------
+
+/// An identifier of an organisation, as (scheme, value), with the source that gave it.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Identifier {
+    /// `PK-NTN`, `PK-SEC`, `PK-STRN`, `psic-punjab-unit`, `chamber-membership`, `IATI-ORG`,
+    /// `source:<source id>`, or `PK-CNIC` (personal; masked, and only with personal-data
+    /// access).
+    pub scheme: String,
+    /// The value in canonical form; for a personal identifier, its masked form.
+    pub value: String,
+    /// The code of the source that gave it.
+    pub source: Option<String>,
+}
+
+impl FromRow for Identifier {
+    fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
+        Ok(Identifier {
+            scheme: row.try_get("", "scheme")?,
+            value: row.try_get("", "shown_value")?,
+            source: row.try_get("", "source_code")?,
+        })
+    }
+}
+
+/// The identifiers of the organisation `firm_id` (any kind of organisation), each with its
+/// source, by scheme. Empty unless the caller may see identifiers
+/// ([`Protected::FirmIdentifiers`]); personal identifiers (`is_hashed`, a proprietor's CNIC)
+/// are left out unless the caller may see personal data, and then show their masked form.
+/// The keyed hash is never read. Batched with the other parents of the same level.
+pub async fn firm_identifiers(ctx: &Context<'_>, firm_id: i64) -> Result<Vec<Identifier>> {
+    if !ctx.allowed(Protected::FirmIdentifiers) {
+        return Ok(Vec::new());
+    }
+    let cnic = IdentifierScheme::Cnic.code();
+    let personal = format!("({T}.is_hashed OR {T}.scheme = '{cnic}')");
+    let mut select = Query::select();
+    select
+        .expr_as(Expr::cust(format!("{T}.scheme")), Alias::new("scheme"))
+        .expr_as(
+            Expr::cust(format!(
+                "CASE WHEN {personal} THEN {T}.display ELSE {T}.value END"
+            )),
+            Alias::new("shown_value"),
+        )
+        .expr_as(
+            Expr::cust(format!(
+                "(SELECT sc.code FROM organisation_source_records sr \
+                 JOIN sources sc ON sc.id = sr.source_id WHERE sr.id = {T}.source_record_id)"
+            )),
+            Alias::new("source_code"),
+        )
+        .from_as(Alias::new("organisation_identifiers"), Alias::new(T));
+    if !ctx.allowed(Protected::PersonalData) {
+        select.and_where(Expr::cust(format!("NOT {personal}")));
+    }
+    let q = ChildQuery {
+        select,
+        parent_sql: format!("{T}.organisation_id"),
+        sort: Sort::new(vec![SortKey::asc("scheme", KeyKind::Text)]),
+        page: Page {
+            limit: MAX_IDENTIFIERS,
+            backward: false,
+            after: None,
+            before: None,
+        },
+    };
+    let (page, _) = child_page::<Identifier>(ctx, q, firm_id).await?;
+    Ok(page.items.into_iter().map(|(_, n)| n).collect())
+}
+
+// ---- Firm observations ---------------------------------------------------------------------
+
+/// What one source said about a firm for one period: head counts, turnover, exports and
+/// certifications. Every figure is null unless the caller may see firm-level figures.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct FirmObservation {
+    #[graphql(skip)]
+    pub row_id: i64,
+    #[graphql(skip)]
+    pub organisation_id: i64,
+    /// The code of the source that reported it.
+    pub source: String,
+    /// Calendar year, quarter or month, or Pakistan fiscal year (July to June).
+    pub period_kind: PeriodKind,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    /// The period as a label: `2023`, `2023-Q1`, `2023-03`, `FY2022-23`.
+    pub period: Option<String>,
+    #[graphql(skip)]
+    pub employees_total_value: Option<i32>,
+    #[graphql(skip)]
+    pub employees_female_value: Option<i32>,
+    #[graphql(skip)]
+    pub turnover_pkr_value: Option<f64>,
+    #[graphql(skip)]
+    pub exports_usd_value: Option<f64>,
+    #[graphql(skip)]
+    pub certifications_value: Option<String>,
+}
+
+impl FromRow for FirmObservation {
+    fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
+        let m = firm_observations::Model::from_query_result(row, "")?;
+        let period = m
+            .period_kind
+            .parse::<hub_schema::domain::PeriodKind>()
+            .ok()
+            .and_then(|k| Period::from_parts(k, m.period_start).ok())
+            .map(|p| p.to_string());
+        Ok(FirmObservation {
+            row_id: m.id,
+            organisation_id: m.organisation_id,
+            source: row.try_get("", "source_code")?,
+            period_kind: PeriodKind::from_stored(&m.period_kind)?,
+            period_start: m.period_start,
+            period_end: m.period_end,
+            period,
+            employees_total_value: m.employees_total,
+            employees_female_value: m.employees_female,
+            turnover_pkr_value: m.turnover_pkr,
+            exports_usd_value: m.exports_usd,
+            certifications_value: m.certifications,
+        })
+    }
+}
+
+#[ComplexObject]
+impl FirmObservation {
+    /// The global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(OBSERVATION_TYPE, self.row_id)
+    }
+
+    /// The firm observed.
+    async fn firm(&self, ctx: &Context<'_>) -> Result<Option<Firm>> {
+        load_row::<Firm>(ctx, Some(self.organisation_id)).await
+    }
+
+    /// Employees in total (firm-level figure).
+    async fn employees_total(&self, ctx: &Context<'_>) -> Option<i32> {
+        ctx.allowed(Protected::FirmFigures)
+            .then_some(self.employees_total_value)
+            .flatten()
+    }
+
+    /// Female employees (firm-level figure).
+    async fn employees_female(&self, ctx: &Context<'_>) -> Option<i32> {
+        ctx.allowed(Protected::FirmFigures)
+            .then_some(self.employees_female_value)
+            .flatten()
+    }
+
+    /// Turnover in Pakistani rupees (firm-level figure).
+    async fn turnover_pkr(&self, ctx: &Context<'_>) -> Option<f64> {
+        ctx.allowed(Protected::FirmFigures)
+            .then_some(self.turnover_pkr_value)
+            .flatten()
+    }
+
+    /// Exports in US dollars (firm-level figure).
+    async fn exports_usd(&self, ctx: &Context<'_>) -> Option<f64> {
+        ctx.allowed(Protected::FirmFigures)
+            .then_some(self.exports_usd_value)
+            .flatten()
+    }
+
+    /// Certifications held, as the source wrote them (firm-level figure).
+    async fn certifications(&self, ctx: &Context<'_>) -> Option<String> {
+        ctx.allowed(Protected::FirmFigures)
+            .then(|| self.certifications_value.clone())
+            .flatten()
+    }
+}
+
+impl Listed for FirmObservation {
+    fn select() -> SelectStatement {
+        observation_select()
+    }
+}
+
+connection!(
+    FirmObservationConnection,
+    FirmObservationEdge,
+    FirmObservation,
+    "A page of firm observations."
+);
+
+/// `SELECT t.*, source code FROM firm_observations t`, the base of every observation list.
+pub fn observation_select() -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(Expr::cust(format!("{T}.*")))
+        .expr_as(
+            Expr::cust(source_code_sql(T, "source_id")),
+            Alias::new("source_code"),
+        )
+        .from_as(Alias::new("firm_observations"), Alias::new(T));
+    q
+}
+
+/// Fields firm observations can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum FirmObservationOrderField {
+    PeriodStart,
+    Id,
+}
+
+/// One key of a firm-observation ordering.
+#[derive(Debug, Clone, Copy, InputObject)]
+pub struct FirmObservationOrder {
+    pub field: FirmObservationOrderField,
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+/// The sort of an observation list: the requested keys in their order, by period start
+/// when none.
+pub fn observation_sort(order: Option<&[FirmObservationOrder]>) -> Sort {
+    let keys = match order {
+        Some(o) if !o.is_empty() => o
+            .iter()
+            .map(|o| {
+                let (col, kind) = match o.field {
+                    FirmObservationOrderField::PeriodStart => ("period_start", KeyKind::Date),
+                    FirmObservationOrderField::Id => ("id", KeyKind::Int),
+                };
+                SortKey {
+                    sql: format!("{T}.{col}"),
+                    kind,
+                    descending: o.direction == OrderDirection::Desc,
+                }
+            })
+            .collect(),
+        _ => vec![SortKey::asc("period_start", KeyKind::Date)],
+    };
+    Sort::new(keys)
+}
+
+/// Filter on firm observations.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct FirmObservationFilter {
+    pub period_kind: Option<PeriodKindFilter>,
+    pub period_start: Option<DateFilter>,
+    /// The code of the source.
+    pub source: Option<StringFilter>,
+    pub and: Option<Vec<FirmObservationFilter>>,
+    pub or: Option<Vec<FirmObservationFilter>>,
+    pub not: Option<Box<FirmObservationFilter>>,
+}
+
+impl FirmObservationFilter {
+    /// The condition on the observation table aliased `a`; `level` keeps nested aliases
+    /// apart.
+    pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
+        let mut c = Condition::all();
+        if let Some(f) = &self.period_kind {
+            c = c.add(f.condition(&format!("{a}.period_kind")));
+        }
+        c = field(c, &self.period_start, &format!("{a}.period_start"))?;
+        c = field(
+            c,
+            &self.source,
+            &format!(
+                "(SELECT os{level}.code FROM sources os{level} WHERE os{level}.id = {a}.source_id)"
+            ),
+        )?;
+        compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
+    }
+}
+
+/// The observations of the firm (organisation) `firm_id`, by period start unless ordered
+/// otherwise, batched with the other parents of the same level.
+pub async fn firm_observations(
+    ctx: &Context<'_>,
+    firm_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+    filter: Option<FirmObservationFilter>,
+    order_by: Option<Vec<FirmObservationOrder>>,
+) -> Result<FirmObservationConnection> {
+    let mut select = observation_select();
+    if let Some(f) = &filter {
+        select.cond_where(f.condition(T, 0)?);
+    }
+    let sort = observation_sort(order_by.as_deref());
+    let page = PageArgs {
+        first,
+        after,
+        ..Default::default()
+    }
+    .validate(&sort, ctx.limits())?;
+    let q = ChildQuery {
+        select,
+        parent_sql: format!("{T}.organisation_id"),
+        sort,
+        page,
+    };
+    let (page, total) = child_page(ctx, q, firm_id).await?;
+    Ok(FirmObservationConnection { page, total })
+}
+
+// ---- Source records ------------------------------------------------------------------------
+
+/// An organisation as one source described it, as the source wrote it: the layer under the
+/// unified organisation, so that every source's value stays visible. Contacts (phone,
+/// e-mail) are never shown.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct SourceRecord {
+    #[graphql(skip)]
+    pub row_id: i64,
+    #[graphql(skip)]
+    pub organisation_id: Option<i64>,
+    /// The code of the source.
+    pub source: String,
+    /// The name as the source wrote it.
+    pub name: String,
+    pub legal_form: Option<String>,
+    /// The district as the source wrote it.
+    pub district: Option<String>,
+    /// The tehsil as the source wrote it.
+    pub tehsil: Option<String>,
+    /// Industry code as the source gave it.
+    pub industry_code: Option<String>,
+    pub founded_year: Option<i32>,
+    pub registered_on: Option<NaiveDate>,
+    pub status: Option<String>,
+    /// When the source said it.
+    pub observed_on: Option<NaiveDate>,
+    #[graphql(skip)]
+    pub source_key_value: String,
+    #[graphql(skip)]
+    pub employees_total_value: Option<i32>,
+    #[graphql(skip)]
+    pub employees_female_value: Option<i32>,
+}
+
+impl FromRow for SourceRecord {
+    fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
+        Ok(SourceRecord {
+            row_id: row.try_get("", "id")?,
+            organisation_id: row.try_get("", "organisation_id")?,
+            source: row.try_get("", "source_code")?,
+            name: row.try_get("", "name")?,
+            legal_form: row.try_get("", "legal_form")?,
+            district: row.try_get("", "district_text")?,
+            tehsil: row.try_get("", "tehsil_text")?,
+            industry_code: row.try_get("", "industry_code")?,
+            founded_year: row.try_get("", "founded_year")?,
+            registered_on: row.try_get("", "registered_on")?,
+            status: row.try_get("", "status")?,
+            observed_on: row.try_get("", "observed_on")?,
+            source_key_value: row.try_get("", "source_key")?,
+            employees_total_value: row.try_get("", "employees_total")?,
+            employees_female_value: row.try_get("", "employees_female")?,
+        })
+    }
+}
+
+#[ComplexObject]
+impl SourceRecord {
+    /// The global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(SOURCE_RECORD_TYPE, self.row_id)
+    }
+
+    /// The record's key within its source (a registry unit number, a survey id): an
+    /// identifier, null unless the caller may see identifiers.
+    async fn source_key(&self, ctx: &Context<'_>) -> Option<String> {
+        ctx.allowed(Protected::FirmIdentifiers)
+            .then(|| self.source_key_value.clone())
+    }
+
+    /// Employees in total, as the source said (firm-level figure).
+    async fn employees_total(&self, ctx: &Context<'_>) -> Option<i32> {
+        ctx.allowed(Protected::FirmFigures)
+            .then_some(self.employees_total_value)
+            .flatten()
+    }
+
+    /// Female employees, as the source said (firm-level figure).
+    async fn employees_female(&self, ctx: &Context<'_>) -> Option<i32> {
+        ctx.allowed(Protected::FirmFigures)
+            .then_some(self.employees_female_value)
+            .flatten()
+    }
+
+    /// The unified organisation the record is linked to.
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        load_row::<Organisation>(ctx, self.organisation_id).await
+    }
+}
+
+impl Listed for SourceRecord {
+    fn select() -> SelectStatement {
+        source_record_select()
+    }
+}
+
+connection!(
+    SourceRecordConnection,
+    SourceRecordEdge,
+    SourceRecord,
+    "A page of source records."
+);
+
+/// The columns of `organisation_source_records t` that the API shows (never phone, e-mail,
+/// address or the free attributes), with the source code: the base of every source-record
+/// list.
+pub fn source_record_select() -> SelectStatement {
+    let mut q = Query::select();
+    for c in [
+        "id",
+        "source_key",
+        "organisation_id",
+        "name",
+        "legal_form",
+        "district_text",
+        "tehsil_text",
+        "industry_code",
+        "founded_year",
+        "employees_total",
+        "employees_female",
+        "registered_on",
+        "status",
+        "observed_on",
+    ] {
+        q.expr_as(Expr::cust(format!("{T}.{c}")), Alias::new(c));
+    }
+    q.expr_as(
+        Expr::cust(source_code_sql(T, "source_id")),
+        Alias::new("source_code"),
+    )
+    .from_as(Alias::new("organisation_source_records"), Alias::new(T));
+    q
+}
+
+/// The source records of the organisation `firm_id`, best source first (by source
+/// priority), batched with the other parents of the same level.
+pub async fn firm_source_records(
+    ctx: &Context<'_>,
+    firm_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<SourceRecordConnection> {
+    let sort = Sort::new(vec![SortKey {
+        sql: format!(
+            "CAST((SELECT sp.priority FROM sources sp WHERE sp.id = {T}.source_id) AS BIGINT)"
+        ),
+        kind: KeyKind::Int,
+        descending: false,
+    }]);
+    let page = PageArgs {
+        first,
+        after,
+        ..Default::default()
+    }
+    .validate(&sort, ctx.limits())?;
+    let q = ChildQuery {
+        select: source_record_select(),
+        parent_sql: format!("{T}.organisation_id"),
+        sort,
+        page,
+    };
+    let (page, total) = child_page(ctx, q, firm_id).await?;
+    Ok(SourceRecordConnection { page, total })
+}

@@ -1,0 +1,334 @@
+//! Import runs and their per-row errors: who imported what, when, with what result.
+//!
+//! Both need [`Protected::ImportRuns`]: `importRuns` (and `node` on an import-run id) is
+//! refused with `extensions.code = "FORBIDDEN"` when the caller may not see them.
+
+use async_graphql::{
+    ComplexObject, Context, Enum, Error, ErrorExtensions as _, ID, InputObject, Object, Result,
+    SimpleObject,
+};
+use chrono::{DateTime, Utc};
+use hub_schema::entity::{import_row_errors, import_runs};
+use sea_orm::sea_query::{Alias, Condition, Expr, Query, SelectStatement};
+use sea_orm::{DatabaseConnection, DbBackend, FromQueryResult as _, QueryResult};
+
+use crate::graphql::connection::{
+    ChildQuery, FromRow, Listed, Total, child_page, connection, load_row,
+};
+use crate::graphql::filter::{
+    BooleanFilter, DateFilter, OrderDirection, StringFilter, compose, field,
+};
+use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, fetch};
+use crate::graphql::policy::Protected;
+use crate::graphql::{NodeContext as _, ids};
+
+/// The global-id type name of import runs.
+pub const TYPE: &str = "ImportRun";
+
+/// A refusal with `extensions.code = "FORBIDDEN"`.
+pub fn forbidden(message: impl Into<String>) -> Error {
+    Error::new(message).extend_with(|_, e| e.set("code", "FORBIDDEN"))
+}
+
+/// Refuses callers who may not see import runs.
+fn check_allowed(ctx: &Context<'_>) -> Result<()> {
+    if ctx.allowed(Protected::ImportRuns) {
+        Ok(())
+    } else {
+        Err(forbidden(
+            "Import runs are visible to analysts, curators and administrators only.",
+        ))
+    }
+}
+
+/// One import of one file (or one demo file) by one importer.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct ImportRun {
+    #[graphql(skip)]
+    pub row_id: i64,
+    /// The importer's id, e.g. `spreadsheet` or `demo-seed`.
+    pub importer: String,
+    pub importer_version: String,
+    pub file_name: Option<String>,
+    /// SHA-256 of the input, hex.
+    pub file_sha256: Option<String>,
+    /// `running`, `applied`, `partial`, `failed` or `dry_run`.
+    pub status: String,
+    pub dry_run: bool,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub rows_read: i64,
+    pub inserted: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
+    pub warnings: i64,
+    /// Why the run failed, when it did.
+    pub error_message: Option<String>,
+}
+
+impl FromRow for ImportRun {
+    fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
+        let m = import_runs::Model::from_query_result(row, "")?;
+        Ok(ImportRun {
+            row_id: m.id,
+            importer: m.importer_id,
+            importer_version: m.importer_version,
+            file_name: m.file_name,
+            file_sha256: m.file_sha256,
+            status: m.status,
+            dry_run: m.dry_run,
+            started_at: m.started_at.with_timezone(&Utc),
+            finished_at: m.finished_at.map(|t| t.with_timezone(&Utc)),
+            rows_read: m.rows_read,
+            inserted: m.inserted,
+            updated: m.updated,
+            unchanged: m.unchanged,
+            rejected: m.rejected,
+            warnings: m.warnings,
+            error_message: m.error_message,
+        })
+    }
+}
+
+#[ComplexObject]
+impl ImportRun {
+    /// The global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(TYPE, self.row_id)
+    }
+
+    /// The run's row errors and warnings, by row. They name file, sheet, row, column and
+    /// field, never a personal value.
+    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
+    async fn row_errors(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<RowErrorConnection> {
+        check_allowed(ctx)?;
+        let sort = Sort::new(vec![SortKey::asc("row_number", KeyKind::Int)]);
+        let page = PageArgs {
+            first,
+            after,
+            ..Default::default()
+        }
+        .validate(&sort, ctx.limits())?;
+        let mut select = Query::select();
+        select
+            .expr(Expr::cust(format!("{T}.*")))
+            .from_as(Alias::new("import_row_errors"), Alias::new(T));
+        let q = ChildQuery {
+            select,
+            parent_sql: format!("{T}.import_run_id"),
+            sort,
+            page,
+        };
+        let (page, total) = child_page(ctx, q, self.row_id).await?;
+        Ok(RowErrorConnection { page, total })
+    }
+}
+
+impl Listed for ImportRun {
+    fn select() -> SelectStatement {
+        import_run_select()
+    }
+}
+
+connection!(
+    ImportRunConnection,
+    ImportRunEdge,
+    ImportRun,
+    "A page of import runs."
+);
+
+/// `SELECT t.* FROM import_runs t`, the base of every import-run list.
+pub fn import_run_select() -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(Expr::cust(format!("{T}.*")))
+        .from_as(Alias::new("import_runs"), Alias::new(T));
+    q
+}
+
+/// The import run `id` (for `node`): refused unless the caller may see import runs.
+pub async fn load_import_run(ctx: &Context<'_>, id: i64) -> Result<Option<ImportRun>> {
+    check_allowed(ctx)?;
+    load_row::<ImportRun>(ctx, Some(id)).await
+}
+
+/// One row error or warning of an import run.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct RowError {
+    /// `error` (the row was rejected) or `warning` (the row was kept).
+    pub severity: String,
+    pub file: Option<String>,
+    pub sheet: Option<String>,
+    /// The row number in the file or sheet.
+    pub row: Option<i64>,
+    /// The column as the file names it.
+    pub column: Option<String>,
+    /// The field of the unified model.
+    pub field: Option<String>,
+    /// A stable code, e.g. `unknown_district`.
+    pub code: String,
+    pub message: String,
+}
+
+impl FromRow for RowError {
+    fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
+        let m = import_row_errors::Model::from_query_result(row, "")?;
+        Ok(RowError {
+            severity: m.severity,
+            file: m.file,
+            sheet: m.sheet,
+            row: m.row_number,
+            column: m.column_name,
+            field: m.field,
+            code: m.code,
+            message: m.message,
+        })
+    }
+}
+
+connection!(
+    RowErrorConnection,
+    RowErrorEdge,
+    RowError,
+    "A page of row errors."
+);
+
+/// The start of a run in whole seconds since 1970 (UTC), on each engine: a sort key that
+/// cursors can carry.
+fn started_at_epoch_sql(backend: DbBackend) -> String {
+    match backend {
+        DbBackend::Postgres => {
+            format!("CAST(FLOOR(EXTRACT(EPOCH FROM {T}.started_at)) AS BIGINT)")
+        }
+        _ => format!("CAST(strftime('%s', {T}.started_at) AS INTEGER)"),
+    }
+}
+
+/// The (UTC) date a run started, on each engine.
+fn started_on_sql(a: &str, backend: DbBackend) -> String {
+    match backend {
+        DbBackend::Postgres => format!("CAST(({a}.started_at AT TIME ZONE 'UTC') AS DATE)"),
+        _ => format!("date({a}.started_at)"),
+    }
+}
+
+/// Fields import runs can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum ImportRunOrderField {
+    StartedAt,
+    Id,
+}
+
+/// One key of an import-run ordering.
+#[derive(Debug, Clone, Copy, InputObject)]
+pub struct ImportRunOrder {
+    pub field: ImportRunOrderField,
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+/// The sort of an import-run list: the requested keys in their order, newest first when
+/// none.
+pub fn import_run_sort(order: Option<&[ImportRunOrder]>, backend: DbBackend) -> Sort {
+    let started = |descending| SortKey {
+        sql: started_at_epoch_sql(backend),
+        kind: KeyKind::Int,
+        descending,
+    };
+    let keys = match order {
+        Some(o) if !o.is_empty() => o
+            .iter()
+            .map(|o| {
+                let descending = o.direction == OrderDirection::Desc;
+                match o.field {
+                    ImportRunOrderField::StartedAt => started(descending),
+                    ImportRunOrderField::Id => SortKey {
+                        sql: format!("{T}.id"),
+                        kind: KeyKind::Int,
+                        descending,
+                    },
+                }
+            })
+            .collect(),
+        _ => vec![started(true)],
+    };
+    Sort::new(keys)
+}
+
+/// Filter on import runs.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct ImportRunFilter {
+    /// `running`, `applied`, `partial`, `failed` or `dry_run`.
+    pub status: Option<StringFilter>,
+    /// The importer's id.
+    pub importer: Option<StringFilter>,
+    /// The (UTC) date the run started.
+    pub started_at: Option<DateFilter>,
+    pub dry_run: Option<BooleanFilter>,
+    pub and: Option<Vec<ImportRunFilter>>,
+    pub or: Option<Vec<ImportRunFilter>>,
+    pub not: Option<Box<ImportRunFilter>>,
+}
+
+impl ImportRunFilter {
+    /// The condition on the import-run table aliased `a`, in the SQL of `backend`.
+    pub fn condition(&self, a: &str, backend: DbBackend) -> Result<Condition, Error> {
+        let mut c = Condition::all();
+        c = field(c, &self.status, &format!("{a}.status"))?;
+        c = field(c, &self.importer, &format!("{a}.importer_id"))?;
+        c = field(c, &self.started_at, &started_on_sql(a, backend))?;
+        c = field(c, &self.dry_run, &format!("{a}.dry_run"))?;
+        compose(c, &self.and, &self.or, &self.not, |f| {
+            f.condition(a, backend)
+        })
+    }
+}
+
+/// Root fields of import runs.
+#[derive(Debug, Default)]
+pub struct ImportRunQuery;
+
+#[Object]
+impl ImportRunQuery {
+    /// Import runs, newest first unless ordered otherwise. Refused (`FORBIDDEN`) unless the
+    /// caller may see import runs; the other root fields of the request still answer.
+    #[graphql(complexity = "crate::graphql::list::page_cost(first, last) * child_complexity + 1")]
+    #[allow(clippy::too_many_arguments)]
+    async fn import_runs(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ImportRunFilter>,
+        order_by: Option<Vec<ImportRunOrder>>,
+    ) -> Result<Option<ImportRunConnection>> {
+        check_allowed(ctx)?;
+        let db = ctx.data::<DatabaseConnection>()?;
+        let backend = db.get_database_backend();
+        let mut select = import_run_select();
+        if let Some(f) = &filter {
+            select.cond_where(f.condition(T, backend)?);
+        }
+        let sort = import_run_sort(order_by.as_deref(), backend);
+        let page = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .validate(&sort, ctx.limits())?;
+        let page = fetch(db, select.clone(), &sort, &page, ImportRun::from_row).await?;
+        Ok(Some(ImportRunConnection {
+            page,
+            total: Total::Query(select),
+        }))
+    }
+}

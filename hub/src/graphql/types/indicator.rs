@@ -1,0 +1,700 @@
+//! Indicators of the results framework and their values (baseline, target, actual per
+//! period, scoped to a firm, a cluster, a programme or an area).
+
+use async_graphql::{ComplexObject, Context, Enum, Error, ID, InputObject, Result, SimpleObject};
+use chrono::NaiveDate;
+use hub_schema::entity::{indicator_values, indicators};
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, ExprTrait as _, JoinType, Query, SelectStatement,
+};
+use sea_orm::{DatabaseConnection, FromQueryResult as _, QueryResult};
+
+use super::cluster::{Cluster, ClusterFilter};
+use super::firm::Firm;
+use super::trade::{PeriodKind, PeriodKindFilter, enum_condition, period_label, year_condition};
+use crate::graphql::connection::{
+    ChildQuery, FromRow, Listed, Total, child_page, connection, load_row,
+};
+use crate::graphql::filter::{
+    BooleanFilter, ColumnFilter as _, DateFilter, IdFilter, IntFilter, OrderDirection,
+    StringFilter, compose, field,
+};
+use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, fetch, internal};
+use crate::graphql::policy::Protected;
+use crate::graphql::{NodeContext as _, ids};
+
+/// The global-id type name of indicators.
+pub const TYPE: &str = "Indicator";
+/// The global-id type name of indicator values.
+pub const VALUE_TYPE: &str = "IndicatorValue";
+
+/// Aliases of the tables joined to `indicator_values t` in [`indicator_value_select`].
+const SRC: &str = "iv_src";
+const IND: &str = "iv_ind";
+
+// ---- Indicators ------------------------------------------------------------------------
+
+/// An indicator of a results framework, e.g. people trained or exports; `DLI-…` codes are
+/// the World Bank's disbursement-linked indicators.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct Indicator {
+    #[graphql(skip)]
+    pub row_id: i64,
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    pub description: Option<String>,
+    /// The breakdown dimensions values may carry, e.g. `sex`.
+    pub breakdowns: Vec<String>,
+    /// Whether the indicator is disbursement-linked (World Bank Program-for-Results).
+    pub is_disbursement_linked: bool,
+    /// The code of the programme the indicator belongs to.
+    pub programme: Option<String>,
+    /// The IATI reference of the indicator, when published.
+    pub iati_ref: Option<String>,
+}
+
+impl FromRow for Indicator {
+    fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
+        let m = indicators::Model::from_query_result(row, "")?;
+        Ok(Indicator {
+            row_id: m.id,
+            code: m.code,
+            name: m.name,
+            unit: m.unit,
+            description: m.description,
+            breakdowns: m
+                .breakdowns
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            is_disbursement_linked: m.is_disbursement_linked,
+            programme: row.try_get("", "programme_code")?,
+            iati_ref: m.iati_ref,
+        })
+    }
+}
+
+#[ComplexObject]
+impl Indicator {
+    /// The global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(TYPE, self.row_id)
+    }
+
+    /// The indicator's values, by period unless ordered otherwise.
+    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
+    async fn values(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<IndicatorValueFilter>,
+        order_by: Option<Vec<IndicatorValueOrder>>,
+    ) -> Result<IndicatorValueConnection> {
+        child_values(
+            ctx,
+            "indicator_id",
+            self.row_id,
+            first,
+            after,
+            filter,
+            order_by,
+        )
+        .await
+    }
+}
+
+impl Listed for Indicator {
+    fn select() -> SelectStatement {
+        indicator_select()
+    }
+}
+
+connection!(
+    IndicatorConnection,
+    IndicatorEdge,
+    Indicator,
+    "A page of indicators."
+);
+
+fn programme_code_sql(a: &str) -> String {
+    format!("(SELECT pr.code FROM programmes pr WHERE pr.id = {a}.programme_id)")
+}
+
+/// `SELECT t.*, programme code FROM indicators t`, the base of every indicator list.
+pub fn indicator_select() -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(Expr::cust(format!("{T}.*")))
+        .expr_as(
+            Expr::cust(programme_code_sql(T)),
+            Alias::new("programme_code"),
+        )
+        .from_as(Alias::new("indicators"), Alias::new(T));
+    q
+}
+
+/// Fields indicators can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum IndicatorOrderField {
+    Code,
+    Name,
+    Id,
+}
+
+/// One key of an indicator ordering.
+#[derive(Debug, Clone, Copy, InputObject)]
+pub struct IndicatorOrder {
+    pub field: IndicatorOrderField,
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+/// The sort of an indicator list, by code when none is requested.
+pub fn indicator_sort(order: Option<&[IndicatorOrder]>) -> Sort {
+    let keys = match order {
+        Some(o) if !o.is_empty() => o
+            .iter()
+            .map(|o| {
+                let (col, kind) = match o.field {
+                    IndicatorOrderField::Code => ("code", KeyKind::Text),
+                    IndicatorOrderField::Name => ("name", KeyKind::Text),
+                    IndicatorOrderField::Id => ("id", KeyKind::Int),
+                };
+                SortKey {
+                    sql: format!("{T}.{col}"),
+                    kind,
+                    descending: o.direction == OrderDirection::Desc,
+                }
+            })
+            .collect(),
+        _ => vec![SortKey::asc("code", KeyKind::Text)],
+    };
+    Sort::new(keys)
+}
+
+/// Filter on indicators.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct IndicatorFilter {
+    pub id: Option<IdFilter>,
+    pub code: Option<StringFilter>,
+    pub name: Option<StringFilter>,
+    pub unit: Option<StringFilter>,
+    pub is_disbursement_linked: Option<BooleanFilter>,
+    /// The programme's code.
+    pub programme: Option<StringFilter>,
+    pub and: Option<Vec<IndicatorFilter>>,
+    pub or: Option<Vec<IndicatorFilter>>,
+    pub not: Option<Box<IndicatorFilter>>,
+}
+
+impl IndicatorFilter {
+    /// The condition on the indicator table aliased `a`.
+    pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
+        let col = |c: &str| format!("{a}.{c}");
+        let mut c = Condition::all();
+        if let Some(f) = &self.id {
+            c = c.add(f.condition_for(&col("id"), TYPE)?);
+        }
+        c = field(c, &self.code, &col("code"))?;
+        c = field(c, &self.name, &col("name"))?;
+        c = field(c, &self.unit, &col("unit"))?;
+        c = field(
+            c,
+            &self.is_disbursement_linked,
+            &col("is_disbursement_linked"),
+        )?;
+        if let Some(f) = &self.programme {
+            let p = format!("ipr{level}");
+            let mut sub = Query::select();
+            sub.expr(Expr::cust(format!("{p}.id")))
+                .from_as(Alias::new("programmes"), Alias::new(&p))
+                .cond_where(f.condition(&format!("{p}.code"))?);
+            c = c.add(Expr::cust(col("programme_id")).in_subquery(sub));
+        }
+        compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
+    }
+}
+
+// ---- Indicator values ------------------------------------------------------------------
+
+/// Whether a value is the baseline, a target or the achieved value of its period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum IndicatorValueType {
+    Baseline,
+    Target,
+    Actual,
+}
+
+impl IndicatorValueType {
+    /// The stored code (`baseline`, `target`, `actual`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IndicatorValueType::Baseline => "baseline",
+            IndicatorValueType::Target => "target",
+            IndicatorValueType::Actual => "actual",
+        }
+    }
+
+    /// Reads the stored code.
+    pub fn from_stored(s: &str) -> Result<Self, sea_orm::DbErr> {
+        match s {
+            "baseline" => Ok(IndicatorValueType::Baseline),
+            "target" => Ok(IndicatorValueType::Target),
+            "actual" => Ok(IndicatorValueType::Actual),
+            other => Err(sea_orm::DbErr::Custom(format!(
+                "unknown indicator value type {other:?} in the database"
+            ))),
+        }
+    }
+}
+
+/// Filter on the type of an indicator value.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct IndicatorValueTypeFilter {
+    pub eq: Option<IndicatorValueType>,
+    #[graphql(name = "in")]
+    pub r#in: Option<Vec<IndicatorValueType>>,
+    pub not_in: Option<Vec<IndicatorValueType>>,
+}
+
+impl IndicatorValueTypeFilter {
+    /// The condition on the stored `value_type` column `column`.
+    pub fn condition(&self, column: &str) -> Condition {
+        enum_condition(
+            column,
+            self.eq.map(IndicatorValueType::as_str),
+            self.r#in
+                .as_ref()
+                .map(|v| v.iter().map(|t| t.as_str()).collect()),
+            self.not_in
+                .as_ref()
+                .map(|v| v.iter().map(|t| t.as_str()).collect()),
+        )
+    }
+}
+
+/// One value of an indicator: its scope (a firm, a cluster, a programme or an area), its
+/// period, whether it is the baseline, a target or the actual value, and its breakdown.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct IndicatorValue {
+    #[graphql(skip)]
+    pub row_id: i64,
+    #[graphql(skip)]
+    pub indicator_id: i64,
+    #[graphql(skip)]
+    pub organisation_id: Option<i64>,
+    #[graphql(skip)]
+    pub cluster_id: Option<i64>,
+    #[graphql(skip)]
+    pub value_raw: f64,
+    #[graphql(skip)]
+    pub note_raw: Option<String>,
+    /// `firm`, `cluster`, `programme` or `area`.
+    pub scope: String,
+    /// The code of the programme, for programme-level values.
+    pub programme: Option<String>,
+    /// The name of the admin area, for area-level values.
+    pub area: Option<String>,
+    pub period_kind: PeriodKind,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    /// The canonical label: `2017`, `2017-Q1`, `2017-03`, `FY2017-18`.
+    pub period: String,
+    pub value_type: IndicatorValueType,
+    /// The breakdown dimension, e.g. `sex`; null for the total.
+    pub breakdown: Option<String>,
+    /// The breakdown value, e.g. `female`.
+    pub breakdown_value: Option<String>,
+    /// The code of the source that reported the value.
+    pub source: Option<String>,
+}
+
+impl IndicatorValue {
+    /// Whether this is a firm-level figure, shown only to callers who may see those.
+    fn firm_level(&self) -> bool {
+        self.organisation_id.is_some()
+    }
+}
+
+impl FromRow for IndicatorValue {
+    fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
+        let m = indicator_values::Model::from_query_result(row, "")?;
+        Ok(IndicatorValue {
+            row_id: m.id,
+            indicator_id: m.indicator_id,
+            organisation_id: m.organisation_id,
+            cluster_id: m.cluster_id,
+            value_raw: m.value,
+            note_raw: m.note,
+            scope: m.scope,
+            programme: row.try_get("", "programme_code")?,
+            area: row.try_get("", "area_name")?,
+            period_kind: PeriodKind::from_stored(&m.period_kind)?,
+            period: period_label(&m.period_kind, m.period_start, m.period_end),
+            period_start: m.period_start,
+            period_end: m.period_end,
+            value_type: IndicatorValueType::from_stored(&m.value_type)?,
+            breakdown: m.breakdown,
+            breakdown_value: m.breakdown_value,
+            source: row.try_get("", "source_code")?,
+        })
+    }
+}
+
+#[ComplexObject]
+impl IndicatorValue {
+    /// The global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(VALUE_TYPE, self.row_id)
+    }
+
+    /// The indicator this is a value of.
+    async fn indicator(&self, ctx: &Context<'_>) -> Result<Indicator> {
+        load_row::<Indicator>(ctx, Some(self.indicator_id))
+            .await?
+            .ok_or_else(|| internal(format!("indicator {} is missing", self.indicator_id)))
+    }
+
+    /// The cluster, for cluster-level values.
+    async fn cluster(&self, ctx: &Context<'_>) -> Result<Option<Cluster>> {
+        load_row::<Cluster>(ctx, self.cluster_id).await
+    }
+
+    /// The firm, for firm-level values (a firm-level figure: null unless the caller may
+    /// see those).
+    async fn firm(&self, ctx: &Context<'_>) -> Result<Option<Firm>> {
+        if !ctx.allowed(Protected::FirmFigures) {
+            return Ok(None);
+        }
+        load_row::<Firm>(ctx, self.organisation_id).await
+    }
+
+    /// The value, in the indicator's unit. Null for firm-level values unless the caller
+    /// may see firm-level figures.
+    async fn value(&self, ctx: &Context<'_>) -> Option<f64> {
+        (!self.firm_level() || ctx.allowed(Protected::FirmFigures)).then_some(self.value_raw)
+    }
+
+    /// A note on the value. Null for firm-level values unless the caller may see
+    /// firm-level figures.
+    async fn note(&self, ctx: &Context<'_>) -> Option<String> {
+        (!self.firm_level() || ctx.allowed(Protected::FirmFigures))
+            .then(|| self.note_raw.clone())
+            .flatten()
+    }
+}
+
+impl Listed for IndicatorValue {
+    fn select() -> SelectStatement {
+        indicator_value_select()
+    }
+}
+
+connection!(
+    IndicatorValueConnection,
+    IndicatorValueEdge,
+    IndicatorValue,
+    "A page of indicator values."
+);
+
+/// `SELECT t.*, source and indicator codes, programme code, area name FROM
+/// indicator_values t`, the base of every indicator-value list. The joins are LEFT JOINs
+/// on primary keys: at most one row each.
+pub fn indicator_value_select() -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(Expr::cust(format!("{T}.*")))
+        .expr_as(Expr::cust(format!("{SRC}.code")), Alias::new("source_code"))
+        .expr_as(
+            Expr::cust(format!("{IND}.code")),
+            Alias::new("indicator_code"),
+        )
+        .expr_as(
+            Expr::cust(programme_code_sql(T)),
+            Alias::new("programme_code"),
+        )
+        .expr_as(
+            Expr::cust(format!(
+                "(SELECT ar.name FROM admin_areas ar WHERE ar.id = {T}.admin_area_id)"
+            )),
+            Alias::new("area_name"),
+        )
+        .from_as(Alias::new("indicator_values"), Alias::new(T))
+        .join_as(
+            JoinType::LeftJoin,
+            Alias::new("sources"),
+            Alias::new(SRC),
+            Expr::cust(format!("{SRC}.id = {T}.source_id")),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            Alias::new("indicators"),
+            Alias::new(IND),
+            Expr::cust(format!("{IND}.id = {T}.indicator_id")),
+        );
+    q
+}
+
+/// Fields indicator values can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum IndicatorValueOrderField {
+    /// The indicator's code.
+    Indicator,
+    PeriodStart,
+    ValueType,
+    Breakdown,
+    BreakdownValue,
+    Id,
+}
+
+/// One key of an indicator-value ordering.
+#[derive(Debug, Clone, Copy, InputObject)]
+pub struct IndicatorValueOrder {
+    pub field: IndicatorValueOrderField,
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+/// The sort of an indicator-value list: by indicator code, then period start when none
+/// is requested.
+pub fn indicator_value_sort(order: Option<&[IndicatorValueOrder]>) -> Sort {
+    let keys = match order {
+        Some(o) if !o.is_empty() => o
+            .iter()
+            .map(|o| {
+                let (sql, kind) = match o.field {
+                    IndicatorValueOrderField::Indicator => (format!("{IND}.code"), KeyKind::Text),
+                    IndicatorValueOrderField::PeriodStart => {
+                        (format!("{T}.period_start"), KeyKind::Date)
+                    }
+                    IndicatorValueOrderField::ValueType => {
+                        (format!("{T}.value_type"), KeyKind::Text)
+                    }
+                    IndicatorValueOrderField::Breakdown => {
+                        (format!("{T}.breakdown"), KeyKind::Text)
+                    }
+                    IndicatorValueOrderField::BreakdownValue => {
+                        (format!("{T}.breakdown_value"), KeyKind::Text)
+                    }
+                    IndicatorValueOrderField::Id => (format!("{T}.id"), KeyKind::Int),
+                };
+                SortKey {
+                    sql,
+                    kind,
+                    descending: o.direction == OrderDirection::Desc,
+                }
+            })
+            .collect(),
+        _ => vec![
+            SortKey {
+                sql: format!("{IND}.code"),
+                kind: KeyKind::Text,
+                descending: false,
+            },
+            SortKey::asc("period_start", KeyKind::Date),
+        ],
+    };
+    Sort::new(keys)
+}
+
+/// Filter on indicator values. There is no filter on the value itself: firm-level values
+/// are protected figures.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct IndicatorValueFilter {
+    pub id: Option<IdFilter>,
+    /// `firm`, `cluster`, `programme` or `area`.
+    pub scope: Option<StringFilter>,
+    pub value_type: Option<IndicatorValueTypeFilter>,
+    pub period_kind: Option<PeriodKindFilter>,
+    pub period_start: Option<DateFilter>,
+    /// The year the period starts in: the calendar year, or the first year of a fiscal
+    /// year (`FY2017-18` is 2017).
+    pub year: Option<IntFilter>,
+    pub breakdown: Option<StringFilter>,
+    pub breakdown_value: Option<StringFilter>,
+    /// Values of a cluster matching this filter.
+    pub cluster: Option<ClusterFilter>,
+    /// Values of an indicator matching this filter.
+    pub indicator: Option<IndicatorFilter>,
+    pub and: Option<Vec<IndicatorValueFilter>>,
+    pub or: Option<Vec<IndicatorValueFilter>>,
+    pub not: Option<Box<IndicatorValueFilter>>,
+}
+
+impl IndicatorValueFilter {
+    /// The condition on the indicator-value table aliased `a`; `level` keeps nested
+    /// aliases apart.
+    pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
+        let col = |c: &str| format!("{a}.{c}");
+        let mut c = Condition::all();
+        if let Some(f) = &self.id {
+            c = c.add(f.condition_for(&col("id"), VALUE_TYPE)?);
+        }
+        c = field(c, &self.scope, &col("scope"))?;
+        if let Some(f) = &self.value_type {
+            c = c.add(f.condition(&col("value_type")));
+        }
+        if let Some(f) = &self.period_kind {
+            c = c.add(f.condition(&col("period_kind")));
+        }
+        c = field(c, &self.period_start, &col("period_start"))?;
+        if let Some(f) = &self.year {
+            c = c.add(year_condition(f, &col("period_start")));
+        }
+        c = field(c, &self.breakdown, &col("breakdown"))?;
+        c = field(c, &self.breakdown_value, &col("breakdown_value"))?;
+        if let Some(f) = &self.cluster {
+            let k = format!("ivk{level}");
+            let mut sub = Query::select();
+            sub.expr(Expr::cust("1"))
+                .from_as(Alias::new("clusters"), Alias::new(&k))
+                .and_where(Expr::cust(format!("{k}.id = {a}.cluster_id")))
+                .cond_where(f.condition(&k, level + 1)?);
+            c = c.add(Expr::exists(sub));
+        }
+        if let Some(f) = &self.indicator {
+            let i = format!("ivi{level}");
+            let mut sub = Query::select();
+            sub.expr(Expr::cust("1"))
+                .from_as(Alias::new("indicators"), Alias::new(&i))
+                .and_where(Expr::cust(format!("{i}.id = {a}.indicator_id")))
+                .cond_where(f.condition(&i, level + 1)?);
+            c = c.add(Expr::exists(sub));
+        }
+        compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
+    }
+}
+
+/// The values whose `parent_column` (`indicator_id`, `cluster_id`, `organisation_id`) is
+/// `parent`, batched with the siblings of the same level.
+async fn child_values(
+    ctx: &Context<'_>,
+    parent_column: &str,
+    parent: i64,
+    first: Option<i32>,
+    after: Option<String>,
+    filter: Option<IndicatorValueFilter>,
+    order_by: Option<Vec<IndicatorValueOrder>>,
+) -> Result<IndicatorValueConnection> {
+    let mut select = indicator_value_select();
+    if let Some(f) = &filter {
+        select.cond_where(f.condition(T, 0)?);
+    }
+    let sort = indicator_value_sort(order_by.as_deref());
+    let page = PageArgs {
+        first,
+        after,
+        ..Default::default()
+    }
+    .validate(&sort, ctx.limits())?;
+    let q = ChildQuery {
+        select,
+        parent_sql: format!("{T}.{parent_column}"),
+        sort,
+        page,
+    };
+    let (page, total) = child_page(ctx, q, parent).await?;
+    Ok(IndicatorValueConnection { page, total })
+}
+
+/// The indicator values of cluster `cluster_id` (its row id), for a `Cluster.indicatorValues`
+/// field: batched per level, with the per-cluster page size kept in SQL. Give the field
+/// `#[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]`.
+pub async fn cluster_indicator_values(
+    ctx: &Context<'_>,
+    cluster_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+    filter: Option<IndicatorValueFilter>,
+    order_by: Option<Vec<IndicatorValueOrder>>,
+) -> Result<IndicatorValueConnection> {
+    child_values(
+        ctx,
+        "cluster_id",
+        cluster_id,
+        first,
+        after,
+        filter,
+        order_by,
+    )
+    .await
+}
+
+/// The indicator values of firm `firm_id` (its row id), for a `Firm.indicatorValues`
+/// field; values and notes are null unless the caller may see firm-level figures.
+pub async fn firm_indicator_values(
+    ctx: &Context<'_>,
+    firm_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+    filter: Option<IndicatorValueFilter>,
+    order_by: Option<Vec<IndicatorValueOrder>>,
+) -> Result<IndicatorValueConnection> {
+    child_values(
+        ctx,
+        "organisation_id",
+        firm_id,
+        first,
+        after,
+        filter,
+        order_by,
+    )
+    .await
+}
+
+/// Root fields of the results framework.
+#[derive(Debug, Default)]
+pub struct IndicatorQuery;
+
+#[async_graphql::Object]
+impl IndicatorQuery {
+    /// Indicators, by code unless ordered otherwise.
+    #[graphql(complexity = "crate::graphql::list::page_cost(first, last) * child_complexity + 1")]
+    #[allow(clippy::too_many_arguments)]
+    async fn indicators(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<IndicatorFilter>,
+        order_by: Option<Vec<IndicatorOrder>>,
+    ) -> Result<IndicatorConnection> {
+        let mut select = indicator_select();
+        if let Some(f) = &filter {
+            select.cond_where(f.condition(T, 0)?);
+        }
+        let sort = indicator_sort(order_by.as_deref());
+        let page = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .validate(&sort, ctx.limits())?;
+        let db = ctx.data::<DatabaseConnection>()?;
+        let page = fetch(db, select.clone(), &sort, &page, Indicator::from_row).await?;
+        Ok(IndicatorConnection {
+            page,
+            total: Total::Query(select),
+        })
+    }
+
+    /// One indicator by its code.
+    async fn indicator(&self, ctx: &Context<'_>, code: String) -> Result<Option<Indicator>> {
+        use sea_orm::ConnectionTrait as _;
+        let mut select = indicator_select();
+        select.and_where(Expr::cust(format!("{T}.code")).eq(code));
+        let db = ctx.data::<DatabaseConnection>()?;
+        let row = db.query_one(&select).await.map_err(internal)?;
+        row.map(|r| Indicator::from_row(&r))
+            .transpose()
+            .map_err(internal)
+    }
+}

@@ -1,0 +1,496 @@
+//! Networks and consortia of SMEs (horizontal, vertical, export consortium) and their
+//! members.
+
+use async_graphql::{
+    ComplexObject, Context, Enum, Error, ID, InputObject, Object, Result, SimpleObject,
+};
+use chrono::NaiveDate;
+use hub_schema::entity::{network_members, networks};
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, ExprTrait as _, JoinType, Query, SelectStatement,
+};
+use sea_orm::{DatabaseConnection, FromQueryResult as _, QueryResult};
+
+use super::cluster::{Cluster, ClusterFilter};
+use super::firm::{Firm, FirmFilter};
+use super::organisation::Organisation;
+use crate::graphql::connection::{
+    ChildQuery, FromRow, Listed, Total, child_page, connection, load_row,
+};
+use crate::graphql::filter::{DateFilter, IdFilter, OrderDirection, StringFilter, compose, field};
+use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, fetch};
+use crate::graphql::{NodeContext as _, ids};
+
+/// The global-id type name of networks.
+pub const TYPE: &str = "Network";
+
+/// What a network is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum NetworkKind {
+    /// Firms of the same trade working together (joint purchasing, marketing).
+    Horizontal,
+    /// Firms along one value chain (suppliers and buyers).
+    Vertical,
+    /// Firms exporting together under one consortium.
+    ExportConsortium,
+}
+
+impl NetworkKind {
+    /// All kinds.
+    pub const ALL: [Self; 3] = [Self::Horizontal, Self::Vertical, Self::ExportConsortium];
+
+    /// The stored code (`horizontal`, `vertical`, `export_consortium`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Horizontal => "horizontal",
+            Self::Vertical => "vertical",
+            Self::ExportConsortium => "export_consortium",
+        }
+    }
+
+    /// Reads the stored code; an unknown code is a database error.
+    pub fn from_stored(s: &str) -> Result<Self, sea_orm::DbErr> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                sea_orm::DbErr::Custom(format!("unknown network kind {s:?} in the database"))
+            })
+    }
+}
+
+/// Filter on a network kind.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct NetworkKindFilter {
+    pub eq: Option<NetworkKind>,
+    pub ne: Option<NetworkKind>,
+    #[graphql(name = "in")]
+    pub r#in: Option<Vec<NetworkKind>>,
+    pub not_in: Option<Vec<NetworkKind>>,
+}
+
+impl NetworkKindFilter {
+    /// The condition on the stored `kind` column `column`.
+    pub fn condition(&self, column: &str) -> Condition {
+        let col = || Expr::cust(column.to_owned());
+        let codes = |v: &Vec<NetworkKind>| v.iter().map(|k| k.as_str()).collect::<Vec<_>>();
+        let mut c = Condition::all();
+        if let Some(k) = self.eq {
+            c = c.add(col().eq(k.as_str()));
+        }
+        if let Some(k) = self.ne {
+            c = c.add(col().ne(k.as_str()));
+        }
+        if let Some(v) = &self.r#in {
+            c = c.add(col().is_in(codes(v)));
+        }
+        if let Some(v) = &self.not_in {
+            c = c.add(col().is_not_in(codes(v)));
+        }
+        c
+    }
+}
+
+// ---- Networks ------------------------------------------------------------------------------
+
+/// A network or consortium of SMEs, usually formed by a cluster team.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct Network {
+    #[graphql(skip)]
+    pub row_id: i64,
+    pub name: String,
+    pub kind: NetworkKind,
+    pub formed_on: Option<NaiveDate>,
+    pub dissolved_on: Option<NaiveDate>,
+    pub description: Option<String>,
+    #[graphql(skip)]
+    pub cluster_id: Option<i64>,
+    #[graphql(skip)]
+    pub lead_id: Option<i64>,
+}
+
+impl FromRow for Network {
+    fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
+        let m = networks::Model::from_query_result(row, "")?;
+        Ok(Network {
+            row_id: m.id,
+            name: m.name,
+            kind: NetworkKind::from_stored(&m.kind)?,
+            formed_on: m.formed_on,
+            dissolved_on: m.dissolved_on,
+            description: m.description,
+            cluster_id: m.cluster_id,
+            lead_id: m.lead_organisation_id,
+        })
+    }
+}
+
+#[ComplexObject]
+impl Network {
+    /// The global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(TYPE, self.row_id)
+    }
+
+    /// The cluster the network belongs to.
+    async fn cluster(&self, ctx: &Context<'_>) -> Result<Option<Cluster>> {
+        load_row::<Cluster>(ctx, self.cluster_id).await
+    }
+
+    /// The lead firm.
+    async fn lead(&self, ctx: &Context<'_>) -> Result<Option<Firm>> {
+        load_row::<Firm>(ctx, self.lead_id).await
+    }
+
+    /// The members: the lead first, then by firm name.
+    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<NetworkMemberConnection> {
+        let sort = member_sort();
+        let page = PageArgs {
+            first,
+            after,
+            ..Default::default()
+        }
+        .validate(&sort, ctx.limits())?;
+        let q = ChildQuery {
+            select: member_select(),
+            parent_sql: format!("{T}.network_id"),
+            sort,
+            page,
+        };
+        let (page, total) = child_page(ctx, q, self.row_id).await?;
+        Ok(NetworkMemberConnection { page, total })
+    }
+}
+
+impl Listed for Network {
+    fn select() -> SelectStatement {
+        network_select()
+    }
+}
+
+connection!(
+    NetworkConnection,
+    NetworkEdge,
+    Network,
+    "A page of networks."
+);
+
+/// `SELECT t.* FROM networks t`, the base of every network list.
+pub fn network_select() -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(Expr::cust(format!("{T}.*")))
+        .from_as(Alias::new("networks"), Alias::new(T));
+    q
+}
+
+/// Fields networks can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum NetworkOrderField {
+    Name,
+    FormedOn,
+    Id,
+}
+
+/// One key of a network ordering.
+#[derive(Debug, Clone, Copy, InputObject)]
+pub struct NetworkOrder {
+    pub field: NetworkOrderField,
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+/// The sort of a network list: the requested keys in their order, by name when none.
+pub fn network_sort(order: Option<&[NetworkOrder]>) -> Sort {
+    let keys = match order {
+        Some(o) if !o.is_empty() => o
+            .iter()
+            .map(|o| {
+                let (col, kind) = match o.field {
+                    NetworkOrderField::Name => ("name", KeyKind::Text),
+                    NetworkOrderField::FormedOn => ("formed_on", KeyKind::Date),
+                    NetworkOrderField::Id => ("id", KeyKind::Int),
+                };
+                SortKey {
+                    sql: format!("{T}.{col}"),
+                    kind,
+                    descending: o.direction == OrderDirection::Desc,
+                }
+            })
+            .collect(),
+        _ => vec![SortKey::asc("name", KeyKind::Text)],
+    };
+    Sort::new(keys)
+}
+
+/// Filter on networks. Fields combine with AND; `and`, `or` and `not` compose filters.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct NetworkFilter {
+    pub id: Option<IdFilter>,
+    pub name: Option<StringFilter>,
+    pub kind: Option<NetworkKindFilter>,
+    pub formed_on: Option<DateFilter>,
+    /// Networks of a cluster matching this filter.
+    pub cluster: Option<ClusterFilter>,
+    /// Networks with a member firm matching this filter.
+    pub member: Option<FirmFilter>,
+    pub and: Option<Vec<NetworkFilter>>,
+    pub or: Option<Vec<NetworkFilter>>,
+    pub not: Option<Box<NetworkFilter>>,
+}
+
+impl NetworkFilter {
+    /// The condition on the network table aliased `a`; `level` keeps nested aliases apart.
+    pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
+        let col = |c: &str| format!("{a}.{c}");
+        let mut c = Condition::all();
+        if let Some(f) = &self.id {
+            c = c.add(f.condition_for(&col("id"), TYPE)?);
+        }
+        c = field(c, &self.name, &col("name"))?;
+        if let Some(f) = &self.kind {
+            c = c.add(f.condition(&col("kind")));
+        }
+        c = field(c, &self.formed_on, &col("formed_on"))?;
+        if let Some(f) = &self.cluster {
+            let k = format!("nc{level}");
+            let mut sub = Query::select();
+            sub.expr(Expr::cust("1"))
+                .from_as(Alias::new("clusters"), Alias::new(&k))
+                .and_where(Expr::cust(format!("{k}.id = {a}.cluster_id")))
+                .cond_where(f.condition(&k, level + 1)?);
+            c = c.add(Expr::exists(sub));
+        }
+        if let Some(f) = &self.member {
+            let m = format!("nm{level}");
+            let o = format!("nf{level}");
+            let mut sub = Query::select();
+            sub.expr(Expr::cust("1"))
+                .from_as(Alias::new("network_members"), Alias::new(&m))
+                .join_as(
+                    JoinType::InnerJoin,
+                    Alias::new("organisations"),
+                    Alias::new(&o),
+                    Expr::cust(format!("{o}.id = {m}.organisation_id")),
+                )
+                .and_where(Expr::cust(format!("{m}.network_id = {a}.id")))
+                .and_where(Expr::cust(format!("{o}.kind = 'firm'")))
+                .and_where(Expr::cust(format!("{o}.merged_into_id IS NULL")))
+                .cond_where(f.condition(&o, level + 1)?);
+            c = c.add(Expr::exists(sub));
+        }
+        compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
+    }
+}
+
+/// The networks of the cluster `cluster_id`, by name unless ordered otherwise, batched with
+/// the other parents of the same level.
+pub async fn cluster_networks(
+    ctx: &Context<'_>,
+    cluster_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+    filter: Option<NetworkFilter>,
+    order_by: Option<Vec<NetworkOrder>>,
+) -> Result<NetworkConnection> {
+    child_networks(
+        ctx,
+        network_select(),
+        format!("{T}.cluster_id"),
+        cluster_id,
+        first,
+        after,
+        filter,
+        order_by,
+    )
+    .await
+}
+
+/// The networks the firm (organisation) `firm_id` is a member of, by name unless ordered
+/// otherwise, batched with the other parents of the same level.
+pub async fn firm_networks(
+    ctx: &Context<'_>,
+    firm_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+    filter: Option<NetworkFilter>,
+    order_by: Option<Vec<NetworkOrder>>,
+) -> Result<NetworkConnection> {
+    let mut select = network_select();
+    // One membership per (network, organisation): the join lists each network once.
+    select.join_as(
+        JoinType::InnerJoin,
+        Alias::new("network_members"),
+        Alias::new("pm"),
+        Expr::cust(format!("pm.network_id = {T}.id")),
+    );
+    child_networks(
+        ctx,
+        select,
+        "pm.organisation_id".to_owned(),
+        firm_id,
+        first,
+        after,
+        filter,
+        order_by,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn child_networks(
+    ctx: &Context<'_>,
+    mut select: SelectStatement,
+    parent_sql: String,
+    parent: i64,
+    first: Option<i32>,
+    after: Option<String>,
+    filter: Option<NetworkFilter>,
+    order_by: Option<Vec<NetworkOrder>>,
+) -> Result<NetworkConnection> {
+    if let Some(f) = &filter {
+        select.cond_where(f.condition(T, 0)?);
+    }
+    let sort = network_sort(order_by.as_deref());
+    let page = PageArgs {
+        first,
+        after,
+        ..Default::default()
+    }
+    .validate(&sort, ctx.limits())?;
+    let q = ChildQuery {
+        select,
+        parent_sql,
+        sort,
+        page,
+    };
+    let (page, total) = child_page(ctx, q, parent).await?;
+    Ok(NetworkConnection { page, total })
+}
+
+// ---- Members -------------------------------------------------------------------------------
+
+/// A member of a network: a firm, its role, and when it joined and left.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct NetworkMember {
+    #[graphql(skip)]
+    pub row_id: i64,
+    #[graphql(skip)]
+    pub network_id: i64,
+    #[graphql(skip)]
+    pub organisation_id: i64,
+    /// `lead` or `member`.
+    pub role: String,
+    pub joined_on: Option<NaiveDate>,
+    pub left_on: Option<NaiveDate>,
+}
+
+impl FromRow for NetworkMember {
+    fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
+        let m = network_members::Model::from_query_result(row, "")?;
+        Ok(NetworkMember {
+            row_id: m.id,
+            network_id: m.network_id,
+            organisation_id: m.organisation_id,
+            role: m.role,
+            joined_on: m.joined_on,
+            left_on: m.left_on,
+        })
+    }
+}
+
+#[ComplexObject]
+impl NetworkMember {
+    /// The member firm (null when the member is not a firm).
+    async fn firm(&self, ctx: &Context<'_>) -> Result<Option<Firm>> {
+        load_row::<Firm>(ctx, Some(self.organisation_id)).await
+    }
+
+    /// The member as an organisation, whatever its kind.
+    async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
+        load_row::<Organisation>(ctx, Some(self.organisation_id)).await
+    }
+
+    /// The network.
+    async fn network(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
+        load_row::<Network>(ctx, Some(self.network_id)).await
+    }
+}
+
+connection!(
+    NetworkMemberConnection,
+    NetworkMemberEdge,
+    NetworkMember,
+    "A page of network members."
+);
+
+/// `SELECT t.* FROM network_members t`, the base of member lists.
+pub fn member_select() -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(Expr::cust(format!("{T}.*")))
+        .from_as(Alias::new("network_members"), Alias::new(T));
+    q
+}
+
+/// Members by role (`lead` before `member`), then by the member's name.
+fn member_sort() -> Sort {
+    Sort::new(vec![
+        SortKey::asc("role", KeyKind::Text),
+        SortKey {
+            sql: format!(
+                "(SELECT mo.name FROM organisations mo WHERE mo.id = {T}.organisation_id)"
+            ),
+            kind: KeyKind::Text,
+            descending: false,
+        },
+    ])
+}
+
+// ---- Root ----------------------------------------------------------------------------------
+
+/// Root fields of networks.
+#[derive(Debug, Default)]
+pub struct NetworkQuery;
+
+#[Object]
+impl NetworkQuery {
+    /// Networks and consortia of SMEs, by name unless ordered otherwise.
+    #[graphql(complexity = "crate::graphql::list::page_cost(first, last) * child_complexity + 1")]
+    #[allow(clippy::too_many_arguments)]
+    async fn networks(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<NetworkFilter>,
+        order_by: Option<Vec<NetworkOrder>>,
+    ) -> Result<NetworkConnection> {
+        let mut select = network_select();
+        if let Some(f) = &filter {
+            select.cond_where(f.condition(T, 0)?);
+        }
+        let sort = network_sort(order_by.as_deref());
+        let page = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .validate(&sort, ctx.limits())?;
+        let db = ctx.data::<DatabaseConnection>()?;
+        let page = fetch(db, select.clone(), &sort, &page, Network::from_row).await?;
+        Ok(NetworkConnection {
+            page,
+            total: Total::Query(select),
+        })
+    }
+}

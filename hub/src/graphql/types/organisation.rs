@@ -1,0 +1,337 @@
+//! Organisations: every unified organisation, whatever its kind (firms, agencies, donors,
+//! BDS providers, associations, chambers, training providers).
+//!
+//! A firm is also listed here, as an `Organisation` of kind `FIRM` with its own global id;
+//! the `Firm` type carries the firm-specific fields. Merged-away organisations
+//! (`merged_into_id` set) are not listed.
+
+use async_graphql::{
+    ComplexObject, Context, Enum, Error, ID, InputObject, Object, Result, SimpleObject,
+};
+use hub_schema::entity::organisations;
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, Query, SelectStatement};
+use sea_orm::{DatabaseConnection, FromQueryResult as _, QueryResult};
+
+use super::firm::Firm;
+use super::firm_details::{
+    Identifier, SourceRecordConnection, firm_identifiers, firm_source_records,
+};
+use crate::graphql::connection::{FromRow, Listed, Total, connection, load_row};
+use crate::graphql::filter::{IdFilter, OrderDirection, StringFilter, compose, field};
+use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, fetch};
+use crate::graphql::{NodeContext as _, ids};
+
+/// The global-id type name of organisations.
+pub const TYPE: &str = "Organisation";
+
+/// What an organisation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum OrganisationKind {
+    /// A firm (an SME of a cluster).
+    Firm,
+    /// A government or development agency (e.g. the Punjab Small Industries Corporation,
+    /// UNIDO).
+    Agency,
+    /// A donor or funder (e.g. the World Bank).
+    Donor,
+    /// A business development services provider.
+    BdsProvider,
+    /// A trade or industry association.
+    Association,
+    /// A chamber of commerce and industry.
+    Chamber,
+    /// A training provider.
+    TrainingProvider,
+}
+
+impl OrganisationKind {
+    /// All kinds.
+    pub const ALL: [Self; 7] = [
+        Self::Firm,
+        Self::Agency,
+        Self::Donor,
+        Self::BdsProvider,
+        Self::Association,
+        Self::Chamber,
+        Self::TrainingProvider,
+    ];
+
+    /// The stored code (`firm`, `agency`, `donor`, `bds_provider`, `association`,
+    /// `chamber`, `training_provider`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Firm => "firm",
+            Self::Agency => "agency",
+            Self::Donor => "donor",
+            Self::BdsProvider => "bds_provider",
+            Self::Association => "association",
+            Self::Chamber => "chamber",
+            Self::TrainingProvider => "training_provider",
+        }
+    }
+
+    /// Reads the stored code; an unknown code is a database error (the importers write
+    /// only the codes above).
+    pub fn from_stored(s: &str) -> Result<Self, sea_orm::DbErr> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                sea_orm::DbErr::Custom(format!("unknown organisation kind {s:?} in the database"))
+            })
+    }
+}
+
+/// Filter on an organisation kind.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct OrganisationKindFilter {
+    pub eq: Option<OrganisationKind>,
+    pub ne: Option<OrganisationKind>,
+    #[graphql(name = "in")]
+    pub r#in: Option<Vec<OrganisationKind>>,
+    pub not_in: Option<Vec<OrganisationKind>>,
+}
+
+impl OrganisationKindFilter {
+    /// The condition on the stored `kind` column `column`.
+    pub fn condition(&self, column: &str) -> Condition {
+        let col = || Expr::cust(column.to_owned());
+        let codes = |v: &Vec<OrganisationKind>| v.iter().map(|k| k.as_str()).collect::<Vec<_>>();
+        let mut c = Condition::all();
+        if let Some(k) = self.eq {
+            c = c.add(col().eq(k.as_str()));
+        }
+        if let Some(k) = self.ne {
+            c = c.add(col().ne(k.as_str()));
+        }
+        if let Some(v) = &self.r#in {
+            c = c.add(col().is_in(codes(v)));
+        }
+        if let Some(v) = &self.not_in {
+            c = c.add(col().is_not_in(codes(v)));
+        }
+        c
+    }
+}
+
+/// An organisation as the hub knows it: one unified entity, whatever number of sources
+/// described it. Each field is taken from the source that ranks highest for it; every
+/// source's own values stay visible in `sourceRecords`.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct Organisation {
+    #[graphql(skip)]
+    pub row_id: i64,
+    pub kind: OrganisationKind,
+    pub name: String,
+    /// District name.
+    pub district: Option<String>,
+    /// Tehsil name.
+    pub tehsil: Option<String>,
+    pub website: Option<String>,
+    /// active, closed, inactive or unknown.
+    pub status: String,
+}
+
+impl FromRow for Organisation {
+    fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
+        let m = organisations::Model::from_query_result(row, "")?;
+        Ok(Organisation {
+            row_id: m.id,
+            kind: OrganisationKind::from_stored(&m.kind)?,
+            name: m.name,
+            district: row.try_get("", "district_name")?,
+            tehsil: row.try_get("", "tehsil_name")?,
+            website: m.website,
+            status: m.status,
+        })
+    }
+}
+
+#[ComplexObject]
+impl Organisation {
+    /// The global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(TYPE, self.row_id)
+    }
+
+    /// Identifiers (NTN, SECP number, registry unit number, IATI id, source ids), each with
+    /// the source that gave it; empty unless the caller may see identifiers. Personal
+    /// identifiers (a proprietor's CNIC) appear only, masked, to callers who may see
+    /// personal data.
+    async fn identifiers(&self, ctx: &Context<'_>) -> Result<Vec<Identifier>> {
+        firm_identifiers(ctx, self.row_id).await
+    }
+
+    /// The same organisation as a firm, with the firm's fields, when it is one.
+    async fn firm(&self, ctx: &Context<'_>) -> Result<Option<Firm>> {
+        load_row::<Firm>(
+            ctx,
+            (self.kind == OrganisationKind::Firm).then_some(self.row_id),
+        )
+        .await
+    }
+
+    /// The organisation as each source described it, best source first.
+    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
+    async fn source_records(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<SourceRecordConnection> {
+        firm_source_records(ctx, self.row_id, first, after).await
+    }
+}
+
+impl Listed for Organisation {
+    fn select() -> SelectStatement {
+        organisation_select()
+    }
+}
+
+connection!(
+    OrganisationConnection,
+    OrganisationEdge,
+    Organisation,
+    "A page of organisations."
+);
+
+/// `SELECT t.*, district and tehsil names FROM organisations t`, the base of every
+/// organisation list. Merged-away organisations are not listed.
+pub fn organisation_select() -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(Expr::cust(format!("{T}.*")))
+        .expr_as(
+            Expr::cust(district_name_sql(T, 0)),
+            Alias::new("district_name"),
+        )
+        .expr_as(Expr::cust(tehsil_name_sql(T, 0)), Alias::new("tehsil_name"))
+        .from_as(Alias::new("organisations"), Alias::new(T))
+        .and_where(Expr::cust(format!("{T}.merged_into_id IS NULL")));
+    q
+}
+
+/// The district name of the organisation aliased `a`; `level` keeps the alias of the
+/// sub-select apart from those of enclosing filters.
+pub fn district_name_sql(a: &str, level: usize) -> String {
+    format!(
+        "(SELECT od{level}.name FROM admin_areas od{level} WHERE od{level}.id = {a}.district_id)"
+    )
+}
+
+/// The tehsil name of the organisation aliased `a`.
+pub fn tehsil_name_sql(a: &str, level: usize) -> String {
+    format!("(SELECT ot{level}.name FROM admin_areas ot{level} WHERE ot{level}.id = {a}.tehsil_id)")
+}
+
+/// Fields organisations can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum OrganisationOrderField {
+    Name,
+    Kind,
+    Id,
+}
+
+/// One key of an organisation ordering.
+#[derive(Debug, Clone, Copy, InputObject)]
+pub struct OrganisationOrder {
+    pub field: OrganisationOrderField,
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+/// The sort of an organisation list: the requested keys in their order, by name when none.
+pub fn organisation_sort(order: Option<&[OrganisationOrder]>) -> Sort {
+    let keys = match order {
+        Some(o) if !o.is_empty() => o
+            .iter()
+            .map(|o| {
+                let (col, kind) = match o.field {
+                    OrganisationOrderField::Name => ("name", KeyKind::Text),
+                    OrganisationOrderField::Kind => ("kind", KeyKind::Text),
+                    OrganisationOrderField::Id => ("id", KeyKind::Int),
+                };
+                SortKey {
+                    sql: format!("{T}.{col}"),
+                    kind,
+                    descending: o.direction == OrderDirection::Desc,
+                }
+            })
+            .collect(),
+        _ => vec![SortKey::asc("name", KeyKind::Text)],
+    };
+    Sort::new(keys)
+}
+
+/// Filter on organisations. Fields combine with AND; `and`, `or` and `not` compose filters.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct OrganisationFilter {
+    pub id: Option<IdFilter>,
+    pub kind: Option<OrganisationKindFilter>,
+    pub name: Option<StringFilter>,
+    /// The district name.
+    pub district: Option<StringFilter>,
+    pub and: Option<Vec<OrganisationFilter>>,
+    pub or: Option<Vec<OrganisationFilter>>,
+    pub not: Option<Box<OrganisationFilter>>,
+}
+
+impl OrganisationFilter {
+    /// The condition on the organisation table aliased `a`; `level` keeps nested aliases
+    /// apart.
+    pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
+        let col = |c: &str| format!("{a}.{c}");
+        let mut c = Condition::all();
+        if let Some(f) = &self.id {
+            c = c.add(f.condition_for(&col("id"), TYPE)?);
+        }
+        if let Some(f) = &self.kind {
+            c = c.add(f.condition(&col("kind")));
+        }
+        c = field(c, &self.name, &col("name"))?;
+        c = field(c, &self.district, &district_name_sql(a, level))?;
+        compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
+    }
+}
+
+/// Root fields of organisations.
+#[derive(Debug, Default)]
+pub struct OrganisationQuery;
+
+#[Object]
+impl OrganisationQuery {
+    /// All organisations (firms, agencies, donors, BDS providers, associations, chambers,
+    /// training providers), by name unless ordered otherwise.
+    #[graphql(complexity = "crate::graphql::list::page_cost(first, last) * child_complexity + 1")]
+    #[allow(clippy::too_many_arguments)]
+    async fn organisations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<OrganisationFilter>,
+        order_by: Option<Vec<OrganisationOrder>>,
+    ) -> Result<OrganisationConnection> {
+        let mut select = organisation_select();
+        if let Some(f) = &filter {
+            select.cond_where(f.condition(T, 0)?);
+        }
+        let sort = organisation_sort(order_by.as_deref());
+        let page = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .validate(&sort, ctx.limits())?;
+        let db = ctx.data::<DatabaseConnection>()?;
+        let page = fetch(db, select.clone(), &sort, &page, Organisation::from_row).await?;
+        Ok(OrganisationConnection {
+            page,
+            total: Total::Query(select),
+        })
+    }
+}

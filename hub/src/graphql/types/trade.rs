@@ -1,0 +1,777 @@
+//! Trade flows: reporter, partner, flow, commodity code in one classification, period and
+//! value, one row per source (Comtrade, WITS and the bureau report the same flows).
+//!
+//! Also the pieces other types with periods share: the [`PeriodKind`] enum and its
+//! filter, the canonical period label ([`period_label`]) and the portable `year` filter
+//! ([`year_condition`]).
+
+use async_graphql::{ComplexObject, Context, Enum, Error, ID, InputObject, Result, SimpleObject};
+use chrono::NaiveDate;
+use hub_schema::domain::period::{MAX_YEAR, MIN_YEAR};
+use hub_schema::domain::{self, Period};
+use hub_schema::entity::trade_flows;
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, ExprTrait as _, JoinType, LikeExpr, Query, SelectStatement,
+};
+use sea_orm::{DatabaseConnection, FromQueryResult as _, QueryResult};
+
+use crate::graphql::connection::{FromRow, Listed, Total, connection};
+use crate::graphql::filter::{
+    ColumnFilter as _, DateFilter, FloatFilter, IdFilter, IntFilter, OrderDirection, StringFilter,
+    compose, field,
+};
+use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, bad_input, fetch};
+use crate::graphql::{NodeContext as _, ids};
+
+/// The global-id type name of trade flows.
+pub const TYPE: &str = "TradeFlow";
+
+/// Aliases of the tables joined to `trade_flows t` in [`trade_flow_select`]. They are
+/// prefixed so that they never meet an alias of a filter's subquery.
+const SRC: &str = "tf_src";
+const REP: &str = "tf_rep";
+const PAR: &str = "tf_par";
+const CLS: &str = "tf_cls";
+
+// ---- Shared period pieces ------------------------------------------------------------------
+
+/// The kind of a reference period. Calendar years and Pakistan fiscal years (July-June)
+/// are different kinds and are never mixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum PeriodKind {
+    /// A calendar year, January to December (`2017`).
+    Year,
+    /// A calendar quarter (`2017-Q1`).
+    Quarter,
+    /// A calendar month (`2017-03`).
+    Month,
+    /// A Pakistan fiscal year, July to June (`FY2017-18`).
+    FiscalYear,
+}
+
+impl PeriodKind {
+    /// The stored code (`year`, `quarter`, `month`, `fiscal_year`).
+    pub fn as_str(self) -> &'static str {
+        self.domain().as_str()
+    }
+
+    fn domain(self) -> domain::PeriodKind {
+        match self {
+            PeriodKind::Year => domain::PeriodKind::Year,
+            PeriodKind::Quarter => domain::PeriodKind::Quarter,
+            PeriodKind::Month => domain::PeriodKind::Month,
+            PeriodKind::FiscalYear => domain::PeriodKind::FiscalYear,
+        }
+    }
+
+    /// Reads the stored code; an unknown code is a database error (the importers write
+    /// only the four codes).
+    pub fn from_stored(s: &str) -> Result<Self, sea_orm::DbErr> {
+        match s.parse::<domain::PeriodKind>() {
+            Ok(domain::PeriodKind::Year) => Ok(PeriodKind::Year),
+            Ok(domain::PeriodKind::Quarter) => Ok(PeriodKind::Quarter),
+            Ok(domain::PeriodKind::Month) => Ok(PeriodKind::Month),
+            Ok(domain::PeriodKind::FiscalYear) => Ok(PeriodKind::FiscalYear),
+            Err(_) => Err(sea_orm::DbErr::Custom(format!(
+                "unknown period kind {s:?} in the database"
+            ))),
+        }
+    }
+}
+
+/// Filter on a period kind.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct PeriodKindFilter {
+    pub eq: Option<PeriodKind>,
+    #[graphql(name = "in")]
+    pub r#in: Option<Vec<PeriodKind>>,
+    pub not_in: Option<Vec<PeriodKind>>,
+}
+
+impl PeriodKindFilter {
+    /// The condition on the stored `period_kind` column `column`.
+    pub fn condition(&self, column: &str) -> Condition {
+        enum_condition(
+            column,
+            self.eq.map(PeriodKind::as_str),
+            self.r#in
+                .as_ref()
+                .map(|v| v.iter().map(|k| k.as_str()).collect()),
+            self.not_in
+                .as_ref()
+                .map(|v| v.iter().map(|k| k.as_str()).collect()),
+        )
+    }
+}
+
+/// `eq / in / notIn` on a text column holding the stored codes of an enum.
+pub fn enum_condition(
+    column: &str,
+    eq: Option<&'static str>,
+    r#in: Option<Vec<&'static str>>,
+    not_in: Option<Vec<&'static str>>,
+) -> Condition {
+    let col = || Expr::cust(column.to_owned());
+    let mut c = Condition::all();
+    if let Some(v) = eq {
+        c = c.add(col().eq(v));
+    }
+    if let Some(v) = r#in {
+        c = c.add(col().is_in(v));
+    }
+    if let Some(v) = not_in {
+        c = c.add(col().is_not_in(v));
+    }
+    c
+}
+
+/// The canonical label of a stored period: `2017`, `2017-Q1`, `2017-03`, `FY2017-18`.
+/// A period whose start does not fit its kind (never written by the importers) is shown
+/// as `start/end`.
+pub fn period_label(kind: &str, start: NaiveDate, end: NaiveDate) -> String {
+    kind.parse::<domain::PeriodKind>()
+        .ok()
+        .and_then(|k| Period::from_parts(k, start).ok())
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| format!("{start}/{end}"))
+}
+
+/// 1 January of `year`, with the year kept one step outside the supported range
+/// (1900-2100), which gives the same answers for stored periods and keeps every date
+/// representable on both engines.
+fn new_year(year: i64) -> NaiveDate {
+    let y = year.clamp(MIN_YEAR as i64 - 1, MAX_YEAR as i64 + 2) as i32;
+    NaiveDate::from_ymd_opt(y, 1, 1).expect("1 January of a year in range")
+}
+
+/// An [`IntFilter`] on the year a period starts in (the calendar year, or the first year
+/// of a fiscal year: `FY2017-18` is 2017), written as comparisons of the date column
+/// `column` with 1 January of the years. Portable (no `EXTRACT` / `strftime`), and the
+/// index on the date column stays usable.
+pub fn year_condition(f: &IntFilter, column: &str) -> Condition {
+    let col = || Expr::cust(column.to_owned());
+    let in_year = |y: i64| {
+        Condition::all()
+            .add(col().gte(new_year(y)))
+            .add(col().lt(new_year(y.saturating_add(1))))
+    };
+    let not_in_year = |y: i64| {
+        Condition::any()
+            .add(col().lt(new_year(y)))
+            .add(col().gte(new_year(y.saturating_add(1))))
+    };
+    let mut c = Condition::all();
+    if let Some(y) = f.eq {
+        c = c.add(in_year(y));
+    }
+    if let Some(y) = f.ne {
+        c = c.add(not_in_year(y));
+    }
+    if let Some(list) = &f.r#in {
+        // An empty list matches nothing, as `IN ()` would.
+        let mut any = Condition::any().add(Expr::cust("1 = 0"));
+        for y in list {
+            any = any.add(in_year(*y));
+        }
+        c = c.add(any);
+    }
+    if let Some(list) = &f.not_in {
+        for y in list {
+            c = c.add(not_in_year(*y));
+        }
+    }
+    if let Some(y) = f.lt {
+        c = c.add(col().lt(new_year(y)));
+    }
+    if let Some(y) = f.lte {
+        c = c.add(col().lt(new_year(y.saturating_add(1))));
+    }
+    if let Some(y) = f.gt {
+        c = c.add(col().gte(new_year(y.saturating_add(1))));
+    }
+    if let Some(y) = f.gte {
+        c = c.add(col().gte(new_year(y)));
+    }
+    // Every period has a start: `isNull: true` matches nothing, `false` everything.
+    if f.is_null == Some(true) {
+        c = c.add(Expr::cust("1 = 0"));
+    }
+    c
+}
+
+// ---- Trade flows -----------------------------------------------------------------------
+
+/// The direction of a trade flow, as seen by the reporter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum Flow {
+    Import,
+    Export,
+    ReExport,
+    ReImport,
+}
+
+impl Flow {
+    /// The stored code (`import`, `export`, `re_export`, `re_import`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flow::Import => "import",
+            Flow::Export => "export",
+            Flow::ReExport => "re_export",
+            Flow::ReImport => "re_import",
+        }
+    }
+
+    /// Reads the stored code.
+    pub fn from_stored(s: &str) -> Result<Self, sea_orm::DbErr> {
+        match s {
+            "import" => Ok(Flow::Import),
+            "export" => Ok(Flow::Export),
+            "re_export" => Ok(Flow::ReExport),
+            "re_import" => Ok(Flow::ReImport),
+            other => Err(sea_orm::DbErr::Custom(format!(
+                "unknown trade flow {other:?} in the database"
+            ))),
+        }
+    }
+}
+
+/// Filter on the flow of a trade flow.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct FlowFilter {
+    pub eq: Option<Flow>,
+    #[graphql(name = "in")]
+    pub r#in: Option<Vec<Flow>>,
+    pub not_in: Option<Vec<Flow>>,
+}
+
+impl FlowFilter {
+    /// The condition on the stored `flow` column `column`.
+    pub fn condition(&self, column: &str) -> Condition {
+        enum_condition(
+            column,
+            self.eq.map(Flow::as_str),
+            self.r#in
+                .as_ref()
+                .map(|v| v.iter().map(|f| f.as_str()).collect()),
+            self.not_in
+                .as_ref()
+                .map(|v| v.iter().map(|f| f.as_str()).collect()),
+        )
+    }
+}
+
+/// One trade flow: what a source reported for a reporter, partner, flow, commodity and
+/// period. The same flow from two sources is two trade flows.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct TradeFlow {
+    #[graphql(skip)]
+    pub row_id: i64,
+    /// The code of the source, e.g. `un-comtrade`.
+    pub source: String,
+    /// The reporting country's ISO3 code.
+    pub reporter: String,
+    pub reporter_name: String,
+    /// The partner's ISO3 code; `W00` is the world (all partners).
+    pub partner: String,
+    pub partner_name: String,
+    pub flow: Flow,
+    /// The classification of `commodityCode`, e.g. `HS2017`.
+    pub classification: String,
+    /// The code as reported in its classification (`TOTAL` for all commodities).
+    pub commodity_code: String,
+    /// The HS chapter (2 digits), when the code is an HS code.
+    pub hs2: Option<String>,
+    /// The HS heading (4 digits), when the code is at least a heading.
+    pub hs4: Option<String>,
+    /// The HS subheading (6 digits), when the code is a subheading.
+    pub hs6: Option<String>,
+    /// Digits of the code (0 for `TOTAL`).
+    pub aggregate_level: i32,
+    /// Further dimensions (second partner, customs procedure, mode of transport) as
+    /// `key=value;…`; empty for the usual totals.
+    pub breakdown_key: String,
+    pub period_kind: PeriodKind,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    /// The canonical label: `2017`, `2017-Q1`, `2017-03`, `FY2017-18`.
+    pub period: String,
+    /// The value in US dollars.
+    pub value_usd: Option<f64>,
+    /// The value as the source wrote it, in `originalCurrency` × 10^`originalUnitMultiplier`.
+    pub original_value: Option<f64>,
+    pub original_currency: Option<String>,
+    pub original_unit_multiplier: i32,
+    pub net_weight_kg: Option<f64>,
+    pub quantity: Option<f64>,
+    pub quantity_unit: Option<String>,
+    pub is_value_estimated: bool,
+    pub is_quantity_estimated: bool,
+    pub is_net_weight_estimated: bool,
+    /// The source's own flags, as written.
+    pub flags: Option<String>,
+}
+
+impl FromRow for TradeFlow {
+    fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
+        let m = trade_flows::Model::from_query_result(row, "")?;
+        Ok(TradeFlow {
+            row_id: m.id,
+            source: row.try_get("", "source_code")?,
+            reporter: row.try_get("", "reporter_iso3")?,
+            reporter_name: row.try_get("", "reporter_name")?,
+            partner: row.try_get("", "partner_iso3")?,
+            partner_name: row.try_get("", "partner_name")?,
+            flow: Flow::from_stored(&m.flow)?,
+            classification: row.try_get("", "classification_code")?,
+            commodity_code: m.commodity_code,
+            hs2: m.hs2,
+            hs4: m.hs4,
+            hs6: m.hs6,
+            aggregate_level: m.aggregate_level,
+            breakdown_key: m.breakdown_key,
+            period_kind: PeriodKind::from_stored(&m.period_kind)?,
+            period: period_label(&m.period_kind, m.period_start, m.period_end),
+            period_start: m.period_start,
+            period_end: m.period_end,
+            value_usd: m.value_usd,
+            original_value: m.original_value,
+            original_currency: m.original_currency,
+            original_unit_multiplier: m.original_unit_multiplier,
+            net_weight_kg: m.net_weight_kg,
+            quantity: m.quantity,
+            quantity_unit: m.quantity_unit,
+            is_value_estimated: m.is_value_estimated,
+            is_quantity_estimated: m.is_quantity_estimated,
+            is_net_weight_estimated: m.is_net_weight_estimated,
+            flags: m.flags,
+        })
+    }
+}
+
+#[ComplexObject]
+impl TradeFlow {
+    /// The global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(TYPE, self.row_id)
+    }
+}
+
+impl Listed for TradeFlow {
+    fn select() -> SelectStatement {
+        trade_flow_select()
+    }
+}
+
+connection!(
+    TradeFlowConnection,
+    TradeFlowEdge,
+    TradeFlow,
+    "A page of trade flows."
+);
+
+/// `SELECT t.*, source code, reporter, partner, classification FROM trade_flows t`, the
+/// base of every trade-flow list. The joins are LEFT JOINs on primary keys of non-null
+/// foreign keys: they find exactly one row each, and PostgreSQL can drop them from a
+/// `COUNT(*)` that reads none of their columns.
+pub fn trade_flow_select() -> SelectStatement {
+    let join = |q: &mut SelectStatement, table: &str, alias: &str, fk: &str| {
+        q.join_as(
+            JoinType::LeftJoin,
+            Alias::new(table),
+            Alias::new(alias),
+            Expr::cust(format!("{alias}.id = {T}.{fk}")),
+        );
+    };
+    let mut q = Query::select();
+    q.expr(Expr::cust(format!("{T}.*")))
+        .expr_as(Expr::cust(format!("{SRC}.code")), Alias::new("source_code"))
+        .expr_as(
+            Expr::cust(format!("{REP}.iso3")),
+            Alias::new("reporter_iso3"),
+        )
+        .expr_as(
+            Expr::cust(format!("{REP}.name")),
+            Alias::new("reporter_name"),
+        )
+        .expr_as(
+            Expr::cust(format!("{PAR}.iso3")),
+            Alias::new("partner_iso3"),
+        )
+        .expr_as(
+            Expr::cust(format!("{PAR}.name")),
+            Alias::new("partner_name"),
+        )
+        .expr_as(
+            Expr::cust(format!("{CLS}.code")),
+            Alias::new("classification_code"),
+        )
+        .from_as(Alias::new("trade_flows"), Alias::new(T));
+    join(&mut q, "sources", SRC, "source_id");
+    join(&mut q, "countries", REP, "reporter_id");
+    join(&mut q, "countries", PAR, "partner_id");
+    join(&mut q, "classifications", CLS, "classification_id");
+    q
+}
+
+/// Fields trade flows can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum TradeFlowOrderField {
+    ValueUsd,
+    PeriodStart,
+    CommodityCode,
+    /// The partner's ISO3 code.
+    Partner,
+    NetWeightKg,
+    Id,
+}
+
+/// One key of a trade-flow ordering.
+#[derive(Debug, Clone, Copy, InputObject)]
+pub struct TradeFlowOrder {
+    pub field: TradeFlowOrderField,
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+/// The sort of a trade-flow list: the requested keys in their order (NULLs last), by
+/// period start then commodity code when none.
+pub fn trade_flow_sort(order: Option<&[TradeFlowOrder]>) -> Sort {
+    let keys = match order {
+        Some(o) if !o.is_empty() => o
+            .iter()
+            .map(|o| {
+                let (sql, kind) = match o.field {
+                    TradeFlowOrderField::ValueUsd => (format!("{T}.value_usd"), KeyKind::Float),
+                    TradeFlowOrderField::PeriodStart => {
+                        (format!("{T}.period_start"), KeyKind::Date)
+                    }
+                    TradeFlowOrderField::CommodityCode => {
+                        (format!("{T}.commodity_code"), KeyKind::Text)
+                    }
+                    TradeFlowOrderField::Partner => (format!("{PAR}.iso3"), KeyKind::Text),
+                    TradeFlowOrderField::NetWeightKg => {
+                        (format!("{T}.net_weight_kg"), KeyKind::Float)
+                    }
+                    TradeFlowOrderField::Id => (format!("{T}.id"), KeyKind::Int),
+                };
+                SortKey {
+                    sql,
+                    kind,
+                    descending: o.direction == OrderDirection::Desc,
+                }
+            })
+            .collect(),
+        _ => vec![
+            SortKey::asc("period_start", KeyKind::Date),
+            SortKey::asc("commodity_code", KeyKind::Text),
+        ],
+    };
+    Sort::new(keys)
+}
+
+/// Filter on the HS code of a trade flow. Only flows classified in an HS revision match
+/// (`TOTAL`, SITC or the bureau's commodity groups never do). Dots and spaces are ignored
+/// (`9018.90` is `901890`).
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct HsCodeFilter {
+    /// Codes starting with these digits. 2, 4 or 6 digits compare the indexed chapter,
+    /// heading or subheading column; other lengths add a prefix match on the code.
+    pub starts_with: Option<String>,
+    /// Exactly this code.
+    pub eq: Option<String>,
+}
+
+/// The digits of an HS code given by the client, or a client error naming `what`.
+fn hs_digits(raw: &str, what: &str) -> Result<String, Error> {
+    let digits: String = raw.chars().filter(|c| !matches!(c, '.' | ' ')).collect();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad_input(format!(
+            "`hsCode.{what}` takes the digits of an HS code, such as \"9018\" or \"901890\"."
+        )));
+    }
+    Ok(digits)
+}
+
+/// The longest HS level column (`hs2`, `hs4`, `hs6`) whose value a code of `n` digits
+/// fixes, and its length; `None` below 2 digits.
+fn level_of(n: usize) -> Option<usize> {
+    match n {
+        0 | 1 => None,
+        2 | 3 => Some(2),
+        4 | 5 => Some(4),
+        _ => Some(6),
+    }
+}
+
+impl HsCodeFilter {
+    /// The condition on the trade-flow table aliased `a`.
+    ///
+    /// `startsWith` of 2, 4 or 6 digits is one equality on `hs2`, `hs4` or `hs6`, which
+    /// are indexed with the period (no `LIKE` over the code column, which an ordinary
+    /// index cannot serve under a non-C collation on PostgreSQL). Other lengths keep the
+    /// equality on the longest level they fix (`901` → `hs2 = '90'`) and add
+    /// `commodity_code LIKE '901%'`. The pattern holds digits only, so case folding (SQLite
+    /// `LIKE` ignores ASCII case, PostgreSQL's does not) and collation cannot change the
+    /// answer: it is the byte-wise prefix match of the C collation on both engines.
+    pub fn condition(&self, a: &str) -> Result<Condition, Error> {
+        let col = |c: &str| Expr::cust(format!("{a}.{c}"));
+        let mut c = Condition::all();
+        if let Some(raw) = &self.starts_with {
+            let p = hs_digits(raw, "startsWith")?;
+            match level_of(p.len()) {
+                Some(n) if n == p.len() => c = c.add(col(&format!("hs{n}")).eq(p)),
+                Some(n) => {
+                    c = c
+                        .add(col(&format!("hs{n}")).eq(p[..n].to_owned()))
+                        .add(col("commodity_code").like(LikeExpr::new(format!("{p}%"))));
+                }
+                None => c = c.add(col("hs2").like(LikeExpr::new(format!("{p}%")))),
+            }
+        }
+        if let Some(raw) = &self.eq {
+            let code = hs_digits(raw, "eq")?;
+            c = c.add(match level_of(code.len()) {
+                Some(n) => col(&format!("hs{n}")).eq(code[..n].to_owned()),
+                None => col("hs2").is_not_null(),
+            });
+            c = c.add(col("commodity_code").eq(code));
+        }
+        Ok(c)
+    }
+}
+
+/// Filter on trade flows. Fields combine with AND; `and`, `or` and `not` compose filters.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct TradeFlowFilter {
+    pub id: Option<IdFilter>,
+    /// The source's code, e.g. `un-comtrade`.
+    pub source: Option<StringFilter>,
+    /// The reporter's ISO3 code.
+    pub reporter: Option<StringFilter>,
+    /// The partner's ISO3 code (`W00` for the world).
+    pub partner: Option<StringFilter>,
+    pub flow: Option<FlowFilter>,
+    /// The classification's code, e.g. `HS2017`.
+    pub classification: Option<StringFilter>,
+    /// The code as reported; `startsWith` here is a text match over the code column, while
+    /// `hsCode.startsWith` uses the indexed HS levels.
+    pub commodity_code: Option<StringFilter>,
+    pub hs_code: Option<HsCodeFilter>,
+    pub period_kind: Option<PeriodKindFilter>,
+    pub period_start: Option<DateFilter>,
+    pub period_end: Option<DateFilter>,
+    /// The year the period starts in: the calendar year, or the first year of a fiscal
+    /// year (`FY2017-18` is 2017).
+    pub year: Option<IntFilter>,
+    pub value_usd: Option<FloatFilter>,
+    pub and: Option<Vec<TradeFlowFilter>>,
+    pub or: Option<Vec<TradeFlowFilter>>,
+    pub not: Option<Box<TradeFlowFilter>>,
+}
+
+/// `fk IN (SELECT x.id FROM table x WHERE <filter on x.column>)` when `filter` is given.
+fn lookup(
+    c: Condition,
+    filter: &Option<StringFilter>,
+    fk: String,
+    table: &str,
+    column: &str,
+    alias: String,
+) -> Result<Condition, Error> {
+    let Some(f) = filter else { return Ok(c) };
+    let mut sub = Query::select();
+    sub.expr(Expr::cust(format!("{alias}.id")))
+        .from_as(Alias::new(table), Alias::new(&alias))
+        .cond_where(f.condition(&format!("{alias}.{column}"))?);
+    Ok(c.add(Expr::cust(fk).in_subquery(sub)))
+}
+
+impl TradeFlowFilter {
+    /// The condition on the trade-flow table aliased `a`; `level` keeps nested aliases
+    /// apart.
+    pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
+        let col = |c: &str| format!("{a}.{c}");
+        let mut c = Condition::all();
+        if let Some(f) = &self.id {
+            c = c.add(f.condition_for(&col("id"), TYPE)?);
+        }
+        c = lookup(
+            c,
+            &self.source,
+            col("source_id"),
+            "sources",
+            "code",
+            format!("tfs{level}"),
+        )?;
+        c = lookup(
+            c,
+            &self.reporter,
+            col("reporter_id"),
+            "countries",
+            "iso3",
+            format!("tfr{level}"),
+        )?;
+        c = lookup(
+            c,
+            &self.partner,
+            col("partner_id"),
+            "countries",
+            "iso3",
+            format!("tfp{level}"),
+        )?;
+        if let Some(f) = &self.flow {
+            c = c.add(f.condition(&col("flow")));
+        }
+        c = lookup(
+            c,
+            &self.classification,
+            col("classification_id"),
+            "classifications",
+            "code",
+            format!("tfc{level}"),
+        )?;
+        c = field(c, &self.commodity_code, &col("commodity_code"))?;
+        if let Some(f) = &self.hs_code {
+            c = c.add(f.condition(a)?);
+        }
+        if let Some(f) = &self.period_kind {
+            c = c.add(f.condition(&col("period_kind")));
+        }
+        c = field(c, &self.period_start, &col("period_start"))?;
+        c = field(c, &self.period_end, &col("period_end"))?;
+        if let Some(f) = &self.year {
+            c = c.add(year_condition(f, &col("period_start")));
+        }
+        c = field(c, &self.value_usd, &col("value_usd"))?;
+        compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
+    }
+}
+
+/// Root fields of trade statistics.
+#[derive(Debug, Default)]
+pub struct TradeQuery;
+
+#[async_graphql::Object]
+impl TradeQuery {
+    /// Trade flows, by period start and commodity code unless ordered otherwise. Each
+    /// source's figure is its own flow: filter on `source` before adding values up.
+    #[graphql(complexity = "crate::graphql::list::page_cost(first, last) * child_complexity + 1")]
+    #[allow(clippy::too_many_arguments)]
+    async fn trade_flows(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<TradeFlowFilter>,
+        order_by: Option<Vec<TradeFlowOrder>>,
+    ) -> Result<TradeFlowConnection> {
+        let mut select = trade_flow_select();
+        if let Some(f) = &filter {
+            select.cond_where(f.condition(T, 0)?);
+        }
+        let sort = trade_flow_sort(order_by.as_deref());
+        let page = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .validate(&sort, ctx.limits())?;
+        let db = ctx.data::<DatabaseConnection>()?;
+        let page = fetch(db, select.clone(), &sort, &page, TradeFlow::from_row).await?;
+        Ok(TradeFlowConnection {
+            page,
+            total: Total::Query(select),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::DbBackend;
+
+    fn sql(c: Condition) -> String {
+        let mut q = Query::select();
+        q.expr(Expr::cust("1"))
+            .from_as(Alias::new("trade_flows"), Alias::new(T))
+            .cond_where(c);
+        DbBackend::Sqlite.build(&q).to_string()
+    }
+
+    #[test]
+    fn hs_prefixes_use_the_level_columns() {
+        let f = |p: &str| HsCodeFilter {
+            starts_with: Some(p.into()),
+            eq: None,
+        };
+        let s = sql(f("9018").condition(T).unwrap());
+        assert!(s.contains("(t.hs4) = '9018'") && !s.contains("LIKE"), "{s}");
+        let s = sql(f("90").condition(T).unwrap());
+        assert!(s.contains("(t.hs2) = '90'") && !s.contains("LIKE"), "{s}");
+        let s = sql(f("9018.90").condition(T).unwrap());
+        assert!(
+            s.contains("(t.hs6) = '901890'") && !s.contains("LIKE"),
+            "{s}"
+        );
+        let s = sql(f("901").condition(T).unwrap());
+        assert!(
+            s.contains("(t.hs2) = '90'") && s.contains("(t.commodity_code) LIKE '901%'"),
+            "{s}"
+        );
+        let s = sql(f("9").condition(T).unwrap());
+        assert!(s.contains("(t.hs2) LIKE '9%'"), "{s}");
+        assert!(f("90%").condition(T).is_err());
+        assert!(f("").condition(T).is_err());
+    }
+
+    #[test]
+    fn years_are_date_ranges() {
+        let s = sql(year_condition(
+            &IntFilter {
+                eq: Some(2017),
+                ..Default::default()
+            },
+            "t.period_start",
+        ));
+        assert!(
+            s.contains("(t.period_start) >= '2017-01-01'")
+                && s.contains("(t.period_start) < '2018-01-01'"),
+            "{s}"
+        );
+        // Far-away years stay representable and keep their meaning.
+        let s = sql(year_condition(
+            &IntFilter {
+                gt: Some(i64::MAX),
+                lt: Some(i64::MIN),
+                ..Default::default()
+            },
+            "t.period_start",
+        ));
+        assert!(
+            s.contains("'2102-01-01'") && s.contains("'1899-01-01'"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn period_labels() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(period_label("year", d(2017, 1, 1), d(2017, 12, 31)), "2017");
+        assert_eq!(
+            period_label("month", d(2017, 3, 1), d(2017, 3, 31)),
+            "2017-03"
+        );
+        assert_eq!(
+            period_label("fiscal_year", d(2017, 7, 1), d(2018, 6, 30)),
+            "FY2017-18"
+        );
+        assert_eq!(
+            period_label("year", d(2017, 2, 1), d(2017, 12, 31)),
+            "2017-02-01/2017-12-31"
+        );
+    }
+}

@@ -1,0 +1,770 @@
+//! Training: events (with their course, provider and cluster), participations and the
+//! persons who took part.
+//!
+//! Persons are personal data: their names, CNIC (even the last four digits), phone and
+//! e-mail are null unless the caller may see personal data, and so are the trainers of an
+//! event. The keyed CNIC hash is never read. Personal fields cannot be filtered or sorted
+//! on, since a filter on a name would tell whether the name is there.
+
+use async_graphql::{ComplexObject, Context, Enum, Error, ID, InputObject, Result, SimpleObject};
+use chrono::NaiveDate;
+use hub_schema::entity::{participations, training_events};
+use sea_orm::sea_query::{Alias, Condition, Expr, JoinType, Query, SelectStatement};
+use sea_orm::{FromQueryResult as _, QueryResult};
+
+use crate::graphql::connection::{
+    ChildQuery, FromRow, Listed, Total, child_page, connection, load_row,
+};
+use crate::graphql::filter::{
+    BooleanFilter, DateFilter, FloatFilter, IdFilter, OrderDirection, StringFilter, compose, field,
+};
+use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, fetch};
+use crate::graphql::policy::Protected;
+use crate::graphql::types::cluster::{Cluster, ClusterFilter};
+use crate::graphql::types::firm::{Firm, FirmFilter};
+use crate::graphql::{NodeContext as _, ids};
+
+/// The global-id type name of training events.
+pub const TYPE: &str = "TrainingEvent";
+/// The global-id type name of participations.
+pub const PARTICIPATION_TYPE: &str = "Participation";
+/// The global-id type name of persons.
+pub const PERSON_TYPE: &str = "Person";
+
+// ---- Training events -------------------------------------------------------------------
+
+/// One run of a course: its dates, provider, venue and cluster, and who took part.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct TrainingEvent {
+    #[graphql(skip)]
+    pub row_id: i64,
+    /// The event code the source gave the event.
+    pub code: Option<String>,
+    pub title: String,
+    /// The code of the course this event runs.
+    pub course_code: Option<String>,
+    /// The title of the course this event runs.
+    pub course_title: Option<String>,
+    /// The course topic.
+    pub topic: Option<String>,
+    /// The course length in hours.
+    pub hours: Option<f64>,
+    /// The name of the organisation that gave the training.
+    pub provider: Option<String>,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    /// The name of the district where the event took place.
+    pub venue_district: Option<String>,
+    /// The venue as the source wrote it.
+    pub venue: Option<String>,
+    /// in_person, online or blended.
+    pub modality: Option<String>,
+    #[graphql(skip)]
+    pub cluster_id: Option<i64>,
+    #[graphql(skip)]
+    pub trainers_value: Option<String>,
+}
+
+impl FromRow for TrainingEvent {
+    fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
+        let m = training_events::Model::from_query_result(row, "")?;
+        Ok(TrainingEvent {
+            row_id: m.id,
+            code: m.code,
+            title: m.title,
+            course_code: row.try_get("", "course_code")?,
+            course_title: row.try_get("", "course_title")?,
+            topic: row.try_get("", "course_topic")?,
+            hours: row.try_get("", "course_hours")?,
+            provider: row.try_get("", "provider_name")?,
+            start_date: m.start_date,
+            end_date: m.end_date,
+            venue_district: row.try_get("", "venue_district_name")?,
+            venue: m.venue,
+            modality: m.modality,
+            cluster_id: m.cluster_id,
+            trainers_value: m.trainers,
+        })
+    }
+}
+
+#[ComplexObject]
+impl TrainingEvent {
+    /// The global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(TYPE, self.row_id)
+    }
+
+    /// The cluster the event was organised for.
+    async fn cluster(&self, ctx: &Context<'_>) -> Result<Option<Cluster>> {
+        load_row::<Cluster>(ctx, self.cluster_id).await
+    }
+
+    /// The trainers' names: personal data, null unless the caller may see personal data.
+    async fn trainers(&self, ctx: &Context<'_>) -> Option<String> {
+        ctx.allowed(Protected::PersonalData)
+            .then(|| self.trainers_value.clone())
+            .flatten()
+    }
+
+    /// Who took part, by id unless ordered otherwise.
+    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
+    async fn participations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<ParticipationFilter>,
+        order_by: Option<Vec<ParticipationOrder>>,
+    ) -> Result<ParticipationConnection> {
+        child_participations(
+            ctx,
+            "t.training_event_id",
+            self.row_id,
+            first,
+            after,
+            filter,
+            order_by,
+        )
+        .await
+    }
+}
+
+impl Listed for TrainingEvent {
+    fn select() -> SelectStatement {
+        training_event_select()
+    }
+}
+
+connection!(
+    TrainingEventConnection,
+    TrainingEventEdge,
+    TrainingEvent,
+    "A page of training events."
+);
+
+/// `SELECT t.*, course, provider and venue district FROM training_events t`, the base of
+/// every training-event list.
+pub fn training_event_select() -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(Expr::cust(format!("{T}.*")))
+        .expr_as(Expr::cust("t_course.code"), Alias::new("course_code"))
+        .expr_as(Expr::cust("t_course.title"), Alias::new("course_title"))
+        .expr_as(Expr::cust("t_course.topic"), Alias::new("course_topic"))
+        .expr_as(Expr::cust("t_course.hours"), Alias::new("course_hours"))
+        .expr_as(
+            Expr::cust(provider_name_sql(T)),
+            Alias::new("provider_name"),
+        )
+        .expr_as(
+            Expr::cust(venue_district_sql(T)),
+            Alias::new("venue_district_name"),
+        )
+        .from_as(Alias::new("training_events"), Alias::new(T))
+        .join_as(
+            JoinType::LeftJoin,
+            Alias::new("courses"),
+            Alias::new("t_course"),
+            Expr::cust(format!("t_course.id = {T}.course_id")),
+        );
+    q
+}
+
+fn provider_name_sql(a: &str) -> String {
+    format!("(SELECT po.name FROM organisations po WHERE po.id = {a}.provider_organisation_id)")
+}
+
+fn venue_district_sql(a: &str) -> String {
+    format!("(SELECT vd.name FROM admin_areas vd WHERE vd.id = {a}.venue_district_id)")
+}
+
+fn course_sql(a: &str, column: &str) -> String {
+    format!("(SELECT co.{column} FROM courses co WHERE co.id = {a}.course_id)")
+}
+
+/// Fields training events can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum TrainingEventOrderField {
+    StartDate,
+    EndDate,
+    Title,
+    Code,
+    Id,
+}
+
+/// One key of a training-event ordering.
+#[derive(Debug, Clone, Copy, InputObject)]
+pub struct TrainingEventOrder {
+    pub field: TrainingEventOrderField,
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+/// The sort of a training-event list: the requested keys in their order, by start date
+/// when none.
+pub fn training_event_sort(order: Option<&[TrainingEventOrder]>) -> Sort {
+    let keys = match order {
+        Some(o) if !o.is_empty() => o
+            .iter()
+            .map(|o| {
+                let (col, kind) = match o.field {
+                    TrainingEventOrderField::StartDate => ("start_date", KeyKind::Date),
+                    TrainingEventOrderField::EndDate => ("end_date", KeyKind::Date),
+                    TrainingEventOrderField::Title => ("title", KeyKind::Text),
+                    TrainingEventOrderField::Code => ("code", KeyKind::Text),
+                    TrainingEventOrderField::Id => ("id", KeyKind::Int),
+                };
+                SortKey {
+                    sql: format!("{T}.{col}"),
+                    kind,
+                    descending: o.direction == OrderDirection::Desc,
+                }
+            })
+            .collect(),
+        _ => vec![SortKey::asc("start_date", KeyKind::Date)],
+    };
+    Sort::new(keys)
+}
+
+/// Filter on training events. Fields combine with AND; `and`, `or` and `not` compose
+/// filters. Trainers' names are personal data and cannot be filtered on.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct TrainingEventFilter {
+    pub id: Option<IdFilter>,
+    pub code: Option<StringFilter>,
+    pub title: Option<StringFilter>,
+    pub course_code: Option<StringFilter>,
+    pub topic: Option<StringFilter>,
+    pub start_date: Option<DateFilter>,
+    pub end_date: Option<DateFilter>,
+    pub modality: Option<StringFilter>,
+    /// The name of the venue district.
+    pub venue_district: Option<StringFilter>,
+    /// The name of the provider.
+    pub provider: Option<StringFilter>,
+    /// Events organised for a cluster matching this filter.
+    pub cluster: Option<Box<ClusterFilter>>,
+    pub and: Option<Vec<TrainingEventFilter>>,
+    pub or: Option<Vec<TrainingEventFilter>>,
+    pub not: Option<Box<TrainingEventFilter>>,
+}
+
+impl TrainingEventFilter {
+    /// The condition on the training-event table aliased `a`; `level` keeps nested aliases
+    /// apart.
+    pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
+        let col = |c: &str| format!("{a}.{c}");
+        let mut c = Condition::all();
+        if let Some(f) = &self.id {
+            c = c.add(f.condition_for(&col("id"), TYPE)?);
+        }
+        c = field(c, &self.code, &col("code"))?;
+        c = field(c, &self.title, &col("title"))?;
+        c = field(c, &self.course_code, &course_sql(a, "code"))?;
+        c = field(c, &self.topic, &course_sql(a, "topic"))?;
+        c = field(c, &self.start_date, &col("start_date"))?;
+        c = field(c, &self.end_date, &col("end_date"))?;
+        c = field(c, &self.modality, &col("modality"))?;
+        c = field(c, &self.venue_district, &venue_district_sql(a))?;
+        c = field(c, &self.provider, &provider_name_sql(a))?;
+        if let Some(f) = &self.cluster {
+            let k = format!("c{level}");
+            let mut sub = Query::select();
+            sub.expr(Expr::cust("1"))
+                .from_as(Alias::new("clusters"), Alias::new(&k))
+                .and_where(Expr::cust(format!("{k}.id = {a}.cluster_id")))
+                .cond_where(f.condition(&k, level + 1)?);
+            c = c.add(Expr::exists(sub));
+        }
+        compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
+    }
+}
+
+// ---- Participations --------------------------------------------------------------------
+
+/// One person's part in one training event, with the organisation they came from.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct Participation {
+    #[graphql(skip)]
+    pub row_id: i64,
+    /// The participant's designation, as the attendance sheet gives it.
+    pub role: Option<String>,
+    /// female, male or other.
+    pub sex: Option<String>,
+    /// Share of sessions attended, in percent.
+    pub attendance_pct: Option<f64>,
+    pub pre_score: Option<f64>,
+    pub post_score: Option<f64>,
+    pub completed: Option<bool>,
+    pub certificate_number: Option<String>,
+    /// The name of the organisation the participant came from: a firm, or an agency or BDS
+    /// provider when staff were trained.
+    pub organisation_name: Option<String>,
+    /// The kind of that organisation: firm, agency, bds_provider, …
+    pub organisation_kind: Option<String>,
+    #[graphql(skip)]
+    pub event_id: i64,
+    #[graphql(skip)]
+    pub person_id: Option<i64>,
+    #[graphql(skip)]
+    pub organisation_id: Option<i64>,
+}
+
+impl FromRow for Participation {
+    fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
+        let m = participations::Model::from_query_result(row, "")?;
+        Ok(Participation {
+            row_id: m.id,
+            role: m.role,
+            sex: m.sex,
+            attendance_pct: m.attendance_pct,
+            pre_score: m.pre_score,
+            post_score: m.post_score,
+            completed: m.completed,
+            certificate_number: m.certificate_number,
+            organisation_name: row.try_get("", "organisation_name")?,
+            organisation_kind: row.try_get("", "organisation_kind")?,
+            event_id: m.training_event_id,
+            person_id: m.person_id,
+            organisation_id: m.organisation_id,
+        })
+    }
+}
+
+#[ComplexObject]
+impl Participation {
+    /// The global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(PARTICIPATION_TYPE, self.row_id)
+    }
+
+    /// The training event.
+    async fn event(&self, ctx: &Context<'_>) -> Result<Option<TrainingEvent>> {
+        load_row::<TrainingEvent>(ctx, Some(self.event_id)).await
+    }
+
+    /// The participant. Their identifying fields are personal data.
+    async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        load_row::<Person>(ctx, self.person_id).await
+    }
+
+    /// The participant's firm; null when they came from an agency or BDS provider (see
+    /// `organisationName`).
+    async fn firm(&self, ctx: &Context<'_>) -> Result<Option<Firm>> {
+        let id = self
+            .organisation_id
+            .filter(|_| self.organisation_kind.as_deref() == Some("firm"));
+        load_row::<Firm>(ctx, id).await
+    }
+}
+
+impl Listed for Participation {
+    fn select() -> SelectStatement {
+        participation_select()
+    }
+}
+
+connection!(
+    ParticipationConnection,
+    ParticipationEdge,
+    Participation,
+    "A page of participations."
+);
+
+/// `SELECT t.*, organisation name and kind FROM participations t`, the base of every
+/// participation list.
+pub fn participation_select() -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(Expr::cust(format!("{T}.*")))
+        .expr_as(Expr::cust("t_org.name"), Alias::new("organisation_name"))
+        .expr_as(Expr::cust("t_org.kind"), Alias::new("organisation_kind"))
+        .from_as(Alias::new("participations"), Alias::new(T))
+        .join_as(
+            JoinType::LeftJoin,
+            Alias::new("organisations"),
+            Alias::new("t_org"),
+            Expr::cust(format!("t_org.id = {T}.organisation_id")),
+        );
+    q
+}
+
+/// Fields participations can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum ParticipationOrderField {
+    Id,
+    AttendancePct,
+    PreScore,
+    PostScore,
+}
+
+/// One key of a participation ordering.
+#[derive(Debug, Clone, Copy, InputObject)]
+pub struct ParticipationOrder {
+    pub field: ParticipationOrderField,
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+/// The sort of a participation list: the requested keys in their order, by id when none.
+pub fn participation_sort(order: Option<&[ParticipationOrder]>) -> Sort {
+    let keys = match order {
+        Some(o) if !o.is_empty() => o
+            .iter()
+            .map(|o| {
+                let (col, kind) = match o.field {
+                    ParticipationOrderField::Id => ("id", KeyKind::Int),
+                    ParticipationOrderField::AttendancePct => ("attendance_pct", KeyKind::Float),
+                    ParticipationOrderField::PreScore => ("pre_score", KeyKind::Float),
+                    ParticipationOrderField::PostScore => ("post_score", KeyKind::Float),
+                };
+                SortKey {
+                    sql: format!("{T}.{col}"),
+                    kind,
+                    descending: o.direction == OrderDirection::Desc,
+                }
+            })
+            .collect(),
+        _ => vec![SortKey::asc("id", KeyKind::Int)],
+    };
+    Sort::new(keys)
+}
+
+/// Filter on participations. Fields combine with AND; `and`, `or` and `not` compose
+/// filters. Persons cannot be filtered on: a filter on a name would reveal it.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct ParticipationFilter {
+    pub id: Option<IdFilter>,
+    pub role: Option<StringFilter>,
+    pub sex: Option<StringFilter>,
+    pub completed: Option<BooleanFilter>,
+    pub attendance_pct: Option<FloatFilter>,
+    pub pre_score: Option<FloatFilter>,
+    pub post_score: Option<FloatFilter>,
+    /// The kind of the participant's organisation: firm, agency, bds_provider, …
+    pub organisation_kind: Option<StringFilter>,
+    /// Participations in a training event matching this filter.
+    pub event: Option<Box<TrainingEventFilter>>,
+    /// Participations of staff of a firm matching this filter.
+    pub firm: Option<Box<FirmFilter>>,
+    pub and: Option<Vec<ParticipationFilter>>,
+    pub or: Option<Vec<ParticipationFilter>>,
+    pub not: Option<Box<ParticipationFilter>>,
+}
+
+impl ParticipationFilter {
+    /// The condition on the participation table aliased `a`; `level` keeps nested aliases
+    /// apart.
+    pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
+        let col = |c: &str| format!("{a}.{c}");
+        let mut c = Condition::all();
+        if let Some(f) = &self.id {
+            c = c.add(f.condition_for(&col("id"), PARTICIPATION_TYPE)?);
+        }
+        c = field(c, &self.role, &col("role"))?;
+        c = field(c, &self.sex, &col("sex"))?;
+        c = field(c, &self.completed, &col("completed"))?;
+        c = field(c, &self.attendance_pct, &col("attendance_pct"))?;
+        c = field(c, &self.pre_score, &col("pre_score"))?;
+        c = field(c, &self.post_score, &col("post_score"))?;
+        c = field(
+            c,
+            &self.organisation_kind,
+            &format!("(SELECT ok.kind FROM organisations ok WHERE ok.id = {a}.organisation_id)"),
+        )?;
+        if let Some(f) = &self.event {
+            let e = format!("e{level}");
+            let mut sub = Query::select();
+            sub.expr(Expr::cust("1"))
+                .from_as(Alias::new("training_events"), Alias::new(&e))
+                .and_where(Expr::cust(format!("{e}.id = {a}.training_event_id")))
+                .cond_where(f.condition(&e, level + 1)?);
+            c = c.add(Expr::exists(sub));
+        }
+        if let Some(f) = &self.firm {
+            let o = format!("f{level}");
+            let mut sub = Query::select();
+            sub.expr(Expr::cust("1"))
+                .from_as(Alias::new("organisations"), Alias::new(&o))
+                .and_where(Expr::cust(format!("{o}.id = {a}.organisation_id")))
+                .and_where(Expr::cust(format!("{o}.kind = 'firm'")))
+                .cond_where(f.condition(&o, level + 1)?);
+            c = c.add(Expr::exists(sub));
+        }
+        compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
+    }
+}
+
+// ---- Persons ---------------------------------------------------------------------------
+
+/// A person who took part in training. Names, CNIC digits, phone and e-mail are personal
+/// data: null unless the caller may see personal data.
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct Person {
+    #[graphql(skip)]
+    pub row_id: i64,
+    /// female, male or other.
+    pub sex: Option<String>,
+    #[graphql(skip)]
+    pub full_name_value: Option<String>,
+    #[graphql(skip)]
+    pub phone_value: Option<String>,
+    #[graphql(skip)]
+    pub email_value: Option<String>,
+    #[graphql(skip)]
+    pub cnic_last4_value: Option<String>,
+}
+
+impl FromRow for Person {
+    fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
+        Ok(Person {
+            row_id: row.try_get("", "id")?,
+            sex: row.try_get("", "sex")?,
+            full_name_value: row.try_get("", "full_name")?,
+            phone_value: row.try_get("", "phone")?,
+            email_value: row.try_get("", "email")?,
+            cnic_last4_value: row.try_get("", "cnic_last4")?,
+        })
+    }
+}
+
+impl Person {
+    fn personal(&self, ctx: &Context<'_>, value: &Option<String>) -> Option<String> {
+        ctx.allowed(Protected::PersonalData)
+            .then(|| value.clone())
+            .flatten()
+    }
+}
+
+#[ComplexObject]
+impl Person {
+    /// The global id.
+    pub async fn id(&self) -> ID {
+        ids::encode(PERSON_TYPE, self.row_id)
+    }
+
+    /// Full name: personal data.
+    async fn full_name(&self, ctx: &Context<'_>) -> Option<String> {
+        self.personal(ctx, &self.full_name_value)
+    }
+
+    /// Phone number: personal data.
+    async fn phone(&self, ctx: &Context<'_>) -> Option<String> {
+        self.personal(ctx, &self.phone_value)
+    }
+
+    /// E-mail address: personal data.
+    async fn email(&self, ctx: &Context<'_>) -> Option<String> {
+        self.personal(ctx, &self.email_value)
+    }
+
+    /// The last four digits of the CNIC: personal data. The CNIC itself is never stored.
+    async fn cnic_last4(&self, ctx: &Context<'_>) -> Option<String> {
+        self.personal(ctx, &self.cnic_last4_value)
+    }
+
+    /// The trainings the person took part in, by id unless ordered otherwise.
+    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
+    async fn participations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<ParticipationFilter>,
+        order_by: Option<Vec<ParticipationOrder>>,
+    ) -> Result<ParticipationConnection> {
+        child_participations(
+            ctx,
+            "t.person_id",
+            self.row_id,
+            first,
+            after,
+            filter,
+            order_by,
+        )
+        .await
+    }
+}
+
+impl Listed for Person {
+    fn select() -> SelectStatement {
+        person_select()
+    }
+}
+
+/// `SELECT` the displayable columns of persons aliased `t` (never the CNIC hash). Merged-away
+/// persons are not listed.
+pub fn person_select() -> SelectStatement {
+    let mut q = Query::select();
+    for c in ["id", "full_name", "sex", "cnic_last4", "phone", "email"] {
+        q.expr_as(Expr::cust(format!("{T}.{c}")), Alias::new(c));
+    }
+    q.from_as(Alias::new("persons"), Alias::new(T))
+        .and_where(Expr::cust(format!("{T}.merged_into_id IS NULL")));
+    q
+}
+
+// ---- Nested lists, for this module and for clusters and firms ---------------------------
+
+/// The participations whose `parent_sql` (over `t`, e.g. `t.person_id`) is `parent`,
+/// batched with the same list of sibling parents.
+async fn child_participations(
+    ctx: &Context<'_>,
+    parent_sql: &str,
+    parent: i64,
+    first: Option<i32>,
+    after: Option<String>,
+    filter: Option<ParticipationFilter>,
+    order_by: Option<Vec<ParticipationOrder>>,
+) -> Result<ParticipationConnection> {
+    let mut select = participation_select();
+    if let Some(f) = &filter {
+        select.cond_where(f.condition(T, 0)?);
+    }
+    let sort = participation_sort(order_by.as_deref());
+    let page = PageArgs {
+        first,
+        after,
+        ..Default::default()
+    }
+    .validate(&sort, ctx.limits())?;
+    let q = ChildQuery {
+        select,
+        parent_sql: parent_sql.into(),
+        sort,
+        page,
+    };
+    let (page, total) = child_page(ctx, q, parent).await?;
+    Ok(ParticipationConnection { page, total })
+}
+
+/// The training events of cluster `cluster_id` (for a `trainingEvents` field on
+/// [`Cluster`]), batched with the other clusters of the same level.
+pub async fn cluster_training_events(
+    ctx: &Context<'_>,
+    cluster_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+    filter: Option<TrainingEventFilter>,
+    order_by: Option<Vec<TrainingEventOrder>>,
+) -> Result<TrainingEventConnection> {
+    let mut select = training_event_select();
+    if let Some(f) = &filter {
+        select.cond_where(f.condition(T, 0)?);
+    }
+    let sort = training_event_sort(order_by.as_deref());
+    let page = PageArgs {
+        first,
+        after,
+        ..Default::default()
+    }
+    .validate(&sort, ctx.limits())?;
+    let q = ChildQuery {
+        select,
+        parent_sql: format!("{T}.cluster_id"),
+        sort,
+        page,
+    };
+    let (page, total) = child_page(ctx, q, cluster_id).await?;
+    Ok(TrainingEventConnection { page, total })
+}
+
+/// The participations of staff of firm `firm_id` (for a `participations` field on
+/// [`Firm`]), batched with the other firms of the same level.
+pub async fn firm_participations(
+    ctx: &Context<'_>,
+    firm_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+    filter: Option<ParticipationFilter>,
+    order_by: Option<Vec<ParticipationOrder>>,
+) -> Result<ParticipationConnection> {
+    child_participations(
+        ctx,
+        "t.organisation_id",
+        firm_id,
+        first,
+        after,
+        filter,
+        order_by,
+    )
+    .await
+}
+
+// ---- Root fields -----------------------------------------------------------------------
+
+/// Root fields of the training area.
+#[derive(Debug, Default)]
+pub struct TrainingQuery;
+
+#[async_graphql::Object]
+impl TrainingQuery {
+    /// Training events, by start date unless ordered otherwise.
+    #[graphql(complexity = "crate::graphql::list::page_cost(first, last) * child_complexity + 1")]
+    #[allow(clippy::too_many_arguments)]
+    async fn training_events(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<TrainingEventFilter>,
+        order_by: Option<Vec<TrainingEventOrder>>,
+    ) -> Result<TrainingEventConnection> {
+        let mut select = training_event_select();
+        if let Some(f) = &filter {
+            select.cond_where(f.condition(T, 0)?);
+        }
+        let sort = training_event_sort(order_by.as_deref());
+        let page = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .validate(&sort, ctx.limits())?;
+        let db = ctx.data::<sea_orm::DatabaseConnection>()?;
+        let page = fetch(db, select.clone(), &sort, &page, TrainingEvent::from_row).await?;
+        Ok(TrainingEventConnection {
+            page,
+            total: Total::Query(select),
+        })
+    }
+
+    /// Participations in training events, by id unless ordered otherwise. For the
+    /// participations of one cluster's events, filter with `event: {cluster: {slug: …}}`.
+    #[graphql(complexity = "crate::graphql::list::page_cost(first, last) * child_complexity + 1")]
+    #[allow(clippy::too_many_arguments)]
+    async fn participations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ParticipationFilter>,
+        order_by: Option<Vec<ParticipationOrder>>,
+    ) -> Result<ParticipationConnection> {
+        let mut select = participation_select();
+        if let Some(f) = &filter {
+            select.cond_where(f.condition(T, 0)?);
+        }
+        let sort = participation_sort(order_by.as_deref());
+        let page = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+        .validate(&sort, ctx.limits())?;
+        let db = ctx.data::<sea_orm::DatabaseConnection>()?;
+        let page = fetch(db, select.clone(), &sort, &page, Participation::from_row).await?;
+        Ok(ParticipationConnection {
+            page,
+            total: Total::Query(select),
+        })
+    }
+}
