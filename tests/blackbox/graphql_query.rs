@@ -55,6 +55,15 @@ const SAME_ON_EVERY_ENGINE: &[&str] = &[
     r#"{ firms(first: 25, filter: {name: {startsWith: "al"}}, orderBy: [{field: NAME, direction: DESC}]) { totalCount nodes { name } } }"#,
     r#"{ firms(search: "surgical works", first: 50) { totalCount nodes { name } } }"#,
     r#"{ clusters { nodes { slug firms(first: 5, orderBy: [{field: FOUNDED_YEAR, direction: DESC}]) { totalCount nodes { name foundedYear clusters { nodes { slug } } } } } } }"#,
+    r#"{ tradeFlows(first: 30, filter: {hsCode: {startsWith: "9018"}, partner: {eq: "USA"}}, orderBy: [{field: VALUE_USD, direction: DESC}]) {
+         totalCount nodes { id reporter partner flow classification commodityCode period valueUsd netWeightKg quantity } } }"#,
+    r#"{ trainingEvents(first: 10) { totalCount nodes { id code title startDate endDate venueDistrict cluster { slug }
+         participations(first: 4, orderBy: [{field: POST_SCORE, direction: DESC}]) { totalCount nodes { sex attendancePct preScore postScore completed firm { name } person { sex fullName } } } } } }"#,
+    r#"{ participations(first: 20, filter: {event: {cluster: {slug: {eq: "sialkot-surgical"}}}}) { totalCount nodes { id role } } }"#,
+    r#"{ networks { totalCount nodes { name kind formedOn cluster { slug } members(first: 3) { totalCount nodes { role firm { name } } } } } }"#,
+    r#"{ indicators { nodes { code name unit values(first: 5) { totalCount nodes { valueType period value breakdown breakdownValue cluster { slug } } } } } }"#,
+    r#"{ organisations(first: 20, filter: {kind: {eq: AGENCY}}) { totalCount nodes { name kind } } }"#,
+    r#"{ firms(first: 10, orderBy: [{field: EMPLOYEES_TOTAL, direction: DESC}]) { nodes { name identifiers { scheme value source } observations(first: 3) { nodes { period employeesTotal turnoverPkr exportsUsd } } sourceRecords(first: 3) { nodes { source name } } networks { nodes { name } } } } }"#,
 ];
 
 #[test]
