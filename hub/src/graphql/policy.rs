@@ -17,6 +17,9 @@ pub enum Protected {
     FirmFigures,
     /// Import runs and their row errors.
     ImportRuns,
+    /// That persons exist at all (their non-identifying fields such as sex): the `public`
+    /// role sees no persons.
+    Persons,
 }
 
 /// Whether `principal` may see data of class `what`.
@@ -27,6 +30,7 @@ pub fn allows(principal: &Principal, what: Protected) -> bool {
         Protected::PersonalData => principal.pii && principal.role >= Role::Analyst,
         Protected::FirmIdentifiers | Protected::FirmFigures => principal.role >= Role::Analyst,
         Protected::ImportRuns => principal.role >= Role::Analyst,
+        Protected::Persons => principal.role >= Role::Analyst,
     }
 }
 
@@ -45,5 +49,7 @@ mod tests {
             clusters: None,
         };
         assert!(!allows(&public, Protected::FirmIdentifiers));
+        assert!(!allows(&public, Protected::Persons));
+        assert!(allows(&p, Protected::Persons));
     }
 }

@@ -517,3 +517,25 @@ async fn nested_lists_cost_the_same_whatever_the_number_of_events() {
     assert_eq!(nodes(&data(&many)["trainingEvents"]).len(), 20);
     assert_eq!(few, lots, "statements for 1 vs 20 events");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_role_sees_no_persons() {
+    use super::principal::Role;
+    let public = Principal {
+        role: Role::Public,
+        pii: false,
+        clusters: None,
+    };
+    let query = "{ participations(first: 5) { nodes { sex person { id sex } } } }";
+    let as_public = run_as(query, public.clone()).await;
+    let people = nodes(&data(&as_public)["participations"]).clone();
+    assert!(!people.is_empty());
+    assert!(people.iter().all(|p| p["person"].is_null()), "{people:?}");
+    let as_analyst = run(query).await;
+    let people = nodes(&data(&as_analyst)["participations"]).clone();
+    assert!(people.iter().all(|p| !p["person"].is_null()), "{people:?}");
+    // Nor by global id.
+    let id = people[0]["person"]["id"].as_str().unwrap().to_owned();
+    let v = run_as(&format!("{{ node(id: \"{id}\") {{ id }} }}"), public).await;
+    assert!(data(&v)["node"].is_null());
+}

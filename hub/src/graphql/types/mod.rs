@@ -13,6 +13,8 @@ pub mod training;
 
 use async_graphql::Interface;
 
+use crate::graphql::NodeContext as _;
+
 /// Anything with a global id, fetchable with `node(id)`.
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "async_graphql::ID"))]
@@ -75,6 +77,7 @@ pub async fn load_node(
         training::PARTICIPATION_TYPE => load_row::<training::Participation>(ctx, Some(id))
             .await?
             .map(Node::Participation),
+        training::PERSON_TYPE if !ctx.allowed(crate::graphql::policy::Protected::Persons) => None,
         training::PERSON_TYPE => load_row::<training::Person>(ctx, Some(id))
             .await?
             .map(Node::Person),

@@ -347,6 +347,9 @@ impl Participation {
 
     /// The participant. Their identifying fields are personal data.
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        if !ctx.allowed(Protected::Persons) {
+            return Ok(None);
+        }
         load_row::<Person>(ctx, self.person_id).await
     }
 
