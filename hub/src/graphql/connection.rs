@@ -17,7 +17,10 @@ use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait as _, Query, SelectSta
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
 use serde_json::Value as Json;
 
-use super::list::{KeyKind, Page, PageOf, Sort, finish_page, internal, keyset, row_keys};
+use super::NodeContext as _;
+use super::list::{
+    KeyKind, Page, PageArgs, PageOf, Sort, fetch, finish_page, internal, keyset, row_keys,
+};
 
 /// Declares `$conn` and `$edge` for node type `$node`: `edges { cursor node }`, `nodes`,
 /// `pageInfo` and `totalCount` (computed only when selected).
@@ -354,6 +357,56 @@ pub async fn child_page<N: FromRow>(
             },
         });
     Ok((page, Total::Child { spec, parent }))
+}
+
+/// Loads the page of children of `parent` that `first` and `after` ask for: `select` reads
+/// the child table as `t` with the filter applied, and `parent_sql` names the parent id of
+/// each row. Batched with the siblings of `parent`, like [`child_page`].
+pub async fn child_list<N: FromRow>(
+    ctx: &async_graphql::Context<'_>,
+    select: SelectStatement,
+    parent_sql: impl Into<String>,
+    parent: i64,
+    sort: Sort,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<(PageOf<N>, Total)> {
+    let page = PageArgs {
+        first,
+        after,
+        ..Default::default()
+    }
+    .validate(&sort, ctx.limits())?;
+    let q = ChildQuery {
+        select,
+        parent_sql: parent_sql.into(),
+        sort,
+        page,
+    };
+    child_page(ctx, q, parent).await
+}
+
+/// Loads the page of a root list that `args` ask for: `select` reads the listed table as
+/// `t` with the filter applied. Its `totalCount` counts the rows of `select` when selected.
+pub async fn root_list<N: FromRow>(
+    ctx: &async_graphql::Context<'_>,
+    select: SelectStatement,
+    sort: Sort,
+    args: PageArgs,
+) -> async_graphql::Result<(PageOf<N>, Total)> {
+    let page = args.validate(&sort, ctx.limits())?;
+    let db = ctx.data::<DatabaseConnection>()?;
+    let page = fetch(db, select.clone(), &sort, &page, N::from_row).await?;
+    Ok((page, Total::Query(select)))
+}
+
+/// Reads at most one row of `select` as `N`.
+pub async fn one<N: FromRow>(
+    db: &DatabaseConnection,
+    select: SelectStatement,
+) -> async_graphql::Result<Option<N>> {
+    let row = db.query_one(&select).await.map_err(internal)?;
+    row.map(|r| N::from_row(&r)).transpose().map_err(internal)
 }
 
 /// Node types with a base select (the table aliased `t`, and whatever computed columns the

@@ -7,7 +7,9 @@
 
 use async_graphql::{Enum, Error, ID, InputObject};
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Condition, Expr, ExprTrait as _, LikeExpr, SimpleExpr, Value};
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, ExprTrait as _, LikeExpr, Query, SimpleExpr, Value,
+};
 
 use super::ids;
 use super::list::bad_input;
@@ -147,24 +149,6 @@ pub struct IntFilter {
     pub is_null: Option<bool>,
 }
 
-impl ColumnFilter for IntFilter {
-    fn condition(&self, column: &str) -> Result<Condition, Error> {
-        Ok(ordered(
-            Condition::all(),
-            column,
-            &self.eq,
-            &self.ne,
-            &self.r#in,
-            &self.not_in,
-            &self.lt,
-            &self.lte,
-            &self.gt,
-            &self.gte,
-            &self.is_null,
-        ))
-    }
-}
-
 /// Operators on a decimal field.
 #[derive(Debug, Clone, Default, InputObject)]
 pub struct FloatFilter {
@@ -178,24 +162,6 @@ pub struct FloatFilter {
     pub gt: Option<f64>,
     pub gte: Option<f64>,
     pub is_null: Option<bool>,
-}
-
-impl ColumnFilter for FloatFilter {
-    fn condition(&self, column: &str) -> Result<Condition, Error> {
-        Ok(ordered(
-            Condition::all(),
-            column,
-            &self.eq,
-            &self.ne,
-            &self.r#in,
-            &self.not_in,
-            &self.lt,
-            &self.lte,
-            &self.gt,
-            &self.gte,
-            &self.is_null,
-        ))
-    }
 }
 
 /// Operators on a date field (`YYYY-MM-DD`).
@@ -213,23 +179,31 @@ pub struct DateFilter {
     pub is_null: Option<bool>,
 }
 
-impl ColumnFilter for DateFilter {
-    fn condition(&self, column: &str) -> Result<Condition, Error> {
-        Ok(ordered(
-            Condition::all(),
-            column,
-            &self.eq,
-            &self.ne,
-            &self.r#in,
-            &self.not_in,
-            &self.lt,
-            &self.lte,
-            &self.gt,
-            &self.gte,
-            &self.is_null,
-        ))
-    }
+/// Implements [`ColumnFilter`] for the filter inputs whose operators are exactly those of
+/// [`ordered`].
+macro_rules! ordered_column_filter {
+    ($($filter:ty),+) => {$(
+        impl ColumnFilter for $filter {
+            fn condition(&self, column: &str) -> Result<Condition, Error> {
+                Ok(ordered(
+                    Condition::all(),
+                    column,
+                    &self.eq,
+                    &self.ne,
+                    &self.r#in,
+                    &self.not_in,
+                    &self.lt,
+                    &self.lte,
+                    &self.gt,
+                    &self.gte,
+                    &self.is_null,
+                ))
+            }
+        }
+    )+};
 }
+
+ordered_column_filter!(IntFilter, FloatFilter, DateFilter);
 
 /// Operators on a boolean field.
 #[derive(Debug, Clone, Default, InputObject)]
@@ -286,6 +260,41 @@ impl IdFilter {
             &self.is_null,
         ))
     }
+}
+
+/// `eq / ne / in / notIn` on a text column holding the stored codes of an enum.
+pub fn enum_condition(
+    column: &str,
+    eq: Option<&'static str>,
+    ne: Option<&'static str>,
+    r#in: Option<Vec<&'static str>>,
+    not_in: Option<Vec<&'static str>>,
+) -> Condition {
+    let mut c = Condition::all();
+    if let Some(v) = eq {
+        c = c.add(col(column).eq(v));
+    }
+    if let Some(v) = ne {
+        c = c.add(col(column).ne(v));
+    }
+    if let Some(v) = r#in {
+        c = c.add(col(column).is_in(v));
+    }
+    if let Some(v) = not_in {
+        c = c.add(col(column).is_not_in(v));
+    }
+    c
+}
+
+/// `EXISTS (SELECT 1 FROM table alias WHERE alias.id = fk AND condition)`: whether the row
+/// of `table` that the foreign key `fk` points to matches `condition`, written over `alias`.
+pub fn exists_related(table: &str, alias: &str, fk: &str, condition: Condition) -> SimpleExpr {
+    let mut sub = Query::select();
+    sub.expr(Expr::cust("1"))
+        .from_as(Alias::new(table), Alias::new(alias))
+        .and_where(Expr::cust(format!("{alias}.id = {fk}")))
+        .cond_where(condition);
+    Expr::exists(sub)
 }
 
 /// Sort direction.

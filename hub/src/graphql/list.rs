@@ -19,10 +19,20 @@ use sea_orm::sea_query::{
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 use serde_json::Value as Json;
 
+use super::filter::OrderDirection;
 use crate::config::GraphqlSettings;
 
 /// The alias of the listed table in every list query.
 pub const T: &str = "t";
+
+/// `SELECT t.* FROM table t`: the base of a list over `table`, to which
+/// computed columns, joins and conditions are added.
+pub fn table_select(table: &str) -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(Expr::cust(format!("{T}.*")))
+        .from_as(Alias::new(table), Alias::new(T));
+    q
+}
 
 /// What kind of values a sort key holds: decides how cursors encode and bind them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +123,34 @@ impl Sort {
         }
         format!("{h:08x}")
     }
+}
+
+/// An `*Order` input: one key of a list's order as the client wrote it.
+pub trait OrderInput {
+    /// The SQL of the key (over the alias `t`) and the kind of its values.
+    fn key(&self) -> (String, KeyKind);
+    /// The direction the client asked for.
+    fn direction(&self) -> OrderDirection;
+}
+
+/// The sort of a list: the keys of `order` in the order the client wrote them, or `default`
+/// when no key is given (no `orderBy`, or an empty one).
+pub fn sort_of<O: OrderInput>(order: Option<&[O]>, default: Vec<SortKey>) -> Sort {
+    let keys = match order {
+        Some(o) if !o.is_empty() => o
+            .iter()
+            .map(|o| {
+                let (sql, kind) = o.key();
+                SortKey {
+                    sql,
+                    kind,
+                    descending: o.direction() == OrderDirection::Desc,
+                }
+            })
+            .collect(),
+        _ => default,
+    };
+    Sort::new(keys)
 }
 
 /// The complexity weight of a list field: its page size (the default page size when none is

@@ -20,6 +20,8 @@ pub mod types;
 
 pub mod connection;
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_orgs;
@@ -67,6 +69,15 @@ pub trait NodeContext {
     fn limits(&self) -> &GraphqlSettings;
     /// Whether the caller may see data of this class (see [`policy::allows`]).
     fn allowed(&self, what: policy::Protected) -> bool;
+
+    /// `value` when the caller may see data of this class, otherwise `None`.
+    fn reveal<V: Clone>(&self, what: policy::Protected, value: &Option<V>) -> Option<V> {
+        if self.allowed(what) {
+            value.clone()
+        } else {
+            None
+        }
+    }
 }
 
 impl NodeContext for async_graphql::Context<'_> {

@@ -4,10 +4,9 @@ use async_graphql::{Context, ID, MergedObject, Object, Result};
 use sea_orm::DatabaseConnection;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait as _};
 
-use super::NodeContext as _;
-use super::connection::{FromRow, Total};
+use super::connection::{one, root_list};
 use super::ids;
-use super::list::{PageArgs, T, bad_input, fetch};
+use super::list::{PageArgs, T, bad_input};
 use super::types::Node;
 use super::types::cluster::{
     Cluster, ClusterConnection, ClusterFilter, ClusterOrder, cluster_select, cluster_sort,
@@ -38,18 +37,6 @@ pub struct QueryRoot(
 #[derive(Debug, Default)]
 pub struct CoreQuery;
 
-/// Reads at most one row of `select` as `N`.
-async fn one<N: FromRow>(
-    db: &DatabaseConnection,
-    select: sea_orm::sea_query::SelectStatement,
-) -> Result<Option<N>> {
-    use sea_orm::ConnectionTrait as _;
-    let row = db.query_one(&select).await.map_err(super::list::internal)?;
-    row.map(|r| N::from_row(&r))
-        .transpose()
-        .map_err(super::list::internal)
-}
-
 #[Object]
 impl CoreQuery {
     /// Clusters, by slug unless ordered otherwise.
@@ -70,19 +57,14 @@ impl CoreQuery {
             select.cond_where(f.condition(T, 0)?);
         }
         let sort = cluster_sort(order_by.as_deref());
-        let page = PageArgs {
+        let args = PageArgs {
             first,
             after,
             last,
             before,
-        }
-        .validate(&sort, ctx.limits())?;
-        let db = ctx.data::<DatabaseConnection>()?;
-        let page = fetch(db, select.clone(), &sort, &page, Cluster::from_row).await?;
-        Ok(ClusterConnection {
-            page,
-            total: Total::Query(select),
-        })
+        };
+        let (page, total) = root_list(ctx, select, sort, args).await?;
+        Ok(ClusterConnection { page, total })
     }
 
     /// One cluster by its slug.
@@ -115,19 +97,14 @@ impl CoreQuery {
             select.cond_where(search_condition(T, s));
         }
         let sort = firm_sort(order_by.as_deref());
-        let page = PageArgs {
+        let args = PageArgs {
             first,
             after,
             last,
             before,
-        }
-        .validate(&sort, ctx.limits())?;
-        let db = ctx.data::<DatabaseConnection>()?;
-        let page = fetch(db, select.clone(), &sort, &page, Firm::from_row).await?;
-        Ok(FirmConnection {
-            page,
-            total: Total::Query(select),
-        })
+        };
+        let (page, total) = root_list(ctx, select, sort, args).await?;
+        Ok(FirmConnection { page, total })
     }
 
     /// One firm by its global id.

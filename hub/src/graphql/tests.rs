@@ -1,55 +1,9 @@
 //! In-process checks of the schema over the demo dataset on SQLite. The black-box tests in
 //! `tests/blackbox/graphql_*.rs` cover the same ground through HTTP on both engines.
 
-use async_graphql::Request;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
-use serde_json::{Value, json};
-use tokio::sync::OnceCell;
+use serde_json::json;
 
-use super::principal::Principal;
-use crate::config::GraphqlSettings;
-
-static DB: OnceCell<(tempfile::TempDir, DatabaseConnection)> = OnceCell::const_new();
-
-async fn db() -> &'static DatabaseConnection {
-    &DB.get_or_init(|| async {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("g.sqlite").display()
-        );
-        let mut options = ConnectOptions::new(url);
-        options.sqlx_logging(false).max_connections(4);
-        let db = Database::connect(options).await.unwrap();
-        crate::db::migrate(&db).await.unwrap();
-        crate::reference::load_bundled(&db).await.unwrap();
-        let key = hub_schema::domain::CnicKey::from_hex(&"0123456789abcdef".repeat(4)).unwrap();
-        crate::seed::load_demo(&db, &key, &Default::default())
-            .await
-            .unwrap();
-        (dir, db)
-    })
-    .await
-    .1
-}
-
-async fn run(query: &str) -> Value {
-    let db = db().await;
-    let schema = super::build_schema(Some(db.clone()), &GraphqlSettings::default());
-    let request = super::prepare_request(
-        Request::new(query),
-        db,
-        Principal::default_for_request(),
-        &GraphqlSettings::default(),
-    );
-    let response = schema.execute(request).await;
-    serde_json::to_value(&response).unwrap()
-}
-
-fn data(v: &Value) -> &Value {
-    assert!(v.get("errors").is_none(), "{v:#}");
-    &v["data"]
-}
+use super::test_support::{data, run};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clusters_with_their_firms() {

@@ -1,45 +1,31 @@
 //! In-process checks of organisations, identifiers, observations, source records, networks
 //! and import runs over the demo dataset on SQLite.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ID, Object, Request, Result, Schema,
-};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use async_graphql::{Context, ID, Object, Result};
+use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 use super::principal::{Principal, Role};
+use super::test_support::{
+    data, demo_database, helper_schema, nodes, public, run_counted, run_on, schema_on,
+};
 use super::types::firm_details::{
     FirmObservationConnection, FirmObservationFilter, FirmObservationOrder, Identifier,
     SourceRecordConnection, firm_identifiers, firm_observations, firm_source_records,
 };
 use super::types::network::{NetworkConnection, cluster_networks, firm_networks};
-use crate::config::GraphqlSettings;
 
 /// The keyed hash of the CNIC given to one firm (see [`db`]).
 const HASH: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
+/// This module's own demo database: it writes to it (see [`db`]), so it does not share
+/// the database of the tests that only read.
 static DB: OnceCell<(tempfile::TempDir, DatabaseConnection)> = OnceCell::const_new();
 
 async fn db() -> &'static DatabaseConnection {
     &DB.get_or_init(|| async {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("g.sqlite").display()
-        );
-        let mut options = ConnectOptions::new(url);
-        options.sqlx_logging(false).max_connections(4);
-        let db = Database::connect(options).await.unwrap();
-        crate::db::migrate(&db).await.unwrap();
-        crate::reference::load_bundled(&db).await.unwrap();
-        let key = hub_schema::domain::CnicKey::from_hex(&"0123456789abcdef".repeat(4)).unwrap();
-        crate::seed::load_demo(&db, &key, &Default::default())
-            .await
-            .unwrap();
+        let (dir, db) = demo_database().await;
         // The demo's owner CNICs belong to persons; give one firm a proprietor's CNIC as a
         // hashed identifier (as a 13-digit "NTN" would be stored), so that the tests can
         // check it never shows unmasked, nor at all without personal-data access.
@@ -62,37 +48,11 @@ async fn db() -> &'static DatabaseConnection {
 }
 
 async fn run_as(query: &str, principal: Principal) -> Value {
-    let db = db().await;
-    let schema = super::build_schema(Some(db.clone()), &GraphqlSettings::default());
-    let request = super::prepare_request(
-        Request::new(query),
-        db,
-        principal,
-        &GraphqlSettings::default(),
-    );
-    let response = schema.execute(request).await;
-    serde_json::to_value(&response).unwrap()
+    run_on(db().await, query, principal).await
 }
 
 async fn run(query: &str) -> Value {
     run_as(query, Principal::default_for_request()).await
-}
-
-fn data(v: &Value) -> &Value {
-    assert!(v.get("errors").is_none(), "{v:#}");
-    &v["data"]
-}
-
-fn nodes(v: &Value) -> &Vec<Value> {
-    v["nodes"].as_array().unwrap()
-}
-
-fn public() -> Principal {
-    Principal {
-        role: Role::Public,
-        pii: false,
-        clusters: None,
-    }
 }
 
 /// The row id of a global id.
@@ -158,50 +118,27 @@ impl Parent {
     }
 }
 
-/// A request as [`super::prepare_request`] makes it, but with a batching window wide
-/// enough that every sibling of a level joins the same batch however slow the test build
-/// is: the statement counts then show the shape of the queries (one per level), not the
-/// timing of the machine. (`prepare_request` keeps the loader's default window of 1 ms.)
-fn counted_request(query: &str, db: &DatabaseConnection, principal: Principal) -> Request {
-    Request::new(query).data(principal).data(
-        async_graphql::dataloader::DataLoader::new(
-            super::connection::ChildLoader::new(db.clone()),
-            tokio::spawn,
-        )
-        .delay(std::time::Duration::from_millis(50)),
-    )
-}
-
 /// Runs `query` against the helper root on a connection that counts its statements;
 /// returns the response and the number of statements.
 async fn run_helpers(query: &str, principal: Principal) -> (Value, usize) {
-    let count = Arc::new(AtomicUsize::new(0));
-    let mut db = db().await.clone();
-    let c = count.clone();
-    db.set_metric_callback(move |_| {
-        c.fetch_add(1, Ordering::SeqCst);
-    });
-    let schema = Schema::build(Helpers, EmptyMutation, EmptySubscription)
-        .data(GraphqlSettings::default())
-        .data(db.clone())
-        .finish();
-    let request = counted_request(query, &db, principal);
-    let response = serde_json::to_value(schema.execute(request).await).unwrap();
-    (response, count.load(Ordering::SeqCst))
+    run_counted(
+        db().await,
+        |db| helper_schema(Helpers, db),
+        query,
+        principal,
+    )
+    .await
 }
 
 /// Runs `query` against the hub's schema, counting statements.
 async fn count_statements(query: &str) -> (Value, usize) {
-    let count = Arc::new(AtomicUsize::new(0));
-    let mut db = db().await.clone();
-    let c = count.clone();
-    db.set_metric_callback(move |_| {
-        c.fetch_add(1, Ordering::SeqCst);
-    });
-    let schema = super::build_schema(Some(db.clone()), &GraphqlSettings::default());
-    let request = counted_request(query, &db, Principal::default_for_request());
-    let response = serde_json::to_value(schema.execute(request).await).unwrap();
-    (response, count.load(Ordering::SeqCst))
+    run_counted(
+        db().await,
+        schema_on,
+        query,
+        Principal::default_for_request(),
+    )
+    .await
 }
 
 /// Every organisation matching `filter` (GraphQL input text), paging by 100, as its nodes

@@ -1,65 +1,13 @@
 //! In-process checks of trade flows and indicators over the demo dataset on SQLite.
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, Object, Request, Result, Schema};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use async_graphql::{Context, Object, Result};
 use serde_json::{Value, json};
-use tokio::sync::OnceCell;
 
 use super::principal::Principal;
+use super::test_support::{data, execute, helper_schema, nodes, public, run, run_as, shared_db};
 use super::types::indicator::{
     IndicatorValueConnection, IndicatorValueFilter, IndicatorValueOrder, cluster_indicator_values,
 };
-use crate::config::GraphqlSettings;
-
-static DB: OnceCell<(tempfile::TempDir, DatabaseConnection)> = OnceCell::const_new();
-
-async fn db() -> &'static DatabaseConnection {
-    &DB.get_or_init(|| async {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("g.sqlite").display()
-        );
-        let mut options = ConnectOptions::new(url);
-        options.sqlx_logging(false).max_connections(4);
-        let db = Database::connect(options).await.unwrap();
-        crate::db::migrate(&db).await.unwrap();
-        crate::reference::load_bundled(&db).await.unwrap();
-        let key = hub_schema::domain::CnicKey::from_hex(&"0123456789abcdef".repeat(4)).unwrap();
-        crate::seed::load_demo(&db, &key, &Default::default())
-            .await
-            .unwrap();
-        (dir, db)
-    })
-    .await
-    .1
-}
-
-async fn run_as(query: &str, principal: Principal) -> Value {
-    let db = db().await;
-    let schema = super::build_schema(Some(db.clone()), &GraphqlSettings::default());
-    let request = super::prepare_request(
-        Request::new(query),
-        db,
-        principal,
-        &GraphqlSettings::default(),
-    );
-    let response = schema.execute(request).await;
-    serde_json::to_value(&response).unwrap()
-}
-
-async fn run(query: &str) -> Value {
-    run_as(query, Principal::default_for_request()).await
-}
-
-fn data(v: &Value) -> &Value {
-    assert!(v.get("errors").is_none(), "{v:#}");
-    &v["data"]
-}
-
-fn nodes(v: &Value) -> &Vec<Value> {
-    v["nodes"].as_array().unwrap()
-}
 
 /// The demo file's rows whose `cmdCode` starts with `prefix`, counted from the CSV itself.
 fn demo_rows_starting_with(prefix: &str) -> i64 {
@@ -328,7 +276,7 @@ impl ClusterValuesQuery {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cluster_indicator_values_are_batched_per_cluster() {
-    let db = db().await;
+    let db = shared_db().await;
     // The row ids of the clusters, through their global ids.
     let v = run("{ clusters { nodes { id slug } } }").await;
     let clusters: Vec<(i64, String)> = nodes(&data(&v)["clusters"])
@@ -341,10 +289,7 @@ async fn cluster_indicator_values_are_batched_per_cluster() {
             )
         })
         .collect();
-    let schema = Schema::build(ClusterValuesQuery, EmptyMutation, EmptySubscription)
-        .data(GraphqlSettings::default())
-        .data(db.clone())
-        .finish();
+    let schema = helper_schema(ClusterValuesQuery, db);
     let fields: Vec<String> = clusters
         .iter()
         .map(|(id, _)| {
@@ -353,13 +298,13 @@ async fn cluster_indicator_values_are_batched_per_cluster() {
             )
         })
         .collect();
-    let request = super::prepare_request(
-        Request::new(format!("{{ {} }}", fields.join(" "))),
+    let v = execute(
+        &schema,
         db,
+        format!("{{ {} }}", fields.join(" ")),
         Principal::default_for_request(),
-        &GraphqlSettings::default(),
-    );
-    let v = serde_json::to_value(schema.execute(request).await).unwrap();
+    )
+    .await;
     let d = data(&v);
     let mut any = false;
     for (id, slug) in &clusters {
@@ -382,12 +327,7 @@ async fn cluster_indicator_values_are_batched_per_cluster() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn firm_level_values_need_firm_figures() {
-    use super::principal::Role;
-    let public = Principal {
-        role: Role::Public,
-        pii: false,
-        clusters: None,
-    };
+    let public = public();
     // Whatever the demo holds, a public caller never sees a firm or a firm-level value.
     let v = run_as(
         r#"{ indicators(first: 20) { nodes { values(first: 20, filter: { scope: { eq: "firm" } }) { nodes { value note firm { name } } } } } }"#,

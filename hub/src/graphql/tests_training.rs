@@ -2,90 +2,27 @@
 //! participations, persons and the personal-data policy.
 
 use std::collections::HashSet;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, Object, Request, Result, Schema};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use async_graphql::{Context, Object, Result};
 use serde_json::{Value, json};
-use tokio::sync::OnceCell;
 
 use super::principal::{Principal, Role};
+use super::test_support::{
+    data, execute, helper_schema, nodes, public, run, run_as, run_counted, schema_on, shared_db,
+};
 use super::types::training::{
     ParticipationConnection, TrainingEventConnection, cluster_training_events, firm_participations,
 };
-use crate::config::GraphqlSettings;
-
-static DB: OnceCell<(tempfile::TempDir, DatabaseConnection)> = OnceCell::const_new();
-
-async fn db() -> &'static DatabaseConnection {
-    &DB.get_or_init(|| async {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("t.sqlite").display()
-        );
-        let mut options = ConnectOptions::new(url);
-        options.sqlx_logging(false).max_connections(4);
-        let db = Database::connect(options).await.unwrap();
-        crate::db::migrate(&db).await.unwrap();
-        crate::reference::load_bundled(&db).await.unwrap();
-        let key = hub_schema::domain::CnicKey::from_hex(&"0123456789abcdef".repeat(4)).unwrap();
-        crate::seed::load_demo(&db, &key, &Default::default())
-            .await
-            .unwrap();
-        (dir, db)
-    })
-    .await
-    .1
-}
-
-async fn run_as(query: &str, principal: Principal) -> Value {
-    let db = db().await;
-    let schema = super::build_schema(Some(db.clone()), &GraphqlSettings::default());
-    let request = super::prepare_request(
-        Request::new(query),
-        db,
-        principal,
-        &GraphqlSettings::default(),
-    );
-    let response = schema.execute(request).await;
-    serde_json::to_value(&response).unwrap()
-}
-
-async fn run(query: &str) -> Value {
-    run_as(query, Principal::default_for_request()).await
-}
-
-fn data(v: &Value) -> &Value {
-    assert!(v.get("errors").is_none(), "{v:#}");
-    &v["data"]
-}
-
-fn nodes(v: &Value) -> &Vec<Value> {
-    v["nodes"].as_array().unwrap()
-}
 
 /// Runs `query` against the hub's schema, counting SQL statements.
 async fn count_statements(query: &str) -> (Value, usize) {
-    let count = Arc::new(AtomicUsize::new(0));
-    let mut db = db().await.clone();
-    let c = count.clone();
-    db.set_metric_callback(move |_| {
-        c.fetch_add(1, Ordering::SeqCst);
-    });
-    let schema = super::build_schema(Some(db.clone()), &GraphqlSettings::default());
-    let request = Request::new(query)
-        .data(Principal::default_for_request())
-        .data(
-            async_graphql::dataloader::DataLoader::new(
-                super::connection::ChildLoader::new(db.clone()),
-                tokio::spawn,
-            )
-            .delay(std::time::Duration::from_millis(50)),
-        );
-    let response = serde_json::to_value(schema.execute(request).await).unwrap();
-    (response, count.load(Ordering::SeqCst))
+    run_counted(
+        shared_db().await,
+        schema_on,
+        query,
+        Principal::default_for_request(),
+    )
+    .await
 }
 
 const SIALKOT: &str = "sialkot-surgical";
@@ -407,22 +344,11 @@ impl HelperQuery {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn helpers_for_clusters_and_firms() {
-    let db = db().await;
-    let schema = Schema::build(HelperQuery, EmptyMutation, EmptySubscription)
-        .data(GraphqlSettings::default())
-        .data(db.clone())
-        .finish();
+    let db = shared_db().await;
+    let schema = helper_schema(HelperQuery, db);
     let run_helper = |q: String| {
         let schema = schema.clone();
-        async move {
-            let request = super::prepare_request(
-                Request::new(q),
-                db,
-                Principal::default_for_request(),
-                &GraphqlSettings::default(),
-            );
-            serde_json::to_value(schema.execute(request).await).unwrap()
-        }
+        async move { execute(&schema, db, q, Principal::default_for_request()).await }
     };
     use sea_orm::{ConnectionTrait as _, Statement};
     let rows = db
@@ -520,12 +446,7 @@ async fn nested_lists_cost_the_same_whatever_the_number_of_events() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_public_role_sees_no_persons() {
-    use super::principal::Role;
-    let public = Principal {
-        role: Role::Public,
-        pii: false,
-        clusters: None,
-    };
+    let public = public();
     let query = "{ participations(first: 5) { nodes { sex person { id sex } } } }";
     let as_public = run_as(query, public.clone()).await;
     let people = nodes(&data(&as_public)["participations"]).clone();

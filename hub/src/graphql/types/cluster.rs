@@ -2,19 +2,19 @@
 
 use async_graphql::{ComplexObject, Context, Enum, Error, ID, InputObject, Result, SimpleObject};
 use hub_schema::entity::clusters;
-use sea_orm::sea_query::{Alias, Condition, Expr, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Condition, Expr, SelectStatement};
 use sea_orm::{FromQueryResult as _, QueryResult};
 
 use super::firm::{
-    FirmConnection, FirmFilter, FirmOrder, distinct_memberships, firm_select, firm_sort,
+    FirmConnection, FirmFilter, FirmOrder, firm_select, firm_sort, join_memberships,
 };
 use super::indicator::{IndicatorValueConnection, IndicatorValueFilter, IndicatorValueOrder};
 use super::network::{NetworkConnection, NetworkFilter, NetworkOrder};
 use super::training::{TrainingEventConnection, TrainingEventFilter, TrainingEventOrder};
-use crate::graphql::connection::{ChildQuery, FromRow, Listed, child_page, connection};
+use crate::graphql::connection::{FromRow, Listed, child_list, connection};
 use crate::graphql::filter::{IdFilter, OrderDirection, StringFilter, compose, field};
-use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T};
-use crate::graphql::{NodeContext as _, ids};
+use crate::graphql::ids;
+use crate::graphql::list::{KeyKind, OrderInput, Sort, SortKey, T, sort_of, table_select};
 
 /// The global-id type name of clusters.
 pub const TYPE: &str = "Cluster";
@@ -90,29 +90,13 @@ impl Cluster {
         order_by: Option<Vec<FirmOrder>>,
     ) -> Result<FirmConnection> {
         let mut select = firm_select();
-        select.join_subquery(
-            sea_orm::sea_query::JoinType::InnerJoin,
-            distinct_memberships(),
-            Alias::new("m"),
-            Expr::cust(format!("m.organisation_id = {T}.id")),
-        );
+        join_memberships(&mut select, "organisation_id");
         if let Some(f) = &filter {
             select.cond_where(f.condition(T, 0)?);
         }
         let sort = firm_sort(order_by.as_deref());
-        let page = PageArgs {
-            first,
-            after,
-            ..Default::default()
-        }
-        .validate(&sort, ctx.limits())?;
-        let q = ChildQuery {
-            select,
-            parent_sql: "m.cluster_id".into(),
-            sort,
-            page,
-        };
-        let (page, total) = child_page(ctx, q, self.row_id).await?;
+        let (page, total) =
+            child_list(ctx, select, "m.cluster_id", self.row_id, sort, first, after).await?;
         Ok(FirmConnection { page, total })
     }
 
@@ -173,31 +157,29 @@ connection!(
 
 /// `SELECT t.*, basket and areas FROM clusters t`, the base of every cluster list.
 pub fn cluster_select() -> SelectStatement {
-    let mut q = Query::select();
-    q.expr(Expr::cust(format!("{T}.*")))
-        .expr_as(
-            Expr::cust(format!(
-                "(SELECT c.code FROM classifications c WHERE c.id = {T}.hs_classification_id)"
-            )),
-            Alias::new("hs_revision"),
-        )
-        .expr_as(
-            Expr::cust(list_sql("cluster_products p", "p.code", "p.cluster_id")),
-            Alias::new("hs_basket"),
-        )
-        .expr_as(
-            Expr::cust(list_sql("cluster_activities p", "p.code", "p.cluster_id")),
-            Alias::new("isic_classes"),
-        )
-        .expr_as(
-            Expr::cust(list_sql(
-                "cluster_areas p JOIN admin_areas a ON a.id = p.admin_area_id",
-                "a.name",
-                "p.cluster_id",
-            )),
-            Alias::new("district_names"),
-        )
-        .from_as(Alias::new("clusters"), Alias::new(T));
+    let mut q = table_select("clusters");
+    q.expr_as(
+        Expr::cust(format!(
+            "(SELECT c.code FROM classifications c WHERE c.id = {T}.hs_classification_id)"
+        )),
+        Alias::new("hs_revision"),
+    )
+    .expr_as(
+        Expr::cust(list_sql("cluster_products p", "p.code", "p.cluster_id")),
+        Alias::new("hs_basket"),
+    )
+    .expr_as(
+        Expr::cust(list_sql("cluster_activities p", "p.code", "p.cluster_id")),
+        Alias::new("isic_classes"),
+    )
+    .expr_as(
+        Expr::cust(list_sql(
+            "cluster_areas p JOIN admin_areas a ON a.id = p.admin_area_id",
+            "a.name",
+            "p.cluster_id",
+        )),
+        Alias::new("district_names"),
+    );
     q
 }
 
@@ -224,28 +206,25 @@ pub struct ClusterOrder {
     pub direction: OrderDirection,
 }
 
+impl OrderInput for ClusterOrder {
+    fn key(&self) -> (String, KeyKind) {
+        let (col, kind) = match self.field {
+            ClusterOrderField::Slug => ("slug", KeyKind::Text),
+            ClusterOrderField::Name => ("name", KeyKind::Text),
+            ClusterOrderField::Sector => ("sector", KeyKind::Text),
+            ClusterOrderField::Id => ("id", KeyKind::Int),
+        };
+        (format!("{T}.{col}"), kind)
+    }
+
+    fn direction(&self) -> OrderDirection {
+        self.direction
+    }
+}
+
 /// The sort of a cluster list, by slug when none is requested.
 pub fn cluster_sort(order: Option<&[ClusterOrder]>) -> Sort {
-    let keys = match order {
-        Some(o) if !o.is_empty() => o
-            .iter()
-            .map(|o| {
-                let (col, kind) = match o.field {
-                    ClusterOrderField::Slug => ("slug", KeyKind::Text),
-                    ClusterOrderField::Name => ("name", KeyKind::Text),
-                    ClusterOrderField::Sector => ("sector", KeyKind::Text),
-                    ClusterOrderField::Id => ("id", KeyKind::Int),
-                };
-                SortKey {
-                    sql: format!("{T}.{col}"),
-                    kind,
-                    descending: o.direction == OrderDirection::Desc,
-                }
-            })
-            .collect(),
-        _ => vec![SortKey::asc("slug", KeyKind::Text)],
-    };
-    Sort::new(keys)
+    sort_of(order, vec![SortKey::asc("slug", KeyKind::Text)])
 }
 
 /// Filter on clusters.

@@ -15,9 +15,9 @@ use super::firm_details::{
 use super::indicator::{IndicatorValueConnection, IndicatorValueFilter, IndicatorValueOrder};
 use super::network::{NetworkConnection, NetworkFilter, NetworkOrder};
 use super::training::{ParticipationConnection, ParticipationFilter, ParticipationOrder};
-use crate::graphql::connection::{ChildQuery, FromRow, Listed, child_page, connection};
+use crate::graphql::connection::{FromRow, Listed, child_list, connection};
 use crate::graphql::filter::{IdFilter, IntFilter, OrderDirection, StringFilter, compose, field};
-use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T};
+use crate::graphql::list::{KeyKind, OrderInput, Sort, SortKey, T, sort_of, table_select};
 use crate::graphql::policy::Protected;
 use crate::graphql::{NodeContext as _, ids};
 
@@ -90,30 +90,22 @@ impl Firm {
 
     /// Employees in total (firm-level figure).
     async fn employees_total(&self, ctx: &Context<'_>) -> Option<i32> {
-        ctx.allowed(Protected::FirmFigures)
-            .then_some(self.employees_total_value)
-            .flatten()
+        ctx.reveal(Protected::FirmFigures, &self.employees_total_value)
     }
 
     /// Female employees (firm-level figure).
     async fn employees_female(&self, ctx: &Context<'_>) -> Option<i32> {
-        ctx.allowed(Protected::FirmFigures)
-            .then_some(self.employees_female_value)
-            .flatten()
+        ctx.reveal(Protected::FirmFigures, &self.employees_female_value)
     }
 
     /// Contact phone: personal data, null unless the caller may see personal data.
     async fn phone(&self, ctx: &Context<'_>) -> Option<String> {
-        ctx.allowed(Protected::PersonalData)
-            .then(|| self.phone_value.clone())
-            .flatten()
+        ctx.reveal(Protected::PersonalData, &self.phone_value)
     }
 
     /// Contact e-mail: personal data, null unless the caller may see personal data.
     async fn email(&self, ctx: &Context<'_>) -> Option<String> {
-        ctx.allowed(Protected::PersonalData)
-            .then(|| self.email_value.clone())
-            .flatten()
+        ctx.reveal(Protected::PersonalData, &self.email_value)
     }
 
     /// The firm's identifiers (NTN, SECP number, STRN, registry unit number, source ids),
@@ -198,29 +190,21 @@ impl Firm {
         order_by: Option<Vec<ClusterOrder>>,
     ) -> Result<ClusterConnection> {
         let mut select = cluster_select();
-        select.join_subquery(
-            sea_orm::sea_query::JoinType::InnerJoin,
-            distinct_memberships(),
-            Alias::new("m"),
-            Expr::cust(format!("m.cluster_id = {T}.id")),
-        );
+        join_memberships(&mut select, "cluster_id");
         if let Some(f) = &filter {
             select.cond_where(f.condition(T, 0)?);
         }
         let sort = cluster_sort(order_by.as_deref());
-        let page = PageArgs {
+        let (page, total) = child_list(
+            ctx,
+            select,
+            "m.organisation_id",
+            self.row_id,
+            sort,
             first,
             after,
-            ..Default::default()
-        }
-        .validate(&sort, ctx.limits())?;
-        let q = ChildQuery {
-            select,
-            parent_sql: "m.organisation_id".into(),
-            sort,
-            page,
-        };
-        let (page, total) = child_page(ctx, q, self.row_id).await?;
+        )
+        .await?;
         Ok(ClusterConnection { page, total })
     }
 }
@@ -233,30 +217,36 @@ impl Listed for Firm {
 
 connection!(FirmConnection, FirmEdge, Firm, "A page of firms.");
 
-/// `(cluster_id, organisation_id)` pairs with at least one membership, once each: a firm
-/// reported as member by two sources is listed once.
-pub fn distinct_memberships() -> SelectStatement {
-    Query::select()
+/// Joins the list `select` (a cluster or firm list over `t`) to the memberships aliased
+/// `m`, on `m.{column} = t.id`: `m.cluster_id` and `m.organisation_id` then name the parent
+/// of each row. The memberships are `(cluster_id, organisation_id)` pairs with at least one
+/// membership, once each: a firm reported as member by two sources is listed once.
+pub fn join_memberships(select: &mut SelectStatement, column: &str) {
+    let distinct = Query::select()
         .distinct()
         .column(Alias::new("cluster_id"))
         .column(Alias::new("organisation_id"))
         .from(Alias::new("cluster_memberships"))
-        .to_owned()
+        .to_owned();
+    select.join_subquery(
+        sea_orm::sea_query::JoinType::InnerJoin,
+        distinct,
+        Alias::new("m"),
+        Expr::cust(format!("m.{column} = {T}.id")),
+    );
 }
 
 /// `SELECT t.*, district and tehsil names FROM organisations t WHERE t.kind = 'firm'`, the
 /// base of every firm list. Merged-away firms are not listed.
 pub fn firm_select() -> SelectStatement {
-    let mut q = Query::select();
-    q.expr(Expr::cust(format!("{T}.*")))
-        .expr_as(
-            Expr::cust(district_name_sql(T)),
-            Alias::new("district_name"),
-        )
-        .expr_as(Expr::cust(tehsil_name_sql(T)), Alias::new("tehsil_name"))
-        .from_as(Alias::new("organisations"), Alias::new(T))
-        .and_where(Expr::cust(format!("{T}.kind = 'firm'")))
-        .and_where(Expr::cust(format!("{T}.merged_into_id IS NULL")));
+    let mut q = table_select("organisations");
+    q.expr_as(
+        Expr::cust(district_name_sql(T)),
+        Alias::new("district_name"),
+    )
+    .expr_as(Expr::cust(tehsil_name_sql(T)), Alias::new("tehsil_name"))
+    .and_where(Expr::cust(format!("{T}.kind = 'firm'")))
+    .and_where(Expr::cust(format!("{T}.merged_into_id IS NULL")));
     q
 }
 
@@ -288,35 +278,27 @@ pub struct FirmOrder {
     pub direction: OrderDirection,
 }
 
+impl OrderInput for FirmOrder {
+    fn key(&self) -> (String, KeyKind) {
+        match self.field {
+            FirmOrderField::Name => (format!("{T}.name"), KeyKind::Text),
+            FirmOrderField::District => (district_name_sql(T), KeyKind::Text),
+            FirmOrderField::FoundedYear => (format!("{T}.founded_year"), KeyKind::Int),
+            FirmOrderField::EmployeesTotal => (format!("{T}.employees_total"), KeyKind::Int),
+            FirmOrderField::EmployeesFemale => (format!("{T}.employees_female"), KeyKind::Int),
+            FirmOrderField::SizeClass => (format!("{T}.size_class"), KeyKind::Text),
+            FirmOrderField::Id => (format!("{T}.id"), KeyKind::Int),
+        }
+    }
+
+    fn direction(&self) -> OrderDirection {
+        self.direction
+    }
+}
+
 /// The sort of a firm list: the requested keys in their order, by name when none.
 pub fn firm_sort(order: Option<&[FirmOrder]>) -> Sort {
-    let keys = match order {
-        Some(o) if !o.is_empty() => o
-            .iter()
-            .map(|o| {
-                let (sql, kind) = match o.field {
-                    FirmOrderField::Name => (format!("{T}.name"), KeyKind::Text),
-                    FirmOrderField::District => (district_name_sql(T), KeyKind::Text),
-                    FirmOrderField::FoundedYear => (format!("{T}.founded_year"), KeyKind::Int),
-                    FirmOrderField::EmployeesTotal => {
-                        (format!("{T}.employees_total"), KeyKind::Int)
-                    }
-                    FirmOrderField::EmployeesFemale => {
-                        (format!("{T}.employees_female"), KeyKind::Int)
-                    }
-                    FirmOrderField::SizeClass => (format!("{T}.size_class"), KeyKind::Text),
-                    FirmOrderField::Id => (format!("{T}.id"), KeyKind::Int),
-                };
-                SortKey {
-                    sql,
-                    kind,
-                    descending: o.direction == OrderDirection::Desc,
-                }
-            })
-            .collect(),
-        _ => vec![SortKey::asc("name", KeyKind::Text)],
-    };
-    Sort::new(keys)
+    sort_of(order, vec![SortKey::asc("name", KeyKind::Text)])
 }
 
 /// Filter on firms. Fields combine with AND; `and`, `or` and `not` compose filters.

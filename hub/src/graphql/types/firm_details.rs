@@ -21,9 +21,11 @@ use sea_orm::{FromQueryResult as _, QueryResult};
 use super::firm::Firm;
 use super::organisation::Organisation;
 use super::trade::{PeriodKind, PeriodKindFilter};
-use crate::graphql::connection::{ChildQuery, FromRow, Listed, child_page, connection, load_row};
+use crate::graphql::connection::{
+    ChildQuery, FromRow, Listed, child_list, child_page, connection, load_row,
+};
 use crate::graphql::filter::{DateFilter, OrderDirection, StringFilter, compose, field};
-use crate::graphql::list::{KeyKind, Page, PageArgs, Sort, SortKey, T};
+use crate::graphql::list::{KeyKind, OrderInput, Page, Sort, SortKey, T, sort_of, table_select};
 use crate::graphql::policy::Protected;
 use crate::graphql::{NodeContext as _, ids};
 
@@ -183,37 +185,27 @@ impl FirmObservation {
 
     /// Employees in total (firm-level figure).
     async fn employees_total(&self, ctx: &Context<'_>) -> Option<i32> {
-        ctx.allowed(Protected::FirmFigures)
-            .then_some(self.employees_total_value)
-            .flatten()
+        ctx.reveal(Protected::FirmFigures, &self.employees_total_value)
     }
 
     /// Female employees (firm-level figure).
     async fn employees_female(&self, ctx: &Context<'_>) -> Option<i32> {
-        ctx.allowed(Protected::FirmFigures)
-            .then_some(self.employees_female_value)
-            .flatten()
+        ctx.reveal(Protected::FirmFigures, &self.employees_female_value)
     }
 
     /// Turnover in Pakistani rupees (firm-level figure).
     async fn turnover_pkr(&self, ctx: &Context<'_>) -> Option<f64> {
-        ctx.allowed(Protected::FirmFigures)
-            .then_some(self.turnover_pkr_value)
-            .flatten()
+        ctx.reveal(Protected::FirmFigures, &self.turnover_pkr_value)
     }
 
     /// Exports in US dollars (firm-level figure).
     async fn exports_usd(&self, ctx: &Context<'_>) -> Option<f64> {
-        ctx.allowed(Protected::FirmFigures)
-            .then_some(self.exports_usd_value)
-            .flatten()
+        ctx.reveal(Protected::FirmFigures, &self.exports_usd_value)
     }
 
     /// Certifications held, as the source wrote them (firm-level figure).
     async fn certifications(&self, ctx: &Context<'_>) -> Option<String> {
-        ctx.allowed(Protected::FirmFigures)
-            .then(|| self.certifications_value.clone())
-            .flatten()
+        ctx.reveal(Protected::FirmFigures, &self.certifications_value)
     }
 }
 
@@ -232,13 +224,11 @@ connection!(
 
 /// `SELECT t.*, source code FROM firm_observations t`, the base of every observation list.
 pub fn observation_select() -> SelectStatement {
-    let mut q = Query::select();
-    q.expr(Expr::cust(format!("{T}.*")))
-        .expr_as(
-            Expr::cust(source_code_sql(T, "source_id")),
-            Alias::new("source_code"),
-        )
-        .from_as(Alias::new("firm_observations"), Alias::new(T));
+    let mut q = table_select("firm_observations");
+    q.expr_as(
+        Expr::cust(source_code_sql(T, "source_id")),
+        Alias::new("source_code"),
+    );
     q
 }
 
@@ -257,27 +247,24 @@ pub struct FirmObservationOrder {
     pub direction: OrderDirection,
 }
 
+impl OrderInput for FirmObservationOrder {
+    fn key(&self) -> (String, KeyKind) {
+        let (col, kind) = match self.field {
+            FirmObservationOrderField::PeriodStart => ("period_start", KeyKind::Date),
+            FirmObservationOrderField::Id => ("id", KeyKind::Int),
+        };
+        (format!("{T}.{col}"), kind)
+    }
+
+    fn direction(&self) -> OrderDirection {
+        self.direction
+    }
+}
+
 /// The sort of an observation list: the requested keys in their order, by period start
 /// when none.
 pub fn observation_sort(order: Option<&[FirmObservationOrder]>) -> Sort {
-    let keys = match order {
-        Some(o) if !o.is_empty() => o
-            .iter()
-            .map(|o| {
-                let (col, kind) = match o.field {
-                    FirmObservationOrderField::PeriodStart => ("period_start", KeyKind::Date),
-                    FirmObservationOrderField::Id => ("id", KeyKind::Int),
-                };
-                SortKey {
-                    sql: format!("{T}.{col}"),
-                    kind,
-                    descending: o.direction == OrderDirection::Desc,
-                }
-            })
-            .collect(),
-        _ => vec![SortKey::asc("period_start", KeyKind::Date)],
-    };
-    Sort::new(keys)
+    sort_of(order, vec![SortKey::asc("period_start", KeyKind::Date)])
 }
 
 /// Filter on firm observations.
@@ -327,19 +314,8 @@ pub async fn firm_observations(
         select.cond_where(f.condition(T, 0)?);
     }
     let sort = observation_sort(order_by.as_deref());
-    let page = PageArgs {
-        first,
-        after,
-        ..Default::default()
-    }
-    .validate(&sort, ctx.limits())?;
-    let q = ChildQuery {
-        select,
-        parent_sql: format!("{T}.organisation_id"),
-        sort,
-        page,
-    };
-    let (page, total) = child_page(ctx, q, firm_id).await?;
+    let parent_sql = format!("{T}.organisation_id");
+    let (page, total) = child_list(ctx, select, parent_sql, firm_id, sort, first, after).await?;
     Ok(FirmObservationConnection { page, total })
 }
 
@@ -417,16 +393,12 @@ impl SourceRecord {
 
     /// Employees in total, as the source said (firm-level figure).
     async fn employees_total(&self, ctx: &Context<'_>) -> Option<i32> {
-        ctx.allowed(Protected::FirmFigures)
-            .then_some(self.employees_total_value)
-            .flatten()
+        ctx.reveal(Protected::FirmFigures, &self.employees_total_value)
     }
 
     /// Female employees, as the source said (firm-level figure).
     async fn employees_female(&self, ctx: &Context<'_>) -> Option<i32> {
-        ctx.allowed(Protected::FirmFigures)
-            .then_some(self.employees_female_value)
-            .flatten()
+        ctx.reveal(Protected::FirmFigures, &self.employees_female_value)
     }
 
     /// The unified organisation the record is linked to.
@@ -494,18 +466,8 @@ pub async fn firm_source_records(
         kind: KeyKind::Int,
         descending: false,
     }]);
-    let page = PageArgs {
-        first,
-        after,
-        ..Default::default()
-    }
-    .validate(&sort, ctx.limits())?;
-    let q = ChildQuery {
-        select: source_record_select(),
-        parent_sql: format!("{T}.organisation_id"),
-        sort,
-        page,
-    };
-    let (page, total) = child_page(ctx, q, firm_id).await?;
+    let select = source_record_select();
+    let parent_sql = format!("{T}.organisation_id");
+    let (page, total) = child_list(ctx, select, parent_sql, firm_id, sort, first, after).await?;
     Ok(SourceRecordConnection { page, total })
 }

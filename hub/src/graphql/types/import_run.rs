@@ -9,16 +9,16 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 use hub_schema::entity::{import_row_errors, import_runs};
-use sea_orm::sea_query::{Alias, Condition, Expr, Query, SelectStatement};
+use sea_orm::sea_query::{Condition, SelectStatement};
 use sea_orm::{DatabaseConnection, DbBackend, FromQueryResult as _, QueryResult};
 
-use crate::graphql::connection::{
-    ChildQuery, FromRow, Listed, Total, child_page, connection, load_row,
-};
+use crate::graphql::connection::{FromRow, Listed, child_list, connection, load_row, root_list};
 use crate::graphql::filter::{
     BooleanFilter, DateFilter, OrderDirection, StringFilter, compose, field,
 };
-use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, fetch};
+use crate::graphql::list::{
+    KeyKind, OrderInput, PageArgs, Sort, SortKey, T, sort_of, table_select,
+};
 use crate::graphql::policy::Protected;
 use crate::graphql::{NodeContext as _, ids};
 
@@ -109,24 +109,11 @@ impl ImportRun {
         after: Option<String>,
     ) -> Result<RowErrorConnection> {
         check_allowed(ctx)?;
+        let select = table_select("import_row_errors");
+        let parent_sql = format!("{T}.import_run_id");
         let sort = Sort::new(vec![SortKey::asc("row_number", KeyKind::Int)]);
-        let page = PageArgs {
-            first,
-            after,
-            ..Default::default()
-        }
-        .validate(&sort, ctx.limits())?;
-        let mut select = Query::select();
-        select
-            .expr(Expr::cust(format!("{T}.*")))
-            .from_as(Alias::new("import_row_errors"), Alias::new(T));
-        let q = ChildQuery {
-            select,
-            parent_sql: format!("{T}.import_run_id"),
-            sort,
-            page,
-        };
-        let (page, total) = child_page(ctx, q, self.row_id).await?;
+        let (page, total) =
+            child_list(ctx, select, parent_sql, self.row_id, sort, first, after).await?;
         Ok(RowErrorConnection { page, total })
     }
 }
@@ -146,10 +133,7 @@ connection!(
 
 /// `SELECT t.* FROM import_runs t`, the base of every import-run list.
 pub fn import_run_select() -> SelectStatement {
-    let mut q = Query::select();
-    q.expr(Expr::cust(format!("{T}.*")))
-        .from_as(Alias::new("import_runs"), Alias::new(T));
-    q
+    table_select("import_runs")
 }
 
 /// The import run `id` (for `node`): refused unless the caller may see import runs.
@@ -233,32 +217,34 @@ pub struct ImportRunOrder {
     pub direction: OrderDirection,
 }
 
+/// An import-run order key with the engine its SQL is written for (the start time reads
+/// differently on each).
+struct ImportRunKey<'a>(&'a ImportRunOrder, DbBackend);
+
+impl OrderInput for ImportRunKey<'_> {
+    fn key(&self) -> (String, KeyKind) {
+        match self.0.field {
+            ImportRunOrderField::StartedAt => (started_at_epoch_sql(self.1), KeyKind::Int),
+            ImportRunOrderField::Id => (format!("{T}.id"), KeyKind::Int),
+        }
+    }
+
+    fn direction(&self) -> OrderDirection {
+        self.0.direction
+    }
+}
+
 /// The sort of an import-run list: the requested keys in their order, newest first when
 /// none.
 pub fn import_run_sort(order: Option<&[ImportRunOrder]>, backend: DbBackend) -> Sort {
-    let started = |descending| SortKey {
+    let keys: Option<Vec<ImportRunKey>> =
+        order.map(|o| o.iter().map(|o| ImportRunKey(o, backend)).collect());
+    let newest_first = SortKey {
         sql: started_at_epoch_sql(backend),
         kind: KeyKind::Int,
-        descending,
+        descending: true,
     };
-    let keys = match order {
-        Some(o) if !o.is_empty() => o
-            .iter()
-            .map(|o| {
-                let descending = o.direction == OrderDirection::Desc;
-                match o.field {
-                    ImportRunOrderField::StartedAt => started(descending),
-                    ImportRunOrderField::Id => SortKey {
-                        sql: format!("{T}.id"),
-                        kind: KeyKind::Int,
-                        descending,
-                    },
-                }
-            })
-            .collect(),
-        _ => vec![started(true)],
-    };
-    Sort::new(keys)
+    sort_of(keys.as_deref(), vec![newest_first])
 }
 
 /// Filter on import runs.
@@ -318,17 +304,13 @@ impl ImportRunQuery {
             select.cond_where(f.condition(T, backend)?);
         }
         let sort = import_run_sort(order_by.as_deref(), backend);
-        let page = PageArgs {
+        let args = PageArgs {
             first,
             after,
             last,
             before,
-        }
-        .validate(&sort, ctx.limits())?;
-        let page = fetch(db, select.clone(), &sort, &page, ImportRun::from_row).await?;
-        Ok(Some(ImportRunConnection {
-            page,
-            total: Total::Query(select),
-        }))
+        };
+        let (page, total) = root_list(ctx, select, sort, args).await?;
+        Ok(Some(ImportRunConnection { page, total }))
     }
 }

@@ -11,15 +11,17 @@ use sea_orm::{DatabaseConnection, FromQueryResult as _, QueryResult};
 
 use super::cluster::{Cluster, ClusterFilter};
 use super::firm::Firm;
-use super::trade::{PeriodKind, PeriodKindFilter, enum_condition, period_label, year_condition};
+use super::trade::{PeriodKind, PeriodKindFilter, period_label, year_condition};
 use crate::graphql::connection::{
-    ChildQuery, FromRow, Listed, Total, child_page, connection, load_row,
+    FromRow, Listed, child_list, connection, load_row, one, root_list,
 };
 use crate::graphql::filter::{
     BooleanFilter, ColumnFilter as _, DateFilter, IdFilter, IntFilter, OrderDirection,
-    StringFilter, compose, field,
+    StringFilter, compose, enum_condition, exists_related, field,
 };
-use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, fetch, internal};
+use crate::graphql::list::{
+    KeyKind, OrderInput, PageArgs, Sort, SortKey, T, internal, sort_of, table_select,
+};
 use crate::graphql::policy::Protected;
 use crate::graphql::{NodeContext as _, ids};
 
@@ -128,13 +130,11 @@ fn programme_code_sql(a: &str) -> String {
 
 /// `SELECT t.*, programme code FROM indicators t`, the base of every indicator list.
 pub fn indicator_select() -> SelectStatement {
-    let mut q = Query::select();
-    q.expr(Expr::cust(format!("{T}.*")))
-        .expr_as(
-            Expr::cust(programme_code_sql(T)),
-            Alias::new("programme_code"),
-        )
-        .from_as(Alias::new("indicators"), Alias::new(T));
+    let mut q = table_select("indicators");
+    q.expr_as(
+        Expr::cust(programme_code_sql(T)),
+        Alias::new("programme_code"),
+    );
     q
 }
 
@@ -154,27 +154,24 @@ pub struct IndicatorOrder {
     pub direction: OrderDirection,
 }
 
+impl OrderInput for IndicatorOrder {
+    fn key(&self) -> (String, KeyKind) {
+        let (col, kind) = match self.field {
+            IndicatorOrderField::Code => ("code", KeyKind::Text),
+            IndicatorOrderField::Name => ("name", KeyKind::Text),
+            IndicatorOrderField::Id => ("id", KeyKind::Int),
+        };
+        (format!("{T}.{col}"), kind)
+    }
+
+    fn direction(&self) -> OrderDirection {
+        self.direction
+    }
+}
+
 /// The sort of an indicator list, by code when none is requested.
 pub fn indicator_sort(order: Option<&[IndicatorOrder]>) -> Sort {
-    let keys = match order {
-        Some(o) if !o.is_empty() => o
-            .iter()
-            .map(|o| {
-                let (col, kind) = match o.field {
-                    IndicatorOrderField::Code => ("code", KeyKind::Text),
-                    IndicatorOrderField::Name => ("name", KeyKind::Text),
-                    IndicatorOrderField::Id => ("id", KeyKind::Int),
-                };
-                SortKey {
-                    sql: format!("{T}.{col}"),
-                    kind,
-                    descending: o.direction == OrderDirection::Desc,
-                }
-            })
-            .collect(),
-        _ => vec![SortKey::asc("code", KeyKind::Text)],
-    };
-    Sort::new(keys)
+    sort_of(order, vec![SortKey::asc("code", KeyKind::Text)])
 }
 
 /// Filter on indicators.
@@ -268,6 +265,7 @@ impl IndicatorValueTypeFilter {
         enum_condition(
             column,
             self.eq.map(IndicatorValueType::as_str),
+            None,
             self.r#in
                 .as_ref()
                 .map(|v| v.iter().map(|t| t.as_str()).collect()),
@@ -407,9 +405,8 @@ connection!(
 /// indicator_values t`, the base of every indicator-value list. The joins are LEFT JOINs
 /// on primary keys: at most one row each.
 pub fn indicator_value_select() -> SelectStatement {
-    let mut q = Query::select();
-    q.expr(Expr::cust(format!("{T}.*")))
-        .expr_as(Expr::cust(format!("{SRC}.code")), Alias::new("source_code"))
+    let mut q = table_select("indicator_values");
+    q.expr_as(Expr::cust(format!("{SRC}.code")), Alias::new("source_code"))
         .expr_as(
             Expr::cust(format!("{IND}.code")),
             Alias::new("indicator_code"),
@@ -424,7 +421,6 @@ pub fn indicator_value_select() -> SelectStatement {
             )),
             Alias::new("area_name"),
         )
-        .from_as(Alias::new("indicator_values"), Alias::new(T))
         .join_as(
             JoinType::LeftJoin,
             Alias::new("sources"),
@@ -460,46 +456,37 @@ pub struct IndicatorValueOrder {
     pub direction: OrderDirection,
 }
 
+impl OrderInput for IndicatorValueOrder {
+    fn key(&self) -> (String, KeyKind) {
+        match self.field {
+            IndicatorValueOrderField::Indicator => (format!("{IND}.code"), KeyKind::Text),
+            IndicatorValueOrderField::PeriodStart => (format!("{T}.period_start"), KeyKind::Date),
+            IndicatorValueOrderField::ValueType => (format!("{T}.value_type"), KeyKind::Text),
+            IndicatorValueOrderField::Breakdown => (format!("{T}.breakdown"), KeyKind::Text),
+            IndicatorValueOrderField::BreakdownValue => {
+                (format!("{T}.breakdown_value"), KeyKind::Text)
+            }
+            IndicatorValueOrderField::Id => (format!("{T}.id"), KeyKind::Int),
+        }
+    }
+
+    fn direction(&self) -> OrderDirection {
+        self.direction
+    }
+}
+
 /// The sort of an indicator-value list: by indicator code, then period start when none
 /// is requested.
 pub fn indicator_value_sort(order: Option<&[IndicatorValueOrder]>) -> Sort {
-    let keys = match order {
-        Some(o) if !o.is_empty() => o
-            .iter()
-            .map(|o| {
-                let (sql, kind) = match o.field {
-                    IndicatorValueOrderField::Indicator => (format!("{IND}.code"), KeyKind::Text),
-                    IndicatorValueOrderField::PeriodStart => {
-                        (format!("{T}.period_start"), KeyKind::Date)
-                    }
-                    IndicatorValueOrderField::ValueType => {
-                        (format!("{T}.value_type"), KeyKind::Text)
-                    }
-                    IndicatorValueOrderField::Breakdown => {
-                        (format!("{T}.breakdown"), KeyKind::Text)
-                    }
-                    IndicatorValueOrderField::BreakdownValue => {
-                        (format!("{T}.breakdown_value"), KeyKind::Text)
-                    }
-                    IndicatorValueOrderField::Id => (format!("{T}.id"), KeyKind::Int),
-                };
-                SortKey {
-                    sql,
-                    kind,
-                    descending: o.direction == OrderDirection::Desc,
-                }
-            })
-            .collect(),
-        _ => vec![
-            SortKey {
-                sql: format!("{IND}.code"),
-                kind: KeyKind::Text,
-                descending: false,
-            },
-            SortKey::asc("period_start", KeyKind::Date),
-        ],
-    };
-    Sort::new(keys)
+    let default = vec![
+        SortKey {
+            sql: format!("{IND}.code"),
+            kind: KeyKind::Text,
+            descending: false,
+        },
+        SortKey::asc("period_start", KeyKind::Date),
+    ];
+    sort_of(order, default)
 }
 
 /// Filter on indicator values. There is no filter on the value itself: firm-level values
@@ -550,21 +537,18 @@ impl IndicatorValueFilter {
         c = field(c, &self.breakdown_value, &col("breakdown_value"))?;
         if let Some(f) = &self.cluster {
             let k = format!("ivk{level}");
-            let mut sub = Query::select();
-            sub.expr(Expr::cust("1"))
-                .from_as(Alias::new("clusters"), Alias::new(&k))
-                .and_where(Expr::cust(format!("{k}.id = {a}.cluster_id")))
-                .cond_where(f.condition(&k, level + 1)?);
-            c = c.add(Expr::exists(sub));
+            let related = f.condition(&k, level + 1)?;
+            c = c.add(exists_related("clusters", &k, &col("cluster_id"), related));
         }
         if let Some(f) = &self.indicator {
             let i = format!("ivi{level}");
-            let mut sub = Query::select();
-            sub.expr(Expr::cust("1"))
-                .from_as(Alias::new("indicators"), Alias::new(&i))
-                .and_where(Expr::cust(format!("{i}.id = {a}.indicator_id")))
-                .cond_where(f.condition(&i, level + 1)?);
-            c = c.add(Expr::exists(sub));
+            let related = f.condition(&i, level + 1)?;
+            c = c.add(exists_related(
+                "indicators",
+                &i,
+                &col("indicator_id"),
+                related,
+            ));
         }
         compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
     }
@@ -586,19 +570,8 @@ async fn child_values(
         select.cond_where(f.condition(T, 0)?);
     }
     let sort = indicator_value_sort(order_by.as_deref());
-    let page = PageArgs {
-        first,
-        after,
-        ..Default::default()
-    }
-    .validate(&sort, ctx.limits())?;
-    let q = ChildQuery {
-        select,
-        parent_sql: format!("{T}.{parent_column}"),
-        sort,
-        page,
-    };
-    let (page, total) = child_page(ctx, q, parent).await?;
+    let parent_sql = format!("{T}.{parent_column}");
+    let (page, total) = child_list(ctx, select, parent_sql, parent, sort, first, after).await?;
     Ok(IndicatorValueConnection { page, total })
 }
 
@@ -671,30 +644,20 @@ impl IndicatorQuery {
             select.cond_where(f.condition(T, 0)?);
         }
         let sort = indicator_sort(order_by.as_deref());
-        let page = PageArgs {
+        let args = PageArgs {
             first,
             after,
             last,
             before,
-        }
-        .validate(&sort, ctx.limits())?;
-        let db = ctx.data::<DatabaseConnection>()?;
-        let page = fetch(db, select.clone(), &sort, &page, Indicator::from_row).await?;
-        Ok(IndicatorConnection {
-            page,
-            total: Total::Query(select),
-        })
+        };
+        let (page, total) = root_list(ctx, select, sort, args).await?;
+        Ok(IndicatorConnection { page, total })
     }
 
     /// One indicator by its code.
     async fn indicator(&self, ctx: &Context<'_>, code: String) -> Result<Option<Indicator>> {
-        use sea_orm::ConnectionTrait as _;
         let mut select = indicator_select();
         select.and_where(Expr::cust(format!("{T}.code")).eq(code));
-        let db = ctx.data::<DatabaseConnection>()?;
-        let row = db.query_one(&select).await.map_err(internal)?;
-        row.map(|r| Indicator::from_row(&r))
-            .transpose()
-            .map_err(internal)
+        one(ctx.data::<DatabaseConnection>()?, select).await
     }
 }

@@ -6,20 +6,21 @@ use async_graphql::{
 };
 use chrono::NaiveDate;
 use hub_schema::entity::{network_members, networks};
-use sea_orm::sea_query::{
-    Alias, Condition, Expr, ExprTrait as _, JoinType, Query, SelectStatement,
-};
-use sea_orm::{DatabaseConnection, FromQueryResult as _, QueryResult};
+use sea_orm::sea_query::{Alias, Condition, Expr, JoinType, Query, SelectStatement};
+use sea_orm::{FromQueryResult as _, QueryResult};
 
 use super::cluster::{Cluster, ClusterFilter};
 use super::firm::{Firm, FirmFilter};
 use super::organisation::Organisation;
-use crate::graphql::connection::{
-    ChildQuery, FromRow, Listed, Total, child_page, connection, load_row,
+use crate::graphql::connection::{FromRow, Listed, child_list, connection, load_row, root_list};
+use crate::graphql::filter::{
+    DateFilter, IdFilter, OrderDirection, StringFilter, compose, enum_condition, exists_related,
+    field,
 };
-use crate::graphql::filter::{DateFilter, IdFilter, OrderDirection, StringFilter, compose, field};
-use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, fetch};
-use crate::graphql::{NodeContext as _, ids};
+use crate::graphql::ids;
+use crate::graphql::list::{
+    KeyKind, OrderInput, PageArgs, Sort, SortKey, T, sort_of, table_select,
+};
 
 /// The global-id type name of networks.
 pub const TYPE: &str = "Network";
@@ -72,22 +73,14 @@ pub struct NetworkKindFilter {
 impl NetworkKindFilter {
     /// The condition on the stored `kind` column `column`.
     pub fn condition(&self, column: &str) -> Condition {
-        let col = || Expr::cust(column.to_owned());
-        let codes = |v: &Vec<NetworkKind>| v.iter().map(|k| k.as_str()).collect::<Vec<_>>();
-        let mut c = Condition::all();
-        if let Some(k) = self.eq {
-            c = c.add(col().eq(k.as_str()));
-        }
-        if let Some(k) = self.ne {
-            c = c.add(col().ne(k.as_str()));
-        }
-        if let Some(v) = &self.r#in {
-            c = c.add(col().is_in(codes(v)));
-        }
-        if let Some(v) = &self.not_in {
-            c = c.add(col().is_not_in(codes(v)));
-        }
-        c
+        let codes = |v: &Vec<NetworkKind>| v.iter().map(|k| k.as_str()).collect();
+        enum_condition(
+            column,
+            self.eq.map(NetworkKind::as_str),
+            self.ne.map(NetworkKind::as_str),
+            self.r#in.as_ref().map(codes),
+            self.not_in.as_ref().map(codes),
+        )
     }
 }
 
@@ -151,20 +144,17 @@ impl Network {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<NetworkMemberConnection> {
-        let sort = member_sort();
-        let page = PageArgs {
+        let parent_sql = format!("{T}.network_id");
+        let (page, total) = child_list(
+            ctx,
+            member_select(),
+            parent_sql,
+            self.row_id,
+            member_sort(),
             first,
             after,
-            ..Default::default()
-        }
-        .validate(&sort, ctx.limits())?;
-        let q = ChildQuery {
-            select: member_select(),
-            parent_sql: format!("{T}.network_id"),
-            sort,
-            page,
-        };
-        let (page, total) = child_page(ctx, q, self.row_id).await?;
+        )
+        .await?;
         Ok(NetworkMemberConnection { page, total })
     }
 }
@@ -184,10 +174,7 @@ connection!(
 
 /// `SELECT t.* FROM networks t`, the base of every network list.
 pub fn network_select() -> SelectStatement {
-    let mut q = Query::select();
-    q.expr(Expr::cust(format!("{T}.*")))
-        .from_as(Alias::new("networks"), Alias::new(T));
-    q
+    table_select("networks")
 }
 
 /// Fields networks can be ordered by.
@@ -206,27 +193,24 @@ pub struct NetworkOrder {
     pub direction: OrderDirection,
 }
 
+impl OrderInput for NetworkOrder {
+    fn key(&self) -> (String, KeyKind) {
+        let (col, kind) = match self.field {
+            NetworkOrderField::Name => ("name", KeyKind::Text),
+            NetworkOrderField::FormedOn => ("formed_on", KeyKind::Date),
+            NetworkOrderField::Id => ("id", KeyKind::Int),
+        };
+        (format!("{T}.{col}"), kind)
+    }
+
+    fn direction(&self) -> OrderDirection {
+        self.direction
+    }
+}
+
 /// The sort of a network list: the requested keys in their order, by name when none.
 pub fn network_sort(order: Option<&[NetworkOrder]>) -> Sort {
-    let keys = match order {
-        Some(o) if !o.is_empty() => o
-            .iter()
-            .map(|o| {
-                let (col, kind) = match o.field {
-                    NetworkOrderField::Name => ("name", KeyKind::Text),
-                    NetworkOrderField::FormedOn => ("formed_on", KeyKind::Date),
-                    NetworkOrderField::Id => ("id", KeyKind::Int),
-                };
-                SortKey {
-                    sql: format!("{T}.{col}"),
-                    kind,
-                    descending: o.direction == OrderDirection::Desc,
-                }
-            })
-            .collect(),
-        _ => vec![SortKey::asc("name", KeyKind::Text)],
-    };
-    Sort::new(keys)
+    sort_of(order, vec![SortKey::asc("name", KeyKind::Text)])
 }
 
 /// Filter on networks. Fields combine with AND; `and`, `or` and `not` compose filters.
@@ -260,12 +244,8 @@ impl NetworkFilter {
         c = field(c, &self.formed_on, &col("formed_on"))?;
         if let Some(f) = &self.cluster {
             let k = format!("nc{level}");
-            let mut sub = Query::select();
-            sub.expr(Expr::cust("1"))
-                .from_as(Alias::new("clusters"), Alias::new(&k))
-                .and_where(Expr::cust(format!("{k}.id = {a}.cluster_id")))
-                .cond_where(f.condition(&k, level + 1)?);
-            c = c.add(Expr::exists(sub));
+            let related = f.condition(&k, level + 1)?;
+            c = c.add(exists_related("clusters", &k, &col("cluster_id"), related));
         }
         if let Some(f) = &self.member {
             let m = format!("nm{level}");
@@ -358,19 +338,7 @@ async fn child_networks(
         select.cond_where(f.condition(T, 0)?);
     }
     let sort = network_sort(order_by.as_deref());
-    let page = PageArgs {
-        first,
-        after,
-        ..Default::default()
-    }
-    .validate(&sort, ctx.limits())?;
-    let q = ChildQuery {
-        select,
-        parent_sql,
-        sort,
-        page,
-    };
-    let (page, total) = child_page(ctx, q, parent).await?;
+    let (page, total) = child_list(ctx, select, parent_sql, parent, sort, first, after).await?;
     Ok(NetworkConnection { page, total })
 }
 
@@ -433,10 +401,7 @@ connection!(
 
 /// `SELECT t.* FROM network_members t`, the base of member lists.
 pub fn member_select() -> SelectStatement {
-    let mut q = Query::select();
-    q.expr(Expr::cust(format!("{T}.*")))
-        .from_as(Alias::new("network_members"), Alias::new(T));
-    q
+    table_select("network_members")
 }
 
 /// Members by role (`lead` before `member`), then by the member's name.
@@ -479,18 +444,13 @@ impl NetworkQuery {
             select.cond_where(f.condition(T, 0)?);
         }
         let sort = network_sort(order_by.as_deref());
-        let page = PageArgs {
+        let args = PageArgs {
             first,
             after,
             last,
             before,
-        }
-        .validate(&sort, ctx.limits())?;
-        let db = ctx.data::<DatabaseConnection>()?;
-        let page = fetch(db, select.clone(), &sort, &page, Network::from_row).await?;
-        Ok(NetworkConnection {
-            page,
-            total: Total::Query(select),
-        })
+        };
+        let (page, total) = root_list(ctx, select, sort, args).await?;
+        Ok(NetworkConnection { page, total })
     }
 }

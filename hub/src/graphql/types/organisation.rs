@@ -9,17 +9,21 @@ use async_graphql::{
     ComplexObject, Context, Enum, Error, ID, InputObject, Object, Result, SimpleObject,
 };
 use hub_schema::entity::organisations;
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, Query, SelectStatement};
-use sea_orm::{DatabaseConnection, FromQueryResult as _, QueryResult};
+use sea_orm::sea_query::{Alias, Condition, Expr, SelectStatement};
+use sea_orm::{FromQueryResult as _, QueryResult};
 
 use super::firm::Firm;
 use super::firm_details::{
     Identifier, SourceRecordConnection, firm_identifiers, firm_source_records,
 };
-use crate::graphql::connection::{FromRow, Listed, Total, connection, load_row};
-use crate::graphql::filter::{IdFilter, OrderDirection, StringFilter, compose, field};
-use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, fetch};
-use crate::graphql::{NodeContext as _, ids};
+use crate::graphql::connection::{FromRow, Listed, connection, load_row, root_list};
+use crate::graphql::filter::{
+    IdFilter, OrderDirection, StringFilter, compose, enum_condition, field,
+};
+use crate::graphql::ids;
+use crate::graphql::list::{
+    KeyKind, OrderInput, PageArgs, Sort, SortKey, T, sort_of, table_select,
+};
 
 /// The global-id type name of organisations.
 pub const TYPE: &str = "Organisation";
@@ -95,22 +99,14 @@ pub struct OrganisationKindFilter {
 impl OrganisationKindFilter {
     /// The condition on the stored `kind` column `column`.
     pub fn condition(&self, column: &str) -> Condition {
-        let col = || Expr::cust(column.to_owned());
-        let codes = |v: &Vec<OrganisationKind>| v.iter().map(|k| k.as_str()).collect::<Vec<_>>();
-        let mut c = Condition::all();
-        if let Some(k) = self.eq {
-            c = c.add(col().eq(k.as_str()));
-        }
-        if let Some(k) = self.ne {
-            c = c.add(col().ne(k.as_str()));
-        }
-        if let Some(v) = &self.r#in {
-            c = c.add(col().is_in(codes(v)));
-        }
-        if let Some(v) = &self.not_in {
-            c = c.add(col().is_not_in(codes(v)));
-        }
-        c
+        let codes = |v: &Vec<OrganisationKind>| v.iter().map(|k| k.as_str()).collect();
+        enum_condition(
+            column,
+            self.eq.map(OrganisationKind::as_str),
+            self.ne.map(OrganisationKind::as_str),
+            self.r#in.as_ref().map(codes),
+            self.not_in.as_ref().map(codes),
+        )
     }
 }
 
@@ -200,15 +196,13 @@ connection!(
 /// `SELECT t.*, district and tehsil names FROM organisations t`, the base of every
 /// organisation list. Merged-away organisations are not listed.
 pub fn organisation_select() -> SelectStatement {
-    let mut q = Query::select();
-    q.expr(Expr::cust(format!("{T}.*")))
-        .expr_as(
-            Expr::cust(district_name_sql(T, 0)),
-            Alias::new("district_name"),
-        )
-        .expr_as(Expr::cust(tehsil_name_sql(T, 0)), Alias::new("tehsil_name"))
-        .from_as(Alias::new("organisations"), Alias::new(T))
-        .and_where(Expr::cust(format!("{T}.merged_into_id IS NULL")));
+    let mut q = table_select("organisations");
+    q.expr_as(
+        Expr::cust(district_name_sql(T, 0)),
+        Alias::new("district_name"),
+    )
+    .expr_as(Expr::cust(tehsil_name_sql(T, 0)), Alias::new("tehsil_name"))
+    .and_where(Expr::cust(format!("{T}.merged_into_id IS NULL")));
     q
 }
 
@@ -241,27 +235,24 @@ pub struct OrganisationOrder {
     pub direction: OrderDirection,
 }
 
+impl OrderInput for OrganisationOrder {
+    fn key(&self) -> (String, KeyKind) {
+        let (col, kind) = match self.field {
+            OrganisationOrderField::Name => ("name", KeyKind::Text),
+            OrganisationOrderField::Kind => ("kind", KeyKind::Text),
+            OrganisationOrderField::Id => ("id", KeyKind::Int),
+        };
+        (format!("{T}.{col}"), kind)
+    }
+
+    fn direction(&self) -> OrderDirection {
+        self.direction
+    }
+}
+
 /// The sort of an organisation list: the requested keys in their order, by name when none.
 pub fn organisation_sort(order: Option<&[OrganisationOrder]>) -> Sort {
-    let keys = match order {
-        Some(o) if !o.is_empty() => o
-            .iter()
-            .map(|o| {
-                let (col, kind) = match o.field {
-                    OrganisationOrderField::Name => ("name", KeyKind::Text),
-                    OrganisationOrderField::Kind => ("kind", KeyKind::Text),
-                    OrganisationOrderField::Id => ("id", KeyKind::Int),
-                };
-                SortKey {
-                    sql: format!("{T}.{col}"),
-                    kind,
-                    descending: o.direction == OrderDirection::Desc,
-                }
-            })
-            .collect(),
-        _ => vec![SortKey::asc("name", KeyKind::Text)],
-    };
-    Sort::new(keys)
+    sort_of(order, vec![SortKey::asc("name", KeyKind::Text)])
 }
 
 /// Filter on organisations. Fields combine with AND; `and`, `or` and `not` compose filters.
@@ -320,18 +311,13 @@ impl OrganisationQuery {
             select.cond_where(f.condition(T, 0)?);
         }
         let sort = organisation_sort(order_by.as_deref());
-        let page = PageArgs {
+        let args = PageArgs {
             first,
             after,
             last,
             before,
-        }
-        .validate(&sort, ctx.limits())?;
-        let db = ctx.data::<DatabaseConnection>()?;
-        let page = fetch(db, select.clone(), &sort, &page, Organisation::from_row).await?;
-        Ok(OrganisationConnection {
-            page,
-            total: Total::Query(select),
-        })
+        };
+        let (page, total) = root_list(ctx, select, sort, args).await?;
+        Ok(OrganisationConnection { page, total })
     }
 }

@@ -13,15 +13,17 @@ use hub_schema::entity::trade_flows;
 use sea_orm::sea_query::{
     Alias, Condition, Expr, ExprTrait as _, JoinType, LikeExpr, Query, SelectStatement,
 };
-use sea_orm::{DatabaseConnection, FromQueryResult as _, QueryResult};
+use sea_orm::{FromQueryResult as _, QueryResult};
 
-use crate::graphql::connection::{FromRow, Listed, Total, connection};
+use crate::graphql::connection::{FromRow, Listed, connection, root_list};
 use crate::graphql::filter::{
     ColumnFilter as _, DateFilter, FloatFilter, IdFilter, IntFilter, OrderDirection, StringFilter,
-    compose, field,
+    compose, enum_condition, field,
 };
-use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, bad_input, fetch};
-use crate::graphql::{NodeContext as _, ids};
+use crate::graphql::ids;
+use crate::graphql::list::{
+    KeyKind, OrderInput, PageArgs, Sort, SortKey, T, bad_input, sort_of, table_select,
+};
 
 /// The global-id type name of trade flows.
 pub const TYPE: &str = "TradeFlow";
@@ -94,6 +96,7 @@ impl PeriodKindFilter {
         enum_condition(
             column,
             self.eq.map(PeriodKind::as_str),
+            None,
             self.r#in
                 .as_ref()
                 .map(|v| v.iter().map(|k| k.as_str()).collect()),
@@ -102,27 +105,6 @@ impl PeriodKindFilter {
                 .map(|v| v.iter().map(|k| k.as_str()).collect()),
         )
     }
-}
-
-/// `eq / in / notIn` on a text column holding the stored codes of an enum.
-pub fn enum_condition(
-    column: &str,
-    eq: Option<&'static str>,
-    r#in: Option<Vec<&'static str>>,
-    not_in: Option<Vec<&'static str>>,
-) -> Condition {
-    let col = || Expr::cust(column.to_owned());
-    let mut c = Condition::all();
-    if let Some(v) = eq {
-        c = c.add(col().eq(v));
-    }
-    if let Some(v) = r#in {
-        c = c.add(col().is_in(v));
-    }
-    if let Some(v) = not_in {
-        c = c.add(col().is_not_in(v));
-    }
-    c
 }
 
 /// The canonical label of a stored period: `2017`, `2017-Q1`, `2017-03`, `FY2017-18`.
@@ -250,6 +232,7 @@ impl FlowFilter {
         enum_condition(
             column,
             self.eq.map(Flow::as_str),
+            None,
             self.r#in
                 .as_ref()
                 .map(|v| v.iter().map(|f| f.as_str()).collect()),
@@ -383,9 +366,8 @@ pub fn trade_flow_select() -> SelectStatement {
             Expr::cust(format!("{alias}.id = {T}.{fk}")),
         );
     };
-    let mut q = Query::select();
-    q.expr(Expr::cust(format!("{T}.*")))
-        .expr_as(Expr::cust(format!("{SRC}.code")), Alias::new("source_code"))
+    let mut q = table_select("trade_flows");
+    q.expr_as(Expr::cust(format!("{SRC}.code")), Alias::new("source_code"))
         .expr_as(
             Expr::cust(format!("{REP}.iso3")),
             Alias::new("reporter_iso3"),
@@ -405,8 +387,7 @@ pub fn trade_flow_select() -> SelectStatement {
         .expr_as(
             Expr::cust(format!("{CLS}.code")),
             Alias::new("classification_code"),
-        )
-        .from_as(Alias::new("trade_flows"), Alias::new(T));
+        );
     join(&mut q, "sources", SRC, "source_id");
     join(&mut q, "countries", REP, "reporter_id");
     join(&mut q, "countries", PAR, "partner_id");
@@ -434,40 +415,31 @@ pub struct TradeFlowOrder {
     pub direction: OrderDirection,
 }
 
+impl OrderInput for TradeFlowOrder {
+    fn key(&self) -> (String, KeyKind) {
+        match self.field {
+            TradeFlowOrderField::ValueUsd => (format!("{T}.value_usd"), KeyKind::Float),
+            TradeFlowOrderField::PeriodStart => (format!("{T}.period_start"), KeyKind::Date),
+            TradeFlowOrderField::CommodityCode => (format!("{T}.commodity_code"), KeyKind::Text),
+            TradeFlowOrderField::Partner => (format!("{PAR}.iso3"), KeyKind::Text),
+            TradeFlowOrderField::NetWeightKg => (format!("{T}.net_weight_kg"), KeyKind::Float),
+            TradeFlowOrderField::Id => (format!("{T}.id"), KeyKind::Int),
+        }
+    }
+
+    fn direction(&self) -> OrderDirection {
+        self.direction
+    }
+}
+
 /// The sort of a trade-flow list: the requested keys in their order (NULLs last), by
 /// period start then commodity code when none.
 pub fn trade_flow_sort(order: Option<&[TradeFlowOrder]>) -> Sort {
-    let keys = match order {
-        Some(o) if !o.is_empty() => o
-            .iter()
-            .map(|o| {
-                let (sql, kind) = match o.field {
-                    TradeFlowOrderField::ValueUsd => (format!("{T}.value_usd"), KeyKind::Float),
-                    TradeFlowOrderField::PeriodStart => {
-                        (format!("{T}.period_start"), KeyKind::Date)
-                    }
-                    TradeFlowOrderField::CommodityCode => {
-                        (format!("{T}.commodity_code"), KeyKind::Text)
-                    }
-                    TradeFlowOrderField::Partner => (format!("{PAR}.iso3"), KeyKind::Text),
-                    TradeFlowOrderField::NetWeightKg => {
-                        (format!("{T}.net_weight_kg"), KeyKind::Float)
-                    }
-                    TradeFlowOrderField::Id => (format!("{T}.id"), KeyKind::Int),
-                };
-                SortKey {
-                    sql,
-                    kind,
-                    descending: o.direction == OrderDirection::Desc,
-                }
-            })
-            .collect(),
-        _ => vec![
-            SortKey::asc("period_start", KeyKind::Date),
-            SortKey::asc("commodity_code", KeyKind::Text),
-        ],
-    };
-    Sort::new(keys)
+    let default = vec![
+        SortKey::asc("period_start", KeyKind::Date),
+        SortKey::asc("commodity_code", KeyKind::Text),
+    ];
+    sort_of(order, default)
 }
 
 /// Filter on the HS code of a trade flow. Only flows classified in an HS revision match
@@ -673,19 +645,14 @@ impl TradeQuery {
             select.cond_where(f.condition(T, 0)?);
         }
         let sort = trade_flow_sort(order_by.as_deref());
-        let page = PageArgs {
+        let args = PageArgs {
             first,
             after,
             last,
             before,
-        }
-        .validate(&sort, ctx.limits())?;
-        let db = ctx.data::<DatabaseConnection>()?;
-        let page = fetch(db, select.clone(), &sort, &page, TradeFlow::from_row).await?;
-        Ok(TradeFlowConnection {
-            page,
-            total: Total::Query(select),
-        })
+        };
+        let (page, total) = root_list(ctx, select, sort, args).await?;
+        Ok(TradeFlowConnection { page, total })
     }
 }
 

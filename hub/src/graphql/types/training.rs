@@ -12,13 +12,14 @@ use hub_schema::entity::{participations, training_events};
 use sea_orm::sea_query::{Alias, Condition, Expr, JoinType, Query, SelectStatement};
 use sea_orm::{FromQueryResult as _, QueryResult};
 
-use crate::graphql::connection::{
-    ChildQuery, FromRow, Listed, Total, child_page, connection, load_row,
-};
+use crate::graphql::connection::{FromRow, Listed, child_list, connection, load_row, root_list};
 use crate::graphql::filter::{
-    BooleanFilter, DateFilter, FloatFilter, IdFilter, OrderDirection, StringFilter, compose, field,
+    BooleanFilter, DateFilter, FloatFilter, IdFilter, OrderDirection, StringFilter, compose,
+    exists_related, field,
 };
-use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, fetch};
+use crate::graphql::list::{
+    KeyKind, OrderInput, PageArgs, Sort, SortKey, T, sort_of, table_select,
+};
 use crate::graphql::policy::Protected;
 use crate::graphql::types::cluster::{Cluster, ClusterFilter};
 use crate::graphql::types::firm::{Firm, FirmFilter};
@@ -103,9 +104,7 @@ impl TrainingEvent {
 
     /// The trainers' names: personal data, null unless the caller may see personal data.
     async fn trainers(&self, ctx: &Context<'_>) -> Option<String> {
-        ctx.allowed(Protected::PersonalData)
-            .then(|| self.trainers_value.clone())
-            .flatten()
+        ctx.reveal(Protected::PersonalData, &self.trainers_value)
     }
 
     /// Who took part, by id unless ordered otherwise.
@@ -147,9 +146,8 @@ connection!(
 /// `SELECT t.*, course, provider and venue district FROM training_events t`, the base of
 /// every training-event list.
 pub fn training_event_select() -> SelectStatement {
-    let mut q = Query::select();
-    q.expr(Expr::cust(format!("{T}.*")))
-        .expr_as(Expr::cust("t_course.code"), Alias::new("course_code"))
+    let mut q = table_select("training_events");
+    q.expr_as(Expr::cust("t_course.code"), Alias::new("course_code"))
         .expr_as(Expr::cust("t_course.title"), Alias::new("course_title"))
         .expr_as(Expr::cust("t_course.topic"), Alias::new("course_topic"))
         .expr_as(Expr::cust("t_course.hours"), Alias::new("course_hours"))
@@ -161,7 +159,6 @@ pub fn training_event_select() -> SelectStatement {
             Expr::cust(venue_district_sql(T)),
             Alias::new("venue_district_name"),
         )
-        .from_as(Alias::new("training_events"), Alias::new(T))
         .join_as(
             JoinType::LeftJoin,
             Alias::new("courses"),
@@ -201,30 +198,27 @@ pub struct TrainingEventOrder {
     pub direction: OrderDirection,
 }
 
+impl OrderInput for TrainingEventOrder {
+    fn key(&self) -> (String, KeyKind) {
+        let (col, kind) = match self.field {
+            TrainingEventOrderField::StartDate => ("start_date", KeyKind::Date),
+            TrainingEventOrderField::EndDate => ("end_date", KeyKind::Date),
+            TrainingEventOrderField::Title => ("title", KeyKind::Text),
+            TrainingEventOrderField::Code => ("code", KeyKind::Text),
+            TrainingEventOrderField::Id => ("id", KeyKind::Int),
+        };
+        (format!("{T}.{col}"), kind)
+    }
+
+    fn direction(&self) -> OrderDirection {
+        self.direction
+    }
+}
+
 /// The sort of a training-event list: the requested keys in their order, by start date
 /// when none.
 pub fn training_event_sort(order: Option<&[TrainingEventOrder]>) -> Sort {
-    let keys = match order {
-        Some(o) if !o.is_empty() => o
-            .iter()
-            .map(|o| {
-                let (col, kind) = match o.field {
-                    TrainingEventOrderField::StartDate => ("start_date", KeyKind::Date),
-                    TrainingEventOrderField::EndDate => ("end_date", KeyKind::Date),
-                    TrainingEventOrderField::Title => ("title", KeyKind::Text),
-                    TrainingEventOrderField::Code => ("code", KeyKind::Text),
-                    TrainingEventOrderField::Id => ("id", KeyKind::Int),
-                };
-                SortKey {
-                    sql: format!("{T}.{col}"),
-                    kind,
-                    descending: o.direction == OrderDirection::Desc,
-                }
-            })
-            .collect(),
-        _ => vec![SortKey::asc("start_date", KeyKind::Date)],
-    };
-    Sort::new(keys)
+    sort_of(order, vec![SortKey::asc("start_date", KeyKind::Date)])
 }
 
 /// Filter on training events. Fields combine with AND; `and`, `or` and `not` compose
@@ -270,12 +264,8 @@ impl TrainingEventFilter {
         c = field(c, &self.provider, &provider_name_sql(a))?;
         if let Some(f) = &self.cluster {
             let k = format!("c{level}");
-            let mut sub = Query::select();
-            sub.expr(Expr::cust("1"))
-                .from_as(Alias::new("clusters"), Alias::new(&k))
-                .and_where(Expr::cust(format!("{k}.id = {a}.cluster_id")))
-                .cond_where(f.condition(&k, level + 1)?);
-            c = c.add(Expr::exists(sub));
+            let related = f.condition(&k, level + 1)?;
+            c = c.add(exists_related("clusters", &k, &col("cluster_id"), related));
         }
         compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
     }
@@ -379,11 +369,9 @@ connection!(
 /// `SELECT t.*, organisation name and kind FROM participations t`, the base of every
 /// participation list.
 pub fn participation_select() -> SelectStatement {
-    let mut q = Query::select();
-    q.expr(Expr::cust(format!("{T}.*")))
-        .expr_as(Expr::cust("t_org.name"), Alias::new("organisation_name"))
+    let mut q = table_select("participations");
+    q.expr_as(Expr::cust("t_org.name"), Alias::new("organisation_name"))
         .expr_as(Expr::cust("t_org.kind"), Alias::new("organisation_kind"))
-        .from_as(Alias::new("participations"), Alias::new(T))
         .join_as(
             JoinType::LeftJoin,
             Alias::new("organisations"),
@@ -410,28 +398,25 @@ pub struct ParticipationOrder {
     pub direction: OrderDirection,
 }
 
+impl OrderInput for ParticipationOrder {
+    fn key(&self) -> (String, KeyKind) {
+        let (col, kind) = match self.field {
+            ParticipationOrderField::Id => ("id", KeyKind::Int),
+            ParticipationOrderField::AttendancePct => ("attendance_pct", KeyKind::Float),
+            ParticipationOrderField::PreScore => ("pre_score", KeyKind::Float),
+            ParticipationOrderField::PostScore => ("post_score", KeyKind::Float),
+        };
+        (format!("{T}.{col}"), kind)
+    }
+
+    fn direction(&self) -> OrderDirection {
+        self.direction
+    }
+}
+
 /// The sort of a participation list: the requested keys in their order, by id when none.
 pub fn participation_sort(order: Option<&[ParticipationOrder]>) -> Sort {
-    let keys = match order {
-        Some(o) if !o.is_empty() => o
-            .iter()
-            .map(|o| {
-                let (col, kind) = match o.field {
-                    ParticipationOrderField::Id => ("id", KeyKind::Int),
-                    ParticipationOrderField::AttendancePct => ("attendance_pct", KeyKind::Float),
-                    ParticipationOrderField::PreScore => ("pre_score", KeyKind::Float),
-                    ParticipationOrderField::PostScore => ("post_score", KeyKind::Float),
-                };
-                SortKey {
-                    sql: format!("{T}.{col}"),
-                    kind,
-                    descending: o.direction == OrderDirection::Desc,
-                }
-            })
-            .collect(),
-        _ => vec![SortKey::asc("id", KeyKind::Int)],
-    };
-    Sort::new(keys)
+    sort_of(order, vec![SortKey::asc("id", KeyKind::Int)])
 }
 
 /// Filter on participations. Fields combine with AND; `and`, `or` and `not` compose
@@ -478,12 +463,13 @@ impl ParticipationFilter {
         )?;
         if let Some(f) = &self.event {
             let e = format!("e{level}");
-            let mut sub = Query::select();
-            sub.expr(Expr::cust("1"))
-                .from_as(Alias::new("training_events"), Alias::new(&e))
-                .and_where(Expr::cust(format!("{e}.id = {a}.training_event_id")))
-                .cond_where(f.condition(&e, level + 1)?);
-            c = c.add(Expr::exists(sub));
+            let related = f.condition(&e, level + 1)?;
+            c = c.add(exists_related(
+                "training_events",
+                &e,
+                &col("training_event_id"),
+                related,
+            ));
         }
         if let Some(f) = &self.firm {
             let o = format!("f{level}");
@@ -533,14 +519,6 @@ impl FromRow for Person {
     }
 }
 
-impl Person {
-    fn personal(&self, ctx: &Context<'_>, value: &Option<String>) -> Option<String> {
-        ctx.allowed(Protected::PersonalData)
-            .then(|| value.clone())
-            .flatten()
-    }
-}
-
 #[ComplexObject]
 impl Person {
     /// The global id.
@@ -550,22 +528,22 @@ impl Person {
 
     /// Full name: personal data.
     async fn full_name(&self, ctx: &Context<'_>) -> Option<String> {
-        self.personal(ctx, &self.full_name_value)
+        ctx.reveal(Protected::PersonalData, &self.full_name_value)
     }
 
     /// Phone number: personal data.
     async fn phone(&self, ctx: &Context<'_>) -> Option<String> {
-        self.personal(ctx, &self.phone_value)
+        ctx.reveal(Protected::PersonalData, &self.phone_value)
     }
 
     /// E-mail address: personal data.
     async fn email(&self, ctx: &Context<'_>) -> Option<String> {
-        self.personal(ctx, &self.email_value)
+        ctx.reveal(Protected::PersonalData, &self.email_value)
     }
 
     /// The last four digits of the CNIC: personal data. The CNIC itself is never stored.
     async fn cnic_last4(&self, ctx: &Context<'_>) -> Option<String> {
-        self.personal(ctx, &self.cnic_last4_value)
+        ctx.reveal(Protected::PersonalData, &self.cnic_last4_value)
     }
 
     /// The trainings the person took part in, by id unless ordered otherwise.
@@ -627,19 +605,7 @@ async fn child_participations(
         select.cond_where(f.condition(T, 0)?);
     }
     let sort = participation_sort(order_by.as_deref());
-    let page = PageArgs {
-        first,
-        after,
-        ..Default::default()
-    }
-    .validate(&sort, ctx.limits())?;
-    let q = ChildQuery {
-        select,
-        parent_sql: parent_sql.into(),
-        sort,
-        page,
-    };
-    let (page, total) = child_page(ctx, q, parent).await?;
+    let (page, total) = child_list(ctx, select, parent_sql, parent, sort, first, after).await?;
     Ok(ParticipationConnection { page, total })
 }
 
@@ -658,19 +624,8 @@ pub async fn cluster_training_events(
         select.cond_where(f.condition(T, 0)?);
     }
     let sort = training_event_sort(order_by.as_deref());
-    let page = PageArgs {
-        first,
-        after,
-        ..Default::default()
-    }
-    .validate(&sort, ctx.limits())?;
-    let q = ChildQuery {
-        select,
-        parent_sql: format!("{T}.cluster_id"),
-        sort,
-        page,
-    };
-    let (page, total) = child_page(ctx, q, cluster_id).await?;
+    let parent_sql = format!("{T}.cluster_id");
+    let (page, total) = child_list(ctx, select, parent_sql, cluster_id, sort, first, after).await?;
     Ok(TrainingEventConnection { page, total })
 }
 
@@ -722,19 +677,14 @@ impl TrainingQuery {
             select.cond_where(f.condition(T, 0)?);
         }
         let sort = training_event_sort(order_by.as_deref());
-        let page = PageArgs {
+        let args = PageArgs {
             first,
             after,
             last,
             before,
-        }
-        .validate(&sort, ctx.limits())?;
-        let db = ctx.data::<sea_orm::DatabaseConnection>()?;
-        let page = fetch(db, select.clone(), &sort, &page, TrainingEvent::from_row).await?;
-        Ok(TrainingEventConnection {
-            page,
-            total: Total::Query(select),
-        })
+        };
+        let (page, total) = root_list(ctx, select, sort, args).await?;
+        Ok(TrainingEventConnection { page, total })
     }
 
     /// Participations in training events, by id unless ordered otherwise. For the
@@ -756,18 +706,13 @@ impl TrainingQuery {
             select.cond_where(f.condition(T, 0)?);
         }
         let sort = participation_sort(order_by.as_deref());
-        let page = PageArgs {
+        let args = PageArgs {
             first,
             after,
             last,
             before,
-        }
-        .validate(&sort, ctx.limits())?;
-        let db = ctx.data::<sea_orm::DatabaseConnection>()?;
-        let page = fetch(db, select.clone(), &sort, &page, Participation::from_row).await?;
-        Ok(ParticipationConnection {
-            page,
-            total: Total::Query(select),
-        })
+        };
+        let (page, total) = root_list(ctx, select, sort, args).await?;
+        Ok(ParticipationConnection { page, total })
     }
 }
