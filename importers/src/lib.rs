@@ -1,1 +1,3 @@
 //! Built-in importers.
+
+pub mod spreadsheet;

@@ -1,0 +1,342 @@
+//! CSV and TSV files: delimiter detection and a streaming row source.
+
+use std::fs::File;
+use std::io::{Cursor, Read};
+use std::path::Path;
+
+use super::encoding::{DecodingReader, TextEncoding, detect_encoding};
+use super::{Cell, ReadError, Row, RowSource};
+
+/// The delimiters tried by detection, in order of preference when they tie.
+pub const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+/// How many bytes of decoded text delimiter detection looks at.
+const SAMPLE_BYTES: usize = 64 * 1024;
+
+/// How many records of the sample delimiter detection compares.
+const SAMPLE_RECORDS: usize = 30;
+
+/// Options for reading a delimited text file; `None` means "detect".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CsvOptions {
+    /// The text encoding, overriding detection.
+    pub encoding: Option<TextEncoding>,
+    /// The delimiter byte, overriding detection (`b';'`, `b'\t'`, …).
+    pub delimiter: Option<u8>,
+}
+
+/// Detects the delimiter of delimited text from its first lines.
+///
+/// Each candidate of [`DELIMITERS`] splits the first records (quotes respected, so a
+/// comma inside `"Lahore, Punjab"` does not count). A candidate scores by how many of
+/// those records have its most common field count, counting only field counts above
+/// one; the highest score wins, then the larger field count, then the order of
+/// [`DELIMITERS`]. Title lines with a single field do not disturb it. Text where no
+/// candidate splits anything is read with a comma (one column).
+#[must_use]
+pub fn detect_delimiter(sample: &str) -> u8 {
+    let mut best = (0usize, 0usize, b',');
+    for delimiter in DELIMITERS {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(sample.as_bytes());
+        let mut counts: Vec<usize> = Vec::new();
+        for record in reader.records().take(SAMPLE_RECORDS) {
+            let Ok(record) = record else { break };
+            if record.iter().any(|f| !f.trim().is_empty()) {
+                counts.push(record.len());
+            }
+        }
+        let mut tally: Vec<(usize, usize)> = Vec::new();
+        for count in counts.into_iter().filter(|c| *c > 1) {
+            match tally.iter_mut().find(|(c, _)| *c == count) {
+                Some((_, n)) => *n += 1,
+                None => tally.push((count, 1)),
+            }
+        }
+        if let Some(&(fields, score)) = tally.iter().max_by_key(|(c, n)| (*n, *c))
+            && (score, fields) > (best.0, best.1)
+        {
+            best = (score, fields, delimiter);
+        }
+    }
+    best.2
+}
+
+/// A CSV or TSV file read row by row.
+///
+/// The file is decoded to UTF-8 as it is read ([`DecodingReader`]) and parsed by the
+/// `csv` crate, so only the current row and a few buffers are in memory, whatever the
+/// file's size. Cells are [`Cell::Text`] or [`Cell::Empty`]. Row numbers are the line
+/// numbers at which records start (a quoted field spanning lines makes the next record
+/// start further down); empty lines are skipped but counted.
+pub struct CsvSource {
+    file: String,
+    encoding: TextEncoding,
+    delimiter: u8,
+    reader: csv::Reader<Box<dyn Read + Send>>,
+    record: csv::StringRecord,
+}
+
+impl std::fmt::Debug for CsvSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvSource")
+            .field("file", &self.file)
+            .field("encoding", &self.encoding)
+            .field("delimiter", &char::from(self.delimiter))
+            .finish_non_exhaustive()
+    }
+}
+
+impl CsvSource {
+    /// Opens the delimited file at `path`, known to the user as `file_name`, detecting
+    /// what `options` leave open. An empty file (or one holding only whitespace) is an
+    /// error.
+    ///
+    /// Detecting the encoding reads the file once from start to end (see
+    /// [`detect_encoding`]) before it is read for its rows; both passes stream. The
+    /// delimiter is detected from the first 64 KiB of decoded text, which are then read
+    /// again from memory.
+    pub fn open(path: &Path, file_name: &str, options: CsvOptions) -> Result<Self, ReadError> {
+        let io_error =
+            |e: std::io::Error| ReadError::file(file_name, format!("cannot read the file: {e}"));
+        let encoding = match options.encoding {
+            Some(encoding) => encoding,
+            None => detect_encoding(File::open(path).map_err(io_error)?).map_err(io_error)?,
+        };
+        let mut decoded = DecodingReader::new(File::open(path).map_err(io_error)?, encoding);
+        let mut sample = Vec::with_capacity(SAMPLE_BYTES);
+        (&mut decoded)
+            .take(SAMPLE_BYTES as u64)
+            .read_to_end(&mut sample)
+            .map_err(io_error)?;
+        // The decoder writes whole characters only, so the sample is valid UTF-8 unless the
+        // 64 KiB cut falls inside one; drop such a partial character.
+        let text = match std::str::from_utf8(&sample) {
+            Ok(text) => text,
+            Err(e) => std::str::from_utf8(&sample[..e.valid_up_to()]).unwrap_or_default(),
+        };
+        if text.trim().is_empty() {
+            return Err(ReadError::file(file_name, "the file is empty"));
+        }
+        let delimiter = options.delimiter.unwrap_or_else(|| detect_delimiter(text));
+        let input: Box<dyn Read + Send> =
+            Box::new(LineEnds::new(Cursor::new(sample).chain(decoded), delimiter));
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(input);
+        Ok(Self {
+            file: file_name.to_owned(),
+            encoding,
+            delimiter,
+            reader,
+            record: csv::StringRecord::new(),
+        })
+    }
+
+    /// The encoding the file is read with.
+    #[must_use]
+    pub fn encoding(&self) -> TextEncoding {
+        self.encoding
+    }
+
+    /// The delimiter the file is read with.
+    #[must_use]
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+}
+
+/// A [`Read`] adapter between the decoded text and the `csv` crate that keeps its line
+/// numbers true.
+///
+/// The `csv` crate skips empty lines and then reports the next record at the line of the
+/// first skipped one, and counts a CRLF line end late. So this adapter turns CRLF into LF
+/// (also inside quoted fields, as spreadsheet tools store line breaks; a CR alone, of
+/// old Mac files, stays) and writes the delimiter into each empty line outside quotes,
+/// making it a record of empty fields, which [`CsvSource`] skips but counts. It follows
+/// quoting as the `csv` crate does: a `"` opens a quoted field only at the start of a
+/// field, and `""` inside one is an escaped quote.
+struct LineEnds<R> {
+    inner: R,
+    delimiter: u8,
+    raw: Box<[u8]>,
+    out: Vec<u8>,
+    out_pos: usize,
+    pending_cr: bool,
+    at_line_start: bool,
+    at_field_start: bool,
+    in_quotes: bool,
+    quote_pending: bool,
+}
+
+impl<R: Read> LineEnds<R> {
+    fn new(inner: R, delimiter: u8) -> Self {
+        Self {
+            inner,
+            delimiter,
+            raw: vec![0; 16 * 1024].into_boxed_slice(),
+            out: Vec::with_capacity(32 * 1024),
+            out_pos: 0,
+            pending_cr: false,
+            at_line_start: true,
+            at_field_start: true,
+            in_quotes: false,
+            quote_pending: false,
+        }
+    }
+
+    /// Passes one byte of LF-normalised text on, padding empty lines.
+    fn push(&mut self, byte: u8) {
+        if self.in_quotes {
+            if !std::mem::take(&mut self.quote_pending) {
+                self.quote_pending = byte == b'"';
+                self.out.push(byte);
+                return;
+            }
+            if byte == b'"' {
+                // An escaped quote: still inside the field.
+                self.out.push(byte);
+                return;
+            }
+            self.in_quotes = false;
+        }
+        match byte {
+            b'\n' => {
+                if self.at_line_start {
+                    self.out.push(self.delimiter);
+                }
+                self.at_line_start = true;
+                self.at_field_start = true;
+            }
+            b'"' if self.at_field_start => {
+                self.in_quotes = true;
+                self.at_line_start = false;
+                self.at_field_start = false;
+            }
+            _ => {
+                self.at_line_start = false;
+                self.at_field_start = byte == self.delimiter;
+            }
+        }
+        self.out.push(byte);
+    }
+}
+
+impl<R: Read> Read for LineEnds<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.out_pos == self.out.len() {
+            self.out.clear();
+            self.out_pos = 0;
+            let n = self.inner.read(&mut self.raw)?;
+            if n == 0 {
+                if !std::mem::take(&mut self.pending_cr) {
+                    return Ok(0);
+                }
+                self.push(b'\r');
+                break;
+            }
+            for index in 0..n {
+                let byte = self.raw[index];
+                if std::mem::take(&mut self.pending_cr) && byte != b'\n' {
+                    self.push(b'\r');
+                }
+                if byte == b'\r' {
+                    self.pending_cr = true;
+                } else {
+                    self.push(byte);
+                }
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.out_pos);
+        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
+        self.out_pos += n;
+        Ok(n)
+    }
+}
+
+impl RowSource for CsvSource {
+    fn file(&self) -> &str {
+        &self.file
+    }
+
+    fn sheet(&self) -> Option<&str> {
+        None
+    }
+
+    fn next_row(&mut self) -> Result<Option<Row>, ReadError> {
+        loop {
+            let more = self.reader.read_record(&mut self.record).map_err(|e| {
+                let line = e.position().map(csv::Position::line);
+                let error = ReadError::file(&self.file, format!("cannot read the file: {e}"));
+                match line {
+                    Some(line) => error.at_row(line),
+                    None => error,
+                }
+            })?;
+            if !more {
+                return Ok(None);
+            }
+            let cells: Vec<Cell> = self.record.iter().map(Cell::text).collect();
+            if cells.iter().all(Cell::is_empty) {
+                continue;
+            }
+            let number = self.record.position().map_or(0, csv::Position::line);
+            return Ok(Some(Row { number, cells }));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line_ends(input: &str) -> String {
+        let mut out = String::new();
+        LineEnds::new(input.as_bytes(), b';')
+            .read_to_string(&mut out)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn line_ends_become_lf_and_empty_lines_records() {
+        let mut input = "a".repeat(16 * 1024 - 1);
+        input.push_str("\r\nb\rc\r\n\r");
+        let expected = format!("{}\nb\rc\n\r", "a".repeat(16 * 1024 - 1));
+        assert_eq!(line_ends(&input), expected);
+        assert_eq!(line_ends("\na\n\n\nb\n"), ";\na\n;\n;\nb\n");
+        assert_eq!(
+            line_ends("\"x\n\ny\";\"q\"\"\n\n\"\n\n5\" pipe\n\nz"),
+            "\"x\n\ny\";\"q\"\"\n\n\"\n;\n5\" pipe\n;\nz"
+        );
+    }
+
+    #[test]
+    fn delimiters_are_detected_with_quotes_respected() {
+        let cases: &[(&str, u8)] = &[
+            ("a,b,c\n1,2,3\n", b','),
+            ("a;b;c\n1,5;2,5;3\n4;5;6\n", b';'),
+            ("a\tb\n\"x, y\"\t2\n", b'\t'),
+            ("a|b|c\n1|2|3\n", b'|'),
+            ("\"Lahore, Punjab\";2\n\"Sialkot, Punjab\";3\nx;4\n", b';'),
+            (
+                "Punjab Industrial Cluster Development Initiative - Diagnostic Survey 2023\n\nName,District,Employees\nA,Lahore,12\nB,Sialkot,30\n",
+                b',',
+            ),
+            ("name,desc\nA,x;y\nB,z\n", b','),
+            ("one column\nonly\n", b','),
+        ];
+        for (sample, expected) in cases {
+            assert_eq!(
+                char::from(detect_delimiter(sample)),
+                char::from(*expected),
+                "{sample:?}"
+            );
+        }
+    }
+}
