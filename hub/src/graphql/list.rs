@@ -359,6 +359,13 @@ pub fn row_keys(row: &QueryResult, sort: &Sort) -> Result<Vec<Json>, sea_orm::Db
         .collect()
 }
 
+/// The name of the admin area whose id is in `id_column` (SQL over any alias), as a
+/// correlated sub-select: one primary-key lookup per row, usable in selects, filters and
+/// sort keys alike. The sub-select's own alias shadows nothing the caller can name.
+pub fn admin_area_name_sql(id_column: &str) -> String {
+    format!("(SELECT area_.name FROM admin_areas area_ WHERE area_.id = {id_column})")
+}
+
 /// `pageInfo` of a connection.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct PageInfo {

@@ -14,6 +14,7 @@ use super::firm_details::{
 };
 use super::indicator::{IndicatorValueConnection, IndicatorValueFilter, IndicatorValueOrder};
 use super::network::{NetworkConnection, NetworkFilter, NetworkOrder};
+use super::organisation::{district_name_sql, tehsil_name_sql};
 use super::training::{ParticipationConnection, ParticipationFilter, ParticipationOrder};
 use crate::graphql::connection::{FromRow, Listed, child_list, connection};
 use crate::graphql::filter::{IdFilter, IntFilter, OrderDirection, StringFilter, compose, field};
@@ -248,14 +249,6 @@ pub fn firm_select() -> SelectStatement {
     .and_where(Expr::cust(format!("{T}.kind = 'firm'")))
     .and_where(Expr::cust(format!("{T}.merged_into_id IS NULL")));
     q
-}
-
-fn district_name_sql(a: &str) -> String {
-    format!("(SELECT ad.name FROM admin_areas ad WHERE ad.id = {a}.district_id)")
-}
-
-fn tehsil_name_sql(a: &str) -> String {
-    format!("(SELECT at.name FROM admin_areas at WHERE at.id = {a}.tehsil_id)")
 }
 
 /// Fields firms can be ordered by.

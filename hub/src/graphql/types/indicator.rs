@@ -416,9 +416,9 @@ pub fn indicator_value_select() -> SelectStatement {
             Alias::new("programme_code"),
         )
         .expr_as(
-            Expr::cust(format!(
-                "(SELECT ar.name FROM admin_areas ar WHERE ar.id = {T}.admin_area_id)"
-            )),
+            Expr::cust(crate::graphql::list::admin_area_name_sql(&format!(
+                "{T}.admin_area_id"
+            ))),
             Alias::new("area_name"),
         )
         .join_as(

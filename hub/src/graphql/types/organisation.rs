@@ -198,25 +198,22 @@ connection!(
 pub fn organisation_select() -> SelectStatement {
     let mut q = table_select("organisations");
     q.expr_as(
-        Expr::cust(district_name_sql(T, 0)),
+        Expr::cust(district_name_sql(T)),
         Alias::new("district_name"),
     )
-    .expr_as(Expr::cust(tehsil_name_sql(T, 0)), Alias::new("tehsil_name"))
+    .expr_as(Expr::cust(tehsil_name_sql(T)), Alias::new("tehsil_name"))
     .and_where(Expr::cust(format!("{T}.merged_into_id IS NULL")));
     q
 }
 
-/// The district name of the organisation aliased `a`; `level` keeps the alias of the
-/// sub-select apart from those of enclosing filters.
-pub fn district_name_sql(a: &str, level: usize) -> String {
-    format!(
-        "(SELECT od{level}.name FROM admin_areas od{level} WHERE od{level}.id = {a}.district_id)"
-    )
+/// The district name of the organisation aliased `a`.
+pub fn district_name_sql(a: &str) -> String {
+    crate::graphql::list::admin_area_name_sql(&format!("{a}.district_id"))
 }
 
 /// The tehsil name of the organisation aliased `a`.
-pub fn tehsil_name_sql(a: &str, level: usize) -> String {
-    format!("(SELECT ot{level}.name FROM admin_areas ot{level} WHERE ot{level}.id = {a}.tehsil_id)")
+pub fn tehsil_name_sql(a: &str) -> String {
+    crate::graphql::list::admin_area_name_sql(&format!("{a}.tehsil_id"))
 }
 
 /// Fields organisations can be ordered by.
@@ -269,8 +266,9 @@ pub struct OrganisationFilter {
 }
 
 impl OrganisationFilter {
-    /// The condition on the organisation table aliased `a`; `level` keeps nested aliases
-    /// apart.
+    /// The condition on the organisation table aliased `a`. `level` is unused until
+    /// organisations get relation filters; the signature is the one every filter has.
+    #[allow(clippy::only_used_in_recursion)]
     pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
         let col = |c: &str| format!("{a}.{c}");
         let mut c = Condition::all();
@@ -281,7 +279,7 @@ impl OrganisationFilter {
             c = c.add(f.condition(&col("kind")));
         }
         c = field(c, &self.name, &col("name"))?;
-        c = field(c, &self.district, &district_name_sql(a, level))?;
+        c = field(c, &self.district, &district_name_sql(a))?;
         compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
     }
 }

@@ -173,7 +173,7 @@ fn provider_name_sql(a: &str) -> String {
 }
 
 fn venue_district_sql(a: &str) -> String {
-    format!("(SELECT vd.name FROM admin_areas vd WHERE vd.id = {a}.venue_district_id)")
+    crate::graphql::list::admin_area_name_sql(&format!("{a}.venue_district_id"))
 }
 
 fn course_sql(a: &str, column: &str) -> String {
