@@ -44,6 +44,52 @@ pub enum Command {
     /// Admin areas (province, division, district, tehsil), effective-dated.
     #[command(subcommand, name = "admin-areas")]
     AdminAreas(AdminAreasCommand),
+    /// Import a file through an importer: validated, linked, applied in one transaction.
+    ///
+    /// Exit status 0 only when the import was applied (or the dry run found no errors).
+    Import(ImportArgs),
+    /// The importers the hub knows.
+    #[command(subcommand)]
+    Importers(ImportersCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The file to import (CSV, TSV, XLSX, XLS, ODS, or what a plugin reads).
+    pub file: PathBuf,
+    /// The importer's id (see `hub importers list`); picked by content when omitted.
+    #[arg(long, value_name = "ID")]
+    pub importer: Option<String>,
+    /// A mapping file (TOML): sheets, header row, column → field, constants, source.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// The source code to write under (overrides the mapping's `source`); without either,
+    /// `file-` and the file's name.
+    #[arg(long, value_name = "CODE")]
+    pub source: Option<String>,
+    /// Report what would change and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply the valid rows and record the rejected ones, instead of all or nothing.
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Print the report as JSON on standard output.
+    #[arg(long)]
+    pub json: bool,
+    /// Print a mapping file for what the importer detects in FILE, to edit and pass back
+    /// with --mapping; imports nothing.
+    #[arg(long)]
+    pub suggest_mapping: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportersCommand {
+    /// List the importers: id, version, name, file kinds and records emitted.
+    List {
+        /// As JSON (the importers' manifests).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,6 +171,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 counts.updated
             );
         }
+        Command::Import(args) => return import(&settings, args).await,
+        Command::Importers(ImportersCommand::List { json }) => {
+            let manifests = crate::import::Importers::builtin().manifests();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&manifests)?);
+            } else {
+                for m in manifests {
+                    let emits: Vec<&str> = m.emits.iter().map(|k| k.as_str()).collect();
+                    println!("{:<24} {:<10} {}", m.id, m.version, m.name);
+                    println!("{:<24} reads .{}", "", m.inputs.extensions.join(", ."));
+                    println!("{:<24} emits {}", "", emits.join(", "));
+                }
+            }
+        }
         Command::Demo { .. } => {
             let (db, key) = open_migrated(&settings).await?;
             match crate::seed::load_demo(&db, &key, &settings.size_classes).await? {
@@ -135,6 +195,77 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `hub import`.
+async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let importers = crate::import::Importers::builtin();
+    let mapping = match &args.mapping {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the mapping file {}", path.display()))?;
+            let value: serde_json::Value = toml::from_str(&text)
+                .with_context(|| format!("{} is not a valid mapping file", path.display()))?;
+            Some(value)
+        }
+        None => None,
+    };
+    if args.suggest_mapping {
+        let input = hub_plugin_sdk::Input::new(&args.file);
+        match hub_importers::spreadsheet::suggest_mapping(&input) {
+            Ok(text) => {
+                print!("{text}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            Err(e) => anyhow::bail!("{e}"),
+        }
+    }
+    let (db, key) = open_migrated(settings).await?;
+    let env = crate::import::ImportEnv {
+        key: &key,
+        sizes: &settings.size_classes,
+        settings: &settings.import,
+        importers: &importers,
+    };
+    let request = crate::import::ImportRequest {
+        path: args.file.clone(),
+        file_name: None,
+        importer: args.importer.clone(),
+        mapping,
+        source: args.source.clone(),
+        dry_run: args.dry_run,
+        allow_partial: args.allow_partial,
+        triggered_by: Some("cli".into()),
+    };
+    let bar = if args.json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(4));
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} {pos} rows read ({per_sec}) {elapsed}",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    };
+    let progress = |rows: u64| bar.set_position(rows);
+    let report = crate::import::run(&db, &env, request, &progress).await;
+    bar.finish_and_clear();
+    db.close().await.ok();
+    let report = report?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if report.succeeded() {
+        print!("{report}");
+    } else {
+        eprint!("{report}");
+    }
+    Ok(if report.succeeded() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn engine(settings: &Settings) -> Engine {

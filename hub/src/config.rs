@@ -29,6 +29,46 @@ pub struct Settings {
     pub plugins: PluginSettings,
     pub size_classes: SizeThresholds,
     pub graphql: GraphqlSettings,
+    pub import: ImportSettings,
+}
+
+/// The import pipeline: batch size, reporting, sources and their priorities.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ImportSettings {
+    /// Records validated and written per batch. Memory grows with it; throughput barely does
+    /// above a few thousand.
+    pub batch_size: usize,
+    /// Problems listed in an import's report (all are stored with an applied run).
+    pub max_reported_issues: usize,
+    /// Whether `importFile` is open over GraphQL. Off until access control exists: anyone
+    /// who can reach the endpoint could import.
+    pub graphql_uploads: bool,
+    /// Priority of a source created by an import without one configured (lower wins).
+    pub default_priority: i32,
+    /// Sources by code: their name, kind and survivorship priority (lower wins).
+    #[serde(default)]
+    pub sources: std::collections::BTreeMap<String, SourceSettings>,
+}
+
+/// A configured source.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SourceSettings {
+    pub name: Option<String>,
+    /// registry | survey | attendance | trade_statistics | curated | spreadsheet
+    pub kind: Option<String>,
+    pub priority: Option<i32>,
+}
+
+impl Default for ImportSettings {
+    fn default() -> Self {
+        ImportSettings {
+            batch_size: 2_000,
+            max_reported_issues: 200,
+            graphql_uploads: false,
+            default_priority: 50,
+            sources: Default::default(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

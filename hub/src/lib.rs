@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod graphql;
+pub mod import;
 pub mod metrics;
 pub mod provenance;
 pub mod reference;

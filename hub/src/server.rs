@@ -5,6 +5,7 @@
 //! `/graphql/assets/` (see [`crate::graphql::http`]).
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::Service as _;
 use actix_web::{App, HttpResponse, HttpServer, get, web};
@@ -12,7 +13,8 @@ use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
-use crate::config::Settings;
+use crate::config::{Engine, Settings};
+use crate::graphql::ImportSetup;
 
 /// What handlers share.
 #[derive(Clone, Debug)]
@@ -58,8 +60,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Binds `server.bind`, prints `hub: listening on http://ADDR` (with the real port when the
-/// configured one is 0), and serves until interrupted.
+/// configured one is 0), and serves until interrupted. The CNIC key (for `importFile`) is
+/// read as every command reads it: the configured one, or on SQLite the data dir's.
 pub async fn serve(settings: &Settings, db: DatabaseConnection) -> anyhow::Result<()> {
+    let key = crate::db::cnic_key(settings, Engine::of_url(&settings.database_url()))?;
+    let imports = Arc::new(ImportSetup {
+        importers: crate::import::Importers::builtin(),
+        key,
+        sizes: settings.size_classes,
+        settings: settings.import.clone(),
+    });
     let listener = TcpListener::bind(&settings.server.bind)
         .with_context(|| format!("binding {}", settings.server.bind))?;
     let addr = listener.local_addr()?;
@@ -67,6 +77,7 @@ pub async fn serve(settings: &Settings, db: DatabaseConnection) -> anyhow::Resul
     let graphql = web::Data::new(crate::graphql::http::Endpoint::new(
         db.clone(),
         &settings.graphql,
+        imports,
     ));
     let state = web::Data::new(AppState { db });
     let mut server = HttpServer::new(move || {

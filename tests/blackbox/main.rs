@@ -14,6 +14,8 @@
 
 mod foundation;
 mod graphql_http;
+mod graphql_import;
 mod graphql_query;
+mod import_cli;
 mod support;
 mod support_selftest;

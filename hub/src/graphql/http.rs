@@ -3,10 +3,10 @@
 //! browsers.
 //!
 //! **Requests.** `POST` takes a JSON body (`Content-Type: application/json`, UTF-8) with
-//! `query`, and optionally `operationName`, `variables` and `extensions`; any other body
-//! type is refused with 415. `GET` takes the same parameters in the URL (`variables` and
-//! `extensions` JSON-encoded) and never runs a mutation or subscription: those get 405 with
-//! `Allow: POST`. The document is parsed once here (to know the operation type) and handed
+//! `query`, and optionally `operationName`, `variables` and `extensions`, or a multipart
+//! body with files (see "File uploads" below); any other body type is refused with 415.
+//! `GET` takes the same parameters in the URL (`variables` and `extensions` JSON-encoded)
+//! and never runs a mutation or subscription: those get 405 with `Allow: POST`. The document is parsed once here (to know the operation type) and handed
 //! to the schema, which checks it against the limits of `[graphql]` (depth, complexity).
 //!
 //! **Responses.** `Accept` chooses the media type: `application/graphql-response+json` or
@@ -20,36 +20,58 @@
 //!
 //! **Limits.** A plain (JSON) body over `graphql.max_body_bytes` answers 413 at once when
 //! its `Content-Length` says so, and as soon as the limit is crossed otherwise, without
-//! reading the rest. Multipart requests (file uploads, the GraphQL multipart request
-//! convention) are the import issue's: they get their own limit, `graphql.max_upload_bytes`,
-//! through [`body_limit`]; until then they are refused with 415. A request running longer
-//! than `graphql.request_timeout_ms` is dropped and answers 504 (`TIMEOUT`); a body that
-//! takes longer than that (at least 10 s) to arrive answers 408 (`TIMEOUT`).
+//! reading the rest; a multipart body has its own limit, `graphql.max_upload_bytes`. A
+//! request running longer than `graphql.request_timeout_ms` is dropped and answers 504
+//! (`TIMEOUT`); a body that takes longer than that (at least 10 s) to arrive answers 408
+//! (`TIMEOUT`). Both apply to uploads too (the import runs within the request's time).
+//!
+//! **File uploads** (`importFile`) follow the GraphQL multipart request spec
+//! (github.com/jaydenseric/graphql-multipart-request-spec): a `POST` with
+//! `Content-Type: multipart/form-data` whose parts are `operations` (the JSON request, each
+//! file variable `null`), `map` (a JSON object: file part name → paths such as
+//! `["variables.file"]`), then the files. Multipart requests are POST only and:
+//!
+//! - must carry a non-empty `GraphQL-Require-Preflight` (e.g. `1`) or
+//!   `Apollo-Require-Preflight` (e.g. `true`) header, else 400 (`BAD_REQUEST`). This is
+//!   the protection against cross-site request forgery: `multipart/form-data` is a "simple"
+//!   content type, which any web page can make a browser post to any address it can reach
+//!   (an agency intranet included) without asking the server first; a custom header makes
+//!   the browser send a CORS preflight first, which the hub does not grant, so the upload
+//!   is never sent. Scripts, `curl` and Apollo or urql clients add the header themselves
+//!   (Apollo's `Apollo-Require-Preflight` is accepted for that reason).
+//! - are refused with 403 (`FORBIDDEN`) before their body is read while
+//!   `import.graphql_uploads` is off (the default: access control does not exist yet).
+//! - are read whole (within `graphql.max_upload_bytes`, 413 above it), then parsed by
+//!   async-graphql's multipart reader; a malformed one (no `operations` or `map`, a map
+//!   naming a missing part, a batch) answers 400 (`BAD_REQUEST`). Then the request runs
+//!   like any other, with its files available to `importFile`.
 //!
 //! **GraphiQL.** A `GET /graphql` that prefers `text/html` (a browser) gets the GraphiQL
 //! page; its scripts and styles are embedded in the binary and served from
 //! `/graphql/assets/...` (no CDN: agency networks are often offline), with a content hash
 //! in their URLs so they can be cached for a year.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use async_graphql::http::MultipartOptions;
 use async_graphql::parser::types::{OperationDefinition, OperationType, Selection};
-use async_graphql::{ServerError, Variables};
+use async_graphql::{BatchRequest, ParseRequestError, ServerError, UploadValue, Variables};
 use sea_orm::DatabaseConnection;
 use serde_json::Value as Json;
 
 use super::errors::{self, Stage};
 use super::principal::Principal;
+use super::types::import_file::{ImportSetup, UPLOADS_DISABLED, Uploads};
 use super::{HubSchema, build_schema, prepare_request};
 use crate::config::GraphqlSettings;
 use crate::metrics::{self, Outcome};
 
-/// What the endpoint shares between requests: the schema (built once), the database and
-/// the limits.
+/// What the endpoint shares between requests: the schema (built once), the database, the
+/// limits and what imports need.
 pub struct Endpoint {
     schema: HubSchema,
     /// The same schema with the depth limit raised to [`INTROSPECTION_MAX_DEPTH`], for
@@ -57,6 +79,7 @@ pub struct Endpoint {
     introspection: HubSchema,
     db: DatabaseConnection,
     settings: GraphqlSettings,
+    imports: Arc<ImportSetup>,
 }
 
 /// The depth limit of introspection-only operations. The standard introspection query
@@ -75,17 +98,27 @@ impl std::fmt::Debug for Endpoint {
 }
 
 impl Endpoint {
-    /// Builds the schema with the configured limits.
-    pub fn new(db: DatabaseConnection, settings: &GraphqlSettings) -> Self {
+    /// Builds the schema with the configured limits; `imports` serves `importFile` (and
+    /// says whether uploads are on).
+    pub fn new(
+        db: DatabaseConnection,
+        settings: &GraphqlSettings,
+        imports: Arc<ImportSetup>,
+    ) -> Self {
         let introspection_limits = GraphqlSettings {
             max_depth: settings.max_depth.max(INTROSPECTION_MAX_DEPTH),
             ..settings.clone()
         };
         Endpoint {
-            schema: build_schema(Some(db.clone()), settings),
-            introspection: build_schema(Some(db.clone()), &introspection_limits),
+            schema: build_schema(Some(db.clone()), settings, Some(imports.clone())),
+            introspection: build_schema(
+                Some(db.clone()),
+                &introspection_limits,
+                Some(imports.clone()),
+            ),
             db,
             settings: settings.clone(),
+            imports,
         }
     }
 }
@@ -392,13 +425,107 @@ fn body_kind(req: &HttpRequest) -> Option<BodyKind> {
     }
 }
 
-/// The largest body of each kind: plain requests are small; uploads (the import issue) get
-/// their own, much larger limit.
-fn body_limit(kind: BodyKind, settings: &GraphqlSettings) -> usize {
+/// The largest body of each kind, and the setting it comes from: plain requests are
+/// small; uploads get their own, much larger limit.
+fn body_limit(kind: BodyKind, settings: &GraphqlSettings) -> (usize, &'static str) {
     match kind {
-        BodyKind::Json => settings.max_body_bytes,
-        BodyKind::Multipart => settings.max_upload_bytes,
+        BodyKind::Json => (settings.max_body_bytes, "graphql.max_body_bytes"),
+        BodyKind::Multipart => (settings.max_upload_bytes, "graphql.max_upload_bytes"),
     }
+}
+
+/// The headers one of which (non-empty) a multipart request must carry: a browser sends
+/// no cross-origin request with a custom header without a CORS preflight, which the hub
+/// does not grant (see the module documentation).
+const PREFLIGHT_HEADERS: [&str; 2] = ["graphql-require-preflight", "apollo-require-preflight"];
+
+fn has_preflight_header(req: &HttpRequest) -> bool {
+    PREFLIGHT_HEADERS.iter().any(|name| {
+        req.headers()
+            .get_all(*name)
+            .any(|v| v.to_str().is_ok_and(|v| !v.trim().is_empty()))
+    })
+}
+
+/// Why a multipart body was refused.
+#[derive(Debug)]
+enum MultipartError {
+    /// A part is larger than the upload limit (413).
+    TooLarge,
+    /// Not a GraphQL multipart request (400).
+    Malformed(String),
+}
+
+/// Reads a multipart body (GraphQL multipart request spec) into the request's parameters
+/// and its files, in the order async-graphql numbers them (`#__graphql_file__:N` in the
+/// variables they are mapped to).
+async fn params_from_multipart(
+    content_type: &str,
+    body: &[u8],
+    limit: usize,
+) -> Result<(Params, Vec<UploadValue>), MultipartError> {
+    // The body is already within `limit`; the per-part limit cannot be crossed. (async-
+    // graphql 7.2 does not count files: `max_num_files` only multiplies the stream limit.)
+    let options = MultipartOptions::default().max_file_size(limit);
+    let malformed = |why: String| {
+        MultipartError::Malformed(format!(
+            "The multipart body is not a GraphQL multipart request (parts `operations`, \
+             `map`, then the files): {why}."
+        ))
+    };
+    let batch = async_graphql::http::receive_batch_body(Some(content_type), body, options)
+        .await
+        .map_err(|e| match e {
+            ParseRequestError::PayloadTooLarge => MultipartError::TooLarge,
+            ParseRequestError::InvalidMultipart(e) => malformed(e.to_string()),
+            ParseRequestError::MissingOperatorsPart => {
+                malformed("it has no `operations` part".into())
+            }
+            ParseRequestError::MissingMapPart => malformed("it has no `map` part".into()),
+            ParseRequestError::InvalidFilesMap(e) => malformed(format!(
+                "`map` is not a JSON object of file part names to arrays of paths ({e})"
+            )),
+            ParseRequestError::InvalidRequest(e) => malformed(format!(
+                "`operations` is not a JSON object with a `query` string ({e})"
+            )),
+            ParseRequestError::MissingFiles => {
+                malformed("`map` names a file part the request does not have".into())
+            }
+            e => malformed(e.to_string()),
+        })?;
+    let mut request = match batch {
+        BatchRequest::Single(request) => request,
+        BatchRequest::Batch(_) => {
+            return Err(MultipartError::Malformed(
+                "Batched requests (a JSON array in `operations`) are not supported: send one \
+                 request per HTTP request."
+                    .into(),
+            ));
+        }
+    };
+    if request.query.is_empty() {
+        return Err(malformed(
+            "`operations` has no `query`: it must be a JSON object with a `query` string".into(),
+        ));
+    }
+    let uploads = std::mem::take(&mut request.uploads);
+    let to_json = |value: async_graphql::Value| {
+        value
+            .into_json()
+            .map_err(|e| malformed(format!("`operations` cannot be read ({e})")))
+    };
+    let variables = to_json(request.variables.into_value())?;
+    let mut extensions = serde_json::Map::new();
+    for (k, v) in request.extensions.0 {
+        extensions.insert(k, to_json(v)?);
+    }
+    let params = Params {
+        query: request.query,
+        operation_name: request.operation_name.filter(|n| !n.is_empty()),
+        variables: Some(variables).filter(|v| v.as_object().is_some_and(|o| !o.is_empty())),
+        extensions: (!extensions.is_empty()).then_some(Json::Object(extensions)),
+    };
+    Ok((params, uploads))
 }
 
 /// The least time a request body is given to arrive.
@@ -446,18 +573,33 @@ async fn post(
         return not_acceptable();
     };
     let kind = match body_kind(&req) {
-        Some(BodyKind::Json) => BodyKind::Json,
-        // The import issue reads multipart requests here, within `body_limit(Multipart)`.
-        Some(BodyKind::Multipart) | None => {
+        Some(kind) => kind,
+        None => {
             return refuse(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 media,
                 errors::UNSUPPORTED_MEDIA_TYPE,
-                "The request body must be `application/json` (UTF-8): a JSON object with a `query` string.",
+                "The request body must be `application/json` (UTF-8): a JSON object with a `query` string; or `multipart/form-data` for file uploads (GraphQL multipart request spec).",
             );
         }
     };
-    let limit = body_limit(kind, &endpoint.settings);
+    if kind == BodyKind::Multipart {
+        if !has_preflight_header(&req) {
+            return bad_request(
+                media,
+                "A multipart request (file upload) must carry the header `GraphQL-Require-Preflight: 1` (or `Apollo-Require-Preflight: true`). It protects against cross-site request forgery: web pages cannot send it to the hub without the hub's consent.",
+            );
+        }
+        if !endpoint.imports.uploads_enabled() {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                media,
+                errors::FORBIDDEN,
+                UPLOADS_DISABLED,
+            );
+        }
+    }
+    let (limit, limit_key) = body_limit(kind, &endpoint.settings);
     // A body trickled in slowly must not hold a worker: it has the request's time limit,
     // at least BODY_MIN_TIME.
     let time = Duration::from_millis(endpoint.settings.request_timeout_ms).max(BODY_MIN_TIME);
@@ -479,16 +621,37 @@ async fn post(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 media,
                 errors::PAYLOAD_TOO_LARGE,
-                format!("The request body is larger than {limit} bytes (graphql.max_body_bytes)."),
+                format!("The request body is larger than {limit} bytes ({limit_key})."),
             );
         }
         Ok(Err(BodyError::Read(e))) => {
             return bad_request(media, format!("The request body could not be read: {e}."));
         }
     };
-    match params_from_json(&body) {
-        Ok(params) => run(&endpoint, media, params, false).await,
-        Err(message) => bad_request(media, message),
+    match kind {
+        BodyKind::Json => match params_from_json(&body) {
+            Ok(params) => run(&endpoint, media, params, false, Vec::new()).await,
+            Err(message) => bad_request(media, message),
+        },
+        BodyKind::Multipart => {
+            let content_type = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            let parsed = params_from_multipart(content_type, &body, limit).await;
+            drop(body);
+            match parsed {
+                Ok((params, uploads)) => run(&endpoint, media, params, false, uploads).await,
+                Err(MultipartError::TooLarge) => refuse(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    media,
+                    errors::PAYLOAD_TOO_LARGE,
+                    format!("A part of the request is larger than {limit} bytes ({limit_key})."),
+                ),
+                Err(MultipartError::Malformed(message)) => bad_request(media, message),
+            }
+        }
     }
 }
 
@@ -501,7 +664,7 @@ async fn get(req: HttpRequest, endpoint: web::Data<Endpoint>) -> HttpResponse {
         return graphiql();
     }
     match params_from_url(req.query_string()) {
-        Ok(params) => run(&endpoint, media, params, true).await,
+        Ok(params) => run(&endpoint, media, params, true, Vec::new()).await,
         Err(message) => bad_request(media, message),
     }
 }
@@ -543,8 +706,15 @@ fn is_introspection(op: &OperationDefinition) -> bool {
             })
 }
 
-/// Parses, checks and executes a well-formed request.
-async fn run(endpoint: &Endpoint, media: Media, params: Params, via_get: bool) -> HttpResponse {
+/// Parses, checks and executes a well-formed request; `uploads` are the files of a
+/// multipart request.
+async fn run(
+    endpoint: &Endpoint,
+    media: Media,
+    params: Params,
+    via_get: bool,
+    uploads: Vec<UploadValue>,
+) -> HttpResponse {
     let doc = match errors::parse_document(&params.query) {
         Ok(doc) => doc,
         Err(e) => return request_errors(media, vec![e]),
@@ -594,7 +764,7 @@ async fn run(endpoint: &Endpoint, media: Media, params: Params, via_get: bool) -
     request.set_parsed_query(doc);
     let stage = Stage::default();
     let mut request = prepare_request(
-        request.data(stage.clone()),
+        request.data(stage.clone()).data(Uploads(uploads)),
         &endpoint.db,
         Principal::default_for_request(),
         &endpoint.settings,
@@ -890,6 +1060,106 @@ mod tests {
         ));
         assert!(!op("{ ... on QueryRoot { __typename } }"));
         assert!(!op("mutation { __typename }"));
+    }
+
+    /// A multipart body with these parts: (name, file name, content).
+    fn multipart(parts: &[(&str, Option<&str>, &str)]) -> (String, Vec<u8>) {
+        let boundary = "----hub-test-boundary";
+        let mut body = Vec::new();
+        for (name, file_name, content) in parts {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            match file_name {
+                Some(f) => body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: text/csv\r\n\r\n"
+                    )
+                    .as_bytes(),
+                ),
+                None => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                ),
+            }
+            body.extend_from_slice(content.as_bytes());
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        (format!("multipart/form-data; boundary={boundary}"), body)
+    }
+
+    fn parse_multipart(
+        parts: &[(&str, Option<&str>, &str)],
+        limit: usize,
+    ) -> Result<(Params, Vec<UploadValue>), MultipartError> {
+        let (content_type, body) = multipart(parts);
+        block_on(params_from_multipart(&content_type, &body, limit))
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn multipart_requests() {
+        let operations = r#"{"query":"mutation($f: Upload!) { importFile(file: $f) { status } }","variables":{"f":null,"n":1}}"#;
+        let (params, uploads) = parse_multipart(
+            &[
+                ("operations", None, operations),
+                ("map", None, r#"{"0":["variables.f"]}"#),
+                ("0", Some("firms.csv"), "a,b\n1,2\n"),
+            ],
+            1 << 20,
+        )
+        .unwrap();
+        assert!(params.query.starts_with("mutation"));
+        assert_eq!(
+            params.variables,
+            Some(serde_json::json!({"f": "#__graphql_file__:0", "n": 1}))
+        );
+        assert_eq!(uploads.len(), 1);
+        assert_eq!(uploads[0].filename, "firms.csv");
+        assert_eq!(uploads[0].size().unwrap(), 8);
+
+        let malformed = |parts: &[(&str, Option<&str>, &str)]| match parse_multipart(parts, 1 << 20)
+        {
+            Err(MultipartError::Malformed(m)) => m,
+            other => panic!("{parts:?}: {other:?}", other = other.map(|(p, _)| p.query)),
+        };
+        let map = ("map", None, r#"{"0":["variables.f"]}"#);
+        let file = ("0", Some("firms.csv"), "a,b\n");
+        assert!(malformed(&[map, file]).contains("operations"));
+        assert!(malformed(&[("operations", None, operations), file]).contains("map"));
+        assert!(malformed(&[("operations", None, operations), map]).contains("file part"));
+        assert!(malformed(&[("operations", None, "nope"), map, file]).contains("operations"));
+        assert!(
+            malformed(&[("operations", None, &format!("[{operations}]")), map, file])
+                .contains("Batched")
+        );
+        assert!(
+            malformed(&[("operations", None, r#"{"variables":{}}"#), map, file]).contains("query")
+        );
+        assert!(
+            malformed(&[("operations", None, operations), ("map", None, "[]"), file])
+                .contains("map")
+        );
+        assert!(matches!(
+            parse_multipart(
+                &[
+                    ("operations", None, operations),
+                    map,
+                    ("0", Some("big.csv"), &"x".repeat(100))
+                ],
+                64
+            ),
+            Err(MultipartError::TooLarge)
+        ));
+        let (_, body) = multipart(&[("operations", None, operations)]);
+        assert!(matches!(
+            block_on(params_from_multipart("multipart/form-data", &body, 1 << 20)),
+            Err(MultipartError::Malformed(_))
+        ));
     }
 
     #[test]

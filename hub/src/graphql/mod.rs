@@ -1,7 +1,9 @@
 //! The GraphQL API for partner agencies.
 //!
-//! - [`schema`]: the root query and the object types of the unified model;
-//! - [`http`]: the GraphQL-over-HTTP endpoint (`POST`/`GET /graphql`, GraphiQL);
+//! - [`schema`]: the root query and the object types of the unified model, and the root
+//!   mutation (`importFile`, see [`types::import_file`]);
+//! - [`http`]: the GraphQL-over-HTTP endpoint (`POST`/`GET /graphql`, file uploads,
+//!   GraphiQL);
 //! - [`principal`] and [`policy`]: who is asking, and the one function every resolver asks
 //!   before returning protected fields.
 //!
@@ -24,26 +26,36 @@ mod test_support;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_import;
+#[cfg(test)]
 mod tests_orgs;
 #[cfg(test)]
 mod tests_trade;
 #[cfg(test)]
 mod tests_training;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::config::GraphqlSettings;
+pub use types::import_file::{ImportSetup, attach_uploads};
 
 /// The hub's GraphQL schema.
-pub type HubSchema = Schema<schema::QueryRoot, EmptyMutation, EmptySubscription>;
+pub type HubSchema = Schema<schema::QueryRoot, schema::MutationRoot, EmptySubscription>;
 
-/// Builds the schema with the configured limits. The database connection is shared by all
-/// resolvers through the schema data.
-pub fn build_schema(db: Option<DatabaseConnection>, limits: &GraphqlSettings) -> HubSchema {
+/// Builds the schema with the configured limits. The database connection and what
+/// `importFile` needs are shared by all resolvers through the schema data; without
+/// `imports`, `importFile` answers `FORBIDDEN` as when uploads are off.
+pub fn build_schema(
+    db: Option<DatabaseConnection>,
+    limits: &GraphqlSettings,
+    imports: Option<Arc<ImportSetup>>,
+) -> HubSchema {
     let mut builder = Schema::build(
         schema::QueryRoot::default(),
-        EmptyMutation,
+        schema::MutationRoot::default(),
         EmptySubscription,
     )
     .limit_depth(limits.max_depth)
@@ -55,12 +67,15 @@ pub fn build_schema(db: Option<DatabaseConnection>, limits: &GraphqlSettings) ->
     if let Some(db) = db {
         builder = builder.data(db);
     }
+    if let Some(imports) = imports {
+        builder = builder.data(imports);
+    }
     builder.finish()
 }
 
 /// The SDL of the schema, as `hub schema` prints it and `hub/schema.graphql` holds it.
 pub fn sdl() -> String {
-    build_schema(None, &GraphqlSettings::default()).sdl()
+    build_schema(None, &GraphqlSettings::default(), None).sdl()
 }
 
 /// What resolvers ask of the request context: the limits, and the policy for the caller.

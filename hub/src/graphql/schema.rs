@@ -1,4 +1,4 @@
-//! The root query.
+//! The root query and the root mutation.
 
 use async_graphql::{Context, ID, MergedObject, Object, Result};
 use sea_orm::DatabaseConnection;
@@ -14,6 +14,7 @@ use super::types::cluster::{
 use super::types::firm::{
     self, Firm, FirmConnection, FirmFilter, FirmOrder, firm_select, firm_sort, search_condition,
 };
+use super::types::import_file::ImportMutation;
 use super::types::import_run::ImportRunQuery;
 use super::types::indicator::IndicatorQuery;
 use super::types::network::NetworkQuery;
@@ -32,6 +33,10 @@ pub struct QueryRoot(
     NetworkQuery,
     ImportRunQuery,
 );
+
+/// Writes: importing files (off unless `import.graphql_uploads` is set).
+#[derive(Default, MergedObject)]
+pub struct MutationRoot(ImportMutation);
 
 /// Root fields of clusters, firms and global ids.
 #[derive(Debug, Default)]

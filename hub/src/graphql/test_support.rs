@@ -16,8 +16,8 @@ use tokio::sync::OnceCell;
 use super::principal::{Principal, Role};
 use crate::config::GraphqlSettings;
 
-/// A schema over a test-only root object.
-pub type TestSchema<Q> = Schema<Q, EmptyMutation, EmptySubscription>;
+/// A schema over a test-only root object (and the hub's schema, with its mutation root).
+pub type TestSchema<Q, M = EmptyMutation> = Schema<Q, M, EmptySubscription>;
 
 /// A new SQLite database in a temporary directory, migrated and loaded with the bundled
 /// reference data and the demo dataset. The database lives as long as the directory.
@@ -48,7 +48,7 @@ pub async fn shared_db() -> &'static DatabaseConnection {
 
 /// The hub's schema over `db`, with the default limits.
 pub fn schema_on(db: &DatabaseConnection) -> super::HubSchema {
-    super::build_schema(Some(db.clone()), &GraphqlSettings::default())
+    super::build_schema(Some(db.clone()), &GraphqlSettings::default(), None)
 }
 
 /// A schema over the test-only root `root`, with the default limits and `db`.
@@ -61,8 +61,8 @@ pub fn helper_schema<Q: ObjectType + 'static>(root: Q, db: &DatabaseConnection) 
 
 /// Runs `query` on `schema` as `principal`, with the request prepared as the endpoint
 /// prepares it; returns the response as JSON.
-pub async fn execute<Q: ObjectType + 'static>(
-    schema: &TestSchema<Q>,
+pub async fn execute<Q: ObjectType + 'static, M: ObjectType + 'static>(
+    schema: &TestSchema<Q, M>,
     db: &DatabaseConnection,
     query: impl Into<String>,
     principal: Principal,
@@ -127,9 +127,9 @@ fn counted_request(query: &str, db: &DatabaseConnection, principal: Principal) -
 
 /// Runs `query` as `principal` on the schema that `schema` builds over a connection to `db`
 /// that counts its statements; returns the response and the number of statements.
-pub async fn run_counted<Q: ObjectType + 'static>(
+pub async fn run_counted<Q: ObjectType + 'static, M: ObjectType + 'static>(
     db: &DatabaseConnection,
-    schema: impl FnOnce(&DatabaseConnection) -> TestSchema<Q>,
+    schema: impl FnOnce(&DatabaseConnection) -> TestSchema<Q, M>,
     query: &str,
     principal: Principal,
 ) -> (Value, usize) {

@@ -550,7 +550,9 @@ async fn import_runs_of_the_demo() {
     let runs = &data(&v)["importRuns"];
     let list = nodes(runs);
     let applied: Vec<&Value> = list.iter().filter(|r| r["status"] == "applied").collect();
-    assert_eq!(applied.len(), 9, "{runs:#}");
+    // The files the seed loader writes; the workbooks are imported by the spreadsheet
+    // importer (runs of their own).
+    assert_eq!(applied.len(), 5, "{runs:#}");
     for r in list {
         assert_eq!(r["importer"], "demo-seed");
         assert_eq!(r["dryRun"], false);

@@ -82,21 +82,10 @@ pub(super) struct Catalogue {
     pub(super) agencies: Agencies,
 }
 
-impl Catalogue {
-    /// The programme the demo is about (the first one of the file).
-    pub(super) fn programme_id(&self) -> Option<i64> {
-        self.clusters
-            .values()
-            .find_map(|c| c.programme_id)
-            .or_else(|| self.programmes.values().next().copied())
-    }
-}
-
 /// A written cluster.
 #[derive(Debug, Clone)]
 pub(super) struct ClusterInfo {
     pub(super) id: i64,
-    pub(super) programme_id: Option<i64>,
     pub(super) district_ids: Vec<i64>,
     /// ISIC Rev.4 classes (four digits).
     pub(super) isic_classes: Vec<String>,
@@ -252,7 +241,6 @@ pub(super) async fn write(ctx: &mut Ctx<'_>, defs: &Definitions) -> anyhow::Resu
             slug,
             ClusterInfo {
                 id: model.id,
-                programme_id,
                 district_ids,
                 isic_classes,
             },

@@ -62,8 +62,6 @@ pub(super) struct FirmRecord {
 /// How a record places its firm in clusters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum ClusterClaim {
-    /// The source names the cluster (by slug); membership from the observation date.
-    Named(String),
     /// The firm belongs to the clusters whose ISIC classes and districts match its
     /// industry code and district; membership from the registration date.
     ByActivity,
@@ -474,11 +472,6 @@ async fn write_memberships(
     let mut memberships = Vec::new();
     for (i, r) in records.iter().enumerate() {
         match &r.clusters {
-            ClusterClaim::Named(slug) => {
-                if let Some(c) = catalogue.clusters.get(slug) {
-                    memberships.push((i, slug.as_str(), c.id, Some(r.observed_on)));
-                }
-            }
             ClusterClaim::ByActivity => {
                 let class = r.industry_code.as_deref().and_then(|code| code.get(..4));
                 let mut matching: Vec<_> = catalogue

@@ -107,16 +107,11 @@ mod agencies;
 mod clusters;
 mod csvfile;
 mod firms;
-mod indicators;
-mod networks;
 mod people;
 mod registry;
-mod survey;
-mod survivorship;
+pub(crate) mod survivorship;
 mod trade;
-mod training;
-mod values;
-mod xlsx;
+pub(crate) mod values;
 
 #[cfg(test)]
 mod tests;
@@ -145,18 +140,6 @@ enum DemoFile {
 }
 
 impl DemoFile {
-    const ALL: [DemoFile; 9] = [
-        DemoFile::Clusters,
-        DemoFile::Units,
-        DemoFile::Survey,
-        DemoFile::Allotments,
-        DemoFile::Loans,
-        DemoFile::Networks,
-        DemoFile::Training,
-        DemoFile::Indicators,
-        DemoFile::Trade,
-    ];
-
     fn name(self) -> &'static str {
         match self {
             DemoFile::Clusters => "clusters.toml",
@@ -185,8 +168,49 @@ impl DemoFile {
         }
     }
 
-    fn index(self) -> usize {
-        self as usize
+    /// The file's place among [`DemoFile::SEEDED`], whose import runs this module keeps.
+    ///
+    /// # Panics
+    ///
+    /// Panics for an imported file: this module never writes under their runs.
+    fn slot(self) -> usize {
+        DemoFile::SEEDED
+            .iter()
+            .position(|f| *f == self)
+            .expect("only seeded files have runs here")
+    }
+
+    /// The files this module writes itself; the others go through the import pipeline.
+    const SEEDED: [DemoFile; 5] = [
+        DemoFile::Clusters,
+        DemoFile::Units,
+        DemoFile::Allotments,
+        DemoFile::Loans,
+        DemoFile::Trade,
+    ];
+
+    /// The workbooks imported with the spreadsheet importer, in order: the survey links to
+    /// the registry's units, the networks and the attendance sheets cite the survey.
+    const IMPORTED: [DemoFile; 4] = [
+        DemoFile::Survey,
+        DemoFile::Networks,
+        DemoFile::Training,
+        DemoFile::Indicators,
+    ];
+
+    /// The mapping a workbook is imported with (`hub/demo/mappings/`).
+    fn mapping(self) -> &'static str {
+        match self {
+            DemoFile::Survey => {
+                include_str!("../../demo/mappings/firms_cdi_diagnostic_survey_2023.toml")
+            }
+            DemoFile::Networks => include_str!("../../demo/mappings/sme_networks.toml"),
+            DemoFile::Training => {
+                include_str!("../../demo/mappings/training_attendance_2022_2024.toml")
+            }
+            DemoFile::Indicators => include_str!("../../demo/mappings/cdi_results_framework.toml"),
+            _ => "",
+        }
     }
 }
 
@@ -229,6 +253,54 @@ pub struct DemoSummary {
 }
 
 impl DemoSummary {
+    /// Counts what the database holds (everything, not only what the demo wrote: the demo
+    /// is loaded into a new database). Import runs count the demo's own: the seeded files'
+    /// and the workbooks' runs, not the reference data's.
+    pub async fn count(db: &DatabaseConnection) -> anyhow::Result<Self> {
+        use sea_orm::{ConnectionTrait as _, Statement};
+        let backend = db.get_database_backend();
+        let n = async |sql: &str| -> anyhow::Result<usize> {
+            let row = db
+                .query_one_raw(Statement::from_string(
+                    backend,
+                    format!("SELECT COUNT(*) AS n FROM {sql}"),
+                ))
+                .await?
+                .context("a count returns a row")?;
+            Ok(row.try_get::<i64>("", "n")? as usize)
+        };
+        Ok(DemoSummary {
+            sources: n("sources").await?,
+            programmes: n("programmes").await?,
+            clusters: n("clusters").await?,
+            agencies: n("organisations WHERE kind <> 'firm'").await?,
+            firms: n("organisations WHERE kind = 'firm'").await?,
+            organisation_source_records: n("organisation_source_records").await?,
+            organisation_identifiers: n("organisation_identifiers").await?,
+            persons: n("persons").await?,
+            person_source_records: n("person_source_records").await?,
+            affiliations: n("affiliations").await?,
+            record_links: n("record_links").await?,
+            cluster_memberships: n("cluster_memberships").await?,
+            firm_observations: n("firm_observations").await?,
+            industrial_estates: n("industrial_estates").await?,
+            plots: n("plots").await?,
+            plot_allotments: n("plot_allotments").await?,
+            loans: n("loans").await?,
+            networks: n("networks").await?,
+            network_members: n("network_members").await?,
+            courses: n("courses").await?,
+            training_events: n("training_events").await?,
+            participations: n("participations").await?,
+            indicators: n("indicators").await?,
+            indicator_values: n("indicator_values").await?,
+            trade_flows: n("trade_flows").await?,
+            import_runs: n("import_runs WHERE importer_id <> 'reference'").await?,
+            row_errors: n("import_row_errors WHERE severity = 'error'").await?,
+            row_warnings: n("import_row_errors WHERE severity = 'warning'").await?,
+        })
+    }
+
     /// The counts with their labels, in the order of the summary.
     pub fn entries(&self) -> Vec<(&'static str, usize)> {
         vec![
@@ -282,9 +354,13 @@ impl fmt::Display for DemoSummary {
 /// Loads the bundled demo dataset unless this version is loaded already (then `None`).
 ///
 /// Reference data (classifications, countries, Comtrade areas, admin areas) must be loaded
-/// first. The whole load is one transaction: on error nothing is written. A database that
-/// holds another version of the demo dataset is refused, because the demo's programme,
-/// clusters and records would collide with the older ones.
+/// first. Two steps: this module writes what no importer reads yet (the programme and its
+/// clusters and agencies, the registry exports, the Comtrade file) in one transaction;
+/// then the four workbooks go through the import pipeline and the spreadsheet importer
+/// with the mappings of `hub/demo/mappings/`, each an import run of its own. Both steps
+/// are idempotent, so a load interrupted between them completes when run again. A
+/// database that holds another version of the demo dataset is refused, because the demo's
+/// programme, clusters and records would collide with the older ones.
 pub async fn load_demo(
     db: &DatabaseConnection,
     key: &CnicKey,
@@ -298,50 +374,85 @@ pub async fn load_demo(
         ),
         None => {}
     }
+    if crate::db::meta_get(db, SEED_META_KEY).await?.as_deref() != Some(DEMO_VERSION) {
+        seed(db, key, sizes).await?;
+    }
+    let settings = crate::config::ImportSettings::default();
+    let importers = crate::import::Importers::builtin();
+    let env = crate::import::ImportEnv {
+        key,
+        sizes,
+        settings: &settings,
+        importers: &importers,
+    };
+    let dir = tempfile::tempdir().context("a temporary folder for the demo workbooks")?;
+    for file in DemoFile::IMPORTED {
+        let path = dir.path().join(file.name());
+        std::fs::write(&path, file.bytes())?;
+        let mapping: serde_json::Value = toml::from_str(file.mapping())
+            .with_context(|| format!("the demo mapping of {}", file.name()))?;
+        let request = crate::import::ImportRequest {
+            path,
+            mapping: Some(mapping),
+            triggered_by: Some("demo".into()),
+            ..Default::default()
+        };
+        let report = crate::import::run(db, &env, request, &|_| {}).await?;
+        anyhow::ensure!(
+            report.status == crate::import::RunStatus::Applied,
+            "the demo file {} did not import:\n{report}",
+            file.name()
+        );
+    }
+    crate::db::meta_set(db, META_KEY, DEMO_VERSION).await?;
+    Ok(Some(DemoSummary::count(db).await?))
+}
+
+/// The `hub_meta` key recording that the seeded part of the demo dataset is written.
+const SEED_META_KEY: &str = "demo_seed";
+
+/// Writes the part of the demo no importer reads yet, in one transaction.
+async fn seed(
+    db: &DatabaseConnection,
+    key: &CnicKey,
+    sizes: &SizeThresholds,
+) -> anyhow::Result<()> {
     let txn = db.begin().await?;
     let mut ctx = Ctx::begin(&txn, key, sizes).await?;
+    // Every demo source, with its priority, before any record is written under it.
+    for spec in SOURCES {
+        ctx.source(DemoFile::Clusters, spec.code).await?;
+    }
 
     let defs = clusters::parse(&mut ctx)?;
-    let mut catalogue = clusters::write(&mut ctx, &defs).await?;
+    let catalogue = clusters::write(&mut ctx, &defs).await?;
 
     let units = registry::parse_units(&mut ctx)?;
-    let surveyed = survey::parse(&mut ctx, &catalogue)?;
-    let firm_records = units
-        .iter()
-        .map(|u| u.firm.clone())
-        .chain(surveyed.iter().map(|s| s.firm.clone()))
-        .collect();
+    let firm_records = units.iter().map(|u| u.firm.clone()).collect();
     let firms = firms::write(&mut ctx, &catalogue, firm_records).await?;
 
     let allotments = registry::parse_allotments(&mut ctx)?;
     let loans = registry::parse_loans(&mut ctx)?;
-    let training = training::parse(&mut ctx, &catalogue)?;
 
     let person_records = units
         .iter()
         .filter_map(|u| u.owner.clone())
-        .chain(surveyed.iter().filter_map(|s| s.contact.clone()))
         .chain(loans.iter().filter_map(|l| l.borrower.clone()))
-        .chain(training.persons.iter().cloned())
         .collect();
     let persons = people::write(&mut ctx, person_records).await?;
     let affiliations = registry::owner_affiliations(&units, &firms)
         .into_iter()
-        .chain(survey::contact_affiliations(&surveyed, &firms))
         .chain(registry::borrower_affiliations(&loans, &firms))
         .collect();
     people::write_affiliations(&mut ctx, &persons, affiliations).await?;
 
     registry::write(&mut ctx, &firms, &persons, allotments, loans).await?;
-    networks::load(&mut ctx, &catalogue, &firms).await?;
-    training::write(&mut ctx, &mut catalogue, &firms, &persons, training).await?;
-    indicators::load(&mut ctx, &catalogue).await?;
     trade::load(&mut ctx).await?;
 
-    let summary = ctx.finish().await?;
-    crate::db::meta_set(&txn, META_KEY, DEMO_VERSION).await?;
+    ctx.finish().await?;
+    crate::db::meta_set(&txn, SEED_META_KEY, DEMO_VERSION).await?;
     txn.commit().await.context("committing the demo dataset")?;
-    Ok(Some(summary))
+    Ok(())
 }
 
 /// Provenance of one row: its import run, change number, source reference and time.
@@ -503,7 +614,7 @@ impl<'a> Ctx<'a> {
         sizes: &'a SizeThresholds,
     ) -> anyhow::Result<Ctx<'a>> {
         let mut runs = Vec::new();
-        for file in DemoFile::ALL {
+        for file in DemoFile::SEEDED {
             let stamp = Stamp::begin(txn, IMPORTER_ID, DEMO_VERSION, Some(file.name())).await?;
             runs.push(Run {
                 stamp,
@@ -534,14 +645,14 @@ impl<'a> Ctx<'a> {
             classifications,
             issues: Vec::new(),
             summary: DemoSummary {
-                import_runs: DemoFile::ALL.len(),
+                import_runs: DemoFile::SEEDED.len(),
                 ..DemoSummary::default()
             },
         })
     }
 
     fn run(&mut self, file: DemoFile) -> &mut Run {
-        &mut self.runs[file.index()]
+        &mut self.runs[file.slot()]
     }
 
     /// Counts the data rows read from a file.
@@ -555,7 +666,7 @@ impl<'a> Ctx<'a> {
         if count == 0 {
             return Ok(());
         }
-        let block = self.runs[file.index()].stamp.take(self.txn, count).await?;
+        let block = self.runs[file.slot()].stamp.take(self.txn, count).await?;
         let run = self.run(file);
         run.seqs.push_back((block.first, block.last));
         run.inserted += count as i64;
@@ -571,7 +682,7 @@ impl<'a> Ctx<'a> {
         for file in files {
             *counts.entry(file).or_default() += 1;
         }
-        for file in DemoFile::ALL {
+        for file in DemoFile::SEEDED {
             if let Some(&n) = counts.get(&file) {
                 self.reserve(file, n).await?;
             }
@@ -751,11 +862,11 @@ impl<'a> Ctx<'a> {
     /// Writes the row errors, closes every import run with its counts and returns the
     /// summary.
     async fn finish(mut self) -> anyhow::Result<DemoSummary> {
-        let mut rejected = [0i64; DemoFile::ALL.len()];
-        let mut warnings = [0i64; DemoFile::ALL.len()];
+        let mut rejected = [0i64; DemoFile::SEEDED.len()];
+        let mut warnings = [0i64; DemoFile::SEEDED.len()];
         let mut rows = Vec::with_capacity(self.issues.len());
         for issue in std::mem::take(&mut self.issues) {
-            let i = issue.loc.file.index();
+            let i = issue.loc.file.slot();
             if issue.severity == "error" {
                 rejected[i] += 1;
                 self.summary.row_errors += 1;
@@ -777,7 +888,7 @@ impl<'a> Ctx<'a> {
             });
         }
         insert_chunked(self.txn, rows).await?;
-        for ((i, run), file) in self.runs.iter_mut().enumerate().zip(DemoFile::ALL) {
+        for ((i, run), file) in self.runs.iter_mut().enumerate().zip(DemoFile::SEEDED) {
             debug_assert!(run.seqs.is_empty(), "every reserved change number is used");
             run.stamp.counts = (run.inserted, 0, 0);
             run.stamp.finish(self.txn, run.rows_read).await?;

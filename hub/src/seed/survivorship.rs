@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 /// The records of one unified entity, best first, and the fields chosen from them.
-pub(super) struct Survivor<'r, R> {
+pub(crate) struct Survivor<'r, R> {
     ranked: Vec<(usize, &'r R)>,
     chosen: Vec<(&'static str, usize)>,
 }
@@ -18,7 +18,7 @@ pub(super) struct Survivor<'r, R> {
 impl<'r, R> Survivor<'r, R> {
     /// Ranks records given as `(index, record)`; `rank_key` gives a record's source
     /// priority and observation date.
-    pub(super) fn new(
+    pub(crate) fn new(
         records: impl IntoIterator<Item = (usize, &'r R)>,
         rank_key: impl Fn(&R) -> (i32, Option<NaiveDate>),
     ) -> Self {
@@ -37,7 +37,7 @@ impl<'r, R> Survivor<'r, R> {
 
     /// The value of `field` from the best record that has one, among the records `allowed`
     /// accepts.
-    pub(super) fn pick_where<T>(
+    pub(crate) fn pick_where<T>(
         &mut self,
         field: &'static str,
         allowed: impl Fn(&R) -> bool,
@@ -53,7 +53,7 @@ impl<'r, R> Survivor<'r, R> {
     }
 
     /// The value of `field` from the best record that has one.
-    pub(super) fn pick<T>(
+    pub(crate) fn pick<T>(
         &mut self,
         field: &'static str,
         value: impl Fn(&R) -> Option<T>,
@@ -62,13 +62,13 @@ impl<'r, R> Survivor<'r, R> {
     }
 
     /// The chosen fields as `(field, record index)`.
-    pub(super) fn chosen(&self) -> &[(&'static str, usize)] {
+    pub(crate) fn chosen(&self) -> &[(&'static str, usize)] {
         &self.chosen
     }
 }
 
 /// The `survivorship` JSON: `{field: source_record_id}`.
-pub(super) fn to_json(chosen: &[(&'static str, usize)], record_id: impl Fn(usize) -> i64) -> Value {
+pub(crate) fn to_json(chosen: &[(&'static str, usize)], record_id: impl Fn(usize) -> i64) -> Value {
     let map: Map<String, Value> = chosen
         .iter()
         .map(|(field, index)| ((*field).to_owned(), Value::from(record_id(*index))))

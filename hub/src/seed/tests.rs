@@ -7,7 +7,8 @@ use std::time::Instant;
 use hub_schema::domain::{CnicKey, SizeThresholds};
 use hub_schema::entity::{
     affiliations, countries, import_runs, organisation_identifiers, organisation_source_records,
-    organisations, participations, person_source_records, persons, record_links, trade_flows,
+    organisations, participations, person_source_records, persons, record_links, sources,
+    trade_flows,
 };
 use sea_orm::{
     ColumnTrait, ConnectOptions, Database, DatabaseConnection, EntityTrait, PaginatorTrait,
@@ -16,7 +17,6 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait as _;
 
 use super::csvfile::CsvFile;
-use super::xlsx::Workbook;
 use super::{Ctx, DemoFile, load_demo, registry};
 
 fn key() -> CnicKey {
@@ -45,13 +45,24 @@ fn demo_cnics() -> Vec<String> {
         let csv = CsvFile::parse(file.bytes(), file.name(), &[column]).unwrap();
         cnics.extend(csv.records().filter_map(|(_, r)| r.get(column)));
     }
-    let mut workbook = Workbook::open(DemoFile::Training.bytes(), "training").unwrap();
+    // Every cell of the attendance sheets shaped like a CNIC (12345-1234567-1).
+    use calamine::{DataType as _, Reader as _, open_workbook_from_rs};
+    let mut workbook: calamine::Xlsx<_> =
+        open_workbook_from_rs(std::io::Cursor::new(DemoFile::Training.bytes())).unwrap();
+    let is_cnic = |s: &str| {
+        let parts: Vec<&str> = s.split('-').collect();
+        parts.len() == 3
+            && [5, 7, 1] == [parts[0].len(), parts[1].len(), parts[2].len()]
+            && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+    };
     for name in workbook.sheet_names() {
-        if name == "Events" {
-            continue;
-        }
-        let sheet = workbook.sheet(&name, &["CNIC"]).unwrap();
-        cnics.extend(sheet.rows().filter_map(|r| r.text("CNIC")));
+        let range = workbook.worksheet_range(&name).unwrap();
+        cnics.extend(
+            range
+                .cells()
+                .filter_map(|(_, _, cell)| cell.get_string().map(str::to_owned))
+                .filter(|s: &String| is_cnic(s)),
+        );
     }
     let digits: Vec<String> = cnics.iter().map(|c| c.replace('-', "")).collect();
     cnics.extend(digits);
@@ -86,7 +97,18 @@ async fn check_demo(db: &DatabaseConnection) {
         .all(db)
         .await
         .unwrap();
-    assert_eq!(runs.len(), 9);
+    assert_eq!(runs.len(), 5, "the seeded files");
+    let imported = import_runs::Entity::find()
+        .filter(import_runs::Column::ImporterId.eq("spreadsheet"))
+        .all(db)
+        .await
+        .unwrap();
+    assert_eq!(imported.len(), 4, "the workbooks, through the importer");
+    assert!(
+        imported
+            .iter()
+            .all(|r| r.status == "applied" && r.rejected == 0)
+    );
     assert!(
         runs.iter()
             .all(|r| r.status == "applied" && r.first_change_seq.is_some())
@@ -147,15 +169,22 @@ async fn check_demo(db: &DatabaseConnection) {
             .insert(p.training_event_id);
     }
     assert!(per_person.values().any(|events| events.len() >= 2));
-    let trainees = person_source_records::Entity::find()
-        .filter(person_source_records::Column::SourceKey.ne(""))
+    // One person per CNIC: as many persons attended as the sheets have distinct CNICs.
+    let training = sources::Entity::find()
+        .filter(sources::Column::Code.eq("cdi-training"))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let trainees: HashSet<String> = person_source_records::Entity::find()
+        .filter(person_source_records::Column::SourceId.eq(training.id))
         .all(db)
         .await
         .unwrap()
         .into_iter()
-        .filter(|r| r.source_key.len() == 64)
-        .count();
-    assert_eq!(per_person.len(), trainees);
+        .map(|r| r.cnic_hash.expect("every trainee has a CNIC"))
+        .collect();
+    assert_eq!(per_person.len(), trainees.len());
 
     // An owner of two units is one person affiliated with two firms.
     let owners = affiliations::Entity::find()

@@ -9,14 +9,14 @@ use chrono::NaiveDate;
 use hub_schema::domain::{normalise_name, title_case};
 
 /// Trims a cell; empty text is no value.
-pub(super) fn non_empty(raw: &str) -> Option<String> {
+pub(crate) fn non_empty(raw: &str) -> Option<String> {
     let trimmed = raw.trim();
     (!trimmed.is_empty()).then(|| trimmed.to_owned())
 }
 
 /// Reads `dd/mm/yyyy` (also with one-digit day or month, or dashes or dots) or ISO
 /// `yyyy-mm-dd`.
-pub(super) fn parse_date(raw: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_date(raw: &str) -> Option<NaiveDate> {
     let text = raw.trim();
     ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"]
         .iter()
@@ -24,7 +24,7 @@ pub(super) fn parse_date(raw: &str) -> Option<NaiveDate> {
 }
 
 /// Reads a number written with thousands separators (`12,500,000`) or spaces.
-pub(super) fn parse_number(raw: &str) -> Option<f64> {
+pub(crate) fn parse_number(raw: &str) -> Option<f64> {
     let compact: String = raw
         .trim()
         .chars()
@@ -37,14 +37,14 @@ pub(super) fn parse_number(raw: &str) -> Option<f64> {
 }
 
 /// Reads a whole, non-negative count such as a number of employees.
-pub(super) fn count(value: f64) -> Option<i32> {
+pub(crate) fn count(value: f64) -> Option<i32> {
     (value >= 0.0 && value.fract() == 0.0 && value <= f64::from(i32::MAX)).then_some(value as i32)
 }
 
 /// The text to show for a name or address: whitespace collapsed, a leading `M/S`
 /// ("Messrs") dropped, and text typed entirely in capitals written in title case. Source
 /// records keep the text as written; this is only for unified entities.
-pub(super) fn display_text(raw: &str) -> String {
+pub(crate) fn display_text(raw: &str) -> String {
     let collapsed = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     let lower = collapsed.to_lowercase();
     let without_messrs = ["m/s. ", "m/s ", "m/s.", "messrs. ", "messrs "]
@@ -64,7 +64,7 @@ pub(super) fn display_text(raw: &str) -> String {
 /// of companies: `(SMC-Private) Limited` for single-member companies, `(Private) Limited`
 /// for private companies, in their usual abbreviations. Other names say nothing reliable
 /// (`& Co.` is used by partnerships and sole proprietors alike).
-pub(super) fn legal_form(name: &str) -> Option<&'static str> {
+pub(crate) fn legal_form(name: &str) -> Option<&'static str> {
     let key = normalise_name(name);
     let private = ["pvt ltd", "pvt limited", "private ltd", "private limited"]
         .iter()
@@ -75,15 +75,6 @@ pub(super) fn legal_form(name: &str) -> Option<&'static str> {
         Some("private_limited")
     } else {
         None
-    }
-}
-
-/// `female` or `male` from `Female`, `F`, `Male`, `M` and the like.
-pub(super) fn sex(raw: &str) -> Option<&'static str> {
-    match raw.trim().to_lowercase().as_str() {
-        "f" | "female" | "woman" | "w" => Some("female"),
-        "m" | "male" | "man" => Some("male"),
-        _ => None,
     }
 }
 
@@ -141,14 +132,5 @@ mod tests {
         );
         assert_eq!(legal_form("Ravi Surgical & Co."), None);
         assert_eq!(legal_form("Ravi Surgical"), None);
-    }
-
-    #[test]
-    fn sexes() {
-        assert_eq!(sex("Female"), Some("female"));
-        assert_eq!(sex(" F"), Some("female"));
-        assert_eq!(sex("M"), Some("male"));
-        assert_eq!(sex("MALE"), Some("male"));
-        assert_eq!(sex("x"), None);
     }
 }

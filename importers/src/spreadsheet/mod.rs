@@ -1,4 +1,6 @@
-//! The spreadsheet reading layer: files in, typed rows with their place out.
+//! Spreadsheets: the reading layer, and the spreadsheet importer on top of it.
+//!
+//! # The reading layer
 //!
 //! It reads
 //!
@@ -18,7 +20,136 @@
 //! [`parse_number`] and [`Cell::as_date`] read numbers and dates as people type them.
 //! Failures are [`ReadError`]s naming the file, sheet, row and column.
 //!
-//! This layer only reads: it knows nothing of records, mappings or the database.
+//! The reading layer only reads: it knows nothing of records, mappings or the database.
+//!
+//! # The spreadsheet importer
+//!
+//! [`SpreadsheetImporter`] (id `spreadsheet`) turns the rows into the SDK's records. Each
+//! sheet (a CSV file is one sheet) is read as one **target**:
+//!
+//! | target | alias | a row gives |
+//! |---|---|---|
+//! | `firms` | `firm_observations` | an [`Organisation`], its [`FirmObservation`]s, a contact [`Person`] and [`Affiliation`] |
+//! | `participants` | `attendance` | a [`Person`], the [`Organisation`] of their firm (once), a [`Participation`] |
+//! | `training_events` | | a [`Course`] and a provider [`Organisation`] (once each), a [`TrainingEvent`] |
+//! | `indicator_values` | | an [`IndicatorValue`] per value column that holds one |
+//! | `networks` | | a [`Network`] |
+//! | `network_members` | | the member's [`Organisation`] (once), a [`NetworkMember`] |
+//!
+//! The fields of each target are listed in [`Target::fields`] (`firm.name`,
+//! `person.cnic`, `value.target`, …, and `firm.id.<scheme>` for an identifier of any scheme,
+//! e.g. `firm.id.source:cdi-survey-2023` to cite another source's record). Records come in
+//! the order the hub resolves references in: a row's records after the records they refer
+//! to, a workbook's sheets in workbook order. Shared records (a participant's firm, a
+//! course, a provider) are emitted once per import, the first time their key appears.
+//!
+//! **Without a mapping** (options `Null`), every sheet's header is found (below title
+//! rows, merged parents included) and its columns are mapped through the synonym table
+//! [`SYNONYMS`]; the sheet is read as the target whose required fields are found with the
+//! most columns mapped (firms need `firm.name`; participants `person.name` or
+//! `person.cnic` and an event column; training events an event code and a title;
+//! indicator values `indicator.code` and a value column; networks `network.name` and
+//! `network.kind`; network members a network and `firm.name`). Sheets that fit no target
+//! are left out with a log line. Two rules complete the synonyms: in a firm list with a
+//! contact person, the phone and e-mail columns are the contact's; and an attendance sheet
+//! of a **workbook** without an event column takes the sheet's name as its event key
+//! (workbooks keep one sheet per event, named by its code), as the mapping constant
+//! `"event.source_key" = "{sheet}"` does. [`suggest_mapping`] writes what detection
+//! found as an editable mapping file.
+//!
+//! # The mapping file
+//!
+//! The hub reads a TOML file and passes it as JSON:
+//!
+//! ```toml
+//! source = "cdi-survey-2023"     # read by the hub (as is `importer`); ignored here
+//! [csv]                          # optional, CSV and TSV only
+//! encoding = "windows-1252"      # utf-8 | utf-16le | utf-16be | windows-1252 | any WHATWG label
+//! delimiter = ";"                # or "\t", "|", "tab", …
+//!
+//! [[sheets]]
+//! sheet = "Firms"                # or pattern = "CDI-*" (glob: * and ?), or neither:
+//!                                # a CSV file, or a workbook's first sheet
+//! header_row = 4                 # optional, 1-based; detected otherwise
+//! target = "firms"
+//! baseline_once_per_series = true  # indicator_values only; the default
+//!
+//! [sheets.columns]               # header as written -> field; "" leaves a column out
+//! "Survey ID" = "firm.source_key"
+//! "Name of Unit" = "firm.name"
+//!
+//! [sheets.constants]             # field -> the same value on every row
+//! "firm.observed_on" = "2023-03-31"
+//! "event.source_key" = "{sheet}" # {sheet} and {file} are replaced by the names (a
+//!                                # CSV file's {sheet} is its name without extension)
+//!
+//! [[sheets.observations]]        # firms only: the figures of one period
+//! period = "2022"
+//! turnover_pkr = "Annual Turnover (PKR)"
+//! ```
+//!
+//! Headers are matched ignoring case, spacing and punctuation. A sheet matched by no
+//! entry is left out with a log line; each sheet takes the first entry that matches it.
+//! An entry without `[sheets.columns]` maps its columns through the synonyms; with it,
+//! exactly the columns listed (the others are not imported), and a listed column the sheet
+//! lacks is an error naming the file, sheet and column. Unknown keys, targets and fields,
+//! a field fed twice, constants that do not read as their field's kind, sheets and
+//! patterns that match no sheet are errors that list what is valid.
+//!
+//! # Keys
+//!
+//! Keys are built from the row's values so that a re-import gives the same keys:
+//!
+//! - **Firms**: `firm.source_key` when mapped; otherwise a cited identifier
+//!   (`firm.id.<scheme>`, written `<scheme>:<value>`), else `ntn:<NTN>`, `secp:<SECP
+//!   number>`, `unit:<registry unit number>` (values as written, trimmed; never a value
+//!   that may be a CNIC, such as a 13-digit "NTN"), else `name:<folded name>|<folded
+//!   district>` in firm lists and `name:<folded name>` on attendance sheets and member
+//!   lists. Folded: lower case, punctuation and spacing reduced to single spaces. A firm's
+//!   contact person and affiliation are `<firm key>/contact`.
+//! - **Participants**: person and participation `<event>/<serial>` (the `S#` column, else
+//!   the row number).
+//! - **Training events**: `event.source_key`, else `event.code`; courses the course code,
+//!   else `course:<folded title>`; providers `provider:<folded name>`.
+//! - **Indicator values**: `<code>|<scope>:<cluster, programme, area or firm>|<breakdown>=<value>|<period>|<value type>`,
+//!   with `total` for the breakdown part when there is none.
+//! - **Networks**: `network.source_key`, else the folded name; **members**
+//!   `<network key>/<firm key>`.
+//!
+//! A key that an earlier row already gave to a record of the same kind (two firms with one
+//! survey ID) is a `duplicate_key` row error and the later row is skipped. The importer
+//! keeps the keys it emitted (not the rows) for this.
+//!
+//! # Decisions
+//!
+//! - **Row errors.** A required field left empty is a `missing_required` row error and the
+//!   row gives no record. A value that does not read as its field's kind (`invalid_number`,
+//!   `invalid_date`, `unknown_code` for a word outside a vocabulary) is a row error naming
+//!   the row, the column and the field, and the record goes on without the value. Messages
+//!   name fields and columns, never values.
+//! - **Observations.** A firm list row gives an observation per period: the
+//!   `observation.*` fields for `observation.period` (a column or a constant; then
+//!   `firm.employees_*` stand in for missing `observation.employees_*`), and one per
+//!   `[[sheets.observations]]` group. Groups of one period are merged; an observation
+//!   without figures is left out. Without any period, `observation.*` columns are not
+//!   imported (the log says so).
+//! - **Participants.** `completed` comes from `participation.completed` when mapped, else
+//!   from the certificate number (issued on completion) when that column is mapped. A
+//!   participant's firm is emitted when the row names it; `firm.kind` gives its kind, and
+//!   `firm.kind_without_id` the kind of one the row gives no key or identifier for (the
+//!   agency staff of the demo's attendance sheets have no Survey ID: `"agency"`).
+//! - **Training events.** The title is `event.title`, else the course title. A course is
+//!   emitted the first time its key appears, without a provider (the events name theirs).
+//! - **Indicator values.** The scope is `value.scope`, else firm when an organisation key
+//!   is given, else cluster, programme or area, whichever the row names first. A baseline
+//!   repeated on every row of a series (indicator, scope, breakdown) is taken once, from
+//!   the first row of the series that has one, for that row's period; set
+//!   `baseline_once_per_series = false` to take every row's.
+//! - **Networks.** The lead firm is the member whose role is `lead`; a network's
+//!   `lead_organisation_key` is not set (its members come after it).
+//! - **Streaming.** A CSV file is read row by row. A workbook's sheets are read one at a
+//!   time: once when the file is opened, to plan every sheet (so that a wrong sheet or
+//!   column fails before any record), and once more when its rows are streamed.
 //!
 //! # Example
 //!
@@ -55,11 +186,17 @@
 //! ```
 
 mod cell;
+mod convert;
 mod delimited;
 mod encoding;
 mod error;
 mod header;
+mod importer;
+mod mapping;
 mod number;
+mod plan;
+mod synonyms;
+mod targets;
 mod workbook;
 
 use std::io::Read;
@@ -74,6 +211,17 @@ pub use header::{
 };
 pub use number::{NumberLocale, parse_number, parse_number_with};
 pub use workbook::{SheetSource, Workbook, WorkbookKind};
+
+pub use importer::{IMPORTER_ID, SpreadsheetImporter, suggest_mapping};
+pub use mapping::{Mapping, ObservationField, ObservationGroup, Selector, SheetEntry, glob_match};
+pub use synonyms::SYNONYMS;
+pub use targets::{FIRM_ID_PREFIX, FieldKind, FieldSpec, Target, Vocabulary, fold};
+
+#[cfg(doc)]
+use hub_plugin_sdk::{
+    Affiliation, Course, FirmObservation, IndicatorValue, Network, NetworkMember, Organisation,
+    Participation, Person, TrainingEvent,
+};
 
 /// One non-empty row of a sheet or CSV file.
 #[derive(Debug, Clone, PartialEq)]
@@ -224,3 +372,9 @@ pub fn open_file(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod importer_tests;
+
+#[cfg(test)]
+mod demo_tests;

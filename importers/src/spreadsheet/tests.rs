@@ -341,7 +341,7 @@ fn crc32(bytes: &[u8]) -> u32 {
 }
 
 /// A ZIP archive of uncompressed entries, enough for an ODS file.
-fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+pub(super) fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut central = Vec::new();
     for (name, data) in entries {

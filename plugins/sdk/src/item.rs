@@ -205,6 +205,21 @@ pub enum Item {
         /// The message.
         message: String,
     },
+    /// Where the fields of the records that follow come from, for the rows of `sheet` (of
+    /// the whole file when `None`): record field → the column's header as the user sees
+    /// it. Fields are written `{record type}.{field}` (`organisation.district`,
+    /// `firm_observation.period`), identifiers `organisation.identifiers.{scheme}`
+    /// (`organisation.identifiers.PK-NTN`).
+    ///
+    /// Optional. The hub validates identifiers, codes, periods and places itself; with this
+    /// declaration its row errors name the column as well as the field. Send it once per
+    /// sheet, before the sheet's records.
+    Columns {
+        /// The sheet the declaration is for.
+        sheet: Option<String>,
+        /// Record field → column header.
+        columns: std::collections::BTreeMap<String, String>,
+    },
 }
 
 impl Item {
@@ -218,6 +233,19 @@ impl Item {
         Self::Log {
             level,
             message: message.into(),
+        }
+    }
+}
+
+impl Item {
+    /// A declaration of the columns the fields of `sheet`'s records come from.
+    pub fn columns(
+        sheet: Option<String>,
+        columns: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
+        Self::Columns {
+            sheet,
+            columns: columns.into_iter().collect(),
         }
     }
 }

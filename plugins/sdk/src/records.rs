@@ -30,9 +30,22 @@
 //! unique per record kind within a source.
 //!
 //! Fields named `…_key` (`organisation_key`, `person_key`, `event_key`, …) refer to the
-//! `source_key` of another record of the same source, emitted in the same import or an
-//! earlier one; the hub resolves them. Clusters are referred to by slug
-//! (`sialkot-surgical`) and programmes by code.
+//! `source_key` of another record of the same source; the hub resolves them. The record
+//! referred to must either be emitted **before** the record that refers to it (in the same
+//! input, earlier in the stream: a participation after its event, person and organisation; a
+//! network member after its network and firm) or exist from an earlier import of the same
+//! source. The hub resolves references in stream order, so a reference it cannot resolve
+//! that way is a row error with the code
+//! [`codes::UNKNOWN_REFERENCE`](crate::codes::UNKNOWN_REFERENCE). Clusters are referred to
+//! by slug (`sialkot-surgical`) and programmes by code.
+//!
+//! Records of **another source** are referred to through identifiers: an [`Organisation`]
+//! may carry an [`IdentifierValue`] of scheme `source:<source-code>` whose value is that
+//! source's `source_key` for the same organisation, and the hub links the two records to
+//! one organisation. For example, an attendance sheet (source `cdi-training`) that cites
+//! each participant's firm by the diagnostic survey's `Survey ID` gives the firm the
+//! identifier `source:cdi-survey-2023` = `DS23-0001`, and the firm of the training record
+//! is the survey's firm.
 //!
 //! # Personal data
 //!
@@ -962,10 +975,20 @@ pub struct IndicatorValue {
     pub breakdown_value: Option<String>,
     /// A note as written.
     pub note: Option<String>,
+    /// The indicator's name, e.g. `Firms receiving CDI support (cumulative)`. Together with
+    /// `indicator_unit` it lets the hub create an indicator it does not know yet; without
+    /// them an unknown indicator code is a row error. For a known indicator they are
+    /// compared with what the hub holds and otherwise ignored.
+    #[serde(default)]
+    pub indicator_name: Option<String>,
+    /// The indicator's unit as written, e.g. `firms`, `USD`, `jobs` (see `indicator_name`).
+    #[serde(default)]
+    pub indicator_unit: Option<String>,
 }
 
 impl IndicatorValue {
-    /// A value without breakdown or note; set the field matching `scope`.
+    /// A value without breakdown, note or indicator name and unit; set the field matching
+    /// `scope`.
     pub fn new(
         source_key: impl Into<String>,
         indicator: impl Into<String>,
@@ -988,6 +1011,8 @@ impl IndicatorValue {
             breakdown: None,
             breakdown_value: None,
             note: None,
+            indicator_name: None,
+            indicator_unit: None,
         }
     }
 }

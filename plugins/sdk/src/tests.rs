@@ -142,6 +142,8 @@ fn full_records() -> Vec<Record> {
             breakdown: Some("sex".into()),
             breakdown_value: Some("female".into()),
             note: Some("From the diagnostic study".into()),
+            indicator_name: Some("Employment".into()),
+            indicator_unit: Some("jobs".into()),
             ..IndicatorValue::new(
                 "IV-1",
                 "employment",
@@ -642,7 +644,7 @@ fn an_importer_works_through_the_trait_object() {
         match item {
             Item::Record(r) => records.push(r),
             Item::RowError(e) => errors.push(e),
-            Item::Log { .. } => {}
+            Item::Log { .. } | Item::Columns { .. } => {}
         }
     }
     assert!(

@@ -6,6 +6,7 @@
 
 mod ddl;
 mod m20261126_000001_unified_model;
+mod m20261126_000002_content_hash;
 
 pub use m20261126_000001_unified_model::table_names;
 use sea_orm_migration::prelude::*;
@@ -17,6 +18,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_unified_model::Migration)]
+        vec![
+            Box::new(m20261126_000001_unified_model::Migration),
+            Box::new(m20261126_000002_content_hash::Migration),
+        ]
     }
 }

@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod firm;
 pub mod firm_details;
+pub mod import_file;
 pub mod import_run;
 pub mod indicator;
 pub mod network;

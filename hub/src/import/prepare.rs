@@ -1,0 +1,396 @@
+//! Validation: records as importers wrote them → rows ready to write, with the reference
+//! data resolved (admin areas, clusters, programmes, indicators, classifications) and every
+//! problem reported against the record's place in the file.
+//!
+//! References between records of the same source (`organisation_key`, `event_key`, …) are
+//! resolved later, at apply time, because they may point at records of the same batch.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash as _, Hasher as _};
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use hub_plugin_sdk::{Date, RecordKind, SourceRef, codes};
+use hub_schema::domain::{
+    Cnic, CnicKey, Identifier, IdentifierScheme, NtnOrCnic, Period, SizeThresholds, parse_ntn,
+};
+use hub_schema::entity::{clusters, indicators, programmes, sources};
+use sea_orm::{DatabaseTransaction, EntityTrait as _};
+
+use super::report::{Counts, Issue};
+use super::{ImportEnv, Issues, Priorities, Prov};
+use crate::reference::AdminAreaIndex;
+
+/// Everything one import's batches share: the transaction, reference data, the source,
+/// change numbers, counts, and the keys seen so far in the file.
+pub(crate) struct Ctx<'a> {
+    pub txn: &'a DatabaseTransaction,
+    pub key: &'a CnicKey,
+    pub sizes: &'a SizeThresholds,
+    pub run_id: i64,
+    pub at: DateTime<FixedOffset>,
+    pub source_id: i64,
+    pub source_code: String,
+    pub priorities: Priorities,
+    pub areas: AdminAreaIndex,
+    pub clusters: HashMap<String, i64>,
+    pub programmes: HashMap<String, i64>,
+    pub indicators: HashMap<String, i64>,
+    pub counts: BTreeMap<RecordKind, Counts>,
+    /// Indicators this import created (from values giving a name and unit).
+    pub created_indicators: Vec<i64>,
+    /// Keys read so far in this file, as (kind, key) hash → content hash. Eight bytes a
+    /// key each way keep a file of millions of rows in a few tens of megabytes.
+    seen: HashMap<u64, u64>,
+    first_seq: Option<i64>,
+    last_seq: Option<i64>,
+}
+
+/// Whether a key was read before in this file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Seen {
+    /// First time.
+    New,
+    /// Read before with the same content: nothing more to do.
+    Repeat,
+    /// Read before with other content: a duplicate key.
+    Conflict,
+}
+
+impl<'a> Ctx<'a> {
+    /// Reads the reference data and the source (created if missing).
+    pub async fn load(
+        txn: &'a DatabaseTransaction,
+        env: &ImportEnv<'a>,
+        run_id: i64,
+        source_code: &str,
+    ) -> anyhow::Result<Ctx<'a>> {
+        let at = crate::provenance::now();
+        let prov = Prov {
+            run_id,
+            source_ref: format!("source:{source_code}"),
+            at,
+        };
+        let (source_id, _) = super::ensure_source(txn, env.settings, source_code, &prov).await?;
+        let priorities = sources::Entity::find()
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s.priority))
+            .collect();
+        let clusters = clusters::Entity::find()
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|c| (c.slug, c.id))
+            .collect();
+        let programmes = programmes::Entity::find()
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|p| (p.code, p.id))
+            .collect();
+        let indicators = indicators::Entity::find()
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|i| (i.code, i.id))
+            .collect();
+        Ok(Ctx {
+            txn,
+            key: env.key,
+            sizes: env.sizes,
+            run_id,
+            at,
+            source_id,
+            source_code: source_code.to_owned(),
+            priorities,
+            areas: AdminAreaIndex::load(txn).await?,
+            clusters,
+            programmes,
+            indicators,
+            counts: BTreeMap::new(),
+            created_indicators: Vec::new(),
+            seen: HashMap::new(),
+            first_seq: None,
+            last_seq: None,
+        })
+    }
+
+    /// The provenance of a row written from the record at `at`.
+    pub fn prov(&self, at: &SourceRef) -> Prov {
+        Prov {
+            run_id: self.run_id,
+            source_ref: at.to_string(),
+            at: self.at,
+        }
+    }
+
+    /// Takes `count` change numbers (none when 0) and returns the first.
+    pub async fn seqs(&mut self, count: usize) -> anyhow::Result<i64> {
+        if count == 0 {
+            return Ok(0);
+        }
+        let block = crate::changes::take(self.txn, count as i64).await?;
+        self.first_seq.get_or_insert(block.first);
+        self.last_seq = Some(block.last);
+        Ok(block.first)
+    }
+
+    /// The range of change numbers this import took.
+    pub fn seq_range(&self) -> (Option<i64>, Option<i64>) {
+        (self.first_seq, self.last_seq)
+    }
+
+    /// Notes a key read in this file with its content hash.
+    pub fn seen(&mut self, kind: RecordKind, key: &str, hash: &str) -> Seen {
+        let mut hasher = DefaultHasher::new();
+        (kind.as_str(), key).hash(&mut hasher);
+        let key_hash = hasher.finish();
+        let content = u64::from_str_radix(&hash[..16.min(hash.len())], 16).unwrap_or_default();
+        match self.seen.insert(key_hash, content) {
+            None => Seen::New,
+            Some(previous) if previous == content => Seen::Repeat,
+            Some(previous) => {
+                // Keep the first content: later rows are compared with it.
+                self.seen.insert(key_hash, previous);
+                Seen::Conflict
+            }
+        }
+    }
+
+    /// Counts a record of `kind`.
+    pub fn count(&mut self, kind: RecordKind, inserted: u64, updated: u64, unchanged: u64) {
+        self.counts.entry(kind).or_default().add(Counts {
+            inserted,
+            updated,
+            unchanged,
+        });
+    }
+
+    /// Done: nothing to flush today; kept so that writers buffering across batches have a
+    /// place to finish.
+    pub async fn finish(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    // ---- Validation helpers: each reports its problem and returns None -----------------
+
+    /// The district named `name` valid on `on`; an unknown one is an error.
+    pub fn district(
+        &self,
+        issues: &mut Issues,
+        at: &SourceRef,
+        field: &str,
+        name: &str,
+        on: Option<NaiveDate>,
+    ) -> Option<i64> {
+        match self.areas.district(name, on) {
+            Some(d) => Some(d.id),
+            None => {
+                issues.push(Issue::error(
+                    at,
+                    Some(field),
+                    "unknown_district",
+                    format!("\"{}\" is not a known district.", name.trim()),
+                ));
+                None
+            }
+        }
+    }
+
+    /// The tehsil named `name` in the district; an unknown one is a warning and the record
+    /// is kept at district level.
+    pub fn tehsil(
+        &self,
+        issues: &mut Issues,
+        at: &SourceRef,
+        field: &str,
+        district_id: i64,
+        name: &str,
+    ) -> Option<i64> {
+        let found = self.areas.tehsil(district_id, name).map(|t| t.id);
+        if found.is_none() {
+            issues.push(Issue::warning(
+                at,
+                Some(field),
+                "unknown_tehsil",
+                format!(
+                    "\"{}\" is not a known tehsil of the district; the record is kept at \
+                     district level.",
+                    name.trim()
+                ),
+            ));
+        }
+        found
+    }
+
+    /// The cluster with this slug; an unknown one is an error.
+    pub fn cluster(
+        &self,
+        issues: &mut Issues,
+        at: &SourceRef,
+        field: &str,
+        slug: &str,
+    ) -> Option<i64> {
+        let slug = slug.trim();
+        let found = self.clusters.get(slug).copied();
+        if found.is_none() {
+            let mut known: Vec<&str> = self.clusters.keys().map(String::as_str).collect();
+            known.sort_unstable();
+            issues.push(Issue::error(
+                at,
+                Some(field),
+                codes::UNKNOWN_CODE,
+                format!(
+                    "\"{slug}\" is not a cluster slug; known clusters: {}.",
+                    if known.is_empty() {
+                        "none yet".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            ));
+        }
+        found
+    }
+
+    /// The programme with this code; an unknown one is an error.
+    pub fn programme(
+        &self,
+        issues: &mut Issues,
+        at: &SourceRef,
+        field: &str,
+        code: &str,
+    ) -> Option<i64> {
+        let found = self.programmes.get(code.trim()).copied();
+        if found.is_none() {
+            issues.push(Issue::error(
+                at,
+                Some(field),
+                codes::UNKNOWN_CODE,
+                format!("\"{}\" is not a programme code.", code.trim()),
+            ));
+        }
+        found
+    }
+
+    /// A period as written; ambiguous or malformed ones are errors.
+    pub fn period(
+        &self,
+        issues: &mut Issues,
+        at: &SourceRef,
+        field: &str,
+        raw: &str,
+    ) -> Option<Period> {
+        match Period::parse(raw) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                issues.push(Issue::error(
+                    at,
+                    Some(field),
+                    "invalid_period",
+                    format!("The field {field} is not a period: {e}."),
+                ));
+                None
+            }
+        }
+    }
+}
+
+/// A date of the SDK as stored.
+pub(crate) fn date(d: Date) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(d.year(), d.month(), d.day())
+}
+
+/// An identifier ready to store.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Ident {
+    pub scheme: IdentifierScheme,
+    /// The canonical value, or the keyed hash for a CNIC.
+    pub value: String,
+    /// The value as shown: canonical, or masked for a CNIC.
+    pub display: String,
+    pub hashed: bool,
+}
+
+impl Ident {
+    /// Whether two records sharing this identifier are the same organisation: identifiers
+    /// issued once per firm by an authority, and citations of a source's record. Never a
+    /// CNIC (it identifies the owner, and one owner may hold several units).
+    pub fn links(&self) -> bool {
+        !self.hashed
+            && (self.scheme.is_strong() && self.scheme.identifies_firm()
+                || matches!(self.scheme, IdentifierScheme::Source(_)))
+    }
+
+    /// The order in which identifiers are tried: the registry's own number first.
+    pub fn strength(&self) -> u8 {
+        match self.scheme {
+            IdentifierScheme::PsicPunjabUnit => 0,
+            IdentifierScheme::Ntn => 1,
+            IdentifierScheme::Secp => 2,
+            IdentifierScheme::Strn => 3,
+            _ => 4,
+        }
+    }
+
+    /// Parses an identifier as written. A 13-digit "NTN" is a CNIC: kept hashed, never
+    /// linking. Messages name the scheme, never a CNIC's value.
+    pub fn parse(key: &CnicKey, scheme: &str, raw: &str) -> Result<Self, String> {
+        let scheme = IdentifierScheme::parse(scheme)
+            .map_err(|e| format!("{scheme:?} is not an identifier scheme: {e}"))?;
+        let cnic = |c: Cnic| Ident {
+            scheme: IdentifierScheme::Cnic,
+            value: c.keyed_hash(key),
+            display: c.masked(),
+            hashed: true,
+        };
+        match scheme {
+            IdentifierScheme::Cnic => Cnic::parse(raw)
+                .map(cnic)
+                .map_err(|_| "The CNIC is not 13 digits in the form 12345-1234567-1.".to_owned()),
+            IdentifierScheme::Ntn => match parse_ntn(raw) {
+                Ok(NtnOrCnic::Ntn(n)) => Ok(Ident {
+                    scheme,
+                    value: n.as_str().to_owned(),
+                    display: n.as_str().to_owned(),
+                    hashed: false,
+                }),
+                Ok(NtnOrCnic::Cnic(c)) => Ok(cnic(c)),
+                Err(e) => Err(format!("The NTN is not valid: {e}.")),
+            },
+            scheme => {
+                let label = scheme.label();
+                Identifier::parse(scheme, raw)
+                    .map(|id| {
+                        let (scheme, value) = id.into_parts();
+                        Ident {
+                            scheme,
+                            display: value.clone(),
+                            value,
+                            hashed: false,
+                        }
+                    })
+                    .map_err(|e| format!("The {label} is not valid: {e}."))
+            }
+        }
+    }
+}
+
+/// Trims a text field; empty means absent.
+pub(crate) fn text(raw: &Option<String>) -> Option<String> {
+    raw.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// The set of clusters of a record, deduplicated, in order.
+pub(crate) fn unique<T: Clone + Eq + std::hash::Hash>(items: Vec<T>) -> Vec<T> {
+    let mut seen = HashSet::new();
+    items
+        .into_iter()
+        .filter(|i| seen.insert(i.clone()))
+        .collect()
+}
