@@ -129,6 +129,9 @@ pub struct GraphqlSettings {
     pub max_upload_bytes: usize,
     /// Time limit of one request, in milliseconds.
     pub request_timeout_ms: u64,
+    /// Time limit of a request with file uploads (an `importFile`: the body arriving and
+    /// the import), in milliseconds.
+    pub upload_timeout_ms: u64,
     /// How long the loader of nested lists waits for the siblings of one level to ask before
     /// it runs their one statement, in milliseconds. Longer windows batch more reliably
     /// under load and add that much latency per nesting level.
@@ -145,6 +148,7 @@ impl Default for GraphqlSettings {
             max_body_bytes: 1 << 20,
             max_upload_bytes: 200 << 20,
             request_timeout_ms: 30_000,
+            upload_timeout_ms: 600_000,
             batch_window_ms: 5,
         }
     }

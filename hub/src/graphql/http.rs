@@ -123,6 +123,16 @@ impl Endpoint {
     }
 }
 
+/// The time a request may take: uploads (imports) get `upload_timeout_ms`, others
+/// `request_timeout_ms`.
+fn time_limit(settings: &GraphqlSettings, upload: bool) -> u64 {
+    if upload {
+        settings.upload_timeout_ms
+    } else {
+        settings.request_timeout_ms
+    }
+}
+
 /// Registers `/graphql` and `/graphql/assets/{file}`; needs `web::Data<Endpoint>`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -602,7 +612,8 @@ async fn post(
     let (limit, limit_key) = body_limit(kind, &endpoint.settings);
     // A body trickled in slowly must not hold a worker: it has the request's time limit,
     // at least BODY_MIN_TIME.
-    let time = Duration::from_millis(endpoint.settings.request_timeout_ms).max(BODY_MIN_TIME);
+    let time = Duration::from_millis(time_limit(&endpoint.settings, kind == BodyKind::Multipart))
+        .max(BODY_MIN_TIME);
     let body = match tokio::time::timeout(time, read_body(&req, payload, limit)).await {
         Err(_) => {
             return refuse(
@@ -715,6 +726,7 @@ async fn run(
     via_get: bool,
     uploads: Vec<UploadValue>,
 ) -> HttpResponse {
+    let upload = !uploads.is_empty();
     let doc = match errors::parse_document(&params.query) {
         Ok(doc) => doc,
         Err(e) => return request_errors(media, vec![e]),
@@ -776,19 +788,20 @@ async fn run(
         &endpoint.schema
     };
 
-    let limit = Duration::from_millis(endpoint.settings.request_timeout_ms);
+    let timeout_ms = time_limit(&endpoint.settings, upload);
+    let key = if upload {
+        "graphql.upload_timeout_ms"
+    } else {
+        "graphql.request_timeout_ms"
+    };
+    let limit = Duration::from_millis(timeout_ms);
     let response = match tokio::time::timeout(limit, schema.execute(request)).await {
         Ok(response) => response,
         Err(_) => {
-            tracing::warn!(
-                timeout_ms = endpoint.settings.request_timeout_ms,
-                "GraphQL request timed out"
-            );
+            tracing::warn!(timeout_ms, "GraphQL request timed out");
             metrics::graphql_request(Outcome::Error);
-            let message = format!(
-                "The request took longer than {} ms (graphql.request_timeout_ms) and was stopped.",
-                endpoint.settings.request_timeout_ms
-            );
+            let message =
+                format!("The request took longer than {timeout_ms} ms ({key}) and was stopped.");
             return json_response(
                 StatusCode::GATEWAY_TIMEOUT,
                 media,
