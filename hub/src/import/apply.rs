@@ -21,6 +21,12 @@ pub(crate) async fn batch(
     records: Vec<Sourced>,
     issues: &mut Issues,
 ) -> anyhow::Result<()> {
+    if records
+        .iter()
+        .any(|r| r.record.kind() == RecordKind::TradeFlow)
+    {
+        super::trade::ensure_refs(ctx).await?;
+    }
     let mut prepared = Vec::with_capacity(records.len());
     for sourced in records {
         if issues.rejected_rows.contains(&RowKey::of(&sourced.at)) {
@@ -38,12 +44,14 @@ pub(crate) async fn batch(
     let mut persons = Vec::new();
     let mut keyed: Vec<KeyedRow> = Vec::new();
     let mut observations = Vec::new();
+    let mut trade = Vec::new();
     for p in prepared {
         match p {
             Prepared::Organisation(o) => orgs.push(*o),
             Prepared::Person(p) => persons.push(p),
             Prepared::Keyed(k) => keyed.push(k),
             Prepared::Observation(o) => observations.push(o),
+            Prepared::Trade(t) => trade.push(*t),
         }
     }
     if !orgs.is_empty() {
@@ -84,6 +92,9 @@ pub(crate) async fn batch(
         .collect();
     if !observations.is_empty() {
         apply_observations(ctx, observations, issues).await?;
+    }
+    if !trade.is_empty() {
+        super::trade::apply(ctx, trade, issues).await?;
     }
     Ok(())
 }
@@ -324,6 +335,26 @@ async fn resolve(
     for (target, keys) in wanted {
         let (table, column) = target.lookup();
         let keys: Vec<Value> = keys.into_iter().map(Value::from).collect();
+        if target == RefTarget::UnitNumber {
+            // Units are found by their number in any source: the registry's unit number
+            // identifies the firm wherever it is cited.
+            let result = find_by_keys(
+                ctx.txn,
+                table,
+                None,
+                "value",
+                &keys,
+                &["scheme", "value", column],
+            )
+            .await?;
+            for r in &result {
+                let org: Option<i64> = r.try_get("", column)?;
+                if r.try_get::<String>("", "scheme")? == "psic-punjab-unit" && org.is_some() {
+                    found.insert((target, r.try_get("", "value")?), org);
+                }
+            }
+            continue;
+        }
         let result = find_by_keys(
             ctx.txn,
             table,
@@ -349,6 +380,20 @@ async fn resolve(
                     row.columns.push(r.column);
                     row.values.push(Value::from(id));
                 }
+                None if r.target == RefTarget::UnitNumber => {
+                    issues.push(Issue::warning(
+                        &row.at,
+                        Some(r.field),
+                        "unknown_unit",
+                        format!(
+                            "No firm has the registry unit number {:?} yet; the record is \
+                             kept without its firm.",
+                            r.key
+                        ),
+                    ));
+                    row.columns.push(r.column);
+                    row.values.push(Value::from(Option::<i64>::None));
+                }
                 None => {
                     ok = false;
                     issues.push(Issue::error(
@@ -369,6 +414,85 @@ async fn resolve(
         }
     }
     *rows = kept;
+    Ok(())
+}
+
+/// The plots allotments name, created the first time an estate's plot number is seen: the
+/// `@estate` (resolved) and `@plot` columns become `plot_id`.
+async fn ensure_plots(ctx: &mut Ctx<'_>, rows: &mut [KeyedRow]) -> anyhow::Result<()> {
+    let take = |row: &mut KeyedRow, column: &str| -> Option<Value> {
+        let pos = row.columns.iter().position(|c| *c == column)?;
+        row.columns.remove(pos);
+        Some(row.values.remove(pos))
+    };
+    let mut wanted: Vec<(usize, i64, String, Option<f64>)> = Vec::new();
+    for (i, row) in rows.iter_mut().enumerate() {
+        let estate = take(row, "@estate");
+        let plot = take(row, "@plot");
+        if let (Some(Value::BigInt(Some(estate))), Some(Value::Json(Some(plot)))) = (estate, plot) {
+            let number = plot["number"].as_str().unwrap_or_default().to_owned();
+            wanted.push((i, estate, number, plot["area_sqm"].as_f64()));
+        }
+    }
+    let estates: Vec<Value> = wanted.iter().map(|(_, e, ..)| Value::from(*e)).collect();
+    let stored = find_by_keys(
+        ctx.txn,
+        "plots",
+        None,
+        "estate_id",
+        &estates,
+        &["id", "estate_id", "plot_number"],
+    )
+    .await?;
+    let mut plots: HashMap<(i64, String), i64> = HashMap::new();
+    for r in &stored {
+        plots.insert(
+            (r.try_get("", "estate_id")?, r.try_get("", "plot_number")?),
+            r.try_get("", "id")?,
+        );
+    }
+    let mut missing: Vec<(i64, String, Option<f64>, usize)> = Vec::new();
+    for (i, estate, number, area) in &wanted {
+        let key = (*estate, number.clone());
+        if !plots.contains_key(&key) && !missing.iter().any(|m| (m.0, &m.1) == (key.0, &key.1)) {
+            missing.push((*estate, number.clone(), *area, *i));
+        }
+    }
+    if !missing.is_empty() {
+        let first = ctx.seqs(missing.len()).await?;
+        let new_rows = missing
+            .iter()
+            .enumerate()
+            .map(|(n, (estate, number, area, i))| {
+                (
+                    vec![
+                        Value::from(*estate),
+                        Value::from(number.clone()),
+                        Value::from(*area),
+                    ],
+                    ctx.prov(&rows[*i].at),
+                    first + n as i64,
+                )
+            })
+            .collect();
+        insert_rows(
+            ctx.txn,
+            "plots",
+            &["estate_id", "plot_number", "area_sqm"],
+            new_rows,
+        )
+        .await?;
+        let ids = super::sql::ids_by_seq(ctx.txn, "plots", first, first + missing.len() as i64 - 1)
+            .await?;
+        for (n, (estate, number, ..)) in missing.into_iter().enumerate() {
+            plots.insert((estate, number), ids[&(first + n as i64)]);
+        }
+    }
+    for (i, estate, number, _) in wanted {
+        let row = &mut rows[i];
+        row.columns.push("plot_id");
+        row.values.push(Value::from(plots[&(estate, number)]));
+    }
     Ok(())
 }
 
@@ -431,6 +555,9 @@ async fn apply_keyed(
     resolve(ctx, &mut rows, issues).await?;
     if kind == RecordKind::IndicatorValue {
         create_indicators(ctx, &mut rows).await?;
+    }
+    if kind == RecordKind::PlotAllotment {
+        ensure_plots(ctx, &mut rows).await?;
     }
     // Sort each row's columns so that every row of the kind writes the same columns in the
     // same order (references were appended as they resolved).

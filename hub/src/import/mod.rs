@@ -39,6 +39,7 @@ pub mod report;
 mod sql;
 #[cfg(test)]
 mod tests;
+mod trade;
 mod unify;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -581,6 +582,7 @@ async fn apply_all(
             }
         }
         apply::batch(&mut ctx, records, &mut issues).await?;
+        ctx.keep_statistics().await?;
         issues.rejected_total += issues.rejected_rows.len() as u64;
         issues.rejected_rows.clear();
         report.rows_read = rows_seen;

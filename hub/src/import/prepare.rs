@@ -39,12 +39,19 @@ pub(crate) struct Ctx<'a> {
     pub counts: BTreeMap<RecordKind, Counts>,
     /// Indicators this import created (from values giving a name and unit).
     pub created_indicators: Vec<i64>,
+    /// Areas and classifications for trade flows, read on the first one.
+    pub trade: Option<super::trade::TradeRefs>,
+    /// PostgreSQL: the rows written after which the tables are analysed again.
+    next_analyze: u64,
     /// Keys read so far in this file, as (kind, key) hash → content hash. Eight bytes a
     /// key each way keep a file of millions of rows in a few tens of megabytes.
     seen: HashMap<u64, u64>,
     first_seq: Option<i64>,
     last_seq: Option<i64>,
 }
+
+/// Rows written before the first `ANALYZE` on PostgreSQL (see [`Ctx::keep_statistics`]).
+const FIRST_ANALYZE: u64 = 5_000;
 
 /// Whether a key was read before in this file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +118,8 @@ impl<'a> Ctx<'a> {
             indicators,
             counts: BTreeMap::new(),
             created_indicators: Vec::new(),
+            trade: None,
+            next_analyze: FIRST_ANALYZE,
             seen: HashMap::new(),
             first_seq: None,
             last_seq: None,
@@ -166,6 +175,32 @@ impl<'a> Ctx<'a> {
             updated,
             unchanged,
         });
+    }
+
+    /// PostgreSQL plans the lookups of a batch from the tables' statistics, which a large
+    /// import outgrows inside its own transaction (autovacuum cannot see uncommitted rows):
+    /// a table believed empty is scanned whole for every key lookup, and an import slows
+    /// from thousands of rows a second to a few. So the tables an import writes are
+    /// analysed again (`ANALYZE` counts the transaction's own rows) each time the rows
+    /// written double: about twenty times for a billion rows.
+    pub async fn keep_statistics(&mut self) -> anyhow::Result<()> {
+        use sea_orm::ConnectionTrait as _;
+        if self.txn.get_database_backend() != sea_orm::DbBackend::Postgres {
+            return Ok(());
+        }
+        let written: u64 = self.counts.values().map(|c| c.inserted).sum();
+        if written < self.next_analyze {
+            return Ok(());
+        }
+        self.next_analyze = written.saturating_mul(2);
+        self.txn
+            .execute_unprepared(
+                "ANALYZE organisation_source_records, organisation_identifiers, organisations, \
+                 record_links, firm_observations, person_source_records, persons, \
+                 cluster_memberships, participations, indicator_values, trade_flows",
+            )
+            .await?;
+        Ok(())
     }
 
     /// Done: nothing to flush today; kept so that writers buffering across batches have a

@@ -6,8 +6,8 @@
 
 use chrono::NaiveDate;
 use hub_plugin_sdk::{
-    AffiliationRole, IndicatorScope, Modality, NetworkKind, NetworkRole, OrganisationKind,
-    OrganisationStatus, Record, RecordKind, Sex, SourceRef, ValueType, codes,
+    AffiliationRole, AllotmentStatus, IndicatorScope, Modality, NetworkKind, NetworkRole,
+    OrganisationKind, OrganisationStatus, Record, RecordKind, Sex, SourceRef, ValueType, codes,
 };
 use hub_schema::domain::{IdentifierScheme, Period, PsicCode, normalise_name};
 use sea_orm::{DbErr, QueryResult, Value};
@@ -28,6 +28,7 @@ pub(crate) enum Prepared {
     Person(Pending<PersonFields>),
     Observation(ObsRow),
     Keyed(KeyedRow),
+    Trade(Box<super::trade::TradeRow>),
 }
 
 impl Prepared {
@@ -37,21 +38,24 @@ impl Prepared {
             Prepared::Person(p) => &p.at,
             Prepared::Observation(o) => &o.at,
             Prepared::Keyed(k) => &k.at,
+            Prepared::Trade(t) => &t.at,
         }
     }
 
-    /// The order in which kinds are applied: a record comes after those it refers to.
-    pub fn order(&self) -> u8 {
+    /// The order in which kinds are applied: a record comes after those it refers to;
+    /// records of one kind are applied together.
+    pub fn order(&self) -> (u8, Option<RecordKind>) {
         match self {
-            Prepared::Organisation(_) => 0,
-            Prepared::Person(_) => 1,
+            Prepared::Organisation(_) => (0, None),
+            Prepared::Person(_) => (1, None),
             Prepared::Keyed(k) => match k.kind {
-                RecordKind::Course => 2,
-                RecordKind::Network => 3,
-                RecordKind::TrainingEvent => 4,
-                _ => 5,
+                RecordKind::Course | RecordKind::IndustrialEstate => (2, Some(k.kind)),
+                RecordKind::Network => (3, None),
+                RecordKind::TrainingEvent => (4, None),
+                kind => (5, Some(kind)),
             },
-            Prepared::Observation(_) => 6,
+            Prepared::Observation(_) => (6, None),
+            Prepared::Trade(_) => (7, None),
         }
     }
 }
@@ -75,6 +79,10 @@ pub(crate) enum RefTarget {
     Network,
     Course,
     Event,
+    Estate,
+    /// A registry unit number, in any source: resolves to the organisation carrying it
+    /// (`psic-punjab-unit` identifier). Optional: an unknown unit is a warning.
+    UnitNumber,
 }
 
 impl RefTarget {
@@ -86,6 +94,8 @@ impl RefTarget {
             RefTarget::Network => ("networks", "id"),
             RefTarget::Course => ("courses", "id"),
             RefTarget::Event => ("training_events", "id"),
+            RefTarget::Estate => ("industrial_estates", "id"),
+            RefTarget::UnitNumber => ("organisation_identifiers", "organisation_id"),
         }
     }
 }
@@ -775,11 +785,91 @@ pub(crate) fn prepare(
             Some(vec![Prepared::Keyed(row)])
         }
         Record::IndicatorValue(v) => indicator_value(ctx, issues, &at, v),
-        other @ (Record::IndustrialEstate(_)
-        | Record::PlotAllotment(_)
-        | Record::Loan(_)
-        | Record::TradeFlow(_)
-        | Record::AdminArea(_)) => {
+        Record::IndustrialEstate(e) => {
+            required(issues, &at, "name", &e.name);
+            let district = e
+                .district
+                .as_deref()
+                .filter(|d| !d.trim().is_empty())
+                .and_then(|d| ctx.district(issues, &at, "district", d, None));
+            let mut row = KeyedRow::new(
+                RecordKind::IndustrialEstate,
+                &at,
+                "industrial_estates",
+                &e.source_key,
+            );
+            let name = e.name.trim().to_owned();
+            row.set("name_key", normalise_name(&name))
+                .set("name", name)
+                .set("district_id", district);
+            Some(vec![Prepared::Keyed(row)])
+        }
+        Record::PlotAllotment(a) => {
+            required(issues, &at, "plot_number", &a.plot_number);
+            let status = match a.status {
+                AllotmentStatus::Allotted => "allotted",
+                AllotmentStatus::Cancelled => "cancelled",
+                AllotmentStatus::Vacant => "vacant",
+            };
+            let unit = unit_number(issues, &at, a.unit_number.as_deref());
+            let mut row = KeyedRow::new(
+                RecordKind::PlotAllotment,
+                &at,
+                "plot_allotments",
+                &a.source_key,
+            );
+            row.refs.push(Ref {
+                column: "@estate",
+                target: RefTarget::Estate,
+                key: a.estate_key.trim().to_owned(),
+                field: "estate_key",
+            });
+            row.columns.push("@plot");
+            row.values.push(
+                serde_json::json!({"number": a.plot_number.trim(), "area_sqm": a.plot_area_sqm})
+                    .into(),
+            );
+            organisation_of_unit(&mut row, a.organisation_key.as_deref(), unit.as_deref());
+            row.set("unit_number", unit)
+                .set("allotted_on", opt_date(a.allotted_on))
+                .set("status", status);
+            Some(vec![Prepared::Keyed(row)])
+        }
+        Record::Loan(l) => {
+            required(issues, &at, "scheme", &l.scheme);
+            if l.amount_pkr.is_some_and(|v| v < 0.0 || !v.is_finite()) {
+                issues.push(Issue::error(
+                    &at,
+                    Some("amount_pkr"),
+                    codes::INVALID_NUMBER,
+                    "The amount must be a number of at least 0.".to_owned(),
+                ));
+            }
+            let sanctioned = opt_date(l.sanctioned_on);
+            let district = l
+                .district
+                .as_deref()
+                .filter(|d| !d.trim().is_empty())
+                .and_then(|d| ctx.district(issues, &at, "district", d, sanctioned));
+            let unit = unit_number(issues, &at, l.unit_number.as_deref());
+            let mut row = KeyedRow::new(RecordKind::Loan, &at, "loans", &l.source_key);
+            row.set("scheme", l.scheme.trim().to_owned()).refer(
+                "borrower_person_id",
+                RefTarget::Person,
+                l.borrower_person_key.as_deref(),
+                "borrower_person_key",
+            );
+            organisation_of_unit(&mut row, l.organisation_key.as_deref(), unit.as_deref());
+            row.set("unit_number", unit)
+                .set("amount_pkr", l.amount_pkr)
+                .set("sanctioned_on", sanctioned)
+                .set("disbursed_on", opt_date(l.disbursed_on))
+                .set("district_id", district)
+                .set("status", text(&l.status));
+            Some(vec![Prepared::Keyed(row)])
+        }
+        Record::TradeFlow(f) => super::trade::prepare(ctx, issues, &at, f),
+        other @ Record::AdminArea(_) => {
             issues.push(Issue::error(
                 &at,
                 None,
@@ -1057,6 +1147,46 @@ fn observation(
                 .into(),
         ],
     })])
+}
+
+/// A registry unit number as written, normalised; a malformed one is an error.
+fn unit_number(issues: &mut Issues, at: &SourceRef, raw: Option<&str>) -> Option<String> {
+    let raw = raw.map(str::trim).filter(|u| !u.is_empty())?;
+    match hub_schema::domain::Identifier::parse(IdentifierScheme::PsicPunjabUnit, raw) {
+        Ok(id) => Some(id.value().to_owned()),
+        Err(e) => {
+            issues.push(Issue::error(
+                at,
+                Some("unit_number"),
+                codes::INVALID_IDENTIFIER,
+                format!(
+                    "The registry unit number is not valid: {}.",
+                    e.to_string().trim_end_matches('.')
+                ),
+            ));
+            None
+        }
+    }
+}
+
+/// The organisation a registry record is about: by its record key when given, else by the
+/// unit number (an optional reference: a unit the hub does not know is a warning).
+fn organisation_of_unit(row: &mut KeyedRow, key: Option<&str>, unit: Option<&str>) {
+    if key.is_some_and(|k| !k.trim().is_empty()) {
+        row.refer(
+            "organisation_id",
+            RefTarget::Organisation,
+            key,
+            "organisation_key",
+        );
+    } else {
+        row.refer(
+            "organisation_id",
+            RefTarget::UnitNumber,
+            unit,
+            "unit_number",
+        );
+    }
 }
 
 fn indicator_value(

@@ -476,3 +476,134 @@ async fn persons_link_by_cnic_and_citations_link_firms_across_sources() {
         1
     );
 }
+
+#[tokio::test]
+async fn registry_estates_plots_and_loans() {
+    use hub_plugin_sdk::{AllotmentStatus, IndustrialEstate, Loan, PlotAllotment};
+    let f = fixture().await;
+    let mut unit = Organisation::new("SKT-00012", OrganisationKind::Firm, "ABID MEDI TECH");
+    unit.identifiers
+        .push(IdentifierValue::new(schemes::PSIC_PUNJAB_UNIT, "SKT-00012"));
+    let mut estate = IndustrialEstate::new("sie-sialkot", "Small Industrial Estate Sialkot");
+    estate.district = Some("Sialkot".into());
+    let mut allotted =
+        PlotAllotment::new("A-12/1", "sie-sialkot", "A-12", AllotmentStatus::Allotted);
+    allotted.unit_number = Some("skt-00012".into());
+    let mut cancelled =
+        PlotAllotment::new("A-12/0", "sie-sialkot", "A-12", AllotmentStatus::Cancelled);
+    cancelled.unit_number = Some("SKT-99999".into());
+    let mut loan = Loan::new("CDL-2021-003", "Cluster Development Loan");
+    loan.unit_number = Some("SKT-00012".into());
+    loan.amount_pkr = Some(150_000.0);
+    loan.district = Some("Sialkot".into());
+    let items = [
+        Item::record(at(2), unit),
+        Item::record(at(3), estate),
+        Item::record(at(4), allotted),
+        Item::record(at(5), cancelled),
+        Item::record(at(6), loan),
+    ];
+    let report = f.import("registry.items", "registry", &items, false).await;
+    assert_eq!(report.status, RunStatus::Applied, "{report}");
+    assert_eq!(
+        f.text("SELECT estate_id || ' ' || plot_number || ' ' || source_ref AS v FROM plots")
+            .await,
+        ["1 A-12 firms.items!R4"],
+        "one plot, two allotments"
+    );
+    assert_eq!(
+        f.count(
+            "SELECT a.id FROM plot_allotments a JOIN organisation_identifiers i \
+             ON i.organisation_id = a.organisation_id AND i.value = 'SKT-00012' \
+             AND i.scheme = 'psic-punjab-unit' \
+             WHERE a.status = 'allotted'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        f.count("SELECT id FROM loans WHERE organisation_id IS NOT NULL AND amount_pkr = 150000")
+            .await,
+        1
+    );
+    // The unknown unit is a warning; the allotment is kept without its firm.
+    assert_eq!(report.warnings, 1, "{report}");
+    assert_eq!(report.issues[0].code, "unknown_unit");
+    let again = f.import("registry.items", "registry", &items, false).await;
+    assert_eq!(
+        (again.totals.inserted, again.totals.updated),
+        (0, 0),
+        "{again}"
+    );
+}
+
+#[tokio::test]
+async fn trade_flows_by_comtrade_codes_with_an_unlisted_partner() {
+    use hub_plugin_sdk::{Flow, TradeArea, TradeFlow};
+    let f = fixture().await;
+    let flow = |row: u64, partner: &str, code: &str, class: &str, value: f64| {
+        let mut t = TradeFlow::new(
+            TradeArea::ComtradeCode("586".into()),
+            TradeArea::ComtradeCode(partner.into()),
+            Flow::Export,
+            class,
+            code,
+            "2019",
+        );
+        t.value = Some(value);
+        t.currency = Some("USD".into());
+        Item::record(SourceRef::row("trade.items", row), t)
+    };
+    let items = [
+        flow(2, "842", "901890", "H5", 1000.0),
+        flow(3, "899", "901890", "H5", 20.0),
+        flow(4, "0", "6", "S3", 5.0),
+    ];
+    let report = f.import("trade.items", "un-comtrade", &items, false).await;
+    assert_eq!(report.status, RunStatus::Applied, "{report}");
+    assert_eq!(report.by_kind["trade_flow"].inserted, 3);
+    assert_eq!(report.warnings, 1);
+    assert_eq!(report.issues[0].code, "unlisted_partner");
+    // Comtrade 842 is the USA (M49 840).
+    assert_eq!(
+        f.text(
+            "SELECT c.iso3 || ' ' || t.hs4 || ' ' || t.value_usd AS v FROM trade_flows t \
+             JOIN countries c ON c.id = t.partner_id WHERE t.commodity_code = '901890' ORDER BY c.iso3"
+        )
+        .await,
+        ["C-899 9018 20.0", "USA 9018 1000.0"]
+    );
+    assert_eq!(
+        f.count("SELECT id FROM classifications WHERE code = 'S3' AND kind = 'sitc'")
+            .await,
+        1
+    );
+    // An overlapping extract updates, never duplicates.
+    let update = [flow(2, "842", "901890", "H5", 1100.0)];
+    let second = f
+        .import("trade-2.items", "un-comtrade", &update, false)
+        .await;
+    assert_eq!(second.by_kind["trade_flow"].updated, 1, "{second}");
+    assert_eq!(f.count("SELECT id FROM trade_flows").await, 3);
+
+    // An unknown reporter is a row error.
+    let mut bad = TradeFlow::new(
+        TradeArea::ComtradeCode("1".into()),
+        TradeArea::ComtradeCode("0".into()),
+        Flow::Import,
+        "H5",
+        "9018",
+        "2019",
+    );
+    bad.value = Some(1.0);
+    let report = f
+        .import(
+            "bad.items",
+            "un-comtrade",
+            &[Item::record(at(2), bad)],
+            false,
+        )
+        .await;
+    assert_eq!(report.status, RunStatus::Failed);
+    assert_eq!(report.issues[0].field.as_deref(), Some("reporter"));
+}
