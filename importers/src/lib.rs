@@ -12,11 +12,19 @@
 
 use hub_plugin_sdk::Importer;
 
+pub mod psic_registry;
 pub mod spreadsheet;
+pub mod trade;
 
-/// The built-in importers, one of each. The registry and trade-statistics importers are
-/// added here as they are written.
+/// The built-in importers, one of each, specialised ones first (on equal confidence the
+/// first wins).
 #[must_use]
 pub fn builtin() -> Vec<Box<dyn Importer>> {
-    vec![Box::new(spreadsheet::SpreadsheetImporter::new())]
+    let mut importers: Vec<Box<dyn Importer>> = Vec::new();
+    importers.extend(psic_registry::importers());
+    importers.extend(trade::comtrade::importers());
+    importers.extend(trade::sdmx::importers());
+    importers.extend(trade::pbs::importers());
+    importers.push(Box::new(spreadsheet::SpreadsheetImporter::new()));
+    importers
 }

@@ -325,6 +325,7 @@ pub async fn run(
                 .and_then(|v| v.as_str())
                 .map(str::to_owned)
         })
+        .or_else(|| manifest.default_source.clone())
         .unwrap_or_else(|| default_source(&file_name));
     if let Err(e) = hub_schema::domain::IdentifierScheme::source(&source_code) {
         return fail(

@@ -42,6 +42,11 @@ pub struct ImporterManifest {
     /// takes none.
     #[serde(default)]
     pub options_schema: Option<Value>,
+    /// The source the records belong to when the user names none, for importers of one
+    /// publisher's files (`psic-punjab`, `un-comtrade`). `None` for general formats such
+    /// as spreadsheets, whose source the user names.
+    #[serde(default)]
+    pub default_source: Option<String>,
 }
 
 impl ImporterManifest {
@@ -56,7 +61,15 @@ impl ImporterManifest {
             inputs: InputKinds::default(),
             emits: Vec::new(),
             options_schema: None,
+            default_source: None,
         }
+    }
+
+    /// The same manifest, with the source its records belong to by default.
+    #[must_use]
+    pub fn with_default_source(mut self, source: impl Into<String>) -> Self {
+        self.default_source = Some(source.into());
+        self
     }
 
     /// The same manifest, reading files with these extensions (without the dot).
