@@ -28,12 +28,14 @@ macro_rules! serde_via_str {
 }
 
 pub mod hs;
+pub mod hs_convert;
 pub mod identifiers;
 pub mod isic;
 pub mod period;
 pub mod size;
 
 pub use hs::{HsCode, HsError, HsRevision};
+pub use hs_convert::{Basket, Concordance, NotConvertible, Placement};
 pub use identifiers::{
     Cnic, CnicKey, CnicKeyError, Identifier, IdentifierError, IdentifierScheme, Ntn, NtnOrCnic,
     RegistryUnitNumber, SecpRegistrationNumber, Strn, parse_ntn,

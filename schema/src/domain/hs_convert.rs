@@ -1,0 +1,383 @@
+//! Converting trade reported in one HS revision to a cluster's HS basket in another.
+//!
+//! A cluster's basket is a list of HS items (chapters, headings or subheadings) in one
+//! revision. Trade reported in another revision is placed into the basket through the
+//! bundled concordance (HS 2012 ↔ 2017 ↔ 2022), at the basket's level of detail:
+//!
+//! - a reported code all of whose successors (or predecessors) fall inside one basket item
+//!   belongs to that item: a merge or split *within* 8708 or within chapter 62 changes
+//!   nothing at the heading or chapter level;
+//! - a code none of whose successors fall inside the basket is outside it;
+//! - a code whose successors fall partly inside and partly outside is **not convertible**:
+//!   part of it moved to (or came from) a code across the item's boundary, and the
+//!   concordance has no value weights, so no share is ever computed or guessed. The result
+//!   says which codes lie on each side.
+//!
+//! Headings and chapters reported as aggregates are placed through their subheadings. The
+//! relationships come from the concordance file, not from a list of known cases.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::sync::OnceLock;
+
+use super::hs::{HsCode, HsRevision};
+
+/// A cluster's basket: HS items of one revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Basket {
+    /// The revision the items are written in.
+    pub revision: HsRevision,
+    /// Chapters (2 digits), headings (4) or subheadings (6).
+    pub items: Vec<String>,
+}
+
+impl Basket {
+    /// A basket of these items in `revision`.
+    pub fn new(revision: HsRevision, items: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Basket {
+            revision,
+            items: items.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// The basket item a subheading of the basket's revision falls in.
+    fn item_of(&self, subheading: &str) -> Option<&str> {
+        self.items
+            .iter()
+            .map(String::as_str)
+            .find(|item| subheading.starts_with(item))
+    }
+}
+
+/// Where trade in a reported code goes in a basket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// Entirely inside this basket item.
+    Inside(String),
+    /// Entirely outside the basket.
+    Outside,
+    /// Split across the boundary of a basket item: not convertible without weights.
+    NotConvertible(NotConvertible),
+}
+
+/// Why a reported code cannot be placed in a basket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotConvertible {
+    /// The code as reported, and its revision.
+    pub code: String,
+    pub from: HsRevision,
+    /// The basket's revision.
+    pub to: HsRevision,
+    /// The corresponding codes inside the basket, with the item each falls in.
+    pub inside: Vec<(String, String)>,
+    /// The corresponding codes outside the basket (or in another item).
+    pub outside: Vec<String>,
+    /// Codes the concordance does not know (reported code or its children).
+    pub unknown: Vec<String>,
+}
+
+impl fmt::Display for NotConvertible {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "not convertible: {} ({}) ",
+            self.code,
+            self.from.classification_code()
+        )?;
+        if !self.unknown.is_empty() {
+            return write!(
+                f,
+                "has codes the concordance does not know: {}",
+                self.unknown.join(", ")
+            );
+        }
+        let items: BTreeSet<&str> = self.inside.iter().map(|(_, i)| i.as_str()).collect();
+        let inside: Vec<&str> = self.inside.iter().map(|(c, _)| c.as_str()).collect();
+        write!(
+            f,
+            "corresponds in {} to {} in the basket item {} and moved to {} outside it",
+            self.to.classification_code(),
+            inside.join(", "),
+            items.into_iter().collect::<Vec<_>>().join(", "),
+            self.outside.join(", ")
+        )
+    }
+}
+
+/// The bundled concordance, between adjacent revisions in both directions.
+#[derive(Debug, Default)]
+pub struct Concordance {
+    /// (from, to) → subheading → subheadings.
+    edges: HashMap<(HsRevision, HsRevision), HashMap<String, BTreeSet<String>>>,
+    /// revision → heading or chapter → its subheadings.
+    children: HashMap<HsRevision, HashMap<String, Vec<String>>>,
+}
+
+/// The revisions the concordance links, oldest first.
+const LINKED: [HsRevision; 3] = [HsRevision::Hs2012, HsRevision::Hs2017, HsRevision::Hs2022];
+
+impl Concordance {
+    /// The concordance bundled with the reference data (built once).
+    pub fn bundled() -> &'static Concordance {
+        static BUNDLED: OnceLock<Concordance> = OnceLock::new();
+        BUNDLED.get_or_init(|| {
+            let mut c = Concordance::default();
+            for row in crate::reference::hs_concordance() {
+                let (Ok(from), Ok(to)) = (
+                    HsRevision::parse(row.from_classification),
+                    HsRevision::parse(row.to_classification),
+                ) else {
+                    continue;
+                };
+                c.edges
+                    .entry((from, to))
+                    .or_default()
+                    .entry(row.from_code.clone())
+                    .or_default()
+                    .insert(row.to_code.clone());
+                c.edges
+                    .entry((to, from))
+                    .or_default()
+                    .entry(row.to_code)
+                    .or_default()
+                    .insert(row.from_code);
+            }
+            for revision in LINKED {
+                let map = c.children.entry(revision).or_default();
+                for code in crate::reference::hs_codes(revision.classification_code()) {
+                    if code.code.len() == 6 {
+                        map.entry(code.code[..4].to_owned())
+                            .or_default()
+                            .push(code.code.clone());
+                        map.entry(code.code[..2].to_owned())
+                            .or_default()
+                            .push(code.code.clone());
+                    }
+                }
+            }
+            c
+        })
+    }
+
+    /// The subheadings of `to` corresponding to a subheading of `from`, through the
+    /// revisions between them; `None` when the concordance does not know the code.
+    pub fn corresponding(
+        &self,
+        from: HsRevision,
+        subheading: &str,
+        to: HsRevision,
+    ) -> Option<BTreeSet<String>> {
+        let position = |r: HsRevision| LINKED.iter().position(|l| *l == r);
+        let (start, end) = (position(from)?, position(to)?);
+        let mut codes: BTreeSet<String> = BTreeSet::from([subheading.to_owned()]);
+        let steps: Vec<(HsRevision, HsRevision)> = if start <= end {
+            (start..end).map(|i| (LINKED[i], LINKED[i + 1])).collect()
+        } else {
+            (end..start)
+                .rev()
+                .map(|i| (LINKED[i + 1], LINKED[i]))
+                .collect()
+        };
+        for step in steps {
+            let edges = self.edges.get(&step)?;
+            let mut next = BTreeSet::new();
+            for code in &codes {
+                next.extend(edges.get(code)?.iter().cloned());
+            }
+            codes = next;
+        }
+        Some(codes)
+    }
+
+    /// Where trade reported as `code` goes in `basket`.
+    pub fn place(&self, code: &HsCode, basket: &Basket) -> Placement {
+        let from = code.revision();
+        let not_convertible = |inside, outside, unknown| {
+            Placement::NotConvertible(NotConvertible {
+                code: code.as_str().to_owned(),
+                from,
+                to: basket.revision,
+                inside,
+                outside,
+                unknown,
+            })
+        };
+        if code.is_total() {
+            return not_convertible(Vec::new(), vec!["TOTAL".into()], Vec::new());
+        }
+        let subheadings: Vec<String> = if code.level() == 6 {
+            vec![code.as_str().to_owned()]
+        } else {
+            self.children
+                .get(&from)
+                .and_then(|c| c.get(code.as_str()))
+                .cloned()
+                .unwrap_or_default()
+        };
+        if subheadings.is_empty() {
+            return not_convertible(Vec::new(), Vec::new(), vec![code.as_str().to_owned()]);
+        }
+        let mut inside: Vec<(String, String)> = Vec::new();
+        let mut outside: BTreeSet<String> = BTreeSet::new();
+        let mut unknown = Vec::new();
+        for sub in &subheadings {
+            let targets = if from == basket.revision {
+                Some(BTreeSet::from([sub.clone()]))
+            } else {
+                self.corresponding(from, sub, basket.revision)
+            };
+            let Some(targets) = targets else {
+                unknown.push(sub.clone());
+                continue;
+            };
+            for t in targets {
+                match basket.item_of(&t) {
+                    Some(item) => inside.push((t.clone(), item.to_owned())),
+                    None => {
+                        outside.insert(t);
+                    }
+                }
+            }
+        }
+        inside.sort();
+        inside.dedup();
+        let items: BTreeSet<&str> = inside.iter().map(|(_, i)| i.as_str()).collect();
+        if !unknown.is_empty() {
+            return not_convertible(inside, outside.into_iter().collect(), unknown);
+        }
+        match (items.len(), outside.is_empty()) {
+            (0, _) => Placement::Outside,
+            (1, true) => Placement::Inside(items.into_iter().next().unwrap_or_default().to_owned()),
+            _ => {
+                // Split between two items, or between an item and the rest: the share of
+                // each side is not known.
+                let first = items.iter().next().copied().unwrap_or_default().to_owned();
+                let mut outside: Vec<String> = outside.into_iter().collect();
+                outside.extend(
+                    inside
+                        .iter()
+                        .filter(|(_, i)| *i != first)
+                        .map(|(c, _)| c.clone()),
+                );
+                let inside = inside.into_iter().filter(|(_, i)| *i == first).collect();
+                not_convertible(inside, outside, Vec::new())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(revision: HsRevision, raw: &str) -> HsCode {
+        HsCode::parse(revision, raw).unwrap()
+    }
+
+    use HsRevision::{Hs2012, Hs2017, Hs2022};
+
+    #[test]
+    fn merges_and_splits_inside_an_item_convert() {
+        let c = Concordance::bundled();
+        let garments = Basket::new(Hs2022, ["61", "62"]);
+        // 620111 + 620191 (2017) merged into 620120 (2022): inside chapter 62.
+        assert_eq!(
+            c.place(&code(Hs2017, "620111"), &garments),
+            Placement::Inside("62".into())
+        );
+        // Footwear headings map across 2017 → 2022 without leaving the heading.
+        let shoes = Basket::new(Hs2022, ["6403", "6405"]);
+        assert_eq!(
+            c.place(&code(Hs2017, "640351"), &shoes),
+            Placement::Inside("6403".into())
+        );
+        // 870829 (2017) was split into 870822 and 870829 (2022), and parts of 8708 went to
+        // the new heading 8524 (display modules): the concordance ties every 8708
+        // subheading to 8524, so 2017 auto-parts trade is not convertible to a 2022 basket
+        // of 8708 without weights, and it says so.
+        let auto = Basket::new(Hs2022, ["8708", "8714"]);
+        let Placement::NotConvertible(nc) = c.place(&code(Hs2017, "870829"), &auto) else {
+            panic!("870829 crosses the boundary of 8708");
+        };
+        assert_eq!(
+            nc.inside,
+            [
+                ("870822".to_owned(), "8708".to_owned()),
+                ("870829".to_owned(), "8708".to_owned())
+            ]
+        );
+        assert!(nc.outside.contains(&"852411".to_owned()), "{nc:?}");
+        // Between two items of one basket the split is not convertible either.
+        let narrow = Basket::new(Hs2022, ["870822", "870829"]);
+        assert!(matches!(
+            c.place(&code(Hs2017, "870829"), &narrow),
+            Placement::NotConvertible(_)
+        ));
+        // Backwards: 620120 (2022) came from 620111 and 620191 (2017).
+        let back = Basket::new(Hs2017, ["62"]);
+        assert_eq!(
+            c.place(&code(Hs2022, "620120"), &back),
+            Placement::Inside("62".into())
+        );
+        let back_narrow = Basket::new(Hs2017, ["620111"]);
+        assert!(matches!(
+            c.place(&code(Hs2022, "620120"), &back_narrow),
+            Placement::NotConvertible(_)
+        ));
+    }
+
+    #[test]
+    fn codes_moving_across_the_boundary_are_reported_not_guessed() {
+        let c = Concordance::bundled();
+        let surgical = Basket::new(Hs2022, ["9018", "9021"]);
+        // Parts of 9018 (2017) moved to the new heading 8524 in 2022.
+        let Placement::NotConvertible(nc) = c.place(&code(Hs2017, "901890"), &surgical) else {
+            panic!("901890 is split across 9018's boundary");
+        };
+        assert!(nc.inside.iter().any(|(_, item)| item == "9018"), "{nc:?}");
+        assert!(nc.outside.iter().any(|o| o.starts_with("8524")), "{nc:?}");
+        let text = nc.to_string();
+        assert!(
+            text.starts_with("not convertible: 901890 (HS2017)"),
+            "{text}"
+        );
+        assert!(text.contains("8524"), "{text}");
+        // A heading reported as an aggregate is placed through its subheadings.
+        assert!(matches!(
+            c.place(&code(Hs2017, "9018"), &surgical),
+            Placement::NotConvertible(_)
+        ));
+        // The same codes into a 2017 basket need no conversion.
+        let same = Basket::new(Hs2017, ["9018"]);
+        assert_eq!(
+            c.place(&code(Hs2017, "901890"), &same),
+            Placement::Inside("9018".into())
+        );
+        // Unrelated codes are outside; a total is never placed.
+        assert_eq!(
+            c.place(&code(Hs2017, "010121"), &surgical),
+            Placement::Outside
+        );
+        assert!(matches!(
+            c.place(&code(Hs2017, "TOTAL"), &surgical),
+            Placement::NotConvertible(_)
+        ));
+    }
+
+    #[test]
+    fn revisions_chain_through_the_one_between() {
+        let c = Concordance::bundled();
+        // 2012 → 2017 maps the cluster codes one to one.
+        let surgical_2017 = Basket::new(Hs2017, ["9018"]);
+        assert_eq!(
+            c.place(&code(Hs2012, "901890"), &surgical_2017),
+            Placement::Inside("9018".into())
+        );
+        assert_eq!(
+            c.corresponding(Hs2012, "620111", Hs2022),
+            Some(BTreeSet::from(["620120".to_owned()]))
+        );
+        // Revisions the concordance does not link are not guessed.
+        assert_eq!(c.corresponding(HsRevision::Hs2007, "620111", Hs2022), None);
+    }
+}
