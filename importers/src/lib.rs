@@ -5,6 +5,11 @@
 //! them all the same way: [`builtin`] lists them, [`Importer::sniff`] picks one for a file,
 //! [`Importer::open`] streams its items.
 //!
+//! - [`psic_registry`]: the Punjab Small Industries Corporation's exports of registered
+//!   units, estate plot allotments and loans;
+//! - [`trade::comtrade`]: UN Comtrade legacy bulk CSV and API v1 (JSON and CSV);
+//! - [`trade::sdmx`]: SDMX-CSV and SDMX-JSON trade messages, WITS trade stats among them;
+//! - [`trade::pbs`]: the Pakistan Bureau of Statistics' commodity-group tables;
 //! - [`spreadsheet`]: CSV, TSV, XLSX, XLS and ODS files: firm lists and surveys,
 //!   attendance sheets, training events, results frameworks, SME networks
 //!   ([`spreadsheet::SpreadsheetImporter`], with mapping files and

@@ -17,5 +17,8 @@ mod graphql_http;
 mod graphql_import;
 mod graphql_query;
 mod import_cli;
+mod import_comtrade;
+mod import_registry;
+mod import_sdmx;
 mod support;
 mod support_selftest;

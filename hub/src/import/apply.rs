@@ -198,8 +198,13 @@ async fn set_network_leads(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What hangs off an organisation record: its identifiers and its clusters (slug, id).
-type OrgExtras = (Vec<super::prepare::Ident>, Vec<(String, i64)>);
+/// What hangs off an organisation record: its identifiers, its clusters (slug, id) and
+/// since when it belongs to them.
+type OrgExtras = (
+    Vec<super::prepare::Ident>,
+    Vec<(String, i64)>,
+    Option<chrono::NaiveDate>,
+);
 
 /// Organisations: the two layers, then their identifiers and cluster memberships.
 async fn organisations(
@@ -210,7 +215,10 @@ async fn organisations(
     let mut extras: HashMap<String, OrgExtras> = HashMap::new();
     let mut pending = Vec::with_capacity(orgs.len());
     for o in orgs {
-        extras.insert(o.pending.key.clone(), (o.identifiers, o.clusters));
+        extras.insert(
+            o.pending.key.clone(),
+            (o.identifiers, o.clusters, o.membership_from),
+        );
         pending.push(o.pending);
     }
     let applied: Vec<Applied<_>> = unify::apply(ctx, pending, issues).await?;
@@ -289,7 +297,7 @@ async fn organisations(
             row.values.extend([
                 Value::from(*cluster_id),
                 Value::from(a.entity_id),
-                Value::from(a.pending.fields.observed_on),
+                Value::from(extras[&a.pending.key].2),
                 Value::from(Option::<chrono::NaiveDate>::None),
             ]);
             memberships.push(row);

@@ -14,7 +14,9 @@ use hub_plugin_sdk::{Date, RecordKind, SourceRef, codes};
 use hub_schema::domain::{
     Cnic, CnicKey, Identifier, IdentifierScheme, NtnOrCnic, Period, SizeThresholds, parse_ntn,
 };
-use hub_schema::entity::{clusters, indicators, programmes, sources};
+use hub_schema::entity::{
+    cluster_activities, cluster_areas, clusters, indicators, programmes, sources,
+};
 use sea_orm::{DatabaseTransaction, EntityTrait as _};
 
 use super::report::{Counts, Issue};
@@ -34,6 +36,8 @@ pub(crate) struct Ctx<'a> {
     pub priorities: Priorities,
     pub areas: AdminAreaIndex,
     pub clusters: HashMap<String, i64>,
+    /// Each cluster's slug, ISIC classes and districts, to place firms by activity.
+    pub cluster_scope: Vec<ClusterScope>,
     pub programmes: HashMap<String, i64>,
     pub indicators: HashMap<String, i64>,
     pub counts: BTreeMap<RecordKind, Counts>,
@@ -43,15 +47,28 @@ pub(crate) struct Ctx<'a> {
     pub trade: Option<super::trade::TradeRefs>,
     /// PostgreSQL: the rows written after which the tables are analysed again.
     next_analyze: u64,
-    /// Keys read so far in this file, as (kind, key) hash → content hash. Eight bytes a
-    /// key each way keep a file of millions of rows in a few tens of megabytes.
-    seen: HashMap<u64, u64>,
+    /// Keys read so far in this file: (kind, key) hash → content hash, 12 bytes a key, in
+    /// [`SEEN_SHARDS`] maps so that growing one never holds two copies of them all: a
+    /// file of a million rows keeps about 16 MB here.
+    seen: Vec<HashMap<u64, u32>>,
     first_seq: Option<i64>,
     last_seq: Option<i64>,
 }
 
+/// The number of maps the keys seen in a file are spread over.
+const SEEN_SHARDS: usize = 64;
+
 /// Rows written before the first `ANALYZE` on PostgreSQL (see [`Ctx::keep_statistics`]).
 const FIRST_ANALYZE: u64 = 5_000;
+
+/// What a cluster covers: industry classes in districts.
+#[derive(Debug, Clone)]
+pub(crate) struct ClusterScope {
+    pub id: i64,
+    pub slug: String,
+    pub isic_classes: Vec<String>,
+    pub district_ids: Vec<i64>,
+}
 
 /// Whether a key was read before in this file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +108,28 @@ impl<'a> Ctx<'a> {
             .into_iter()
             .map(|c| (c.slug, c.id))
             .collect();
+        let mut cluster_scope: Vec<ClusterScope> = clusters::Entity::find()
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|c| ClusterScope {
+                id: c.id,
+                slug: c.slug,
+                isic_classes: Vec::new(),
+                district_ids: Vec::new(),
+            })
+            .collect();
+        for a in cluster_activities::Entity::find().all(txn).await? {
+            if let Some(c) = cluster_scope.iter_mut().find(|c| c.id == a.cluster_id) {
+                c.isic_classes.push(a.code);
+            }
+        }
+        for a in cluster_areas::Entity::find().all(txn).await? {
+            if let Some(c) = cluster_scope.iter_mut().find(|c| c.id == a.cluster_id) {
+                c.district_ids.push(a.admin_area_id);
+            }
+        }
+        cluster_scope.sort_by(|a, b| a.slug.cmp(&b.slug));
         let programmes = programmes::Entity::find()
             .all(txn)
             .await?
@@ -114,13 +153,14 @@ impl<'a> Ctx<'a> {
             priorities,
             areas: AdminAreaIndex::load(txn).await?,
             clusters,
+            cluster_scope,
             programmes,
             indicators,
             counts: BTreeMap::new(),
             created_indicators: Vec::new(),
             trade: None,
             next_analyze: FIRST_ANALYZE,
-            seen: HashMap::new(),
+            seen: vec![HashMap::new(); SEEN_SHARDS],
             first_seq: None,
             last_seq: None,
         })
@@ -156,15 +196,18 @@ impl<'a> Ctx<'a> {
         let mut hasher = DefaultHasher::new();
         (kind.as_str(), key).hash(&mut hasher);
         let key_hash = hasher.finish();
-        let content = u64::from_str_radix(&hash[..16.min(hash.len())], 16).unwrap_or_default();
-        match self.seen.insert(key_hash, content) {
-            None => Seen::New,
-            Some(previous) if previous == content => Seen::Repeat,
-            Some(previous) => {
-                // Keep the first content: later rows are compared with it.
-                self.seen.insert(key_hash, previous);
-                Seen::Conflict
+        let content = u32::from_str_radix(&hash[..8.min(hash.len())], 16).unwrap_or_default();
+        let shard = &mut self.seen[(key_hash % SEEN_SHARDS as u64) as usize];
+        match shard.entry(key_hash) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(content);
+                Seen::New
             }
+            // The first content stays: later rows are compared with it.
+            std::collections::hash_map::Entry::Occupied(first) if *first.get() == content => {
+                Seen::Repeat
+            }
+            std::collections::hash_map::Entry::Occupied(_) => Seen::Conflict,
         }
     }
 

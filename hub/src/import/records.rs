@@ -65,8 +65,12 @@ impl Prepared {
 pub(crate) struct OrgRecord {
     pub pending: Pending<OrgFields>,
     pub identifiers: Vec<Ident>,
-    /// Clusters the source places the organisation in: slug and id.
+    /// Clusters the source places the organisation in (or its activity and district do):
+    /// slug and id.
     pub clusters: Vec<(String, i64)>,
+    /// Since when it belongs to them: the observation, or the registration for clusters
+    /// found by activity.
+    pub membership_from: Option<NaiveDate>,
 }
 
 /// Another record of the same source referred to by key.
@@ -787,11 +791,12 @@ pub(crate) fn prepare(
         Record::IndicatorValue(v) => indicator_value(ctx, issues, &at, v),
         Record::IndustrialEstate(e) => {
             required(issues, &at, "name", &e.name);
-            let district = e
-                .district
-                .as_deref()
-                .filter(|d| !d.trim().is_empty())
-                .and_then(|d| ctx.district(issues, &at, "district", d, None));
+            let district = match e.district.as_deref().filter(|d| !d.trim().is_empty()) {
+                Some(d) => ctx.district(issues, &at, "district", d, None),
+                // Estates are named after their place ("Small Industrial Estate Sialkot",
+                // "… Kot Lakhpat Lahore"): the one district named in the name, if exactly one.
+                None => district_in_name(ctx, &e.name),
+            };
             let mut row = KeyedRow::new(
                 RecordKind::IndustrialEstate,
                 &at,
@@ -949,7 +954,27 @@ fn organisation(
             clusters.push((slug.trim().to_owned(), id));
         }
     }
-    let clusters = unique(clusters);
+    let mut clusters = unique(clusters);
+    let mut membership_from = observed_on;
+    // A firm no source places in a cluster belongs to the clusters whose industry classes
+    // and districts cover its industry code and district (the registry's units), from its
+    // registration; a closed unit to none.
+    if clusters.is_empty()
+        && o.kind == OrganisationKind::Firm
+        && o.status != Some(OrganisationStatus::Closed)
+        && let (Some(code), Some(district)) = (industry_code.as_deref(), district_id)
+    {
+        let class = code.get(..4).unwrap_or(code);
+        clusters = ctx
+            .cluster_scope
+            .iter()
+            .filter(|c| {
+                c.isic_classes.iter().any(|k| k == class) && c.district_ids.contains(&district)
+            })
+            .map(|c| (c.slug.clone(), c.id))
+            .collect();
+        membership_from = opt_date(o.registered_on).or(observed_on);
+    }
     let kind = match o.kind {
         OrganisationKind::Firm => "firm",
         OrganisationKind::BdsProvider => "bds_provider",
@@ -1034,6 +1059,7 @@ fn organisation(
         },
         identifiers,
         clusters,
+        membership_from,
     }))])
 }
 
@@ -1053,12 +1079,16 @@ fn person(
         None => None,
         Some(raw) => match hub_schema::domain::Cnic::parse(raw) {
             Ok(c) => Some((c.keyed_hash(ctx.key), c.last4().to_owned())),
+            // A person stays a person without a readable CNIC: a registry's unit or loan is
+            // not lost to a clerk's typo in its owner's CNIC.
             Err(_) => {
-                issues.push(Issue::error(
+                issues.push(Issue::warning(
                     at,
                     Some("cnic"),
                     codes::INVALID_IDENTIFIER,
-                    "The CNIC is not 13 digits in the form 12345-1234567-1.".to_owned(),
+                    "The CNIC is not 13 digits in the form 12345-1234567-1; the person is kept \
+                     without it."
+                        .to_owned(),
                 ));
                 None
             }
@@ -1147,6 +1177,25 @@ fn observation(
                 .into(),
         ],
     })])
+}
+
+/// The one district whose name (or synonym) appears in `name` as whole words.
+fn district_in_name(ctx: &Ctx<'_>, name: &str) -> Option<i64> {
+    let words: Vec<&str> = name
+        .split(|c: char| !c.is_alphanumeric() && c != '.')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut found = std::collections::BTreeSet::new();
+    for len in 1..=3 {
+        for window in words.windows(len) {
+            if let Some(d) = ctx.areas.district(&window.join(" "), None) {
+                found.insert(d.id);
+            }
+        }
+    }
+    (found.len() == 1)
+        .then(|| found.into_iter().next())
+        .flatten()
 }
 
 /// A registry unit number as written, normalised; a malformed one is an error.

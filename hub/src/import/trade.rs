@@ -36,6 +36,7 @@ use super::sql::{content_hash, insert_rows, update_row};
 pub(crate) struct TradeRefs {
     areas: HashMap<i32, Vec<comtrade_areas::Model>>,
     by_iso3: HashMap<String, i64>,
+    by_iso2: HashMap<String, i64>,
     by_name: HashMap<String, i64>,
     classifications: HashMap<String, i64>,
 }
@@ -49,6 +50,9 @@ impl TradeRefs {
         for c in countries::Entity::find().all(ctx.txn).await? {
             refs.by_name.insert(c.name.to_lowercase(), c.id);
             refs.by_iso3.insert(c.iso3.to_uppercase(), c.id);
+            if let Some(iso2) = &c.iso2 {
+                refs.by_iso2.insert(iso2.to_uppercase(), c.id);
+            }
         }
         if let Some(&world) = refs.by_iso3.get("W00") {
             refs.by_iso3.insert("WLD".into(), world);
@@ -121,7 +125,12 @@ pub(crate) fn prepare(
     f: hub_plugin_sdk::TradeFlow,
 ) -> Option<Vec<Prepared>> {
     let refs = ctx.trade.as_ref()?;
-    let period = ctx.period(issues, at, "period", &f.period)?;
+    // Importers of statistics write canonical periods (`2011-12` is December there);
+    // other forms are read as people write them.
+    let period = match Period::parse_canonical(f.period.trim()) {
+        Ok(p) => p,
+        Err(_) => ctx.period(issues, at, "period", &f.period)?,
+    };
     let on = period.start();
     let area = |area: &TradeArea| -> Result<Partner, Option<i32>> {
         match area {
@@ -131,11 +140,15 @@ pub(crate) fn prepare(
                     .map(Partner::Known)
                     .ok_or(Some(code))
             }
-            TradeArea::Iso3(iso) => refs
-                .by_iso3
-                .get(&iso.trim().to_uppercase())
-                .map(|id| Partner::Known(*id))
-                .ok_or(None),
+            // ISO3, or the ISO2 codes Eurostat and the IMF use in SDMX.
+            TradeArea::Iso3(iso) => {
+                let iso = iso.trim().to_uppercase();
+                refs.by_iso3
+                    .get(&iso)
+                    .or_else(|| (iso.len() == 2).then(|| refs.by_iso2.get(&iso)).flatten())
+                    .map(|id| Partner::Known(*id))
+                    .ok_or(None)
+            }
             TradeArea::Name(name) => refs
                 .by_name
                 .get(&name.trim().to_lowercase())
@@ -626,7 +639,7 @@ async fn create_classification(
     } else if upper.starts_with("BEC") {
         "bec"
     } else {
-        "product_groups"
+        "product_group"
     };
     let model = classifications::ActiveModel {
         code: Set(code.to_owned()),

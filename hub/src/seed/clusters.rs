@@ -74,21 +74,11 @@ struct ClusterDef {
     hs_basket: Vec<String>,
 }
 
-/// What later files need to know of the programme and its clusters.
+/// The programmes and agencies written so far.
 #[derive(Debug, Default)]
-pub(super) struct Catalogue {
-    pub(super) programmes: HashMap<String, i64>,
-    pub(super) clusters: HashMap<String, ClusterInfo>,
-    pub(super) agencies: Agencies,
-}
-
-/// A written cluster.
-#[derive(Debug, Clone)]
-pub(super) struct ClusterInfo {
-    pub(super) id: i64,
-    pub(super) district_ids: Vec<i64>,
-    /// ISIC Rev.4 classes (four digits).
-    pub(super) isic_classes: Vec<String>,
+struct Catalogue {
+    programmes: HashMap<String, i64>,
+    agencies: Agencies,
 }
 
 /// Parses the file. An unreadable file is a defect of the bundle, hence an error.
@@ -107,7 +97,7 @@ fn line_of<T>(spanned: &Spanned<T>) -> u64 {
 }
 
 /// Writes the agencies, programmes and clusters.
-pub(super) async fn write(ctx: &mut Ctx<'_>, defs: &Definitions) -> anyhow::Result<Catalogue> {
+pub(super) async fn write(ctx: &mut Ctx<'_>, defs: &Definitions) -> anyhow::Result<()> {
     let mut catalogue = Catalogue::default();
 
     for p in &defs.programme {
@@ -237,14 +227,6 @@ pub(super) async fn write(ctx: &mut Ctx<'_>, defs: &Definitions) -> anyhow::Resu
                 }
             }
         }
-        catalogue.clusters.insert(
-            slug,
-            ClusterInfo {
-                id: model.id,
-                district_ids,
-                isic_classes,
-            },
-        );
     }
 
     let isic_id = ctx.classification(ISIC4)?;
@@ -282,7 +264,7 @@ pub(super) async fn write(ctx: &mut Ctx<'_>, defs: &Definitions) -> anyhow::Resu
         })
         .collect();
     insert_chunked(ctx.txn, rows).await?;
-    Ok(catalogue)
+    Ok(())
 }
 
 /// The organisation of a programme partner named in the file, if one is named.

@@ -105,12 +105,7 @@ macro_rules! row {
 
 mod agencies;
 mod clusters;
-mod csvfile;
-mod firms;
-mod people;
-mod registry;
 pub(crate) mod survivorship;
-mod trade;
 pub(crate) mod values;
 
 #[cfg(test)]
@@ -181,26 +176,27 @@ impl DemoFile {
     }
 
     /// The files this module writes itself; the others go through the import pipeline.
-    const SEEDED: [DemoFile; 5] = [
-        DemoFile::Clusters,
-        DemoFile::Units,
-        DemoFile::Allotments,
-        DemoFile::Loans,
-        DemoFile::Trade,
-    ];
+    const SEEDED: [DemoFile; 1] = [DemoFile::Clusters];
 
     /// The workbooks imported with the spreadsheet importer, in order: the survey links to
     /// the registry's units, the networks and the attendance sheets cite the survey.
-    const IMPORTED: [DemoFile; 4] = [
+    const IMPORTED: [DemoFile; 8] = [
+        DemoFile::Units,
+        DemoFile::Allotments,
+        DemoFile::Loans,
         DemoFile::Survey,
         DemoFile::Networks,
         DemoFile::Training,
         DemoFile::Indicators,
+        DemoFile::Trade,
     ];
 
-    /// The mapping a workbook is imported with (`hub/demo/mappings/`).
-    fn mapping(self) -> &'static str {
-        match self {
+    /// The mapping a file is imported with (`hub/demo/mappings/`), if it needs one.
+    fn mapping(self) -> Option<&'static str> {
+        Some(match self {
+            DemoFile::Units => {
+                include_str!("../../demo/mappings/psic_punjab_registered_units.toml")
+            }
             DemoFile::Survey => {
                 include_str!("../../demo/mappings/firms_cdi_diagnostic_survey_2023.toml")
             }
@@ -209,8 +205,8 @@ impl DemoFile {
                 include_str!("../../demo/mappings/training_attendance_2022_2024.toml")
             }
             DemoFile::Indicators => include_str!("../../demo/mappings/cdi_results_framework.toml"),
-            _ => "",
-        }
+            _ => return None,
+        })
     }
 }
 
@@ -375,7 +371,7 @@ pub async fn load_demo(
         None => {}
     }
     if crate::db::meta_get(db, SEED_META_KEY).await?.as_deref() != Some(DEMO_VERSION) {
-        seed(db, key, sizes).await?;
+        seed(db).await?;
     }
     let settings = crate::config::ImportSettings::default();
     let importers = crate::import::Importers::builtin();
@@ -389,11 +385,14 @@ pub async fn load_demo(
     for file in DemoFile::IMPORTED {
         let path = dir.path().join(file.name());
         std::fs::write(&path, file.bytes())?;
-        let mapping: serde_json::Value = toml::from_str(file.mapping())
+        let mapping = file
+            .mapping()
+            .map(toml::from_str::<serde_json::Value>)
+            .transpose()
             .with_context(|| format!("the demo mapping of {}", file.name()))?;
         let request = crate::import::ImportRequest {
             path,
-            mapping: Some(mapping),
+            mapping,
             triggered_by: Some("demo".into()),
             ..Default::default()
         };
@@ -412,42 +411,16 @@ pub async fn load_demo(
 const SEED_META_KEY: &str = "demo_seed";
 
 /// Writes the part of the demo no importer reads yet, in one transaction.
-async fn seed(
-    db: &DatabaseConnection,
-    key: &CnicKey,
-    sizes: &SizeThresholds,
-) -> anyhow::Result<()> {
+async fn seed(db: &DatabaseConnection) -> anyhow::Result<()> {
     let txn = db.begin().await?;
-    let mut ctx = Ctx::begin(&txn, key, sizes).await?;
+    let mut ctx = Ctx::begin(&txn).await?;
     // Every demo source, with its priority, before any record is written under it.
     for spec in SOURCES {
         ctx.source(DemoFile::Clusters, spec.code).await?;
     }
 
     let defs = clusters::parse(&mut ctx)?;
-    let catalogue = clusters::write(&mut ctx, &defs).await?;
-
-    let units = registry::parse_units(&mut ctx)?;
-    let firm_records = units.iter().map(|u| u.firm.clone()).collect();
-    let firms = firms::write(&mut ctx, &catalogue, firm_records).await?;
-
-    let allotments = registry::parse_allotments(&mut ctx)?;
-    let loans = registry::parse_loans(&mut ctx)?;
-
-    let person_records = units
-        .iter()
-        .filter_map(|u| u.owner.clone())
-        .chain(loans.iter().filter_map(|l| l.borrower.clone()))
-        .collect();
-    let persons = people::write(&mut ctx, person_records).await?;
-    let affiliations = registry::owner_affiliations(&units, &firms)
-        .into_iter()
-        .chain(registry::borrower_affiliations(&loans, &firms))
-        .collect();
-    people::write_affiliations(&mut ctx, &persons, affiliations).await?;
-
-    registry::write(&mut ctx, &firms, &persons, allotments, loans).await?;
-    trade::load(&mut ctx).await?;
+    clusters::write(&mut ctx, &defs).await?;
 
     ctx.finish().await?;
     crate::db::meta_set(&txn, SEED_META_KEY, DEMO_VERSION).await?;
@@ -510,11 +483,10 @@ struct Run {
     seqs: VecDeque<(i64, i64)>,
 }
 
-/// A source and its survivorship priority.
+/// A source of the demo, by id.
 #[derive(Debug, Clone, Copy)]
 struct Source {
     id: i64,
-    priority: i32,
 }
 
 /// A source the demo writes to, as it is created when the database lacks it.
@@ -595,8 +567,6 @@ const SOURCES: &[SourceSpec] = &[
 /// sources and classifications by code, the admin-area matcher, issues and counts.
 struct Ctx<'a> {
     txn: &'a DatabaseTransaction,
-    key: &'a CnicKey,
-    sizes: &'a SizeThresholds,
     at: DateTime<FixedOffset>,
     areas: AdminAreaIndex,
     runs: Vec<Run>,
@@ -608,11 +578,7 @@ struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     /// Opens one import run per demo file and reads the reference data the loader needs.
-    async fn begin(
-        txn: &'a DatabaseTransaction,
-        key: &'a CnicKey,
-        sizes: &'a SizeThresholds,
-    ) -> anyhow::Result<Ctx<'a>> {
+    async fn begin(txn: &'a DatabaseTransaction) -> anyhow::Result<Ctx<'a>> {
         let mut runs = Vec::new();
         for file in DemoFile::SEEDED {
             let stamp = Stamp::begin(txn, IMPORTER_ID, DEMO_VERSION, Some(file.name())).await?;
@@ -636,8 +602,6 @@ impl<'a> Ctx<'a> {
         let areas = AdminAreaIndex::load(txn).await?;
         Ok(Ctx {
             txn,
-            key,
-            sizes,
             at: now(),
             areas,
             runs,
@@ -670,23 +634,6 @@ impl<'a> Ctx<'a> {
         let run = self.run(file);
         run.seqs.push_back((block.first, block.last));
         run.inserted += count as i64;
-        Ok(())
-    }
-
-    /// Reserves change numbers for rows of several files at once: one block per file.
-    async fn reserve_each(
-        &mut self,
-        files: impl IntoIterator<Item = DemoFile>,
-    ) -> anyhow::Result<()> {
-        let mut counts: HashMap<DemoFile, usize> = HashMap::new();
-        for file in files {
-            *counts.entry(file).or_default() += 1;
-        }
-        for file in DemoFile::SEEDED {
-            if let Some(&n) = counts.get(&file) {
-                self.reserve(file, n).await?;
-            }
-        }
         Ok(())
     }
 
@@ -730,10 +677,7 @@ impl<'a> Ctx<'a> {
             .one(self.txn)
             .await?;
         let source = match existing {
-            Some(m) => Source {
-                id: m.id,
-                priority: m.priority,
-            },
+            Some(m) => Source { id: m.id },
             None => {
                 let spec = SOURCES
                     .iter()
@@ -752,80 +696,11 @@ impl<'a> Ctx<'a> {
                 .insert(self.txn)
                 .await?;
                 self.summary.sources += 1;
-                Source {
-                    id: model.id,
-                    priority: spec.priority,
-                }
+                Source { id: model.id }
             }
         };
         self.sources.insert(code, source);
         Ok(source)
-    }
-
-    /// The priority of a source already resolved with [`Ctx::source`].
-    fn priority(&self, code: &str) -> i32 {
-        self.sources.get(code).map_or(100, |s| s.priority)
-    }
-
-    /// Finds a row's district (valid on `on`) and tehsil. An empty or unknown district is a
-    /// row error (`None`: skip the row); an unknown tehsil is a warning (the row is kept
-    /// without it). Place names are not personal data, so messages may repeat them.
-    fn place(
-        &mut self,
-        loc: &Loc,
-        (district_column, district): (&'static str, Option<&str>),
-        (tehsil_column, tehsil): (&'static str, Option<&str>),
-        on: Option<chrono::NaiveDate>,
-    ) -> Option<(i64, Option<i64>)> {
-        let Some(district) = district else {
-            self.reject(
-                loc,
-                district_column,
-                "district",
-                "missing_district",
-                "The district is empty; the row is skipped.",
-            );
-            return None;
-        };
-        let Some(district_id) = self.areas.district(district, on).map(|d| d.id) else {
-            self.reject(
-                loc,
-                district_column,
-                "district",
-                "unknown_district",
-                format!("\"{district}\" is not a known district; the row is skipped."),
-            );
-            return None;
-        };
-        let tehsil_id = tehsil.and_then(|name| {
-            let found = self.areas.tehsil(district_id, name).map(|t| t.id);
-            if found.is_none() {
-                self.warn(
-                    loc,
-                    tehsil_column,
-                    "tehsil",
-                    "unknown_tehsil",
-                    format!(
-                        "\"{name}\" is not a known tehsil of the district; the row is kept \
-                         without a tehsil."
-                    ),
-                );
-            }
-            found
-        });
-        Some((district_id, tehsil_id))
-    }
-
-    /// Records a row error: the row is skipped. `message` must not contain personal values.
-    fn reject(
-        &mut self,
-        loc: &Loc,
-        column: &'static str,
-        field: &'static str,
-        code: &'static str,
-        message: impl Into<String>,
-    ) {
-        self.issue(loc, "error", column, field, code, message.into());
     }
 
     /// Records a warning: the row is kept. `message` must not contain personal values.

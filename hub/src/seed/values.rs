@@ -8,12 +8,6 @@
 use chrono::NaiveDate;
 use hub_schema::domain::{normalise_name, title_case};
 
-/// Trims a cell; empty text is no value.
-pub(crate) fn non_empty(raw: &str) -> Option<String> {
-    let trimmed = raw.trim();
-    (!trimmed.is_empty()).then(|| trimmed.to_owned())
-}
-
 /// Reads `dd/mm/yyyy` (also with one-digit day or month, or dashes or dots) or ISO
 /// `yyyy-mm-dd`.
 pub(crate) fn parse_date(raw: &str) -> Option<NaiveDate> {
@@ -21,24 +15,6 @@ pub(crate) fn parse_date(raw: &str) -> Option<NaiveDate> {
     ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"]
         .iter()
         .find_map(|format| NaiveDate::parse_from_str(text, format).ok())
-}
-
-/// Reads a number written with thousands separators (`12,500,000`) or spaces.
-pub(crate) fn parse_number(raw: &str) -> Option<f64> {
-    let compact: String = raw
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, ',' | ' ' | '\u{a0}'))
-        .collect();
-    if compact.is_empty() {
-        return None;
-    }
-    compact.parse::<f64>().ok().filter(|n| n.is_finite())
-}
-
-/// Reads a whole, non-negative count such as a number of employees.
-pub(crate) fn count(value: f64) -> Option<i32> {
-    (value >= 0.0 && value.fract() == 0.0 && value <= f64::from(i32::MAX)).then_some(value as i32)
 }
 
 /// The text to show for a name or address: whitespace collapsed, a leading `M/S`
@@ -90,17 +66,6 @@ mod tests {
         assert_eq!(parse_date("2023-01-07"), d(2023, 1, 7));
         assert_eq!(parse_date("31/02/2023"), None);
         assert_eq!(parse_date(""), None);
-    }
-
-    #[test]
-    fn numbers() {
-        assert_eq!(parse_number("12,500,000"), Some(12_500_000.0));
-        assert_eq!(parse_number(" 1 250 "), Some(1250.0));
-        assert_eq!(parse_number("n/a"), None);
-        assert_eq!(parse_number(""), None);
-        assert_eq!(count(17.0), Some(17));
-        assert_eq!(count(-1.0), None);
-        assert_eq!(count(2.5), None);
     }
 
     #[test]

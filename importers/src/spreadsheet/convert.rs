@@ -89,11 +89,11 @@ impl Converter {
             cells.missing("firm.name");
             return Vec::new();
         };
-        if self.seen(RecordKind::Organisation, &org.source_key) {
-            Self::duplicate(cells, "a firm", key_field);
-            return Vec::new();
-        }
-        self.first(RecordKind::Organisation, &org.source_key);
+        // A firm list in long form repeats the firm on every row of its figures (one row
+        // per year): the firm is emitted again and the hub reads a repeated key with the
+        // same values once, and reports one with other values as a duplicate. So no key
+        // is kept here, whatever the size of the file.
+        let _ = key_field;
         let mut records = Vec::new();
         let mut org = org;
         let memberships = memberships(cells, &mut org);

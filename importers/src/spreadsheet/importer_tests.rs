@@ -1330,9 +1330,16 @@ fn the_manifest_and_sniffing() {
         schema["properties"]["sheets"]["items"]["properties"]["target"]["enum"][0],
         json!("firms")
     );
+    // The general importer comes last: specialised ones win ties.
     let builtin = crate::builtin();
-    assert_eq!(builtin.len(), 1);
-    assert_eq!(builtin[0].manifest().id, "spreadsheet");
+    let ids: Vec<String> = builtin.iter().map(|i| i.manifest().id).collect();
+    assert_eq!(
+        ids.last().map(String::as_str),
+        Some("spreadsheet"),
+        "{ids:?}"
+    );
+    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "importer ids are unique: {ids:?}");
 
     let cases: &[(&[u8], &str, u8)] = &[
         (b"PK\x03\x04rest", "book.bin", 40),

@@ -458,7 +458,7 @@ fn check_report(text: &str, rows: u64, exited_ok: bool) -> anyhow::Result<u64> {
             .as_array()
             .into_iter()
             .flatten()
-            .take(3)
+            .take(1)
             .map(|i| {
                 format!(
                     "row {} {}: {}",
@@ -470,7 +470,7 @@ fn check_report(text: &str, rows: u64, exited_ok: bool) -> anyhow::Result<u64> {
             .collect();
         bail!(
             "status {status}, {rows_read} of {rows} rows read, {} rejected; error: {}; \
-             issues ({} in all): {}",
+             first of {} issues: {}",
             report["rejected"],
             report["error"].as_str().unwrap_or("none"),
             report["issues_total"],

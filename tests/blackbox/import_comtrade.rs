@@ -1,0 +1,300 @@
+//! `hub import` of UN Comtrade files (API v1 CSV and JSON, legacy bulk CSV) on every
+//! engine, checked against the database: the importer is picked by content, areas resolve
+//! through the Comtrade area codes (842 is the USA, not M49's 840), a second overlapping
+//! file updates instead of duplicating, an unlisted partner becomes an area of its own,
+//! and an unknown reporter fails the file and leaves the database as it was.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::support::{TestDb, engines, hub, output};
+
+/// The tables a trade import writes, and the change counter.
+const TABLES: [&str; 7] = [
+    "sources",
+    "trade_flows",
+    "countries",
+    "comtrade_areas",
+    "classifications",
+    "import_runs",
+    "import_row_errors",
+];
+
+fn fingerprint(db: &TestDb) -> String {
+    let mut sql = String::from("SELECT (SELECT last_seq FROM change_counter)");
+    for t in TABLES {
+        write!(sql, " || ',' || (SELECT count(*) FROM {t})").unwrap();
+    }
+    db.query_scalar(&sql)
+}
+
+fn count(db: &TestDb, sql: &str) -> i64 {
+    db.query_scalar(sql).parse().unwrap()
+}
+
+/// `hub import FILE --json` (the importer chosen by content), and whether it succeeded.
+fn import(db: &TestDb, file: &Path) -> (bool, Value) {
+    let o = output(hub(db).arg("import").arg(file).arg("--json"));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "--json output is JSON ({e}): {stdout}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    (o.status.success(), report)
+}
+
+fn scratch(db: &TestDb, name: &str, content: &str) -> PathBuf {
+    let path = db.data_path().join(name);
+    fs::write(&path, content).unwrap();
+    path
+}
+
+const V1_HEADER: &str = "typeCode,freqCode,refPeriodId,refYear,refMonth,period,reporterCode,\
+reporterISO,reporterDesc,flowCode,flowDesc,partnerCode,partnerISO,partnerDesc,partner2Code,\
+partner2ISO,partner2Desc,classificationCode,classificationSearchCode,isOriginalClassification,\
+cmdCode,cmdDesc,aggrLevel,isLeaf,customsCode,customsDesc,mosCode,motCode,motDesc,qtyUnitCode,\
+qtyUnitAbbr,qty,isQtyEstimated,altQtyUnitCode,altQtyUnitAbbr,altQty,isAltQtyEstimated,netWgt,\
+isNetWgtEstimated,grossWgt,isGrossWgtEstimated,cifvalue,fobvalue,primaryValue,\
+legacyEstimationFlag,isReported,isAggregate";
+
+/// An annual export row of the API v1 CSV layout.
+fn v1_row(reporter: u32, partner: u32, cmd: &str, value: u64) -> String {
+    format!(
+        "C,A,20190101,2019,52,2019,{reporter},PAK,Pakistan,X,Export,{partner},,Partner,0,W00,\
+         World,H5,HS,True,{cmd},Goods,4,0,C00,TOTAL CPC,0,0,TOTAL MOT,-1,N/A,,False,-1,N/A,,\
+         False,,False,,False,,{value},{value},0,True,False\n"
+    )
+}
+
+fn v1_csv(rows: &[String]) -> String {
+    format!("{V1_HEADER}\n{}", rows.concat())
+}
+
+/// The ISO3 code stored for the partner of the 2019 export of `cmd` to the area stored
+/// with the value `value`.
+fn partner_iso3(db: &TestDb, cmd: &str, value: u64) -> String {
+    db.query_scalar(&format!(
+        "SELECT c.iso3 FROM trade_flows t JOIN countries c ON c.id = t.partner_id \
+         WHERE t.commodity_code = '{cmd}' AND t.value_usd = {value}"
+    ))
+}
+
+#[test]
+fn v1_csv_flows_resolve_comtrade_areas_and_an_overlapping_file_updates_them() {
+    for engine in engines() {
+        let db = TestDb::fresh(engine);
+        let first = scratch(
+            &db,
+            "comtrade 2019.csv",
+            &v1_csv(&[
+                v1_row(586, 842, "9018", 100),
+                v1_row(586, 156, "9018", 50),
+                v1_row(586, 0, "TOTAL", 1000),
+            ]),
+        );
+        let (ok, report) = import(&db, &first);
+        assert!(ok, "{engine}: {report:#}");
+        assert_eq!(report["status"], "applied", "{engine}: {report:#}");
+        assert_eq!(report["importer"], "un-comtrade-v1", "{engine}");
+        assert_eq!(report["source"], "un-comtrade", "{engine}");
+        assert_eq!(report["by_kind"]["trade_flow"]["inserted"], 3, "{engine}");
+        assert_eq!(
+            partner_iso3(&db, "9018", 100),
+            "USA",
+            "{engine}: 842 is the USA"
+        );
+        assert_eq!(partner_iso3(&db, "9018", 50), "CHN", "{engine}");
+        assert_eq!(
+            db.query_scalar(
+                "SELECT r.iso3 || ' ' || t.flow || ' ' || t.hs4 || ' ' || t.period_kind || ' ' \
+                 || s.code FROM trade_flows t JOIN countries r ON r.id = t.reporter_id \
+                 JOIN sources s ON s.id = t.source_id WHERE t.value_usd = 100"
+            ),
+            "PAK export 9018 year un-comtrade",
+            "{engine}"
+        );
+
+        // An overlapping extract: one flow changed, one the same, one new.
+        let second = scratch(
+            &db,
+            "comtrade 2019 revised.csv",
+            &v1_csv(&[
+                v1_row(586, 842, "9018", 120),
+                v1_row(586, 156, "9018", 50),
+                v1_row(586, 842, "6110", 7),
+            ]),
+        );
+        let (ok, report) = import(&db, &second);
+        assert!(ok, "{engine}: {report:#}");
+        let counts = &report["by_kind"]["trade_flow"];
+        assert_eq!(
+            (
+                &counts["inserted"],
+                &counts["updated"],
+                &counts["unchanged"]
+            ),
+            (&Value::from(1), &Value::from(1), &Value::from(1)),
+            "{engine}: {report:#}"
+        );
+        assert_eq!(
+            count(&db, "SELECT count(*) FROM trade_flows"),
+            4,
+            "{engine}"
+        );
+        assert_eq!(partner_iso3(&db, "9018", 120), "USA", "{engine}: updated");
+        assert_eq!(
+            count(
+                &db,
+                "SELECT count(*) FROM trade_flows WHERE value_usd = 100"
+            ),
+            0,
+            "{engine}"
+        );
+    }
+}
+
+#[test]
+fn an_unlisted_partner_becomes_an_area_with_a_warning() {
+    for engine in engines() {
+        let db = TestDb::fresh(engine);
+        let file = scratch(
+            &db,
+            "nes.csv",
+            &v1_csv(&[v1_row(586, 899, "61", 33), v1_row(586, 842, "61", 44)]),
+        );
+        let (ok, report) = import(&db, &file);
+        assert!(ok, "{engine}: {report:#}");
+        assert_eq!(report["status"], "applied", "{engine}");
+        assert!(
+            report["warnings"].as_u64().unwrap() >= 1,
+            "{engine}: {report:#}"
+        );
+        assert!(
+            report["issues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["code"] == "unlisted_partner" && i["row"] == 2),
+            "{engine}: {report:#}"
+        );
+        assert_eq!(partner_iso3(&db, "61", 33), "C-899", "{engine}");
+        assert_eq!(
+            db.query_scalar("SELECT kind FROM countries WHERE iso3 = 'C-899'"),
+            "special",
+            "{engine}"
+        );
+        assert_eq!(
+            count(&db, "SELECT count(*) FROM trade_flows"),
+            2,
+            "{engine}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_reporter_fails_the_file_and_changes_nothing() {
+    for engine in engines() {
+        let db = TestDb::fresh(engine);
+        let before = fingerprint(&db);
+        let file = scratch(
+            &db,
+            "unknown reporter.csv",
+            &v1_csv(&[v1_row(586, 842, "61", 1), v1_row(999, 842, "61", 2)]),
+        );
+        let (ok, report) = import(&db, &file);
+        assert!(!ok, "{engine}: {report:#}");
+        assert_eq!(report["status"], "failed", "{engine}");
+        assert_eq!(report["importer"], "un-comtrade-v1", "{engine}");
+        let issue = &report["issues"][0];
+        assert_eq!(
+            (&issue["row"], &issue["field"], &issue["column"]),
+            (
+                &Value::from(3),
+                &Value::from("reporter"),
+                &Value::from("reporterCode")
+            ),
+            "{engine}: the row, the field and the column declared by the importer: {report:#}"
+        );
+        assert!(
+            issue["message"].as_str().unwrap().contains("999"),
+            "{engine}: {issue}"
+        );
+        assert_eq!(fingerprint(&db), before, "{engine}: database unchanged");
+    }
+}
+
+#[test]
+fn v1_json_and_legacy_csv_files_import_too() {
+    for engine in engines() {
+        let db = TestDb::fresh(engine);
+        let element = |partner: u32, cmd: &str, period: &str, value: f64| {
+            serde_json::json!({
+                "typeCode": "C", "freqCode": if period.len() == 6 { "M" } else { "A" },
+                "refYear": 2020, "period": period, "reporterCode": 586, "flowCode": "X",
+                "partnerCode": partner, "partner2Code": 0, "classificationCode": "H5",
+                "cmdCode": cmd, "customsCode": "C00", "mosCode": "0", "motCode": 0,
+                "qtyUnitCode": -1, "qtyUnitAbbr": "N/A", "qty": null,
+                "isQtyEstimated": false, "netWgt": null, "isNetWgtEstimated": false,
+                "cifvalue": null, "fobvalue": value, "primaryValue": value,
+                "legacyEstimationFlag": 0
+            })
+        };
+        let answer = serde_json::json!({
+            "elapsedTime": "0.31 secs",
+            "count": 2,
+            "data": [element(842, "9018", "2020", 500.0), element(156, "61", "202003", 25.5)],
+            "error": ""
+        });
+        let file = scratch(&db, "comtrade answer.json", &answer.to_string());
+        let (ok, report) = import(&db, &file);
+        assert!(ok, "{engine}: {report:#}");
+        assert_eq!(report["importer"], "un-comtrade-v1", "{engine}");
+        assert_eq!(report["by_kind"]["trade_flow"]["inserted"], 2, "{engine}");
+        assert_eq!(partner_iso3(&db, "9018", 500), "USA", "{engine}");
+        assert_eq!(
+            db.query_scalar(
+                "SELECT period_kind || ' ' || period_start FROM trade_flows \
+                 WHERE commodity_code = '61'"
+            ),
+            "month 2020-03-01",
+            "{engine}"
+        );
+
+        let legacy = scratch(
+            &db,
+            "legacy bulk.csv",
+            "Classification,Year,Period,Period Desc.,Aggregate Level,Is Leaf Code,\
+             Trade Flow Code,Trade Flow,Reporter Code,Reporter,Reporter ISO,Partner Code,\
+             Partner,Partner ISO,Commodity Code,Commodity,Qty Unit Code,Qty Unit,Qty,\
+             Netweight (kg),Trade Value (US$),Flag\n\
+             H5,2018,2018,2018,4,0,2,Export,586,Pakistan,PAK,842,USA,USA,9018,Instruments,1,\
+             No Quantity,,,777,0\n\
+             S3,2018,2018,2018,1,0,1,Import,586,Pakistan,PAK,156,China,CHN,8,Misc,8,\
+             Weight in kilograms,10,10,888,0\n",
+        );
+        let (ok, report) = import(&db, &legacy);
+        assert!(ok, "{engine}: {report:#}");
+        assert_eq!(report["importer"], "un-comtrade-legacy", "{engine}");
+        assert_eq!(report["source"], "un-comtrade", "{engine}");
+        assert_eq!(report["by_kind"]["trade_flow"]["inserted"], 2, "{engine}");
+        assert_eq!(partner_iso3(&db, "9018", 777), "USA", "{engine}");
+        assert_eq!(
+            db.query_scalar(
+                "SELECT c.code || ' ' || t.flow || ' ' || t.quantity_unit FROM trade_flows t \
+                 JOIN classifications c ON c.id = t.classification_id WHERE t.value_usd = 888"
+            ),
+            "S3 import Weight in kilograms",
+            "{engine}: SITC stored under its own classification"
+        );
+        assert_eq!(
+            count(&db, "SELECT count(*) FROM trade_flows"),
+            4,
+            "{engine}"
+        );
+    }
+}
