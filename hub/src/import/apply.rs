@@ -342,27 +342,19 @@ async fn resolve(
     let mut found: HashMap<(RefTarget, String), Option<i64>> = HashMap::new();
     for (target, keys) in wanted {
         let (table, column) = target.lookup();
-        let keys: Vec<Value> = keys.into_iter().map(Value::from).collect();
         if target == RefTarget::UnitNumber {
             // Units are found by their number in any source: the registry's unit number
             // identifies the firm wherever it is cited.
-            let result = find_by_keys(
-                ctx.txn,
-                table,
-                None,
-                "value",
-                &keys,
-                &["scheme", "value", column],
-            )
-            .await?;
-            for r in &result {
-                let org: Option<i64> = r.try_get("", column)?;
-                if r.try_get::<String>("", "scheme")? == "psic-punjab-unit" && org.is_some() {
-                    found.insert((target, r.try_get("", "value")?), org);
-                }
+            let pairs: Vec<(String, String)> = keys
+                .into_iter()
+                .map(|k| ("psic-punjab-unit".to_owned(), k))
+                .collect();
+            for (_, value, org) in super::sql::identifiers(ctx.txn, &pairs).await? {
+                found.insert((target, value), Some(org));
             }
             continue;
         }
+        let keys: Vec<Value> = keys.into_iter().map(Value::from).collect();
         let result = find_by_keys(
             ctx.txn,
             table,
@@ -655,6 +647,22 @@ async fn apply_keyed(
     Ok(())
 }
 
+/// A stored observation: id, content hash and the run that last wrote it.
+type StoredObservation = (i64, Option<String>, Option<i64>);
+
+/// The error of a firm observed twice for one period in one file, with other values.
+fn duplicate_observation(o: &ObsRow) -> Issue {
+    Issue::error(
+        &o.at,
+        Some("period"),
+        codes::DUPLICATE_KEY,
+        format!(
+            "The firm {:?} has a second observation for {} in this file, with other values.",
+            o.org_key, o.period
+        ),
+    )
+}
+
 /// Firm observations: identified by their organisation's source record and their period.
 async fn apply_observations(
     ctx: &mut Ctx<'_>,
@@ -685,6 +693,7 @@ async fn apply_observations(
     }
 
     let mut fresh = Vec::with_capacity(rows.len());
+    let mut in_batch: HashMap<(i64, &str, chrono::NaiveDate), String> = HashMap::new();
     for o in rows {
         let Some(&(record_id, org_id)) = records.get(&o.org_key) else {
             issues.push(Issue::error(
@@ -700,20 +709,17 @@ async fn apply_observations(
             continue;
         };
         let hash = content_hash(&o.values, &org_id.to_string());
-        let identity = format!("{}|{}", o.org_key, o.period);
-        match ctx.seen(KIND, &identity, &hash) {
-            Seen::New => fresh.push((o, record_id, org_id, hash)),
-            Seen::Repeat => ctx.count(KIND, 0, 0, 1),
-            Seen::Conflict => issues.push(Issue::error(
-                &o.at,
-                Some("period"),
-                codes::DUPLICATE_KEY,
-                format!(
-                    "The firm {:?} has a second observation for {} in this file, with other \
-                     values.",
-                    o.org_key, o.period
-                ),
-            )),
+        // Repeats within the batch; those of earlier batches are found below as rows this
+        // import wrote. Observations are the bulk of a large file, so no key is kept in
+        // memory for them across batches.
+        let identity = (record_id, o.period.kind().as_str(), o.period.start());
+        match in_batch.get(&identity) {
+            None => {
+                in_batch.insert(identity, hash.clone());
+                fresh.push((o, record_id, org_id, hash));
+            }
+            Some(first) if *first == hash => ctx.count(KIND, 0, 0, 1),
+            Some(_) => issues.push(duplicate_observation(&o)),
         }
     }
     if fresh.is_empty() {
@@ -733,11 +739,11 @@ async fn apply_observations(
             "period_kind",
             "period_start",
             "content_hash",
+            "import_run_id",
         ],
     )
     .await?;
-    let mut stored: HashMap<(i64, String, chrono::NaiveDate), (i64, Option<String>)> =
-        HashMap::new();
+    let mut stored: HashMap<(i64, String, chrono::NaiveDate), StoredObservation> = HashMap::new();
     for r in &stored_rows {
         stored.insert(
             (
@@ -745,7 +751,11 @@ async fn apply_observations(
                 r.try_get("", "period_kind")?,
                 r.try_get("", "period_start")?,
             ),
-            (r.try_get("", "id")?, r.try_get("", "content_hash")?),
+            (
+                r.try_get("", "id")?,
+                r.try_get("", "content_hash")?,
+                r.try_get("", "import_run_id")?,
+            ),
         );
     }
     let mut new = Vec::new();
@@ -758,8 +768,15 @@ async fn apply_observations(
         );
         match stored.get(&identity) {
             None => new.push((o, record_id, org_id, hash)),
-            Some((_, old)) if old.as_deref() == Some(hash.as_str()) => ctx.count(KIND, 0, 0, 1),
-            Some((id, _)) => changed.push((o, org_id, hash, *id)),
+            Some((_, old, _)) if old.as_deref() == Some(hash.as_str()) => {
+                ctx.count(KIND, 0, 0, 1);
+            }
+            // Written by this import from an earlier row: a second observation of the firm
+            // and period with other values.
+            Some((_, _, run)) if *run == Some(ctx.run_id) => {
+                issues.push(duplicate_observation(&o));
+            }
+            Some((id, ..)) => changed.push((o, org_id, hash, *id)),
         }
     }
     let mut columns = vec![

@@ -212,3 +212,41 @@ pub async fn stored_by_key(
         })
         .collect()
 }
+
+/// Finds `organisation_identifiers` rows by scheme and value, through the `(scheme, value)`
+/// index (a lookup by value alone would scan the table: the cost of every batch would grow
+/// with everything imported before). Returns `(scheme, value, organisation_id)` of the rows
+/// linked to an organisation.
+pub async fn identifiers(
+    db: &impl ConnectionTrait,
+    pairs: &[(String, String)],
+) -> Result<Vec<(String, String, i64)>, DbErr> {
+    let backend = db.get_database_backend();
+    let mut by_scheme: HashMap<&str, Vec<Value>> = HashMap::new();
+    for (scheme, value) in pairs {
+        by_scheme
+            .entry(scheme.as_str())
+            .or_default()
+            .push(Value::from(value.clone()));
+    }
+    let mut out = Vec::new();
+    for (scheme, values) in by_scheme {
+        for chunk in values.chunks(MAX_BINDS / 2) {
+            let mut select = Query::select();
+            select
+                .from(Alias::new("organisation_identifiers"))
+                .columns([Alias::new("value"), Alias::new("organisation_id")])
+                .and_where(Expr::col(Alias::new("scheme")).eq(scheme))
+                .and_where(Expr::col(Alias::new("value")).is_in(chunk.iter().cloned()))
+                .and_where(Expr::col(Alias::new("organisation_id")).is_not_null());
+            for r in db.query_all_raw(backend.build(&select)).await? {
+                out.push((
+                    scheme.to_owned(),
+                    r.try_get::<String>("", "value")?,
+                    r.try_get::<i64>("", "organisation_id")?,
+                ));
+            }
+        }
+    }
+    Ok(out)
+}

@@ -39,6 +39,10 @@ pub(crate) struct TradeRefs {
     by_iso2: HashMap<String, i64>,
     by_name: HashMap<String, i64>,
     classifications: HashMap<String, i64>,
+    /// Whether the import's source had flows before this import: when it had none, every
+    /// flow is new (repeats within the file are caught as they are read) and the stored
+    /// flows need not be looked up.
+    source_had_flows: bool,
 }
 
 impl TradeRefs {
@@ -60,6 +64,13 @@ impl TradeRefs {
         for c in classifications::Entity::find().all(ctx.txn).await? {
             refs.classifications.insert(c.code, c.id);
         }
+        let mut any = Query::select();
+        any.from(Alias::new("trade_flows"))
+            .column(Alias::new("id"))
+            .and_where(Expr::col(Alias::new("source_id")).eq(ctx.source_id))
+            .limit(1);
+        let backend = ctx.txn.get_database_backend();
+        refs.source_had_flows = ctx.txn.query_one_raw(backend.build(&any)).await?.is_some();
         Ok(refs)
     }
 
@@ -389,6 +400,7 @@ pub(crate) async fn apply(
         return Ok(());
     }
     // The stored flows of the same codes and periods.
+    let had_flows = ctx.trade.as_ref().is_some_and(|t| t.source_had_flows);
     let codes_wanted: HashSet<&str> = fresh
         .iter()
         .map(|(r, ..)| r.commodity_code.as_str())
@@ -416,7 +428,11 @@ pub(crate) async fn apply(
         .and_where(Expr::col(Alias::new("commodity_code")).is_in(codes_wanted.iter().copied()))
         .and_where(Expr::col(Alias::new("period_start")).is_in(starts.iter().copied()));
     let backend = ctx.txn.get_database_backend();
-    let found = ctx.txn.query_all_raw(backend.build(&select)).await?;
+    let found = if had_flows {
+        ctx.txn.query_all_raw(backend.build(&select)).await?
+    } else {
+        Vec::new()
+    };
     let mut stored: HashMap<String, (i64, Option<String>)> = HashMap::new();
     for r in &found {
         let key = format!(

@@ -426,15 +426,16 @@ async fn stored_links<L: Layer>(
         .filter(|(scheme, _)| *scheme == institution)
         .map(|(_, v)| Value::from(*v))
         .collect();
-    let values: Vec<Value> = wanted
+    let pairs: Vec<(String, String)> = wanted
         .iter()
         .filter(|(scheme, _)| *scheme != institution)
-        .map(|(_, v)| Value::from(*v))
+        .map(|(s, v)| ((*s).to_owned(), (*v).to_owned()))
         .collect();
-    if values.is_empty() && names.is_empty() {
+    if pairs.is_empty() && names.is_empty() {
         return Ok(Vec::new());
     }
     if L::KIND == RecordKind::Person {
+        let values: Vec<Value> = pairs.iter().map(|(_, v)| Value::from(v.clone())).collect();
         let rows = find_by_keys(
             ctx.txn,
             "persons",
@@ -455,20 +456,7 @@ async fn stored_links<L: Layer>(
             })
             .collect();
     }
-    let rows = if values.is_empty() {
-        Vec::new()
-    } else {
-        find_by_keys(
-            ctx.txn,
-            "organisation_identifiers",
-            None,
-            "value",
-            &values,
-            &["scheme", "value", "organisation_id"],
-        )
-        .await?
-    };
-    let mut out = Vec::with_capacity(rows.len());
+    let mut out = super::sql::identifiers(ctx.txn, &pairs).await?;
     let institutions = if names.is_empty() {
         Vec::new()
     } else {
@@ -489,11 +477,6 @@ async fn stored_links<L: Layer>(
                 r.try_get("", "name_key")?,
                 r.try_get("", "id")?,
             ));
-        }
-    }
-    for r in &rows {
-        if let Some(entity) = r.try_get::<Option<i64>>("", "organisation_id")? {
-            out.push((r.try_get("", "scheme")?, r.try_get("", "value")?, entity));
         }
     }
     Ok(out)

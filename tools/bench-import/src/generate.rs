@@ -108,6 +108,11 @@ impl Lcg {
         (self.0 >> 32) as u32
     }
 
+    /// The next 64 random bits (two steps).
+    pub fn next_u64(&mut self) -> u64 {
+        (u64::from(self.next_u32()) << 32) | u64::from(self.next_u32())
+    }
+
     /// Uniform in `lo..=hi` (the modulo bias is irrelevant here).
     pub fn range(&mut self, lo: u32, hi: u32) -> u32 {
         lo + self.next_u32() % (hi - lo + 1)

@@ -1,35 +1,53 @@
-//! `bench-import`: how fast `hub import` loads a large firm list, and with how much memory,
-//! on SQLite and PostgreSQL, next to the engine's own bulk loader as the floor.
+//! `bench-import`: how fast `hub import` loads a large file, and with how much memory, on
+//! SQLite and PostgreSQL, next to the engine's own bulk loader as the floor. Two inputs
+//! (`--format`): a firm list (`firms`, the default) and a UN Comtrade API v1 CSV
+//! (`comtrade`).
 //!
 //! ```text
 //! cargo build --release -p hub
-//! cargo run --release -p bench-import -- [--rows 1000000] [--small 100000]
-//!     [--engines sqlite,postgres] [--hub PATH] [--pg-url URL] [--keep DIR]
+//! cargo run --release -p bench-import -- [--format firms|comtrade] [--rows 1000000]
+//!     [--small 100000] [--engines sqlite,postgres] [--hub PATH] [--pg-url URL] [--keep DIR]
+//!
+//! # the firm list, both engines, 1,000,000 and 100,000 rows
+//! cargo run --release -p bench-import
+//! # the Comtrade file, SQLite only
+//! cargo run --release -p bench-import -- --format comtrade --engines sqlite
+//! # a quick look at small sizes
+//! cargo run --release -p bench-import -- --format comtrade --rows 20000 --small 2000 \
+//!     --engines sqlite
 //! ```
 //!
 //! # What it does
 //!
-//! 1. Generates, deterministically, a long-format CSV of firm observations (one row per firm
-//!    and year 2015–2024, grouped by firm: `rows / 10` firms with Punjab districts, an NTN
-//!    for about 70% of them, head counts, turnover and exports) at two sizes, `--small` and
-//!    `--rows`, and the mapping file that imports it as the spreadsheet importer's target
-//!    `firms` (source `bench`).
+//! 1. Generates, deterministically, the CSV at two sizes, `--small` and `--rows`:
+//!    - `firms` (see `generate.rs`): a long-format CSV of firm observations (one row per
+//!      firm and year 2015–2024, grouped by firm: `rows / 10` firms with Punjab districts,
+//!      an NTN for about 70% of them, head counts, turnover and exports), and the mapping
+//!      file that imports it as the spreadsheet importer's target `firms` (source `bench`);
+//!    - `comtrade` (see `comtrade.rs`): a UN Comtrade API v1 CSV with the 47 columns of
+//!      the demo's `comtrade_pak_exports_2017_2024.csv`: Pakistan (586) as reporter,
+//!      exports and imports with 25 partner areas (World and real Comtrade area codes) by
+//!      HS 2017 subheading (the 5,388 six-digit codes of `schema/reference/hs2017.csv`),
+//!      annual 2015–2024, each flow identity once (at most 2,694,000 rows). No mapping:
+//!      the hub picks the importer `un-comtrade-v1` by content (source `un-comtrade`).
 //! 2. For each engine and size, on a fresh database migrated with `hub migrate` (not timed),
-//!    runs `hub import FILE --mapping M --json` as a child process with validation and
+//!    runs `hub import FILE [--mapping M] --json` as a child process with validation and
 //!    matching on, as users run it; measures its wall-clock time (process start to exit:
 //!    reading, validation, matching, writing and the commit) and its peak resident set size
 //!    (`VmHWM` from `/proc/<pid>/status`, read every 20 ms), and checks the JSON report
-//!    (status `applied`, `rows_read` equal to the rows).
+//!    (status `applied`, `rows_read` equal to the rows, the importer `spreadsheet` or
+//!    `un-comtrade-v1`).
 //! 3. The floor: on another fresh database of the same engine, the engine's bulk loader
 //!    (`sqlite3` `.import`, PostgreSQL `COPY` through psql's `\copy`) loads the same CSV into
 //!    a staging table and set-based `INSERT … SELECT` statements fill the same tables and
-//!    indexes (see `floor.rs`); the wall-clock time of the `sqlite3`/`psql` process is the
-//!    floor's.
-//! 4. Prints a table (rows/s, peak RSS in MiB, floor, pipeline/floor ratio), as text and as
-//!    Markdown, and two checks: SQLite at the full size imports at least 100,000 rows/s, and
-//!    per engine the peak RSS at the full size is at most 32 MiB above the peak at the small
-//!    size (memory stays flat however long the file). Exit status 1 when a check fails or
-//!    a run failed; the table is printed in any case.
+//!    indexes (`firm_observations` and the firms behind them, or `trade_flows`; see
+//!    `floor.rs`); the wall-clock time of the `sqlite3`/`psql` process is the floor's, and
+//!    the rows written are counted.
+//! 4. Prints a table (rows/s, peak RSS in MiB, floor, pipeline/floor ratio), headed with
+//!    the format, as text and as Markdown, and two checks: SQLite at the full size imports
+//!    at least 100,000 rows/s, and per engine the peak RSS at the full size is at most
+//!    32 MiB above the peak at the small size (memory stays flat however long the file).
+//!    Exit status 1 when a check fails or a run failed; the table is printed in any case.
 //!
 //! # Engines
 //!
@@ -41,11 +59,12 @@
 //! fixed test CNIC key and `HUB__LOG__FILTER=warn` (set `HUB__LOG__FILTER=info` in the
 //! environment to see the hub's own log).
 //!
-//! `--keep DIR` writes the CSV files, the mapping, the SQLite databases and the reports
-//! into DIR and keeps them (and the PostgreSQL databases); otherwise everything goes into a
-//! temporary directory removed at the end. Needs `sqlite3` (3.32 or newer) and, for
-//! PostgreSQL, `psql`.
+//! `--keep DIR` writes the CSV files (`firms-<rows>.csv`, `comtrade-<rows>.csv`), the
+//! mapping, the SQLite databases and the reports into DIR and keeps them (and the
+//! PostgreSQL databases); otherwise everything goes into a temporary directory removed at
+//! the end. Needs `sqlite3` (3.32 or newer) and, for PostgreSQL, `psql`.
 
+mod comtrade;
 mod floor;
 mod generate;
 mod measure;
@@ -72,12 +91,15 @@ const FLAT_MEMORY_MIB: f64 = 32.0;
 
 const MIB: f64 = 1024.0 * 1024.0;
 
-/// Import benchmark: `hub import` of a generated firm-observation CSV on SQLite and
-/// PostgreSQL, next to the engines' bulk loaders.
+/// Import benchmark: `hub import` of a generated CSV (firm observations or UN Comtrade
+/// flows) on SQLite and PostgreSQL, next to the engines' bulk loaders.
 #[derive(Debug, Parser)]
 #[command(name = "bench-import")]
 struct Args {
-    /// Rows of the full-size CSV (firms × 10 years).
+    /// The generated input: a firm-observation list, or a UN Comtrade API v1 CSV.
+    #[arg(long, value_enum, default_value_t = Format::Firms)]
+    format: Format,
+    /// Rows of the full-size CSV (firms × 10 years; Comtrade flows).
     #[arg(long, default_value_t = 1_000_000)]
     rows: u64,
     /// Rows of the small CSV, the baseline of the flat-memory check.
@@ -96,6 +118,66 @@ struct Args {
     /// Keep the generated files, databases and reports in DIR.
     #[arg(long, value_name = "DIR")]
     keep: Option<PathBuf>,
+}
+
+/// The generated input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// Firm observations through the spreadsheet importer and a mapping file.
+    Firms,
+    /// UN Comtrade API v1 CSV, importer `un-comtrade-v1` picked by content.
+    Comtrade,
+}
+
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Format::Firms => "firms",
+            Format::Comtrade => "comtrade",
+        }
+    }
+
+    /// What the table is headed with.
+    fn title(self) -> &'static str {
+        match self {
+            Format::Firms => {
+                "firms: firm-observation CSV, importer spreadsheet with a mapping (firm_observations)"
+            }
+            Format::Comtrade => {
+                "comtrade: UN Comtrade API v1 CSV, importer un-comtrade-v1 by content (trade_flows)"
+            }
+        }
+    }
+
+    /// The importer the report must name.
+    fn importer(self) -> &'static str {
+        match self {
+            Format::Firms => "spreadsheet",
+            Format::Comtrade => comtrade::IMPORTER,
+        }
+    }
+
+    /// The table with one row per CSV row.
+    fn table(self) -> &'static str {
+        match self {
+            Format::Firms => "firm_observations",
+            Format::Comtrade => "trade_flows",
+        }
+    }
+
+    fn write_csv(self, out: &mut impl std::io::Write, rows: u64) -> std::io::Result<()> {
+        match self {
+            Format::Firms => generate::write_csv(out, rows),
+            Format::Comtrade => comtrade::write_csv(out, rows),
+        }
+    }
+
+    fn floor_script(self, engine: Engine, csv: &Path) -> String {
+        match self {
+            Format::Firms => floor::script(engine, csv),
+            Format::Comtrade => floor::comtrade_script(engine, csv),
+        }
+    }
 }
 
 /// One line of the table: an engine at one size.
@@ -128,6 +210,13 @@ fn main() -> ExitCode {
 fn run(args: Args) -> anyhow::Result<bool> {
     if args.rows == 0 {
         bail!("--rows must be at least 1");
+    }
+    let format = args.format;
+    if format == Format::Comtrade && args.rows > comtrade::max_rows() {
+        bail!(
+            "--rows: the Comtrade file has at most {} distinct flows",
+            comtrade::max_rows()
+        );
     }
     let hub = match &args.hub {
         Some(path) => path.clone(),
@@ -162,13 +251,19 @@ fn run(args: Args) -> anyhow::Result<bool> {
     if args.small > 0 && args.small < args.rows {
         sizes.insert(0, args.small);
     }
-    let mapping = work.join("mapping.toml");
-    fs::write(&mapping, generate::MAPPING)?;
+    let mapping = match format {
+        Format::Firms => {
+            let mapping = work.join("mapping.toml");
+            fs::write(&mapping, generate::MAPPING)?;
+            Some(mapping)
+        }
+        Format::Comtrade => None,
+    };
     let mut csvs = Vec::new();
     for &rows in &sizes {
-        let path = work.join(format!("firms-{rows}.csv"));
+        let path = work.join(format!("{}-{rows}.csv", format.name()));
         let mut out = std::io::BufWriter::new(fs::File::create(&path)?);
-        generate::write_csv(&mut out, rows)?;
+        format.write_csv(&mut out, rows)?;
         std::io::Write::flush(&mut out)?;
         note(&format!(
             "generated {} ({rows} rows, {:.1} MiB)",
@@ -216,11 +311,12 @@ fn run(args: Args) -> anyhow::Result<bool> {
             let bench = Bench {
                 hub: &hub,
                 work: &work,
+                format,
                 engine,
                 server: server.as_ref(),
                 keep,
             };
-            let pipeline = bench.pipeline(*rows, csv, &mapping);
+            let pipeline = bench.pipeline(*rows, csv, mapping.as_deref());
             if let Err(e) = &pipeline {
                 note(&format!("{} {rows}: pipeline FAILED: {e}", engine.name()));
             }
@@ -241,7 +337,7 @@ fn run(args: Args) -> anyhow::Result<bool> {
         let version = version.split_whitespace().next().unwrap_or("?");
         notes.insert(0, format!("sqlite3 CLI {version}"));
     }
-    let (report, ok) = render(&lines, args.rows, &notes);
+    let (report, ok) = render(format, &lines, args.rows, &notes);
     print!("{report}");
     Ok(ok)
 }
@@ -254,6 +350,7 @@ fn note(message: &str) {
 struct Bench<'a> {
     hub: &'a Path,
     work: &'a Path,
+    format: Format,
     engine: Engine,
     server: Option<&'a pg::Server>,
     keep: bool,
@@ -330,28 +427,36 @@ impl Bench<'_> {
         cmd
     }
 
-    /// Times `hub import` of `csv`.
-    fn pipeline(&self, rows: u64, csv: &Path, mapping: &Path) -> anyhow::Result<Pipeline> {
+    /// Times `hub import` of `csv` (with the mapping file when there is one).
+    fn pipeline(&self, rows: u64, csv: &Path, mapping: Option<&Path>) -> anyhow::Result<Pipeline> {
         let db = self.fresh("pipeline", rows)?;
         let report_path = db.dir.join("report.json");
         note(&format!("{} {rows}: hub import ...", self.engine.name()));
+        let mut cmd = self.hub(&db);
+        cmd.arg("import").arg(csv);
+        if let Some(mapping) = mapping {
+            cmd.arg("--mapping").arg(mapping);
+        }
         let measured = measure::run(
-            self.hub(&db)
-                .arg("import")
-                .arg(csv)
-                .arg("--mapping")
-                .arg(mapping)
-                .arg("--json")
+            cmd.arg("--json")
                 .stdin(Stdio::null())
                 .stdout(fs::File::create(&report_path)?),
         )?;
         let text = fs::read_to_string(&report_path)?;
-        let checked = check_report(&text, rows, measured.status.success());
+        let checked = check_report(
+            &text,
+            rows,
+            self.format.importer(),
+            measured.status.success(),
+        );
         if self.keep {
             let _ = fs::copy(
                 &report_path,
-                self.work
-                    .join(format!("report-{}-{rows}.json", self.engine.name())),
+                self.work.join(format!(
+                    "report-{}-{}-{rows}.json",
+                    self.format.name(),
+                    self.engine.name()
+                )),
             );
         }
         self.done(db);
@@ -375,7 +480,7 @@ impl Bench<'_> {
     fn floor(&self, rows: u64, csv: &Path) -> anyhow::Result<Duration> {
         let db = self.fresh("floor", rows)?;
         let script_path = db.dir.join("floor.sql");
-        fs::write(&script_path, floor::script(self.engine, csv))?;
+        fs::write(&script_path, self.format.floor_script(self.engine, csv))?;
         note(&format!("{} {rows}: floor ...", self.engine.name()));
         let mut cmd = match self.server {
             None => {
@@ -396,12 +501,13 @@ impl Bench<'_> {
         };
         let measured = measure::run(cmd.stdout(Stdio::null()))?;
         let result = if measured.status.success() {
-            self.count_observations(&db).and_then(|n| {
+            self.count_rows(&db).and_then(|n| {
                 if n == rows {
                     Ok(measured.wall)
                 } else {
                     Err(anyhow::anyhow!(
-                        "the floor wrote {n} observations, not {rows}"
+                        "the floor wrote {n} rows into {}, not {rows}",
+                        self.format.table()
                     ))
                 }
             })
@@ -423,27 +529,28 @@ impl Bench<'_> {
         result
     }
 
-    fn count_observations(&self, db: &Database) -> anyhow::Result<u64> {
-        let sql = "SELECT count(*) FROM firm_observations";
+    /// The rows of the format's table (`firm_observations`, `trade_flows`).
+    fn count_rows(&self, db: &Database) -> anyhow::Result<u64> {
+        let sql = format!("SELECT count(*) FROM {}", self.format.table());
         let text = match self.server {
-            Some(server) => server.query(&db.url, sql)?,
+            Some(server) => server.query(&db.url, &sql)?,
             None => {
                 let out = Command::new("sqlite3")
                     .arg(db.dir.join("hub.sqlite"))
-                    .arg(sql)
+                    .arg(&sql)
                     .output()?;
                 String::from_utf8_lossy(&out.stdout).trim().to_owned()
             }
         };
         text.trim()
             .parse()
-            .with_context(|| format!("counting observations: {text:?}"))
+            .with_context(|| format!("counting {}: {text:?}", self.format.table()))
     }
 }
 
-/// Checks the `--json` report: applied, every row read. Returns the pipeline's own
-/// `duration_ms`.
-fn check_report(text: &str, rows: u64, exited_ok: bool) -> anyhow::Result<u64> {
+/// Checks the `--json` report: applied by `importer`, every row read. Returns the
+/// pipeline's own `duration_ms`.
+fn check_report(text: &str, rows: u64, importer: &str, exited_ok: bool) -> anyhow::Result<u64> {
     let report: serde_json::Value = serde_json::from_str(text).with_context(|| {
         format!(
             "hub import (exit {}) printed no JSON report: {:.300}",
@@ -453,6 +560,10 @@ fn check_report(text: &str, rows: u64, exited_ok: bool) -> anyhow::Result<u64> {
     })?;
     let status = report["status"].as_str().unwrap_or("?");
     let rows_read = report["rows_read"].as_u64().unwrap_or(0);
+    let used = report["importer"].as_str().unwrap_or("?");
+    if used != importer {
+        bail!("the file was read by the importer {used}, not {importer} (status {status})");
+    }
     if status != "applied" || rows_read != rows || !exited_ok {
         let issues: Vec<String> = report["issues"]
             .as_array()
@@ -481,7 +592,7 @@ fn check_report(text: &str, rows: u64, exited_ok: bool) -> anyhow::Result<u64> {
 }
 
 /// The table, as text then Markdown, with the checks; `false` when a check or a run failed.
-fn render(lines: &[Line], full: u64, notes: &[String]) -> (String, bool) {
+fn render(format: Format, lines: &[Line], full: u64, notes: &[String]) -> (String, bool) {
     let mut ok = lines.iter().all(|l| l.pipeline.is_ok() && l.floor.is_ok());
     let header = [
         "engine",
@@ -545,9 +656,10 @@ fn render(lines: &[Line], full: u64, notes: &[String]) -> (String, bool) {
         };
         ok &= pass;
         checks.push(format!(
-            "{}: sqlite at {full} rows imports at least {SQLITE_TARGET_ROWS_PER_S:.0} rows/s \
-             ({detail})",
-            verdict(pass)
+            "{}: sqlite at {full} {} rows imports at least {SQLITE_TARGET_ROWS_PER_S:.0} \
+             rows/s ({detail})",
+            verdict(pass),
+            format.name()
         ));
     }
     let mut engines: Vec<Engine> = lines.iter().map(|l| l.engine).collect();
@@ -578,10 +690,11 @@ fn render(lines: &[Line], full: u64, notes: &[String]) -> (String, bool) {
         };
         ok &= pass;
         checks.push(format!(
-            "{}: {} peak RSS at {full} rows at most {FLAT_MEMORY_MIB:.0} MiB above the peak at \
-             {small} rows ({detail})",
+            "{}: {} peak RSS at {full} {} rows at most {FLAT_MEMORY_MIB:.0} MiB above the \
+             peak at {small} rows ({detail})",
             verdict(pass),
-            engine.name()
+            engine.name(),
+            format.name()
         ));
     }
 
@@ -607,7 +720,7 @@ fn render(lines: &[Line], full: u64, notes: &[String]) -> (String, bool) {
         }
         out.push('\n');
     };
-    out.push('\n');
+    let _ = writeln!(out, "\nformat {}", format.title());
     text_row(&mut out, &header.map(str::to_owned));
     for row in &cells {
         text_row(&mut out, row);
@@ -624,7 +737,8 @@ fn render(lines: &[Line], full: u64, notes: &[String]) -> (String, bool) {
             if let Some(e) = result {
                 let _ = writeln!(
                     out,
-                    "FAILED: {} {} {what}: {e}",
+                    "FAILED: {} {} {} {what}: {e}",
+                    format.name(),
                     line.engine.name(),
                     line.rows
                 );
@@ -633,7 +747,7 @@ fn render(lines: &[Line], full: u64, notes: &[String]) -> (String, bool) {
     }
 
     // Markdown, to paste into README.
-    out.push('\n');
+    let _ = writeln!(out, "\nFormat {}.\n", format.title());
     let _ = writeln!(out, "| {} |", header.join(" | "));
     let _ = writeln!(
         out,
