@@ -56,7 +56,7 @@ pub(crate) struct Ctx<'a> {
 }
 
 /// The number of maps the keys seen in a file are spread over.
-const SEEN_SHARDS: usize = 64;
+const SEEN_SHARDS: usize = 96;
 
 /// Rows written before the first `ANALYZE` on PostgreSQL (see [`Ctx::keep_statistics`]).
 const FIRST_ANALYZE: u64 = 5_000;
