@@ -9,7 +9,7 @@
 //! 2. **Read**: the importer runs on a blocking thread and hands over batches of items
 //!    through a bounded channel, so reading overlaps writing and memory stays flat however
 //!    long the file is. A batch never splits the records of one row.
-//! 3. **Validate** each record ([`prepare`]): required fields, identifiers (NTN, SECP,
+//! 3. **Validate** each record (`records.rs`): required fields, identifiers (NTN, SECP,
 //!    registry unit numbers, CNICs hashed at once), codes that must exist (cluster slugs,
 //!    programme codes, indicators, industry classes), periods, districts and tehsils
 //!    against the admin areas. A row with an error is rejected as a whole.
@@ -21,7 +21,7 @@
 //! 5. **Link** new organisation source records to unified organisations by strong
 //!    identifiers only (registry unit number, NTN, SECP, STRN) or by a citation of another
 //!    source's record (`source:<code>` identifier); never by name, never by CNIC. Person
-//!    source records link by CNIC (hashed): a CNIC identifies a person. See [`unify`].
+//!    source records link by CNIC (hashed): a CNIC identifies a person. See `unify.rs`.
 //! 6. **Survivorship**: each field of a touched unified entity is chosen again from all its
 //!    source records, by source priority (configured, lower wins), then newer observation.
 //! 7. **Apply**: multi-row inserts, each row with its own change number taken in blocks,

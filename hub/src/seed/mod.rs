@@ -1,73 +1,32 @@
-//! The demo seed loader: writes the bundled demo dataset of `hub/demo/` into the unified
-//! model, so that `hub demo` starts with four Punjab clusters, their firms, networks,
-//! trainings, indicators and export statistics.
+//! The demo dataset: `hub demo` starts with the four Punjab clusters, their firms,
+//! networks, trainings, indicators, registry records and export statistics.
 //!
-//! **This loader is temporary.** The import pipeline (validate, match, apply, provenance,
-//! driven by the importers of `hub-importers` and by plugins) will replace most of it with
-//! real importers; until then this module is the one place that turns the demo files into
-//! rows. It therefore reads only the demo files' own layouts (see `hub/demo/` and
-//! `tools/demo-gen`), and it expects a database without firms: it links the demo's records
-//! to each other, not to data imported before.
+//! [`load_demo`] loads the files of `hub/demo/` (embedded with `include_bytes!`, so the
+//! binary works from any directory) in two steps, both idempotent:
 //!
-//! # How it works
-//!
-//! The files are embedded in the binary (`include_bytes!`), so `hub demo` works from any
-//! directory. [`load_demo`] runs in one transaction, all or nothing, and does nothing when
-//! `hub_meta.demo_dataset` already holds [`DEMO_VERSION`]. Every demo file is an import run
-//! of its own (importer `demo-seed`, file name = the demo file), and every row written takes
-//! its own change-sequence number and carries its run and a source reference
-//! (`file!sheet!row` for workbooks, `file!line` for CSV and TOML files).
-//!
-//! The files are first parsed into typed records (each submodule reads one kind of file),
-//! then written in dependency order: sources and the programme's agencies and clusters,
-//! firms (the two-layer model, [`firms`]), persons ([`people`]), registry records, networks,
-//! trainings, indicators, trade flows. Writing after parsing lets the firm and person
-//! linking see all records at once, so each unified row is written once, with its
-//! survivorship, instead of being patched as later files arrive.
+//! 1. **This module** writes what no importer reads: `clusters.toml`, the programme with
+//!    its lead, technical-assistance and funding agencies, and the clusters with their
+//!    districts, ISIC classes and HS basket. It is one transaction and one import run
+//!    (importer `demo-seed`); every row takes its change number, run and source reference.
+//! 2. **Every other file goes through its importer and the import pipeline**, each an
+//!    import run of its own: the registry exports (`psic-punjab-*`, the units with the
+//!    options of `hub/demo/mappings/psic_punjab_registered_units.toml`), the four workbooks
+//!    (the spreadsheet importer with the mappings of `hub/demo/mappings/`) and the Comtrade
+//!    file (`un-comtrade-v1`). The registry comes first, so that the survey's firms link to
+//!    the registry's units by unit number and NTN.
 //!
 //! # Decisions (what the demo files do not say)
 //!
 //! - **Sources and priority.** `psic-punjab` 10, `un-comtrade` 10, `cdi-survey-2023` 20,
-//!   `cdi-networks` 30, `cdi-results` 30, `cdi-training` 40, `hub-curated` 50 (lower wins).
-//!   A source that already exists keeps its configured priority.
-//! - **Firm linking** uses strong identifiers only (registry unit number, NTN, SECP number),
-//!   registry first: a survey row naming a unit number, NTN or SECP number of an earlier
-//!   record joins that record's firm; otherwise it founds a new firm. Names never link; a
-//!   CNIC (an owner's, or a 13-digit "NTN") never links firms. Two identifiers of one record
-//!   pointing at two different firms are not merged: the record joins the first (by the
-//!   order unit number, NTN, SECP) and a warning is recorded for a curator.
-//! - **Survivorship.** Each unified field comes from the linked record of the best source
-//!   priority that has a value (newer `observed_on` first within a source); the tehsil only
-//!   from a record in the chosen district. Names and addresses written in capitals (as
-//!   registry clerks do) are shown in title case and a leading `M/S` is dropped; source
-//!   records keep the text as written. The legal form is read from the company suffixes the
-//!   Companies Act prescribes (`(Private) Limited`, `(SMC-Private) Limited`), not guessed
-//!   from `& Co.`. The size class is computed from the surviving head count.
-//! - **Dates of observation.** The survey was fielded January to March 2023: its records
-//!   are observed on 31 March 2023 and its cluster memberships start then. Its turnover and
-//!   exports are annual figures of the last complete year, so they are observations of
-//!   calendar year 2022; its head counts and certifications describe the firm at the survey,
-//!   so they are observations of 2023. The registry export is as of 31 December 2024 (the
-//!   date the demo bundle was generated), so its records are observed on that day; but its
-//!   head count is the one declared at registration (`hub/demo/README.md`), so it is an
-//!   observation of the registration year (2024 when the date is missing).
-//! - **Registry cluster memberships** come from the unit's industry code (the first four
-//!   digits of the PSIC Rev.4 code are an ISIC class of the cluster) and its district (one
-//!   of the cluster's districts), starting on the registration date; closed units get none.
-//! - **Persons.** Owners, survey contacts, borrowers and trainees are persons with source
-//!   records; records with the same CNIC (compared by keyed hash) are one person, records
-//!   without a CNIC are persons of their own (phone numbers and names never link). Trainee
-//!   source records are keyed by the CNIC hash, so one person attending two events has one
-//!   record, with the values of the latest sheet. A malformed owner or borrower CNIC is a
-//!   warning (the person is kept without it), not a reason to drop the unit or the loan.
-//! - **Training.** A participation is `completed` when the sheet gives a certificate
-//!   number: certificates are issued on completion, while attendance alone does not say
-//!   whether the post-test was passed. Staff of agencies (no Survey ID) are linked to the
-//!   agency named in the `Firm / Organisation` column.
-//! - **Indicators.** The sheet repeats a series' baseline on every row; it is stored once
-//!   per series (indicator, scope, breakdown), for the series' first year.
-//! - **Row errors** name file, sheet, row, column and field, never a personal value. Rows
-//!   with an unknown district or a malformed firm identifier are skipped.
+//!   `cdi-networks` 30, `cdi-results` 30, `cdi-training` 40, `hub-curated` 50 (lower wins);
+//!   all are created first, so the priorities hold whatever the configuration.
+//! - **Dates of observation** are in the mappings: the survey was fielded January to March
+//!   2023 (observed on 31 March 2023; turnover and exports are figures of 2022, head counts
+//!   and certifications of 2023); the registry export is as of 31 December 2024.
+//! - **Agencies** are found again by their normalised name (see `agencies.rs`).
+//!
+//! The rules every import follows (linking, survivorship, cluster membership by activity,
+//! persons by CNIC) are the pipeline's: see [`crate::import`].
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
