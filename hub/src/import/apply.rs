@@ -603,46 +603,35 @@ async fn apply_keyed(
         }
     }
     if !new.is_empty() {
-        let first = ctx.seqs(new.len()).await?;
         let mut columns = vec!["source_id", "source_key", "content_hash"];
         columns.extend(new[0].0.columns.iter().copied());
-        let count = new.len() as u64;
+        let source_id = ctx.source_id;
         let rows = new
             .into_iter()
-            .enumerate()
-            .map(|(i, (row, hash))| {
+            .map(|(row, hash)| {
                 let mut values = vec![
-                    Value::from(ctx.source_id),
+                    Value::from(source_id),
                     Value::from(row.key.clone()),
                     Value::from(hash),
                 ];
                 values.extend(row.values);
-                (values, ctx.prov(&row.at), first + i as i64)
+                (values, row.at)
             })
             .collect();
-        insert_rows(ctx.txn, table, &columns, rows).await?;
-        ctx.count(kind, count, 0, 0);
+        ctx.insert_new(kind, table, &columns, rows).await?;
     }
     if !changed.is_empty() {
-        let first = ctx.seqs(changed.len()).await?;
-        let count = changed.len() as u64;
-        for (n, (row, hash, id)) in changed.into_iter().enumerate() {
-            let mut columns = vec!["content_hash"];
-            columns.extend(row.columns.iter().copied());
-            let mut values = vec![Value::from(hash)];
-            values.extend(row.values);
-            update_row(
-                ctx.txn,
-                table,
-                id,
-                &columns,
-                values,
-                &ctx.prov(&row.at),
-                first + n as i64,
-            )
-            .await?;
-        }
-        ctx.count(kind, 0, count, 0);
+        let mut columns = vec!["content_hash"];
+        columns.extend(changed[0].0.columns.iter().copied());
+        let rows = changed
+            .into_iter()
+            .map(|(row, hash, id)| {
+                let mut values = vec![Value::from(hash)];
+                values.extend(row.values);
+                (id, values, row.at)
+            })
+            .collect();
+        ctx.update_changed(kind, table, &columns, rows).await?;
     }
     Ok(())
 }
@@ -789,49 +778,36 @@ async fn apply_observations(
         "content_hash",
     ];
     columns.extend(OBS_COLUMNS);
-    if !new.is_empty() {
-        let first = ctx.seqs(new.len()).await?;
-        let count = new.len() as u64;
-        let rows = new
-            .into_iter()
-            .enumerate()
-            .map(|(i, (o, record_id, org_id, hash))| {
-                let mut values = vec![
-                    Value::from(org_id),
-                    Value::from(record_id),
-                    Value::from(ctx.source_id),
-                    Value::from(o.period.kind().as_str()),
-                    Value::from(o.period.start()),
-                    Value::from(o.period.end()),
-                    Value::from(hash),
-                ];
-                values.extend(o.values);
-                (values, ctx.prov(&o.at), first + i as i64)
-            })
-            .collect();
-        insert_rows(ctx.txn, "firm_observations", &columns, rows).await?;
-        ctx.count(KIND, count, 0, 0);
-    }
-    if !changed.is_empty() {
-        let first = ctx.seqs(changed.len()).await?;
-        let count = changed.len() as u64;
-        let mut update_columns = vec!["organisation_id", "content_hash"];
-        update_columns.extend(OBS_COLUMNS);
-        for (n, (o, org_id, hash, id)) in changed.into_iter().enumerate() {
+    let source_id = ctx.source_id;
+    let rows = new
+        .into_iter()
+        .map(|(o, record_id, org_id, hash)| {
+            let mut values = vec![
+                Value::from(org_id),
+                Value::from(record_id),
+                Value::from(source_id),
+                Value::from(o.period.kind().as_str()),
+                Value::from(o.period.start()),
+                Value::from(o.period.end()),
+                Value::from(hash),
+            ];
+            values.extend(o.values);
+            (values, o.at)
+        })
+        .collect();
+    ctx.insert_new(KIND, "firm_observations", &columns, rows)
+        .await?;
+    let mut update_columns = vec!["organisation_id", "content_hash"];
+    update_columns.extend(OBS_COLUMNS);
+    let rows = changed
+        .into_iter()
+        .map(|(o, org_id, hash, id)| {
             let mut values = vec![Value::from(org_id), Value::from(hash)];
             values.extend(o.values);
-            update_row(
-                ctx.txn,
-                "firm_observations",
-                id,
-                &update_columns,
-                values,
-                &ctx.prov(&o.at),
-                first + n as i64,
-            )
-            .await?;
-        }
-        ctx.count(KIND, 0, count, 0);
-    }
+            (id, values, o.at)
+        })
+        .collect();
+    ctx.update_changed(KIND, "firm_observations", &update_columns, rows)
+        .await?;
     Ok(())
 }

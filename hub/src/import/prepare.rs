@@ -191,6 +191,61 @@ impl<'a> Ctx<'a> {
         (self.first_seq, self.last_seq)
     }
 
+    /// Inserts new rows of `kind` into `table` (`columns`, then the provenance), each with
+    /// its own change number, and counts them.
+    pub async fn insert_new(
+        &mut self,
+        kind: RecordKind,
+        table: &str,
+        columns: &[&str],
+        rows: Vec<(Vec<sea_orm::Value>, SourceRef)>,
+    ) -> anyhow::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let count = rows.len();
+        let first = self.seqs(count).await?;
+        let rows = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, (values, at))| (values, self.prov(&at), first + i as i64))
+            .collect();
+        super::sql::insert_rows(self.txn, table, columns, rows).await?;
+        self.count(kind, count as u64, 0, 0);
+        Ok(())
+    }
+
+    /// Rewrites changed rows of `kind` in `table` by id, each with its own change number,
+    /// and counts them.
+    pub async fn update_changed(
+        &mut self,
+        kind: RecordKind,
+        table: &str,
+        columns: &[&str],
+        rows: Vec<(i64, Vec<sea_orm::Value>, SourceRef)>,
+    ) -> anyhow::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let count = rows.len();
+        let first = self.seqs(count).await?;
+        for (n, (id, values, at)) in rows.into_iter().enumerate() {
+            let prov = self.prov(&at);
+            super::sql::update_row(
+                self.txn,
+                table,
+                id,
+                columns,
+                values,
+                &prov,
+                first + n as i64,
+            )
+            .await?;
+        }
+        self.count(kind, 0, count as u64, 0);
+        Ok(())
+    }
+
     /// Notes a key read in this file with its content hash.
     pub fn seen(&mut self, kind: RecordKind, key: &str, hash: &str) -> Seen {
         let mut hasher = DefaultHasher::new();

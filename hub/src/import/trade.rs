@@ -29,7 +29,7 @@ use super::Issues;
 use super::prepare::{Ctx, Seen};
 use super::records::Prepared;
 use super::report::Issue;
-use super::sql::{content_hash, insert_rows, update_row};
+use super::sql::content_hash;
 
 /// What trade validation needs, read on the first trade record of an import.
 #[derive(Debug, Default)]
@@ -475,60 +475,45 @@ pub(crate) async fn apply(
         "content_hash",
     ];
     columns.extend(FIGURES);
-    if !new.is_empty() {
-        let first = ctx.seqs(new.len()).await?;
-        let count = new.len() as u64;
-        let source_id = ctx.source_id;
-        let rows = new
-            .into_iter()
-            .enumerate()
-            .map(|(i, (row, hash))| {
-                let [hs2, hs4, hs6] = row.hs;
-                let mut values = vec![
-                    Value::from(source_id),
-                    Value::from(row.reporter_id),
-                    Value::from(partner_id(&row.partner)),
-                    Value::from(row.flow),
-                    Value::from(classification_id(&row.classification)),
-                    Value::from(row.commodity_code),
-                    Value::from(hs2),
-                    Value::from(hs4),
-                    Value::from(hs6),
-                    Value::from(row.aggregate_level),
-                    Value::from(row.period.kind().as_str()),
-                    Value::from(row.period.start()),
-                    Value::from(row.period.end()),
-                    Value::from(row.breakdown_key),
-                    Value::from(hash),
-                ];
-                values.extend(row.figures);
-                (values, ctx.prov(&row.at), first + i as i64)
-            })
-            .collect();
-        insert_rows(ctx.txn, "trade_flows", &columns, rows).await?;
-        ctx.count(KIND, count, 0, 0);
-    }
-    if !changed.is_empty() {
-        let first = ctx.seqs(changed.len()).await?;
-        let count = changed.len() as u64;
-        let mut update_columns = vec!["content_hash"];
-        update_columns.extend(FIGURES);
-        for (n, (row, hash, id)) in changed.into_iter().enumerate() {
+    let source_id = ctx.source_id;
+    let rows = new
+        .into_iter()
+        .map(|(row, hash)| {
+            let [hs2, hs4, hs6] = row.hs;
+            let mut values = vec![
+                Value::from(source_id),
+                Value::from(row.reporter_id),
+                Value::from(partner_id(&row.partner)),
+                Value::from(row.flow),
+                Value::from(classification_id(&row.classification)),
+                Value::from(row.commodity_code),
+                Value::from(hs2),
+                Value::from(hs4),
+                Value::from(hs6),
+                Value::from(row.aggregate_level),
+                Value::from(row.period.kind().as_str()),
+                Value::from(row.period.start()),
+                Value::from(row.period.end()),
+                Value::from(row.breakdown_key),
+                Value::from(hash),
+            ];
+            values.extend(row.figures);
+            (values, row.at)
+        })
+        .collect();
+    ctx.insert_new(KIND, "trade_flows", &columns, rows).await?;
+    let mut update_columns = vec!["content_hash"];
+    update_columns.extend(FIGURES);
+    let rows = changed
+        .into_iter()
+        .map(|(row, hash, id)| {
             let mut values = vec![Value::from(hash)];
             values.extend(row.figures);
-            update_row(
-                ctx.txn,
-                "trade_flows",
-                id,
-                &update_columns,
-                values,
-                &ctx.prov(&row.at),
-                first + n as i64,
-            )
-            .await?;
-        }
-        ctx.count(KIND, 0, count, 0);
-    }
+            (id, values, row.at)
+        })
+        .collect();
+    ctx.update_changed(KIND, "trade_flows", &update_columns, rows)
+        .await?;
     Ok(())
 }
 
