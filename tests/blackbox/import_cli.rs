@@ -31,15 +31,11 @@ const TABLES: [&str; 12] = [
 ];
 
 fn fingerprint(db: &TestDb) -> String {
-    let mut sql = String::from("SELECT (SELECT last_seq FROM change_counter)");
-    for t in TABLES {
-        write!(sql, " || ',' || (SELECT count(*) FROM {t})").unwrap();
-    }
-    db.query_scalar(&sql)
+    db.fingerprint(&TABLES)
 }
 
 fn count(db: &TestDb, sql: &str) -> i64 {
-    db.query_scalar(sql).parse().unwrap()
+    db.count(sql)
 }
 
 struct Run {

@@ -4,7 +4,6 @@
 //! file updates instead of duplicating, an unlisted partner becomes an area of its own,
 //! and an unknown reporter fails the file and leaves the database as it was.
 
-use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -24,15 +23,11 @@ const TABLES: [&str; 7] = [
 ];
 
 fn fingerprint(db: &TestDb) -> String {
-    let mut sql = String::from("SELECT (SELECT last_seq FROM change_counter)");
-    for t in TABLES {
-        write!(sql, " || ',' || (SELECT count(*) FROM {t})").unwrap();
-    }
-    db.query_scalar(&sql)
+    db.fingerprint(&TABLES)
 }
 
 fn count(db: &TestDb, sql: &str) -> i64 {
-    db.query_scalar(sql).parse().unwrap()
+    db.count(sql)
 }
 
 /// `hub import FILE --json` (the importer chosen by content), and whether it succeeded.

@@ -2,7 +2,6 @@
 //! on every engine: units, plot allotments and loans written by the test, picked by their
 //! content (no `--importer`), checked against the database.
 
-use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -29,15 +28,11 @@ const TABLES: [&str; 14] = [
 ];
 
 fn fingerprint(db: &TestDb) -> String {
-    let mut sql = String::from("SELECT (SELECT last_seq FROM change_counter)");
-    for t in TABLES {
-        write!(sql, " || ',' || (SELECT count(*) FROM {t})").unwrap();
-    }
-    db.query_scalar(&sql)
+    db.fingerprint(&TABLES)
 }
 
 fn count(db: &TestDb, sql: &str) -> i64 {
-    db.query_scalar(sql).parse().unwrap()
+    db.count(sql)
 }
 
 /// `hub import FILE --json ARGS`: whether it succeeded, and the report.

@@ -188,6 +188,23 @@ impl TestDb {
         }
     }
 
+    /// The change counter and the row count of each of `tables`, as one string: equal
+    /// before and after a command when it wrote nothing.
+    pub fn fingerprint(&self, tables: &[&str]) -> String {
+        let mut sql = String::from("SELECT (SELECT last_seq FROM change_counter)");
+        for t in tables {
+            sql.push_str(&format!(" || ',' || (SELECT count(*) FROM {t})"));
+        }
+        self.query_scalar(&sql)
+    }
+
+    /// A single integer, e.g. a `count(*)`.
+    pub fn count(&self, sql: &str) -> i64 {
+        self.query_scalar(sql)
+            .parse()
+            .unwrap_or_else(|e| panic!("blackbox: {sql:?} is not an integer: {e}"))
+    }
+
     /// [`query`](Self::query) for a single value: panics when the output has more than
     /// one line. An empty string stands for NULL, `''` or no row at all.
     pub fn query_scalar(&self, sql: &str) -> String {
