@@ -51,6 +51,37 @@ pub enum Command {
     /// The importers the hub knows.
     #[command(subcommand)]
     Importers(ImportersCommand),
+    /// Importer plugins.
+    #[command(subcommand)]
+    Plugins(PluginsCommand),
+    /// Internal: the child process that runs one plugin library for the hub (process
+    /// isolation). Speaks the plugin-host protocol on stdin and stdout.
+    #[command(name = "plugin-host", hide = true)]
+    PluginHost {
+        #[arg(long, value_name = "PATH")]
+        library: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginsCommand {
+    /// Load a plugin library the way the hub would (in a child process) and report its
+    /// ABI, manifest and id checks; with --input, also its sniff of FILE and a dry-run
+    /// import of it into the configured database (rolled back). Exit status 0 when every
+    /// check passes (and the dry run finds no errors).
+    Check {
+        /// The library: a `.so` (`.dylib`, `.dll`) built with the plugin SDK.
+        path: PathBuf,
+        /// A file to sniff and import as a dry run.
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// A mapping file (TOML) passed to the plugin as its options.
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -128,6 +159,11 @@ pub fn main() -> ExitCode {
 
 /// Runs one command.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // The plugin host child reads no configuration: it runs foreign code and is told all it
+    // needs on its command line and stdin.
+    if let Command::PluginHost { library } = &cli.command {
+        return Ok(crate::plugins::plugin_host_main(library));
+    }
     let mut settings = Settings::load(&Sources {
         file: cli.config.clone(),
     })?;
@@ -173,18 +209,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Import(args) => return import(&settings, args).await,
         Command::Importers(ImportersCommand::List { json }) => {
-            let manifests = crate::import::Importers::builtin().manifests();
-            if json {
-                println!("{}", serde_json::to_string_pretty(&manifests)?);
-            } else {
-                for m in manifests {
-                    let emits: Vec<&str> = m.emits.iter().map(|k| k.as_str()).collect();
-                    println!("{:<24} {:<10} {}", m.id, m.version, m.name);
-                    println!("{:<24} reads .{}", "", m.inputs.extensions.join(", ."));
-                    println!("{:<24} emits {}", "", emits.join(", "));
-                }
-            }
+            list_importers(&settings, json)?;
         }
+        Command::Plugins(PluginsCommand::Check {
+            path,
+            input,
+            mapping,
+            json,
+        }) => {
+            let mapping = match &mapping {
+                Some(path) => Some(read_mapping(path)?),
+                None => None,
+            };
+            let check =
+                crate::plugins::check::run(&settings, &path, input.as_deref(), mapping).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&check)?);
+            } else {
+                print!("{check}");
+            }
+            return Ok(if check.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
+        Command::PluginHost { .. } => unreachable!("handled before the configuration is read"),
         Command::Demo { .. } => {
             let (db, key) = open_migrated(&settings).await?;
             match crate::seed::load_demo(&db, &key, &settings.size_classes).await? {
@@ -197,17 +247,63 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `hub importers list`: built-in importers, then plugins; refused plugins on stderr.
+fn list_importers(settings: &Settings, json: bool) -> anyhow::Result<()> {
+    let importers = crate::import::Importers::load(&settings.plugins);
+    let listing = importers.listing();
+    if json {
+        let entries: Vec<serde_json::Value> = listing
+            .into_iter()
+            .map(|(manifest, origin)| {
+                let mut value = serde_json::to_value(&manifest).unwrap_or_default();
+                if let (Some(object), crate::import::Origin::Plugin { path, isolation }) =
+                    (value.as_object_mut(), &origin)
+                {
+                    object.insert(
+                        "plugin".into(),
+                        serde_json::json!({
+                            "path": path.display().to_string(),
+                            "isolation": isolation.name(),
+                        }),
+                    );
+                }
+                value
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+    } else {
+        for (m, origin) in listing {
+            let emits: Vec<&str> = m.emits.iter().map(|k| k.as_str()).collect();
+            println!("{:<24} {:<10} {}", m.id, m.version, m.name);
+            if let crate::import::Origin::Plugin { path, isolation } = origin {
+                println!(
+                    "{:<24} plugin {} ({})",
+                    "",
+                    path.display(),
+                    isolation.name()
+                );
+            }
+            println!("{:<24} reads .{}", "", m.inputs.extensions.join(", ."));
+            println!("{:<24} emits {}", "", emits.join(", "));
+        }
+    }
+    for refused in importers.refused() {
+        eprintln!("hub: {refused}");
+    }
+    Ok(())
+}
+
+/// A mapping file (TOML) as the JSON options an importer takes.
+fn read_mapping(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the mapping file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("{} is not a valid mapping file", path.display()))
+}
+
 /// `hub import`.
 async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let importers = crate::import::Importers::builtin();
     let mapping = match &args.mapping {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the mapping file {}", path.display()))?;
-            let value: serde_json::Value = toml::from_str(&text)
-                .with_context(|| format!("{} is not a valid mapping file", path.display()))?;
-            Some(value)
-        }
+        Some(path) => Some(read_mapping(path)?),
         None => None,
     };
     if args.suggest_mapping {
@@ -220,6 +316,7 @@ async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<ExitCod
             Err(e) => anyhow::bail!("{e}"),
         }
     }
+    let importers = crate::import::Importers::load(&settings.plugins);
     let (db, key) = open_migrated(settings).await?;
     let env = crate::import::ImportEnv {
         key: &key,
@@ -273,7 +370,7 @@ fn engine(settings: &Settings) -> Engine {
 }
 
 /// Connects, migrates, checks the CNIC key and loads the reference data.
-async fn open_migrated(
+pub(crate) async fn open_migrated(
     settings: &Settings,
 ) -> anyhow::Result<(sea_orm::DatabaseConnection, hub_schema::domain::CnicKey)> {
     let key = crate::db::cnic_key(settings, engine(settings))?;

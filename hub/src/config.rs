@@ -154,10 +154,60 @@ impl Default for GraphqlSettings {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// Importer plugins: where they are loaded from, how they are isolated, their limits.
+#[derive(Debug, Clone, Deserialize)]
 pub struct PluginSettings {
-    /// Folder from which importer plugins are loaded.
+    /// Folder from which importer plugins are loaded: every file in it (not below it) with
+    /// the platform's library extension (`.so`, `.dylib`, `.dll`).
     pub dir: PathBuf,
+    /// `process` (the default): each plugin call runs in a child process, so that a crash
+    /// or hang of the plugin ends only the child. `in-process`: loaded into the hub itself,
+    /// faster, for trusted plugins only.
+    pub isolation: Isolation,
+    /// Longest a plugin may take to answer one call (its manifest, a sniff, opening a file,
+    /// one batch), in milliseconds.
+    pub timeout_ms: u64,
+    /// Largest batch a plugin may return, in bytes of NDJSON.
+    pub max_batch_bytes: u64,
+    /// Largest output of one import through a plugin, in bytes of NDJSON.
+    pub max_output_bytes: u64,
+    /// Pins: the SHA-256 (hex) of every library allowed to load. Empty: any library in
+    /// `dir` loads (after its checks).
+    #[serde(default)]
+    pub allowed_sha256: Vec<String>,
+}
+
+impl Default for PluginSettings {
+    fn default() -> Self {
+        PluginSettings {
+            dir: PathBuf::from("plugins"),
+            isolation: Isolation::Process,
+            timeout_ms: 30_000,
+            max_batch_bytes: 64 << 20,
+            max_output_bytes: 16 << 30,
+            allowed_sha256: Vec::new(),
+        }
+    }
+}
+
+/// How plugins are run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Isolation {
+    /// In a child process (`hub plugin-host`): a crash, abort or hang ends only the child.
+    Process,
+    /// Loaded into the hub's own process: no process start per call, but a crash of the
+    /// plugin is a crash of the hub.
+    InProcess,
+}
+
+impl Isolation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Isolation::Process => "process",
+            Isolation::InProcess => "in-process",
+        }
+    }
 }
 
 /// Where the layers come from, so that tests and `hub config` can name them.
@@ -228,7 +278,7 @@ impl Settings {
              [server]\nbind = {bind:?}\nworkers = {workers}\n\n\
              [security]\ncnic_key = \"{key}\"\n\n\
              [log]\nfilter = {filter:?}\nformat = \"{format}\"\n\n\
-             [plugins]\ndir = {plugins:?}\n\n\
+             [plugins]\ndir = {plugins:?}\nisolation = \"{isolation}\"\ntimeout_ms = {pt}\nmax_batch_bytes = {pb}\nmax_output_bytes = {po}\n\n\
              [size_classes]\nsmall_from = {small}\nmedium_from = {medium}\nlarge_from = {large}\n\n\
              [graphql]\nmax_depth = {gd}\nmax_complexity = {gc}\ndefault_page_size = {gp}\nmax_page_size = {gm}\n\
              max_body_bytes = {gb}\nmax_upload_bytes = {gu}\nrequest_timeout_ms = {gt}\nbatch_window_ms = {gw}\n",
@@ -246,6 +296,10 @@ impl Settings {
                 LogFormat::Json => "json",
             },
             plugins = self.plugins.dir.display().to_string(),
+            isolation = self.plugins.isolation.name(),
+            pt = self.plugins.timeout_ms,
+            pb = self.plugins.max_batch_bytes,
+            po = self.plugins.max_output_bytes,
             small = t.small_from(),
             medium = t.medium_from(),
             large = t.large_from(),

@@ -11,6 +11,7 @@ pub mod db;
 pub mod graphql;
 pub mod import;
 pub mod metrics;
+pub mod plugins;
 pub mod provenance;
 pub mod reference;
 pub mod seed;

@@ -65,7 +65,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 pub async fn serve(settings: &Settings, db: DatabaseConnection) -> anyhow::Result<()> {
     let key = crate::db::cnic_key(settings, Engine::of_url(&settings.database_url()))?;
     let imports = Arc::new(ImportSetup {
-        importers: crate::import::Importers::builtin(),
+        importers: crate::import::Importers::load(&settings.plugins),
         key,
         sizes: settings.size_classes,
         settings: settings.import.clone(),

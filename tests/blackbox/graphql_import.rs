@@ -21,19 +21,21 @@ const BAD_NTN: &str = "Survey ID,Name of Unit,District,NTN No.,Total Employees\r
     UP-102,Bad Number Firm,Sialkot,12,20\r\n\
     UP-103,Another Firm,Lahore,9900103-3,30\r\n";
 
-const IMPORT: &str = "mutation Import($file: Upload!, $source: String) { \
-    importFile(file: $file, source: $source) { runId status importer source file sha256 \
+const IMPORT: &str = "mutation Import($file: Upload!, $source: String, $importer: String) { \
+    importFile(file: $file, source: $source, importer: $importer) { runId status importer source file sha256 \
     rowsRead rejected inserted updated unchanged byKind { kind inserted updated unchanged } \
     error issuesTotal issues { severity file sheet row column field code message } } }";
 
 const BOUNDARY: &str = "hub-blackbox-3f9a1c";
 
-/// A GraphQL multipart request: `operations` (the query, `$file` null, `source`), `map`
-/// (part `0` to `variables.file`), then the file.
-fn multipart_body(file_name: &str, content: &[u8]) -> Vec<u8> {
+/// A GraphQL multipart request: `operations` (the query, `$file` null, the other
+/// `variables`), `map` (part `0` to `variables.file`), then the file.
+fn multipart_body(file_name: &str, content: &[u8], variables: &Value) -> Vec<u8> {
+    let mut variables = variables.clone();
+    variables["file"] = Value::Null;
     let operations = json!({
         "query": IMPORT,
-        "variables": {"file": null, "source": "test-upload"},
+        "variables": variables,
     });
     let mut body = Vec::new();
     let mut text_part = |name: &str, value: &str| {
@@ -57,9 +59,22 @@ fn multipart_body(file_name: &str, content: &[u8]) -> Vec<u8> {
     body
 }
 
-/// POSTs an upload of `content` as `file_name`; `preflight` adds the CSRF header. Returns
-/// the status and the body as JSON.
+/// POSTs an upload of `content` as `file_name` under the source `test-upload`; `preflight`
+/// adds the CSRF header. Returns the status and the body as JSON.
 fn upload(hub: &RunningHub, file_name: &str, content: &[u8], preflight: bool) -> (u16, Value) {
+    let variables = json!({"source": "test-upload"});
+    upload_with(hub, file_name, content, &variables, preflight)
+}
+
+/// POSTs an `importFile` of `content` as `file_name` with these variables (`source`,
+/// `importer`).
+pub(crate) fn upload_with(
+    hub: &RunningHub,
+    file_name: &str,
+    content: &[u8],
+    variables: &Value,
+    preflight: bool,
+) -> (u16, Value) {
     let url = hub.url("/graphql");
     let mut request = hub.agent().post(&url).header("Accept", GRJ).header(
         "Content-Type",
@@ -69,7 +84,7 @@ fn upload(hub: &RunningHub, file_name: &str, content: &[u8], preflight: bool) ->
         request = request.header("GraphQL-Require-Preflight", "1");
     }
     let mut response = request
-        .send(&multipart_body(file_name, content)[..])
+        .send(&multipart_body(file_name, content, variables)[..])
         .unwrap_or_else(|e| panic!("POST {url}: {e}"));
     let status = response.status().as_u16();
     let text = response
@@ -82,7 +97,7 @@ fn upload(hub: &RunningHub, file_name: &str, content: &[u8], preflight: bool) ->
 }
 
 /// POSTs a JSON GraphQL request.
-fn post(hub: &RunningHub, request: &Value) -> (u16, Value) {
+pub(crate) fn post(hub: &RunningHub, request: &Value) -> (u16, Value) {
     let url = hub.url("/graphql");
     let mut response = hub
         .agent()

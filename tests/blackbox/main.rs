@@ -20,5 +20,6 @@ mod import_cli;
 mod import_comtrade;
 mod import_registry;
 mod import_sdmx;
+mod plugins;
 mod support;
 mod support_selftest;

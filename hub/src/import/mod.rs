@@ -45,6 +45,7 @@ mod unify;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -94,55 +95,163 @@ pub struct ImportEnv<'a> {
     pub importers: &'a Importers,
 }
 
-/// The importers the hub knows, each made afresh for every import.
+/// The importers the hub knows (built-in ones, then plugins), each made afresh for every
+/// import, and the plugins that were refused. Cheap to clone.
+#[derive(Clone)]
 pub struct Importers {
-    factories: Vec<Box<dyn Fn() -> Box<dyn Importer> + Send + Sync>>,
+    entries: Vec<Entry>,
+    refused: Vec<crate::plugins::RefusedPlugin>,
+}
+
+type Factory = Arc<dyn Fn() -> Box<dyn Importer> + Send + Sync>;
+
+#[derive(Clone)]
+struct Entry {
+    manifest: ImporterManifest,
+    origin: Origin,
+    make: Factory,
+}
+
+/// Where an importer comes from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    BuiltIn,
+    Plugin {
+        path: PathBuf,
+        isolation: crate::config::Isolation,
+    },
 }
 
 impl Importers {
+    /// No importers at all.
+    pub fn empty() -> Self {
+        Importers {
+            entries: Vec::new(),
+            refused: Vec::new(),
+        }
+    }
+
     /// The built-in importers.
     pub fn builtin() -> Self {
-        let count = hub_importers::builtin().len();
-        let factories = (0..count)
-            .map(|i| {
-                Box::new(move || hub_importers::builtin().swap_remove(i))
-                    as Box<dyn Fn() -> Box<dyn Importer> + Send + Sync>
+        let entries = hub_importers::builtin()
+            .into_iter()
+            .enumerate()
+            .map(|(i, importer)| Entry {
+                manifest: importer.manifest(),
+                origin: Origin::BuiltIn,
+                make: Arc::new(move || hub_importers::builtin().swap_remove(i)) as Factory,
             })
             .collect();
-        Importers { factories }
+        Importers {
+            entries,
+            refused: Vec::new(),
+        }
+    }
+
+    /// The built-in importers and the plugins of `settings.dir`, run as
+    /// `settings.isolation` says. Refused plugins are logged and kept for reports.
+    pub fn load(settings: &crate::config::PluginSettings) -> Self {
+        let host = crate::plugins::Host::of(settings.isolation);
+        Self::builtin().with_discovered(settings, &host)
+    }
+
+    /// The same importers and the plugins of `settings.dir`, reached through `host`.
+    #[must_use]
+    pub fn with_discovered(
+        mut self,
+        settings: &crate::config::PluginSettings,
+        host: &crate::plugins::Host,
+    ) -> Self {
+        let taken: Vec<String> = self.entries.iter().map(|e| e.manifest.id.clone()).collect();
+        let found = crate::plugins::discover(settings, host, &taken);
+        for plugin in found.plugins {
+            self = self.with_plugin(plugin);
+        }
+        self.refused.extend(found.refused);
+        self
+    }
+
+    /// The same importers and one plugin.
+    #[must_use]
+    pub fn with_plugin(mut self, plugin: crate::plugins::PluginImporter) -> Self {
+        self.entries.push(Entry {
+            manifest: plugin.manifest(),
+            origin: Origin::Plugin {
+                path: plugin.info().path.clone(),
+                isolation: plugin.isolation(),
+            },
+            make: Arc::new(move || Box::new(plugin.clone())),
+        });
+        self
     }
 
     /// The same importers and one more, made by `factory`.
     #[must_use]
     pub fn with(mut self, factory: impl Fn() -> Box<dyn Importer> + Send + Sync + 'static) -> Self {
-        self.factories.push(Box::new(factory));
+        self.entries.push(Entry {
+            manifest: factory().manifest(),
+            origin: Origin::BuiltIn,
+            make: Arc::new(factory),
+        });
         self
     }
 
     /// The manifests of all importers, in the order they are tried.
     pub fn manifests(&self) -> Vec<ImporterManifest> {
-        self.factories.iter().map(|f| f().manifest()).collect()
+        self.entries.iter().map(|e| e.manifest.clone()).collect()
+    }
+
+    /// The manifests with their origins.
+    pub fn listing(&self) -> Vec<(ImporterManifest, Origin)> {
+        self.entries
+            .iter()
+            .map(|e| (e.manifest.clone(), e.origin.clone()))
+            .collect()
+    }
+
+    /// The plugins that were refused, with the reason.
+    pub fn refused(&self) -> &[crate::plugins::RefusedPlugin] {
+        &self.refused
     }
 
     /// The importer with this id.
     pub fn get(&self, id: &str) -> Option<Box<dyn Importer>> {
-        self.factories
+        self.entries
             .iter()
-            .map(|f| f())
-            .find(|importer| importer.manifest().id == id)
+            .find(|e| e.manifest.id == id)
+            .map(|e| (e.make)())
     }
 
-    /// The importer most confident it reads this file, with its confidence.
+    /// The importer most confident it reads this file, with its confidence. On a tie the
+    /// one listed first (built-in before plugins) wins.
     pub fn pick(&self, head: &[u8], file_name: &str) -> Option<(Box<dyn Importer>, Confidence)> {
         let mut best: Option<(Box<dyn Importer>, Confidence)> = None;
-        for factory in &self.factories {
-            let importer = factory();
+        for entry in &self.entries {
+            let importer = (entry.make)();
             let confidence = importer.sniff(head, file_name);
             if confidence > Confidence::NONE && best.as_ref().is_none_or(|(_, c)| confidence > *c) {
                 best = Some((importer, confidence));
             }
         }
         best
+    }
+
+    /// Why there is no importer with this id: the known ids, and a refused plugin that
+    /// might have been meant.
+    fn unknown(&self, id: &str) -> String {
+        let known: Vec<&str> = self
+            .entries
+            .iter()
+            .map(|e| e.manifest.id.as_str())
+            .collect();
+        let mut message = format!(
+            "no importer has the id {id:?}; `hub importers list` shows them: {}",
+            known.join(", ")
+        );
+        for refused in &self.refused {
+            message.push_str(&format!("; {refused}"));
+        }
+        message
     }
 }
 
@@ -281,23 +390,9 @@ pub async fn run(
     let importer = match &wanted {
         Some(id) => match env.importers.get(id) {
             Some(importer) => importer,
-            None => {
-                let known: Vec<String> = env
-                    .importers
-                    .manifests()
-                    .into_iter()
-                    .map(|m| m.id)
-                    .collect();
-                return fail(
-                    report,
-                    format!(
-                        "no importer has the id {id:?}; `hub importers list` shows them: {}",
-                        known.join(", ")
-                    ),
-                );
-            }
+            None => return fail(report, env.importers.unknown(id)),
         },
-        None => match env.importers.pick(&head, &file_name) {
+        None => match pick(env.importers, &head, &file_name).await {
             Some((importer, _)) => importer,
             None => {
                 return fail(
@@ -421,6 +516,20 @@ pub async fn run(
         "import applied"
     );
     Ok(report)
+}
+
+/// The importer most confident it reads the file. Sniffing may start plugin processes and
+/// wait for them, so it runs off the async runtime.
+async fn pick(
+    importers: &Importers,
+    head: &[u8],
+    file_name: &str,
+) -> Option<(Box<dyn Importer>, Confidence)> {
+    let (importers, head, name) = (importers.clone(), head.to_vec(), file_name.to_owned());
+    tokio::task::spawn_blocking(move || importers.pick(&head, &name))
+        .await
+        .ok()
+        .flatten()
 }
 
 /// Why an import stopped before its end.

@@ -86,10 +86,7 @@ async fn fixture() -> Fixture {
         key: CnicKey::from_hex(&"0123456789abcdef".repeat(4)).unwrap(),
         sizes: SizeThresholds::default(),
         settings,
-        importers: Importers {
-            factories: Vec::new(),
-        }
-        .with(|| Box::new(Lines)),
+        importers: Importers::empty().with(|| Box::new(Lines)),
         files: tempfile::tempdir().unwrap(),
     }
 }

@@ -159,10 +159,16 @@
 //! [`from_ndjson_line`] define it for both sides. Readers refuse unknown kinds, types and
 //! fields, so nothing a plugin says is dropped silently; a manifest, by contrast, tolerates
 //! unknown fields so the hub can always read the [`SDK_VERSION`] it was built with and
-//! refuse a plugin it does not understand with a clear message. The C ABI and the
-//! `export_importer!` macro that wrap an [`Importer`] for loading are added by a later
-//! version of this crate.
+//! refuse a plugin it does not understand with a clear message.
+//!
+//! # Plugins
+//!
+//! A plugin is a `cdylib` crate depending on this one: it implements [`Importer`] and
+//! exports it with one line, [`export_importer!`], which generates the C ABI table of the
+//! [`abi`] module and catches every panic at the boundary. Nothing unsafe is written by the
+//! plugin author. `plugins/README.md` in the hub's repository is the author's guide.
 
+pub mod abi;
 pub mod importer;
 pub mod item;
 pub mod manifest;

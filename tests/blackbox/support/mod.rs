@@ -21,6 +21,7 @@
 
 pub mod db;
 pub mod pg;
+pub mod plugins;
 pub mod process;
 pub mod session;
 

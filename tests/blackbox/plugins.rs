@@ -1,0 +1,681 @@
+//! Importer plugins through the real interfaces: `hub plugins check`, `hub importers
+//! list`, `hub import` and `importFile`, in both isolation modes. Every way a plugin can
+//! fail must give a clear error naming the plugin and the check, leave the database
+//! unchanged, and leave the server answering.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+use crate::graphql_import::{post, upload_with};
+use crate::support::plugins::{folder, library, library_file, raw_variant};
+use crate::support::{Engine, TestDb, engines, hub, output, spawn};
+
+/// The tables an import writes to, and the change counter.
+const WRITTEN: &[&str] = &[
+    "organisations",
+    "organisation_source_records",
+    "organisation_identifiers",
+    "cluster_memberships",
+    "import_runs",
+    "import_row_errors",
+    "sources",
+];
+
+fn fingerprint(db: &TestDb) -> String {
+    db.fingerprint(WRITTEN)
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `hub` for `db` with the plugins of `dir` in `isolation`, short limits.
+fn hub_with(db: &TestDb, dir: &Path, isolation: &str) -> Command {
+    let mut cmd = hub(db);
+    cmd.env("HUB__PLUGINS__DIR", dir)
+        .env("HUB__PLUGINS__ISOLATION", isolation)
+        .env("HUB__PLUGINS__TIMEOUT_MS", "2000")
+        .env("HUB__PLUGINS__MAX_BATCH_BYTES", "500000")
+        .env("HUB__PLUGINS__MAX_OUTPUT_BYTES", "2000000");
+    cmd
+}
+
+fn misbehaving_folder() -> tempfile::TempDir {
+    let misbehaving = library("misbehaving_plugin");
+    let raw = library("raw_abi_plugin");
+    folder(&[
+        (&library_file("misbehaving_plugin"), &misbehaving),
+        (&library_file("raw_abi_plugin"), &raw),
+    ])
+}
+
+/// Writes `content` to a file in the database's data folder.
+fn input(db: &TestDb, name: &str, content: &[u8]) -> std::path::PathBuf {
+    let path = db.data_path().join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+#[test]
+fn plugins_check_names_the_check_a_library_fails() {
+    let db = TestDb::fresh(Engine::Sqlite);
+    let garbage = input(&db, "libgarbage.so", b"this is not a shared library");
+    let cases: Vec<(std::path::PathBuf, &str, &str)> = vec![
+        (garbage, "load", "the library does not load"),
+        (
+            raw_variant("no_symbol"),
+            "symbol",
+            "exports no hub_importer symbol",
+        ),
+        (
+            raw_variant("abi_v99"),
+            "ABI version",
+            "built for ABI version 99; this hub loads ABI version 1",
+        ),
+        (
+            raw_variant("short_table"),
+            "table size",
+            "table is 16 bytes",
+        ),
+        (
+            raw_variant("null_open"),
+            "table functions",
+            "has no open function",
+        ),
+        (
+            raw_variant("bad_manifest"),
+            "manifest",
+            "not a valid importer manifest",
+        ),
+        (
+            raw_variant("bad_id"),
+            "manifest",
+            "\"Not An Id!\" is not an importer id",
+        ),
+        (
+            raw_variant("future_sdk"),
+            "SDK version",
+            "built with SDK \"9.0.0\"",
+        ),
+        (
+            raw_variant("clash"),
+            "id",
+            "\"spreadsheet\" is a built-in importer's id",
+        ),
+    ];
+    for (path, check, expected) in cases {
+        let out = output(hub(&db).arg("plugins").arg("check").arg(&path));
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{check}: {stdout}{stderr}");
+        let line = format!("FAIL {check}: ");
+        let failed = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&line))
+            .unwrap_or_else(|| panic!("{check}: no failed line: {stdout}{stderr}"));
+        assert!(failed.contains(expected), "{check}: {failed}");
+        assert!(stdout.ends_with("result: FAILED\n"), "{stdout}");
+
+        let out = output(hub(&db).args(["plugins", "check", "--json"]).arg(&path));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["ok"], false);
+        assert!(
+            report["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["check"] == check && c["outcome"] == "failed"),
+            "{report}"
+        );
+    }
+}
+
+#[test]
+fn plugins_check_reports_a_good_plugin_and_dry_runs_its_input() {
+    let db = TestDb::fresh(Engine::Sqlite);
+    let file = input(&db, "three.misbehave", b"ok 3\n");
+    let before = fingerprint(&db);
+    let out = output(
+        hub(&db)
+            .args(["plugins", "check"])
+            .arg(library("misbehaving_plugin"))
+            .arg("--input")
+            .arg(&file),
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    for expected in [
+        "importer misbehaving 0.1.0 (Misbehaving test plugin)",
+        "ABI      version 1, table 56 bytes; SDK 0.1.0",
+        "ok   ABI version: 1",
+        "ok   id: unique among built-in and installed importers",
+        "ok   sniff: 95% confident it reads three.misbehave",
+        "ok   dry run: 3 rows read, 3 records would be inserted, 0 updated",
+        "result: ok",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in\n{stdout}"
+        );
+    }
+    // A dry run: nothing written.
+    assert_eq!(fingerprint(&db), before);
+
+    // Records failing validation fail the check, with the rows named.
+    let bad = input(&db, "bad.misbehave", b"invalid\n");
+    let out = output(
+        hub(&db)
+            .args(["plugins", "check"])
+            .arg(library("misbehaving_plugin"))
+            .arg("--input")
+            .arg(&bad),
+    );
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAIL dry run: 2 of 3 rows have errors"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("bad.misbehave!R2"), "{stdout}");
+    assert!(stdout.contains("bad.misbehave!R3"), "{stdout}");
+    assert_eq!(fingerprint(&db), before);
+}
+
+#[test]
+fn refused_plugins_are_reported_and_the_others_load() {
+    let db = TestDb::fresh(Engine::Sqlite);
+    let misbehaving = library("misbehaving_plugin");
+    let raw = library("raw_abi_plugin");
+    let (v99, clash) = (raw_variant("abi_v99"), raw_variant("clash"));
+    let dir = folder(&[
+        ("libmisbehaving_plugin.so", &misbehaving),
+        ("libraw_one.so", &raw),
+        ("libraw_two.so", &raw),
+        ("libraw_v99.so", &v99),
+        ("libraw_clash.so", &clash),
+        ("README.txt", &misbehaving),
+    ]);
+    std::fs::write(dir.path().join("libgarbage.so"), b"not a library").unwrap();
+    for isolation in ["process", "in-process"] {
+        let out =
+            output(hub_with(&db, dir.path(), isolation).args(["importers", "list", "--json"]));
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stderr}");
+        let listed: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+        let plugins: Vec<(&str, &str)> = listed
+            .iter()
+            .filter(|m| m.get("plugin").is_some())
+            .map(|m| {
+                (
+                    m["id"].as_str().unwrap(),
+                    m["plugin"]["isolation"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            plugins,
+            [("misbehaving", isolation)],
+            "{isolation}: {stdout}"
+        );
+        assert!(listed.iter().any(|m| m["id"] == "spreadsheet"));
+        for expected in [
+            "plugin libgarbage.so refused: load check failed: the library does not load",
+            "plugin libraw_v99.so refused: ABI version check failed: the plugin was built for \
+             ABI version 99; this hub loads ABI version 1",
+            "plugin libraw_clash.so refused: id check failed: the id \"spreadsheet\" is a \
+             built-in importer's",
+            "plugin libraw_one.so refused: id check failed: the id \"raw-ndjson\" is declared by \
+             libraw_one.so and libraw_two.so",
+            "plugin libraw_two.so refused: id check failed",
+        ] {
+            assert!(
+                stderr.contains(expected),
+                "{isolation}: missing {expected:?} in\n{stderr}"
+            );
+        }
+        assert!(!stderr.contains("README"), "{stderr}");
+
+        // Asking for a refused plugin names the refusal.
+        let file = input(&db, "a.ndjson", b"");
+        let out = output(
+            hub_with(&db, dir.path(), isolation)
+                .args(["import", "--importer", "raw-ndjson"])
+                .arg(&file),
+        );
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr.contains("no importer has the id \"raw-ndjson\""),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("libraw_one.so refused: id check failed"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn pinned_hashes_let_only_the_listed_libraries_load() {
+    let db = TestDb::fresh(Engine::Sqlite);
+    let dir = misbehaving_folder();
+    let out = output(
+        hub(&db)
+            .args(["plugins", "check", "--json"])
+            .arg(dir.path().join("libmisbehaving_plugin.so")),
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sha = report["sha256"].as_str().unwrap().to_owned();
+    assert_eq!(sha.len(), 64);
+
+    let list = |allowed: &str| {
+        let config = db.data_path().join("pins.toml");
+        std::fs::write(
+            &config,
+            format!("[plugins]\nallowed_sha256 = [{allowed}]\n"),
+        )
+        .unwrap();
+        let out = output(
+            hub_with(&db, dir.path(), "process")
+                .arg("--config")
+                .arg(&config)
+                .args(["importers", "list"]),
+        );
+        text(&out)
+    };
+    let (stdout, stderr) = list(&format!("\"{sha}\""));
+    assert!(stdout.contains("misbehaving"), "{stdout}{stderr}");
+    assert!(
+        stderr.contains(
+            "plugin libraw_abi_plugin.so refused: sha256 check failed: the library's SHA-256 is"
+        ),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("raw-ndjson"), "{stdout}");
+
+    let (stdout, stderr) = list(&format!("\"{}\"", "0".repeat(64)));
+    assert!(!stdout.contains("misbehaving"), "{stdout}");
+    assert!(
+        stderr.contains("which plugins.allowed_sha256 does not list"),
+        "{stderr}"
+    );
+}
+
+/// A failure mode of a plugin and what the error must say.
+struct Fault {
+    importer: &'static str,
+    file: &'static str,
+    content: &'static [u8],
+    expected: &'static str,
+    /// Survivable in-process too (a crash is not).
+    in_process: bool,
+}
+
+const FAULTS: &[Fault] = &[
+    Fault {
+        importer: "misbehaving",
+        file: "p.misbehave",
+        content: b"panic-open\n",
+        expected: "plugin misbehaving (libmisbehaving_plugin.so) panicked while opening the file: \
+                   open panics on request (at ",
+        in_process: true,
+    },
+    Fault {
+        importer: "misbehaving",
+        file: "p.misbehave",
+        content: b"panic-next\n",
+        expected: "plugin misbehaving (libmisbehaving_plugin.so) panicked while reading the file: \
+                   next_batch panics on request",
+        in_process: true,
+    },
+    Fault {
+        importer: "misbehaving",
+        file: "p.misbehave",
+        content: b"segfault\n",
+        expected: "plugin misbehaving (libmisbehaving_plugin.so) crashed: its process was killed \
+                   by signal 11 (SIGSEGV, segmentation fault) while reading the file",
+        in_process: false,
+    },
+    Fault {
+        importer: "misbehaving",
+        file: "p.misbehave",
+        content: b"abort\n",
+        expected: "crashed: its process was killed by signal 6 (SIGABRT",
+        in_process: false,
+    },
+    Fault {
+        importer: "misbehaving",
+        file: "p.misbehave",
+        content: b"stack-overflow\n",
+        expected: "crashed: its process was killed by signal",
+        in_process: false,
+    },
+    Fault {
+        importer: "misbehaving",
+        file: "p.misbehave",
+        content: b"hang-next\n",
+        expected: "plugin misbehaving (libmisbehaving_plugin.so) did not answer within 2000 ms \
+                   (plugins.timeout_ms) while reading the file",
+        in_process: true,
+    },
+    Fault {
+        importer: "misbehaving",
+        file: "p.misbehave",
+        content: b"hang-open\n",
+        expected: "did not answer within 2000 ms (plugins.timeout_ms) while opening the file",
+        in_process: true,
+    },
+    Fault {
+        importer: "misbehaving",
+        file: "p.misbehave",
+        content: b"big-batch\n",
+        expected: "above plugins.max_batch_bytes (500000)",
+        in_process: true,
+    },
+    Fault {
+        importer: "misbehaving",
+        file: "p.misbehave",
+        content: b"flood\n",
+        expected: "produced more than plugins.max_output_bytes (2000000 bytes) for one file",
+        in_process: true,
+    },
+    Fault {
+        importer: "misbehaving",
+        file: "p.misbehave",
+        content: b"undeclared\n",
+        expected: "p.misbehave!R2: The importer misbehaving emitted a network record, which its \
+                   manifest does not declare.",
+        in_process: true,
+    },
+    Fault {
+        importer: "misbehaving",
+        file: "p.misbehave",
+        content: b"invalid\n",
+        expected: "p.misbehave!R3: [district] \"Atlantis\" is not a known district.",
+        in_process: true,
+    },
+    Fault {
+        importer: "raw-ndjson",
+        file: "p.ndjson",
+        content: b"{\"kind\":\"log\",\"level\":\"info\",\"message\":\"fine\"}\n{\"kind\": \"record\", \"cnic\": \"35202-",
+        expected: "plugin raw-ndjson (libraw_abi_plugin.so) returned output the hub cannot read: \
+                   batch 1, line 2: not a JSON line",
+        in_process: true,
+    },
+    Fault {
+        importer: "raw-ndjson",
+        file: "p.ndjson",
+        content: b"{\"kind\":\"log\",\"level\":\"info\",\"message\":\"caf\xe9\"}\n",
+        expected: "returned output the hub cannot read: batch 1 is not valid UTF-8",
+        in_process: true,
+    },
+    Fault {
+        importer: "raw-ndjson",
+        file: "p.ndjson",
+        content: br#"{"kind":"record","source_ref":{"file":"p.ndjson","sheet":null,"row":1,"column":null},"record":{"type":"spaceship","source_key":"S-1"}}"#,
+        expected: "returned output the hub cannot read: batch 1, line 1: unknown record type \
+                   \"spaceship\"",
+        in_process: true,
+    },
+    Fault {
+        importer: "raw-ndjson",
+        file: "p.ndjson",
+        content: br#"{"kind":"telemetry","data":1}"#,
+        expected: "batch 1, line 1: unknown item kind \"telemetry\"",
+        in_process: true,
+    },
+];
+
+#[test]
+fn every_fault_of_a_plugin_fails_its_import_and_changes_nothing() {
+    let db = TestDb::fresh(Engine::Sqlite);
+    let dir = misbehaving_folder();
+    let before = fingerprint(&db);
+    for isolation in ["process", "in-process"] {
+        for fault in FAULTS
+            .iter()
+            .filter(|f| isolation == "process" || f.in_process)
+        {
+            let file = input(&db, fault.file, fault.content);
+            let out = output(
+                hub_with(&db, dir.path(), isolation)
+                    .args(["import", "--importer", fault.importer])
+                    .arg(&file),
+            );
+            let (stdout, stderr) = text(&out);
+            let what = format!(
+                "{isolation}, {}",
+                String::from_utf8_lossy(fault.content)
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+            );
+            assert_eq!(out.status.code(), Some(1), "{what}: {stdout}{stderr}");
+            assert!(
+                stderr.contains(fault.expected),
+                "{what}: missing {:?} in\n{stderr}",
+                fault.expected
+            );
+            assert!(
+                !stderr.contains("35202"),
+                "{what}: personal data in\n{stderr}"
+            );
+            assert_eq!(fingerprint(&db), before, "{what}: the database changed");
+        }
+    }
+    // The same plugins work when they behave.
+    for isolation in ["process", "in-process"] {
+        let file = input(&db, "good.misbehave", b"ok 4\n");
+        let out = output(
+            hub_with(&db, dir.path(), isolation)
+                .arg("import")
+                .arg(&file),
+        );
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{isolation}: {stdout}{stderr}");
+        assert!(
+            stdout.contains("importer misbehaving 0.1.0, source file-good"),
+            "{stdout}"
+        );
+    }
+    assert_eq!(
+        db.count("SELECT count(*) FROM organisation_source_records WHERE source_key LIKE 'M-%'"),
+        4
+    );
+}
+
+#[test]
+fn a_plugin_writing_to_stdout_does_not_break_the_pipe() {
+    let db = TestDb::fresh(Engine::Sqlite);
+    let dir = misbehaving_folder();
+    let file = input(&db, "print.misbehave", b"print\n");
+    let out = output(
+        hub_with(&db, dir.path(), "process")
+            .args(["import", "--importer", "misbehaving", "--json"])
+            .arg(&file),
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["status"], "applied");
+    assert_eq!(report["totals"]["inserted"], 1);
+}
+
+const CLUSTERS: &str = "{ clusters { totalCount } }";
+
+/// GraphQL still answers, with the seeded clusters.
+fn still_answering(hub: &crate::support::RunningHub) {
+    let (status, body) = post(hub, &json!({ "query": CLUSTERS }));
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["data"]["clusters"]["totalCount"].as_i64().is_some(),
+        "{body}"
+    );
+    let (status, _) = hub.get("/healthz");
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn the_server_survives_every_plugin_fault_over_graphql() {
+    for engine in engines() {
+        let db = TestDb::fresh(engine);
+        let dir = misbehaving_folder();
+        for isolation in ["process", "in-process"] {
+            let mut cmd = hub_with(&db, dir.path(), isolation);
+            cmd.arg("serve").env("HUB__IMPORT__GRAPHQL_UPLOADS", "true");
+            let mut server = spawn(cmd);
+            let before = fingerprint(&db);
+            for fault in FAULTS
+                .iter()
+                .filter(|f| isolation == "process" || f.in_process)
+            {
+                let variables = json!({"importer": fault.importer, "source": "plugin-test"});
+                let (status, body) =
+                    upload_with(&server, fault.file, fault.content, &variables, true);
+                let what = format!(
+                    "{engine}, {isolation}, {}",
+                    String::from_utf8_lossy(fault.content)
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                );
+                assert_eq!(status, 200, "{what}: {body}");
+                let result = &body["data"]["importFile"];
+                assert_eq!(result["status"], "FAILED", "{what}: {body}");
+                // Row problems come back as issues: their message without the `file!R3: `.
+                let expected = fault
+                    .expected
+                    .split_once(": ")
+                    .filter(|(place, _)| place.contains("!R"))
+                    .map_or(fault.expected, |(_, message)| message);
+                let expected = expected
+                    .strip_prefix('[')
+                    .and_then(|rest| rest.split_once("] "))
+                    .map_or(expected, |(_, message)| message);
+                let said = format!("{} {}", result["error"], result["issues"]);
+                assert!(
+                    said.contains(&expected.replace('"', "\\\"")),
+                    "{what}: missing {expected:?} in {said}"
+                );
+                assert_eq!(server.has_exited(), None, "{what}: the server died");
+                still_answering(&server);
+                assert_eq!(fingerprint(&db), before, "{what}: the database changed");
+            }
+            // And a good file after all that.
+            let variables =
+                json!({"importer": "misbehaving", "source": format!("plugin-{isolation}")});
+            let (_, body) = upload_with(&server, "good.misbehave", b"ok 2\n", &variables, true);
+            assert_eq!(
+                body["data"]["importFile"]["status"], "APPLIED",
+                "{engine}, {isolation}: {body}"
+            );
+            assert_eq!(body["data"]["importFile"]["inserted"], 2, "{body}");
+            server.terminate(std::time::Duration::from_secs(10));
+        }
+    }
+}
+
+/// The example plugin's samples: the same twelve members as JSON and as XML.
+fn chamber_sample(extension: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../plugins/chamber-directory/samples")
+        .join(format!("scci_members_2024.{extension}"))
+}
+
+#[test]
+fn the_chamber_directory_plugin_imports_into_the_demo_on_every_engine() {
+    let chamber = library("chamber_directory");
+    let dir = folder(&[(&library_file("chamber_directory"), &chamber)]);
+    for engine in engines() {
+        let db = TestDb::fresh(engine);
+        let mut cmd = hub_with(&db, dir.path(), "process");
+        cmd.arg("demo").env("HUB__IMPORT__GRAPHQL_UPLOADS", "true");
+        let server = spawn(cmd);
+        let firms = "SELECT count(*) FROM organisations WHERE kind = 'firm'";
+        let before = db.count(firms);
+
+        // Picked by sniffing, run in a child process, through the same pipeline.
+        let out = output(
+            hub_with(&db, dir.path(), "process")
+                .args(["import", "--source", "scci-directory", "--json"])
+                .arg(chamber_sample("json")),
+        );
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{engine}: {stdout}{stderr}");
+        let report: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(report["importer"], "chamber-directory", "{report}");
+        assert_eq!(report["rows_read"], 12, "{report}");
+        assert_eq!(
+            report["by_kind"]["organisation"]["inserted"], 12,
+            "{report}"
+        );
+        assert_eq!(
+            report["by_kind"]["cluster_membership"]["inserted"], 11,
+            "{report}"
+        );
+        // Two members carry the NTNs of firms the demo registry holds: linked, not new.
+        assert_eq!(db.count(firms), before + 10, "{engine}");
+
+        let query = r#"{ firmByIdentifier(scheme: "PK-NTN", value: "8501501-1") {
+            name sourceRecords { nodes { source } } clusters { nodes { slug } } } }"#;
+        let (_, body) = post(&server, &json!({ "query": query }));
+        let firm = &body["data"]["firmByIdentifier"];
+        let mut sources: Vec<&str> = firm["sourceRecords"]["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{engine}: {body}"))
+            .iter()
+            .map(|n| n["source"].as_str().unwrap())
+            .collect();
+        sources.sort_unstable();
+        // The registry's and the directory's records, beside what the demo's survey and
+        // attendance lists said about the same firm.
+        assert_eq!(
+            sources,
+            [
+                "cdi-survey-2023",
+                "cdi-training",
+                "psic-punjab",
+                "scci-directory"
+            ],
+            "{engine}: {body}"
+        );
+        assert!(
+            firm["clusters"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["slug"] == "sialkot-surgical"),
+            "{engine}: {body}"
+        );
+
+        // The XML edition holds the same members: in-process this time, nothing changes.
+        let out = output(
+            hub_with(&db, dir.path(), "in-process")
+                .args(["import", "--source", "scci-directory", "--json"])
+                .arg(chamber_sample("xml")),
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["status"], "applied", "{engine}: {report}");
+        assert_eq!(report["totals"]["inserted"], 0, "{engine}: {report}");
+        assert_eq!(report["totals"]["updated"], 0, "{engine}: {report}");
+        assert_eq!(report["totals"]["unchanged"], 23, "{engine}: {report}");
+
+        // And over GraphQL, as another chamber's source.
+        let xml = std::fs::read(chamber_sample("xml")).unwrap();
+        let variables = json!({"source": "scci-2", "importer": "chamber-directory"});
+        let (_, body) = upload_with(&server, "scci.xml", &xml, &variables, true);
+        let result = &body["data"]["importFile"];
+        assert_eq!(result["status"], "APPLIED", "{engine}: {body}");
+        assert_eq!(result["importer"], "chamber-directory", "{body}");
+        assert_eq!(
+            db.count(firms),
+            before + 10,
+            "{engine}: linked by NTN again"
+        );
+        server.terminate(std::time::Duration::from_secs(10));
+    }
+}
