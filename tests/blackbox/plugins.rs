@@ -136,7 +136,13 @@ fn plugins_check_names_the_check_a_library_fails() {
 
 #[test]
 fn plugins_check_reports_a_good_plugin_and_dry_runs_its_input() {
-    let db = TestDb::fresh(Engine::Sqlite);
+    for engine in engines() {
+        check_and_dry_run(engine);
+    }
+}
+
+fn check_and_dry_run(engine: Engine) {
+    let db = TestDb::fresh(engine);
     let file = input(&db, "three.misbehave", b"ok 3\n");
     let before = fingerprint(&db);
     let out = output(
@@ -432,7 +438,13 @@ const FAULTS: &[Fault] = &[
 
 #[test]
 fn every_fault_of_a_plugin_fails_its_import_and_changes_nothing() {
-    let db = TestDb::fresh(Engine::Sqlite);
+    for engine in engines() {
+        every_fault_on(engine);
+    }
+}
+
+fn every_fault_on(engine: Engine) {
+    let db = TestDb::fresh(engine);
     let dir = misbehaving_folder();
     let before = fingerprint(&db);
     for isolation in ["process", "in-process"] {
@@ -448,7 +460,7 @@ fn every_fault_of_a_plugin_fails_its_import_and_changes_nothing() {
             );
             let (stdout, stderr) = text(&out);
             let what = format!(
-                "{isolation}, {}",
+                "{engine}, {isolation}, {}",
                 String::from_utf8_lossy(fault.content)
                     .lines()
                     .next()
@@ -490,11 +502,17 @@ fn every_fault_of_a_plugin_fails_its_import_and_changes_nothing() {
 
 #[test]
 fn a_plugin_writing_to_stdout_does_not_break_the_pipe() {
-    let db = TestDb::fresh(Engine::Sqlite);
+    for engine in engines() {
+        let db = TestDb::fresh(engine);
+        print_and_import(&db);
+    }
+}
+
+fn print_and_import(db: &TestDb) {
     let dir = misbehaving_folder();
-    let file = input(&db, "print.misbehave", b"print\n");
+    let file = input(db, "print.misbehave", b"print\n");
     let out = output(
-        hub_with(&db, dir.path(), "process")
+        hub_with(db, dir.path(), "process")
             .args(["import", "--importer", "misbehaving", "--json"])
             .arg(&file),
     );
@@ -523,11 +541,32 @@ fn still_answering(hub: &crate::support::RunningHub) {
 fn the_server_survives_every_plugin_fault_over_graphql() {
     for engine in engines() {
         let db = TestDb::fresh(engine);
+        // Beside the misbehaving plugins, libraries refused at load: the server starts
+        // without them.
         let dir = misbehaving_folder();
+        for variant in ["abi_v99", "no_symbol", "bad_manifest"] {
+            let library = raw_variant(variant);
+            std::fs::copy(
+                &library,
+                dir.path().join(library_file(&format!("raw_{variant}"))),
+            )
+            .unwrap();
+        }
+        std::fs::write(dir.path().join(library_file("garbage")), b"not a library").unwrap();
         for isolation in ["process", "in-process"] {
             let mut cmd = hub_with(&db, dir.path(), isolation);
             cmd.arg("serve").env("HUB__IMPORT__GRAPHQL_UPLOADS", "true");
             let mut server = spawn(cmd);
+            still_answering(&server);
+            for refused in ["libraw_abi_v99.so", "libraw_no_symbol.so", "libgarbage.so"] {
+                assert!(
+                    server
+                        .stderr()
+                        .contains(&format!("plugin {refused} refused")),
+                    "{engine}, {isolation}: {}",
+                    server.stderr()
+                );
+            }
             let before = fingerprint(&db);
             for fault in FAULTS
                 .iter()
