@@ -325,6 +325,27 @@ const FAULTS: &[Fault] = &[
     Fault {
         importer: "misbehaving",
         file: "p.misbehave",
+        content: b"panic-value\n",
+        expected: "panicked while reading the file: invalid type: string \"…\", expected u32",
+        in_process: true,
+    },
+    Fault {
+        importer: "raw-ndjson",
+        file: "p.ndjson",
+        content: br#"{"kind":"record","source_ref":{"file":"p.ndjson","sheet":null,"row":1,"column":null},"record":{"type":"35202-1234567-1"}}"#,
+        expected: "batch 1, line 1: unknown record type \"(not a type name)\"",
+        in_process: true,
+    },
+    Fault {
+        importer: "raw-ndjson",
+        file: "p.ndjson",
+        content: br#"{"kind":"log","level":"info","message":"x","35202-1234567-1":true}"#,
+        expected: "batch 1, line 1: invalid item: unknown field `…`",
+        in_process: true,
+    },
+    Fault {
+        importer: "misbehaving",
+        file: "p.misbehave",
         content: b"panic-open\n",
         expected: "plugin misbehaving (libmisbehaving_plugin.so) panicked while opening the file: \
                    open panics on request (at ",
@@ -604,6 +625,12 @@ fn the_server_survives_every_plugin_fault_over_graphql() {
                 still_answering(&server);
                 assert_eq!(fingerprint(&db), before, "{what}: the database changed");
             }
+            // Every child was stopped and reaped, whatever it did.
+            assert_eq!(
+                plugin_host_children(server.pid()),
+                Vec::<u32>::new(),
+                "{engine}, {isolation}: plugin-host children left behind"
+            );
             // And a good file after all that.
             let variables =
                 json!({"importer": "misbehaving", "source": format!("plugin-{isolation}")});
@@ -717,4 +744,94 @@ fn the_chamber_directory_plugin_imports_into_the_demo_on_every_engine() {
         );
         server.terminate(std::time::Duration::from_secs(10));
     }
+}
+
+#[test]
+fn a_plugin_child_sees_none_of_the_hub_configuration() {
+    let db = TestDb::fresh(Engine::Sqlite);
+    let dir = misbehaving_folder();
+    // The hub itself runs with HUB__DATABASE__URL, HUB__PLUGINS__* and more set.
+    let file = input(&db, "env.misbehave", b"env\n");
+    let out = output(
+        hub_with(&db, dir.path(), "process")
+            .args(["import", "--importer", "misbehaving"])
+            .arg(&file),
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+}
+
+#[test]
+fn a_plugin_failing_to_sniff_is_passed_over() {
+    let db = TestDb::fresh(Engine::Sqlite);
+    let dir = misbehaving_folder();
+    let file = input(&db, "x.misbehave", b"sniff-panic\n");
+    for isolation in ["process", "in-process"] {
+        let out = output(
+            hub_with(&db, dir.path(), isolation)
+                .arg("import")
+                .arg(&file),
+        );
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{isolation}: {stdout}{stderr}");
+        assert!(
+            stderr.contains("plugin misbehaving (libmisbehaving_plugin.so) failed to sniff a file"),
+            "{isolation}: {stderr}"
+        );
+        assert!(
+            stderr.contains("x.misbehave: no importer recognises this file"),
+            "{isolation}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn plugins_check_warns_of_an_installed_plugin_with_the_same_id() {
+    let db = TestDb::fresh(Engine::Sqlite);
+    let dir = misbehaving_folder();
+    let candidate = db.data_path().join("libmisbehaving_v2.so");
+    std::fs::copy(library("misbehaving_plugin"), &candidate).unwrap();
+    let check = |path: &Path| {
+        let out = output(
+            hub(&db)
+                .env("HUB__PLUGINS__DIR", dir.path())
+                .args(["plugins", "check"])
+                .arg(path),
+        );
+        (out.status.code(), text(&out).0)
+    };
+    let (code, stdout) = check(&candidate);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains(
+            "warn id: the installed plugin libmisbehaving_plugin.so has the same id: installed \
+             beside it, both would be refused; replace it instead"
+        ),
+        "{stdout}"
+    );
+    // The installed library itself is not its own twin.
+    let (code, stdout) = check(&dir.path().join("libmisbehaving_plugin.so"));
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("ok   id: unique"), "{stdout}");
+}
+
+/// The `hub plugin-host` children of a process still alive.
+fn plugin_host_children(parent: u32) -> Vec<u32> {
+    let mut children = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // pid (comm) state ppid …: the fields after the last ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if ppid == Some(parent) && String::from_utf8_lossy(&cmdline).contains("plugin-host") {
+            children.push(pid);
+        }
+    }
+    children
 }

@@ -12,12 +12,13 @@ use std::path::Path;
 use hub_plugin_sdk::ImporterManifest;
 use serde::Serialize;
 
-use super::{Host, Limits, PluginImporter, discover, file_name, hub_exe, inspect};
+use super::{Host, Limits, PluginImporter, file_name, hub_exe, inspect, inspect_folder};
 use crate::config::Settings;
 use crate::import::{ImportReport, Importers};
 
 /// The checks, in the order the host makes them.
 const CHECKS: &[&str] = &[
+    "sha256",
     "load",
     "symbol",
     "ABI version",
@@ -91,12 +92,14 @@ pub async fn run(
     };
     let limits = Limits::of(&settings.plugins);
     let (owned, target) = (path.to_owned(), host.clone());
+    let allowed = settings.plugins.allowed_sha256.clone();
     let inspected =
-        tokio::task::spawn_blocking(move || inspect(&owned, &[], &target, &limits)).await?;
+        tokio::task::spawn_blocking(move || inspect(&owned, &allowed, &target, &limits)).await?;
     let plugin = match inspected {
         Ok(plugin) => {
+            let pinned = !settings.plugins.allowed_sha256.is_empty();
             for check in CHECKS {
-                report.line(check, "ok", passed(check, &plugin));
+                report.line(check, "ok", passed(check, &plugin, pinned));
             }
             plugin
         }
@@ -135,9 +138,9 @@ pub async fn run(
         let plugins = settings.plugins.clone();
         let (this, target) = (info.path.clone(), host.clone());
         let installed = tokio::task::spawn_blocking(move || {
-            let found = discover(&plugins, &target, &[]);
-            found
-                .plugins
+            // Every installed library that loads, before uniqueness: a clash refuses both.
+            let (installed, _) = inspect_folder(&plugins, &target);
+            installed
                 .iter()
                 .filter(|p| !same_file(&p.info().path, &this))
                 .filter(|p| p.info().manifest.id == id)
@@ -160,16 +163,21 @@ pub async fn run(
         }
     }
 
-    if let Some(input) = input {
+    // A plugin with a built-in's id would not be the one the dry run runs.
+    if let Some(input) = input
+        && report.ok
+    {
         check_input(settings, &mut report, plugin, input, mapping).await?;
     }
     Ok(report)
 }
 
 /// The detail of a passed check.
-fn passed(check: &str, plugin: &PluginImporter) -> String {
+fn passed(check: &str, plugin: &PluginImporter, pinned: bool) -> String {
     let info = plugin.info();
     match check {
+        "sha256" if pinned => "listed in plugins.allowed_sha256".into(),
+        "sha256" => "not pinned (plugins.allowed_sha256 is empty)".into(),
         "ABI version" => format!("{}", info.abi_version),
         "table size" => format!("{} bytes", info.struct_size),
         "manifest" => format!("{} {}", info.manifest.id, info.manifest.version),

@@ -5,7 +5,7 @@
 //! frames go to a duplicate of the original stdout, while fd 1 is pointed at stderr and
 //! fd 0 at `/dev/null`. A plugin that prints, or reads stdin, therefore cannot corrupt the
 //! protocol. The child reads no configuration and gets a cleared environment from the
-//! parent: it has nothing to leak but the file it is asked to read.
+//! parent, so no secret is handed to it. It is not a sandbox: it runs as the hub's user.
 
 use std::io::{BufRead as _, BufReader, Write};
 use std::path::Path;
@@ -117,7 +117,8 @@ fn serve(
             }
             Request::Next { max } => match session.as_mut() {
                 None => write_frame(output, tag::PROTOCOL, b"next before open")?,
-                Some(open) => match open.next_batch(max) {
+                // The parent checks each frame's size before reading it.
+                Some(open) => match open.next_batch(max, u64::MAX) {
                     Ok(Some(batch)) => write_frame(output, tag::BATCH, &batch)?,
                     Ok(None) => {
                         session = None;
@@ -140,5 +141,6 @@ fn write_error(output: &mut impl Write, error: &CallError) -> std::io::Result<()
         ),
         CallError::Panicked(message) => write_frame(output, tag::PANICKED, message.as_bytes()),
         CallError::Protocol(message) => write_frame(output, tag::PROTOCOL, message.as_bytes()),
+        CallError::TooLarge(_) => write_frame(output, tag::PROTOCOL, error.to_string().as_bytes()),
     }
 }

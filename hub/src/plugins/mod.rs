@@ -48,6 +48,7 @@ use std::time::Duration;
 use hub_plugin_sdk::abi::{CallError, PluginTable};
 use hub_plugin_sdk::{
     Confidence, ImportError, Importer, ImporterManifest, Input, Item, RecordStream, SDK_VERSION,
+    scrub_values,
 };
 use sha2::{Digest as _, Sha256};
 
@@ -169,27 +170,8 @@ pub struct Discovered {
 /// importers' ids. A missing folder means no plugins.
 pub fn discover(settings: &PluginSettings, host: &Host, taken_ids: &[String]) -> Discovered {
     let mut found = Discovered::default();
-    let entries = match std::fs::read_dir(&settings.dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return found,
-        Err(e) => {
-            tracing::warn!(dir = %settings.dir.display(), "cannot read the plugin folder: {e}");
-            return found;
-        }
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| is_library(path))
-        .collect();
-    paths.sort();
-    let limits = Limits::of(settings);
-    let mut accepted = Vec::new();
-    for path in paths {
-        match inspect(&path, &settings.allowed_sha256, host, &limits) {
-            Ok(plugin) => accepted.push(plugin),
-            Err(refusal) => found.refused.push(RefusedPlugin { path, refusal }),
-        }
-    }
+    let (accepted, refused) = inspect_folder(settings, host);
+    found.refused = refused;
     for plugin in &accepted {
         let id = &plugin.info.manifest.id;
         let sharing: Vec<String> = accepted
@@ -233,6 +215,35 @@ pub fn discover(settings: &PluginSettings, host: &Host, taken_ids: &[String]) ->
     found
 }
 
+/// Loads and checks every library of `settings.dir` (every check but uniqueness).
+pub fn inspect_folder(
+    settings: &PluginSettings,
+    host: &Host,
+) -> (Vec<PluginImporter>, Vec<RefusedPlugin>) {
+    let (mut accepted, mut refused) = (Vec::new(), Vec::new());
+    let entries = match std::fs::read_dir(&settings.dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (accepted, refused),
+        Err(e) => {
+            tracing::warn!(dir = %settings.dir.display(), "cannot read the plugin folder: {e}");
+            return (accepted, refused);
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| is_library(path))
+        .collect();
+    paths.sort();
+    let limits = Limits::of(settings);
+    for path in paths {
+        match inspect(&path, &settings.allowed_sha256, host, &limits) {
+            Ok(plugin) => accepted.push(plugin),
+            Err(refusal) => refused.push(RefusedPlugin { path, refusal }),
+        }
+    }
+    (accepted, refused)
+}
+
 /// Whether the file looks like a shared library of this platform.
 fn is_library(path: &Path) -> bool {
     path.is_file()
@@ -267,7 +278,10 @@ pub fn inspect(
     }
     let (backend, hello, manifest_json) = match host {
         Host::InProcess => {
-            let table = load::load(path)?;
+            // Loading runs the library's initialisers: under the timeout too.
+            let owned = path.to_owned();
+            let table = call_with_timeout(limits.timeout, move || load::load(&owned))
+                .map_err(|e| Refusal::new(e.check(), format!("{e}{}", e.aftermath())))??;
             let json = call_with_timeout(limits.timeout, move || table.manifest_json())
                 .map_err(|e| Refusal::new(e.check(), e.to_string()))?
                 .map_err(|e| Refusal::new("manifest", format!("reading it failed: {e}")))?;
@@ -363,17 +377,18 @@ pub fn check_manifest(json: &[u8]) -> Result<ImporterManifest, Refusal> {
 /// major version (same minor before 1.0), and not newer than the host, whose record types
 /// would lack what a newer SDK emits.
 pub fn sdk_compatible(plugin: &str, host: &str) -> Result<(), String> {
-    fn parse(version: &str) -> Option<(u64, u64)> {
+    fn parse(version: &str) -> Option<(u64, u64, u64)> {
         let core = version.trim().split(['-', '+']).next()?;
         let mut parts = core.split('.');
         let major = parts.next()?.parse().ok()?;
         let minor = parts.next()?.parse().ok()?;
-        Some((major, minor))
+        let patch = parts.next().map_or(Some(0), |p| p.parse().ok())?;
+        Some((major, minor, patch))
     }
-    let expected = if host.starts_with("0.") {
-        format!("{}.x", host.rsplit_once('.').map_or(host, |(mm, _)| mm))
-    } else {
-        format!("{}.0 to {}", host.split('.').next().unwrap_or(host), host)
+    let expected = match parse(host) {
+        Some((0, minor, _)) => format!("0.{minor}.0 to {host}"),
+        Some((major, _, _)) => format!("{major}.0.0 to {host}"),
+        None => host.to_owned(),
     };
     let refuse = || {
         Err(format!(
@@ -381,11 +396,15 @@ pub fn sdk_compatible(plugin: &str, host: &str) -> Result<(), String> {
              with SDK {expected}"
         ))
     };
-    let (Some((pm, pn)), Some((hm, hn))) = (parse(plugin), parse(host)) else {
+    let (Some(p), Some(h)) = (parse(plugin), parse(host)) else {
         return refuse();
     };
-    let compatible = pm == hm && if hm == 0 { pn == hn } else { pn <= hn };
-    if compatible { Ok(()) } else { refuse() }
+    let same_series = p.0 == h.0 && (h.0 > 0 || p.1 == h.1);
+    if same_series && p <= h {
+        Ok(())
+    } else {
+        refuse()
+    }
 }
 
 /// A child's answer that is not the one expected, as the call error it stands for.
@@ -536,7 +555,7 @@ impl Importer for PluginImporter {
                 input.file_name,
                 options,
                 &self.info.label,
-                self.limits.timeout,
+                &self.limits,
             )?),
             Backend::Process { exe, show_stderr } => Box::new(ChildStream::open(
                 exe,
@@ -556,6 +575,7 @@ impl Importer for PluginImporter {
             limits: self.limits.clone(),
             batches: 0,
             output: 0,
+            failed: None,
         }))
     }
 }
@@ -573,10 +593,26 @@ struct PluginStream {
     limits: Limits,
     batches: u64,
     output: u64,
+    /// The error that ended the stream: every later call returns it again, so that no
+    /// caller can mistake a failed stream for a finished one.
+    failed: Option<ImportError>,
 }
 
 impl RecordStream for PluginStream {
     fn next_batch(&mut self, max: usize) -> Result<Option<Vec<Item>>, ImportError> {
+        if let Some(error) = &self.failed {
+            return Err(error.clone());
+        }
+        let batch = self.next_checked(max);
+        if let Err(error) = &batch {
+            self.failed = Some(error.clone());
+        }
+        batch
+    }
+}
+
+impl PluginStream {
+    fn next_checked(&mut self, max: usize) -> Result<Option<Vec<Item>>, ImportError> {
         let max = u32::try_from(max.max(1)).unwrap_or(u32::MAX);
         let Some(bytes) = self.raw.next_raw(max)? else {
             return Ok(None);
@@ -617,12 +653,18 @@ impl RecordStream for PluginStream {
 fn call_error(label: &str, during: &str, error: CallError) -> ImportError {
     match error {
         CallError::Failed(e) => e,
-        CallError::Panicked(message) => {
-            ImportError::new(format!("{label} panicked while {during}: {message}"))
-        }
-        CallError::Protocol(message) => {
-            ImportError::new(format!("{label} broke the ABI while {during}: {message}"))
-        }
+        // A panic's message is often a parse error's, quoting the value it choked on.
+        CallError::Panicked(message) => ImportError::new(format!(
+            "{label} panicked while {during}: {}",
+            scrub_values(&message)
+        )),
+        CallError::Protocol(message) => ImportError::new(format!(
+            "{label} broke the ABI while {during}: {}",
+            scrub_values(&message)
+        )),
+        CallError::TooLarge(len) => ImportError::new(format!(
+            "{label} returned a batch of {len} bytes, above plugins.max_batch_bytes"
+        )),
     }
 }
 
@@ -633,6 +675,7 @@ struct ThreadStream {
     answers: mpsc::Receiver<Result<Option<Vec<u8>>, CallError>>,
     label: String,
     timeout: Duration,
+    max_bytes: u64,
 }
 
 impl ThreadStream {
@@ -642,8 +685,9 @@ impl ThreadStream {
         file_name: String,
         options: String,
         label: &str,
-        timeout: Duration,
+        limits: &Limits,
     ) -> Result<Self, ImportError> {
+        let (timeout, max_bytes) = (limits.timeout, limits.max_batch_bytes);
         let (requests, wanted) = mpsc::channel::<u32>();
         let (answer, answers) = mpsc::channel();
         std::thread::Builder::new()
@@ -664,7 +708,7 @@ impl ThreadStream {
                     }
                 };
                 for max in wanted {
-                    let batch = session.next_batch(max);
+                    let batch = session.next_batch(max, max_bytes);
                     let last = !matches!(batch, Ok(Some(_)));
                     if answer.send(batch).is_err() || last {
                         return;
@@ -677,6 +721,7 @@ impl ThreadStream {
             answers,
             label: label.to_owned(),
             timeout,
+            max_bytes,
         };
         match stream.answers.recv_timeout(timeout) {
             Ok(Ok(_)) => Ok(stream),
@@ -715,6 +760,13 @@ impl RawStream for ThreadStream {
             Ok(Ok(None)) => {
                 self.requests = None;
                 Ok(None)
+            }
+            Ok(Err(CallError::TooLarge(len))) => {
+                self.requests = None;
+                Err(ImportError::new(format!(
+                    "{} returned a batch of {len} bytes, above plugins.max_batch_bytes ({})",
+                    self.label, self.max_bytes
+                )))
             }
             Ok(Err(e)) => {
                 self.requests = None;
@@ -809,22 +861,23 @@ mod tests {
     #[test]
     fn sdk_versions_are_compatible_within_a_series_and_never_newer() {
         assert!(sdk_compatible("0.1.0", "0.1.0").is_ok());
-        assert!(sdk_compatible("0.1.7", "0.1.0").is_ok());
+        assert!(sdk_compatible("0.1.0", "0.1.7").is_ok());
         assert!(sdk_compatible("1.2.0", "1.4.1").is_ok());
         assert!(sdk_compatible("1.0.0-rc.1", "1.0.0").is_ok());
         let newer = sdk_compatible("1.5.0", "1.4.1").unwrap_err();
         assert_eq!(
             newer,
             "the plugin was built with SDK \"1.5.0\"; this hub (SDK 1.4.1) loads plugins built \
-             with SDK 1.0 to 1.4.1"
+             with SDK 1.0.0 to 1.4.1"
         );
+        // Newer by a patch release: its records may carry fields this hub lacks.
+        assert!(sdk_compatible("0.1.7", "0.1.0").is_err());
+        assert!(sdk_compatible("1.4.2", "1.4.1").is_err());
         assert!(sdk_compatible("0.2.0", "0.1.0").is_err());
+        assert!(sdk_compatible("0.0.9", "0.1.0").is_err());
         assert!(sdk_compatible("2.0.0", "1.4.1").is_err());
         let garbage = sdk_compatible("latest", "0.1.0").unwrap_err();
-        assert!(
-            garbage.ends_with("loads plugins built with SDK 0.1.x"),
-            "{garbage}"
-        );
+        assert!(garbage.ends_with("with SDK 0.1.0 to 0.1.0"), "{garbage}");
     }
 
     #[test]

@@ -110,6 +110,10 @@ impl ChildHost {
             } else {
                 Stdio::null()
             });
+        // A process group of its own, so that stopping the child also stops whatever it
+        // started (a converter, a forked helper holding the pipe open).
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let mut child = command.spawn().map_err(|e| {
             Err(ChildFailure::Io(format!(
                 "cannot start {} plugin-host: {e}",
@@ -118,11 +122,14 @@ impl ChildHost {
         })?;
         let stdin = child.stdin.take();
         let Some(stdout) = child.stdout.take() else {
+            kill(&mut child);
             return Err(Err(ChildFailure::Io("no stdout".into())));
         };
-        let (tx, frames) = mpsc::channel();
+        // One frame in flight at most: the pipe itself pushes back on a child that writes
+        // more than it was asked for.
+        let (tx, frames) = mpsc::sync_channel(1);
         let max = limits.max_batch_bytes;
-        std::thread::Builder::new()
+        let reader = std::thread::Builder::new()
             .name("plugin-pipe".into())
             .spawn(move || {
                 let mut stdout = BufReader::with_capacity(1 << 16, stdout);
@@ -133,8 +140,11 @@ impl ChildHost {
                         return;
                     }
                 }
-            })
-            .map_err(|e| Err(ChildFailure::Io(e.to_string())))?;
+            });
+        if let Err(e) = reader {
+            kill(&mut child);
+            return Err(Err(ChildFailure::Io(e.to_string())));
+        }
         let mut host = ChildHost {
             child,
             stdin,
@@ -207,11 +217,10 @@ impl ChildHost {
         }
     }
 
-    /// Kills the child and reaps it.
+    /// Kills the child (and its process group) and reaps it.
     fn stop(&mut self) {
         self.stdin = None;
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        kill(&mut self.child);
     }
 }
 
@@ -219,6 +228,17 @@ impl Drop for ChildHost {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Kills a child with everything in its process group, and reaps it.
+fn kill(child: &mut Child) {
+    #[cfg(unix)]
+    {
+        let group = rustix::process::Pid::from_child(child);
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// How a child process ended, for messages: `was killed by signal 11 (SIGSEGV, segmentation
@@ -248,7 +268,12 @@ pub fn describe_exit(status: ExitStatus) -> String {
     }
 }
 
-/// The executable a child runs: this `hub` binary.
+/// The executable a child runs: this `hub` binary. On Linux `/proc/self/exe`, which
+/// stays this binary even when an upgrade replaces the file on disk.
 pub fn hub_exe() -> PathBuf {
+    let this = Path::new("/proc/self/exe");
+    if cfg!(target_os = "linux") && this.exists() {
+        return this.to_owned();
+    }
     std::env::current_exe().unwrap_or_else(|_| PathBuf::from("hub"))
 }

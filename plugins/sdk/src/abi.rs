@@ -46,9 +46,10 @@
 //!
 //! # Threads
 //!
-//! A session is used by one thread at a time. `manifest` and `sniff` may be called from
-//! any thread, also while a session is open: each call works on a fresh importer made by
-//! the factory, so importers need no locking.
+//! A session is used only by the thread that opened it (a [`RecordStream`] need not be
+//! `Send`). `manifest` and `sniff` may be called from any thread, also while a session is
+//! open: each call works on a fresh importer made by the factory, so importers need no
+//! locking.
 
 // The one module of the SDK with unsafe code: the ABI is raw pointers by nature. Every
 // unsafe block states what it relies on.
@@ -370,17 +371,23 @@ enum Outcome<T> {
 /// Runs `f`, catching its panic.
 fn guarded<T>(f: impl FnOnce() -> Result<T, ImportError>) -> Outcome<T> {
     install_panic_hook();
+    // A panic raised by `resume_unwind` skips the hook: never report an older message.
+    LAST_PANIC.with(|last| last.borrow_mut().take());
     let was = IN_GUARD.with(|g| g.replace(true));
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     IN_GUARD.with(|g| g.set(was));
     match result {
         Ok(Ok(value)) => Outcome::Done(value),
         Ok(Err(error)) => Outcome::Failed(error),
-        Err(_) => Outcome::Panicked(
-            LAST_PANIC
-                .with(|last| last.borrow_mut().take())
-                .unwrap_or_else(|| "a panic without a message".to_owned()),
-        ),
+        Err(payload) => {
+            // Dropping a payload runs foreign code that may panic again, outside any guard.
+            std::mem::forget(payload);
+            Outcome::Panicked(
+                LAST_PANIC
+                    .with(|last| last.borrow_mut().take())
+                    .unwrap_or_else(|| "a panic without a message".to_owned()),
+            )
+        }
     }
 }
 
@@ -652,6 +659,9 @@ pub enum CallError {
     Panicked(String),
     /// The plugin broke the protocol: an unknown status, an unreadable error.
     Protocol(String),
+    /// A batch larger than the host accepts: its size in bytes. It was handed back to the
+    /// plugin without being copied.
+    TooLarge(u64),
 }
 
 impl fmt::Display for CallError {
@@ -660,6 +670,7 @@ impl fmt::Display for CallError {
             Self::Failed(error) => write!(f, "{error}"),
             Self::Panicked(message) => write!(f, "the plugin panicked: {message}"),
             Self::Protocol(message) => write!(f, "the plugin broke the ABI: {message}"),
+            Self::TooLarge(len) => write!(f, "the plugin returned a batch of {len} bytes"),
         }
     }
 }
@@ -814,13 +825,20 @@ pub struct PluginSession {
 }
 
 impl PluginSession {
-    /// The next batch as NDJSON bytes (unchecked: the host parses them), or `None` at the
-    /// end of the input.
-    pub fn next_batch(&mut self, max: u32) -> Result<Option<Vec<u8>>, CallError> {
+    /// The next batch of at most `max` items as NDJSON bytes (unchecked: the host parses
+    /// them), or `None` at the end of the input. A batch above `max_bytes` is refused
+    /// before it is copied.
+    pub fn next_batch(&mut self, max: u32, max_bytes: u64) -> Result<Option<Vec<u8>>, CallError> {
         let mut out = OwnedBuf::EMPTY;
         // SAFETY: the session is live (closed only on drop) and used by this thread only.
         let code = unsafe { (self.table.next_batch)(self.session, max, &mut out) };
         match code {
+            status::OK if out.len as u64 > max_bytes => {
+                let len = out.len as u64;
+                // SAFETY: returned once, to the library that made it.
+                unsafe { (self.table.free_buf)(out) };
+                Err(CallError::TooLarge(len))
+            }
             status::OK => Ok(Some(self.table.take(out))),
             status::END => {
                 self.table.take(out);
@@ -922,7 +940,7 @@ mod tests {
         assert_eq!(table.sniff(b"abcd", "a.txt").unwrap(), Confidence::new(4));
 
         let mut session = table.open(b"/nowhere/ok", "ok", br#"{"count":5}"#).unwrap();
-        let first = lines(&session.next_batch(2).unwrap().unwrap());
+        let first = lines(&session.next_batch(2, u64::MAX).unwrap().unwrap());
         assert_eq!(
             first,
             [
@@ -930,13 +948,21 @@ mod tests {
                 Item::log(LogLevel::Info, "row 1")
             ]
         );
-        assert_eq!(lines(&session.next_batch(10).unwrap().unwrap()).len(), 3);
-        assert_eq!(session.next_batch(10).unwrap(), None);
+        // Too large: refused without a copy; the session goes on.
+        assert!(matches!(session.next_batch(1, 10), Err(CallError::TooLarge(len)) if len > 10));
+        assert_eq!(
+            lines(&session.next_batch(10, u64::MAX).unwrap().unwrap()).len(),
+            2
+        );
+        assert_eq!(session.next_batch(10, u64::MAX).unwrap(), None);
         drop(session);
 
         // No options at all.
         let mut session = table.open(b"/nowhere/ok", "ok", b"").unwrap();
-        assert_eq!(lines(&session.next_batch(0).unwrap().unwrap()).len(), 1);
+        assert_eq!(
+            lines(&session.next_batch(0, u64::MAX).unwrap().unwrap()).len(),
+            1
+        );
     }
 
     #[test]
@@ -968,13 +994,19 @@ mod tests {
         ));
 
         let mut session = table.open(b"/x", "panic-next", b"").unwrap();
-        assert_eq!(lines(&session.next_batch(2).unwrap().unwrap()).len(), 2);
-        match session.next_batch(2) {
+        assert_eq!(
+            lines(&session.next_batch(2, u64::MAX).unwrap().unwrap()).len(),
+            2
+        );
+        match session.next_batch(2, u64::MAX) {
             Err(CallError::Panicked(message)) => assert!(message.starts_with("row 2 exploded")),
             other => panic!("expected a panic, got {other:?}"),
         }
         // The session refuses to go on after a panic.
-        assert!(matches!(session.next_batch(2), Err(CallError::Protocol(_))));
+        assert!(matches!(
+            session.next_batch(2, u64::MAX),
+            Err(CallError::Protocol(_))
+        ));
     }
 
     #[test]

@@ -184,7 +184,7 @@ pub use serde_json;
 pub use importer::{Confidence, ImportError, Importer, Input, IterStream, RecordStream};
 pub use item::{Item, LogLevel, RowError, Severity, SourcedRecord, codes};
 pub use manifest::{ImporterManifest, InputKinds, SDK_VERSION};
-pub use ndjson::{NdjsonError, from_ndjson_line, to_ndjson_batch, to_ndjson_line};
+pub use ndjson::{NdjsonError, from_ndjson_line, scrub_values, to_ndjson_batch, to_ndjson_line};
 pub use records::{
     AdminArea, AdminAreaName, AdminLevel, Affiliation, AffiliationRole, AllotmentStatus,
     ClusterMembership, Course, FirmObservation, Flow, IndicatorScope, IndicatorValue,

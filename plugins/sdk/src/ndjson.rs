@@ -79,16 +79,28 @@ fn unknown_tag(line: &str) -> Option<NdjsonError> {
 /// A tag as it may be shown: only when it looks like a type name, since a broken plugin
 /// could put any value in that position.
 fn tag_name(tag: &str) -> String {
-    let looks_like_name = !tag.is_empty()
-        && tag.len() <= 64
-        && tag
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if looks_like_name {
+    if looks_like_name(tag) {
         tag.to_owned()
     } else {
         "(not a type name)".to_owned()
     }
+}
+
+/// Whether a tag or key looks like a name a program would use (a letter first, then
+/// letters, digits, `_`, `-`, `.`), as opposed to a value put in its place: a CNIC or a
+/// phone number never starts with a letter.
+fn looks_like_name(tag: &str) -> bool {
+    tag.len() <= 64
+        && tag.starts_with(|c: char| c.is_ascii_alphabetic())
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+/// [`scrub`] for any message that may quote a value the way serde does, such as the
+/// message of a panic on `unwrap()` of a parse error: quoted values are replaced by `…`.
+pub fn scrub_values(message: &str) -> String {
+    scrub(message)
 }
 
 /// Removes the values serde quotes in its messages (`invalid type: string "…"`,
@@ -126,6 +138,18 @@ fn scrub(message: &str) -> String {
                     if inner == '`' {
                         break;
                     }
+                }
+            }
+            // A field name is kept when it looks like one: a plugin could use a value
+            // (a CNIC) as a key.
+            '`' if out.ends_with("field ") => {
+                let name: String = chars.by_ref().take_while(|c| *c != '`').collect();
+                if looks_like_name(&name) {
+                    out.push('`');
+                    out.push_str(&name);
+                    out.push('`');
+                } else {
+                    out.push_str("`…`");
                 }
             }
             _ => out.push(c),
@@ -222,6 +246,10 @@ mod tests {
                 "unknown field `nmae`, expected `name`",
             ),
             ("missing field `source_key`", "missing field `source_key`"),
+            (
+                "unknown field `35202-1234567-1`, expected `name`",
+                "unknown field `…`, expected `name`",
+            ),
         ];
         for (message, expected) in cases {
             assert_eq!(scrub(message), expected);

@@ -1,8 +1,8 @@
 //! The plugin libraries the tests load, built as part of the test run.
 //!
 //! The workspace's plugin crates (`plugins/chamber-directory`, `plugins/testing/*`) are
-//! built once per test process with `cargo build` (the same profile as the tests, so it
-//! reuses what `cargo test` already compiled), and the raw-ABI plugin's faulty variants
+//! built once per test process with `cargo build` into `target/blackbox-plugins` (a
+//! folder of their own, incremental across runs), and the raw-ABI plugin's faulty variants
 //! are compiled with `rustc --cfg 'variant="…"'` into the scratch directory. No manual
 //! step: `cargo test` is enough.
 
@@ -35,10 +35,19 @@ fn cargo_built() -> &'static HashMap<String, PathBuf> {
     static BUILT: OnceLock<HashMap<String, PathBuf>> = OnceLock::new();
     BUILT.get_or_init(|| {
         let packages = ["chamber-directory", "misbehaving-plugin", "raw-abi-plugin"];
+        // A target folder of its own: built alone, the plugin crates resolve their
+        // dependencies' features differently than the whole workspace does, and would
+        // replace artifacts that `cargo test` still uses (its doctests link against them).
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace().join("target"))
+            .join("blackbox-plugins");
         let mut cmd = Command::new(env!("CARGO"));
         cmd.arg("build")
             .arg("--manifest-path")
             .arg(workspace().join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target)
             .arg("--message-format=json-render-diagnostics");
         for package in packages {
             cmd.args(["-p", package]);

@@ -10,6 +10,8 @@
 //! | `invalid` | three firms; the second has a malformed NTN, the third an unknown district |
 //! | `undeclared` | one firm, then a network, a kind its manifest does not declare |
 //! | `print` | writes to stdout and stderr, then one valid firm |
+//! | `env` | one valid firm, or a panic naming the `HUB__*` variables it can see |
+//! | `panic-value` | a first batch, then panics quoting a CNIC the way serde does |
 //! | `panic-open` | panics in `open` |
 //! | `panic-next` | a first batch of two firms, then panics |
 //! | `segfault` | a first batch, then dereferences a null pointer |
@@ -116,6 +118,16 @@ impl RecordStream for Script {
                 (start < end).then(|| (start + 1..=end).map(|row| self.firm(row)).collect())
             }
             "print" => first.then(|| vec![self.firm(1)]),
+            "env" => {
+                let seen: Vec<String> = std::env::vars_os()
+                    .map(|(key, _)| key.to_string_lossy().into_owned())
+                    .filter(|key| key.starts_with("HUB__"))
+                    .collect();
+                if !seen.is_empty() {
+                    panic!("the plugin sees {}", seen.join(", "));
+                }
+                first.then(|| vec![self.firm(1)])
+            }
             "invalid" => first.then(|| {
                 let mut items = vec![self.firm(1)];
                 let mut bad_ntn = Organisation::new("M-2", OrganisationKind::Firm, "Bad NTN Works");
@@ -149,10 +161,14 @@ impl RecordStream for Script {
                     Item::record(SourceRef::row(self.file.clone(), 2), network),
                 ]
             }),
-            "panic-next" | "segfault" | "abort" | "stack-overflow" | "hang-next" if first => {
+            "panic-next" | "panic-value" | "segfault" | "abort" | "stack-overflow"
+            | "hang-next"
+                if first =>
+            {
                 Some(vec![self.firm(1), self.firm(2)])
             }
             "panic-next" => panic!("next_batch panics on request"),
+            "panic-value" => panic!("invalid type: string \"35202-1234567-1\", expected u32"),
             "segfault" => segfault(),
             "abort" => std::process::abort(),
             "stack-overflow" => Some(vec![self.firm(recurse(1))]),

@@ -119,6 +119,17 @@ fn sdk_version() -> &'static str {
     }
 }
 
+/// The bytes of a borrowed input; null (with any length) is the empty slice, as the ABI
+/// says.
+fn slice<'a>(bytes: Bytes) -> &'a [u8] {
+    if bytes.ptr.is_null() || bytes.len == 0 {
+        &[]
+    } else {
+        // SAFETY: the host passes `len` readable bytes, valid for the call.
+        unsafe { std::slice::from_raw_parts(bytes.ptr, bytes.len) }
+    }
+}
+
 fn give(out: *mut OwnedBuf, bytes: Vec<u8>) {
     if out.is_null() {
         return;
@@ -151,9 +162,11 @@ unsafe extern "C" fn manifest(out: *mut OwnedBuf) -> i32 {
 }
 
 unsafe extern "C" fn sniff(_head: Bytes, file_name: Bytes) -> i32 {
-    // SAFETY: the host passes bytes valid for the call.
-    let name = unsafe { std::slice::from_raw_parts(file_name.ptr, file_name.len) };
-    if name.ends_with(b".ndjson") { 30 } else { 0 }
+    if slice(file_name).ends_with(b".ndjson") {
+        30
+    } else {
+        0
+    }
 }
 
 /// An open input: its lines, and how far the host has read.
@@ -169,9 +182,10 @@ unsafe extern "C" fn open(
     session: *mut *mut c_void,
     out: *mut OwnedBuf,
 ) -> i32 {
-    // SAFETY: the host passes bytes valid for the call.
-    let path = unsafe { std::slice::from_raw_parts(path.ptr, path.len) };
-    let path = String::from_utf8_lossy(path).into_owned();
+    if session.is_null() {
+        return -3;
+    }
+    let path = String::from_utf8_lossy(slice(path)).into_owned();
     match std::fs::read(&path) {
         Ok(content) => {
             let lines = content
@@ -196,6 +210,9 @@ unsafe extern "C" fn open(
 }
 
 unsafe extern "C" fn next_batch(session: *mut c_void, max: u32, out: *mut OwnedBuf) -> i32 {
+    if session.is_null() {
+        return -3;
+    }
     // SAFETY: the session comes from `open`.
     let session = unsafe { &mut *session.cast::<Session>() };
     if session.next >= session.lines.len() {
