@@ -552,6 +552,9 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// The most items one row of a file may give: they are held in memory until the row ends.
+const MAX_ROW_ITEMS: usize = 10_000;
+
 /// Reads the importer's items on the blocking thread and sends them in batches that never
 /// split a row.
 fn read_items(
@@ -575,13 +578,32 @@ fn read_items(
                 let mut items = std::mem::take(&mut carry);
                 items.append(&mut batch);
                 // Hold back the items of the last row: the next batch may continue it.
-                let last = items.iter().rev().find_map(row_of);
+                // Items without a row number belong to no row and are never held back.
+                let last = items
+                    .iter()
+                    .rev()
+                    .find_map(row_of)
+                    .filter(|row| row.1.is_some());
                 if let Some(last) = last {
                     let split = items
                         .iter()
                         .rposition(|item| row_of(item).is_some_and(|r| r != last))
                         .map_or(0, |p| p + 1);
-                    carry = items.split_off(split);
+                    // All of it one row: held back as it is, without copying.
+                    carry = if split == 0 {
+                        std::mem::take(&mut items)
+                    } else {
+                        items.split_off(split)
+                    };
+                    if carry.len() > MAX_ROW_ITEMS {
+                        let message = format!(
+                            "row {} gave more than {MAX_ROW_ITEMS} items; the items of one row \
+                             are applied together, so a row may not hold more",
+                            last.1.unwrap_or_default()
+                        );
+                        let _ = tx.blocking_send(Read::Failed(ImportError::new(message)));
+                        return;
+                    }
                 }
                 if !items.is_empty() && tx.blocking_send(Read::Batch(items)).is_err() {
                     return;

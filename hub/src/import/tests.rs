@@ -604,3 +604,34 @@ async fn trade_flows_by_comtrade_codes_with_an_unlisted_partner() {
     assert_eq!(report.status, RunStatus::Failed);
     assert_eq!(report.issues[0].field.as_deref(), Some("reporter"));
 }
+
+#[tokio::test]
+async fn records_without_a_row_stream_and_one_row_cannot_hold_the_whole_file() {
+    let f = fixture().await;
+    // Records without a row number belong to no row: they are applied batch by batch.
+    let rowless: Vec<Item> = (1..=5)
+        .map(|n| {
+            let mut o = Organisation::new(format!("R-{n}"), OrganisationKind::Firm, "Rowless");
+            o.district = Some("Sialkot".into());
+            Item::record(SourceRef::new("firms.items"), o)
+        })
+        .collect();
+    let report = f.import("rowless.items", "rowless", &rowless, false).await;
+    assert_eq!(report.status, RunStatus::Applied, "{report}");
+    assert_eq!(report.totals.inserted, 5, "{report}");
+
+    // A row's items are held together until the row ends, so one row may not grow without
+    // bound: the import fails instead of holding the file in memory.
+    let one_row: Vec<Item> = (0..=MAX_ROW_ITEMS)
+        .map(|_| Item::from(hub_plugin_sdk::RowError::missing_required(at(7), "name")))
+        .collect();
+    let report = f.import("one-row.items", "one-row", &one_row, false).await;
+    assert_eq!(report.status, RunStatus::Failed);
+    assert_eq!(
+        report.error.as_deref(),
+        Some(
+            "one-row.items: row 7 gave more than 10000 items; the items of one row are \
+             applied together, so a row may not hold more"
+        )
+    );
+}
