@@ -835,3 +835,66 @@ fn plugin_host_children(parent: u32) -> Vec<u32> {
     }
     children
 }
+
+#[test]
+fn a_plugin_hanging_in_sniff_is_not_asked_again() {
+    let db = TestDb::fresh(Engine::Sqlite);
+    let dir = misbehaving_folder();
+    for isolation in ["process", "in-process"] {
+        let mut cmd = hub_with(&db, dir.path(), isolation);
+        cmd.arg("serve").env("HUB__IMPORT__GRAPHQL_UPLOADS", "true");
+        let server = spawn(cmd);
+        for _ in 0..2 {
+            let variables = json!({"source": "sniffing"});
+            let (_, body) = upload_with(&server, "x.misbehave", b"sniff-hang\n", &variables, true);
+            let result = &body["data"]["importFile"];
+            assert_eq!(result["status"], "FAILED", "{isolation}: {body}");
+            assert!(
+                result["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("no importer recognises this file"),
+                "{isolation}: {body}"
+            );
+        }
+        still_answering(&server);
+        let log = server.stderr();
+        assert_eq!(
+            log.matches("plugin misbehaving (libmisbehaving_plugin.so) failed to sniff a file")
+                .count(),
+            1,
+            "{isolation}: asked twice:\n{log}"
+        );
+        assert!(
+            log.contains("it is not asked to sniff again until the hub restarts"),
+            "{isolation}: {log}"
+        );
+        // Still there by its id.
+        let variables = json!({"source": "sniffing", "importer": "misbehaving"});
+        let (_, body) = upload_with(&server, "ok.misbehave", b"ok 1\n", &variables, true);
+        assert_eq!(
+            body["data"]["importFile"]["status"], "APPLIED",
+            "{isolation}: {body}"
+        );
+        server.terminate(std::time::Duration::from_secs(10));
+    }
+}
+
+#[test]
+fn a_file_name_that_is_not_utf8_reaches_the_plugin_unchanged() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let db = TestDb::fresh(Engine::Sqlite);
+    let dir = misbehaving_folder();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.misbehave");
+    let file = db.data_path().join(name);
+    std::fs::write(&file, b"ok 2\n").unwrap();
+    for isolation in ["process", "in-process"] {
+        let out = output(
+            hub_with(&db, dir.path(), isolation)
+                .args(["import", "--importer", "misbehaving", "--source", isolation])
+                .arg(&file),
+        );
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{isolation}: {stdout}{stderr}");
+    }
+}

@@ -219,7 +219,7 @@ async fn check_input(
                 format!("{confidence} confident it reads {}", file_name(input)),
             );
         }
-        Err(e) => report.line("sniff", "failed", e),
+        Err((e, _)) => report.line("sniff", "failed", e),
     }
 
     let (db, key) = crate::cli::open_migrated(settings).await?;

@@ -107,7 +107,7 @@ fn serve(
                 options,
             } => {
                 session = None;
-                match table.open(path.as_bytes(), &file_name, options.as_bytes()) {
+                match table.open(&Request::head(&path), &file_name, options.as_bytes()) {
                     Ok(opened) => {
                         session = Some(opened);
                         write_frame(output, tag::OPENED, b"")?;

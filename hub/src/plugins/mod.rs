@@ -42,6 +42,7 @@ mod process;
 pub mod wire;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
@@ -119,6 +120,8 @@ pub struct PluginInfo {
     pub struct_size: u32,
     /// `plugin chamber-directory (libchamber_directory.so)`, for messages.
     pub label: String,
+    /// Set once the plugin hung or crashed while sniffing: it is not asked again.
+    pub sniff_disabled: AtomicBool,
 }
 
 /// An accepted plugin, usable as an importer.
@@ -326,6 +329,7 @@ pub fn inspect(
             abi_version: hello.abi_version,
             struct_size: hello.struct_size,
             label,
+            sniff_disabled: AtomicBool::new(false),
         }),
         backend,
         limits: limits.clone(),
@@ -459,6 +463,9 @@ impl std::fmt::Display for Stalled {
     }
 }
 
+/// The longest a sniff may take, whatever `plugins.timeout_ms` says.
+const SNIFF_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Plugin threads get a main thread's stack.
 const PLUGIN_STACK: usize = 8 << 20;
 
@@ -491,29 +498,38 @@ impl PluginImporter {
         }
     }
 
-    pub(crate) fn sniff_checked(&self, head: &[u8], file_name: &str) -> Result<Confidence, String> {
+    /// The plugin's confidence for a file. `Err` says what went wrong and whether the
+    /// plugin itself stalled or crashed (rather than panicking on this file).
+    pub(crate) fn sniff_checked(
+        &self,
+        head: &[u8],
+        file_name: &str,
+    ) -> Result<Confidence, (String, bool)> {
+        // A sniff reads a few kilobytes: it gets less time than a batch.
+        let limits = Limits {
+            timeout: self.limits.timeout.min(SNIFF_TIMEOUT),
+            ..self.limits.clone()
+        };
         match &self.backend {
             Backend::InProcess(table) => {
                 let table = *table;
                 let (head, file_name) = (head.to_vec(), file_name.to_owned());
-                call_with_timeout(self.limits.timeout, move || table.sniff(&head, &file_name))
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| e.to_string())
+                call_with_timeout(limits.timeout, move || table.sniff(&head, &file_name))
+                    .map_err(|e| (format!("{e}{}", e.aftermath()), true))?
+                    .map_err(|e| (e.to_string(), false))
             }
             Backend::Process { exe, show_stderr } => {
-                let (mut child, _) =
-                    ChildHost::start(exe, &self.info.path, &self.limits, *show_stderr).map_err(
-                        |e| match e {
-                            Ok(refusal) => refusal.to_string(),
-                            Err(failure) => failure.to_string(),
-                        },
-                    )?;
+                let (mut child, _) = ChildHost::start(exe, &self.info.path, &limits, *show_stderr)
+                    .map_err(|e| match e {
+                        Ok(refusal) => (refusal.to_string(), true),
+                        Err(failure) => (format!("{failure}{}", failure.aftermath()), true),
+                    })?;
                 match child.request(&Request::sniff(head, file_name)) {
                     Ok((tag::SNIFF, payload)) if payload.len() == 1 => {
                         Ok(Confidence::new(payload[0]))
                     }
-                    Ok((other, payload)) => Err(answer_error(other, &payload).to_string()),
-                    Err(failure) => Err(failure.to_string()),
+                    Ok((other, payload)) => Err((answer_error(other, &payload).to_string(), false)),
+                    Err(failure) => Err((format!("{failure}{}", failure.aftermath()), true)),
                 }
             }
         }
@@ -525,13 +541,27 @@ impl Importer for PluginImporter {
         self.info.manifest.clone()
     }
 
-    /// A plugin that fails to sniff (panics, crashes, hangs) is not confident: logged, and
-    /// the file goes to another importer or to `--importer`.
+    /// A plugin that fails to sniff is not confident: logged, and the file goes to another
+    /// importer or to `--importer`. One that hangs or crashes while sniffing is not asked
+    /// to sniff again until the hub restarts, so that it cannot slow every import down; it
+    /// stays available by its id.
     fn sniff(&self, head: &[u8], file_name: &str) -> Confidence {
+        if self.info.sniff_disabled.load(Ordering::Relaxed) {
+            return Confidence::NONE;
+        }
         match self.sniff_checked(head, file_name) {
             Ok(confidence) => confidence,
-            Err(e) => {
-                tracing::warn!("{} failed to sniff a file: {e}", self.info.label);
+            Err((e, stalled)) => {
+                if stalled {
+                    self.info.sniff_disabled.store(true, Ordering::Relaxed);
+                    tracing::warn!(
+                        "{} failed to sniff a file: {e}; it is not asked to sniff again until \
+                         the hub restarts (name it with --importer)",
+                        self.info.label
+                    );
+                } else {
+                    tracing::warn!("{} failed to sniff a file: {e}", self.info.label);
+                }
                 Confidence::NONE
             }
         }
@@ -547,7 +577,7 @@ impl Importer for PluginImporter {
         } else {
             options.to_string()
         };
-        let path = input.path.to_string_lossy().into_owned();
+        let path = Request::path_bytes(&input.path);
         let raw: Box<dyn RawStream> = match &self.backend {
             Backend::InProcess(table) => Box::new(ThreadStream::open(
                 *table,
@@ -562,11 +592,7 @@ impl Importer for PluginImporter {
                 &self.info,
                 &self.limits,
                 *show_stderr,
-                Request::Open {
-                    path,
-                    file_name: input.file_name,
-                    options,
-                },
+                Request::open(&input.path, &input.file_name, &options),
             )?),
         };
         Ok(Box::new(PluginStream {
@@ -681,7 +707,7 @@ struct ThreadStream {
 impl ThreadStream {
     fn open(
         table: PluginTable,
-        path: String,
+        path: Vec<u8>,
         file_name: String,
         options: String,
         label: &str,
@@ -694,8 +720,7 @@ impl ThreadStream {
             .name("plugin-session".into())
             .stack_size(PLUGIN_STACK)
             .spawn(move || {
-                let mut session = match table.open(path.as_bytes(), &file_name, options.as_bytes())
-                {
+                let mut session = match table.open(&path, &file_name, options.as_bytes()) {
                     Ok(session) => {
                         if answer.send(Ok(None)).is_err() {
                             return;

@@ -36,7 +36,8 @@ pub enum Request {
     Describe,
     /// The confidence for a file; `head` is base64.
     Sniff { head: String, file_name: String },
-    /// Open a file with options (JSON text, empty for none).
+    /// Open a file with options (JSON text, empty for none). `path` is the path's bytes in
+    /// base64, so that any file name the system allows reaches the plugin unchanged.
     Open {
         path: String,
         file_name: String,
@@ -54,6 +55,29 @@ impl Request {
         }
     }
 
+    /// The bytes of a path, as the plugin receives them.
+    pub fn path_bytes(path: &std::path::Path) -> Vec<u8> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt as _;
+            path.as_os_str().as_bytes().to_vec()
+        }
+        #[cfg(not(unix))]
+        {
+            path.to_string_lossy().into_owned().into_bytes()
+        }
+    }
+
+    /// An `Open` request.
+    pub fn open(path: &std::path::Path, file_name: &str, options: &str) -> Self {
+        Request::Open {
+            path: base64::engine::general_purpose::STANDARD.encode(Self::path_bytes(path)),
+            file_name: file_name.to_owned(),
+            options: options.to_owned(),
+        }
+    }
+
+    /// Decodes base64 (a sniffed head, a path); empty when it is not base64.
     pub fn head(encoded: &str) -> Vec<u8> {
         base64::engine::general_purpose::STANDARD
             .decode(encoded)

@@ -22,6 +22,9 @@
 //! | `big-batch` | one batch of 5,000 log lines of 200 bytes (about 1 MB) |
 //! | `flood` | batches of log lines without end |
 //!
+//! Sniffing panics on a file starting with `sniff-panic` and hangs on one starting with
+//! `sniff-hang`.
+//!
 //! Hangs sleep rather than spin, so that a leaked in-process thread costs no CPU.
 
 use std::io::{BufRead as _, BufReader};
@@ -50,6 +53,9 @@ impl Importer for Misbehaving {
     fn sniff(&self, head: &[u8], _file_name: &str) -> Confidence {
         if head.starts_with(b"sniff-panic") {
             panic!("sniffing panics on request");
+        }
+        if head.starts_with(b"sniff-hang") {
+            hang();
         }
         if head.starts_with(b"ok ") || head.starts_with(b"invalid") {
             Confidence::new(95)
