@@ -171,6 +171,10 @@ pub struct PluginSettings {
     pub max_batch_bytes: u64,
     /// Largest output of one import through a plugin, in bytes of NDJSON.
     pub max_output_bytes: u64,
+    /// Longest one import through a plugin may read, in milliseconds: the database's
+    /// write transaction stays open meanwhile, so a plugin that answers each call just in
+    /// time must not keep it open for ever.
+    pub max_import_ms: u64,
     /// Pins: the SHA-256 (hex) of every library allowed to load. Empty: any library in
     /// `dir` loads (after its checks).
     #[serde(default)]
@@ -185,6 +189,7 @@ impl Default for PluginSettings {
             timeout_ms: 30_000,
             max_batch_bytes: 64 << 20,
             max_output_bytes: 16 << 30,
+            max_import_ms: 4 * 3_600_000,
             allowed_sha256: Vec::new(),
         }
     }
@@ -278,7 +283,7 @@ impl Settings {
              [server]\nbind = {bind:?}\nworkers = {workers}\n\n\
              [security]\ncnic_key = \"{key}\"\n\n\
              [log]\nfilter = {filter:?}\nformat = \"{format}\"\n\n\
-             [plugins]\ndir = {plugins:?}\nisolation = \"{isolation}\"\ntimeout_ms = {pt}\nmax_batch_bytes = {pb}\nmax_output_bytes = {po}\n\n\
+             [plugins]\ndir = {plugins:?}\nisolation = \"{isolation}\"\ntimeout_ms = {pt}\nmax_batch_bytes = {pb}\nmax_output_bytes = {po}\nmax_import_ms = {pm}\n\n\
              [size_classes]\nsmall_from = {small}\nmedium_from = {medium}\nlarge_from = {large}\n\n\
              [graphql]\nmax_depth = {gd}\nmax_complexity = {gc}\ndefault_page_size = {gp}\nmax_page_size = {gm}\n\
              max_body_bytes = {gb}\nmax_upload_bytes = {gu}\nrequest_timeout_ms = {gt}\nbatch_window_ms = {gw}\n",
@@ -300,6 +305,7 @@ impl Settings {
             pt = self.plugins.timeout_ms,
             pb = self.plugins.max_batch_bytes,
             po = self.plugins.max_output_bytes,
+            pm = self.plugins.max_import_ms,
             small = t.small_from(),
             medium = t.medium_from(),
             large = t.large_from(),

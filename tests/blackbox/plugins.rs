@@ -41,7 +41,8 @@ fn hub_with(db: &TestDb, dir: &Path, isolation: &str) -> Command {
         .env("HUB__PLUGINS__ISOLATION", isolation)
         .env("HUB__PLUGINS__TIMEOUT_MS", "2000")
         .env("HUB__PLUGINS__MAX_BATCH_BYTES", "500000")
-        .env("HUB__PLUGINS__MAX_OUTPUT_BYTES", "2000000");
+        .env("HUB__PLUGINS__MAX_OUTPUT_BYTES", "2000000")
+        .env("HUB__PLUGINS__MAX_IMPORT_MS", "1500");
     cmd
 }
 
@@ -408,6 +409,14 @@ const FAULTS: &[Fault] = &[
         file: "p.misbehave",
         content: b"flood\n",
         expected: "produced more than plugins.max_output_bytes (2000000 bytes) for one file",
+        in_process: true,
+    },
+    Fault {
+        importer: "misbehaving",
+        file: "p.misbehave",
+        content: b"trickle\n",
+        expected: "plugin misbehaving (libmisbehaving_plugin.so) was still reading after 1500 ms \
+                   (plugins.max_import_ms); the import was stopped",
         in_process: true,
     },
     Fault {

@@ -66,6 +66,7 @@ pub struct Limits {
     pub timeout: Duration,
     pub max_batch_bytes: u64,
     pub max_output_bytes: u64,
+    pub max_import: Duration,
 }
 
 impl Limits {
@@ -74,6 +75,7 @@ impl Limits {
             timeout: Duration::from_millis(settings.timeout_ms.max(1)),
             max_batch_bytes: settings.max_batch_bytes.max(1),
             max_output_bytes: settings.max_output_bytes.max(1),
+            max_import: Duration::from_millis(settings.max_import_ms.max(1)),
         }
     }
 }
@@ -602,6 +604,7 @@ impl Importer for PluginImporter {
             batches: 0,
             output: 0,
             failed: None,
+            started: std::time::Instant::now(),
         }))
     }
 }
@@ -622,6 +625,8 @@ struct PluginStream {
     /// The error that ended the stream: every later call returns it again, so that no
     /// caller can mistake a failed stream for a finished one.
     failed: Option<ImportError>,
+    /// When the file was opened, for `plugins.max_import_ms`.
+    started: std::time::Instant,
 }
 
 impl RecordStream for PluginStream {
@@ -652,6 +657,14 @@ impl PluginStream {
             )));
         }
         self.output += len;
+        if self.started.elapsed() > self.limits.max_import {
+            return Err(ImportError::new(format!(
+                "{} was still reading after {} ms (plugins.max_import_ms); the import was \
+                 stopped",
+                self.label,
+                self.limits.max_import.as_millis()
+            )));
+        }
         if self.output > self.limits.max_output_bytes {
             return Err(ImportError::new(format!(
                 "{} produced more than plugins.max_output_bytes ({} bytes) for one file; the \

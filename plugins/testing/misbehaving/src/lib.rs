@@ -21,6 +21,7 @@
 //! | `hang-next` | a first batch, then never returns |
 //! | `big-batch` | one batch of 5,000 log lines of 200 bytes (about 1 MB) |
 //! | `flood` | batches of log lines without end |
+//! | `trickle` | one firm every 300 ms, without end |
 //!
 //! Sniffing panics on a file starting with `sniff-panic` and hangs on one starting with
 //! `sniff-hang`.
@@ -181,6 +182,10 @@ impl RecordStream for Script {
             "hang-next" => hang(),
             "big-batch" => first.then(|| logs(5_000)),
             "flood" => Some(logs(1_000)),
+            "trickle" => {
+                std::thread::sleep(Duration::from_millis(300));
+                Some(vec![self.firm(self.calls)])
+            }
             other => {
                 return Err(ImportError::new(format!(
                     "unknown mode {other:?} on the first line"
