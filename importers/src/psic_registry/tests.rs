@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use hub_plugin_sdk::read_all;
 use hub_plugin_sdk::serde_json::{Value, json};
 use hub_plugin_sdk::{
     AffiliationRole, AllotmentStatus, Confidence, Date, IdentifierValue, ImportError, Importer,
@@ -50,14 +51,7 @@ fn importer(id: &str) -> Box<dyn Importer> {
 
 /// Every item of a file, read in batches of 7 (small, to cross sheet and row boundaries).
 fn import(id: &str, path: &Path, options: &Value) -> Result<Vec<Item>, ImportError> {
-    let mut importer = importer(id);
-    let mut stream = importer.open(Input::new(path), options)?;
-    let mut items = Vec::new();
-    while let Some(batch) = stream.next_batch(7)? {
-        assert!(!batch.is_empty() && batch.len() <= 7);
-        items.extend(batch);
-    }
-    Ok(items)
+    read_all(&mut *importer(id), Input::new(path), options, 7)
 }
 
 fn open_error(id: &str, path: &Path, options: &Value) -> ImportError {
@@ -78,13 +72,7 @@ fn records(items: &[Item]) -> Vec<&Record> {
 }
 
 fn row_errors(items: &[Item]) -> Vec<&RowError> {
-    items
-        .iter()
-        .filter_map(|i| match i {
-            Item::RowError(e) => Some(e),
-            _ => None,
-        })
-        .collect()
+    items.iter().filter_map(Item::as_row_error).collect()
 }
 
 fn counts(items: &[Item]) -> BTreeMap<RecordKind, usize> {
@@ -96,13 +84,7 @@ fn counts(items: &[Item]) -> BTreeMap<RecordKind, usize> {
 }
 
 fn logs(items: &[Item]) -> Vec<(LogLevel, &str)> {
-    items
-        .iter()
-        .filter_map(|i| match i {
-            Item::Log { level, message } => Some((*level, message.as_str())),
-            _ => None,
-        })
-        .collect()
+    items.iter().filter_map(Item::as_log).collect()
 }
 
 fn columns(items: &[Item]) -> Vec<(Option<&str>, &BTreeMap<String, String>)> {

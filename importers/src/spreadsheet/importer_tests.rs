@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use hub_plugin_sdk::read_all;
 use hub_plugin_sdk::serde_json::{Value, json};
 use hub_plugin_sdk::{
     Affiliation, AffiliationRole, ClusterMembership, Confidence, Course, Date, FirmObservation,
@@ -42,14 +43,12 @@ pub(super) fn mapping(text: &str) -> Value {
 
 /// Every item of a file, read in batches of 100.
 pub(super) fn import(path: &Path, options: &Value) -> Result<Vec<Item>, ImportError> {
-    let mut importer = SpreadsheetImporter::new();
-    let mut stream = importer.open(Input::new(path), options)?;
-    let mut items = Vec::new();
-    while let Some(batch) = stream.next_batch(100)? {
-        assert!(!batch.is_empty() && batch.len() <= 100);
-        items.extend(batch);
-    }
-    Ok(items)
+    read_all(
+        &mut SpreadsheetImporter::new(),
+        Input::new(path),
+        options,
+        100,
+    )
 }
 
 /// The error of opening a file.
@@ -72,13 +71,7 @@ pub(super) fn records(items: &[Item]) -> Vec<&Record> {
 }
 
 pub(super) fn row_errors(items: &[Item]) -> Vec<&RowError> {
-    items
-        .iter()
-        .filter_map(|item| match item {
-            Item::RowError(e) => Some(e),
-            _ => None,
-        })
-        .collect()
+    items.iter().filter_map(Item::as_row_error).collect()
 }
 
 /// The number of records of each kind.

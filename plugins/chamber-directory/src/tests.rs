@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use hub_plugin_sdk::read_all;
 use hub_plugin_sdk::serde_json::{Map, Value, json};
 use hub_plugin_sdk::{
     ClusterMembership, Confidence, Date, IdentifierValue, ImportError, Importer, Input, Item,
@@ -44,14 +45,7 @@ fn sample(name: &str) -> PathBuf {
 
 /// Every item of a file, read in batches of 5 (small, to cross members).
 fn import(path: &Path, options: &Value) -> Result<Vec<Item>, ImportError> {
-    let mut importer = ChamberDirectory;
-    let mut stream = importer.open(Input::new(path), options)?;
-    let mut items = Vec::new();
-    while let Some(batch) = stream.next_batch(5)? {
-        assert!(!batch.is_empty() && batch.len() <= 5);
-        items.extend(batch);
-    }
-    Ok(items)
+    read_all(&mut ChamberDirectory, Input::new(path), options, 5)
 }
 
 fn open_error(path: &Path, options: &Value) -> ImportError {
@@ -64,47 +58,23 @@ fn open_error(path: &Path, options: &Value) -> ImportError {
 fn organisations(items: &[Item]) -> Vec<&Organisation> {
     items
         .iter()
-        .filter_map(|i| match i {
-            Item::Record(r) => match &r.record {
-                Record::Organisation(o) => Some(o),
-                _ => None,
-            },
-            _ => None,
-        })
+        .filter_map(Item::as_record::<Organisation>)
         .collect()
 }
 
 fn memberships(items: &[Item]) -> Vec<&ClusterMembership> {
     items
         .iter()
-        .filter_map(|i| match i {
-            Item::Record(r) => match &r.record {
-                Record::ClusterMembership(m) => Some(m),
-                _ => None,
-            },
-            _ => None,
-        })
+        .filter_map(Item::as_record::<ClusterMembership>)
         .collect()
 }
 
 fn row_errors(items: &[Item]) -> Vec<&RowError> {
-    items
-        .iter()
-        .filter_map(|i| match i {
-            Item::RowError(e) => Some(e),
-            _ => None,
-        })
-        .collect()
+    items.iter().filter_map(Item::as_row_error).collect()
 }
 
 fn logs(items: &[Item]) -> Vec<(LogLevel, &str)> {
-    items
-        .iter()
-        .filter_map(|i| match i {
-            Item::Log { level, message } => Some((*level, message.as_str())),
-            _ => None,
-        })
-        .collect()
+    items.iter().filter_map(Item::as_log).collect()
 }
 
 /// Every message the items carry: row errors and log lines.

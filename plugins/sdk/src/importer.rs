@@ -66,6 +66,31 @@ pub trait RecordStream {
     fn next_batch(&mut self, max: usize) -> Result<Option<Vec<Item>>, ImportError>;
 }
 
+/// Reads a whole input through an importer, `batch` items at a time, into one list: for
+/// tests and small files (an import streams instead). It also checks the stream's
+/// contract: every batch holds at least one item and at most `batch`.
+pub fn read_all(
+    importer: &mut dyn Importer,
+    input: Input,
+    options: &serde_json::Value,
+    batch: usize,
+) -> Result<Vec<Item>, ImportError> {
+    let batch = batch.max(1);
+    let mut stream = importer.open(input, options)?;
+    let mut items = Vec::new();
+    while let Some(mut next) = stream.next_batch(batch)? {
+        if next.is_empty() || next.len() > batch {
+            return Err(ImportError::new(format!(
+                "the importer broke the RecordStream contract: a batch of {} items for at \
+                 most {batch}",
+                next.len()
+            )));
+        }
+        items.append(&mut next);
+    }
+    Ok(items)
+}
+
 /// A [`RecordStream`] over an iterator of items, for importers that read their input row
 /// by row: write the reading as an iterator and wrap it.
 ///
@@ -319,6 +344,55 @@ mod tests {
         assert_eq!(stream.next_batch(10).unwrap(), Some(vec![log(0), log(1)]));
         assert_eq!(stream.next_batch(10).unwrap_err().message, "truncated");
         assert_eq!(stream.next_batch(10).unwrap(), None);
+    }
+
+    /// An importer whose stream hands out batches of a fixed size, whatever it is asked.
+    struct Fixed(usize);
+
+    impl Importer for Fixed {
+        fn manifest(&self) -> ImporterManifest {
+            ImporterManifest::new("fixed", "Fixed", "1.0.0")
+        }
+
+        fn sniff(&self, _head: &[u8], _file_name: &str) -> Confidence {
+            Confidence::NONE
+        }
+
+        fn open(
+            &mut self,
+            _input: Input,
+            _options: &serde_json::Value,
+        ) -> Result<Box<dyn RecordStream + '_>, ImportError> {
+            let size = self.0;
+            let mut sent = false;
+            Ok(Box::new(IterStreamFn(move || {
+                let batch = (!sent).then(|| (0..size).map(log).collect());
+                sent = true;
+                batch
+            })))
+        }
+    }
+
+    struct IterStreamFn<F>(F);
+
+    impl<F: FnMut() -> Option<Vec<Item>>> RecordStream for IterStreamFn<F> {
+        fn next_batch(&mut self, _max: usize) -> Result<Option<Vec<Item>>, ImportError> {
+            Ok((self.0)())
+        }
+    }
+
+    #[test]
+    fn read_all_collects_the_items_and_checks_the_batch_contract() {
+        let input = || Input::new("/nowhere/file");
+        let items = read_all(&mut Fixed(3), input(), &serde_json::Value::Null, 5).unwrap();
+        assert_eq!(items, [log(0), log(1), log(2)]);
+        let too_many = read_all(&mut Fixed(6), input(), &serde_json::Value::Null, 5);
+        assert_eq!(
+            too_many.unwrap_err().message,
+            "the importer broke the RecordStream contract: a batch of 6 items for at most 5"
+        );
+        let empty = read_all(&mut Fixed(0), input(), &serde_json::Value::Null, 5);
+        assert!(empty.unwrap_err().message.contains("a batch of 0 items"));
     }
 
     #[test]

@@ -235,6 +235,31 @@ impl Item {
             message: message.into(),
         }
     }
+
+    /// The record, when the item is a record of type `T`:
+    /// `items.iter().filter_map(Item::as_record::<TradeFlow>)`.
+    pub fn as_record<T: crate::records::RecordType>(&self) -> Option<&T> {
+        match self {
+            Self::Record(sourced) => T::of(&sourced.record),
+            _ => None,
+        }
+    }
+
+    /// The row error, when the item is one.
+    pub fn as_row_error(&self) -> Option<&RowError> {
+        match self {
+            Self::RowError(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The level and message, when the item is a log line.
+    pub fn as_log(&self) -> Option<(LogLevel, &str)> {
+        match self {
+            Self::Log { level, message } => Some((*level, message.as_str())),
+            _ => None,
+        }
+    }
 }
 
 impl Item {

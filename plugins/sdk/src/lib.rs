@@ -181,7 +181,7 @@ pub mod values;
 /// for options ([`serde_json::Value`]) and attributes ([`serde_json::Map`]).
 pub use serde_json;
 
-pub use importer::{Confidence, ImportError, Importer, Input, IterStream, RecordStream};
+pub use importer::{Confidence, ImportError, Importer, Input, IterStream, RecordStream, read_all};
 pub use item::{Item, LogLevel, RowError, Severity, SourcedRecord, codes};
 pub use manifest::{ImporterManifest, InputKinds, SDK_VERSION};
 pub use ndjson::{NdjsonError, from_ndjson_line, scrub_values, to_ndjson_batch, to_ndjson_line};
@@ -190,7 +190,7 @@ pub use records::{
     ClusterMembership, Course, FirmObservation, Flow, IndicatorScope, IndicatorValue,
     IndustrialEstate, Loan, Modality, Network, NetworkKind, NetworkMember, NetworkRole,
     Organisation, OrganisationKind, OrganisationStatus, Participation, Person, PlotAllotment,
-    Record, RecordKind, Sex, TradeArea, TradeFlow, TrainingEvent, ValueType,
+    Record, RecordKind, RecordType, Sex, TradeArea, TradeFlow, TrainingEvent, ValueType,
 };
 pub use source_ref::SourceRef;
 pub use values::{Date, DateError, IdentifierValue, Personal, schemes};

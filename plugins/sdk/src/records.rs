@@ -245,13 +245,29 @@ impl Record {
     }
 }
 
+/// A type of record: one of [`Record`]'s variants, so that code reading records can ask for
+/// one type, e.g. `item.as_record::<TradeFlow>()`.
+pub trait RecordType: Into<Record> {
+    /// The record, when it is of this type.
+    fn of(record: &Record) -> Option<&Self>;
+}
+
 /// `From<SomeRecord> for Record` for every record type, so that `record.into()` works
-/// wherever a [`Record`] is expected.
+/// wherever a [`Record`] is expected, and [`RecordType`] to get it back.
 macro_rules! into_record {
     ($($ty:ident),* $(,)?) => {
         $(impl From<$ty> for Record {
             fn from(record: $ty) -> Self {
                 Self::$ty(record)
+            }
+        }
+
+        impl RecordType for $ty {
+            fn of(record: &Record) -> Option<&Self> {
+                match record {
+                    Record::$ty(inner) => Some(inner),
+                    _ => None,
+                }
             }
         })*
     };

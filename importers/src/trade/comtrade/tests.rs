@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use hub_plugin_sdk::read_all;
 use hub_plugin_sdk::serde_json::{Value, json};
 use hub_plugin_sdk::{
     Confidence, Flow, ImportError, Importer, Input, Item, Record, RowError, Severity, TradeArea,
@@ -43,13 +44,7 @@ fn write(dir: &tempfile::TempDir, name: &str, content: impl AsRef<[u8]>) -> Path
 
 /// Every item of the file, read in small batches (so that batches end mid-file).
 fn read(importer: &mut dyn Importer, path: &Path) -> Result<Vec<Item>, ImportError> {
-    let mut stream = importer.open(Input::new(path), &Value::Null)?;
-    let mut items = Vec::new();
-    while let Some(batch) = stream.next_batch(7)? {
-        assert!(!batch.is_empty() && batch.len() <= 7);
-        items.extend(batch);
-    }
-    Ok(items)
+    read_all(importer, Input::new(path), &Value::Null, 7)
 }
 
 fn legacy(path: &Path) -> Result<Vec<Item>, ImportError> {
@@ -74,13 +69,7 @@ fn flows(items: &[Item]) -> Vec<&TradeFlow> {
 }
 
 fn row_errors(items: &[Item]) -> Vec<&RowError> {
-    items
-        .iter()
-        .filter_map(|item| match item {
-            Item::RowError(e) => Some(e),
-            _ => None,
-        })
-        .collect()
+    items.iter().filter_map(Item::as_row_error).collect()
 }
 
 fn rows_of_records(items: &[Item]) -> Vec<u64> {

@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use hub_plugin_sdk::read_all;
 use hub_plugin_sdk::serde_json::{Value, json};
 use hub_plugin_sdk::{
-    Flow, ImportError, Importer, Input, Item, LogLevel, Record, RowError, TradeArea, TradeFlow,
+    Flow, ImportError, Importer, Input, Item, LogLevel, RowError, TradeArea, TradeFlow,
 };
 use rust_xlsxwriter::{Format, Workbook};
 
@@ -17,13 +18,12 @@ fn sample() -> PathBuf {
 
 fn read_path(path: &Path, options: &Value) -> Result<Vec<Item>, ImportError> {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
-    let mut importer = PbsTradeImporter;
-    let mut stream = importer.open(Input::with_file_name(path, name), options)?;
-    let mut items = Vec::new();
-    while let Some(batch) = stream.next_batch(4)? {
-        items.extend(batch);
-    }
-    Ok(items)
+    read_all(
+        &mut PbsTradeImporter,
+        Input::with_file_name(path, name),
+        options,
+        4,
+    )
 }
 
 fn read_text(name: &str, text: &str, options: &Value) -> Result<Vec<Item>, ImportError> {
@@ -36,33 +36,19 @@ fn read_text(name: &str, text: &str, options: &Value) -> Result<Vec<Item>, Impor
 fn flows(items: &[Item]) -> Vec<&TradeFlow> {
     items
         .iter()
-        .filter_map(|i| match i {
-            Item::Record(r) => match &r.record {
-                Record::TradeFlow(f) => Some(f),
-                _ => None,
-            },
-            _ => None,
-        })
+        .filter_map(Item::as_record::<TradeFlow>)
         .collect()
 }
 
 fn errors(items: &[Item]) -> Vec<&RowError> {
-    items
-        .iter()
-        .filter_map(|i| match i {
-            Item::RowError(e) => Some(e),
-            _ => None,
-        })
-        .collect()
+    items.iter().filter_map(Item::as_row_error).collect()
 }
 
 fn logs(items: &[Item]) -> Vec<&str> {
     items
         .iter()
-        .filter_map(|i| match i {
-            Item::Log { message, .. } => Some(message.as_str()),
-            _ => None,
-        })
+        .filter_map(Item::as_log)
+        .map(|(_, message)| message)
         .collect()
 }
 

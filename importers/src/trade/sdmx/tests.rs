@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use hub_plugin_sdk::read_all;
 use hub_plugin_sdk::serde_json::{Value, json};
 use hub_plugin_sdk::{
-    Flow, ImportError, Importer, Input, Item, LogLevel, Record, RowError, TradeArea, TradeFlow,
+    Flow, ImportError, Importer, Input, Item, LogLevel, RowError, TradeArea, TradeFlow,
 };
 
 use super::*;
@@ -33,13 +34,7 @@ fn read_path(
     options: &Value,
 ) -> Result<Vec<Item>, ImportError> {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
-    let mut stream = importer.open(Input::with_file_name(path, name), options)?;
-    let mut items = Vec::new();
-    while let Some(batch) = stream.next_batch(3)? {
-        assert!(!batch.is_empty() && batch.len() <= 3);
-        items.extend(batch);
-    }
-    Ok(items)
+    read_all(importer, Input::with_file_name(path, name), options, 3)
 }
 
 fn csv(content: &str) -> Result<Vec<Item>, ImportError> {
@@ -64,24 +59,12 @@ fn json_message(message: &Value, options: &Value) -> Result<Vec<Item>, ImportErr
 fn flows(items: &[Item]) -> Vec<&TradeFlow> {
     items
         .iter()
-        .filter_map(|item| match item {
-            Item::Record(r) => match &r.record {
-                Record::TradeFlow(f) => Some(f),
-                _ => None,
-            },
-            _ => None,
-        })
+        .filter_map(Item::as_record::<TradeFlow>)
         .collect()
 }
 
 fn errors(items: &[Item]) -> Vec<&RowError> {
-    items
-        .iter()
-        .filter_map(|item| match item {
-            Item::RowError(e) => Some(e),
-            _ => None,
-        })
-        .collect()
+    items.iter().filter_map(Item::as_row_error).collect()
 }
 
 fn warnings(items: &[Item]) -> Vec<&str> {
