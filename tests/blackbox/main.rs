@@ -13,6 +13,7 @@
 //! Run: `cargo test -p hub --test blackbox` (or `cargo test --workspace`).
 
 mod foundation;
+mod graphql_answers;
 mod graphql_http;
 mod graphql_import;
 mod graphql_query;

@@ -18,6 +18,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
 use serde_json::Value as Json;
 
 use super::NodeContext as _;
+use super::declare::RowFilter as _;
 use super::list::{
     KeyKind, Page, PageArgs, PageOf, Sort, fetch, finish_page, internal, keyset, row_keys,
 };
@@ -37,6 +38,22 @@ macro_rules! connection {
         pub struct $edge {
             pub cursor: String,
             pub node: $node,
+        }
+
+        impl
+            From<(
+                $crate::graphql::list::PageOf<$node>,
+                $crate::graphql::connection::Total,
+            )> for $conn
+        {
+            fn from(
+                (page, total): (
+                    $crate::graphql::list::PageOf<$node>,
+                    $crate::graphql::connection::Total,
+                ),
+            ) -> Self {
+                $conn { page, total }
+            }
         }
 
         #[async_graphql::Object]
@@ -413,6 +430,54 @@ pub async fn one<N: FromRow>(
 /// type reads), so that single rows can be loaded by id in batches.
 pub trait Listed: FromRow {
     fn select() -> SelectStatement;
+}
+
+/// A node type listed with a declared filter and order (see [`super::declare`]): what the
+/// generic list resolvers [`list_of`] and [`nested_of`] need.
+pub trait Listing: Listed {
+    /// The type's filter input.
+    type Filter: super::declare::RowFilter + Sync;
+    /// The type's order input.
+    type Order: super::list::OrderInput + Sync;
+    /// The order of a list when the client asks for none (the id always ends it).
+    fn default_order() -> Vec<super::list::SortKey>;
+}
+
+/// A root list of `N`: `select` (usually `N::select()`, perhaps with a condition of its
+/// own) with the client's filter, order and page.
+pub async fn list_of<N: Listing>(
+    ctx: &async_graphql::Context<'_>,
+    mut select: SelectStatement,
+    filter: Option<&N::Filter>,
+    order_by: Option<&[N::Order]>,
+    args: PageArgs,
+) -> async_graphql::Result<(PageOf<N>, Total)> {
+    if let Some(f) = filter {
+        select.cond_where(f.row_condition(super::list::T, 0)?);
+    }
+    let sort = super::list::sort_of(order_by, N::default_order());
+    root_list(ctx, select, sort, args).await
+}
+
+/// A nested list of `N` under the parent `parent`: `select` reads the children as `t`
+/// (joined as needed), `parent_sql` names each row's parent. Batched with the siblings of
+/// `parent`, like [`child_list`].
+#[allow(clippy::too_many_arguments)]
+pub async fn nested_of<N: Listing>(
+    ctx: &async_graphql::Context<'_>,
+    mut select: SelectStatement,
+    parent_sql: impl Into<String>,
+    parent: i64,
+    first: Option<i32>,
+    after: Option<String>,
+    filter: Option<&N::Filter>,
+    order_by: Option<&[N::Order]>,
+) -> async_graphql::Result<(PageOf<N>, Total)> {
+    if let Some(f) = filter {
+        select.cond_where(f.row_condition(super::list::T, 0)?);
+    }
+    let sort = super::list::sort_of(order_by, N::default_order());
+    child_list(ctx, select, parent_sql, parent, sort, first, after).await
 }
 
 /// The key of a batched by-id load of a node of type `N`.

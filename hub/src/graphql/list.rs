@@ -153,12 +153,6 @@ pub fn sort_of<O: OrderInput>(order: Option<&[O]>, default: Vec<SortKey>) -> Sor
     Sort::new(keys)
 }
 
-/// The complexity weight of a list field: its page size (the default page size when none is
-/// given), so that a query's complexity grows with the rows it can return.
-pub fn page_cost(first: Option<i32>, last: Option<i32>) -> usize {
-    first.or(last).unwrap_or(25).clamp(0, i32::MAX) as usize
-}
-
 /// `first/after/last/before` as the client gave them.
 #[derive(Debug, Clone, Default)]
 pub struct PageArgs {
@@ -183,6 +177,21 @@ pub fn bad_input(message: impl Into<String>) -> Error {
 }
 
 impl PageArgs {
+    /// The page arguments of a root list field.
+    pub fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Self {
+        PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+    }
+
     /// Checks the page size against the limits and decodes the cursors for `sort`.
     pub fn validate(&self, sort: &Sort, limits: &GraphqlSettings) -> Result<Page, Error> {
         if self.first.is_some() && self.last.is_some() {

@@ -21,6 +21,8 @@ pub mod schema;
 pub mod types;
 
 pub mod connection;
+pub mod declare;
+pub mod document;
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]
@@ -59,10 +61,10 @@ pub fn build_schema(
         EmptySubscription,
     )
     .limit_depth(limits.max_depth)
-    .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(limits.max_depth.max(32))
     .limit_directives(32)
     .extension(errors::ErrorCodes)
+    .extension(document::DocumentChecks)
     .data(limits.clone());
     if let Some(db) = db {
         builder = builder.data(db);

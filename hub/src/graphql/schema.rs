@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, MergedObject, Object, Result};
 use sea_orm::DatabaseConnection;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait as _};
 
-use super::connection::{one, root_list};
+use super::connection::{list_of, one, root_list};
 use super::ids;
 use super::list::{PageArgs, T, bad_input};
 use super::types::Node;
@@ -13,6 +13,10 @@ use super::types::cluster::{
 };
 use super::types::firm::{
     self, Firm, FirmConnection, FirmFilter, FirmOrder, firm_select, firm_sort, search_condition,
+};
+use super::types::firm_details::{
+    FirmObservation, FirmObservationConnection, FirmObservationFilter, FirmObservationOrder,
+    observation_select,
 };
 use super::types::import_file::ImportMutation;
 use super::types::import_run::ImportRunQuery;
@@ -45,7 +49,6 @@ pub struct CoreQuery;
 #[Object]
 impl CoreQuery {
     /// Clusters, by slug unless ordered otherwise.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, last) * child_complexity + 1")]
     #[allow(clippy::too_many_arguments)]
     async fn clusters(
         &self,
@@ -81,7 +84,6 @@ impl CoreQuery {
 
     /// Firms, by name unless ordered otherwise. `search` matches words of the name, ignoring
     /// case, punctuation and extra spaces.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, last) * child_complexity + 1")]
     #[allow(clippy::too_many_arguments)]
     async fn firms(
         &self,
@@ -153,6 +155,32 @@ impl CoreQuery {
             );
         select.and_where(Expr::exists(sub));
         one(ctx.data::<DatabaseConnection>()?, select).await
+    }
+
+    /// Firm observations of every firm and source (head counts, turnover, exports,
+    /// certifications per period), by period unless ordered otherwise. The figures are firm
+    /// figures.
+    #[allow(clippy::too_many_arguments)]
+    async fn firm_observations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<FirmObservationFilter>,
+        order_by: Option<Vec<FirmObservationOrder>>,
+    ) -> Result<FirmObservationConnection> {
+        let args = PageArgs::new(first, after, last, before);
+        list_of::<FirmObservation>(
+            ctx,
+            observation_select(),
+            filter.as_ref(),
+            order_by.as_deref(),
+            args,
+        )
+        .await
+        .map(Into::into)
     }
 
     /// Any object by its global id.

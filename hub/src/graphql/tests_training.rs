@@ -58,14 +58,17 @@ async fn events_of_a_cluster() {
     assert!(list.iter().any(|e| e["courseTitle"].is_string()));
     assert!(list.iter().any(|e| e["venueDistrict"].is_string()));
 
-    // All clusters' events together are the events with a cluster.
-    let all = run("{ trainingEvents(filter: { cluster: { slug: { isNull: false } } }) { totalCount } without: trainingEvents(filter: { not: { cluster: {} } }) { totalCount } every: trainingEvents { totalCount } }").await;
+    // All clusters' events together are the events with a cluster; `isNull: true` through
+    // the relation finds the others, and so does `not` of `isNull: false`.
+    let all = run("{ trainingEvents(filter: { cluster: { slug: { isNull: false } } }) { totalCount } without: trainingEvents(filter: { cluster: { slug: { isNull: true } } }) { totalCount } negated: trainingEvents(filter: { not: { cluster: { slug: { isNull: false } } } }) { totalCount } every: trainingEvents { totalCount } }").await;
     let d = data(&all);
     assert_eq!(
         d["trainingEvents"]["totalCount"].as_i64().unwrap()
             + d["without"]["totalCount"].as_i64().unwrap(),
         d["every"]["totalCount"].as_i64().unwrap()
     );
+    assert!(d["without"]["totalCount"].as_i64().unwrap() > 0, "{d:#}");
+    assert_eq!(d["without"], d["negated"]);
 
     // Filters on dates, text and the provider, and a descending order.
     let v = run(r#"{ trainingEvents(first: 100, filter: { startDate: { gte: "2023-01-01" }, provider: { isNull: false } }, orderBy: [{ field: START_DATE, direction: DESC }]) { nodes { startDate } } }"#).await;

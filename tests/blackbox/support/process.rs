@@ -272,6 +272,13 @@ impl RunningHub {
     /// POST `body` as JSON to `path`: status and the response body parsed as JSON (an
     /// empty body is `null`; a body that is not JSON panics, showing it).
     pub fn post_json(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let (status, text) = self.post_text(path, body);
+        (status, parse_json("POST", &self.url(path), status, &text))
+    }
+
+    /// POST `body` as JSON to `path`: status and the response body as sent (e.g. to read
+    /// the order of its keys, which a `serde_json::Value` does not keep).
+    pub fn post_text(&self, path: &str, body: &serde_json::Value) -> (u16, String) {
         let url = self.url(path);
         let mut response = self
             .agent
@@ -283,7 +290,7 @@ impl RunningHub {
             .body_mut()
             .read_to_string()
             .unwrap_or_else(|e| panic!("blackbox: POST {url}: reading the body: {e}"));
-        (status, parse_json("POST", &url, status, &text))
+        (status, text)
     }
 
     /// Everything the child printed on stdout so far.

@@ -1,8 +1,8 @@
 //! Clusters and their product baskets.
 
-use async_graphql::{ComplexObject, Context, Enum, Error, ID, InputObject, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Result, SimpleObject};
 use hub_schema::entity::clusters;
-use sea_orm::sea_query::{Alias, Condition, Expr, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, SelectStatement};
 use sea_orm::{FromQueryResult as _, QueryResult};
 
 use super::firm::{
@@ -12,9 +12,10 @@ use super::indicator::{IndicatorValueConnection, IndicatorValueFilter, Indicator
 use super::network::{NetworkConnection, NetworkFilter, NetworkOrder};
 use super::training::{TrainingEventConnection, TrainingEventFilter, TrainingEventOrder};
 use crate::graphql::connection::{FromRow, Listed, child_list, connection};
-use crate::graphql::filter::{IdFilter, OrderDirection, StringFilter, compose, field};
+use crate::graphql::declare::{filter_input, order_input};
+use crate::graphql::filter::{IdFilter, StringFilter};
 use crate::graphql::ids;
-use crate::graphql::list::{KeyKind, OrderInput, Sort, SortKey, T, sort_of, table_select};
+use crate::graphql::list::{KeyKind, Sort, SortKey, T, sort_of, table_select};
 
 /// The global-id type name of clusters.
 pub const TYPE: &str = "Cluster";
@@ -80,7 +81,6 @@ impl Cluster {
     }
 
     /// The cluster's member firms (each firm once, whichever sources report it).
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
     async fn firms(
         &self,
         ctx: &Context<'_>,
@@ -101,7 +101,6 @@ impl Cluster {
     }
 
     /// The SME networks formed in the cluster.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
     async fn networks(
         &self,
         ctx: &Context<'_>,
@@ -114,7 +113,6 @@ impl Cluster {
     }
 
     /// Training events held for the cluster.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
     async fn training_events(
         &self,
         ctx: &Context<'_>,
@@ -128,7 +126,6 @@ impl Cluster {
     }
 
     /// Indicator values reported for the cluster (baseline, target, actual per period).
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
     async fn indicator_values(
         &self,
         ctx: &Context<'_>,
@@ -189,36 +186,15 @@ fn list_sql(from: &str, value: &str, parent: &str) -> String {
     format!("(SELECT string_agg({value}, '|') FROM {from} WHERE {parent} = {T}.id)")
 }
 
-/// Fields clusters can be ordered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum ClusterOrderField {
-    Slug,
-    Name,
-    Sector,
-    Id,
-}
-
-/// One key of a cluster ordering.
-#[derive(Debug, Clone, Copy, InputObject)]
-pub struct ClusterOrder {
-    pub field: ClusterOrderField,
-    #[graphql(default_with = "OrderDirection::Asc")]
-    pub direction: OrderDirection,
-}
-
-impl OrderInput for ClusterOrder {
-    fn key(&self) -> (String, KeyKind) {
-        let (col, kind) = match self.field {
-            ClusterOrderField::Slug => ("slug", KeyKind::Text),
-            ClusterOrderField::Name => ("name", KeyKind::Text),
-            ClusterOrderField::Sector => ("sector", KeyKind::Text),
-            ClusterOrderField::Id => ("id", KeyKind::Int),
-        };
-        (format!("{T}.{col}"), kind)
-    }
-
-    fn direction(&self) -> OrderDirection {
-        self.direction
+order_input! {
+    /// Fields clusters can be ordered by.
+    pub enum ClusterOrderField;
+    /// One key of a cluster ordering.
+    pub struct ClusterOrder {
+        Slug => (col("slug"), Text),
+        Name => (col("name"), Text),
+        Sector => (col("sector"), Text),
+        Id => (col("id"), Int),
     }
 }
 
@@ -227,31 +203,12 @@ pub fn cluster_sort(order: Option<&[ClusterOrder]>) -> Sort {
     sort_of(order, vec![SortKey::asc("slug", KeyKind::Text)])
 }
 
-/// Filter on clusters.
-#[derive(Debug, Clone, Default, InputObject)]
-pub struct ClusterFilter {
-    pub id: Option<IdFilter>,
-    pub slug: Option<StringFilter>,
-    pub name: Option<StringFilter>,
-    pub sector: Option<StringFilter>,
-    pub and: Option<Vec<ClusterFilter>>,
-    pub or: Option<Vec<ClusterFilter>>,
-    pub not: Option<Box<ClusterFilter>>,
-}
-
-impl ClusterFilter {
-    /// The condition on the cluster table aliased `a`. `level` is unused until clusters get
-    /// relation filters; the signature is the one every filter has.
-    #[allow(clippy::only_used_in_recursion)]
-    pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
-        let col = |c: &str| format!("{a}.{c}");
-        let mut c = Condition::all();
-        if let Some(f) = &self.id {
-            c = c.add(f.condition_for(&col("id"), TYPE)?);
-        }
-        c = field(c, &self.slug, &col("slug"))?;
-        c = field(c, &self.name, &col("name"))?;
-        c = field(c, &self.sector, &col("sector"))?;
-        compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
+filter_input! {
+    /// Filter on clusters.
+    pub struct ClusterFilter {
+        id: IdFilter => On::Id(TYPE),
+        slug: StringFilter => On::Column("slug"),
+        name: StringFilter => On::Column("name"),
+        sector: StringFilter => On::Column("sector"),
     }
 }

@@ -1,6 +1,6 @@
 //! Firms: unified organisations of kind `firm`.
 
-use async_graphql::{ComplexObject, Context, Enum, Error, ID, InputObject, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, Error, ID, InputObject, Result, SimpleObject};
 use hub_schema::entity::organisations;
 use sea_orm::sea_query::{Alias, Condition, Expr, Query, SelectStatement};
 use sea_orm::{FromQueryResult as _, QueryResult};
@@ -17,8 +17,9 @@ use super::network::{NetworkConnection, NetworkFilter, NetworkOrder};
 use super::organisation::{district_name_sql, tehsil_name_sql};
 use super::training::{ParticipationConnection, ParticipationFilter, ParticipationOrder};
 use crate::graphql::connection::{FromRow, Listed, child_list, connection};
-use crate::graphql::filter::{IdFilter, IntFilter, OrderDirection, StringFilter, compose, field};
-use crate::graphql::list::{KeyKind, OrderInput, Sort, SortKey, T, sort_of, table_select};
+use crate::graphql::declare::{FilterField, On, RowFilter, filter_input, order_input, related};
+use crate::graphql::filter::{IdFilter, IntFilter, StringFilter};
+use crate::graphql::list::{KeyKind, Sort, SortKey, T, sort_of, table_select};
 use crate::graphql::policy::Protected;
 use crate::graphql::{NodeContext as _, ids};
 
@@ -116,7 +117,6 @@ impl Firm {
     }
 
     /// What each source said about the firm (every source's values stay visible).
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
     async fn source_records(
         &self,
         ctx: &Context<'_>,
@@ -127,7 +127,6 @@ impl Firm {
     }
 
     /// Observations per period: employees, turnover, exports, certifications.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
     async fn observations(
         &self,
         ctx: &Context<'_>,
@@ -141,7 +140,6 @@ impl Firm {
     }
 
     /// The SME networks the firm is a member of.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
     async fn networks(
         &self,
         ctx: &Context<'_>,
@@ -154,7 +152,6 @@ impl Firm {
     }
 
     /// The firm's people in trainings (participations with this firm as organisation).
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
     async fn participations(
         &self,
         ctx: &Context<'_>,
@@ -167,7 +164,6 @@ impl Firm {
     }
 
     /// Indicator values reported for the firm (firm-level figures).
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
     async fn indicator_values(
         &self,
         ctx: &Context<'_>,
@@ -181,7 +177,6 @@ impl Firm {
     }
 
     /// The clusters the firm belongs to.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
     async fn clusters(
         &self,
         ctx: &Context<'_>,
@@ -251,41 +246,18 @@ pub fn firm_select() -> SelectStatement {
     q
 }
 
-/// Fields firms can be ordered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum FirmOrderField {
-    Name,
-    District,
-    FoundedYear,
-    EmployeesTotal,
-    EmployeesFemale,
-    SizeClass,
-    Id,
-}
-
-/// One key of a firm ordering.
-#[derive(Debug, Clone, Copy, InputObject)]
-pub struct FirmOrder {
-    pub field: FirmOrderField,
-    #[graphql(default_with = "OrderDirection::Asc")]
-    pub direction: OrderDirection,
-}
-
-impl OrderInput for FirmOrder {
-    fn key(&self) -> (String, KeyKind) {
-        match self.field {
-            FirmOrderField::Name => (format!("{T}.name"), KeyKind::Text),
-            FirmOrderField::District => (district_name_sql(T), KeyKind::Text),
-            FirmOrderField::FoundedYear => (format!("{T}.founded_year"), KeyKind::Int),
-            FirmOrderField::EmployeesTotal => (format!("{T}.employees_total"), KeyKind::Int),
-            FirmOrderField::EmployeesFemale => (format!("{T}.employees_female"), KeyKind::Int),
-            FirmOrderField::SizeClass => (format!("{T}.size_class"), KeyKind::Text),
-            FirmOrderField::Id => (format!("{T}.id"), KeyKind::Int),
-        }
-    }
-
-    fn direction(&self) -> OrderDirection {
-        self.direction
+order_input! {
+    /// Fields firms can be ordered by.
+    pub enum FirmOrderField;
+    /// One key of a firm ordering.
+    pub struct FirmOrder {
+        Name => (col("name"), Text),
+        District => (district_name_sql(T), Text),
+        FoundedYear => (col("founded_year"), Int),
+        EmployeesTotal => (col("employees_total"), Int),
+        EmployeesFemale => (col("employees_female"), Int),
+        SizeClass => (col("size_class"), Text),
+        Id => (col("id"), Int),
     }
 }
 
@@ -294,27 +266,42 @@ pub fn firm_sort(order: Option<&[FirmOrder]>) -> Sort {
     sort_of(order, vec![SortKey::asc("name", KeyKind::Text)])
 }
 
-/// Filter on firms. Fields combine with AND; `and`, `or` and `not` compose filters.
-#[derive(Debug, Clone, Default, InputObject)]
-pub struct FirmFilter {
-    pub id: Option<IdFilter>,
-    pub name: Option<StringFilter>,
-    pub district: Option<StringFilter>,
-    pub tehsil: Option<StringFilter>,
-    pub legal_form: Option<StringFilter>,
-    pub size_class: Option<StringFilter>,
-    pub status: Option<StringFilter>,
-    pub industry_code: Option<StringFilter>,
-    pub founded_year: Option<IntFilter>,
-    pub employees_total: Option<IntFilter>,
-    pub employees_female: Option<IntFilter>,
-    /// Firms that belong to a cluster matching this filter.
-    pub cluster: Option<ClusterFilter>,
-    /// Firms with an identifier matching this filter.
-    pub identifier: Option<IdentifierFilter>,
-    pub and: Option<Vec<FirmFilter>>,
-    pub or: Option<Vec<FirmFilter>>,
-    pub not: Option<Box<FirmFilter>>,
+/// The conditions a related organisation must meet to be a firm (`{x}` is its alias):
+/// kind `firm`, not merged away.
+pub const FIRM_ROW: &str = "{x}.kind = 'firm' AND {x}.merged_into_id IS NULL";
+
+filter_input! {
+    /// Filter on firms. Fields combine with AND; `and`, `or` and `not` compose filters.
+    pub struct FirmFilter {
+        id: IdFilter => On::Id(TYPE),
+        name: StringFilter => On::Column("name"),
+        district: StringFilter => On::AreaName("district_id"),
+        tehsil: StringFilter => On::AreaName("tehsil_id"),
+        legal_form: StringFilter => On::Column("legal_form"),
+        size_class: StringFilter => On::Column("size_class"),
+        status: StringFilter => On::Column("status"),
+        industry_code: StringFilter => On::Column("industry_code"),
+        founded_year: IntFilter => On::Column("founded_year"),
+        employees_total: IntFilter => On::Column("employees_total"),
+        employees_female: IntFilter => On::Column("employees_female"),
+        /// Firms that belong to a cluster matching this filter.
+        cluster: ClusterFilter => On::Through {
+            link: "cluster_memberships",
+            from: "organisation_id",
+            to: "cluster_id",
+            table: "clusters",
+            alias: "fc",
+            extra: "",
+        },
+        /// Firms with an identifier matching this filter.
+        identifier: IdentifierFilter => On::HasMany {
+            table: "organisation_identifiers",
+            fk: "organisation_id",
+            alias: "fi",
+            // Personal identifiers (a proprietor's CNIC) never match a filter.
+            extra: "{x}.is_hashed = false",
+        },
+    }
 }
 
 /// Filter on identifiers: scheme (`PK-NTN`, `PK-SEC`, `PK-STRN`, `psic-punjab-unit`,
@@ -325,55 +312,31 @@ pub struct IdentifierFilter {
     pub value: Option<StringFilter>,
 }
 
-impl FirmFilter {
-    /// The condition on the firm table aliased `a`; `level` keeps nested aliases apart.
-    pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
-        let col = |c: &str| format!("{a}.{c}");
+impl RowFilter for IdentifierFilter {
+    fn row_condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
         let mut c = Condition::all();
-        if let Some(f) = &self.id {
-            c = c.add(f.condition_for(&col("id"), TYPE)?);
+        for (f, column) in [(&self.scheme, "scheme"), (&self.value, "value")] {
+            if let Some(f) = f {
+                c = c.add(FilterField::condition(f, &On::Column(column), a, level)?);
+            }
         }
-        c = field(c, &self.name, &col("name"))?;
-        c = field(c, &self.district, &district_name_sql(a))?;
-        c = field(c, &self.tehsil, &tehsil_name_sql(a))?;
-        c = field(c, &self.legal_form, &col("legal_form"))?;
-        c = field(c, &self.size_class, &col("size_class"))?;
-        c = field(c, &self.status, &col("status"))?;
-        c = field(c, &self.industry_code, &col("industry_code"))?;
-        c = field(c, &self.founded_year, &col("founded_year"))?;
-        c = field(c, &self.employees_total, &col("employees_total"))?;
-        c = field(c, &self.employees_female, &col("employees_female"))?;
-        if let Some(f) = &self.cluster {
-            let m = format!("m{level}");
-            let k = format!("k{level}");
-            let mut sub = Query::select();
-            sub.expr(Expr::cust("1"))
-                .from_as(Alias::new("cluster_memberships"), Alias::new(&m))
-                .join_as(
-                    sea_orm::sea_query::JoinType::InnerJoin,
-                    Alias::new("clusters"),
-                    Alias::new(&k),
-                    Expr::cust(format!("{k}.id = {m}.cluster_id")),
-                )
-                .and_where(Expr::cust(format!("{m}.organisation_id = {a}.id")))
-                .cond_where(f.condition(&k, level + 1)?);
-            c = c.add(Expr::exists(sub));
-        }
-        if let Some(f) = &self.identifier {
-            let i = format!("i{level}");
-            let mut sub = Query::select();
-            sub.expr(Expr::cust("1"))
-                .from_as(Alias::new("organisation_identifiers"), Alias::new(&i))
-                .and_where(Expr::cust(format!("{i}.organisation_id = {a}.id")))
-                // Personal identifiers (a proprietor's CNIC) never match a filter.
-                .and_where(Expr::cust(format!("{i}.is_hashed = false")));
-            let mut cond = Condition::all();
-            cond = field(cond, &f.scheme, &format!("{i}.scheme"))?;
-            cond = field(cond, &f.value, &format!("{i}.value"))?;
-            sub.cond_where(cond);
-            c = c.add(Expr::exists(sub));
-        }
-        compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
+        Ok(c)
+    }
+
+    fn row_matches_absent(&self) -> bool {
+        [&self.scheme, &self.value]
+            .into_iter()
+            .all(|f| f.as_ref().is_none_or(FilterField::matches_absent))
+    }
+}
+
+impl FilterField for IdentifierFilter {
+    fn condition(&self, on: &On, a: &str, level: usize) -> Result<Condition, Error> {
+        related(self, on, a, level)
+    }
+
+    fn matches_absent(&self) -> bool {
+        self.row_matches_absent()
     }
 }
 

@@ -11,21 +11,22 @@
 //! allowed, and then only in their masked form, never the keyed hash. Phone numbers and
 //! e-mail addresses of source records are never read.
 
-use async_graphql::{ComplexObject, Context, Enum, Error, ID, InputObject, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Result, SimpleObject};
 use chrono::NaiveDate;
 use hub_schema::domain::{IdentifierScheme, Period};
 use hub_schema::entity::firm_observations;
-use sea_orm::sea_query::{Alias, Condition, Expr, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
 use sea_orm::{FromQueryResult as _, QueryResult};
 
-use super::firm::Firm;
+use super::firm::{FIRM_ROW, Firm, FirmFilter};
 use super::organisation::Organisation;
 use super::trade::{PeriodKind, PeriodKindFilter};
 use crate::graphql::connection::{
-    ChildQuery, FromRow, Listed, child_list, child_page, connection, load_row,
+    ChildQuery, FromRow, Listed, Listing, child_list, child_page, connection, load_row,
 };
-use crate::graphql::filter::{DateFilter, OrderDirection, StringFilter, compose, field};
-use crate::graphql::list::{KeyKind, OrderInput, Page, Sort, SortKey, T, sort_of, table_select};
+use crate::graphql::declare::{filter_input, order_input};
+use crate::graphql::filter::{DateFilter, IntFilter, StringFilter};
+use crate::graphql::list::{KeyKind, Page, Sort, SortKey, T, sort_of, table_select};
 use crate::graphql::policy::Protected;
 use crate::graphql::{NodeContext as _, ids};
 
@@ -215,6 +216,15 @@ impl Listed for FirmObservation {
     }
 }
 
+impl Listing for FirmObservation {
+    type Filter = FirmObservationFilter;
+    type Order = FirmObservationOrder;
+
+    fn default_order() -> Vec<SortKey> {
+        vec![SortKey::asc("period_start", KeyKind::Date)]
+    }
+}
+
 connection!(
     FirmObservationConnection,
     FirmObservationEdge,
@@ -232,32 +242,13 @@ pub fn observation_select() -> SelectStatement {
     q
 }
 
-/// Fields firm observations can be ordered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum FirmObservationOrderField {
-    PeriodStart,
-    Id,
-}
-
-/// One key of a firm-observation ordering.
-#[derive(Debug, Clone, Copy, InputObject)]
-pub struct FirmObservationOrder {
-    pub field: FirmObservationOrderField,
-    #[graphql(default_with = "OrderDirection::Asc")]
-    pub direction: OrderDirection,
-}
-
-impl OrderInput for FirmObservationOrder {
-    fn key(&self) -> (String, KeyKind) {
-        let (col, kind) = match self.field {
-            FirmObservationOrderField::PeriodStart => ("period_start", KeyKind::Date),
-            FirmObservationOrderField::Id => ("id", KeyKind::Int),
-        };
-        (format!("{T}.{col}"), kind)
-    }
-
-    fn direction(&self) -> OrderDirection {
-        self.direction
+order_input! {
+    /// Fields firm observations can be ordered by.
+    pub enum FirmObservationOrderField;
+    /// One key of a firm-observation ordering.
+    pub struct FirmObservationOrder {
+        PeriodStart => (col("period_start"), Date),
+        Id => (col("id"), Int),
     }
 }
 
@@ -267,35 +258,28 @@ pub fn observation_sort(order: Option<&[FirmObservationOrder]>) -> Sort {
     sort_of(order, vec![SortKey::asc("period_start", KeyKind::Date)])
 }
 
-/// Filter on firm observations.
-#[derive(Debug, Clone, Default, InputObject)]
-pub struct FirmObservationFilter {
-    pub period_kind: Option<PeriodKindFilter>,
-    pub period_start: Option<DateFilter>,
-    /// The code of the source.
-    pub source: Option<StringFilter>,
-    pub and: Option<Vec<FirmObservationFilter>>,
-    pub or: Option<Vec<FirmObservationFilter>>,
-    pub not: Option<Box<FirmObservationFilter>>,
-}
-
-impl FirmObservationFilter {
-    /// The condition on the observation table aliased `a`; `level` keeps nested aliases
-    /// apart.
-    pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
-        let mut c = Condition::all();
-        if let Some(f) = &self.period_kind {
-            c = c.add(f.condition(&format!("{a}.period_kind")));
-        }
-        c = field(c, &self.period_start, &format!("{a}.period_start"))?;
-        c = field(
-            c,
-            &self.source,
-            &format!(
-                "(SELECT os{level}.code FROM sources os{level} WHERE os{level}.id = {a}.source_id)"
-            ),
-        )?;
-        compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
+filter_input! {
+    /// Filter on firm observations.
+    pub struct FirmObservationFilter {
+        period_kind: PeriodKindFilter => On::Column("period_kind"),
+        period_start: DateFilter => On::Column("period_start"),
+        /// The year the period starts in: the calendar year, or the first year of a fiscal
+        /// year (`FY2017-18` is 2017).
+        year: IntFilter => On::YearOf("period_start"),
+        /// The code of the source.
+        source: StringFilter => On::Lookup {
+            table: "sources",
+            fk: "source_id",
+            column: "code",
+            alias: "fos",
+        },
+        /// Observations of a firm matching this filter.
+        firm: Box<FirmFilter> => On::BelongsTo {
+            table: "organisations",
+            fk: "organisation_id",
+            alias: "fof",
+            extra: FIRM_ROW,
+        },
     }
 }
 

@@ -101,7 +101,6 @@ impl ImportRun {
 
     /// The run's row errors and warnings, by row. They name file, sheet, row, column and
     /// field, never a personal value.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
     async fn row_errors(
         &self,
         ctx: &Context<'_>,
@@ -284,7 +283,6 @@ pub struct ImportRunQuery;
 impl ImportRunQuery {
     /// Import runs, newest first unless ordered otherwise. Refused (`FORBIDDEN`) unless the
     /// caller may see import runs; the other root fields of the request still answer.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, last) * child_complexity + 1")]
     #[allow(clippy::too_many_arguments)]
     async fn import_runs(
         &self,

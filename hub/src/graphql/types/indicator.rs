@@ -1,27 +1,23 @@
 //! Indicators of the results framework and their values (baseline, target, actual per
 //! period, scoped to a firm, a cluster, a programme or an area).
 
-use async_graphql::{ComplexObject, Context, Enum, Error, ID, InputObject, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Result, SimpleObject};
 use chrono::NaiveDate;
 use hub_schema::entity::{indicator_values, indicators};
-use sea_orm::sea_query::{
-    Alias, Condition, Expr, ExprTrait as _, JoinType, Query, SelectStatement,
-};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, JoinType, SelectStatement};
 use sea_orm::{DatabaseConnection, FromQueryResult as _, QueryResult};
 
 use super::cluster::{Cluster, ClusterFilter};
-use super::firm::Firm;
-use super::trade::{PeriodKind, PeriodKindFilter, period_label, year_condition};
+use super::firm::{FIRM_ROW, Firm, FirmFilter};
+use super::trade::{PeriodKind, PeriodKindFilter, period_label};
 use crate::graphql::connection::{
-    FromRow, Listed, child_list, connection, load_row, one, root_list,
+    FromRow, Listed, Listing, child_list, connection, list_of, load_row, one, root_list,
 };
+use crate::graphql::declare::{enum_filter_field, filter_input, order_input};
 use crate::graphql::filter::{
-    BooleanFilter, ColumnFilter as _, DateFilter, IdFilter, IntFilter, OrderDirection,
-    StringFilter, compose, enum_condition, exists_related, field,
+    BooleanFilter, DateFilter, IdFilter, IntFilter, StringFilter, enum_condition,
 };
-use crate::graphql::list::{
-    KeyKind, OrderInput, PageArgs, Sort, SortKey, T, internal, sort_of, table_select,
-};
+use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, internal, sort_of, table_select};
 use crate::graphql::policy::Protected;
 use crate::graphql::{NodeContext as _, ids};
 
@@ -89,7 +85,6 @@ impl Indicator {
     }
 
     /// The indicator's values, by period unless ordered otherwise.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
     async fn values(
         &self,
         ctx: &Context<'_>,
@@ -138,34 +133,14 @@ pub fn indicator_select() -> SelectStatement {
     q
 }
 
-/// Fields indicators can be ordered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum IndicatorOrderField {
-    Code,
-    Name,
-    Id,
-}
-
-/// One key of an indicator ordering.
-#[derive(Debug, Clone, Copy, InputObject)]
-pub struct IndicatorOrder {
-    pub field: IndicatorOrderField,
-    #[graphql(default_with = "OrderDirection::Asc")]
-    pub direction: OrderDirection,
-}
-
-impl OrderInput for IndicatorOrder {
-    fn key(&self) -> (String, KeyKind) {
-        let (col, kind) = match self.field {
-            IndicatorOrderField::Code => ("code", KeyKind::Text),
-            IndicatorOrderField::Name => ("name", KeyKind::Text),
-            IndicatorOrderField::Id => ("id", KeyKind::Int),
-        };
-        (format!("{T}.{col}"), kind)
-    }
-
-    fn direction(&self) -> OrderDirection {
-        self.direction
+order_input! {
+    /// Fields indicators can be ordered by.
+    pub enum IndicatorOrderField;
+    /// One key of an indicator ordering.
+    pub struct IndicatorOrder {
+        Code => (col("code"), Text),
+        Name => (col("name"), Text),
+        Id => (col("id"), Int),
     }
 }
 
@@ -174,46 +149,21 @@ pub fn indicator_sort(order: Option<&[IndicatorOrder]>) -> Sort {
     sort_of(order, vec![SortKey::asc("code", KeyKind::Text)])
 }
 
-/// Filter on indicators.
-#[derive(Debug, Clone, Default, InputObject)]
-pub struct IndicatorFilter {
-    pub id: Option<IdFilter>,
-    pub code: Option<StringFilter>,
-    pub name: Option<StringFilter>,
-    pub unit: Option<StringFilter>,
-    pub is_disbursement_linked: Option<BooleanFilter>,
-    /// The programme's code.
-    pub programme: Option<StringFilter>,
-    pub and: Option<Vec<IndicatorFilter>>,
-    pub or: Option<Vec<IndicatorFilter>>,
-    pub not: Option<Box<IndicatorFilter>>,
-}
-
-impl IndicatorFilter {
-    /// The condition on the indicator table aliased `a`.
-    pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
-        let col = |c: &str| format!("{a}.{c}");
-        let mut c = Condition::all();
-        if let Some(f) = &self.id {
-            c = c.add(f.condition_for(&col("id"), TYPE)?);
-        }
-        c = field(c, &self.code, &col("code"))?;
-        c = field(c, &self.name, &col("name"))?;
-        c = field(c, &self.unit, &col("unit"))?;
-        c = field(
-            c,
-            &self.is_disbursement_linked,
-            &col("is_disbursement_linked"),
-        )?;
-        if let Some(f) = &self.programme {
-            let p = format!("ipr{level}");
-            let mut sub = Query::select();
-            sub.expr(Expr::cust(format!("{p}.id")))
-                .from_as(Alias::new("programmes"), Alias::new(&p))
-                .cond_where(f.condition(&format!("{p}.code"))?);
-            c = c.add(Expr::cust(col("programme_id")).in_subquery(sub));
-        }
-        compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
+filter_input! {
+    /// Filter on indicators.
+    pub struct IndicatorFilter {
+        id: IdFilter => On::Id(TYPE),
+        code: StringFilter => On::Column("code"),
+        name: StringFilter => On::Column("name"),
+        unit: StringFilter => On::Column("unit"),
+        is_disbursement_linked: BooleanFilter => On::Column("is_disbursement_linked"),
+        /// The programme's code.
+        programme: StringFilter => On::Lookup {
+            table: "programmes",
+            fk: "programme_id",
+            column: "code",
+            alias: "ipr",
+        },
     }
 }
 
@@ -258,6 +208,8 @@ pub struct IndicatorValueTypeFilter {
     pub r#in: Option<Vec<IndicatorValueType>>,
     pub not_in: Option<Vec<IndicatorValueType>>,
 }
+
+enum_filter_field!(IndicatorValueTypeFilter { eq, r#in, not_in });
 
 impl IndicatorValueTypeFilter {
     /// The condition on the stored `value_type` column `column`.
@@ -394,6 +346,15 @@ impl Listed for IndicatorValue {
     }
 }
 
+impl Listing for IndicatorValue {
+    type Filter = IndicatorValueFilter;
+    type Order = IndicatorValueOrder;
+
+    fn default_order() -> Vec<SortKey> {
+        indicator_value_sort(None).keys().to_vec()
+    }
+}
+
 connection!(
     IndicatorValueConnection,
     IndicatorValueEdge,
@@ -436,42 +397,18 @@ pub fn indicator_value_select() -> SelectStatement {
     q
 }
 
-/// Fields indicator values can be ordered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum IndicatorValueOrderField {
-    /// The indicator's code.
-    Indicator,
-    PeriodStart,
-    ValueType,
-    Breakdown,
-    BreakdownValue,
-    Id,
-}
-
-/// One key of an indicator-value ordering.
-#[derive(Debug, Clone, Copy, InputObject)]
-pub struct IndicatorValueOrder {
-    pub field: IndicatorValueOrderField,
-    #[graphql(default_with = "OrderDirection::Asc")]
-    pub direction: OrderDirection,
-}
-
-impl OrderInput for IndicatorValueOrder {
-    fn key(&self) -> (String, KeyKind) {
-        match self.field {
-            IndicatorValueOrderField::Indicator => (format!("{IND}.code"), KeyKind::Text),
-            IndicatorValueOrderField::PeriodStart => (format!("{T}.period_start"), KeyKind::Date),
-            IndicatorValueOrderField::ValueType => (format!("{T}.value_type"), KeyKind::Text),
-            IndicatorValueOrderField::Breakdown => (format!("{T}.breakdown"), KeyKind::Text),
-            IndicatorValueOrderField::BreakdownValue => {
-                (format!("{T}.breakdown_value"), KeyKind::Text)
-            }
-            IndicatorValueOrderField::Id => (format!("{T}.id"), KeyKind::Int),
-        }
-    }
-
-    fn direction(&self) -> OrderDirection {
-        self.direction
+order_input! {
+    /// Fields indicator values can be ordered by.
+    pub enum IndicatorValueOrderField;
+    /// One key of an indicator-value ordering.
+    pub struct IndicatorValueOrder {
+        /// The indicator's code.
+        Indicator => (format!("{IND}.code"), Text),
+        PeriodStart => (col("period_start"), Date),
+        ValueType => (col("value_type"), Text),
+        Breakdown => (col("breakdown"), Text),
+        BreakdownValue => (col("breakdown_value"), Text),
+        Id => (col("id"), Int),
     }
 }
 
@@ -489,68 +426,42 @@ pub fn indicator_value_sort(order: Option<&[IndicatorValueOrder]>) -> Sort {
     sort_of(order, default)
 }
 
-/// Filter on indicator values. There is no filter on the value itself: firm-level values
-/// are protected figures.
-#[derive(Debug, Clone, Default, InputObject)]
-pub struct IndicatorValueFilter {
-    pub id: Option<IdFilter>,
-    /// `firm`, `cluster`, `programme` or `area`.
-    pub scope: Option<StringFilter>,
-    pub value_type: Option<IndicatorValueTypeFilter>,
-    pub period_kind: Option<PeriodKindFilter>,
-    pub period_start: Option<DateFilter>,
-    /// The year the period starts in: the calendar year, or the first year of a fiscal
-    /// year (`FY2017-18` is 2017).
-    pub year: Option<IntFilter>,
-    pub breakdown: Option<StringFilter>,
-    pub breakdown_value: Option<StringFilter>,
-    /// Values of a cluster matching this filter.
-    pub cluster: Option<ClusterFilter>,
-    /// Values of an indicator matching this filter.
-    pub indicator: Option<IndicatorFilter>,
-    pub and: Option<Vec<IndicatorValueFilter>>,
-    pub or: Option<Vec<IndicatorValueFilter>>,
-    pub not: Option<Box<IndicatorValueFilter>>,
-}
-
-impl IndicatorValueFilter {
-    /// The condition on the indicator-value table aliased `a`; `level` keeps nested
-    /// aliases apart.
-    pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
-        let col = |c: &str| format!("{a}.{c}");
-        let mut c = Condition::all();
-        if let Some(f) = &self.id {
-            c = c.add(f.condition_for(&col("id"), VALUE_TYPE)?);
-        }
-        c = field(c, &self.scope, &col("scope"))?;
-        if let Some(f) = &self.value_type {
-            c = c.add(f.condition(&col("value_type")));
-        }
-        if let Some(f) = &self.period_kind {
-            c = c.add(f.condition(&col("period_kind")));
-        }
-        c = field(c, &self.period_start, &col("period_start"))?;
-        if let Some(f) = &self.year {
-            c = c.add(year_condition(f, &col("period_start")));
-        }
-        c = field(c, &self.breakdown, &col("breakdown"))?;
-        c = field(c, &self.breakdown_value, &col("breakdown_value"))?;
-        if let Some(f) = &self.cluster {
-            let k = format!("ivk{level}");
-            let related = f.condition(&k, level + 1)?;
-            c = c.add(exists_related("clusters", &k, &col("cluster_id"), related));
-        }
-        if let Some(f) = &self.indicator {
-            let i = format!("ivi{level}");
-            let related = f.condition(&i, level + 1)?;
-            c = c.add(exists_related(
-                "indicators",
-                &i,
-                &col("indicator_id"),
-                related,
-            ));
-        }
-        compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
+filter_input! {
+    /// Filter on indicator values. There is no filter on the value itself: firm-level values
+    /// are protected figures.
+    pub struct IndicatorValueFilter {
+        id: IdFilter => On::Id(VALUE_TYPE),
+        /// `firm`, `cluster`, `programme` or `area`.
+        scope: StringFilter => On::Column("scope"),
+        value_type: IndicatorValueTypeFilter => On::Column("value_type"),
+        period_kind: PeriodKindFilter => On::Column("period_kind"),
+        period_start: DateFilter => On::Column("period_start"),
+        /// The year the period starts in: the calendar year, or the first year of a fiscal
+        /// year (`FY2017-18` is 2017).
+        year: IntFilter => On::YearOf("period_start"),
+        breakdown: StringFilter => On::Column("breakdown"),
+        breakdown_value: StringFilter => On::Column("breakdown_value"),
+        /// Values of a cluster matching this filter.
+        cluster: ClusterFilter => On::BelongsTo {
+            table: "clusters",
+            fk: "cluster_id",
+            alias: "ivk",
+            extra: "",
+        },
+        /// Values of an indicator matching this filter.
+        indicator: IndicatorFilter => On::BelongsTo {
+            table: "indicators",
+            fk: "indicator_id",
+            alias: "ivi",
+            extra: "",
+        },
+        /// Values of a firm matching this filter (firm-level values).
+        firm: FirmFilter => On::BelongsTo {
+            table: "organisations",
+            fk: "organisation_id",
+            alias: "ivf",
+            extra: FIRM_ROW,
+        },
     }
 }
 
@@ -576,8 +487,7 @@ async fn child_values(
 }
 
 /// The indicator values of cluster `cluster_id` (its row id), for a `Cluster.indicatorValues`
-/// field: batched per level, with the per-cluster page size kept in SQL. Give the field
-/// `#[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]`.
+/// field: batched per level, with the per-cluster page size kept in SQL.
 pub async fn cluster_indicator_values(
     ctx: &Context<'_>,
     cluster_id: i64,
@@ -627,7 +537,6 @@ pub struct IndicatorQuery;
 #[async_graphql::Object]
 impl IndicatorQuery {
     /// Indicators, by code unless ordered otherwise.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, last) * child_complexity + 1")]
     #[allow(clippy::too_many_arguments)]
     async fn indicators(
         &self,
@@ -652,6 +561,32 @@ impl IndicatorQuery {
         };
         let (page, total) = root_list(ctx, select, sort, args).await?;
         Ok(IndicatorConnection { page, total })
+    }
+
+    /// Indicator values of every indicator and scope (firm, cluster, programme, area), by
+    /// indicator code and period unless ordered otherwise: a results framework in one list.
+    /// Firm-level values are firm figures.
+    #[allow(clippy::too_many_arguments)]
+    async fn indicator_values(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<IndicatorValueFilter>,
+        order_by: Option<Vec<IndicatorValueOrder>>,
+    ) -> Result<IndicatorValueConnection> {
+        let args = PageArgs::new(first, after, last, before);
+        list_of::<IndicatorValue>(
+            ctx,
+            indicator_value_select(),
+            filter.as_ref(),
+            order_by.as_deref(),
+            args,
+        )
+        .await
+        .map(Into::into)
     }
 
     /// One indicator by its code.

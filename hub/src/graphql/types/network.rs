@@ -1,26 +1,20 @@
 //! Networks and consortia of SMEs (horizontal, vertical, export consortium) and their
 //! members.
 
-use async_graphql::{
-    ComplexObject, Context, Enum, Error, ID, InputObject, Object, Result, SimpleObject,
-};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use hub_schema::entity::{network_members, networks};
-use sea_orm::sea_query::{Alias, Condition, Expr, JoinType, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Condition, Expr, JoinType, SelectStatement};
 use sea_orm::{FromQueryResult as _, QueryResult};
 
 use super::cluster::{Cluster, ClusterFilter};
-use super::firm::{Firm, FirmFilter};
+use super::firm::{FIRM_ROW, Firm, FirmFilter};
 use super::organisation::Organisation;
 use crate::graphql::connection::{FromRow, Listed, child_list, connection, load_row, root_list};
-use crate::graphql::filter::{
-    DateFilter, IdFilter, OrderDirection, StringFilter, compose, enum_condition, exists_related,
-    field,
-};
+use crate::graphql::declare::{enum_filter_field, filter_input, order_input};
+use crate::graphql::filter::{DateFilter, IdFilter, StringFilter, enum_condition};
 use crate::graphql::ids;
-use crate::graphql::list::{
-    KeyKind, OrderInput, PageArgs, Sort, SortKey, T, sort_of, table_select,
-};
+use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, sort_of, table_select};
 
 /// The global-id type name of networks.
 pub const TYPE: &str = "Network";
@@ -69,6 +63,13 @@ pub struct NetworkKindFilter {
     pub r#in: Option<Vec<NetworkKind>>,
     pub not_in: Option<Vec<NetworkKind>>,
 }
+
+enum_filter_field!(NetworkKindFilter {
+    eq,
+    ne,
+    r#in,
+    not_in
+});
 
 impl NetworkKindFilter {
     /// The condition on the stored `kind` column `column`.
@@ -137,7 +138,6 @@ impl Network {
     }
 
     /// The members: the lead first, then by firm name.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
     async fn members(
         &self,
         ctx: &Context<'_>,
@@ -177,34 +177,14 @@ pub fn network_select() -> SelectStatement {
     table_select("networks")
 }
 
-/// Fields networks can be ordered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum NetworkOrderField {
-    Name,
-    FormedOn,
-    Id,
-}
-
-/// One key of a network ordering.
-#[derive(Debug, Clone, Copy, InputObject)]
-pub struct NetworkOrder {
-    pub field: NetworkOrderField,
-    #[graphql(default_with = "OrderDirection::Asc")]
-    pub direction: OrderDirection,
-}
-
-impl OrderInput for NetworkOrder {
-    fn key(&self) -> (String, KeyKind) {
-        let (col, kind) = match self.field {
-            NetworkOrderField::Name => ("name", KeyKind::Text),
-            NetworkOrderField::FormedOn => ("formed_on", KeyKind::Date),
-            NetworkOrderField::Id => ("id", KeyKind::Int),
-        };
-        (format!("{T}.{col}"), kind)
-    }
-
-    fn direction(&self) -> OrderDirection {
-        self.direction
+order_input! {
+    /// Fields networks can be ordered by.
+    pub enum NetworkOrderField;
+    /// One key of a network ordering.
+    pub struct NetworkOrder {
+        Name => (col("name"), Text),
+        FormedOn => (col("formed_on"), Date),
+        Id => (col("id"), Int),
     }
 }
 
@@ -213,59 +193,29 @@ pub fn network_sort(order: Option<&[NetworkOrder]>) -> Sort {
     sort_of(order, vec![SortKey::asc("name", KeyKind::Text)])
 }
 
-/// Filter on networks. Fields combine with AND; `and`, `or` and `not` compose filters.
-#[derive(Debug, Clone, Default, InputObject)]
-pub struct NetworkFilter {
-    pub id: Option<IdFilter>,
-    pub name: Option<StringFilter>,
-    pub kind: Option<NetworkKindFilter>,
-    pub formed_on: Option<DateFilter>,
-    /// Networks of a cluster matching this filter.
-    pub cluster: Option<ClusterFilter>,
-    /// Networks with a member firm matching this filter.
-    pub member: Option<FirmFilter>,
-    pub and: Option<Vec<NetworkFilter>>,
-    pub or: Option<Vec<NetworkFilter>>,
-    pub not: Option<Box<NetworkFilter>>,
-}
-
-impl NetworkFilter {
-    /// The condition on the network table aliased `a`; `level` keeps nested aliases apart.
-    pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
-        let col = |c: &str| format!("{a}.{c}");
-        let mut c = Condition::all();
-        if let Some(f) = &self.id {
-            c = c.add(f.condition_for(&col("id"), TYPE)?);
-        }
-        c = field(c, &self.name, &col("name"))?;
-        if let Some(f) = &self.kind {
-            c = c.add(f.condition(&col("kind")));
-        }
-        c = field(c, &self.formed_on, &col("formed_on"))?;
-        if let Some(f) = &self.cluster {
-            let k = format!("nc{level}");
-            let related = f.condition(&k, level + 1)?;
-            c = c.add(exists_related("clusters", &k, &col("cluster_id"), related));
-        }
-        if let Some(f) = &self.member {
-            let m = format!("nm{level}");
-            let o = format!("nf{level}");
-            let mut sub = Query::select();
-            sub.expr(Expr::cust("1"))
-                .from_as(Alias::new("network_members"), Alias::new(&m))
-                .join_as(
-                    JoinType::InnerJoin,
-                    Alias::new("organisations"),
-                    Alias::new(&o),
-                    Expr::cust(format!("{o}.id = {m}.organisation_id")),
-                )
-                .and_where(Expr::cust(format!("{m}.network_id = {a}.id")))
-                .and_where(Expr::cust(format!("{o}.kind = 'firm'")))
-                .and_where(Expr::cust(format!("{o}.merged_into_id IS NULL")))
-                .cond_where(f.condition(&o, level + 1)?);
-            c = c.add(Expr::exists(sub));
-        }
-        compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
+filter_input! {
+    /// Filter on networks. Fields combine with AND; `and`, `or` and `not` compose filters.
+    pub struct NetworkFilter {
+        id: IdFilter => On::Id(TYPE),
+        name: StringFilter => On::Column("name"),
+        kind: NetworkKindFilter => On::Column("kind"),
+        formed_on: DateFilter => On::Column("formed_on"),
+        /// Networks of a cluster matching this filter.
+        cluster: ClusterFilter => On::BelongsTo {
+            table: "clusters",
+            fk: "cluster_id",
+            alias: "nc",
+            extra: "",
+        },
+        /// Networks with a member firm matching this filter.
+        member: FirmFilter => On::Through {
+            link: "network_members",
+            from: "network_id",
+            to: "organisation_id",
+            table: "organisations",
+            alias: "nm",
+            extra: FIRM_ROW,
+        },
     }
 }
 
@@ -427,7 +377,6 @@ pub struct NetworkQuery;
 #[Object]
 impl NetworkQuery {
     /// Networks and consortia of SMEs, by name unless ordered otherwise.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, last) * child_complexity + 1")]
     #[allow(clippy::too_many_arguments)]
     async fn networks(
         &self,

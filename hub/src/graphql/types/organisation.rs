@@ -5,9 +5,7 @@
 //! the `Firm` type carries the firm-specific fields. Merged-away organisations
 //! (`merged_into_id` set) are not listed.
 
-use async_graphql::{
-    ComplexObject, Context, Enum, Error, ID, InputObject, Object, Result, SimpleObject,
-};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use hub_schema::entity::organisations;
 use sea_orm::sea_query::{Alias, Condition, Expr, SelectStatement};
 use sea_orm::{FromQueryResult as _, QueryResult};
@@ -17,13 +15,10 @@ use super::firm_details::{
     Identifier, SourceRecordConnection, firm_identifiers, firm_source_records,
 };
 use crate::graphql::connection::{FromRow, Listed, connection, load_row, root_list};
-use crate::graphql::filter::{
-    IdFilter, OrderDirection, StringFilter, compose, enum_condition, field,
-};
+use crate::graphql::declare::{enum_filter_field, filter_input, order_input};
+use crate::graphql::filter::{IdFilter, StringFilter, enum_condition};
 use crate::graphql::ids;
-use crate::graphql::list::{
-    KeyKind, OrderInput, PageArgs, Sort, SortKey, T, sort_of, table_select,
-};
+use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, sort_of, table_select};
 
 /// The global-id type name of organisations.
 pub const TYPE: &str = "Organisation";
@@ -95,6 +90,13 @@ pub struct OrganisationKindFilter {
     pub r#in: Option<Vec<OrganisationKind>>,
     pub not_in: Option<Vec<OrganisationKind>>,
 }
+
+enum_filter_field!(OrganisationKindFilter {
+    eq,
+    ne,
+    r#in,
+    not_in
+});
 
 impl OrganisationKindFilter {
     /// The condition on the stored `kind` column `column`.
@@ -169,7 +171,6 @@ impl Organisation {
     }
 
     /// The organisation as each source described it, best source first.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
     async fn source_records(
         &self,
         ctx: &Context<'_>,
@@ -216,34 +217,14 @@ pub fn tehsil_name_sql(a: &str) -> String {
     crate::graphql::list::admin_area_name_sql(&format!("{a}.tehsil_id"))
 }
 
-/// Fields organisations can be ordered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum OrganisationOrderField {
-    Name,
-    Kind,
-    Id,
-}
-
-/// One key of an organisation ordering.
-#[derive(Debug, Clone, Copy, InputObject)]
-pub struct OrganisationOrder {
-    pub field: OrganisationOrderField,
-    #[graphql(default_with = "OrderDirection::Asc")]
-    pub direction: OrderDirection,
-}
-
-impl OrderInput for OrganisationOrder {
-    fn key(&self) -> (String, KeyKind) {
-        let (col, kind) = match self.field {
-            OrganisationOrderField::Name => ("name", KeyKind::Text),
-            OrganisationOrderField::Kind => ("kind", KeyKind::Text),
-            OrganisationOrderField::Id => ("id", KeyKind::Int),
-        };
-        (format!("{T}.{col}"), kind)
-    }
-
-    fn direction(&self) -> OrderDirection {
-        self.direction
+order_input! {
+    /// Fields organisations can be ordered by.
+    pub enum OrganisationOrderField;
+    /// One key of an organisation ordering.
+    pub struct OrganisationOrder {
+        Name => (col("name"), Text),
+        Kind => (col("kind"), Text),
+        Id => (col("id"), Int),
     }
 }
 
@@ -252,35 +233,14 @@ pub fn organisation_sort(order: Option<&[OrganisationOrder]>) -> Sort {
     sort_of(order, vec![SortKey::asc("name", KeyKind::Text)])
 }
 
-/// Filter on organisations. Fields combine with AND; `and`, `or` and `not` compose filters.
-#[derive(Debug, Clone, Default, InputObject)]
-pub struct OrganisationFilter {
-    pub id: Option<IdFilter>,
-    pub kind: Option<OrganisationKindFilter>,
-    pub name: Option<StringFilter>,
-    /// The district name.
-    pub district: Option<StringFilter>,
-    pub and: Option<Vec<OrganisationFilter>>,
-    pub or: Option<Vec<OrganisationFilter>>,
-    pub not: Option<Box<OrganisationFilter>>,
-}
-
-impl OrganisationFilter {
-    /// The condition on the organisation table aliased `a`. `level` is unused until
-    /// organisations get relation filters; the signature is the one every filter has.
-    #[allow(clippy::only_used_in_recursion)]
-    pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
-        let col = |c: &str| format!("{a}.{c}");
-        let mut c = Condition::all();
-        if let Some(f) = &self.id {
-            c = c.add(f.condition_for(&col("id"), TYPE)?);
-        }
-        if let Some(f) = &self.kind {
-            c = c.add(f.condition(&col("kind")));
-        }
-        c = field(c, &self.name, &col("name"))?;
-        c = field(c, &self.district, &district_name_sql(a))?;
-        compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
+filter_input! {
+    /// Filter on organisations. Fields combine with AND; `and`, `or` and `not` compose filters.
+    pub struct OrganisationFilter {
+        id: IdFilter => On::Id(TYPE),
+        kind: OrganisationKindFilter => On::Column("kind"),
+        name: StringFilter => On::Column("name"),
+        /// The district name.
+        district: StringFilter => On::AreaName("district_id"),
     }
 }
 
@@ -292,7 +252,6 @@ pub struct OrganisationQuery;
 impl OrganisationQuery {
     /// All organisations (firms, agencies, donors, BDS providers, associations, chambers,
     /// training providers), by name unless ordered otherwise.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, last) * child_complexity + 1")]
     #[allow(clippy::too_many_arguments)]
     async fn organisations(
         &self,

@@ -11,19 +11,17 @@ use hub_schema::domain::period::{MAX_YEAR, MIN_YEAR};
 use hub_schema::domain::{self, Period};
 use hub_schema::entity::trade_flows;
 use sea_orm::sea_query::{
-    Alias, Condition, Expr, ExprTrait as _, JoinType, LikeExpr, Query, SelectStatement,
+    Alias, Condition, Expr, ExprTrait as _, JoinType, LikeExpr, SelectStatement,
 };
 use sea_orm::{FromQueryResult as _, QueryResult};
 
 use crate::graphql::connection::{FromRow, Listed, connection, root_list};
+use crate::graphql::declare::{FilterField, On, enum_filter_field, filter_input, order_input};
 use crate::graphql::filter::{
-    ColumnFilter as _, DateFilter, FloatFilter, IdFilter, IntFilter, OrderDirection, StringFilter,
-    compose, enum_condition, field,
+    DateFilter, FloatFilter, IdFilter, IntFilter, StringFilter, enum_condition,
 };
 use crate::graphql::ids;
-use crate::graphql::list::{
-    KeyKind, OrderInput, PageArgs, Sort, SortKey, T, bad_input, sort_of, table_select,
-};
+use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, bad_input, sort_of, table_select};
 
 /// The global-id type name of trade flows.
 pub const TYPE: &str = "TradeFlow";
@@ -89,6 +87,8 @@ pub struct PeriodKindFilter {
     pub r#in: Option<Vec<PeriodKind>>,
     pub not_in: Option<Vec<PeriodKind>>,
 }
+
+enum_filter_field!(PeriodKindFilter { eq, r#in, not_in });
 
 impl PeriodKindFilter {
     /// The condition on the stored `period_kind` column `column`.
@@ -225,6 +225,8 @@ pub struct FlowFilter {
     pub r#in: Option<Vec<Flow>>,
     pub not_in: Option<Vec<Flow>>,
 }
+
+enum_filter_field!(FlowFilter { eq, r#in, not_in });
 
 impl FlowFilter {
     /// The condition on the stored `flow` column `column`.
@@ -395,40 +397,18 @@ pub fn trade_flow_select() -> SelectStatement {
     q
 }
 
-/// Fields trade flows can be ordered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum TradeFlowOrderField {
-    ValueUsd,
-    PeriodStart,
-    CommodityCode,
-    /// The partner's ISO3 code.
-    Partner,
-    NetWeightKg,
-    Id,
-}
-
-/// One key of a trade-flow ordering.
-#[derive(Debug, Clone, Copy, InputObject)]
-pub struct TradeFlowOrder {
-    pub field: TradeFlowOrderField,
-    #[graphql(default_with = "OrderDirection::Asc")]
-    pub direction: OrderDirection,
-}
-
-impl OrderInput for TradeFlowOrder {
-    fn key(&self) -> (String, KeyKind) {
-        match self.field {
-            TradeFlowOrderField::ValueUsd => (format!("{T}.value_usd"), KeyKind::Float),
-            TradeFlowOrderField::PeriodStart => (format!("{T}.period_start"), KeyKind::Date),
-            TradeFlowOrderField::CommodityCode => (format!("{T}.commodity_code"), KeyKind::Text),
-            TradeFlowOrderField::Partner => (format!("{PAR}.iso3"), KeyKind::Text),
-            TradeFlowOrderField::NetWeightKg => (format!("{T}.net_weight_kg"), KeyKind::Float),
-            TradeFlowOrderField::Id => (format!("{T}.id"), KeyKind::Int),
-        }
-    }
-
-    fn direction(&self) -> OrderDirection {
-        self.direction
+order_input! {
+    /// Fields trade flows can be ordered by.
+    pub enum TradeFlowOrderField;
+    /// One key of a trade-flow ordering.
+    pub struct TradeFlowOrder {
+        ValueUsd => (col("value_usd"), Float),
+        PeriodStart => (col("period_start"), Date),
+        CommodityCode => (col("commodity_code"), Text),
+        /// The partner's ISO3 code.
+        Partner => (format!("{PAR}.iso3"), Text),
+        NetWeightKg => (col("net_weight_kg"), Float),
+        Id => (col("id"), Int),
     }
 }
 
@@ -513,110 +493,69 @@ impl HsCodeFilter {
     }
 }
 
-/// Filter on trade flows. Fields combine with AND; `and`, `or` and `not` compose filters.
-#[derive(Debug, Clone, Default, InputObject)]
-pub struct TradeFlowFilter {
-    pub id: Option<IdFilter>,
-    /// The source's code, e.g. `un-comtrade`.
-    pub source: Option<StringFilter>,
-    /// The reporter's ISO3 code.
-    pub reporter: Option<StringFilter>,
-    /// The partner's ISO3 code (`W00` for the world).
-    pub partner: Option<StringFilter>,
-    pub flow: Option<FlowFilter>,
-    /// The classification's code, e.g. `HS2017`.
-    pub classification: Option<StringFilter>,
-    /// The code as reported; `startsWith` here is a text match over the code column, while
-    /// `hsCode.startsWith` uses the indexed HS levels.
-    pub commodity_code: Option<StringFilter>,
-    pub hs_code: Option<HsCodeFilter>,
-    pub period_kind: Option<PeriodKindFilter>,
-    pub period_start: Option<DateFilter>,
-    pub period_end: Option<DateFilter>,
-    /// The year the period starts in: the calendar year, or the first year of a fiscal
-    /// year (`FY2017-18` is 2017).
-    pub year: Option<IntFilter>,
-    pub value_usd: Option<FloatFilter>,
-    pub and: Option<Vec<TradeFlowFilter>>,
-    pub or: Option<Vec<TradeFlowFilter>>,
-    pub not: Option<Box<TradeFlowFilter>>,
+impl FilterField for HsCodeFilter {
+    fn condition(&self, on: &On, a: &str, _level: usize) -> Result<Condition, Error> {
+        match on {
+            On::Table => self.condition(a),
+            other => Err(crate::graphql::list::internal(format!(
+                "an HS code filter cannot filter {other:?}"
+            ))),
+        }
+    }
+
+    fn matches_absent(&self) -> bool {
+        self.starts_with.is_none() && self.eq.is_none()
+    }
 }
 
-/// `fk IN (SELECT x.id FROM table x WHERE <filter on x.column>)` when `filter` is given.
-fn lookup(
-    c: Condition,
-    filter: &Option<StringFilter>,
-    fk: String,
-    table: &str,
-    column: &str,
-    alias: String,
-) -> Result<Condition, Error> {
-    let Some(f) = filter else { return Ok(c) };
-    let mut sub = Query::select();
-    sub.expr(Expr::cust(format!("{alias}.id")))
-        .from_as(Alias::new(table), Alias::new(&alias))
-        .cond_where(f.condition(&format!("{alias}.{column}"))?);
-    Ok(c.add(Expr::cust(fk).in_subquery(sub)))
-}
-
-impl TradeFlowFilter {
-    /// The condition on the trade-flow table aliased `a`; `level` keeps nested aliases
-    /// apart.
-    pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
-        let col = |c: &str| format!("{a}.{c}");
-        let mut c = Condition::all();
-        if let Some(f) = &self.id {
-            c = c.add(f.condition_for(&col("id"), TYPE)?);
-        }
-        c = lookup(
-            c,
-            &self.source,
-            col("source_id"),
-            "sources",
-            "code",
-            format!("tfs{level}"),
-        )?;
-        c = lookup(
-            c,
-            &self.reporter,
-            col("reporter_id"),
-            "countries",
-            "iso3",
-            format!("tfr{level}"),
-        )?;
-        c = lookup(
-            c,
-            &self.partner,
-            col("partner_id"),
-            "countries",
-            "iso3",
-            format!("tfp{level}"),
-        )?;
-        if let Some(f) = &self.flow {
-            c = c.add(f.condition(&col("flow")));
-        }
-        c = lookup(
-            c,
-            &self.classification,
-            col("classification_id"),
-            "classifications",
-            "code",
-            format!("tfc{level}"),
-        )?;
-        c = field(c, &self.commodity_code, &col("commodity_code"))?;
-        if let Some(f) = &self.hs_code {
-            c = c.add(f.condition(a)?);
-        }
-        if let Some(f) = &self.period_kind {
-            c = c.add(f.condition(&col("period_kind")));
-        }
-        c = field(c, &self.period_start, &col("period_start"))?;
-        c = field(c, &self.period_end, &col("period_end"))?;
-        if let Some(f) = &self.year {
-            c = c.add(year_condition(f, &col("period_start")));
-        }
-        c = field(c, &self.value_usd, &col("value_usd"))?;
-        compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
+filter_input! {
+    /// Filter on trade flows. Fields combine with AND; `and`, `or` and `not` compose filters.
+    pub struct TradeFlowFilter {
+        id: IdFilter => On::Id(TYPE),
+        /// The source's code, e.g. `un-comtrade`.
+        source: StringFilter => On::Lookup {
+            table: "sources",
+            fk: "source_id",
+            column: "code",
+            alias: "tfs",
+        },
+        /// The reporter's ISO3 code.
+        reporter: StringFilter => On::Lookup {
+            table: "countries",
+            fk: "reporter_id",
+            column: "iso3",
+            alias: "tfr",
+        },
+        /// The partner's ISO3 code (`W00` for the world).
+        partner: StringFilter => On::Lookup {
+            table: "countries",
+            fk: "partner_id",
+            column: "iso3",
+            alias: "tfp",
+        },
+        flow: FlowFilter => On::Column("flow"),
+        /// The classification's code, e.g. `HS2017`.
+        classification: StringFilter => On::Lookup {
+            table: "classifications",
+            fk: "classification_id",
+            column: "code",
+            alias: "tfc",
+        },
+        /// The code as reported; `startsWith` here is a text match over the code column, while
+        /// `hsCode.startsWith` uses the indexed HS levels.
+        commodity_code: StringFilter => On::Column("commodity_code"),
+        hs_code: HsCodeFilter => On::Table,
+        /// The number of digits of the code: 2 (chapter), 4 (heading), 6 (subheading), 0
+        /// for `TOTAL`. Give it when adding values up: a heading and its subheadings report
+        /// the same trade twice.
+        aggregate_level: IntFilter => On::Column("aggregate_level"),
+        period_kind: PeriodKindFilter => On::Column("period_kind"),
+        period_start: DateFilter => On::Column("period_start"),
+        period_end: DateFilter => On::Column("period_end"),
+        /// The year the period starts in: the calendar year, or the first year of a fiscal
+        /// year (`FY2017-18` is 2017).
+        year: IntFilter => On::YearOf("period_start"),
+        value_usd: FloatFilter => On::Column("value_usd"),
     }
 }
 
@@ -628,7 +567,6 @@ pub struct TradeQuery;
 impl TradeQuery {
     /// Trade flows, by period start and commodity code unless ordered otherwise. Each
     /// source's figure is its own flow: filter on `source` before adding values up.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, last) * child_complexity + 1")]
     #[allow(clippy::too_many_arguments)]
     async fn trade_flows(
         &self,
@@ -660,6 +598,7 @@ impl TradeQuery {
 mod tests {
     use super::*;
     use sea_orm::DbBackend;
+    use sea_orm::sea_query::Query;
 
     fn sql(c: Condition) -> String {
         let mut q = Query::select();

@@ -6,23 +6,21 @@
 //! event. The keyed CNIC hash is never read. Personal fields cannot be filtered or sorted
 //! on, since a filter on a name would tell whether the name is there.
 
-use async_graphql::{ComplexObject, Context, Enum, Error, ID, InputObject, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Result, SimpleObject};
 use chrono::NaiveDate;
 use hub_schema::entity::{participations, training_events};
-use sea_orm::sea_query::{Alias, Condition, Expr, JoinType, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, JoinType, Query, SelectStatement};
 use sea_orm::{FromQueryResult as _, QueryResult};
 
 use crate::graphql::connection::{FromRow, Listed, child_list, connection, load_row, root_list};
+use crate::graphql::declare::{filter_input, order_input};
 use crate::graphql::filter::{
-    BooleanFilter, DateFilter, FloatFilter, IdFilter, OrderDirection, StringFilter, compose,
-    exists_related, field,
+    BooleanFilter, DateFilter, FloatFilter, IdFilter, IntFilter, StringFilter,
 };
-use crate::graphql::list::{
-    KeyKind, OrderInput, PageArgs, Sort, SortKey, T, sort_of, table_select,
-};
+use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, sort_of, table_select};
 use crate::graphql::policy::Protected;
 use crate::graphql::types::cluster::{Cluster, ClusterFilter};
-use crate::graphql::types::firm::{Firm, FirmFilter};
+use crate::graphql::types::firm::{FIRM_ROW, Firm, FirmFilter};
 use crate::graphql::{NodeContext as _, ids};
 
 /// The global-id type name of training events.
@@ -108,7 +106,6 @@ impl TrainingEvent {
     }
 
     /// Who took part, by id unless ordered otherwise.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
     async fn participations(
         &self,
         ctx: &Context<'_>,
@@ -180,38 +177,16 @@ fn course_sql(a: &str, column: &str) -> String {
     format!("(SELECT co.{column} FROM courses co WHERE co.id = {a}.course_id)")
 }
 
-/// Fields training events can be ordered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum TrainingEventOrderField {
-    StartDate,
-    EndDate,
-    Title,
-    Code,
-    Id,
-}
-
-/// One key of a training-event ordering.
-#[derive(Debug, Clone, Copy, InputObject)]
-pub struct TrainingEventOrder {
-    pub field: TrainingEventOrderField,
-    #[graphql(default_with = "OrderDirection::Asc")]
-    pub direction: OrderDirection,
-}
-
-impl OrderInput for TrainingEventOrder {
-    fn key(&self) -> (String, KeyKind) {
-        let (col, kind) = match self.field {
-            TrainingEventOrderField::StartDate => ("start_date", KeyKind::Date),
-            TrainingEventOrderField::EndDate => ("end_date", KeyKind::Date),
-            TrainingEventOrderField::Title => ("title", KeyKind::Text),
-            TrainingEventOrderField::Code => ("code", KeyKind::Text),
-            TrainingEventOrderField::Id => ("id", KeyKind::Int),
-        };
-        (format!("{T}.{col}"), kind)
-    }
-
-    fn direction(&self) -> OrderDirection {
-        self.direction
+order_input! {
+    /// Fields training events can be ordered by.
+    pub enum TrainingEventOrderField;
+    /// One key of a training-event ordering.
+    pub struct TrainingEventOrder {
+        StartDate => (col("start_date"), Date),
+        EndDate => (col("end_date"), Date),
+        Title => (col("title"), Text),
+        Code => (col("code"), Text),
+        Id => (col("id"), Int),
     }
 }
 
@@ -221,53 +196,31 @@ pub fn training_event_sort(order: Option<&[TrainingEventOrder]>) -> Sort {
     sort_of(order, vec![SortKey::asc("start_date", KeyKind::Date)])
 }
 
-/// Filter on training events. Fields combine with AND; `and`, `or` and `not` compose
-/// filters. Trainers' names are personal data and cannot be filtered on.
-#[derive(Debug, Clone, Default, InputObject)]
-pub struct TrainingEventFilter {
-    pub id: Option<IdFilter>,
-    pub code: Option<StringFilter>,
-    pub title: Option<StringFilter>,
-    pub course_code: Option<StringFilter>,
-    pub topic: Option<StringFilter>,
-    pub start_date: Option<DateFilter>,
-    pub end_date: Option<DateFilter>,
-    pub modality: Option<StringFilter>,
-    /// The name of the venue district.
-    pub venue_district: Option<StringFilter>,
-    /// The name of the provider.
-    pub provider: Option<StringFilter>,
-    /// Events organised for a cluster matching this filter.
-    pub cluster: Option<Box<ClusterFilter>>,
-    pub and: Option<Vec<TrainingEventFilter>>,
-    pub or: Option<Vec<TrainingEventFilter>>,
-    pub not: Option<Box<TrainingEventFilter>>,
-}
-
-impl TrainingEventFilter {
-    /// The condition on the training-event table aliased `a`; `level` keeps nested aliases
-    /// apart.
-    pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
-        let col = |c: &str| format!("{a}.{c}");
-        let mut c = Condition::all();
-        if let Some(f) = &self.id {
-            c = c.add(f.condition_for(&col("id"), TYPE)?);
-        }
-        c = field(c, &self.code, &col("code"))?;
-        c = field(c, &self.title, &col("title"))?;
-        c = field(c, &self.course_code, &course_sql(a, "code"))?;
-        c = field(c, &self.topic, &course_sql(a, "topic"))?;
-        c = field(c, &self.start_date, &col("start_date"))?;
-        c = field(c, &self.end_date, &col("end_date"))?;
-        c = field(c, &self.modality, &col("modality"))?;
-        c = field(c, &self.venue_district, &venue_district_sql(a))?;
-        c = field(c, &self.provider, &provider_name_sql(a))?;
-        if let Some(f) = &self.cluster {
-            let k = format!("c{level}");
-            let related = f.condition(&k, level + 1)?;
-            c = c.add(exists_related("clusters", &k, &col("cluster_id"), related));
-        }
-        compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
+filter_input! {
+    /// Filter on training events. Fields combine with AND; `and`, `or` and `not` compose
+    /// filters. Trainers' names are personal data and cannot be filtered on.
+    pub struct TrainingEventFilter {
+        id: IdFilter => On::Id(TYPE),
+        code: StringFilter => On::Column("code"),
+        title: StringFilter => On::Column("title"),
+        course_code: StringFilter => On::Sql(|a| course_sql(a, "code")),
+        topic: StringFilter => On::Sql(|a| course_sql(a, "topic")),
+        start_date: DateFilter => On::Column("start_date"),
+        end_date: DateFilter => On::Column("end_date"),
+        /// The year the event starts in.
+        year: IntFilter => On::YearOf("start_date"),
+        modality: StringFilter => On::Column("modality"),
+        /// The name of the venue district.
+        venue_district: StringFilter => On::AreaName("venue_district_id"),
+        /// The name of the provider.
+        provider: StringFilter => On::Sql(provider_name_sql),
+        /// Events organised for a cluster matching this filter.
+        cluster: Box<ClusterFilter> => On::BelongsTo {
+            table: "clusters",
+            fk: "cluster_id",
+            alias: "c",
+            extra: "",
+        },
     }
 }
 
@@ -381,36 +334,15 @@ pub fn participation_select() -> SelectStatement {
     q
 }
 
-/// Fields participations can be ordered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-pub enum ParticipationOrderField {
-    Id,
-    AttendancePct,
-    PreScore,
-    PostScore,
-}
-
-/// One key of a participation ordering.
-#[derive(Debug, Clone, Copy, InputObject)]
-pub struct ParticipationOrder {
-    pub field: ParticipationOrderField,
-    #[graphql(default_with = "OrderDirection::Asc")]
-    pub direction: OrderDirection,
-}
-
-impl OrderInput for ParticipationOrder {
-    fn key(&self) -> (String, KeyKind) {
-        let (col, kind) = match self.field {
-            ParticipationOrderField::Id => ("id", KeyKind::Int),
-            ParticipationOrderField::AttendancePct => ("attendance_pct", KeyKind::Float),
-            ParticipationOrderField::PreScore => ("pre_score", KeyKind::Float),
-            ParticipationOrderField::PostScore => ("post_score", KeyKind::Float),
-        };
-        (format!("{T}.{col}"), kind)
-    }
-
-    fn direction(&self) -> OrderDirection {
-        self.direction
+order_input! {
+    /// Fields participations can be ordered by.
+    pub enum ParticipationOrderField;
+    /// One key of a participation ordering.
+    pub struct ParticipationOrder {
+        Id => (col("id"), Int),
+        AttendancePct => (col("attendance_pct"), Float),
+        PreScore => (col("pre_score"), Float),
+        PostScore => (col("post_score"), Float),
     }
 }
 
@@ -419,69 +351,35 @@ pub fn participation_sort(order: Option<&[ParticipationOrder]>) -> Sort {
     sort_of(order, vec![SortKey::asc("id", KeyKind::Int)])
 }
 
-/// Filter on participations. Fields combine with AND; `and`, `or` and `not` compose
-/// filters. Persons cannot be filtered on: a filter on a name would reveal it.
-#[derive(Debug, Clone, Default, InputObject)]
-pub struct ParticipationFilter {
-    pub id: Option<IdFilter>,
-    pub role: Option<StringFilter>,
-    pub sex: Option<StringFilter>,
-    pub completed: Option<BooleanFilter>,
-    pub attendance_pct: Option<FloatFilter>,
-    pub pre_score: Option<FloatFilter>,
-    pub post_score: Option<FloatFilter>,
-    /// The kind of the participant's organisation: firm, agency, bds_provider, …
-    pub organisation_kind: Option<StringFilter>,
-    /// Participations in a training event matching this filter.
-    pub event: Option<Box<TrainingEventFilter>>,
-    /// Participations of staff of a firm matching this filter.
-    pub firm: Option<Box<FirmFilter>>,
-    pub and: Option<Vec<ParticipationFilter>>,
-    pub or: Option<Vec<ParticipationFilter>>,
-    pub not: Option<Box<ParticipationFilter>>,
-}
-
-impl ParticipationFilter {
-    /// The condition on the participation table aliased `a`; `level` keeps nested aliases
-    /// apart.
-    pub fn condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
-        let col = |c: &str| format!("{a}.{c}");
-        let mut c = Condition::all();
-        if let Some(f) = &self.id {
-            c = c.add(f.condition_for(&col("id"), PARTICIPATION_TYPE)?);
-        }
-        c = field(c, &self.role, &col("role"))?;
-        c = field(c, &self.sex, &col("sex"))?;
-        c = field(c, &self.completed, &col("completed"))?;
-        c = field(c, &self.attendance_pct, &col("attendance_pct"))?;
-        c = field(c, &self.pre_score, &col("pre_score"))?;
-        c = field(c, &self.post_score, &col("post_score"))?;
-        c = field(
-            c,
-            &self.organisation_kind,
-            &format!("(SELECT ok.kind FROM organisations ok WHERE ok.id = {a}.organisation_id)"),
-        )?;
-        if let Some(f) = &self.event {
-            let e = format!("e{level}");
-            let related = f.condition(&e, level + 1)?;
-            c = c.add(exists_related(
-                "training_events",
-                &e,
-                &col("training_event_id"),
-                related,
-            ));
-        }
-        if let Some(f) = &self.firm {
-            let o = format!("f{level}");
-            let mut sub = Query::select();
-            sub.expr(Expr::cust("1"))
-                .from_as(Alias::new("organisations"), Alias::new(&o))
-                .and_where(Expr::cust(format!("{o}.id = {a}.organisation_id")))
-                .and_where(Expr::cust(format!("{o}.kind = 'firm'")))
-                .cond_where(f.condition(&o, level + 1)?);
-            c = c.add(Expr::exists(sub));
-        }
-        compose(c, &self.and, &self.or, &self.not, |f| f.condition(a, level))
+filter_input! {
+    /// Filter on participations. Fields combine with AND; `and`, `or` and `not` compose
+    /// filters. Persons cannot be filtered on: a filter on a name would reveal it.
+    pub struct ParticipationFilter {
+        id: IdFilter => On::Id(PARTICIPATION_TYPE),
+        role: StringFilter => On::Column("role"),
+        sex: StringFilter => On::Column("sex"),
+        completed: BooleanFilter => On::Column("completed"),
+        attendance_pct: FloatFilter => On::Column("attendance_pct"),
+        pre_score: FloatFilter => On::Column("pre_score"),
+        post_score: FloatFilter => On::Column("post_score"),
+        /// The kind of the participant's organisation: firm, agency, bds_provider, …
+        organisation_kind: StringFilter => On::Sql(|a| {
+            format!("(SELECT ok.kind FROM organisations ok WHERE ok.id = {a}.organisation_id)")
+        }),
+        /// Participations in a training event matching this filter.
+        event: Box<TrainingEventFilter> => On::BelongsTo {
+            table: "training_events",
+            fk: "training_event_id",
+            alias: "e",
+            extra: "",
+        },
+        /// Participations of staff of a firm matching this filter.
+        firm: Box<FirmFilter> => On::BelongsTo {
+            table: "organisations",
+            fk: "organisation_id",
+            alias: "f",
+            extra: FIRM_ROW,
+        },
     }
 }
 
@@ -547,7 +445,6 @@ impl Person {
     }
 
     /// The trainings the person took part in, by id unless ordered otherwise.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, None) * child_complexity + 1")]
     async fn participations(
         &self,
         ctx: &Context<'_>,
@@ -660,7 +557,6 @@ pub struct TrainingQuery;
 #[async_graphql::Object]
 impl TrainingQuery {
     /// Training events, by start date unless ordered otherwise.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, last) * child_complexity + 1")]
     #[allow(clippy::too_many_arguments)]
     async fn training_events(
         &self,
@@ -689,7 +585,6 @@ impl TrainingQuery {
 
     /// Participations in training events, by id unless ordered otherwise. For the
     /// participations of one cluster's events, filter with `event: {cluster: {slug: …}}`.
-    #[graphql(complexity = "crate::graphql::list::page_cost(first, last) * child_complexity + 1")]
     #[allow(clippy::too_many_arguments)]
     async fn participations(
         &self,

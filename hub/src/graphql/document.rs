@@ -1,0 +1,632 @@
+//! What the hub does with a request's document besides running it: its cost, checked
+//! against `graphql.max_complexity` before anything runs, and the order of the response,
+//! which must be the order of the selection set.
+//!
+//! Both live in one schema extension, [`DocumentChecks`], which keeps the parsed document
+//! and the variables of its request (the `parse_query` hook), checks the cost after
+//! validation (the `validation` hook) and puts the response in order after execution (the
+//! `execute` hook). So they hold on every path: the HTTP endpoint, GraphiQL, and the
+//! in-process tests, which all run through the schema.
+//!
+//! # The cost model
+//!
+//! Every field costs 1 plus what is selected under it; a list (a field taking `first`)
+//! costs 1 plus its page size times what one of its items costs. The page size is `first`
+//! (or `last`) as given, or `graphql.default_page_size` when the list has none, the size
+//! the resolver would use. So `firms(first: 100) { clusters { nodes { slug } } }` costs
+//! 1 + 100 × (1 + 25 × (1 + 1)) = 5,101 with the default page size of 25. A query over
+//! the limit is refused before it runs with `QUERY_TOO_COMPLEX`, its cost and the limit in
+//! `extensions`, the list that costs most, and the page sizes that would make it fit.
+//!
+//! # Order
+//!
+//! The GraphQL specification orders a result map as its selection set (CollectFields):
+//! response keys in the order they first appear, fragments expanded where they are
+//! spread. async-graphql 7.2 resolves the fields of an object concurrently and inserts
+//! them as they finish, so without this step the keys of one response change order from
+//! one request to the next. Errors are put in document order too (by location, then path).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+};
+use async_graphql::parser::types::{
+    ExecutableDocument, FragmentDefinition, OperationType, Selection, SelectionSet,
+};
+use async_graphql::registry::{MetaTypeName, Registry};
+use async_graphql::{
+    Name, PathSegment, Positioned, Response, ServerError, ServerResult, ValidationResult, Value,
+    Variables,
+};
+
+use super::errors::{QUERY_TOO_COMPLEX, selected_operation, with_code};
+use crate::config::GraphqlSettings;
+
+/// The schema extension that checks a document's cost and orders its response.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DocumentChecks;
+
+impl ExtensionFactory for DocumentChecks {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(Checks::default())
+    }
+}
+
+/// One request's document and variables, kept from parsing to execution.
+#[derive(Default)]
+struct Checks {
+    seen: Mutex<Option<(Arc<ExecutableDocument>, Variables)>>,
+}
+
+impl Checks {
+    fn document(&self) -> Option<(Arc<ExecutableDocument>, Variables)> {
+        self.seen.lock().ok().and_then(|s| s.clone())
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for Checks {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        if let Ok(mut seen) = self.seen.lock() {
+            *seen = Some((Arc::new(doc.clone()), variables.clone()));
+        }
+        Ok(doc)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        let (Some(settings), Some((doc, variables))) =
+            (ctx.data_opt::<GraphqlSettings>(), self.document())
+        else {
+            return Ok(result);
+        };
+        // Every operation of the document is costed: the one that runs is chosen later,
+        // and a document whose every operation fits is simply fine.
+        let operations: Vec<_> = match &doc.operations {
+            async_graphql::parser::types::DocumentOperations::Single(op) => vec![op],
+            async_graphql::parser::types::DocumentOperations::Multiple(ops) => {
+                ops.values().collect()
+            }
+        };
+        for op in operations {
+            let cost = Cost::of_operation(
+                &ctx.schema_env.registry,
+                &doc,
+                op,
+                &variables,
+                settings.default_page_size as u64,
+            );
+            if cost.total > settings.max_complexity as u64 {
+                return Err(vec![cost.error(settings.max_complexity as u64)]);
+            }
+        }
+        Ok(result)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let mut response = next.run(ctx, operation_name).await;
+        if let Some((doc, _)) = self.document()
+            && let Some(op) = selected_operation(&doc, operation_name)
+        {
+            let errors = error_paths(&response.errors);
+            order(
+                &mut response.data,
+                &[&op.node.selection_set.node],
+                &doc.fragments,
+                &mut Vec::new(),
+                &errors,
+            );
+        }
+        order_errors(&mut response.errors);
+        response
+    }
+}
+
+// ---- Cost ------------------------------------------------------------------------------
+
+/// One list of the document and what it costs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListCost {
+    /// The list's path by response keys, e.g. `firms.clusters`.
+    pub path: String,
+    /// Its page size: `first`/`last`, or the default page size.
+    pub page: u64,
+    /// How many times it is resolved: the product of the page sizes of the lists above.
+    pub times: u64,
+    /// What one of its items costs.
+    pub each: u64,
+}
+
+impl ListCost {
+    /// What the list adds to the total through its page size.
+    fn weight(&self) -> u64 {
+        self.times
+            .saturating_mul(self.page)
+            .saturating_mul(self.each)
+    }
+
+    /// The largest page size of this list that keeps `total` within `limit`, the other
+    /// lists unchanged; `None` when even one item is too many.
+    fn fitting_page(&self, total: u64, limit: u64) -> Option<u64> {
+        let per_item = self.times.saturating_mul(self.each);
+        let rest = total.saturating_sub(self.weight());
+        if per_item == 0 || rest >= limit {
+            return None;
+        }
+        let n = (limit - rest) / per_item;
+        (n >= 1).then_some(n.min(self.page))
+    }
+}
+
+/// The cost of one operation.
+#[derive(Debug, Clone, Default)]
+pub struct Cost {
+    pub total: u64,
+    pub lists: Vec<ListCost>,
+}
+
+/// The deepest selection the cost walk follows; validation bounds the depth of queries
+/// long before this (`graphql.max_depth`), so it only guards against a document the
+/// validation let through by mistake.
+const MAX_WALK_DEPTH: usize = 64;
+
+struct Walk<'a> {
+    registry: &'a Registry,
+    fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
+    variables: &'a Variables,
+    defaults: HashMap<&'a str, &'a Value>,
+    default_page: u64,
+    lists: Vec<ListCost>,
+}
+
+impl Cost {
+    /// The cost of `op` in `doc`, its variables being `variables`.
+    pub fn of_operation(
+        registry: &Registry,
+        doc: &ExecutableDocument,
+        op: &Positioned<async_graphql::parser::types::OperationDefinition>,
+        variables: &Variables,
+        default_page: u64,
+    ) -> Cost {
+        let root = match op.node.ty {
+            OperationType::Query => Some(registry.query_type.as_str()),
+            OperationType::Mutation => registry.mutation_type.as_deref(),
+            OperationType::Subscription => registry.subscription_type.as_deref(),
+        };
+        let defaults = op
+            .node
+            .variable_definitions
+            .iter()
+            .filter_map(|d| {
+                d.node
+                    .default_value
+                    .as_ref()
+                    .map(|v| (d.node.name.node.as_str(), &v.node))
+            })
+            .collect();
+        let mut walk = Walk {
+            registry,
+            fragments: &doc.fragments,
+            variables,
+            defaults,
+            default_page,
+            lists: Vec::new(),
+        };
+        let total = walk.set(&op.node.selection_set.node, root, 1, "", 0);
+        Cost {
+            total,
+            lists: walk.lists,
+        }
+    }
+
+    /// The request error of a query over `limit`.
+    pub fn error(&self, limit: u64) -> ServerError {
+        let mut lists: Vec<&ListCost> = self.lists.iter().collect();
+        lists.sort_by_key(|l| std::cmp::Reverse(l.weight()));
+        let suggestions: Vec<(&ListCost, u64)> = lists
+            .iter()
+            .filter_map(|l| l.fitting_page(self.total, limit).map(|n| (*l, n)))
+            .filter(|(l, n)| *n < l.page)
+            .take(3)
+            .collect();
+        let mut message = format!(
+            "Query is too complex: it costs {}, more than the limit of {} \
+             (`graphql.max_complexity`).",
+            thousands(self.total),
+            thousands(limit)
+        );
+        if let Some(top) = lists.first() {
+            message.push_str(&format!(
+                " The list that costs most is `{}`: {} items × {} each{}.",
+                top.path,
+                thousands(top.page),
+                thousands(top.each),
+                if top.times > 1 {
+                    format!(", {} times", thousands(top.times))
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        if suggestions.is_empty() {
+            message.push_str(" Ask for fewer fields or split the query.");
+        } else {
+            let fits: Vec<String> = suggestions
+                .iter()
+                .map(|(l, n)| format!("`{}(first: {n})`", l.path))
+                .collect();
+            message.push_str(&format!(
+                " It fits with {} (pages further on with `after`).",
+                fits.join(" or ")
+            ));
+        }
+        let mut e = ServerError::new(message, None);
+        let ext = e.extensions.get_or_insert_with(Default::default);
+        ext.set("cost", self.total);
+        ext.set("limit", limit);
+        if let Some(top) = lists.first() {
+            ext.set("field", top.path.clone());
+        }
+        ext.set(
+            "suggestions",
+            Value::List(
+                suggestions
+                    .iter()
+                    .map(|(l, n)| {
+                        let mut m = async_graphql::indexmap::IndexMap::new();
+                        m.insert(Name::new("field"), Value::from(l.path.clone()));
+                        m.insert(Name::new("first"), Value::from(*n));
+                        Value::Object(m)
+                    })
+                    .collect(),
+            ),
+        );
+        with_code(e, QUERY_TOO_COMPLEX)
+    }
+}
+
+/// `5101` as `5,101`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Walk<'_> {
+    /// The cost of a selection set on the type named `ty` (unknown for introspection
+    /// types), resolved `times` times, at `path`.
+    fn set(
+        &mut self,
+        set: &SelectionSet,
+        ty: Option<&str>,
+        times: u64,
+        path: &str,
+        depth: usize,
+    ) -> u64 {
+        if depth > MAX_WALK_DEPTH {
+            return 0;
+        }
+        let mut total: u64 = 0;
+        for selection in &set.items {
+            let cost = match &selection.node {
+                Selection::Field(field) => self.field(&field.node, ty, times, path, depth),
+                Selection::FragmentSpread(spread) => {
+                    match self.fragments.get(&spread.node.fragment_name.node) {
+                        Some(def) => {
+                            let on = def.node.type_condition.node.on.node.as_str();
+                            let set = &def.node.selection_set.node;
+                            self.set(set, Some(on), times, path, depth + 1)
+                        }
+                        None => 0,
+                    }
+                }
+                Selection::InlineFragment(inline) => {
+                    let on = inline
+                        .node
+                        .type_condition
+                        .as_ref()
+                        .map(|c| c.node.on.node.as_str())
+                        .or(ty);
+                    self.set(&inline.node.selection_set.node, on, times, path, depth + 1)
+                }
+            };
+            total = total.saturating_add(cost);
+        }
+        total
+    }
+
+    fn field(
+        &mut self,
+        field: &async_graphql::parser::types::Field,
+        ty: Option<&str>,
+        times: u64,
+        path: &str,
+        depth: usize,
+    ) -> u64 {
+        let key = field.response_key().node.as_str();
+        let path = if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        };
+        let meta = ty
+            .and_then(|t| self.registry.concrete_type_by_name(t))
+            .and_then(|t| t.field_by_name(field.name.node.as_str()));
+        let child_ty = meta.map(|m| MetaTypeName::concrete_typename(&m.ty).to_owned());
+        let is_list = meta.is_some_and(|m| m.args.contains_key("first"));
+        if !is_list {
+            let child = self.set(
+                &field.selection_set.node,
+                child_ty.as_deref(),
+                times,
+                &path,
+                depth + 1,
+            );
+            return child.saturating_add(1);
+        }
+        let page = self
+            .int_argument(field, "first")
+            .or_else(|| self.int_argument(field, "last"))
+            .unwrap_or(self.default_page);
+        let at = self.lists.len();
+        self.lists.push(ListCost {
+            path: path.clone(),
+            page,
+            times,
+            each: 0,
+        });
+        let each = self.set(
+            &field.selection_set.node,
+            child_ty.as_deref(),
+            times.saturating_mul(page),
+            &path,
+            depth + 1,
+        );
+        self.lists[at].each = each;
+        page.saturating_mul(each).saturating_add(1)
+    }
+
+    /// An integer argument as given, literally or through a variable (or its default);
+    /// negative values count as 0.
+    fn int_argument(&self, field: &async_graphql::parser::types::Field, name: &str) -> Option<u64> {
+        let value = field.get_argument(name)?.node.clone();
+        let value = value
+            .into_const_with(|v| {
+                self.variables
+                    .get(&v)
+                    .or_else(|| self.defaults.get(v.as_str()).copied())
+                    .cloned()
+                    .ok_or(())
+            })
+            .ok()?;
+        let number = match value {
+            Value::Number(n) => n.as_i64(),
+            _ => None,
+        }?;
+        Some(number.max(0) as u64)
+    }
+}
+
+// ---- Order -----------------------------------------------------------------------------
+
+/// The paths of a response's field errors, as strings (list indexes in decimal).
+pub type ErrorPaths = std::collections::HashSet<Vec<String>>;
+
+/// The paths of `errors`.
+pub fn error_paths(errors: &[ServerError]) -> ErrorPaths {
+    errors
+        .iter()
+        .map(|e| {
+            e.path
+                .iter()
+                .map(|p| match p {
+                    PathSegment::Index(i) => i.to_string(),
+                    PathSegment::Field(f) => f.clone(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Puts the keys of `value` (and of the objects under it) in the order of the selection
+/// sets `sets` that selected them. A field that failed (its path is among `errors`) is
+/// `null` in its place, as the specification wants of a nullable field in error
+/// (async-graphql leaves it out). Keys no selection names (none today) keep their place
+/// after the others.
+pub fn order(
+    value: &mut Value,
+    sets: &[&SelectionSet],
+    fragments: &HashMap<Name, Positioned<FragmentDefinition>>,
+    path: &mut Vec<String>,
+    errors: &ErrorPaths,
+) {
+    match value {
+        Value::List(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                path.push(i.to_string());
+                order(item, sets, fragments, path, errors);
+                path.pop();
+            }
+        }
+        Value::Object(map) => {
+            let mut keys: Keys<'_> = Keys::new();
+            for set in sets {
+                collect(set, fragments, &mut keys, 0);
+            }
+            let mut old = std::mem::take(map);
+            for (key, subsets) in keys {
+                path.push(key.to_string());
+                match old.shift_remove(&key) {
+                    Some(mut v) => {
+                        if !subsets.is_empty() {
+                            order(&mut v, &subsets, fragments, path, errors);
+                        }
+                        map.insert(key, v);
+                    }
+                    None if errors.contains(path.as_slice()) => {
+                        map.insert(key, Value::Null);
+                    }
+                    None => {}
+                }
+                path.pop();
+            }
+            map.extend(old);
+        }
+        _ => {}
+    }
+}
+
+/// Response keys in order, each with the selection sets of the fields that share it.
+type Keys<'d> = async_graphql::indexmap::IndexMap<Name, Vec<&'d SelectionSet>>;
+
+/// The response keys of `set` in order (fragments expanded), each with the selection sets
+/// of the fields that share it.
+fn collect<'d>(
+    set: &'d SelectionSet,
+    fragments: &'d HashMap<Name, Positioned<FragmentDefinition>>,
+    keys: &mut Keys<'d>,
+    depth: usize,
+) {
+    if depth > MAX_WALK_DEPTH {
+        return;
+    }
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => {
+                let key = field.node.response_key().node.clone();
+                keys.entry(key)
+                    .or_default()
+                    .push(&field.node.selection_set.node);
+            }
+            Selection::FragmentSpread(spread) => {
+                if let Some(def) = fragments.get(&spread.node.fragment_name.node) {
+                    collect(&def.node.selection_set.node, fragments, keys, depth + 1);
+                }
+            }
+            Selection::InlineFragment(inline) => {
+                collect(&inline.node.selection_set.node, fragments, keys, depth + 1);
+            }
+        }
+    }
+}
+
+/// Errors in document order: by their first location, then by path (list indexes as
+/// numbers); errors without a location keep their order after the others.
+fn order_errors(errors: &mut [ServerError]) {
+    fn key(e: &ServerError) -> (bool, usize, usize, Vec<(usize, String)>) {
+        let loc = e.locations.first();
+        let path = e
+            .path
+            .iter()
+            .map(|p| match p {
+                PathSegment::Index(i) => (*i, String::new()),
+                PathSegment::Field(f) => (0, f.clone()),
+            })
+            .collect();
+        (
+            loc.is_none(),
+            loc.map_or(0, |l| l.line),
+            loc.map_or(0, |l| l.column),
+            path,
+        )
+    }
+    errors.sort_by_cached_key(key);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(v: &Value) -> Vec<String> {
+        match v {
+            Value::Object(m) => m.keys().map(|k| k.to_string()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn objects_follow_their_selection_with_fragments_and_aliases() {
+        let doc = async_graphql::parser::parse_query(
+            "{ b: firms { totalCount ...F } c: firm(id: 1) { name } a: clusters { slug } }
+             fragment F on FirmConnection { nodes { name id } pageInfo { hasNextPage } }",
+        )
+        .unwrap();
+        let op = selected_operation(&doc, None).unwrap();
+        let mut value = Value::from_json(serde_json::json!({
+            "a": {"slug": "x"},
+            "b": {"pageInfo": {"hasNextPage": false}, "nodes": [{"id": 1, "name": "n"}, {"id": 2, "name": "m"}], "totalCount": 2}
+        }))
+        .unwrap();
+        let failed: ErrorPaths = [vec!["c".to_owned()]].into_iter().collect();
+        order(
+            &mut value,
+            &[&op.node.selection_set.node],
+            &doc.fragments,
+            &mut Vec::new(),
+            &failed,
+        );
+        assert_eq!(keys(&value), ["b", "c", "a"]);
+        let Value::Object(m) = &value else { panic!() };
+        let b = &m[&Name::new("b")];
+        assert_eq!(keys(b), ["totalCount", "nodes", "pageInfo"]);
+        let Value::Object(bm) = b else { panic!() };
+        let Value::List(nodes) = &bm[&Name::new("nodes")] else {
+            panic!()
+        };
+        for n in nodes {
+            assert_eq!(keys(n), ["name", "id"]);
+        }
+    }
+
+    #[test]
+    fn numbers_read_with_thousands() {
+        assert_eq!(thousands(5), "5");
+        assert_eq!(thousands(5101), "5,101");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn the_fitting_page_keeps_the_rest_of_the_query() {
+        // firms(first: 100) { clusters { nodes { slug } } }: clusters at 25 × 2 each.
+        let firms = ListCost {
+            path: "firms".into(),
+            page: 100,
+            times: 1,
+            each: 51,
+        };
+        let clusters = ListCost {
+            path: "firms.clusters".into(),
+            page: 25,
+            times: 100,
+            each: 2,
+        };
+        let total = 1 + 100 * 51;
+        assert_eq!(firms.fitting_page(total, 5000), Some(98));
+        assert_eq!(clusters.fitting_page(total, 5000), Some(24));
+        assert_eq!(clusters.fitting_page(total, 100), None);
+    }
+}
