@@ -135,11 +135,17 @@ pub enum AdminAreasCommand {
     },
 }
 
+/// The stack size of the runtime's threads, where GraphQL requests execute (see
+/// `graphql::http::Endpoint`): a query nested to the depth limit resolves through many
+/// nested futures, which an unoptimised build keeps large.
+pub const STACK_SIZE: usize = 16 * 1024 * 1024;
+
 /// Parses the command line, runs it, and turns errors into a message and exit status 1.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(STACK_SIZE)
         .build()
     {
         Ok(rt) => rt,
@@ -384,6 +390,12 @@ pub(crate) async fn open_migrated(
             countries = loaded.countries,
             admin_areas = loaded.admin_areas.inserted,
             "loaded the bundled reference data"
+        );
+    }
+    if let Some(updated) = crate::import::figures::upgrade(&db, &settings.size_classes).await? {
+        tracing::info!(
+            organisations = updated,
+            "current figures chosen again by the latest period"
         );
     }
     Ok((db, key))

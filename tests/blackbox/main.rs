@@ -14,6 +14,7 @@
 
 mod foundation;
 mod graphql_answers;
+mod graphql_figures;
 mod graphql_http;
 mod graphql_import;
 mod graphql_query;

@@ -155,9 +155,11 @@ fn check_and_dry_run(engine: Engine) {
     );
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}{stderr}");
+    // The SDK has the workspace's version, as this package does.
+    let sdk = env!("CARGO_PKG_VERSION");
     for expected in [
         "importer misbehaving 0.1.0 (Misbehaving test plugin)",
-        "ABI      version 1, table 56 bytes; SDK 0.1.0",
+        &*format!("ABI      version 1, table 56 bytes; SDK {sdk}"),
         "ok   ABI version: 1",
         "ok   id: unique among built-in and installed importers",
         "ok   sniff: 95% confident it reads three.misbehave",

@@ -80,6 +80,12 @@ pub struct Endpoint {
     db: DatabaseConnection,
     settings: GraphqlSettings,
     imports: Arc<ImportSetup>,
+    /// The runtime requests execute on: the hub's main multi-threaded runtime, whose
+    /// threads have large stacks (`cli::STACK_SIZE`), instead of the HTTP workers' 2 MiB
+    /// threads. Nested resolvers of a deep (but allowed) query, unoptimised in a debug
+    /// build, can need more than 2 MiB, and a stack overflow aborts the whole process.
+    /// `None` outside a Tokio runtime (the request then runs on the worker).
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 /// The depth limit of introspection-only operations. The standard introspection query
@@ -119,6 +125,7 @@ impl Endpoint {
             db,
             settings: settings.clone(),
             imports,
+            runtime: tokio::runtime::Handle::try_current().ok(),
         }
     }
 }
@@ -795,7 +802,34 @@ async fn run(
         "graphql.request_timeout_ms"
     };
     let limit = Duration::from_millis(timeout_ms);
-    let response = match tokio::time::timeout(limit, schema.execute(request)).await {
+    let executed = match &endpoint.runtime {
+        // On the main runtime's threads and their large stacks (see [`Endpoint::runtime`]).
+        Some(runtime) => {
+            let schema = schema.clone();
+            let mut task = runtime.spawn(async move { schema.execute(request).await });
+            match tokio::time::timeout(limit, &mut task).await {
+                Ok(Ok(response)) => Ok(response),
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "GraphQL execution failed");
+                    metrics::graphql_request(Outcome::Error);
+                    return json_response(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        media,
+                        &errors_body(&[errors::error(
+                            "Internal error; the server log has the details.",
+                            errors::INTERNAL_SERVER_ERROR,
+                        )]),
+                    );
+                }
+                Err(elapsed) => {
+                    task.abort();
+                    Err(elapsed)
+                }
+            }
+        }
+        None => tokio::time::timeout(limit, schema.execute(request)).await,
+    };
+    let response = match executed {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(timeout_ms, "GraphQL request timed out");

@@ -23,6 +23,8 @@ use super::types::import_run::ImportRunQuery;
 use super::types::indicator::IndicatorQuery;
 use super::types::network::NetworkQuery;
 use super::types::organisation::OrganisationQuery;
+use super::types::registry::RegistryQuery;
+use super::types::source::SourceQuery;
 use super::types::trade::TradeQuery;
 use super::types::training::TrainingQuery;
 
@@ -35,6 +37,8 @@ pub struct QueryRoot(
     IndicatorQuery,
     OrganisationQuery,
     NetworkQuery,
+    RegistryQuery,
+    SourceQuery,
     ImportRunQuery,
 );
 

@@ -96,6 +96,7 @@ pub(crate) async fn batch(
     if !trade.is_empty() {
         super::trade::apply(ctx, trade, issues).await?;
     }
+    ctx.refresh_figures().await?;
     Ok(())
 }
 
@@ -226,6 +227,9 @@ async fn organisations(
         .iter()
         .filter(|a| a.state != State::Unchanged)
         .collect();
+    // A new or changed record may bring a figure (a head count on the firm itself).
+    ctx.figures_touched
+        .extend(written.iter().map(|a| a.entity_id));
     if written.is_empty() {
         return Ok(());
     }
@@ -768,6 +772,11 @@ async fn apply_observations(
             Some((id, ..)) => changed.push((o, org_id, hash, *id)),
         }
     }
+    ctx.figures_touched.extend(
+        new.iter()
+            .map(|(_, _, org, _)| *org)
+            .chain(changed.iter().map(|(_, org, ..)| *org)),
+    );
     let mut columns = vec![
         "organisation_id",
         "source_record_id",

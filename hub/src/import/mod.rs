@@ -33,6 +33,7 @@
 //! run: the database is unchanged; the report (and the log) says why.
 
 mod apply;
+pub mod figures;
 mod prepare;
 mod records;
 pub mod report;
@@ -453,7 +454,7 @@ pub async fn run(
     .await;
     drop(rx);
     let _ = reader.await;
-    let (run_id, issues, seqs) = match outcome {
+    let (run_id, issues, seqs, source_id) = match outcome {
         Ok(done) => done,
         Err(Failure::File(message)) => {
             txn.rollback().await.ok();
@@ -501,7 +502,7 @@ pub async fn run(
     } else {
         RunStatus::Applied
     };
-    finish_run(&txn, run_id, &report, status, issues.list, seqs).await?;
+    finish_run(&txn, run_id, &report, status, issues.list, seqs, source_id).await?;
     txn.commit().await.context("committing the import")?;
     report.run_id = Some(run_id);
     report.status = status;
@@ -643,7 +644,7 @@ async fn apply_all(
     rx: &mut mpsc::Receiver<Read>,
     report: &mut ImportReport,
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<(i64, Issues, (Option<i64>, Option<i64>)), Failure> {
+) -> Result<(i64, Issues, (Option<i64>, Option<i64>), i64), Failure> {
     let run = import_runs::ActiveModel {
         importer_id: Set(manifest.id.clone()),
         importer_version: Set(manifest.version.clone()),
@@ -730,7 +731,7 @@ async fn apply_all(
     }
     let run_id = run.id;
     ctx.finish().await?;
-    Ok((run_id, issues, ctx.seq_range()))
+    Ok((run_id, issues, ctx.seq_range(), ctx.source_id))
 }
 
 fn file_error(file_name: &str, e: &ImportError) -> String {
@@ -759,6 +760,7 @@ async fn finish_run(
     status: RunStatus,
     issues: Vec<Issue>,
     (first, last): (Option<i64>, Option<i64>),
+    source_id: i64,
 ) -> anyhow::Result<()> {
     let rows: Vec<_> = issues
         .into_iter()
@@ -788,6 +790,7 @@ async fn finish_run(
         warnings: Set(report.warnings as i64),
         first_change_seq: Set(first),
         last_change_seq: Set(last),
+        source_id: Set(Some(source_id)),
         ..Default::default()
     }
     .update(txn)

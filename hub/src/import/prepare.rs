@@ -34,6 +34,10 @@ pub(crate) struct Ctx<'a> {
     pub source_id: i64,
     pub source_code: String,
     pub priorities: Priorities,
+    /// Source codes by id, for the provenance of figures.
+    pub source_codes: HashMap<i64, String>,
+    /// Organisations whose figures this batch may have changed (see [`Ctx::refresh_figures`]).
+    pub figures_touched: HashSet<i64>,
     pub areas: AdminAreaIndex,
     pub clusters: HashMap<String, i64>,
     /// Each cluster's slug, ISIC classes and districts, to place firms by activity.
@@ -96,12 +100,12 @@ impl<'a> Ctx<'a> {
             at,
         };
         let (source_id, _) = super::ensure_source(txn, env.settings, source_code, &prov).await?;
-        let priorities = sources::Entity::find()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s.priority))
-            .collect();
+        let mut priorities = HashMap::new();
+        let mut source_codes = HashMap::new();
+        for s in sources::Entity::find().all(txn).await? {
+            priorities.insert(s.id, s.priority);
+            source_codes.insert(s.id, s.code);
+        }
         let clusters = clusters::Entity::find()
             .all(txn)
             .await?
@@ -151,6 +155,8 @@ impl<'a> Ctx<'a> {
             source_id,
             source_code: source_code.to_owned(),
             priorities,
+            source_codes,
+            figures_touched: HashSet::new(),
             areas: AdminAreaIndex::load(txn).await?,
             clusters,
             cluster_scope,
@@ -173,6 +179,28 @@ impl<'a> Ctx<'a> {
             source_ref: at.to_string(),
             at: self.at,
         }
+    }
+
+    /// Chooses again the current figures of the organisations this batch touched (their
+    /// records or observations), and writes those that changed.
+    pub async fn refresh_figures(&mut self) -> anyhow::Result<()> {
+        let ids = std::mem::take(&mut self.figures_touched);
+        let rules = super::figures::Rules {
+            sizes: self.sizes,
+            priorities: &self.priorities,
+            source_codes: &self.source_codes,
+        };
+        let updates = super::figures::plan(self.txn, &rules, &ids).await?;
+        if updates.is_empty() {
+            return Ok(());
+        }
+        let first = self.seqs(updates.len()).await?;
+        let prov = Prov {
+            run_id: self.run_id,
+            source_ref: "figures:organisation".to_owned(),
+            at: self.at,
+        };
+        super::figures::write(self.txn, updates, &prov, first).await
     }
 
     /// Takes `count` change numbers (none when 0) and returns the first.

@@ -208,6 +208,7 @@ pub(crate) struct OrgFields {
     pub status: Option<String>,
     pub observed_on: Option<NaiveDate>,
     pub attributes: Option<serde_json::Value>,
+    pub website: Option<String>,
 }
 
 impl Layer for OrgFields {
@@ -236,7 +237,10 @@ impl Layer for OrgFields {
         "status",
         "observed_on",
         "attributes",
+        "website",
     ];
+    // The head counts and the size class are figures with a period: see
+    // `super::figures`, which chooses them by the latest period, not by source.
     const UNIFIED_COLUMNS: &'static [&'static str] = &[
         "kind",
         "name",
@@ -245,13 +249,10 @@ impl Layer for OrgFields {
         "district_id",
         "tehsil_id",
         "address",
+        "website",
         "phone",
         "email",
         "founded_year",
-        "employees_total",
-        "employees_female",
-        "size_class",
-        "size_basis",
         "industry_code",
         "status",
     ];
@@ -277,7 +278,17 @@ impl Layer for OrgFields {
             self.status.clone().into(),
             self.observed_on.into(),
             self.attributes.clone().into(),
+            self.website.clone().into(),
         ]
+    }
+
+    fn hashed_values(values: &[Value]) -> &[Value] {
+        // A record without a website hashes as it did before records had one, so that an
+        // upgrade does not rewrite every record on its next import.
+        match values.split_last() {
+            Some((Value::String(None), rest)) => rest,
+            _ => values,
+        }
     }
 
     fn from_row(r: &QueryResult) -> Result<Self, DbErr> {
@@ -300,6 +311,7 @@ impl Layer for OrgFields {
             status: r.try_get("", "status")?,
             observed_on: r.try_get("", "observed_on")?,
             attributes: None,
+            website: r.try_get("", "website")?,
         })
     }
 
@@ -308,7 +320,7 @@ impl Layer for OrgFields {
     }
 
     fn survive(
-        ctx: &Ctx<'_>,
+        _ctx: &Ctx<'_>,
         records: &[(i32, &Self)],
     ) -> (Vec<Value>, Vec<(&'static str, usize)>) {
         let mut s = survivor(records);
@@ -350,19 +362,15 @@ impl Layer for OrgFields {
         );
         let legal_form = s.pick("legal_form", |(_, r)| r.legal_form.clone());
         let address = s.pick("address", |(_, r)| r.address.as_deref().map(display_text));
+        let website = s.pick("website", |(_, r)| r.website.clone());
         let phone = s.pick("phone", |(_, r)| r.phone.clone());
         let email = s.pick("email", |(_, r)| r.email.clone());
         let founded_year = s.pick("founded_year", |(_, r)| r.founded_year);
-        let employees_total = s.pick("employees_total", |(_, r)| r.employees_total);
-        let employees_female = s.pick("employees_female", |(_, r)| r.employees_female);
         let industry_code = s.pick("industry_code", |(_, r)| r.industry_code.clone());
         // A firm no source calls otherwise is taken to be active: a source lists it.
         let status = s
             .pick("status", |(_, r)| r.status.clone())
             .unwrap_or_else(|| "active".to_owned());
-        let size = employees_total
-            .and_then(|n| u32::try_from(n).ok())
-            .and_then(|n| ctx.sizes.classify_by_employees(n));
         let values = vec![
             kind.into(),
             name.clone().into(),
@@ -371,13 +379,10 @@ impl Layer for OrgFields {
             district_id.into(),
             tehsil_id.into(),
             address.into(),
+            website.into(),
             phone.into(),
             email.into(),
             founded_year.into(),
-            employees_total.into(),
-            employees_female.into(),
-            size.map(|c| c.as_str().to_owned()).into(),
-            size.map(|_| "employees".to_owned()).into(),
             industry_code.into(),
             status.into(),
         ];
@@ -1013,6 +1018,7 @@ fn organisation(
         district_id,
         tehsil_id,
         address: text(&o.address),
+        website: text(&o.website),
         phone: o
             .phone
             .map(|p| p.expose().trim().to_owned())

@@ -57,6 +57,11 @@ pub(crate) trait Layer: Sized + Clone {
 
     /// The values of [`Layer::RECORD_COLUMNS`].
     fn record_values(&self) -> Vec<Value>;
+    /// The part of [`Layer::record_values`] the content hash covers (all of it unless a
+    /// layer keeps the hashes of records written before a column was added).
+    fn hashed_values(values: &[Value]) -> &[Value] {
+        values
+    }
     /// Reads the [`Layer::RECORD_COLUMNS`] of a stored record.
     fn from_row(row: &QueryResult) -> Result<Self, DbErr>;
     /// When the source said it, for survivorship within one source.
@@ -108,7 +113,7 @@ pub(crate) async fn apply<L: Layer>(
     let mut fresh = Vec::with_capacity(batch.len());
     for p in batch {
         let values = p.fields.record_values();
-        let hash = content_hash(&values, &p.extra);
+        let hash = content_hash(L::hashed_values(&values), &p.extra);
         match ctx.seen(L::KIND, &p.key, &hash) {
             Seen::New => fresh.push((p, values, hash)),
             Seen::Repeat => ctx.count(L::KIND, 0, 0, 1),

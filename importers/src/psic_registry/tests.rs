@@ -531,9 +531,10 @@ fn the_options_map_other_headers_name_the_header_row_and_date_the_extract() {
     let path = files.write(
         "odd.csv",
         "Registered units\n\
-         Regd. Unit Code,Title of Unit,Owner CNIC,Industry Code,Employees,Registration Date,Remarks\n\
-         a-1,Alpha,34603-1234567-1,32501,4,,x\n\
-         a-2,Beta,34603-1234567-1,32501,5,02/01/2017,y\n",
+         Regd. Unit Code,Title of Unit,Owner CNIC,Industry Code,Employees,Registration Date,Last Updated,Remarks\n\
+         a-1,Alpha,34603-1234567-1,32501,4,,,x\n\
+         a-2,Beta,34603-1234567-1,32501,5,02/01/2017,,y\n\
+         a-3,Gamma,34603-1234567-1,32501,7,02/01/2017,15/06/2021,z\n",
     );
     // The variants miss the unit number and the name.
     let error = open_error(UNITS_ID, &path, &Value::Null);
@@ -574,8 +575,18 @@ fn the_options_map_other_headers_name_the_header_row_and_date_the_extract() {
             _ => None,
         })
         .collect();
-    // Without a registration date, the head count is of the extract's year.
-    assert_eq!(observations, [("A-1", "2024"), ("A-2", "2017")]);
+    // The registry records a head count at registration: without a registration date
+    // the head count stays on the unit, undated (never at the extract date).
+    // A unit updated since registration: its head count is of the update.
+    assert_eq!(observations, [("A-2", "2017"), ("A-3", "2021")]);
+    let undated: Vec<Option<u32>> = records(&items)
+        .iter()
+        .filter_map(|r| match r {
+            Record::Organisation(o) => Some(o.employees_total),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(undated, [Some(4), Some(5), Some(7)]);
     for record in records(&items) {
         match record {
             Record::Organisation(o) => assert_eq!(o.observed_on, date("2024-12-31")),
@@ -621,8 +632,8 @@ fn the_options_map_other_headers_name_the_header_row_and_date_the_extract() {
             .contains("Unit Code (named in the options' columns)"),
         "{error}"
     );
-    let error = open_error(UNITS_ID, &path, &json!({"header_row": 5}));
-    assert!(error.message.contains("row 5"), "{error}");
+    let error = open_error(UNITS_ID, &path, &json!({"header_row": 6}));
+    assert!(error.message.contains("row 6"), "{error}");
 }
 
 #[test]
@@ -693,8 +704,9 @@ fn each_export_is_recognised_by_its_own_importer_only() {
             }
         }
     }
-    // More of the layout's columns, more confidence.
-    assert_eq!(sniff(UNITS_ID, &exports[0].1), Confidence::new(95));
+    // More of the layout's columns, more confidence (the demo's export has every column
+    // but the date of the last update).
+    assert_eq!(sniff(UNITS_ID, &exports[0].1), Confidence::new(94));
     let few = files.write(
         "few.csv",
         "Unit No,Unit Name,Owner Name,Industry Code\nSKT-1,Alpha,X,32501\n",

@@ -20,6 +20,7 @@
 //! | `industry_code` | `Industry Code`, `PSIC Code`, `Industry`, `PSIC Rev 4 Code`, `PSIC Rev.4`, `Industry Code (PSIC)`, `PSIC` |
 //! | `employees` | `Employees`, `No. of Workers`, `Number of Workers`, `No. of Employees`, `Number of Employees`, `Workers`, `Total Employees`, `Employment` |
 //! | `registered_on` | `Registration Date`, `Date of Registration`, `Reg Date`, `Registered On`, `Date Registered` |
+//! | `updated_on` | `Last Updated`, `Updated On`, `Date of Last Update`, `Last Update`, `Update Date`, `Last Updated On` |
 //! | `status` | `Status`, `Unit Status` |
 //!
 //! A sample (`hub/demo/psic_punjab_registered_units.csv`, personal values replaced):
@@ -40,8 +41,9 @@
 //!    a 13-digit "NTN" is an individual's CNIC, which the hub hashes and never links
 //!    by). The unit number and the NTN link the unit to the same firm in other sources;
 //!    the owner's CNIC never does.
-//! 2. A [`FirmObservation`] of the registration year with the head count: the registry
-//!    records the head count declared at registration, not today's.
+//! 2. A [`FirmObservation`] of the year of the last update (or, without one, of the
+//!    registration) with the head count: the registry records the head count declared
+//!    when the unit registered or updated its record, not today's.
 //! 3. When the row names an owner (name or CNIC): a [`Person`] keyed `{unit}/owner` with
 //!    the name and the CNIC as written (the hub validates and hashes it; an owner of two
 //!    units is two person records of one person, and two firms), and an [`Affiliation`]
@@ -51,8 +53,9 @@
 //!
 //! - **Observed on.** An export carries no extract date, and the latest registration
 //!   date would understate it, so `observed_on` is the `extract_date` option when given
-//!   and is left out otherwise. The head count of a unit without a registration date is an
-//!   observation of the extract date's year, and without either no observation is made.
+//!   and is left out otherwise. It dates the record's names and addresses, never its
+//!   head count: a unit with neither an update nor a registration date keeps its head
+//!   count on the unit, undated (the hub ranks it below every dated head count).
 //! - **Industry code.** Passed as written (a number cell without its `.0`); a code followed
 //!   by its description (`32501 - Surgical instruments`) gives the code. A cell without a
 //!   code (a description only) is a warning and the unit is kept without one.
@@ -235,6 +238,20 @@ pub static UNITS: Layout = Layout {
             ],
         },
         Field {
+            name: "updated_on",
+            variants: &[
+                "Last Updated",
+                "Updated On",
+                "Date of Last Update",
+                "Last Update",
+                "Update Date",
+                "Last Updated On",
+            ],
+            required: false,
+            loose: true,
+            records: &["firm_observation.period"],
+        },
+        Field {
             name: "status",
             variants: &["Status", "Unit Status"],
             required: false,
@@ -333,6 +350,7 @@ impl Convert for Units {
         });
         let employees = r.count("employees");
         let registered_on = r.date("registered_on");
+        let updated_on = r.date("updated_on");
         let status = r.text("status").and_then(|text| {
             let status = unit_status(&text);
             if status.is_none() {
@@ -372,7 +390,9 @@ impl Convert for Units {
                 .push(IdentifierValue::new(schemes::NTN, ntn));
         }
         let mut items = vec![Item::record(at.clone(), firm)];
-        let year = registered_on.or(self.extract_date).map(Date::year);
+        // The registry records a head count when a unit registers or updates its record:
+        // that is its date, never the extract's.
+        let year = updated_on.or(registered_on).map(Date::year);
         if let (Some(employees), Some(year)) = (employees, year) {
             let mut observation = FirmObservation::new(&key, year.to_string());
             observation.employees_total = Some(employees);

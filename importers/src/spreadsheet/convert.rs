@@ -617,6 +617,7 @@ fn firm(cells: &mut Cells<'_>, firm_list: bool) -> Option<(Organisation, &'stati
         district: cells.text("firm.district"),
         tehsil: cells.text("firm.tehsil"),
         address: cells.text("firm.address"),
+        website: cells.text("firm.website"),
         phone: cells.personal("firm.phone"),
         email: cells.personal("firm.email"),
         industry_code: cells.text("firm.industry_code"),

@@ -111,6 +111,10 @@ pub const SYNONYMS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "firm.website",
+        &["Website", "Web Site", "Web Address", "URL", "Homepage"],
+    ),
+    (
         "firm.industry_code",
         &[
             "Industry Code",

@@ -292,6 +292,7 @@ const FIRM: &[FieldSpec] = &[
     text("firm.district"),
     text("firm.tehsil"),
     text("firm.address"),
+    text("firm.website"),
     personal("firm.phone"),
     personal("firm.email"),
     text("firm.industry_code"),

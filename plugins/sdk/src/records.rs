@@ -507,6 +507,9 @@ pub struct Organisation {
     pub tehsil: Option<String>,
     /// The postal address as written.
     pub address: Option<String>,
+    /// The organisation's website, as written (SDK 0.1.1).
+    #[serde(default)]
+    pub website: Option<String>,
     /// The organisation's phone number: personal data when the firm is one person.
     pub phone: Option<Personal>,
     /// The organisation's e-mail address: personal data when the firm is one person.
@@ -558,6 +561,7 @@ impl Organisation {
             district: None,
             tehsil: None,
             address: None,
+            website: None,
             phone: None,
             email: None,
             industry_code: None,

@@ -36,6 +36,7 @@ pub struct Model {
     pub last_change_seq: Option<i64>,
     #[sea_orm(column_type = "Text", nullable)]
     pub triggered_by: Option<String>,
+    pub source_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

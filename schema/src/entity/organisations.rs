@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "organisations")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -45,6 +45,14 @@ pub struct Model {
     pub change_seq: i64,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
+    #[sea_orm(column_type = "Double", nullable)]
+    pub turnover_pkr: Option<f64>,
+    #[sea_orm(column_type = "Double", nullable)]
+    pub exports_usd: Option<f64>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub certifications: Option<String>,
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub figures: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,10 +15,15 @@ use super::firm_details::{
 use super::indicator::{IndicatorValueConnection, IndicatorValueFilter, IndicatorValueOrder};
 use super::network::{NetworkConnection, NetworkFilter, NetworkOrder};
 use super::organisation::{district_name_sql, tehsil_name_sql};
+use super::provenance::{FieldSource, FigureOrigin, FirmFigure, field_sources, figure_origin};
+use super::registry::{
+    LoanConnection, LoanFilter, LoanOrder, PlotAllotmentConnection, PlotAllotmentFilter,
+    PlotAllotmentOrder,
+};
 use super::training::{ParticipationConnection, ParticipationFilter, ParticipationOrder};
 use crate::graphql::connection::{FromRow, Listed, child_list, connection};
 use crate::graphql::declare::{FilterField, On, RowFilter, filter_input, order_input, related};
-use crate::graphql::filter::{IdFilter, IntFilter, StringFilter};
+use crate::graphql::filter::{FloatFilter, IdFilter, IntFilter, StringFilter};
 use crate::graphql::list::{KeyKind, Sort, SortKey, T, sort_of, table_select};
 use crate::graphql::policy::Protected;
 use crate::graphql::{NodeContext as _, ids};
@@ -27,7 +32,10 @@ use crate::graphql::{NodeContext as _, ids};
 pub const TYPE: &str = "Firm";
 
 /// A firm as the hub knows it: one unified entity, whatever number of sources described
-/// it. Each field is taken from the source that ranks highest for it.
+/// it. Its name, address and identifiers come from the source that ranks highest for each
+/// (`fieldSources` says which); its figures (head counts, turnover, exports,
+/// certifications) are those of the latest period that reports each (`…AsOf` says which
+/// period and source), and the size class follows the head count.
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex)]
 pub struct Firm {
@@ -57,6 +65,16 @@ pub struct Firm {
     pub phone_value: Option<String>,
     #[graphql(skip)]
     pub email_value: Option<String>,
+    #[graphql(skip)]
+    pub turnover_pkr_value: Option<f64>,
+    #[graphql(skip)]
+    pub exports_usd_value: Option<f64>,
+    #[graphql(skip)]
+    pub certifications_value: Option<String>,
+    #[graphql(skip)]
+    pub survivorship: Option<serde_json::Value>,
+    #[graphql(skip)]
+    pub figures: Option<serde_json::Value>,
 }
 
 impl FromRow for Firm {
@@ -79,6 +97,11 @@ impl FromRow for Firm {
             employees_female_value: m.employees_female,
             phone_value: m.phone,
             email_value: m.email,
+            turnover_pkr_value: m.turnover_pkr,
+            exports_usd_value: m.exports_usd,
+            certifications_value: m.certifications,
+            survivorship: m.survivorship,
+            figures: m.figures,
         })
     }
 }
@@ -90,14 +113,63 @@ impl Firm {
         ids::encode(TYPE, self.row_id)
     }
 
-    /// Employees in total (firm-level figure).
+    /// Employees in total, as of the latest period that reports them (firm-level figure;
+    /// `employeesTotalAsOf` gives the period and source).
     async fn employees_total(&self, ctx: &Context<'_>) -> Option<i32> {
         ctx.reveal(Protected::FirmFigures, &self.employees_total_value)
     }
 
-    /// Female employees (firm-level figure).
+    /// Where `employeesTotal` comes from: its period and source.
+    async fn employees_total_as_of(&self, ctx: &Context<'_>) -> Option<FigureOrigin> {
+        figure_origin(ctx, self.figures.as_ref(), FirmFigure::EmployeesTotal)
+    }
+
+    /// Female employees, as of the latest period that reports them (firm-level figure).
     async fn employees_female(&self, ctx: &Context<'_>) -> Option<i32> {
         ctx.reveal(Protected::FirmFigures, &self.employees_female_value)
+    }
+
+    /// Where `employeesFemale` comes from: its period and source.
+    async fn employees_female_as_of(&self, ctx: &Context<'_>) -> Option<FigureOrigin> {
+        figure_origin(ctx, self.figures.as_ref(), FirmFigure::EmployeesFemale)
+    }
+
+    /// Annual turnover in Pakistani rupees, of the latest period that reports it
+    /// (firm-level figure).
+    async fn turnover_pkr(&self, ctx: &Context<'_>) -> Option<f64> {
+        ctx.reveal(Protected::FirmFigures, &self.turnover_pkr_value)
+    }
+
+    /// Where `turnoverPkr` comes from: its period and source.
+    async fn turnover_pkr_as_of(&self, ctx: &Context<'_>) -> Option<FigureOrigin> {
+        figure_origin(ctx, self.figures.as_ref(), FirmFigure::TurnoverPkr)
+    }
+
+    /// Exports in US dollars, of the latest period that reports them (firm-level figure).
+    async fn exports_usd(&self, ctx: &Context<'_>) -> Option<f64> {
+        ctx.reveal(Protected::FirmFigures, &self.exports_usd_value)
+    }
+
+    /// Where `exportsUsd` comes from: its period and source.
+    async fn exports_usd_as_of(&self, ctx: &Context<'_>) -> Option<FigureOrigin> {
+        figure_origin(ctx, self.figures.as_ref(), FirmFigure::ExportsUsd)
+    }
+
+    /// Certifications held, as of the latest period that reports them (firm-level figure).
+    async fn certifications(&self, ctx: &Context<'_>) -> Option<String> {
+        ctx.reveal(Protected::FirmFigures, &self.certifications_value)
+    }
+
+    /// Where `certifications` comes from: its period and source.
+    async fn certifications_as_of(&self, ctx: &Context<'_>) -> Option<FigureOrigin> {
+        figure_origin(ctx, self.figures.as_ref(), FirmFigure::Certifications)
+    }
+
+    /// Where each field comes from: the source record that won it (name, address,
+    /// district, …: by source priority), or for a figure its latest observation. Fields
+    /// the caller may not see are left out.
+    async fn field_sources(&self, ctx: &Context<'_>) -> Vec<FieldSource> {
+        field_sources(ctx, self.survivorship.as_ref(), self.figures.as_ref())
     }
 
     /// Contact phone: personal data, null unless the caller may see personal data.
@@ -174,6 +246,30 @@ impl Firm {
     ) -> Result<IndicatorValueConnection> {
         super::indicator::firm_indicator_values(ctx, self.row_id, first, after, filter, order_by)
             .await
+    }
+
+    /// The firm's loans from the registry (their amounts are firm figures).
+    async fn loans(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<LoanFilter>,
+        order_by: Option<Vec<LoanOrder>>,
+    ) -> Result<LoanConnection> {
+        super::registry::firm_loans(ctx, self.row_id, first, after, filter, order_by).await
+    }
+
+    /// The estate plots allotted to the firm, newest first.
+    async fn plot_allotments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<PlotAllotmentFilter>,
+        order_by: Option<Vec<PlotAllotmentOrder>>,
+    ) -> Result<PlotAllotmentConnection> {
+        super::registry::firm_allotments(ctx, self.row_id, first, after, filter, order_by).await
     }
 
     /// The clusters the firm belongs to.
@@ -256,6 +352,8 @@ order_input! {
         FoundedYear => (col("founded_year"), Int),
         EmployeesTotal => (col("employees_total"), Int),
         EmployeesFemale => (col("employees_female"), Int),
+        TurnoverPkr => (col("turnover_pkr"), Float),
+        ExportsUsd => (col("exports_usd"), Float),
         SizeClass => (col("size_class"), Text),
         Id => (col("id"), Int),
     }
@@ -284,6 +382,8 @@ filter_input! {
         founded_year: IntFilter => On::Column("founded_year"),
         employees_total: IntFilter => On::Column("employees_total"),
         employees_female: IntFilter => On::Column("employees_female"),
+        turnover_pkr: FloatFilter => On::Column("turnover_pkr"),
+        exports_usd: FloatFilter => On::Column("exports_usd"),
         /// Firms that belong to a cluster matching this filter.
         cluster: ClusterFilter => On::Through {
             link: "cluster_memberships",

@@ -46,7 +46,8 @@ fn source_code_sql(a: &str, column: &str) -> String {
 
 // ---- Identifiers ---------------------------------------------------------------------------
 
-/// An identifier of an organisation, as (scheme, value), with the source that gave it.
+/// An identifier of an organisation, as (scheme, value), once, with the sources that gave
+/// it.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct Identifier {
     /// `PK-NTN`, `PK-SEC`, `PK-STRN`, `psic-punjab-unit`, `chamber-membership`, `IATI-ORG`,
@@ -55,55 +56,100 @@ pub struct Identifier {
     pub scheme: String,
     /// The value in canonical form; for a personal identifier, its masked form.
     pub value: String,
-    /// The code of the source that gave it.
+    /// The code of the source of best priority that gave it.
     pub source: Option<String>,
+    /// The codes of every source that gave it, best priority first.
+    pub sources: Vec<String>,
 }
 
 impl FromRow for Identifier {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
+        // `priority:code|priority:code…`, in no particular order.
+        let listed: Option<String> = row.try_get("", "source_codes")?;
+        let mut ranked: Vec<(i64, String)> = listed
+            .unwrap_or_default()
+            .split('|')
+            .filter_map(|p| {
+                let (priority, code) = p.split_once(':')?;
+                Some((priority.parse().ok()?, code.to_owned()))
+            })
+            .collect();
+        ranked.sort();
+        let mut sources: Vec<String> = Vec::with_capacity(ranked.len());
+        for (_, code) in ranked {
+            if !sources.contains(&code) {
+                sources.push(code);
+            }
+        }
         Ok(Identifier {
             scheme: row.try_get("", "scheme")?,
             value: row.try_get("", "shown_value")?,
-            source: row.try_get("", "source_code")?,
+            source: sources.first().cloned(),
+            sources,
         })
     }
 }
 
-/// The identifiers of the organisation `firm_id` (any kind of organisation), each with its
-/// source, by scheme. Empty unless the caller may see identifiers
-/// ([`Protected::FirmIdentifiers`]); personal identifiers (`is_hashed`, a proprietor's CNIC)
-/// are left out unless the caller may see personal data, and then show their masked form.
-/// The keyed hash is never read. Batched with the other parents of the same level.
-pub async fn firm_identifiers(ctx: &Context<'_>, firm_id: i64) -> Result<Vec<Identifier>> {
+/// The identifiers of organisations (or of source records, `parent` being
+/// `source_record_id`), one per `(scheme, value)` and parent with the sources that gave it,
+/// as a list over `t`: `t.organisation_id` / `t.source_record_id` name the parent, `t.id`
+/// the first row. Personal identifiers are left out unless `personal_allowed`, and then
+/// show their masked form; the keyed hash is never read.
+fn identifier_select(parent: &str, personal_allowed: bool) -> SelectStatement {
+    let cnic = IdentifierScheme::Cnic.code();
+    let personal = format!("(i.is_hashed OR i.scheme = '{cnic}')");
+    let shown = format!("CASE WHEN {personal} THEN i.display ELSE i.value END");
+    let mut grouped = Query::select();
+    grouped
+        .expr_as(Expr::cust(format!("i.{parent}")), Alias::new(parent))
+        .expr_as(Expr::cust("i.scheme"), Alias::new("scheme"))
+        .expr_as(Expr::cust(shown.clone()), Alias::new("shown_value"))
+        .expr_as(Expr::cust("MIN(i.id)"), Alias::new("id"))
+        .expr_as(
+            Expr::cust("string_agg(CAST(sc.priority AS TEXT) || ':' || sc.code, '|')".to_owned()),
+            Alias::new("source_codes"),
+        )
+        .from_as(Alias::new("organisation_identifiers"), Alias::new("i"))
+        .join_as(
+            sea_orm::sea_query::JoinType::LeftJoin,
+            Alias::new("organisation_source_records"),
+            Alias::new("sr"),
+            Expr::cust("sr.id = i.source_record_id"),
+        )
+        .join_as(
+            sea_orm::sea_query::JoinType::LeftJoin,
+            Alias::new("sources"),
+            Alias::new("sc"),
+            Expr::cust("sc.id = sr.source_id"),
+        )
+        .and_where(Expr::cust(format!("i.{parent} IS NOT NULL")))
+        .add_group_by([
+            Expr::cust(format!("i.{parent}")),
+            Expr::cust("i.scheme"),
+            Expr::cust(shown),
+        ]);
+    if !personal_allowed {
+        grouped.and_where(Expr::cust(format!("NOT {personal}")));
+    }
+    let mut select = Query::select();
+    select
+        .expr(Expr::cust(format!("{T}.*")))
+        .from_subquery(grouped, Alias::new(T));
+    select
+}
+
+/// The page of identifiers of one parent: every one (a handful), by scheme then value.
+async fn identifiers_of(ctx: &Context<'_>, parent: &str, id: i64) -> Result<Vec<Identifier>> {
     if !ctx.allowed(Protected::FirmIdentifiers) {
         return Ok(Vec::new());
     }
-    let cnic = IdentifierScheme::Cnic.code();
-    let personal = format!("({T}.is_hashed OR {T}.scheme = '{cnic}')");
-    let mut select = Query::select();
-    select
-        .expr_as(Expr::cust(format!("{T}.scheme")), Alias::new("scheme"))
-        .expr_as(
-            Expr::cust(format!(
-                "CASE WHEN {personal} THEN {T}.display ELSE {T}.value END"
-            )),
-            Alias::new("shown_value"),
-        )
-        .expr_as(
-            Expr::cust(format!(
-                "(SELECT sc.code FROM organisation_source_records sr \
-                 JOIN sources sc ON sc.id = sr.source_id WHERE sr.id = {T}.source_record_id)"
-            )),
-            Alias::new("source_code"),
-        )
-        .from_as(Alias::new("organisation_identifiers"), Alias::new(T));
-    if !ctx.allowed(Protected::PersonalData) {
-        select.and_where(Expr::cust(format!("NOT {personal}")));
-    }
     let q = ChildQuery {
-        select,
-        parent_sql: format!("{T}.organisation_id"),
-        sort: Sort::new(vec![SortKey::asc("scheme", KeyKind::Text)]),
+        select: identifier_select(parent, ctx.allowed(Protected::PersonalData)),
+        parent_sql: format!("{T}.{parent}"),
+        sort: Sort::new(vec![
+            SortKey::asc("scheme", KeyKind::Text),
+            SortKey::asc("shown_value", KeyKind::Text),
+        ]),
         page: Page {
             limit: MAX_IDENTIFIERS,
             backward: false,
@@ -111,8 +157,18 @@ pub async fn firm_identifiers(ctx: &Context<'_>, firm_id: i64) -> Result<Vec<Ide
             before: None,
         },
     };
-    let (page, _) = child_page::<Identifier>(ctx, q, firm_id).await?;
+    let (page, _) = child_page::<Identifier>(ctx, q, id).await?;
     Ok(page.items.into_iter().map(|(_, n)| n).collect())
+}
+
+/// The identifiers of the organisation `firm_id` (any kind of organisation), each once per
+/// `(scheme, value)` with the sources that gave it, by scheme. Empty unless the caller may
+/// see identifiers ([`Protected::FirmIdentifiers`]); personal identifiers (`is_hashed`, a
+/// proprietor's CNIC) are left out unless the caller may see personal data, and then show
+/// their masked form. The keyed hash is never read. Batched with the other parents of the
+/// same level.
+pub async fn firm_identifiers(ctx: &Context<'_>, firm_id: i64) -> Result<Vec<Identifier>> {
+    identifiers_of(ctx, "organisation_id", firm_id).await
 }
 
 // ---- Firm observations ---------------------------------------------------------------------
@@ -306,8 +362,8 @@ pub async fn firm_observations(
 // ---- Source records ------------------------------------------------------------------------
 
 /// An organisation as one source described it, as the source wrote it: the layer under the
-/// unified organisation, so that every source's value stays visible. Contacts (phone,
-/// e-mail) are never shown.
+/// unified organisation, so that every source's value stays visible, with the import that
+/// last wrote it and its place in the file. Contacts (phone, e-mail) are personal data.
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex)]
 pub struct SourceRecord {
@@ -331,12 +387,56 @@ pub struct SourceRecord {
     pub status: Option<String>,
     /// When the source said it.
     pub observed_on: Option<NaiveDate>,
+    /// The postal address as the source wrote it.
+    pub address: Option<String>,
+    /// The website as the source gave it.
+    pub website: Option<String>,
+    /// Where in the file the record was read, `file!sheet!R12` (of the import that last
+    /// wrote it).
+    pub reference: Option<String>,
+    /// Everything else the source said, under the source's own names (never personal
+    /// values).
+    pub attributes: Vec<SourceAttribute>,
     #[graphql(skip)]
     pub source_key_value: String,
     #[graphql(skip)]
     pub employees_total_value: Option<i32>,
     #[graphql(skip)]
     pub employees_female_value: Option<i32>,
+    #[graphql(skip)]
+    pub phone_value: Option<String>,
+    #[graphql(skip)]
+    pub email_value: Option<String>,
+    #[graphql(skip)]
+    pub import_run_id: Option<i64>,
+}
+
+/// One of the further things a source said of a record, under its own name.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct SourceAttribute {
+    pub name: String,
+    /// The value as text (numbers and booleans written out, lists and objects as JSON).
+    pub value: String,
+}
+
+/// The attributes of a record as stored (a JSON object), by name.
+fn attributes(json: Option<serde_json::Value>) -> Vec<SourceAttribute> {
+    let Some(serde_json::Value::Object(map)) = json else {
+        return Vec::new();
+    };
+    let mut out: Vec<SourceAttribute> = map
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(name, v)| SourceAttribute {
+            name,
+            value: match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            },
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
 }
 
 impl FromRow for SourceRecord {
@@ -354,9 +454,16 @@ impl FromRow for SourceRecord {
             registered_on: row.try_get("", "registered_on")?,
             status: row.try_get("", "status")?,
             observed_on: row.try_get("", "observed_on")?,
+            address: row.try_get("", "address")?,
+            website: row.try_get("", "website")?,
+            reference: row.try_get("", "source_ref")?,
+            attributes: attributes(row.try_get("", "attributes")?),
             source_key_value: row.try_get("", "source_key")?,
             employees_total_value: row.try_get("", "employees_total")?,
             employees_female_value: row.try_get("", "employees_female")?,
+            phone_value: row.try_get("", "phone")?,
+            email_value: row.try_get("", "email")?,
+            import_run_id: row.try_get("", "import_run_id")?,
         })
     }
 }
@@ -385,6 +492,31 @@ impl SourceRecord {
         ctx.reveal(Protected::FirmFigures, &self.employees_female_value)
     }
 
+    /// Contact phone as the source gave it: personal data.
+    async fn phone(&self, ctx: &Context<'_>) -> Option<String> {
+        ctx.reveal(Protected::PersonalData, &self.phone_value)
+    }
+
+    /// Contact e-mail as the source gave it: personal data.
+    async fn email(&self, ctx: &Context<'_>) -> Option<String> {
+        ctx.reveal(Protected::PersonalData, &self.email_value)
+    }
+
+    /// The identifiers this record gave (once each): empty unless the caller may see
+    /// firm identifiers.
+    async fn identifiers(&self, ctx: &Context<'_>) -> Result<Vec<Identifier>> {
+        identifiers_of(ctx, "source_record_id", self.row_id).await
+    }
+
+    /// The import run that last wrote the record; null unless the caller may see import
+    /// runs.
+    async fn import_run(&self, ctx: &Context<'_>) -> Result<Option<super::import_run::ImportRun>> {
+        if !ctx.allowed(Protected::ImportRuns) {
+            return Ok(None);
+        }
+        load_row::<super::import_run::ImportRun>(ctx, self.import_run_id).await
+    }
+
     /// The unified organisation the record is linked to.
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
         load_row::<Organisation>(ctx, self.organisation_id).await
@@ -404,9 +536,9 @@ connection!(
     "A page of source records."
 );
 
-/// The columns of `organisation_source_records t` that the API shows (never phone, e-mail,
-/// address or the free attributes), with the source code: the base of every source-record
-/// list.
+/// The columns of `organisation_source_records t` that the API shows (phone and e-mail only
+/// to callers who may see personal data), with the source code: the base of every
+/// source-record list.
 pub fn source_record_select() -> SelectStatement {
     let mut q = Query::select();
     for c in [
@@ -424,6 +556,13 @@ pub fn source_record_select() -> SelectStatement {
         "registered_on",
         "status",
         "observed_on",
+        "address",
+        "website",
+        "phone",
+        "email",
+        "attributes",
+        "source_ref",
+        "import_run_id",
     ] {
         q.expr_as(Expr::cust(format!("{T}.{c}")), Alias::new(c));
     }

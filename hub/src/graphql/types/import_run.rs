@@ -66,6 +66,8 @@ pub struct ImportRun {
     pub warnings: i64,
     /// Why the run failed, when it did.
     pub error_message: Option<String>,
+    #[graphql(skip)]
+    pub source_id: Option<i64>,
 }
 
 impl FromRow for ImportRun {
@@ -88,6 +90,7 @@ impl FromRow for ImportRun {
             rejected: m.rejected,
             warnings: m.warnings,
             error_message: m.error_message,
+            source_id: m.source_id,
         })
     }
 }
@@ -97,6 +100,12 @@ impl ImportRun {
     /// The global id.
     pub async fn id(&self) -> ID {
         ids::encode(TYPE, self.row_id)
+    }
+
+    /// The source the run wrote under (null for runs of the hub itself, and for runs
+    /// recorded before runs named their source).
+    async fn source(&self, ctx: &Context<'_>) -> Result<Option<super::source::Source>> {
+        load_row::<super::source::Source>(ctx, self.source_id).await
     }
 
     /// The run's row errors and warnings, by row. They name file, sheet, row, column and

@@ -9,6 +9,9 @@ pub mod import_run;
 pub mod indicator;
 pub mod network;
 pub mod organisation;
+pub mod provenance;
+pub mod registry;
+pub mod source;
 pub mod trade;
 pub mod training;
 
@@ -33,6 +36,11 @@ pub enum Node {
     TrainingEvent(training::TrainingEvent),
     Participation(training::Participation),
     Person(training::Person),
+    IndustrialEstate(registry::IndustrialEstate),
+    Plot(registry::Plot),
+    PlotAllotment(registry::PlotAllotment),
+    Loan(registry::Loan),
+    Source(source::Source),
 }
 
 /// Loads the node of type `type_name` with row id `id`, batched with other lookups of the
@@ -82,6 +90,21 @@ pub async fn load_node(
         training::PERSON_TYPE => load_row::<training::Person>(ctx, Some(id))
             .await?
             .map(Node::Person),
+        registry::ESTATE_TYPE => load_row::<registry::IndustrialEstate>(ctx, Some(id))
+            .await?
+            .map(Node::IndustrialEstate),
+        registry::PLOT_TYPE => load_row::<registry::Plot>(ctx, Some(id))
+            .await?
+            .map(Node::Plot),
+        registry::ALLOTMENT_TYPE => load_row::<registry::PlotAllotment>(ctx, Some(id))
+            .await?
+            .map(Node::PlotAllotment),
+        registry::LOAN_TYPE => load_row::<registry::Loan>(ctx, Some(id))
+            .await?
+            .map(Node::Loan),
+        source::TYPE => load_row::<source::Source>(ctx, Some(id))
+            .await?
+            .map(Node::Source),
         _ => None,
     })
 }

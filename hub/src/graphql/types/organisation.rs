@@ -129,6 +129,10 @@ pub struct Organisation {
     pub website: Option<String>,
     /// active, closed, inactive or unknown.
     pub status: String,
+    #[graphql(skip)]
+    pub survivorship: Option<serde_json::Value>,
+    #[graphql(skip)]
+    pub figures: Option<serde_json::Value>,
 }
 
 impl FromRow for Organisation {
@@ -142,6 +146,8 @@ impl FromRow for Organisation {
             tehsil: row.try_get("", "tehsil_name")?,
             website: m.website,
             status: m.status,
+            survivorship: m.survivorship,
+            figures: m.figures,
         })
     }
 }
@@ -159,6 +165,12 @@ impl Organisation {
     /// personal data.
     async fn identifiers(&self, ctx: &Context<'_>) -> Result<Vec<Identifier>> {
         firm_identifiers(ctx, self.row_id).await
+    }
+
+    /// Where each field comes from: the source record that won it (by source priority),
+    /// or for a figure its latest observation. Fields the caller may not see are left out.
+    async fn field_sources(&self, ctx: &Context<'_>) -> Vec<super::provenance::FieldSource> {
+        super::provenance::field_sources(ctx, self.survivorship.as_ref(), self.figures.as_ref())
     }
 
     /// The same organisation as a firm, with the firm's fields, when it is one.
