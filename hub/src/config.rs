@@ -116,8 +116,8 @@ pub enum LogFormat {
 pub struct GraphqlSettings {
     /// Deepest nesting of selections.
     pub max_depth: usize,
-    /// Largest query complexity (each field counts 1; a list field counts its page size
-    /// times its selection).
+    /// Largest query cost (each field 1 plus what is under it; a list 1 plus its page size,
+    /// `default_page_size` when not given, times one item; see `graphql::document`).
     pub max_complexity: usize,
     /// Page size when `first`/`last` is not given.
     pub default_page_size: u32,

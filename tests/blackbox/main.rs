@@ -20,6 +20,7 @@ mod graphql_import;
 mod graphql_query;
 mod import_cli;
 mod import_comtrade;
+mod import_partial;
 mod import_registry;
 mod import_sdmx;
 mod plugins;

@@ -6,7 +6,7 @@
 //! | `GRAPHQL_PARSE_FAILED` | the document does not parse | 400 |
 //! | `GRAPHQL_VALIDATION_FAILED` | the document fails validation, the operation cannot be chosen, a variable cannot be coerced | 400 |
 //! | `QUERY_TOO_DEEP` | deeper than `graphql.max_depth`, or nested beyond [`MAX_NESTING`] (checked before parsing) | 400 |
-//! | `QUERY_TOO_COMPLEX` | more complex than `graphql.max_complexity` | 400 |
+//! | `QUERY_TOO_COMPLEX` | costs more than `graphql.max_complexity` (see [`super::document`]; `extensions` has `cost`, `limit`, `field` and `suggestions`) | 400 |
 //! | `BAD_REQUEST` | not a well-formed GraphQL-over-HTTP request (body not JSON, no `query`, ...) | 400 |
 //! | `METHOD_NOT_ALLOWED`, `NOT_ACCEPTABLE`, `UNSUPPORTED_MEDIA_TYPE` | HTTP-level refusals | 405, 406, 415 |
 //! | `PAYLOAD_TOO_LARGE` | body over `graphql.max_body_bytes` (multipart: `graphql.max_upload_bytes`) | 413 |
@@ -18,11 +18,11 @@
 //! [`super::build_schema`]): its `parse_query` and
 //! `validation` hooks tag what those stages return, and its `execute` hook records (in the
 //! request's [`Stage`]) that execution started, which is how the HTTP layer tells request
-//! errors (no `data`, 400) from field errors (`data` present, 200). The depth and
-//! complexity limits of async-graphql 7.2 come out of validation as plain errors with the
-//! messages `Query is nested too deep.` and `Query is too complex.`; those two messages
-//! (and the recursion-depth message of the parse stage) are matched only to refine
-//! `GRAPHQL_VALIDATION_FAILED`/`GRAPHQL_PARSE_FAILED` into the limit codes.
+//! errors (no `data`, 400) from field errors (`data` present, 200). The depth limit of
+//! async-graphql 7.2 comes out of validation as a plain error with the message `Query is
+//! nested too deep.`; that message (and the recursion-depth message of the parse stage) is
+//! matched only to refine `GRAPHQL_VALIDATION_FAILED`/`GRAPHQL_PARSE_FAILED` into the limit
+//! codes. The cost limit is the hub's own ([`super::document`]) and sets its code itself.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -7,7 +7,7 @@
 //! body with files (see "File uploads" below); any other body type is refused with 415.
 //! `GET` takes the same parameters in the URL (`variables` and `extensions` JSON-encoded)
 //! and never runs a mutation or subscription: those get 405 with `Allow: POST`. The document is parsed once here (to know the operation type) and handed
-//! to the schema, which checks it against the limits of `[graphql]` (depth, complexity).
+//! to the schema, which checks it against the limits of `[graphql]` (depth, cost).
 //!
 //! **Responses.** `Accept` chooses the media type: `application/graphql-response+json` or
 //! `application/json` (also for `*/*`, `application/*` and a request without `Accept`);

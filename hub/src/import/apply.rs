@@ -36,7 +36,9 @@ pub(crate) async fn batch(
             prepared.extend(rows);
         }
     }
-    // A row with an error is rejected as a whole.
+    // A row with an error is rejected as a whole, and every check that can reject a row
+    // runs before anything of the batch is written: a rejected row leaves nothing behind.
+    super::check::batch(ctx, &prepared, issues).await?;
     prepared.retain(|p| !issues.rejected_rows.contains(&RowKey::of(p.at())));
     prepared.sort_by_key(Prepared::order);
 
@@ -549,13 +551,31 @@ async fn create_indicators(ctx: &mut Ctx<'_>, rows: &mut [KeyedRow]) -> anyhow::
 async fn apply_keyed(
     ctx: &mut Ctx<'_>,
     kind: RecordKind,
-    mut rows: Vec<KeyedRow>,
+    rows: Vec<KeyedRow>,
     issues: &mut Issues,
 ) -> anyhow::Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
     issues.kind = Some(kind);
+    // Keys read before in this file (the check before writing refused other content).
+    let mut unseen = Vec::with_capacity(rows.len());
+    for row in rows {
+        match ctx.seen(kind, &row.key, &row.seen_hash()) {
+            Seen::New => unseen.push(row),
+            Seen::Repeat => ctx.count(kind, 0, 0, 1),
+            Seen::Conflict => issues.push(Issue::error(
+                &row.at,
+                Some("source_key"),
+                codes::DUPLICATE_KEY,
+                format!(
+                    "The key {:?} of this {kind} was read before in this file with other values.",
+                    row.key
+                ),
+            )),
+        }
+    }
+    let mut rows = unseen;
     resolve(ctx, &mut rows, issues).await?;
     if kind == RecordKind::IndicatorValue {
         create_indicators(ctx, &mut rows).await?;
@@ -572,19 +592,7 @@ async fn apply_keyed(
         pairs.sort_by_key(|(c, _)| *c);
         (row.columns, row.values) = pairs.into_iter().unzip();
         let hash = content_hash(&row.values, "");
-        match ctx.seen(kind, &row.key, &hash) {
-            Seen::New => fresh.push((row, hash)),
-            Seen::Repeat => ctx.count(kind, 0, 0, 1),
-            Seen::Conflict => issues.push(Issue::error(
-                &row.at,
-                Some("source_key"),
-                codes::DUPLICATE_KEY,
-                format!(
-                    "The key {:?} of this {kind} was read before in this file with other values.",
-                    row.key
-                ),
-            )),
-        }
+        fresh.push((row, hash));
     }
     if fresh.is_empty() {
         return Ok(());
@@ -644,7 +652,7 @@ async fn apply_keyed(
 type StoredObservation = (i64, Option<String>, Option<i64>);
 
 /// The error of a firm observed twice for one period in one file, with other values.
-fn duplicate_observation(o: &ObsRow) -> Issue {
+pub(crate) fn duplicate_observation(o: &ObsRow) -> Issue {
     Issue::error(
         &o.at,
         Some("period"),

@@ -33,6 +33,7 @@
 //! run: the database is unchanged; the report (and the log) says why.
 
 mod apply;
+mod check;
 pub mod figures;
 mod prepare;
 mod records;
@@ -278,9 +279,31 @@ pub(crate) struct Issues {
     pub columns: HashMap<Option<String>, BTreeMap<String, String>>,
     /// The kind of the records being validated or applied, to find a field's column.
     pub kind: Option<RecordKind>,
+    /// The sheets in the order the file gave their rows, to list problems in row order.
+    pub sheet_order: HashMap<Option<String>, usize>,
 }
 
 impl Issues {
+    /// Notes a sheet's place in the file (the first time it gives a row).
+    pub fn saw_sheet(&mut self, sheet: &Option<String>) {
+        if !self.sheet_order.contains_key(sheet) {
+            let next = self.sheet_order.len();
+            self.sheet_order.insert(sheet.clone(), next);
+        }
+    }
+
+    /// The problems in the order of the file: by sheet (as the file gives them), then row;
+    /// problems of one row in the order they were found.
+    pub fn sort(&mut self) {
+        let order = &self.sheet_order;
+        self.list.sort_by_key(|i| {
+            (
+                order.get(&i.sheet).copied().unwrap_or(usize::MAX),
+                i.row.unwrap_or(0),
+            )
+        });
+    }
+
     pub fn push(&mut self, mut issue: Issue) {
         if issue.column.is_none()
             && let (Some(kind), Some(field)) = (self.kind, issue.field.as_deref())
@@ -454,7 +477,7 @@ pub async fn run(
     .await;
     drop(rx);
     let _ = reader.await;
-    let (run_id, issues, seqs, source_id) = match outcome {
+    let (run_id, mut issues, seqs, source_id) = match outcome {
         Ok(done) => done,
         Err(Failure::File(message)) => {
             txn.rollback().await.ok();
@@ -466,6 +489,7 @@ pub async fn run(
         }
     };
 
+    issues.sort();
     report.rejected = issues.rejected_total;
     report.warnings = issues.warnings;
     report.issues_total = issues.list.len() as u64;
@@ -482,6 +506,10 @@ pub async fn run(
         report.status = if request.dry_run {
             RunStatus::DryRun
         } else {
+            // Nothing was written: the counts say so (a dry run's say what the valid rows
+            // would change; the rejected rows' records are never counted).
+            report.totals = Counts::default();
+            report.by_kind.clear();
             RunStatus::Failed
         };
         report.error = Some(format!(
@@ -684,6 +712,7 @@ async fn apply_all(
                 && last_row.as_ref() != Some(&row)
             {
                 rows_seen += 1;
+                issues.saw_sheet(&row.0);
                 last_row = Some(row);
             }
             match item {

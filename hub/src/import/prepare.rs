@@ -274,6 +274,19 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
+    /// Whether a key was read before in this file with this content, without noting it.
+    pub fn seen_peek(&self, kind: RecordKind, key: &str, hash: &str) -> Seen {
+        let mut hasher = DefaultHasher::new();
+        (kind.as_str(), key).hash(&mut hasher);
+        let key_hash = hasher.finish();
+        let content = u32::from_str_radix(&hash[..8.min(hash.len())], 16).unwrap_or_default();
+        match self.seen[(key_hash % SEEN_SHARDS as u64) as usize].get(&key_hash) {
+            None => Seen::New,
+            Some(first) if *first == content => Seen::Repeat,
+            Some(_) => Seen::Conflict,
+        }
+    }
+
     /// Notes a key read in this file with its content hash.
     pub fn seen(&mut self, kind: RecordKind, key: &str, hash: &str) -> Seen {
         let mut hasher = DefaultHasher::new();

@@ -126,6 +126,27 @@ pub(crate) struct KeyedRow {
 }
 
 impl KeyedRow {
+    /// The content a repeated key is compared by within its file: the values as written
+    /// and the keys its references name (not the rows they resolve to, which a check
+    /// before writing cannot know yet), independent of the order they were set in.
+    pub fn seen_hash(&self) -> String {
+        let mut pairs: Vec<(&str, &Value)> = self
+            .columns
+            .iter()
+            .copied()
+            .zip(self.values.iter())
+            .collect();
+        pairs.sort_by_key(|(c, _)| *c);
+        let values: Vec<Value> = pairs.into_iter().map(|(_, v)| v.clone()).collect();
+        let mut refs: Vec<String> = self
+            .refs
+            .iter()
+            .map(|r| format!("{}={:?}:{}", r.column, r.target, r.key))
+            .collect();
+        refs.sort();
+        super::sql::content_hash(&values, &refs.join("|"))
+    }
+
     fn new(kind: RecordKind, at: &SourceRef, table: &'static str, key: &str) -> Self {
         KeyedRow {
             kind,

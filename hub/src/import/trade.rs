@@ -375,16 +375,16 @@ pub(crate) async fn apply(
 ) -> anyhow::Result<()> {
     const KIND: hub_plugin_sdk::RecordKind = hub_plugin_sdk::RecordKind::TradeFlow;
     issues.kind = Some(KIND);
-    let mut rows = rows;
-    create_missing(ctx, &mut rows, issues).await?;
-
-    // Identity → content, for the rows of the batch.
-    let mut fresh = Vec::with_capacity(rows.len());
+    // Flows read before in this file (the check before writing refused other content).
+    let mut unseen = Vec::with_capacity(rows.len());
+    let mut hashes = Vec::with_capacity(rows.len());
     for row in rows {
-        let identity = identity(&row);
-        let hash = content_hash(&row.figures, &format!("{:?}", row.hs));
-        match ctx.seen(KIND, &identity, &hash) {
-            Seen::New => fresh.push((row, identity, hash)),
+        let (key, hash) = row.seen_key();
+        match ctx.seen(KIND, &key, &hash) {
+            Seen::New => {
+                unseen.push(row);
+                hashes.push(hash);
+            }
             Seen::Repeat => ctx.count(KIND, 0, 0, 1),
             Seen::Conflict => issues.push(Issue::error(
                 &row.at,
@@ -396,6 +396,15 @@ pub(crate) async fn apply(
             )),
         }
     }
+    create_missing(ctx, &mut unseen, issues).await?;
+    let fresh: Vec<(TradeRow, String, String)> = unseen
+        .into_iter()
+        .zip(hashes)
+        .map(|(row, hash)| {
+            let identity = identity(&row);
+            (row, identity, hash)
+        })
+        .collect();
     if fresh.is_empty() {
         return Ok(());
     }
@@ -528,6 +537,31 @@ fn classification_id(c: &ClassificationRef) -> i64 {
     match c {
         ClassificationRef::Known(id) => *id,
         ClassificationRef::New(_) => unreachable!("classifications are created before writing"),
+    }
+}
+
+impl TradeRow {
+    /// The identity and content a flow is found again by within its file, before its
+    /// partner area or classification is created: `(identity, content hash)`.
+    pub(crate) fn seen_key(&self) -> (String, String) {
+        let partner = match &self.partner {
+            Partner::Known(id) => format!("k{id}"),
+            Partner::Unlisted(code) => format!("u{code}"),
+        };
+        let class = match &self.classification {
+            ClassificationRef::Known(id) => format!("k{id}"),
+            ClassificationRef::New(code) => format!("n{code}"),
+        };
+        let key = format!(
+            "{}|{partner}|{}|{class}|{}|{}|{}|{}",
+            self.reporter_id,
+            self.flow,
+            self.commodity_code,
+            self.period.kind().as_str(),
+            self.period.start(),
+            self.breakdown_key
+        );
+        (key, content_hash(&self.figures, &format!("{:?}", self.hs)))
     }
 }
 

@@ -101,6 +101,12 @@ pub(crate) struct Applied<L> {
     pub state: State,
 }
 
+/// The content hash a record is found again by within its file (see
+/// [`super::prepare::Ctx::seen`]): the hash of what it writes.
+pub(crate) fn seen_hash<L: Layer>(p: &Pending<L>) -> String {
+    content_hash(L::hashed_values(&p.fields.record_values()), &p.extra)
+}
+
 /// Applies a batch of records of one layer; rejected records get an issue and are left
 /// out of the result.
 pub(crate) async fn apply<L: Layer>(
