@@ -480,6 +480,65 @@ pub async fn nested_of<N: Listing>(
     child_list(ctx, select, parent_sql, parent, sort, first, after).await
 }
 
+/// Declares a root query object whose fields are lists of [`Listing`] types: each field
+/// takes `first/after/last/before`, the type's filter and order, and returns its
+/// connection, through [`list_of`].
+///
+/// ```text
+/// root_lists! {
+///     /// Root fields of the registry records.
+///     pub struct RegistryQuery {
+///         /// Loans to units, the most recently sanctioned first.
+///         loans: Loan => LoanConnection,
+///     }
+/// }
+/// ```
+macro_rules! root_lists {
+    (
+        $(#[$qmeta:meta])*
+        pub struct $query:ident {
+            $(
+                $(#[$meta:meta])*
+                $field:ident : $node:ty => $conn:ty
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$qmeta])*
+        #[derive(Debug, Default)]
+        pub struct $query;
+
+        #[async_graphql::Object]
+        impl $query {
+            $(
+                $(#[$meta])*
+                #[allow(clippy::too_many_arguments)]
+                async fn $field(
+                    &self,
+                    ctx: &async_graphql::Context<'_>,
+                    first: Option<i32>,
+                    after: Option<String>,
+                    last: Option<i32>,
+                    before: Option<String>,
+                    filter: Option<<$node as $crate::graphql::connection::Listing>::Filter>,
+                    order_by: Option<Vec<<$node as $crate::graphql::connection::Listing>::Order>>,
+                ) -> async_graphql::Result<$conn> {
+                    let args = $crate::graphql::list::PageArgs::new(first, after, last, before);
+                    $crate::graphql::connection::list_of::<$node>(
+                        ctx,
+                        <$node as $crate::graphql::connection::Listed>::select(),
+                        filter.as_ref(),
+                        order_by.as_deref(),
+                        args,
+                    )
+                    .await
+                    .map(Into::into)
+                }
+            )*
+        }
+    };
+}
+pub(crate) use root_lists;
+
 /// The key of a batched by-id load of a node of type `N`.
 pub struct RowKey<N> {
     pub id: i64,

@@ -113,6 +113,13 @@ pub fn scalar_sql(on: &On, a: &str) -> Result<String, Error> {
     }
 }
 
+/// Whether any of these operators of a filter input is given.
+macro_rules! any_given {
+    ($f:expr; $($op:ident),+) => {
+        false $(|| $f.$op.is_some())+
+    };
+}
+
 /// Whether a NULL satisfies every operator given: only `isNull: true` (or nothing) does.
 fn null_matches(other_operators: bool, is_null: Option<bool>) -> bool {
     !other_operators && is_null != Some(false)
@@ -156,16 +163,7 @@ fn areas_named(names: &[String], level: usize) -> SelectStatement {
 impl StringFilter {
     /// The operators other than `isNull` that are given.
     fn has_comparisons(&self) -> bool {
-        self.eq.is_some()
-            || self.ne.is_some()
-            || self.r#in.is_some()
-            || self.not_in.is_some()
-            || self.lt.is_some()
-            || self.lte.is_some()
-            || self.gt.is_some()
-            || self.gte.is_some()
-            || self.contains.is_some()
-            || self.starts_with.is_some()
+        any_given!(self; eq, ne, r#in, not_in, lt, lte, gt, gte, contains, starts_with)
     }
 
     /// The condition on an admin area's name: the equality operators by the area's id,
@@ -240,15 +238,10 @@ impl FilterField for IntFilter {
     }
 
     fn matches_absent(&self) -> bool {
-        let other = self.eq.is_some()
-            || self.ne.is_some()
-            || self.r#in.is_some()
-            || self.not_in.is_some()
-            || self.lt.is_some()
-            || self.lte.is_some()
-            || self.gt.is_some()
-            || self.gte.is_some();
-        null_matches(other, self.is_null)
+        null_matches(
+            any_given!(self; eq, ne, r#in, not_in, lt, lte, gt, gte),
+            self.is_null,
+        )
     }
 }
 
@@ -261,15 +254,10 @@ macro_rules! ordered_filter_field {
             }
 
             fn matches_absent(&self) -> bool {
-                let other = self.eq.is_some()
-                    || self.ne.is_some()
-                    || self.r#in.is_some()
-                    || self.not_in.is_some()
-                    || self.lt.is_some()
-                    || self.lte.is_some()
-                    || self.gt.is_some()
-                    || self.gte.is_some();
-                null_matches(other, self.is_null)
+                null_matches(
+                    any_given!(self; eq, ne, r#in, not_in, lt, lte, gt, gte),
+                    self.is_null,
+                )
             }
         }
     )+};
@@ -298,9 +286,7 @@ impl FilterField for IdFilter {
     }
 
     fn matches_absent(&self) -> bool {
-        let other =
-            self.eq.is_some() || self.ne.is_some() || self.r#in.is_some() || self.not_in.is_some();
-        null_matches(other, self.is_null)
+        null_matches(any_given!(self; eq, ne, r#in, not_in), self.is_null)
     }
 }
 

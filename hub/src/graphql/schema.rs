@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, MergedObject, Object, Result};
 use sea_orm::DatabaseConnection;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait as _};
 
-use super::connection::{list_of, one, root_list};
+use super::connection::{one, root_list, root_lists};
 use super::ids;
 use super::list::{PageArgs, T, bad_input};
 use super::types::Node;
@@ -14,13 +14,11 @@ use super::types::cluster::{
 use super::types::firm::{
     self, Firm, FirmConnection, FirmFilter, FirmOrder, firm_select, firm_sort, search_condition,
 };
-use super::types::firm_details::{
-    FirmObservation, FirmObservationConnection, FirmObservationFilter, FirmObservationOrder,
-    observation_select,
-};
+use super::types::firm_details::{FirmObservation, FirmObservationConnection};
 use super::types::import_file::ImportMutation;
 use super::types::import_run::ImportRunQuery;
 use super::types::indicator::IndicatorQuery;
+use super::types::indicator::{IndicatorValue, IndicatorValueConnection};
 use super::types::network::NetworkQuery;
 use super::types::organisation::OrganisationQuery;
 use super::types::registry::RegistryQuery;
@@ -38,9 +36,24 @@ pub struct QueryRoot(
     OrganisationQuery,
     NetworkQuery,
     RegistryQuery,
+    FigureQuery,
     SourceQuery,
     ImportRunQuery,
 );
+
+root_lists! {
+    /// Root lists of figures, so that a report needs no nested pages.
+    pub struct FigureQuery {
+        /// Firm observations of every firm and source (head counts, turnover, exports,
+        /// certifications per period), by period unless ordered otherwise. The figures are
+        /// firm figures.
+        firm_observations: FirmObservation => FirmObservationConnection,
+        /// Indicator values of every indicator and scope (firm, cluster, programme, area),
+        /// by indicator code and period unless ordered otherwise: a results framework in one
+        /// list. Firm-level values are firm figures.
+        indicator_values: IndicatorValue => IndicatorValueConnection,
+    }
+}
 
 /// Writes: importing files (off unless `import.graphql_uploads` is set).
 #[derive(Default, MergedObject)]
@@ -159,32 +172,6 @@ impl CoreQuery {
             );
         select.and_where(Expr::exists(sub));
         one(ctx.data::<DatabaseConnection>()?, select).await
-    }
-
-    /// Firm observations of every firm and source (head counts, turnover, exports,
-    /// certifications per period), by period unless ordered otherwise. The figures are firm
-    /// figures.
-    #[allow(clippy::too_many_arguments)]
-    async fn firm_observations(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        filter: Option<FirmObservationFilter>,
-        order_by: Option<Vec<FirmObservationOrder>>,
-    ) -> Result<FirmObservationConnection> {
-        let args = PageArgs::new(first, after, last, before);
-        list_of::<FirmObservation>(
-            ctx,
-            observation_select(),
-            filter.as_ref(),
-            order_by.as_deref(),
-            args,
-        )
-        .await
-        .map(Into::into)
     }
 
     /// Any object by its global id.

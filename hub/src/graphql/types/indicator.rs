@@ -11,7 +11,7 @@ use super::cluster::{Cluster, ClusterFilter};
 use super::firm::{FIRM_ROW, Firm, FirmFilter};
 use super::trade::{PeriodKind, PeriodKindFilter, period_label};
 use crate::graphql::connection::{
-    FromRow, Listed, Listing, child_list, connection, list_of, load_row, one, root_list,
+    FromRow, Listed, Listing, child_list, connection, load_row, one, root_list,
 };
 use crate::graphql::declare::{enum_filter_field, filter_input, order_input};
 use crate::graphql::filter::{
@@ -561,32 +561,6 @@ impl IndicatorQuery {
         };
         let (page, total) = root_list(ctx, select, sort, args).await?;
         Ok(IndicatorConnection { page, total })
-    }
-
-    /// Indicator values of every indicator and scope (firm, cluster, programme, area), by
-    /// indicator code and period unless ordered otherwise: a results framework in one list.
-    /// Firm-level values are firm figures.
-    #[allow(clippy::too_many_arguments)]
-    async fn indicator_values(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        filter: Option<IndicatorValueFilter>,
-        order_by: Option<Vec<IndicatorValueOrder>>,
-    ) -> Result<IndicatorValueConnection> {
-        let args = PageArgs::new(first, after, last, before);
-        list_of::<IndicatorValue>(
-            ctx,
-            indicator_value_select(),
-            filter.as_ref(),
-            order_by.as_deref(),
-            args,
-        )
-        .await
-        .map(Into::into)
     }
 
     /// One indicator by its code.

@@ -8,7 +8,7 @@
 //! ([`Protected::FirmIdentifiers`]), and a borrower is a person ([`Protected::Persons`], with
 //! their name personal data).
 
-use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Result, SimpleObject};
 use chrono::NaiveDate;
 use sea_orm::QueryResult;
 use sea_orm::sea_query::{Alias, Expr, SelectStatement};
@@ -16,11 +16,11 @@ use sea_orm::sea_query::{Alias, Expr, SelectStatement};
 use super::firm::{FIRM_ROW, Firm, FirmFilter};
 use super::training::Person;
 use crate::graphql::connection::{
-    FromRow, Listed, Listing, connection, list_of, load_row, nested_of,
+    FromRow, Listed, Listing, connection, load_row, nested_of, root_lists,
 };
 use crate::graphql::declare::{filter_input, order_input};
 use crate::graphql::filter::{DateFilter, FloatFilter, IdFilter, IntFilter, StringFilter};
-use crate::graphql::list::{KeyKind, PageArgs, SortKey, T, admin_area_name_sql, table_select};
+use crate::graphql::list::{KeyKind, SortKey, T, admin_area_name_sql, table_select};
 use crate::graphql::policy::Protected;
 use crate::graphql::{NodeContext as _, ids};
 
@@ -597,81 +597,14 @@ pub async fn firm_loans(
 
 // ---- Root --------------------------------------------------------------------------------
 
-/// Root fields of the registry records.
-#[derive(Debug, Default)]
-pub struct RegistryQuery;
-
-#[Object]
-impl RegistryQuery {
-    /// Small industrial estates, by name unless ordered otherwise.
-    #[allow(clippy::too_many_arguments)]
-    async fn industrial_estates(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        filter: Option<IndustrialEstateFilter>,
-        order_by: Option<Vec<IndustrialEstateOrder>>,
-    ) -> Result<IndustrialEstateConnection> {
-        let args = PageArgs::new(first, after, last, before);
-        list_of::<IndustrialEstate>(
-            ctx,
-            estate_select(),
-            filter.as_ref(),
-            order_by.as_deref(),
-            args,
-        )
-        .await
-        .map(Into::into)
-    }
-
-    /// Allotments of estate plots to units, newest first unless ordered otherwise.
-    #[allow(clippy::too_many_arguments)]
-    async fn plot_allotments(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        filter: Option<PlotAllotmentFilter>,
-        order_by: Option<Vec<PlotAllotmentOrder>>,
-    ) -> Result<PlotAllotmentConnection> {
-        let args = PageArgs::new(first, after, last, before);
-        list_of::<PlotAllotment>(
-            ctx,
-            allotment_select(),
-            filter.as_ref(),
-            order_by.as_deref(),
-            args,
-        )
-        .await
-        .map(Into::into)
-    }
-
-    /// Loans to units, the most recently sanctioned first unless ordered otherwise.
-    #[allow(clippy::too_many_arguments)]
-    async fn loans(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        filter: Option<LoanFilter>,
-        order_by: Option<Vec<LoanOrder>>,
-    ) -> Result<LoanConnection> {
-        let args = PageArgs::new(first, after, last, before);
-        list_of::<Loan>(
-            ctx,
-            loan_select(),
-            filter.as_ref(),
-            order_by.as_deref(),
-            args,
-        )
-        .await
-        .map(Into::into)
+root_lists! {
+    /// Root fields of the registry records.
+    pub struct RegistryQuery {
+        /// Small industrial estates, by name unless ordered otherwise.
+        industrial_estates: IndustrialEstate => IndustrialEstateConnection,
+        /// Allotments of estate plots to units, newest first unless ordered otherwise.
+        plot_allotments: PlotAllotment => PlotAllotmentConnection,
+        /// Loans to units, the most recently sanctioned first unless ordered otherwise.
+        loans: Loan => LoanConnection,
     }
 }

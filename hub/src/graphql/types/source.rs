@@ -1,16 +1,16 @@
 //! Sources: the registries, surveys, statistics publishers and files the hub's data comes
 //! from, with their survivorship priority and their last import.
 
-use async_graphql::{ComplexObject, Context, ID, Object, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use sea_orm::QueryResult;
 use sea_orm::sea_query::{Alias, Expr, SelectStatement};
 
 use super::import_run::ImportRun;
-use crate::graphql::connection::{FromRow, Listed, Listing, connection, list_of, load_row};
+use crate::graphql::connection::{FromRow, Listed, Listing, connection, load_row, root_lists};
 use crate::graphql::declare::{filter_input, order_input};
 use crate::graphql::filter::{IdFilter, IntFilter, StringFilter};
-use crate::graphql::list::{KeyKind, PageArgs, SortKey, T, table_select};
+use crate::graphql::list::{KeyKind, SortKey, T, table_select};
 use crate::graphql::policy::Protected;
 use crate::graphql::{NodeContext as _, ids};
 
@@ -138,34 +138,11 @@ order_input! {
     }
 }
 
-/// Root fields of sources.
-#[derive(Debug, Default)]
-pub struct SourceQuery;
-
-#[Object]
-impl SourceQuery {
-    /// The sources data came from, by survivorship priority (best first) unless ordered
-    /// otherwise.
-    #[allow(clippy::too_many_arguments)]
-    async fn sources(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        filter: Option<SourceFilter>,
-        order_by: Option<Vec<SourceOrder>>,
-    ) -> Result<SourceConnection> {
-        let args = PageArgs::new(first, after, last, before);
-        list_of::<Source>(
-            ctx,
-            source_select(),
-            filter.as_ref(),
-            order_by.as_deref(),
-            args,
-        )
-        .await
-        .map(Into::into)
+root_lists! {
+    /// Root fields of sources.
+    pub struct SourceQuery {
+        /// The sources data came from, by survivorship priority (best first) unless ordered
+        /// otherwise.
+        sources: Source => SourceConnection,
     }
 }
