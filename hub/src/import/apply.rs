@@ -673,25 +673,12 @@ async fn apply_observations(
     const KIND: RecordKind = RecordKind::FirmObservation;
     issues.kind = Some(KIND);
     // The organisation records they belong to.
-    let keys: HashSet<&str> = rows.iter().map(|o| o.org_key.as_str()).collect();
-    let keys: Vec<Value> = keys.into_iter().map(Value::from).collect();
-    let found = find_by_keys(
+    let records = super::sql::org_records(
         ctx.txn,
-        "organisation_source_records",
-        Some(ctx.source_id),
-        "source_key",
-        &keys,
-        &["id", "source_key", "organisation_id"],
+        ctx.source_id,
+        rows.iter().map(|o| o.org_key.as_str()),
     )
     .await?;
-    let mut records: HashMap<String, (i64, i64)> = HashMap::new();
-    for r in &found {
-        let org: Option<i64> = r.try_get("", "organisation_id")?;
-        records.insert(
-            r.try_get("", "source_key")?,
-            (r.try_get("", "id")?, org.unwrap_or_default()),
-        );
-    }
 
     let mut fresh = Vec::with_capacity(rows.len());
     let mut in_batch: HashMap<(i64, &str, chrono::NaiveDate), String> = HashMap::new();

@@ -242,25 +242,15 @@ async fn observations(
     }
     issues.kind = Some(RecordKind::FirmObservation);
     // This import's earlier observations of the same firms (keyed by record key and period).
-    let keys: HashSet<&str> = obs.iter().map(|o| o.org_key.as_str()).collect();
-    let keys: Vec<Value> = keys.into_iter().map(Value::from).collect();
-    let records = find_by_keys(
+    let record_of: HashMap<i64, (String, i64)> = super::sql::org_records(
         ctx.txn,
-        "organisation_source_records",
-        Some(ctx.source_id),
-        "source_key",
-        &keys,
-        &["id", "source_key", "organisation_id"],
+        ctx.source_id,
+        obs.iter().map(|o| o.org_key.as_str()),
     )
-    .await?;
-    let mut record_of: HashMap<i64, (String, i64)> = HashMap::new();
-    for r in &records {
-        let org: Option<i64> = r.try_get("", "organisation_id")?;
-        record_of.insert(
-            r.try_get("", "id")?,
-            (r.try_get("", "source_key")?, org.unwrap_or_default()),
-        );
-    }
+    .await?
+    .into_iter()
+    .map(|(key, (record, org))| (record, (key, org)))
+    .collect();
     let mut earlier: HashMap<(String, String, chrono::NaiveDate), (Option<String>, i64)> =
         HashMap::new();
     if !record_of.is_empty() {

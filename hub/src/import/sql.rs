@@ -173,6 +173,35 @@ pub async fn find_by_keys(
     Ok(out)
 }
 
+/// The organisation source records of one source with these keys: key → (record id,
+/// organisation id).
+pub async fn org_records<'k>(
+    db: &impl ConnectionTrait,
+    source_id: i64,
+    keys: impl IntoIterator<Item = &'k str>,
+) -> Result<HashMap<String, (i64, i64)>, DbErr> {
+    let keys: std::collections::HashSet<&str> = keys.into_iter().collect();
+    let keys: Vec<Value> = keys.into_iter().map(Value::from).collect();
+    let found = find_by_keys(
+        db,
+        "organisation_source_records",
+        Some(source_id),
+        "source_key",
+        &keys,
+        &["id", "source_key", "organisation_id"],
+    )
+    .await?;
+    let mut records = HashMap::with_capacity(found.len());
+    for r in &found {
+        let org: Option<i64> = r.try_get("", "organisation_id")?;
+        records.insert(
+            r.try_get("", "source_key")?,
+            (r.try_get("", "id")?, org.unwrap_or_default()),
+        );
+    }
+    Ok(records)
+}
+
 /// The stored state of a keyed row: its id and content hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
