@@ -182,6 +182,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     crate::telemetry::init(&settings.log.filter, settings.log.format);
+    hub_importers::limits::configure(settings.import.read_limits());
     match cli.command {
         Command::Config => {
             print!("{}", settings.to_redacted_toml());

@@ -45,6 +45,18 @@ pub struct ImportSettings {
     pub graphql_uploads: bool,
     /// Priority of a source created by an import without one configured (lower wins).
     pub default_priority: i32,
+    /// The most bytes a file may expand to when read (a workbook's uncompressed sheets and
+    /// strings, a CSV's text).
+    pub max_expanded_bytes: u64,
+    /// The most rows of one sheet (or CSV file).
+    pub max_rows_per_sheet: u64,
+    /// The longest value of one cell, in bytes: a longer one is a row error.
+    pub max_field_bytes: usize,
+    /// The longest line of a text file, in bytes: a longer one is a file error.
+    pub max_line_bytes: usize,
+    /// How long an import waits for another import to finish (imports write one at a
+    /// time), in milliseconds, before it gives up saying which import holds the writer.
+    pub lock_wait_ms: u64,
     /// Sources by code: their name, kind and survivorship priority (lower wins).
     #[serde(default)]
     pub sources: std::collections::BTreeMap<String, SourceSettings>,
@@ -66,7 +78,24 @@ impl Default for ImportSettings {
             max_reported_issues: 200,
             graphql_uploads: false,
             default_priority: 50,
+            max_expanded_bytes: 256 << 20,
+            max_rows_per_sheet: 1 << 20,
+            max_field_bytes: 64 << 10,
+            max_line_bytes: 4 << 20,
+            lock_wait_ms: 600_000,
             sources: Default::default(),
+        }
+    }
+}
+
+impl ImportSettings {
+    /// The bounds of reading a file, for the built-in importers.
+    pub fn read_limits(&self) -> hub_importers::limits::ReadLimits {
+        hub_importers::limits::ReadLimits {
+            max_expanded_bytes: self.max_expanded_bytes,
+            max_rows_per_sheet: self.max_rows_per_sheet,
+            max_field_bytes: self.max_field_bytes,
+            max_line_bytes: self.max_line_bytes,
         }
     }
 }
@@ -136,6 +165,24 @@ pub struct GraphqlSettings {
     /// it runs their one statement, in milliseconds. Longer windows batch more reliably
     /// under load and add that much latency per nesting level.
     pub batch_window_ms: u64,
+    /// The most field selections a document may expand to (fragments spread where they
+    /// are used, `__typename` and introspection fields counted), checked before anything
+    /// else looks at the document.
+    pub max_fields: usize,
+    /// Largest cost of an introspection-only query (introspection lists counted at the
+    /// schema's own sizes; GraphiQL's standard query fits).
+    pub max_introspection_complexity: usize,
+    /// The most items of any list in the arguments (an `in` list, `and`/`or` filters).
+    pub max_list_items: usize,
+    /// The deepest nesting of input objects and lists in an argument (`and`/`or`/`not`
+    /// inside each other).
+    pub max_input_depth: usize,
+    /// The most values in all the arguments of a request together.
+    pub max_input_values: usize,
+    /// The longest text argument, in bytes.
+    pub max_text_bytes: usize,
+    /// The most words of a firm search.
+    pub max_search_words: usize,
 }
 
 impl Default for GraphqlSettings {
@@ -150,6 +197,13 @@ impl Default for GraphqlSettings {
             request_timeout_ms: 30_000,
             upload_timeout_ms: 600_000,
             batch_window_ms: 5,
+            max_fields: 2_000,
+            max_introspection_complexity: 100_000,
+            max_list_items: 1_000,
+            max_input_depth: 16,
+            max_input_values: 5_000,
+            max_text_bytes: 4_096,
+            max_search_words: 20,
         }
     }
 }
@@ -189,7 +243,7 @@ impl Default for PluginSettings {
             timeout_ms: 30_000,
             max_batch_bytes: 64 << 20,
             max_output_bytes: 16 << 30,
-            max_import_ms: 4 * 3_600_000,
+            max_import_ms: 30 * 60_000,
             allowed_sha256: Vec::new(),
         }
     }

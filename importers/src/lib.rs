@@ -17,6 +17,7 @@
 
 use hub_plugin_sdk::Importer;
 
+pub mod limits;
 pub mod psic_registry;
 pub mod spreadsheet;
 pub mod trade;

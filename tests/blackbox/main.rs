@@ -18,6 +18,7 @@ mod graphql_figures;
 mod graphql_http;
 mod graphql_import;
 mod graphql_query;
+mod hostile_files;
 mod import_cli;
 mod import_comtrade;
 mod import_partial;
