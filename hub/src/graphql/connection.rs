@@ -178,7 +178,7 @@ pub trait FromRow: Sized + Clone + Send + Sync + 'static {
 
 /// The per-request loader of nested lists.
 pub struct ChildLoader {
-    db: DatabaseConnection,
+    pub(crate) db: DatabaseConnection,
     specs: Mutex<HashMap<u64, Arc<ChildQuery>>>,
 }
 

@@ -87,12 +87,16 @@ impl Extension for Checks {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
         let (Some(settings), Some((doc, variables))) =
             (ctx.data_opt::<GraphqlSettings>(), self.document())
         else {
-            return Ok(result);
+            return next.run(ctx).await;
         };
+        // Before async-graphql validates the document (some of its rules expand every
+        // fragment where it is spread, which takes exponential time on a document whose
+        // fragments spread each other twice): its size once expanded, and its arguments.
+        super::bounds::check(&doc, &variables, settings).map_err(|e| vec![e])?;
+        let result = next.run(ctx).await?;
         // Every operation of the document is costed: the one that runs is chosen later,
         // and a document whose every operation fits is simply fine.
         let operations: Vec<_> = match &doc.operations {
@@ -101,16 +105,27 @@ impl Extension for Checks {
                 ops.values().collect()
             }
         };
+        let registry = &ctx.schema_env.registry;
+        let sizes = IntrospectionSizes::of(registry);
         for op in operations {
             let cost = Cost::of_operation(
-                &ctx.schema_env.registry,
+                registry,
                 &doc,
                 op,
                 &variables,
                 settings.default_page_size as u64,
+                &sizes,
             );
-            if cost.total > settings.max_complexity as u64 {
-                return Err(vec![cost.error(settings.max_complexity as u64)]);
+            let (limit, key) = if is_introspection_only(&op.node) {
+                (
+                    settings.max_introspection_complexity as u64,
+                    "graphql.max_introspection_complexity",
+                )
+            } else {
+                (settings.max_complexity as u64, "graphql.max_complexity")
+            };
+            if cost.total > limit {
+                return Err(vec![cost.error(limit, key)]);
             }
         }
         Ok(result)
@@ -153,6 +168,9 @@ pub struct ListCost {
     pub times: u64,
     /// What one of its items costs.
     pub each: u64,
+    /// Whether the client sets its page size (`first`); introspection lists have the
+    /// schema's sizes.
+    pub pageable: bool,
 }
 
 impl ListCost {
@@ -176,6 +194,105 @@ impl ListCost {
     }
 }
 
+/// Whether every root field of an operation is introspection (`__schema`, `__type`,
+/// `__typename`).
+pub fn is_introspection_only(op: &async_graphql::parser::types::OperationDefinition) -> bool {
+    op.selection_set.node.items.iter().all(|s| match &s.node {
+        Selection::Field(f) => f.node.name.node.starts_with("__"),
+        _ => false,
+    })
+}
+
+/// How long the introspection lists of this schema are, for their cost: the number of
+/// types and directives; the average number of fields, input fields, enum values and
+/// arguments (a query over the whole schema meets about that many); and the largest
+/// number of interfaces and possible types (a chain of `interfaces { possibleTypes { … } }`
+/// multiplies the largest of them, whatever the average).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IntrospectionSizes {
+    types: u64,
+    directives: u64,
+    fields: u64,
+    input_fields: u64,
+    enum_values: u64,
+    args: u64,
+    interfaces: u64,
+    possible_types: u64,
+}
+
+impl IntrospectionSizes {
+    /// The sizes of `registry`'s schema.
+    pub fn of(registry: &Registry) -> Self {
+        use async_graphql::registry::MetaType;
+        let average = |counts: Vec<usize>| -> u64 {
+            let n = counts.len().max(1);
+            counts.iter().sum::<usize>().div_ceil(n).max(1) as u64
+        };
+        let mut fields = Vec::new();
+        let mut input_fields = Vec::new();
+        let mut enum_values = Vec::new();
+        let mut args = Vec::new();
+        let mut possible = 1;
+        for ty in registry.types.values() {
+            match ty {
+                MetaType::Object { fields: f, .. } => {
+                    fields.push(f.len());
+                    args.extend(f.values().map(|x| x.args.len()));
+                }
+                MetaType::Interface {
+                    fields: f,
+                    possible_types,
+                    ..
+                } => {
+                    fields.push(f.len());
+                    args.extend(f.values().map(|x| x.args.len()));
+                    possible = possible.max(possible_types.len());
+                }
+                MetaType::Union { possible_types, .. } => {
+                    possible = possible.max(possible_types.len());
+                }
+                MetaType::Enum { enum_values: e, .. } => enum_values.push(e.len()),
+                MetaType::InputObject {
+                    input_fields: i, ..
+                } => input_fields.push(i.len()),
+                MetaType::Scalar { .. } => {}
+            }
+        }
+        let interfaces = registry
+            .implements
+            .values()
+            .map(|i| i.len())
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        IntrospectionSizes {
+            types: registry.types.len() as u64,
+            directives: registry.directives.len().max(1) as u64,
+            fields: average(fields),
+            input_fields: average(input_fields),
+            enum_values: average(enum_values),
+            args: average(args),
+            interfaces: interfaces as u64,
+            possible_types: possible as u64,
+        }
+    }
+
+    /// The size of the introspection list field `field` of the introspection type `ty`.
+    fn of_field(&self, ty: &str, field: &str) -> Option<u64> {
+        Some(match (ty, field) {
+            ("__Schema", "types") => self.types,
+            ("__Schema", "directives") => self.directives,
+            ("__Type", "fields") => self.fields,
+            ("__Type", "inputFields") => self.input_fields,
+            ("__Type", "enumValues") => self.enum_values,
+            ("__Type", "interfaces") => self.interfaces,
+            ("__Type", "possibleTypes") => self.possible_types,
+            ("__Field" | "__Directive", "args") => self.args,
+            _ => return None,
+        })
+    }
+}
+
 /// The cost of one operation.
 #[derive(Debug, Clone, Default)]
 pub struct Cost {
@@ -190,6 +307,7 @@ const MAX_WALK_DEPTH: usize = 64;
 
 struct Walk<'a> {
     registry: &'a Registry,
+    sizes: &'a IntrospectionSizes,
     fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
     variables: &'a Variables,
     defaults: HashMap<&'a str, &'a Value>,
@@ -205,6 +323,7 @@ impl Cost {
         op: &Positioned<async_graphql::parser::types::OperationDefinition>,
         variables: &Variables,
         default_page: u64,
+        sizes: &IntrospectionSizes,
     ) -> Cost {
         let root = match op.node.ty {
             OperationType::Query => Some(registry.query_type.as_str()),
@@ -224,6 +343,7 @@ impl Cost {
             .collect();
         let mut walk = Walk {
             registry,
+            sizes,
             fragments: &doc.fragments,
             variables,
             defaults,
@@ -237,19 +357,19 @@ impl Cost {
         }
     }
 
-    /// The request error of a query over `limit`.
-    pub fn error(&self, limit: u64) -> ServerError {
+    /// The request error of a query over `limit` (the configuration key `key`).
+    pub fn error(&self, limit: u64, key: &str) -> ServerError {
         let mut lists: Vec<&ListCost> = self.lists.iter().collect();
         lists.sort_by_key(|l| std::cmp::Reverse(l.weight()));
         let suggestions: Vec<(&ListCost, u64)> = lists
             .iter()
+            .filter(|l| l.pageable)
             .filter_map(|l| l.fitting_page(self.total, limit).map(|n| (*l, n)))
             .filter(|(l, n)| *n < l.page)
             .take(3)
             .collect();
         let mut message = format!(
-            "Query is too complex: it costs {}, more than the limit of {} \
-             (`graphql.max_complexity`).",
+            "Query is too complex: it costs {}, more than the limit of {} (`{key}`).",
             thousands(self.total),
             thousands(limit)
         );
@@ -378,6 +498,27 @@ impl Walk<'_> {
             .and_then(|t| t.field_by_name(field.name.node.as_str()));
         let child_ty = meta.map(|m| MetaTypeName::concrete_typename(&m.ty).to_owned());
         let is_list = meta.is_some_and(|m| m.args.contains_key("first"));
+        // Introspection lists count at the schema's own sizes.
+        let introspection_list = ty.and_then(|t| self.sizes.of_field(t, field.name.node.as_str()));
+        if let Some(size) = introspection_list {
+            let at = self.lists.len();
+            self.lists.push(ListCost {
+                path: path.clone(),
+                page: size,
+                times,
+                each: 0,
+                pageable: false,
+            });
+            let each = self.set(
+                &field.selection_set.node,
+                child_ty.as_deref(),
+                times.saturating_mul(size),
+                &path,
+                depth + 1,
+            );
+            self.lists[at].each = each;
+            return size.saturating_mul(each).saturating_add(1);
+        }
         if !is_list {
             let child = self.set(
                 &field.selection_set.node,
@@ -398,6 +539,7 @@ impl Walk<'_> {
             page,
             times,
             each: 0,
+            pageable: true,
         });
         let each = self.set(
             &field.selection_set.node,
@@ -617,12 +759,14 @@ mod tests {
             page: 100,
             times: 1,
             each: 51,
+            pageable: true,
         };
         let clusters = ListCost {
             path: "firms.clusters".into(),
             page: 25,
             times: 100,
             each: 2,
+            pageable: true,
         };
         let total = 1 + 100 * 51;
         assert_eq!(firms.fitting_page(total, 5000), Some(98));

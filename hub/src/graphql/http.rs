@@ -277,13 +277,40 @@ struct Body<'a> {
     extensions: Option<&'a std::collections::BTreeMap<String, async_graphql::Value>>,
 }
 
+/// A JSON answer, built where the request runs (on the main runtime, see
+/// [`Endpoint::runtime`]) and turned into an HTTP response by the worker.
+struct Reply {
+    status: StatusCode,
+    media: Media,
+    body: Vec<u8>,
+    headers: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+impl Reply {
+    fn json(status: StatusCode, media: Media, body: &Body<'_>) -> Self {
+        Reply {
+            status,
+            media,
+            body: serde_json::to_vec(body).unwrap_or_default(),
+            headers: Vec::new(),
+        }
+    }
+
+    fn into_response(self) -> HttpResponse {
+        let mut builder = HttpResponseBuilder::new(self.status);
+        builder
+            .insert_header((header::CONTENT_TYPE, self.media.content_type()))
+            .insert_header((header::VARY, "Accept"))
+            .insert_header((header::CACHE_CONTROL, "no-store"));
+        for header in self.headers {
+            builder.append_header(header);
+        }
+        builder.body(self.body)
+    }
+}
+
 fn json_response(status: StatusCode, media: Media, body: &Body<'_>) -> HttpResponse {
-    let mut builder = HttpResponseBuilder::new(status);
-    builder
-        .insert_header((header::CONTENT_TYPE, media.content_type()))
-        .insert_header((header::VARY, "Accept"))
-        .insert_header((header::CACHE_CONTROL, "no-store"));
-    builder.body(serde_json::to_vec(body).unwrap_or_default())
+    Reply::json(status, media, body).into_response()
 }
 
 fn errors_body(errors: &[ServerError]) -> Body<'_> {
@@ -301,8 +328,12 @@ fn refuse(
     code: &str,
     message: impl Into<String>,
 ) -> HttpResponse {
+    refuse_reply(status, media, code, message).into_response()
+}
+
+fn refuse_reply(status: StatusCode, media: Media, code: &str, message: impl Into<String>) -> Reply {
     metrics::graphql_request(Outcome::Rejected);
-    json_response(status, media, &errors_body(&[errors::error(message, code)]))
+    Reply::json(status, media, &errors_body(&[errors::error(message, code)]))
 }
 
 /// A request that is not a well-formed GraphQL-over-HTTP request: 400 whatever the media
@@ -313,13 +344,13 @@ fn bad_request(media: Media, message: impl Into<String>) -> HttpResponse {
 
 /// Request errors of a well-formed request (parse, validation, ...): no `data`; 400 with
 /// `application/graphql-response+json`, 200 with `application/json`.
-fn request_errors(media: Media, errors: Vec<ServerError>) -> HttpResponse {
+fn request_errors(media: Media, errors: Vec<ServerError>) -> Reply {
     metrics::graphql_request(Outcome::Error);
     let status = match media {
         Media::Json => StatusCode::OK,
         _ => StatusCode::BAD_REQUEST,
     };
-    json_response(status, media, &errors_body(&errors))
+    Reply::json(status, media, &errors_body(&errors))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -724,16 +755,76 @@ fn is_introspection(op: &OperationDefinition) -> bool {
             })
 }
 
-/// Parses, checks and executes a well-formed request; `uploads` are the files of a
-/// multipart request.
+/// Runs a well-formed request; `uploads` are the files of a multipart request. All of it
+/// (parsing, validation, execution) runs on the main runtime (see [`Endpoint::runtime`])
+/// under the request's time limit, so that neither a slow document nor a slow query holds
+/// the HTTP worker, which keeps answering `/healthz` and the other requests.
 async fn run(
-    endpoint: &Endpoint,
+    endpoint: &web::Data<Endpoint>,
     media: Media,
     params: Params,
     via_get: bool,
     uploads: Vec<UploadValue>,
 ) -> HttpResponse {
     let upload = !uploads.is_empty();
+    let timeout_ms = time_limit(&endpoint.settings, upload);
+    let key = if upload {
+        "graphql.upload_timeout_ms"
+    } else {
+        "graphql.request_timeout_ms"
+    };
+    let limit = Duration::from_millis(timeout_ms);
+    let shared = endpoint.clone();
+    let work = async move { answer(&shared, media, params, via_get, uploads).await };
+    let reply = match &endpoint.runtime {
+        Some(runtime) => {
+            let mut task = runtime.spawn(work);
+            match tokio::time::timeout(limit, &mut task).await {
+                Ok(Ok(reply)) => Some(reply),
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "GraphQL request failed");
+                    metrics::graphql_request(Outcome::Error);
+                    return json_response(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        media,
+                        &errors_body(&[errors::error(
+                            "Internal error; the server log has the details.",
+                            errors::INTERNAL_SERVER_ERROR,
+                        )]),
+                    );
+                }
+                Err(_) => {
+                    task.abort();
+                    None
+                }
+            }
+        }
+        None => tokio::time::timeout(limit, work).await.ok(),
+    };
+    match reply {
+        Some(reply) => reply.into_response(),
+        None => {
+            tracing::warn!(timeout_ms, "GraphQL request timed out");
+            metrics::graphql_request(Outcome::Error);
+            let message =
+                format!("The request took longer than {timeout_ms} ms ({key}) and was stopped.");
+            json_response(
+                StatusCode::GATEWAY_TIMEOUT,
+                media,
+                &errors_body(&[errors::error(message, errors::TIMEOUT)]),
+            )
+        }
+    }
+}
+
+/// Parses, checks and executes a well-formed request.
+async fn answer(
+    endpoint: &Endpoint,
+    media: Media,
+    params: Params,
+    via_get: bool,
+    uploads: Vec<UploadValue>,
+) -> Reply {
     let doc = match errors::parse_document(&params.query) {
         Ok(doc) => doc,
         Err(e) => return request_errors(media, vec![e]),
@@ -749,16 +840,16 @@ async fn run(
         } else {
             "Subscriptions"
         };
-        let mut response = refuse(
+        let mut reply = refuse_reply(
             StatusCode::METHOD_NOT_ALLOWED,
             media,
             errors::METHOD_NOT_ALLOWED,
             format!("{kind} are not allowed over GET; use POST."),
         );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
+        reply
+            .headers
+            .push((header::ALLOW, HeaderValue::from_static("POST")));
+        return reply;
     }
 
     let variables = params
@@ -794,55 +885,7 @@ async fn run(
     } else {
         &endpoint.schema
     };
-
-    let timeout_ms = time_limit(&endpoint.settings, upload);
-    let key = if upload {
-        "graphql.upload_timeout_ms"
-    } else {
-        "graphql.request_timeout_ms"
-    };
-    let limit = Duration::from_millis(timeout_ms);
-    let executed = match &endpoint.runtime {
-        // On the main runtime's threads and their large stacks (see [`Endpoint::runtime`]).
-        Some(runtime) => {
-            let schema = schema.clone();
-            let mut task = runtime.spawn(async move { schema.execute(request).await });
-            match tokio::time::timeout(limit, &mut task).await {
-                Ok(Ok(response)) => Ok(response),
-                Ok(Err(e)) => {
-                    tracing::error!(error = %e, "GraphQL execution failed");
-                    metrics::graphql_request(Outcome::Error);
-                    return json_response(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        media,
-                        &errors_body(&[errors::error(
-                            "Internal error; the server log has the details.",
-                            errors::INTERNAL_SERVER_ERROR,
-                        )]),
-                    );
-                }
-                Err(elapsed) => {
-                    task.abort();
-                    Err(elapsed)
-                }
-            }
-        }
-        None => tokio::time::timeout(limit, schema.execute(request)).await,
-    };
-    let response = match executed {
-        Ok(response) => response,
-        Err(_) => {
-            tracing::warn!(timeout_ms, "GraphQL request timed out");
-            metrics::graphql_request(Outcome::Error);
-            let message =
-                format!("The request took longer than {timeout_ms} ms ({key}) and was stopped.");
-            return json_response(
-                StatusCode::GATEWAY_TIMEOUT,
-                media,
-                &errors_body(&[errors::error(message, errors::TIMEOUT)]),
-            );
-        }
-    };
+    let response = schema.execute(request).await;
     if !stage.executed() {
         return request_errors(media, errors::tag_request_errors(response.errors));
     }
@@ -857,16 +900,16 @@ async fn run(
         errors: &response.errors,
         extensions: (!response.extensions.is_empty()).then_some(&response.extensions),
     };
-    let mut http = json_response(StatusCode::OK, media, &body);
+    let mut reply = Reply::json(StatusCode::OK, media, &body);
     for (name, value) in response.http_headers.iter() {
         if let (Ok(name), Ok(value)) = (
             header::HeaderName::from_bytes(name.as_str().as_bytes()),
             HeaderValue::from_bytes(value.as_bytes()),
         ) {
-            http.headers_mut().append(name, value);
+            reply.headers.push((name, value));
         }
     }
-    http
+    reply
 }
 
 // ---------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ pub mod principal;
 pub mod schema;
 pub mod types;
 
+pub mod bounds;
 pub mod connection;
 pub mod declare;
 pub mod document;

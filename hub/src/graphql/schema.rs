@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, MergedObject, Object, Result};
 use sea_orm::DatabaseConnection;
-use sea_orm::sea_query::{Condition, Expr, ExprTrait as _};
+use sea_orm::sea_query::{Expr, ExprTrait as _};
 
 use super::connection::{one, root_list, root_lists};
 use super::ids;
@@ -157,21 +157,14 @@ impl CoreQuery {
             )));
         }
         let id = Identifier::parse(scheme, &value).map_err(|e| bad_input(e.to_string()))?;
-        let mut select = firm_select();
-        let mut sub = sea_orm::sea_query::Query::select();
-        sub.expr(Expr::cust("1"))
-            .from_as(
-                sea_orm::sea_query::Alias::new("organisation_identifiers"),
-                sea_orm::sea_query::Alias::new("i"),
-            )
-            .and_where(Expr::cust(format!("i.organisation_id = {T}.id")))
-            .cond_where(
-                Condition::all()
-                    .add(Expr::cust("i.scheme").eq(id.scheme().code().into_owned()))
-                    .add(Expr::cust("i.value").eq(id.value().to_owned())),
-            );
-        select.and_where(Expr::exists(sub));
-        one(ctx.data::<DatabaseConnection>()?, select).await
+        let loader =
+            ctx.data::<async_graphql::dataloader::DataLoader<super::connection::ChildLoader>>()?;
+        loader
+            .load_one(firm::ByIdentifier {
+                scheme: id.scheme().code().into_owned(),
+                value: id.value().to_owned(),
+            })
+            .await
     }
 
     /// Any object by its global id.

@@ -2,7 +2,7 @@
 
 use async_graphql::{ComplexObject, Context, Error, ID, InputObject, Result, SimpleObject};
 use hub_schema::entity::organisations;
-use sea_orm::sea_query::{Alias, Condition, Expr, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, Query, SelectStatement};
 use sea_orm::{FromQueryResult as _, QueryResult};
 
 use super::cluster::{
@@ -304,6 +304,69 @@ impl Firm {
 impl Listed for Firm {
     fn select() -> SelectStatement {
         firm_select()
+    }
+}
+
+/// A firm looked up by one of its identifiers (a canonical value of a firm scheme).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ByIdentifier {
+    pub scheme: String,
+    pub value: String,
+}
+
+/// Lookups by identifier are batched like nested lists: every `firmByIdentifier` of a
+/// request's level (2,000 aliases of it included) is one statement per scheme. Where an
+/// identifier names two firms (a conflict a curator resolves), the first created wins.
+impl async_graphql::dataloader::Loader<ByIdentifier> for crate::graphql::connection::ChildLoader {
+    type Value = Firm;
+    type Error = Error;
+
+    async fn load(
+        &self,
+        keys: &[ByIdentifier],
+    ) -> Result<std::collections::HashMap<ByIdentifier, Firm>, Error> {
+        use sea_orm::ConnectionTrait as _;
+        let mut by_scheme: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+        for k in keys {
+            by_scheme.entry(&k.scheme).or_default().push(&k.value);
+        }
+        let mut out = std::collections::HashMap::new();
+        for (scheme, values) in by_scheme {
+            let mut select = firm_select();
+            select
+                .join_as(
+                    sea_orm::sea_query::JoinType::InnerJoin,
+                    Alias::new("organisation_identifiers"),
+                    Alias::new("bi"),
+                    Expr::cust(format!("bi.organisation_id = {T}.id")),
+                )
+                .expr_as(Expr::cust("bi.value"), Alias::new("__identifier"))
+                .and_where(Expr::cust("bi.is_hashed = false"))
+                .and_where(Expr::cust("bi.scheme").eq(scheme))
+                .and_where(Expr::cust("bi.value").is_in(values.iter().map(|v| (*v).to_owned())))
+                .order_by_expr(
+                    Expr::cust(format!("{T}.id")),
+                    sea_orm::sea_query::Order::Asc,
+                );
+            let rows = self
+                .db
+                .query_all(&select)
+                .await
+                .map_err(crate::graphql::list::internal)?;
+            for row in rows {
+                let value: String = row
+                    .try_get("", "__identifier")
+                    .map_err(crate::graphql::list::internal)?;
+                let key = ByIdentifier {
+                    scheme: scheme.to_owned(),
+                    value,
+                };
+                if let std::collections::hash_map::Entry::Vacant(slot) = out.entry(key) {
+                    slot.insert(Firm::from_row(&row).map_err(crate::graphql::list::internal)?);
+                }
+            }
+        }
+        Ok(out)
     }
 }
 
