@@ -183,6 +183,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     crate::telemetry::init(&settings.log.filter, settings.log.format);
     hub_importers::limits::configure(settings.import.read_limits());
+    crate::import::lock::configure(crate::import::lock::LockSettings {
+        sqlite_file: settings.sqlite_file(),
+        wait: Some(std::time::Duration::from_millis(
+            settings.import.lock_wait_ms,
+        )),
+    });
     match cli.command {
         Command::Config => {
             print!("{}", settings.to_redacted_toml());
@@ -193,11 +199,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => {
             let (db, _) = open_migrated(&settings).await?;
             db.close().await.ok();
-            println!("hub: database is up to date ({})", engine(&settings).name());
+            println!(
+                "hub: database is up to date ({})",
+                engine(&settings)?.name()
+            );
         }
         Command::Serve => {
             let db = crate::db::connect(&settings).await?;
-            let key = crate::db::cnic_key(&settings, engine(&settings))?;
+            let key = crate::db::cnic_key(&settings, engine(&settings)?)?;
             crate::db::check_cnic_key(&db, &key).await.context(
                 "the database is not migrated yet or belongs to another key; run `hub migrate`",
             )?;
@@ -214,7 +223,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 counts.updated
             );
         }
-        Command::Import(args) => return import(&settings, args).await,
+        Command::Import(args) => {
+            let json = args.json && !args.suggest_mapping;
+            let file = args.file.clone();
+            return match import(&settings, args).await {
+                // Under --json the report is printed whatever happens, so that a script
+                // reading stdout always reads one.
+                Err(e) if json => {
+                    let report = serde_json::json!({
+                        "status": "failed",
+                        "file": file.file_name().map(|n| n.to_string_lossy().into_owned()),
+                        "error": format!("{e:#}"),
+                    });
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                    Err(e)
+                }
+                other => other,
+            };
+        }
         Command::Importers(ImportersCommand::List { json }) => {
             list_importers(&settings, json)?;
         }
@@ -323,6 +349,10 @@ async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<ExitCod
             Err(e) => anyhow::bail!("{e}"),
         }
     }
+    // In-process plugins print on the hub's own stdout: keep it for the report.
+    let quiet = (settings.plugins.isolation == crate::config::Isolation::InProcess)
+        .then(crate::plugins::StdoutToStderr::new)
+        .flatten();
     let importers = crate::import::Importers::load(&settings.plugins);
     let (db, key) = open_migrated(settings).await?;
     let env = crate::import::ImportEnv {
@@ -357,6 +387,7 @@ async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<ExitCod
     let report = crate::import::run(&db, &env, request, &progress).await;
     bar.finish_and_clear();
     db.close().await.ok();
+    drop(quiet);
     let report = report?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -372,15 +403,15 @@ async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<ExitCod
     })
 }
 
-fn engine(settings: &Settings) -> Engine {
-    Engine::of_url(&settings.database_url())
+fn engine(settings: &Settings) -> anyhow::Result<Engine> {
+    Engine::parse_url(&settings.database_url())
 }
 
 /// Connects, migrates, checks the CNIC key and loads the reference data.
 pub(crate) async fn open_migrated(
     settings: &Settings,
 ) -> anyhow::Result<(sea_orm::DatabaseConnection, hub_schema::domain::CnicKey)> {
-    let key = crate::db::cnic_key(settings, engine(settings))?;
+    let key = crate::db::cnic_key(settings, engine(settings)?)?;
     let db = crate::db::connect(settings).await?;
     crate::db::migrate(&db).await?;
     crate::db::check_cnic_key(&db, &key).await?;

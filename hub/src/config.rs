@@ -316,6 +316,16 @@ impl Settings {
         }
     }
 
+    /// The SQLite database file, when the database is SQLite.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        let url = self.database_url();
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or_default();
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
+
     /// The default SQLite file.
     pub fn sqlite_default_path(&self) -> PathBuf {
         self.data_dir.join("hub.sqlite")
@@ -391,6 +401,27 @@ impl Engine {
         }
     }
 
+    /// The engine of a database URL, or why the URL names none the hub supports.
+    pub fn parse_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Engine::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Ok(Engine::Sqlite)
+        } else {
+            let scheme = url.split_once(':').map_or("", |(s, _)| s);
+            anyhow::bail!(
+                "the database URL {} is not one the hub supports ({}): use sqlite://PATH or \
+                 postgres://USER:PASSWORD@HOST:PORT/DATABASE (database.url)",
+                redact_url(url),
+                if scheme.is_empty() {
+                    "it has no scheme".to_owned()
+                } else {
+                    format!("scheme `{scheme}`")
+                }
+            )
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Engine::Sqlite => "sqlite",
@@ -401,6 +432,50 @@ impl Engine {
 
 /// Makes sure the data dir exists.
 pub fn ensure_dir(path: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(path)
+    if path.is_dir() {
+        return Ok(());
+    }
+    // The data folder holds personal data (names, phones, e-mails) and the CNIC key: only
+    // the hub's user may enter it.
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder
+        .create(path)
         .with_context(|| format!("creating the data dir {}", path.display()))
+}
+
+/// `url` with its password (and any `password=` parameter) replaced by `[redacted]`, for
+/// messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let mut out = url.to_owned();
+    if let Some(scheme_end) = out.find("://") {
+        let rest_start = scheme_end + 3;
+        let authority_end = out[rest_start..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |i| rest_start + i);
+        if let Some(at) = out[rest_start..authority_end].rfind('@') {
+            let userinfo = &out[rest_start..rest_start + at];
+            if let Some(colon) = userinfo.find(':') {
+                let start = rest_start + colon + 1;
+                out.replace_range(start..rest_start + at, "[redacted]");
+            }
+        }
+    }
+    if let Some(q) = out.find('?') {
+        let (head, query) = out.split_at(q + 1);
+        let query: Vec<String> = query
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=[redacted]"),
+                _ => kv.to_owned(),
+            })
+            .collect();
+        out = format!("{head}{}", query.join("&"));
+    }
+    out
 }

@@ -22,7 +22,7 @@ const CNIC_FINGERPRINT_KEY: &str = "cnic_key_fingerprint";
 /// use, in WAL mode with foreign keys enforced.
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let url = settings.database_url();
-    let engine = Engine::of_url(&url);
+    let engine = Engine::parse_url(&url)?;
     if engine == Engine::Sqlite
         && settings
             .database
@@ -32,7 +32,13 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     {
         crate::config::ensure_dir(&settings.data_dir)?;
     }
-    let mut options = ConnectOptions::new(url);
+    if let Some(file) = settings.sqlite_file() {
+        create_private(&file)?;
+    }
+    if engine == Engine::Postgres {
+        reachable(&url).await?;
+    }
+    let mut options = ConnectOptions::new(url.clone());
     options
         .max_connections(settings.database.max_connections)
         .connect_timeout(Duration::from_secs(10))
@@ -47,12 +53,99 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
                 .create_if_missing(true)
         });
     }
-    let mut db = Database::connect(options)
-        .await
-        .with_context(|| format!("connecting to the {} database", engine.name()))?;
+    let mut db = Database::connect(options).await.map_err(|e| {
+        // Driver errors may quote the URL: never its password.
+        let text = e
+            .to_string()
+            .replace(&url, &crate::config::redact_url(&url));
+        anyhow::anyhow!(
+            "connecting to the {} database {}: {}",
+            engine.name(),
+            crate::config::redact_url(&url),
+            redact_password(&text, &url)
+        )
+    })?;
     // One call per statement run through the pool (see `metrics`: `hub_sql_statements_total`).
     db.set_metric_callback(|_| crate::metrics::sql_statement());
     Ok(db)
+}
+
+/// Creates the SQLite file readable and writable by the hub's user only (it holds personal
+/// data); SQLite gives its journal and WAL files the same permissions. An existing file is
+/// left as it is.
+fn create_private(file: &std::path::Path) -> anyhow::Result<()> {
+    if file.exists() {
+        return Ok(());
+    }
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::config::ensure_dir(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    match options.open(file) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("creating the database {}", file.display())),
+    }
+}
+
+/// Whether PostgreSQL's host and port answer at all: the connection pool retries a refused
+/// connection until its timeout and then says only "pool timed out", so the cause (refused,
+/// unknown host) is found first, in a few seconds.
+async fn reachable(url: &str) -> anyhow::Result<()> {
+    let Some(rest) = url.split_once("://").map(|(_, r)| r) else {
+        return Ok(());
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host_port.is_empty() || host_port.starts_with('%') {
+        return Ok(()); // a socket path: the driver says what is wrong.
+    }
+    let target = if host_port.starts_with('[')
+        || host_port
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    };
+    let attempt = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio::net::TcpStream::connect(target.clone()),
+    )
+    .await;
+    match attempt {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => anyhow::bail!(
+            "cannot reach PostgreSQL at {target} ({}): {e}",
+            crate::config::redact_url(url)
+        ),
+        Err(_) => anyhow::bail!(
+            "cannot reach PostgreSQL at {target} ({}): no answer within 5 s",
+            crate::config::redact_url(url)
+        ),
+    }
+}
+
+/// `text` with the password of `url` replaced, wherever it appears.
+fn redact_password(text: &str, url: &str) -> String {
+    let password = url
+        .split_once("://")
+        .and_then(|(_, r)| r.split(['/', '?']).next())
+        .and_then(|auth| auth.rsplit_once('@'))
+        .and_then(|(user, _)| user.split_once(':'))
+        .map(|(_, p)| p)
+        .filter(|p| !p.is_empty());
+    match password {
+        Some(p) => text.replace(p, "[redacted]"),
+        None => text.to_owned(),
+    }
 }
 
 /// Applies pending migrations. Idempotent.

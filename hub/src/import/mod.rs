@@ -35,6 +35,7 @@
 mod apply;
 mod check;
 pub mod figures;
+pub mod lock;
 mod prepare;
 mod records;
 pub mod report;
@@ -60,7 +61,7 @@ use hub_schema::domain::{CnicKey, SizeThresholds};
 use hub_schema::entity::{import_row_errors, import_runs, sources};
 use sea_orm::{
     ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, DatabaseConnection,
-    DatabaseTransaction, EntityTrait as _, QueryFilter as _, TransactionTrait as _,
+    DatabaseTransaction, EntityTrait as _, QueryFilter as _,
 };
 use sha2::{Digest as _, Sha256};
 use tokio::sync::mpsc;
@@ -454,97 +455,105 @@ pub async fn run(
     }
     report.source = Some(source_code.clone());
 
-    // The reading thread.
-    let options = request.mapping.clone().unwrap_or(serde_json::Value::Null);
-    let input = Input::with_file_name(&request.path, file_name.clone());
-    let batch_size = env.settings.batch_size.max(1);
-    let (tx, mut rx) = mpsc::channel::<Read>(4);
-    let reader =
-        tokio::task::spawn_blocking(move || read_items(importer, input, options, batch_size, tx));
+    // Imports write one at a time: wait for the writer before reading (see `lock.rs`).
+    let (txn, mut writer) = lock::begin(db, &file_name).await?;
+    let result = async {
+        // The reading thread.
+        let options = request.mapping.clone().unwrap_or(serde_json::Value::Null);
+        let input = Input::with_file_name(&request.path, file_name.clone());
+        let batch_size = env.settings.batch_size.max(1);
+        let (tx, mut rx) = mpsc::channel::<Read>(4);
+        let reader = tokio::task::spawn_blocking(move || {
+            read_items(importer, input, options, batch_size, tx)
+        });
 
-    let txn = db.begin().await?;
-    let outcome = apply_all(
-        &txn,
-        env,
-        &request,
-        &manifest,
-        &source_code,
-        (&file_name, &sha256, size),
-        &mut rx,
-        &mut report,
-        progress,
-    )
-    .await;
-    drop(rx);
-    let _ = reader.await;
-    let (run_id, mut issues, seqs, source_id) = match outcome {
-        Ok(done) => done,
-        Err(Failure::File(message)) => {
-            txn.rollback().await.ok();
-            return fail(report, message);
-        }
-        Err(Failure::Hub(e)) => {
-            txn.rollback().await.ok();
-            return Err(e);
-        }
-    };
-
-    issues.sort();
-    report.rejected = issues.rejected_total;
-    report.warnings = issues.warnings;
-    report.issues_total = issues.list.len() as u64;
-    report.issues = issues
-        .list
-        .iter()
-        .take(env.settings.max_reported_issues)
-        .cloned()
-        .collect();
-    report.duration_ms = started.elapsed().as_millis() as u64;
-
-    if report.rejected > 0 && !request.allow_partial {
-        txn.rollback().await?;
-        report.status = if request.dry_run {
-            RunStatus::DryRun
-        } else {
-            // Nothing was written: the counts say so (a dry run's say what the valid rows
-            // would change; the rejected rows' records are never counted).
-            report.totals = Counts::default();
-            report.by_kind.clear();
-            RunStatus::Failed
+        let outcome = apply_all(
+            &txn,
+            env,
+            &request,
+            &manifest,
+            &source_code,
+            (&file_name, &sha256, size),
+            &mut rx,
+            &mut report,
+            progress,
+            (db, &mut writer),
+        )
+        .await;
+        drop(rx);
+        let _ = reader.await;
+        let (run_id, mut issues, seqs, source_id) = match outcome {
+            Ok(done) => done,
+            Err(Failure::File(message)) => {
+                txn.rollback().await.ok();
+                return fail(report, message);
+            }
+            Err(Failure::Hub(e)) => {
+                txn.rollback().await.ok();
+                return Err(e);
+            }
         };
-        report.error = Some(format!(
-            "{} of {} rows have errors; nothing was applied (fix them, or import with \
-             --allow-partial to apply the valid rows)",
-            report.rejected, report.rows_read
-        ));
-        tracing::warn!(file = %report.file, rejected = report.rejected, "import rejected");
-        return Ok(report);
+
+        issues.sort();
+        report.rejected = issues.rejected_total;
+        report.warnings = issues.warnings;
+        report.issues_total = issues.list.len() as u64;
+        report.issues = issues
+            .list
+            .iter()
+            .take(env.settings.max_reported_issues)
+            .cloned()
+            .collect();
+        report.duration_ms = started.elapsed().as_millis() as u64;
+
+        if report.rejected > 0 && !request.allow_partial {
+            txn.rollback().await?;
+            report.status = if request.dry_run {
+                RunStatus::DryRun
+            } else {
+                // Nothing was written: the counts say so (a dry run's say what the valid rows
+                // would change; the rejected rows' records are never counted).
+                report.totals = Counts::default();
+                report.by_kind.clear();
+                RunStatus::Failed
+            };
+            report.error = Some(format!(
+                "{} of {} rows have errors; nothing was applied (fix them, or import with \
+                 --allow-partial to apply the valid rows)",
+                report.rejected, report.rows_read
+            ));
+            tracing::warn!(file = %report.file, rejected = report.rejected, "import rejected");
+            return Ok(report);
+        }
+        if request.dry_run {
+            txn.rollback().await?;
+            report.status = RunStatus::DryRun;
+            return Ok(report);
+        }
+        let status = if report.rejected > 0 {
+            RunStatus::Partial
+        } else {
+            RunStatus::Applied
+        };
+        finish_run(&txn, run_id, &report, status, issues.list, seqs, source_id).await?;
+        txn.commit().await.context("committing the import")?;
+        report.run_id = Some(run_id);
+        report.status = status;
+        tracing::info!(
+            file = %report.file,
+            run = run_id,
+            rows = report.rows_read,
+            inserted = report.totals.inserted,
+            updated = report.totals.updated,
+            unchanged = report.totals.unchanged,
+            rejected = report.rejected,
+            "import applied"
+        );
+        Ok(report)
     }
-    if request.dry_run {
-        txn.rollback().await?;
-        report.status = RunStatus::DryRun;
-        return Ok(report);
-    }
-    let status = if report.rejected > 0 {
-        RunStatus::Partial
-    } else {
-        RunStatus::Applied
-    };
-    finish_run(&txn, run_id, &report, status, issues.list, seqs, source_id).await?;
-    txn.commit().await.context("committing the import")?;
-    report.run_id = Some(run_id);
-    report.status = status;
-    tracing::info!(
-        file = %report.file,
-        run = run_id,
-        rows = report.rows_read,
-        inserted = report.totals.inserted,
-        updated = report.totals.updated,
-        unchanged = report.totals.unchanged,
-        rejected = report.rejected,
-        "import applied"
-    );
-    Ok(report)
+    .await;
+    writer.release(db).await;
+    result
 }
 
 /// The importer most confident it reads the file. Sniffing may start plugin processes and
@@ -672,6 +681,7 @@ async fn apply_all(
     rx: &mut mpsc::Receiver<Read>,
     report: &mut ImportReport,
     progress: &(dyn Fn(u64) + Sync),
+    (db, writer): (&DatabaseConnection, &mut lock::Writer),
 ) -> Result<(i64, Issues, (Option<i64>, Option<i64>), i64), Failure> {
     let run = import_runs::ActiveModel {
         importer_id: Set(manifest.id.clone()),
@@ -695,6 +705,7 @@ async fn apply_all(
     }
     .insert(txn)
     .await?;
+    writer.set_run(db, run.id).await;
     let mut ctx = prepare::Ctx::load(txn, env, run.id, source_code).await?;
     let emits: HashSet<RecordKind> = manifest.emits.iter().copied().collect();
     let mut issues = Issues::default();
@@ -907,10 +918,19 @@ pub(crate) async fn ensure_source(
         created_at: Set(prov.at),
         updated_at: Set(prov.at),
         ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    Ok((model.id, priority))
+    };
+    // Imports hold the writer one at a time (see `lock.rs`); a source created meanwhile by
+    // another writer (the demo's seed) is taken as it is rather than failing on its key.
+    sources::Entity::insert(model)
+        .on_conflict_do_nothing_on([sources::Column::Code])
+        .exec(txn)
+        .await?;
+    let found = sources::Entity::find()
+        .filter(sources::Column::Code.eq(code))
+        .one(txn)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the source {code} could not be created"))?;
+    Ok((found.id, found.priority))
 }
 
 /// Priorities of sources by id, for survivorship.

@@ -18,6 +18,9 @@ use super::wire::{Hello, Request, tag, write_frame};
 /// Runs the child until the parent closes its stdin. Exit status 0 after a normal end, 3
 /// when the library was refused, 4 when the pipe broke.
 pub fn main(library: &Path) -> ExitCode {
+    if !die_with_parent() {
+        return ExitCode::from(4);
+    }
     let (input, mut output) = match take_stdio() {
         Ok(stdio) => stdio,
         Err(e) => {
@@ -50,6 +53,27 @@ pub fn main(library: &Path) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(_) => ExitCode::from(4),
     }
+}
+
+/// Asks the kernel to kill this process when its parent dies (the hub killed with
+/// `kill -9` while a plugin hangs must not leave the child running under PID 1). `false`
+/// when the parent is already gone. The signal is tied to the thread that started the
+/// child, which in the hub is the thread that talks to it until the child ends.
+#[cfg(target_os = "linux")]
+fn die_with_parent() -> bool {
+    let parent = rustix::process::getppid();
+    if rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
+        .is_err()
+    {
+        return true;
+    }
+    // The parent may have died between our start and the request: then we were adopted.
+    parent.is_some() && rustix::process::getppid() == parent
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent() -> bool {
+    true
 }
 
 /// The requests' reader and the frames' writer, with fds 0 and 1 moved out of a plugin's

@@ -171,6 +171,44 @@ pub struct Discovered {
     pub refused: Vec<RefusedPlugin>,
 }
 
+/// Points the process's stdout at stderr until dropped, for commands whose stdout is
+/// meant for a program (`hub import --json`) while in-process plugins run: a plugin that
+/// prints would otherwise corrupt it (a plugin in its own process cannot: its child does
+/// the same).
+#[derive(Debug)]
+pub struct StdoutToStderr {
+    #[cfg(unix)]
+    saved: std::os::fd::OwnedFd,
+}
+
+impl StdoutToStderr {
+    /// Redirects fd 1 to stderr; `None` where that is not possible.
+    pub fn new() -> Option<Self> {
+        #[cfg(unix)]
+        {
+            use std::io::Write as _;
+            use std::os::fd::AsFd as _;
+            let _ = std::io::stdout().flush();
+            let saved = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
+            rustix::stdio::dup2_stdout(std::io::stderr()).ok()?;
+            Some(StdoutToStderr { saved })
+        }
+        #[cfg(not(unix))]
+        None
+    }
+}
+
+impl Drop for StdoutToStderr {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        {
+            use std::io::Write as _;
+            let _ = std::io::stdout().flush();
+            let _ = rustix::stdio::dup2_stdout(&self.saved);
+        }
+    }
+}
+
 /// Finds, loads and checks the plugins in `settings.dir`. `taken_ids` are the built-in
 /// importers' ids. A missing folder means no plugins.
 pub fn discover(settings: &PluginSettings, host: &Host, taken_ids: &[String]) -> Discovered {
