@@ -19,6 +19,7 @@ mod graphql_http;
 mod graphql_import;
 mod graphql_query;
 mod hostile_files;
+mod hostile_operations;
 mod hostile_requests;
 mod import_cli;
 mod import_comtrade;

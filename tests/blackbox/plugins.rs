@@ -909,3 +909,99 @@ fn a_file_name_that_is_not_utf8_reaches_the_plugin_unchanged() {
         assert!(out.status.success(), "{isolation}: {stdout}{stderr}");
     }
 }
+
+/// The ids of the processes whose parent is `pid`.
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid …`; comm may hold spaces, so read after its last `)`.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(pid) {
+            out.push(child);
+        }
+    }
+    out
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            !s.rsplit_once(')')
+                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn a_plugin_child_dies_with_a_killed_hub() {
+    let db = TestDb::fresh(Engine::Sqlite);
+    let dir = misbehaving_folder();
+    let file = input(&db, "hang.misbehave", b"hang-next\n");
+    let mut cmd = hub_with(&db, dir.path(), "process");
+    cmd.env("HUB__PLUGINS__TIMEOUT_MS", "60000")
+        .env("HUB__PLUGINS__MAX_IMPORT_MS", "60000")
+        .args(["import", "--importer", "misbehaving"])
+        .arg(&file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut hub_process = cmd.spawn().unwrap();
+    let hub_pid = hub_process.id();
+    // The plugin host starts for the import, sends a first batch and hangs.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let plugin_host = loop {
+        let hosts: Vec<u32> = children_of(hub_pid)
+            .into_iter()
+            .filter(|c| {
+                std::fs::read(format!("/proc/{c}/cmdline"))
+                    .map(|cmd| String::from_utf8_lossy(&cmd).contains("plugin-host"))
+                    .unwrap_or(false)
+            })
+            .collect();
+        if let Some(host) = hosts.first() {
+            break *host;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no plugin host started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(alive(plugin_host));
+    hub_process.kill().unwrap(); // SIGKILL: no destructor, no clean-up of the hub runs.
+    hub_process.wait().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while alive(plugin_host) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the plugin host {plugin_host} outlived the hub killed with SIGKILL"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn an_in_process_plugin_that_prints_leaves_the_json_report_clean() {
+    let db = TestDb::fresh(Engine::Sqlite);
+    let dir = misbehaving_folder();
+    let file = input(&db, "print.misbehave", b"print\n");
+    let out = output(
+        hub_with(&db, dir.path(), "in-process")
+            .args(["import", "--importer", "misbehaving", "--json"])
+            .arg(&file),
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    let report: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("stdout is not the JSON report ({e}):\n{stdout}"));
+    assert_eq!(report["status"], "applied");
+}

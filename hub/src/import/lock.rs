@@ -120,6 +120,18 @@ pub async fn begin(
         _ => None,
     };
     let mut last_said = None::<Instant>;
+    // On SQLite an attempt blocks for the busy timeout: say at once who is writing.
+    if let Some(other) = read_marker(db, marker.as_ref()).await
+        && other.pid != std::process::id()
+        && std::path::Path::new(&format!("/proc/{}", other.pid)).exists()
+    {
+        tracing::warn!(
+            file,
+            "{}; waiting for it (import.lock_wait_ms)",
+            other.describe()
+        );
+        last_said = Some(Instant::now());
+    }
     loop {
         let attempt = match backend {
             DbBackend::Postgres => {
@@ -139,18 +151,22 @@ pub async fn begin(
                     Err(())
                 }
             }
-            _ => match db
-                .begin_with_options(TransactionOptions {
+            _ => {
+                let remaining = wait
+                    .saturating_sub(started.elapsed())
+                    .max(Duration::from_millis(100));
+                let begin = db.begin_with_options(TransactionOptions {
                     isolation_level: None,
                     access_mode: None::<AccessMode>,
                     sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                })
-                .await
-            {
-                Ok(txn) => Ok(txn),
-                Err(e) if is_busy(&e) => Err(()),
-                Err(e) => return Err(e.into()),
-            },
+                });
+                match tokio::time::timeout(remaining, begin).await {
+                    Ok(Ok(txn)) => Ok(txn),
+                    Ok(Err(e)) if is_busy(&e) => Err(()),
+                    Ok(Err(e)) => return Err(e.into()),
+                    Err(_) => Err(()),
+                }
+            }
         };
         match attempt {
             Ok(txn) => {
