@@ -1,8 +1,8 @@
 //! The Cluster Data Hub application: storage set-up, reference and demo data, the HTTP
 //! server, and the `hub` command line (the binary in `main.rs` only calls [`cli::run`]).
 //!
-//! Only this crate knows HTTP (and, later, GraphQL); the model lives in `hub-schema`, the
-//! importer contract in `hub-plugin-sdk`.
+//! Only this crate knows HTTP and GraphQL; the model lives in `hub-schema`, the importer
+//! contract in `hub-plugin-sdk`.
 
 pub mod changes;
 pub mod cli;
@@ -12,6 +12,8 @@ pub mod graphql;
 pub mod import;
 pub mod metrics;
 pub mod plugins;
+#[cfg(test)]
+mod proptests;
 pub mod provenance;
 pub mod reference;
 pub mod seed;

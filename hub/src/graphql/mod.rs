@@ -25,7 +25,7 @@ pub mod connection;
 pub mod declare;
 pub mod document;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
