@@ -860,6 +860,13 @@ async fn answer(
     if !missing.is_empty() {
         return request_errors(media, missing);
     }
+    // The document's size and its arguments, before the schema sees it: async-graphql's
+    // parse stage walks every fragment where it is spread (its recursion-depth and
+    // directive checks), which takes exponential time on fragments that spread each other
+    // twice. The schema's extension checks the same for requests that come another way.
+    if let Err(e) = super::bounds::check(&doc, &variables, &endpoint.settings) {
+        return request_errors(media, vec![e]);
+    }
     let mut request = async_graphql::Request::new(params.query).variables(variables);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
