@@ -387,6 +387,16 @@ pub fn field_for_header(target: Target, header: &str) -> Option<&'static str> {
     if key.is_empty() {
         return None;
     }
+    // A plain `Name` column names what the sheet lists: the firms of a firm list or a
+    // member list, the persons of an attendance sheet, the networks of a network list.
+    if key == fold("Name") {
+        return match target {
+            Target::Firms | Target::NetworkMembers => Some("firm.name"),
+            Target::Participants => Some("person.name"),
+            Target::Networks => Some("network.name"),
+            Target::TrainingEvents | Target::IndicatorValues => None,
+        };
+    }
     SYNONYMS
         .iter()
         .filter(|(field, _)| target.field(field).is_some())
@@ -458,6 +468,11 @@ mod tests {
     fn headers_map_per_target() {
         let cases = [
             (Target::Firms, "Name of Unit", Some("firm.name")),
+            (Target::Firms, "name", Some("firm.name")),
+            (Target::Firms, "NAME", Some("firm.name")),
+            (Target::Participants, "Name", Some("person.name")),
+            (Target::Networks, "Name", Some("network.name")),
+            (Target::TrainingEvents, "Name", None),
             (Target::Firms, "NTN No.", Some("firm.ntn")),
             (Target::Firms, "ntn number", Some("firm.ntn")),
             (Target::Firms, "National Tax Number", Some("firm.ntn")),
