@@ -515,10 +515,12 @@ fn provenance_is_visible() {
             10,
             "",
             "id name website identifiers { scheme value sources } \
+             ntn: identifiers(scheme: \"PK-NTN\") { scheme value sources } \
              fieldSources { field source sourceRecord { id name source reference observedOn importRun { id status source { code } } } figure { period } } \
              sourceRecords { nodes { id source website reference importRun { id } } }",
         );
         let mut fields_checked = 0;
+        let mut with_ntn = 0;
         for f in &firms {
             let id = row_id(&f["id"]);
             let survivorship: Value = serde_json::from_str(&db.query_scalar(&format!(
@@ -570,6 +572,16 @@ fn provenance_is_visible() {
                  WHERE organisation_id = {id} AND NOT is_hashed) x"
             ));
             assert_eq!(n as i64, distinct, "{engine}: {f}");
+            // `scheme:` keeps the identifiers of that scheme, every one of them.
+            let ntn: Vec<&Value> = f["identifiers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|i| i["scheme"] == "PK-NTN")
+                .collect();
+            let only: Vec<&Value> = f["ntn"].as_array().unwrap().iter().collect();
+            assert_eq!(only, ntn, "{engine}: {f}");
+            with_ntn += usize::from(!ntn.is_empty());
             for i in f["identifiers"].as_array().unwrap() {
                 let sources = db.count(&format!(
                     "SELECT count(DISTINCT r.source_id) FROM organisation_identifiers i \
@@ -582,6 +594,7 @@ fn provenance_is_visible() {
             }
         }
         assert!(fields_checked > 600, "{engine}: {fields_checked}");
+        assert!(with_ntn > 10, "{engine}: {with_ntn} firms with an NTN");
 
         // The website, on the firm and on the record that gave it.
         let zeenat = firms

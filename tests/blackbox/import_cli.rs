@@ -429,3 +429,40 @@ fn importers_are_listed_and_a_suggested_mapping_imports_the_same() {
         );
     }
 }
+
+#[test]
+fn a_plain_name_column_is_suggested_as_the_firms_name_and_imports() {
+    let engine = engines()[0];
+    let db = TestDb::fresh(engine);
+    let file = scratch(&db, "web_list.csv");
+    fs::write(
+        &file,
+        "name,District,NTN No.\nAlpha Surgical,Sialkot,1234567-8\nBeta Instruments,Sialkot,\n",
+    )
+    .unwrap();
+    let suggested = output(hub(&db).arg("import").arg(&file).arg("--suggest-mapping"));
+    assert!(suggested.status.success(), "{engine}");
+    let mapping = String::from_utf8_lossy(&suggested.stdout).into_owned();
+    assert!(
+        mapping.contains("\"name\" = \"firm.name\""),
+        "{engine}: {mapping}"
+    );
+    let mapping_file = scratch(&db, "web_list.mapping.toml");
+    fs::write(&mapping_file, &mapping).unwrap();
+    let (ok, report) = report(
+        &db,
+        &file,
+        &[
+            "--mapping",
+            mapping_file.to_str().unwrap(),
+            "--source",
+            "web",
+        ],
+    );
+    assert!(ok, "{engine}: {report:#}");
+    assert_eq!(
+        db.query("SELECT name FROM organisations ORDER BY name"),
+        "Alpha Surgical\nBeta Instruments",
+        "{engine}"
+    );
+}

@@ -79,7 +79,7 @@ impl Helpers {
 #[Object]
 impl Parent {
     async fn identifiers(&self, ctx: &Context<'_>) -> Result<Vec<Identifier>> {
-        firm_identifiers(ctx, self.0).await
+        firm_identifiers(ctx, self.0, None).await
     }
 
     async fn observations(

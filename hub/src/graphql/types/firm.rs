@@ -184,8 +184,12 @@ impl Firm {
 
     /// The firm's identifiers (NTN, SECP number, STRN, registry unit number, source ids),
     /// each with the source that gave it. Empty unless the caller may see firm identifiers.
-    async fn identifiers(&self, ctx: &Context<'_>) -> Result<Vec<Identifier>> {
-        super::firm_details::firm_identifiers(ctx, self.row_id).await
+    async fn identifiers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only identifiers of this scheme, e.g. `PK-NTN`.")] scheme: Option<String>,
+    ) -> Result<Vec<Identifier>> {
+        super::firm_details::firm_identifiers(ctx, self.row_id, scheme.as_deref()).await
     }
 
     /// What each source said about the firm (every source's values stay visible).

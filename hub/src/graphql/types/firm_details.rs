@@ -15,7 +15,7 @@ use async_graphql::{ComplexObject, Context, ID, Result, SimpleObject};
 use chrono::NaiveDate;
 use hub_schema::domain::{IdentifierScheme, Period};
 use hub_schema::entity::firm_observations;
-use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Query, SelectStatement};
 use sea_orm::{FromQueryResult as _, QueryResult};
 
 use super::firm::{FIRM_ROW, Firm, FirmFilter};
@@ -139,12 +139,21 @@ fn identifier_select(parent: &str, personal_allowed: bool) -> SelectStatement {
 }
 
 /// The page of identifiers of one parent: every one (a handful), by scheme then value.
-async fn identifiers_of(ctx: &Context<'_>, parent: &str, id: i64) -> Result<Vec<Identifier>> {
+async fn identifiers_of(
+    ctx: &Context<'_>,
+    parent: &str,
+    id: i64,
+    scheme: Option<&str>,
+) -> Result<Vec<Identifier>> {
     if !ctx.allowed(Protected::FirmIdentifiers) {
         return Ok(Vec::new());
     }
+    let mut select = identifier_select(parent, ctx.allowed(Protected::PersonalData));
+    if let Some(scheme) = scheme {
+        select.and_where(Expr::cust(format!("{T}.scheme")).eq(scheme.to_owned()));
+    }
     let q = ChildQuery {
-        select: identifier_select(parent, ctx.allowed(Protected::PersonalData)),
+        select,
         parent_sql: format!("{T}.{parent}"),
         sort: Sort::new(vec![
             SortKey::asc("scheme", KeyKind::Text),
@@ -167,8 +176,12 @@ async fn identifiers_of(ctx: &Context<'_>, parent: &str, id: i64) -> Result<Vec<
 /// proprietor's CNIC) are left out unless the caller may see personal data, and then show
 /// their masked form. The keyed hash is never read. Batched with the other parents of the
 /// same level.
-pub async fn firm_identifiers(ctx: &Context<'_>, firm_id: i64) -> Result<Vec<Identifier>> {
-    identifiers_of(ctx, "organisation_id", firm_id).await
+pub async fn firm_identifiers(
+    ctx: &Context<'_>,
+    firm_id: i64,
+    scheme: Option<&str>,
+) -> Result<Vec<Identifier>> {
+    identifiers_of(ctx, "organisation_id", firm_id, scheme).await
 }
 
 // ---- Firm observations ---------------------------------------------------------------------
@@ -504,8 +517,12 @@ impl SourceRecord {
 
     /// The identifiers this record gave (once each): empty unless the caller may see
     /// firm identifiers.
-    async fn identifiers(&self, ctx: &Context<'_>) -> Result<Vec<Identifier>> {
-        identifiers_of(ctx, "source_record_id", self.row_id).await
+    async fn identifiers(
+        &self,
+        ctx: &Context<'_>,
+        scheme: Option<String>,
+    ) -> Result<Vec<Identifier>> {
+        identifiers_of(ctx, "source_record_id", self.row_id, scheme.as_deref()).await
     }
 
     /// The import run that last wrote the record; null unless the caller may see import

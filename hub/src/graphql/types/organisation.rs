@@ -163,8 +163,12 @@ impl Organisation {
     /// the source that gave it; empty unless the caller may see identifiers. Personal
     /// identifiers (a proprietor's CNIC) appear only, masked, to callers who may see
     /// personal data.
-    async fn identifiers(&self, ctx: &Context<'_>) -> Result<Vec<Identifier>> {
-        firm_identifiers(ctx, self.row_id).await
+    async fn identifiers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only identifiers of this scheme, e.g. `PK-NTN`.")] scheme: Option<String>,
+    ) -> Result<Vec<Identifier>> {
+        firm_identifiers(ctx, self.row_id, scheme.as_deref()).await
     }
 
     /// Where each field comes from: the source record that won it (by source priority),
