@@ -34,3 +34,6 @@ pub fn builtin() -> Vec<Box<dyn Importer>> {
     importers.push(Box::new(spreadsheet::SpreadsheetImporter::new()));
     importers
 }
+
+#[cfg(test)]
+mod proptests;

@@ -43,8 +43,30 @@ pub fn configure(limits: ReadLimits) {
     }
 }
 
-/// The bounds in force: the configured ones, else the defaults.
+thread_local! {
+    static SCOPED: std::cell::Cell<Option<ReadLimits>> = const { std::cell::Cell::new(None) };
+}
+
+/// The bounds in force: those of an enclosing [`scoped`] call on this thread, else the
+/// configured ones, else the defaults.
 #[must_use]
 pub fn current() -> ReadLimits {
-    LIMITS.read().ok().and_then(|l| *l).unwrap_or_default()
+    SCOPED
+        .with(std::cell::Cell::get)
+        .or_else(|| LIMITS.read().ok().and_then(|l| *l))
+        .unwrap_or_default()
+}
+
+/// Runs `f` with `limits` in force on this thread (files read by `f` on this thread are
+/// bounded by them), whatever is configured: for tests and tools that read files with
+/// other bounds side by side.
+pub fn scoped<R>(limits: ReadLimits, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<ReadLimits>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SCOPED.with(|s| s.set(self.0));
+        }
+    }
+    let _restore = Restore(SCOPED.with(|s| s.replace(Some(limits))));
+    f()
 }

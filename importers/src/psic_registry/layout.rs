@@ -261,10 +261,10 @@ pub fn sniff(head: &[u8], layout: &Layout) -> Confidence {
         if record.len() < 2 {
             continue;
         }
-        let row = Row {
-            number: number as u64 + 1,
-            cells: record.iter().map(crate::spreadsheet::Cell::text).collect(),
-        };
+        let row = Row::new(
+            number as u64 + 1,
+            record.iter().map(crate::spreadsheet::Cell::text).collect(),
+        );
         let resolution = resolve(&header_of(&row), layout, &[]);
         if !resolution.complete(layout) {
             continue;

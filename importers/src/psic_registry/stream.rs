@@ -186,6 +186,7 @@ fn find_header(
     for (i, row) in rows.iter().enumerate() {
         let resolution = resolve(&header_of(row), layout, &options.columns);
         if resolution.complete(layout) {
+            row.readable(&file, sheet.as_deref())?;
             let header = header_of(row);
             let buffered = rows.split_off(i + 1).into();
             let plan = Plan {
@@ -232,6 +233,8 @@ pub struct Opened {
     workbook: Option<Workbook>,
     jobs: Vec<Job>,
     skipped: Vec<String>,
+    /// Warnings about the whole file (a CSV file that mixes encodings).
+    warnings: Vec<hub_plugin_sdk::RowError>,
 }
 
 impl Opened {
@@ -254,6 +257,17 @@ impl Opened {
         };
         match open_file(&input.path, &file, options.csv)? {
             SpreadsheetFile::Csv(source) => {
+                let warnings = source
+                    .encoding_warning()
+                    .map(|message| {
+                        hub_plugin_sdk::RowError::warning(
+                            SourceRef::new(file.clone()),
+                            crate::spreadsheet::RowProblem::MIXED_ENCODING,
+                            message,
+                        )
+                    })
+                    .into_iter()
+                    .collect();
                 let (plan, rows) = find_header(Box::new(source), layout, options)?;
                 Ok(Self {
                     workbook: None,
@@ -262,6 +276,7 @@ impl Opened {
                         rows: Some(rows),
                     }],
                     skipped: Vec::new(),
+                    warnings,
                 })
             }
             SpreadsheetFile::Workbook(mut workbook) => {
@@ -283,6 +298,7 @@ impl Opened {
                         workbook: Some(workbook),
                         jobs: vec![Job { plan, rows: None }],
                         skipped: Vec::new(),
+                        warnings: Vec::new(),
                     });
                 }
                 let mut jobs = Vec::new();
@@ -327,6 +343,7 @@ impl Opened {
                     workbook: Some(workbook),
                     jobs,
                     skipped,
+                    warnings: Vec::new(),
                 })
             }
         }
@@ -474,9 +491,15 @@ impl<C: Convert> RegistryStream<C> {
     /// The stream of `opened`, converting rows with `convert`.
     pub fn new(opened: Opened, convert: C) -> Self {
         let pending = opened
-            .skipped
+            .warnings
             .into_iter()
-            .map(|line| Item::log(LogLevel::Info, line))
+            .map(Item::RowError)
+            .chain(
+                opened
+                    .skipped
+                    .into_iter()
+                    .map(|line| Item::log(LogLevel::Info, line)),
+            )
             .collect();
         Self {
             workbook: opened.workbook,
@@ -523,6 +546,12 @@ impl<C: Convert> RegistryStream<C> {
             };
             match rows.next_row()? {
                 Some(row) => {
+                    if let Some(error) = row
+                        .problem_error(&plan.file, plan.sheet.as_deref(), |c| plan.column_name(c))
+                    {
+                        self.pending.push_back(Item::RowError(error));
+                        continue;
+                    }
                     let mut reader = RowReader::new(plan, &row);
                     let records = self.convert.row(&mut reader);
                     if !reader.failed() {

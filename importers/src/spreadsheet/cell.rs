@@ -41,6 +41,15 @@ impl Cell {
         matches!(self, Self::Empty)
     }
 
+    /// The bytes of text the cell holds (0 unless it is text).
+    #[must_use]
+    pub fn text_len(&self) -> usize {
+        match self {
+            Self::Text(text) => text.len(),
+            _ => 0,
+        }
+    }
+
     /// The text of a text cell.
     #[must_use]
     pub fn as_text(&self) -> Option<&str> {

@@ -40,6 +40,11 @@ impl Converter {
 
     /// The items of one data row of a sheet read by `plan`.
     pub fn row(&mut self, plan: &SheetPlan, row: &Row) -> Vec<Item> {
+        if let Some(error) =
+            row.problem_error(&plan.file, plan.sheet.as_deref(), |c| plan.column_name(c))
+        {
+            return vec![Item::RowError(error)];
+        }
         let mut cells = Cells::new(plan, row);
         let records = match plan.target {
             Target::Firms => self.firm_row(&mut cells),

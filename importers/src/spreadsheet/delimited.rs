@@ -1,11 +1,14 @@
 //! CSV and TSV files: delimiter detection and a streaming row source.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Cursor, Read};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
-use super::encoding::{DecodingReader, TextEncoding, detect_encoding};
-use super::{Cell, ReadError, Row, RowSource};
+use super::encoding::{DecodingReader, MixedLines, TextEncoding, examine_text};
+use super::{Cell, ReadError, Row, RowProblem, RowSource, human_bytes};
+use crate::limits::{self, ReadLimits};
 
 /// The delimiters tried by detection, in order of preference when they tie.
 pub const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
@@ -72,12 +75,25 @@ pub fn detect_delimiter(sample: &str) -> u8 {
 /// file's size. Cells are [`Cell::Text`] or [`Cell::Empty`]. Row numbers are the line
 /// numbers at which records start (a quoted field spanning lines makes the next record
 /// start further down); empty lines are skipped but counted.
+///
+/// Reading is bounded ([`ReadLimits`], configured by the hub): a row longer than
+/// `max_line_bytes` (a header without a line end, a runaway quote) is a file error raised
+/// before the row is held in memory; more rows than `max_rows_per_sheet` are a file error;
+/// a value longer than `max_field_bytes` makes its row a [`RowProblem`]. In a file that
+/// mixes encodings (see [`examine_text`]) the lines not in the encoding read are
+/// [`RowProblem`]s too, and [`CsvSource::encoding_warning`] says so for the whole file.
 pub struct CsvSource {
     file: String,
     encoding: TextEncoding,
     delimiter: u8,
     reader: csv::Reader<Box<dyn Read + Send>>,
     record: csv::StringRecord,
+    limits: ReadLimits,
+    mixed: Option<MixedLines>,
+    /// The lines of records cut short for their length ([`LineEnds`]).
+    cut: Arc<Mutex<VecDeque<u64>>>,
+    /// Records read so far, empty ones included: the rows a spreadsheet tool would show.
+    records: u64,
 }
 
 impl std::fmt::Debug for CsvSource {
@@ -102,9 +118,15 @@ impl CsvSource {
     pub fn open(path: &Path, file_name: &str, options: CsvOptions) -> Result<Self, ReadError> {
         let io_error =
             |e: std::io::Error| ReadError::file(file_name, format!("cannot read the file: {e}"));
-        let encoding = match options.encoding {
-            Some(encoding) => encoding,
-            None => detect_encoding(File::open(path).map_err(io_error)?).map_err(io_error)?,
+        let limits = limits::current();
+        let (encoding, mixed) = match options.encoding {
+            Some(encoding) => (encoding, None),
+            None => {
+                let evidence = examine_text(File::open(path).map_err(io_error)?).map_err(|e| {
+                    ReadError::file(file_name, e.to_string().replace("the file ", ""))
+                })?;
+                (evidence.encoding, evidence.mixed)
+            }
         };
         let mut decoded = DecodingReader::new(File::open(path).map_err(io_error)?, encoding);
         let mut sample = Vec::with_capacity(SAMPLE_BYTES);
@@ -122,8 +144,13 @@ impl CsvSource {
             return Err(ReadError::file(file_name, "the file is empty"));
         }
         let delimiter = options.delimiter.unwrap_or_else(|| detect_delimiter(text));
-        let input: Box<dyn Read + Send> =
-            Box::new(LineEnds::new(Cursor::new(sample).chain(decoded), delimiter));
+        let cut = Arc::new(Mutex::new(VecDeque::new()));
+        let input: Box<dyn Read + Send> = Box::new(LineEnds::new(
+            Cursor::new(sample).chain(decoded),
+            delimiter,
+            limits.max_line_bytes,
+            cut.clone(),
+        ));
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -135,7 +162,84 @@ impl CsvSource {
             delimiter,
             reader,
             record: csv::StringRecord::new(),
+            limits,
+            mixed,
+            cut,
+            records: 0,
         })
+    }
+
+    /// A sentence for the import's report when the file mixes encodings: how many lines
+    /// are in each and that the other encoding's lines are rejected.
+    #[must_use]
+    pub fn encoding_warning(&self) -> Option<String> {
+        let mixed = self.mixed.as_ref()?;
+        let (read, other) = match self.encoding {
+            TextEncoding::Utf8 => ("UTF-8", "another encoding (not UTF-8)"),
+            _ => ("Windows-1252", "UTF-8"),
+        };
+        let (majority, minority) = match self.encoding {
+            TextEncoding::Utf8 => (mixed.utf8_lines, mixed.other_lines),
+            _ => (mixed.other_lines, mixed.utf8_lines),
+        };
+        Some(format!(
+            "The file mixes encodings: it is read as {read} (the encoding of {majority} of its \
+             lines that are not plain ASCII), and its {minority} line(s) in {other} are \
+             rejected rather than garbled. Save the file in one encoding (UTF-8) and import it \
+             again, or name its encoding in a mapping ([csv] encoding)."
+        ))
+    }
+
+    /// The problem of the record starting at line `number` when it was cut short.
+    fn cut_problem(&self, number: u64) -> Option<Box<RowProblem>> {
+        let mut cut = self.cut.lock().ok()?;
+        while cut.front().is_some_and(|line| *line < number) {
+            cut.pop_front();
+        }
+        if cut.front() != Some(&number) {
+            return None;
+        }
+        cut.pop_front();
+        Some(Box::new(RowProblem {
+            column: None,
+            code: RowProblem::ROW_TOO_LONG,
+            message: format!(
+                "The row is longer than {}, the longest row read (import.max_line_bytes): it \
+                 is skipped unread (a line end may be missing, or a quote not closed).",
+                human_bytes(self.limits.max_line_bytes as u64)
+            ),
+        }))
+    }
+
+    /// The problem of a record read from lines `first..=last`, when one of them is in the
+    /// other encoding of a mixed file.
+    fn encoding_problem(&self, first: u64, last: u64) -> Option<Box<RowProblem>> {
+        let mixed = self.mixed.as_ref()?;
+        let at = mixed.rejected.partition_point(|line| *line < first);
+        if mixed.rejected.get(at).is_none_or(|line| *line > last) {
+            return None;
+        }
+        let utf8 = self.encoding == TextEncoding::Utf8;
+        let column = self.record.iter().position(|field| {
+            if utf8 {
+                field.contains('\u{FFFD}')
+            } else {
+                !field.is_ascii()
+            }
+        });
+        let message = if utf8 {
+            "The row is not UTF-8 like the rest of the file (another encoding, such as \
+             Windows-1252, on this line): it is skipped rather than garbled; save the file as \
+             UTF-8 and import it again."
+        } else {
+            "The row is UTF-8 while most of the file is Windows-1252: it is skipped rather \
+             than garbled; save the file in one encoding (UTF-8) and import it again."
+        };
+        Some(Box::new(RowProblem {
+            column,
+            code: RowProblem::MIXED_ENCODING,
+            message: message.to_owned(),
+        }))
     }
 
     /// The encoding the file is read with.
@@ -155,15 +259,29 @@ impl CsvSource {
 /// numbers true.
 ///
 /// The `csv` crate skips empty lines and then reports the next record at the line of the
-/// first skipped one, and counts a CRLF line end late. So this adapter turns CRLF into LF
-/// (also inside quoted fields, as spreadsheet tools store line breaks; a CR alone, of
-/// old Mac files, stays) and writes the delimiter into each empty line outside quotes,
+/// first skipped one, counts a CRLF line end late, and does not count a CR alone (the line
+/// end of old Mac files) at all. So this adapter turns every line end, CRLF or CR, into LF
+/// (also inside quoted fields, as spreadsheet tools store line breaks; [`examine_text`]
+/// counts lines the same way) and writes the delimiter into each empty line outside quotes,
 /// making it a record of empty fields, which [`CsvSource`] skips but counts. It follows
 /// quoting as the `csv` crate does: a `"` opens a quoted field only at the start of a
 /// field, and `""` inside one is an escaped quote.
 struct LineEnds<R> {
     inner: R,
     delimiter: u8,
+    /// The longest record passed on, in bytes: the rest of a longer one is skipped, the
+    /// record is cut short and its line noted in `cut`.
+    max_record: usize,
+    /// The bytes of the current record so far, and the line it started on.
+    record_len: usize,
+    record_line: u64,
+    line: u64,
+    /// Skipping the rest of a record over `max_record`, and whether a line feed was
+    /// passed on since.
+    skipping: bool,
+    skipped_line: bool,
+    /// The lines at which the records cut short start, in order; read by [`CsvSource`].
+    cut: Arc<Mutex<VecDeque<u64>>>,
     raw: Box<[u8]>,
     out: Vec<u8>,
     out_pos: usize,
@@ -175,10 +293,17 @@ struct LineEnds<R> {
 }
 
 impl<R: Read> LineEnds<R> {
-    fn new(inner: R, delimiter: u8) -> Self {
+    fn new(inner: R, delimiter: u8, max_record: usize, cut: Arc<Mutex<VecDeque<u64>>>) -> Self {
         Self {
             inner,
             delimiter,
+            max_record,
+            record_len: 0,
+            record_line: 1,
+            line: 1,
+            skipping: false,
+            skipped_line: false,
+            cut,
             raw: vec![0; 16 * 1024].into_boxed_slice(),
             out: Vec::with_capacity(32 * 1024),
             out_pos: 0,
@@ -192,6 +317,44 @@ impl<R: Read> LineEnds<R> {
 
     /// Passes one byte of LF-normalised text on, padding empty lines.
     fn push(&mut self, byte: u8) {
+        if byte == b'\n' {
+            self.line += 1;
+        }
+        self.record_len += 1;
+        if !self.skipping && self.record_len > self.max_record {
+            // Cut the record here: close an open quoted field (unless its closing quote
+            // may just have come), skip to the record's end, and note the line.
+            if self.in_quotes && !self.quote_pending {
+                self.out.push(b'"');
+            }
+            self.skipping = true;
+            if let Ok(mut cut) = self.cut.lock() {
+                cut.push_back(self.record_line);
+            }
+        }
+        if self.skipping {
+            let kept = self.out.len();
+            self.pass(byte);
+            self.out.truncate(kept);
+            if byte == b'\n' {
+                // The first line feed ends the cut record; each further one (inside the
+                // skipped quoted field) is an empty record, skipped but counted, so that
+                // the line numbers of the rows after it stay true.
+                if std::mem::replace(&mut self.skipped_line, true) {
+                    self.out.push(self.delimiter);
+                }
+                self.out.push(b'\n');
+                if self.at_line_start {
+                    self.skipping = false;
+                    self.skipped_line = false;
+                }
+            }
+            return;
+        }
+        self.pass(byte);
+    }
+
+    fn pass(&mut self, byte: u8) {
         if self.in_quotes {
             if !std::mem::take(&mut self.quote_pending) {
                 self.quote_pending = byte == b'"';
@@ -212,6 +375,8 @@ impl<R: Read> LineEnds<R> {
                 }
                 self.at_line_start = true;
                 self.at_field_start = true;
+                self.record_len = 0;
+                self.record_line = self.line;
             }
             b'"' if self.at_field_start => {
                 self.in_quotes = true;
@@ -237,13 +402,13 @@ impl<R: Read> Read for LineEnds<R> {
                 if !std::mem::take(&mut self.pending_cr) {
                     return Ok(0);
                 }
-                self.push(b'\r');
+                self.push(b'\n');
                 break;
             }
             for index in 0..n {
                 let byte = self.raw[index];
                 if std::mem::take(&mut self.pending_cr) && byte != b'\n' {
-                    self.push(b'\r');
+                    self.push(b'\n');
                 }
                 if byte == b'\r' {
                     self.pending_cr = true;
@@ -281,12 +446,35 @@ impl RowSource for CsvSource {
             if !more {
                 return Ok(None);
             }
+            self.records += 1;
+            let number = self.record.position().map_or(0, csv::Position::line);
+            if self.records > self.limits.max_rows_per_sheet {
+                return Err(ReadError::file(
+                    &self.file,
+                    format!(
+                        "the file has more than {} rows (import.max_rows_per_sheet): split it, \
+                         or raise the limit",
+                        self.limits.max_rows_per_sheet
+                    ),
+                )
+                .at_row(number));
+            }
             let cells: Vec<Cell> = self.record.iter().map(Cell::text).collect();
             if cells.iter().all(Cell::is_empty) {
                 continue;
             }
-            let number = self.record.position().map_or(0, csv::Position::line);
-            return Ok(Some(Row { number, cells }));
+            let last = number
+                + self
+                    .record
+                    .iter()
+                    .map(|f| f.bytes().filter(|b| *b == b'\n').count() as u64)
+                    .sum::<u64>();
+            let mut row = Row::new(number, cells);
+            row.problem = self
+                .cut_problem(number)
+                .or_else(|| self.encoding_problem(number, last));
+            row.bound_cells(self.limits.max_field_bytes);
+            return Ok(Some(row));
         }
     }
 }
@@ -297,7 +485,7 @@ mod tests {
 
     fn line_ends(input: &str) -> String {
         let mut out = String::new();
-        LineEnds::new(input.as_bytes(), b';')
+        LineEnds::new(input.as_bytes(), b';', usize::MAX, Arc::default())
             .read_to_string(&mut out)
             .unwrap();
         out
@@ -307,7 +495,8 @@ mod tests {
     fn line_ends_become_lf_and_empty_lines_records() {
         let mut input = "a".repeat(16 * 1024 - 1);
         input.push_str("\r\nb\rc\r\n\r");
-        let expected = format!("{}\nb\rc\n\r", "a".repeat(16 * 1024 - 1));
+        // CRLF and CR alike become LF; the last CR ends an empty line.
+        let expected = format!("{}\nb\nc\n;\n", "a".repeat(16 * 1024 - 1));
         assert_eq!(line_ends(&input), expected);
         assert_eq!(line_ends("\na\n\n\nb\n"), ";\na\n;\n;\nb\n");
         assert_eq!(

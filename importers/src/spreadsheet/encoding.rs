@@ -81,48 +81,271 @@ impl FromStr for TextEncoding {
     }
 }
 
-/// Detects the encoding of a text file read from `reader`, from its start to its end.
+/// Detects the encoding of a text file read from `reader`, from its start to its end:
+/// [`examine_text`]'s encoding.
+pub fn detect_encoding(reader: impl Read) -> io::Result<TextEncoding> {
+    examine_text(reader).map(|evidence| evidence.encoding)
+}
+
+/// What a whole text file says about its encoding; see [`examine_text`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextEvidence {
+    /// The encoding to read the file with.
+    pub encoding: TextEncoding,
+    /// Set when the file mixes UTF-8 with bytes that are not UTF-8.
+    pub mixed: Option<MixedLines>,
+}
+
+/// The lines of a file that mixes encodings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MixedLines {
+    /// How many lines are UTF-8 with a character beyond ASCII.
+    pub utf8_lines: u64,
+    /// How many lines hold bytes that are not UTF-8 (read as Windows-1252 when they are
+    /// the majority).
+    pub other_lines: u64,
+    /// The lines (1-based; LF, CRLF and CR end a line) not written in the chosen encoding,
+    /// sorted: the minority's. Reading them would garble them, so readers reject them.
+    pub rejected: Vec<u64>,
+}
+
+/// The most lines of each encoding [`examine_text`] remembers in a mixed file; a file that
+/// mixes them on more lines than that is refused.
+const MAX_MIXED_LINES: usize = 1_000_000;
+
+/// Examines a text file read from `reader`, from its start to its end, for its encoding.
 ///
-/// A byte-order mark decides (UTF-8, UTF-16LE, UTF-16BE). Without one, text whose first
-/// kilobytes have zero bytes in every other position (ASCII written as UTF-16) is
-/// UTF-16 of that byte order. Otherwise the whole input
-/// is checked for valid UTF-8, chunk by chunk so that a large file is never held in
-/// memory; valid UTF-8 (plain ASCII included) is UTF-8, and anything else is read as
-/// Windows-1252, the encoding of spreadsheets saved as "CSV" by Excel on Western Windows.
-/// The reader is consumed: reopen or rewind the file before decoding it.
-pub fn detect_encoding(mut reader: impl Read) -> io::Result<TextEncoding> {
+/// A UTF-16 byte-order mark decides. Without one, text whose first kilobytes have zero
+/// bytes in every other position (ASCII written as UTF-16) is UTF-16 of that byte order.
+/// Otherwise every line is checked, streaming (a large file is never held in memory): a
+/// line is ASCII, UTF-8 (valid, with a character beyond ASCII), or other (bytes that are
+/// not UTF-8). A file without other lines is UTF-8 (plain ASCII included); a file without
+/// UTF-8 lines is Windows-1252, the encoding of spreadsheets saved as "CSV" by Excel on
+/// Western Windows. A file with both **mixes encodings**: it is read in the encoding of
+/// most of its lines (UTF-8 on a tie, and always when a UTF-8 byte-order mark says so),
+/// and the lines of the other are listed in [`TextEvidence::mixed`] so that they are
+/// rejected rather than garbled. The reader is consumed: reopen or rewind the file before
+/// decoding it.
+pub fn examine_text(mut reader: impl Read) -> io::Result<TextEvidence> {
     let mut buffer = vec![0u8; 64 * 1024];
-    let mut filled = read_up_to(&mut reader, &mut buffer)?;
-    if let Some((encoding, _)) = Encoding::for_bom(&buffer[..filled]) {
-        return Ok(if encoding == encoding_rs::UTF_8 {
-            TextEncoding::Utf8
-        } else if encoding == encoding_rs::UTF_16LE {
+    let filled = read_up_to(&mut reader, &mut buffer)?;
+    let bom = Encoding::for_bom(&buffer[..filled]);
+    if let Some((encoding, _)) = bom
+        && encoding != encoding_rs::UTF_8
+    {
+        let encoding = if encoding == encoding_rs::UTF_16LE {
             TextEncoding::Utf16Le
         } else {
             TextEncoding::Utf16Be
+        };
+        return Ok(TextEvidence {
+            encoding,
+            mixed: None,
         });
     }
-    if let Some(encoding) = utf16_without_bom(&buffer[..filled]) {
-        return Ok(encoding);
+    if bom.is_none()
+        && let Some(encoding) = utf16_without_bom(&buffer[..filled])
+    {
+        return Ok(TextEvidence {
+            encoding,
+            mixed: None,
+        });
     }
-    // The bytes of an incomplete UTF-8 sequence at the end of a chunk carry over.
-    let mut carried = 0;
-    loop {
-        let len = carried + filled;
-        let at_end = filled == 0 || len < buffer.len();
-        match std::str::from_utf8(&buffer[..len]) {
-            Ok(_) => carried = 0,
-            Err(error) if error.error_len().is_none() && !at_end => {
-                let valid = error.valid_up_to();
-                buffer.copy_within(valid..len, 0);
-                carried = len - valid;
+    let mut scan = LineScan::default();
+    let mut filled = filled;
+    while filled > 0 {
+        scan.feed(&buffer[..filled]);
+        filled = read_up_to(&mut reader, &mut buffer)?;
+    }
+    scan.finish();
+    let bom = bom.is_some();
+    if scan.other_lines == 0 {
+        return Ok(TextEvidence {
+            encoding: TextEncoding::Utf8,
+            mixed: None,
+        });
+    }
+    if scan.utf8_lines == 0 && !bom {
+        return Ok(TextEvidence {
+            encoding: TextEncoding::Windows1252,
+            mixed: None,
+        });
+    }
+    let (encoding, rejected, complete) = if bom || scan.utf8_lines >= scan.other_lines {
+        (TextEncoding::Utf8, scan.other, scan.other_complete)
+    } else {
+        (TextEncoding::Windows1252, scan.utf8, scan.utf8_complete)
+    };
+    if !complete {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "the file mixes encodings on too many lines ({} lines of UTF-8, {} lines of \
+                 another encoding): save it in one encoding (UTF-8) and import it again",
+                scan.utf8_lines, scan.other_lines
+            ),
+        ));
+    }
+    Ok(TextEvidence {
+        encoding,
+        mixed: Some(MixedLines {
+            utf8_lines: scan.utf8_lines,
+            other_lines: scan.other_lines,
+            rejected,
+        }),
+    })
+}
+
+/// Classifies the lines of a text, chunk by chunk. Lines end with LF, CRLF or CR, as the
+/// CSV reader counts them; neither byte occurs inside a UTF-8 sequence, so lines are
+/// checked independently; the bytes of a character split across two chunks carry over.
+#[derive(Debug)]
+struct LineScan {
+    line: u64,
+    multibyte: bool,
+    invalid: bool,
+    carry: [u8; 4],
+    carry_len: usize,
+    utf8_lines: u64,
+    other_lines: u64,
+    utf8: Vec<u64>,
+    other: Vec<u64>,
+    utf8_complete: bool,
+    other_complete: bool,
+    /// The last chunk ended with a CR: a LF starting the next one is the same line end.
+    after_cr: bool,
+}
+
+impl Default for LineScan {
+    fn default() -> Self {
+        Self {
+            line: 1,
+            multibyte: false,
+            invalid: false,
+            carry: [0; 4],
+            carry_len: 0,
+            utf8_lines: 0,
+            other_lines: 0,
+            utf8: Vec::new(),
+            other: Vec::new(),
+            utf8_complete: true,
+            other_complete: true,
+            after_cr: false,
+        }
+    }
+}
+
+impl LineScan {
+    fn feed(&mut self, mut bytes: &[u8]) {
+        if std::mem::take(&mut self.after_cr) && bytes.first() == Some(&b'\n') {
+            bytes = &bytes[1..];
+        }
+        while !bytes.is_empty() {
+            match bytes.iter().position(|b| matches!(b, b'\n' | b'\r')) {
+                Some(at) => {
+                    self.scan(&bytes[..at], true);
+                    self.end_line();
+                    let crlf = bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n');
+                    self.after_cr = bytes[at] == b'\r' && at + 1 == bytes.len();
+                    bytes = &bytes[at + 1 + usize::from(crlf)..];
+                }
+                None => {
+                    self.scan(bytes, false);
+                    bytes = &[];
+                }
             }
-            Err(_) => return Ok(TextEncoding::Windows1252),
         }
-        if at_end {
-            return Ok(TextEncoding::Utf8);
+    }
+
+    /// Checks a piece of the current line; `ends_line` when a line feed follows it.
+    fn scan(&mut self, mut segment: &[u8], ends_line: bool) {
+        if self.carry_len > 0 {
+            let need = utf8_sequence_len(self.carry[0]);
+            let take = (need - self.carry_len).min(segment.len());
+            self.carry[self.carry_len..self.carry_len + take].copy_from_slice(&segment[..take]);
+            segment = &segment[take..];
+            if self.carry_len + take < need {
+                if ends_line {
+                    self.invalid = true;
+                    self.carry_len = 0;
+                } else {
+                    self.carry_len += take;
+                }
+                return;
+            }
+            if std::str::from_utf8(&self.carry[..need]).is_ok() {
+                self.multibyte = true;
+            } else {
+                self.invalid = true;
+            }
+            self.carry_len = 0;
         }
-        filled = read_up_to(&mut reader, &mut buffer[carried..])?;
+        let mut at = 0;
+        loop {
+            match std::str::from_utf8(&segment[at..]) {
+                Ok(text) => {
+                    self.multibyte |= !text.is_ascii();
+                    return;
+                }
+                Err(error) => {
+                    let valid = error.valid_up_to();
+                    self.multibyte |= !segment[at..at + valid].is_ascii();
+                    if let Some(len) = error.error_len() {
+                        self.invalid = true;
+                        at += valid + len;
+                        continue;
+                    }
+                    let rest = &segment[at + valid..];
+                    if ends_line {
+                        self.invalid = true;
+                    } else {
+                        self.carry[..rest.len()].copy_from_slice(rest);
+                        self.carry_len = rest.len();
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    fn end_line(&mut self) {
+        if self.invalid {
+            self.other_lines += 1;
+            if self.other.len() < MAX_MIXED_LINES {
+                self.other.push(self.line);
+            } else {
+                self.other_complete = false;
+            }
+        } else if self.multibyte {
+            self.utf8_lines += 1;
+            if self.utf8.len() < MAX_MIXED_LINES {
+                self.utf8.push(self.line);
+            } else {
+                self.utf8_complete = false;
+            }
+        }
+        self.line += 1;
+        self.multibyte = false;
+        self.invalid = false;
+    }
+
+    fn finish(&mut self) {
+        if self.carry_len > 0 {
+            self.invalid = true;
+            self.carry_len = 0;
+        }
+        if self.invalid || self.multibyte {
+            self.end_line();
+        }
+    }
+}
+
+/// The length of the UTF-8 sequence a byte that cannot stand alone starts (at least 2).
+fn utf8_sequence_len(lead: u8) -> usize {
+    match lead {
+        0xE0..=0xEF => 3,
+        0xF0..=0xF7 => 4,
+        _ => 2,
     }
 }
 
@@ -292,7 +515,60 @@ mod tests {
         assert_eq!(detect(&large), TextEncoding::Utf8);
         large.extend(b"x".repeat(200_000));
         large.push(0xE9);
-        assert_eq!(detect(&large), TextEncoding::Windows1252);
+        // One line of each: a tie, read as UTF-8, the other line rejected.
+        assert_eq!(detect(&large), TextEncoding::Utf8);
+        assert_eq!(
+            examine_text(&large[..]).unwrap().mixed.unwrap().rejected,
+            [2]
+        );
+    }
+
+    #[test]
+    fn a_file_that_mixes_encodings_is_read_in_its_majority_and_names_the_other_lines() {
+        // UTF-8 with one Windows-1252 byte on the last of 5,001 lines.
+        let mut bytes = b"Name,City\n".to_vec();
+        for i in 0..4999 {
+            bytes.extend(format!("Caf\u{e9} Works {i},Sialkot\n").as_bytes());
+        }
+        bytes.extend(b"Caf\xE9 Works,Lahore");
+        let evidence = examine_text(&bytes[..]).unwrap();
+        assert_eq!(evidence.encoding, TextEncoding::Utf8);
+        let mixed = evidence.mixed.unwrap();
+        assert_eq!((mixed.utf8_lines, mixed.other_lines), (4999, 1));
+        assert_eq!(mixed.rejected, [5001]);
+
+        // Mostly Windows-1252 with two UTF-8 lines: read as Windows-1252, those two rejected.
+        let mut bytes = b"Name\r\n".to_vec();
+        for _ in 0..10 {
+            bytes.extend(b"Caf\xE9\r\n");
+        }
+        bytes.extend("Caf\u{e9}\r\n\r\nNa\u{ef}ve\r\n".as_bytes());
+        let evidence = examine_text(&bytes[..]).unwrap();
+        assert_eq!(evidence.encoding, TextEncoding::Windows1252);
+        assert_eq!(evidence.mixed.unwrap().rejected, [12, 14]);
+
+        // A UTF-8 byte-order mark says UTF-8 whatever the majority.
+        let mut bytes = b"\xEF\xBB\xBFName\n".to_vec();
+        bytes.extend(b"Caf\xE9\nCaf\xE9\n");
+        let evidence = examine_text(&bytes[..]).unwrap();
+        assert_eq!(evidence.encoding, TextEncoding::Utf8);
+        assert_eq!(evidence.mixed.unwrap().rejected, [2, 3]);
+
+        // Pure files are not mixed; a character split across chunks is one character.
+        for pure in [
+            "Café\nNaïve\n".as_bytes(),
+            b"Caf\xE9\nNa\xEFve\n",
+            b"plain\n",
+        ] {
+            assert_eq!(examine_text(pure).unwrap().mixed, None);
+        }
+        let mut split = vec![b'a'; 64 * 1024 - 1];
+        split.extend("é\n".as_bytes());
+        let mut scan = LineScan::default();
+        scan.feed(&split[..64 * 1024]);
+        scan.feed(&split[64 * 1024..]);
+        scan.finish();
+        assert_eq!((scan.utf8_lines, scan.other_lines), (1, 0));
     }
 
     #[test]

@@ -191,6 +191,9 @@ impl<S: RowSource> WithHeader<S> {
             };
             ReadError::file(source.file(), message).in_sheet(source.sheet())
         })?;
+        for row in rows.iter().filter(|r| r.number <= header.last_row) {
+            row.readable(source.file(), source.sheet())?;
+        }
         let buffered = rows
             .into_iter()
             .filter(|row| row.number > header.last_row)
@@ -240,16 +243,16 @@ mod tests {
     use super::*;
 
     fn row(number: u64, cells: &[&str]) -> Row {
-        Row {
+        Row::new(
             number,
-            cells: cells
+            cells
                 .iter()
                 .map(|c| {
                     c.parse::<f64>()
                         .map_or_else(|_| Cell::text(c), Cell::Number)
                 })
                 .collect(),
-        }
+        )
     }
 
     #[test]

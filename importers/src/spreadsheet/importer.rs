@@ -194,6 +194,8 @@ struct Opened {
     jobs: Vec<Job>,
     /// Sheets left out, with the reason.
     skipped: Vec<(String, String)>,
+    /// Warnings about the whole file (a CSV file that mixes encodings).
+    warnings: Vec<hub_plugin_sdk::RowError>,
 }
 
 impl Opened {
@@ -210,6 +212,17 @@ impl Opened {
         match open_file(&input.path, &file, csv)? {
             SpreadsheetFile::Csv(source) => {
                 let parameters = (source.encoding().name().to_owned(), source.delimiter());
+                let warnings = source
+                    .encoding_warning()
+                    .map(|message| {
+                        hub_plugin_sdk::RowError::warning(
+                            hub_plugin_sdk::SourceRef::new(file.clone()),
+                            super::RowProblem::MIXED_ENCODING,
+                            message,
+                        )
+                    })
+                    .into_iter()
+                    .collect();
                 let entry = mapping.map(|m| {
                     m.sheets
                         .iter()
@@ -235,6 +248,7 @@ impl Opened {
                         rows: Some(rows),
                     }],
                     skipped: Vec::new(),
+                    warnings,
                 })
             }
             SpreadsheetFile::Workbook(mut workbook) => {
@@ -295,6 +309,7 @@ impl Opened {
                     workbook: Some(workbook),
                     jobs,
                     skipped,
+                    warnings: Vec::new(),
                 })
             }
         }
@@ -407,6 +422,7 @@ impl SheetStream {
                 ),
             ));
         }
+        pending.extend(opened.warnings.into_iter().map(Item::RowError));
         Self {
             workbook: opened.workbook,
             jobs: opened.jobs.into(),

@@ -204,7 +204,10 @@ use std::path::Path;
 
 pub use cell::{Cell, excel_1904_serial_to_date, excel_serial_to_date, parse_text_date};
 pub use delimited::{CsvOptions, CsvSource, DELIMITERS, detect_delimiter};
-pub use encoding::{DecodingReader, TextEncoding, detect_encoding, utf16_without_bom};
+pub use encoding::{
+    DecodingReader, MixedLines, TextEncoding, TextEvidence, detect_encoding, examine_text,
+    utf16_without_bom,
+};
 pub use error::{ReadError, column_letter};
 pub use header::{
     HEADER_SEARCH_ROWS, Header, HeaderColumn, WithHeader, detect_header, normalise_header,
@@ -230,13 +233,147 @@ pub struct Row {
     pub number: u64,
     /// The cells from column A on; trailing cells may be missing rather than empty.
     pub cells: Vec<Cell>,
+    /// Why the row cannot be read as written, when it cannot: a value over
+    /// [`ReadLimits::max_field_bytes`](crate::limits::ReadLimits), text that is not in the
+    /// file's encoding. The cell concerned is left empty; a consumer reports the problem
+    /// as a row error ([`RowProblem::row_error`]) and takes nothing from the row, and a
+    /// header row with a problem is a file error ([`Row::readable`]).
+    pub problem: Option<Box<RowProblem>>,
 }
 
 impl Row {
+    /// A row without a problem.
+    #[must_use]
+    pub fn new(number: u64, cells: Vec<Cell>) -> Self {
+        Self {
+            number,
+            cells,
+            problem: None,
+        }
+    }
+
     /// The cell at the 0-based `column`, [`Cell::Empty`] beyond the end of the row.
     #[must_use]
     pub fn cell(&self, column: usize) -> &Cell {
         self.cells.get(column).unwrap_or(&Cell::Empty)
+    }
+
+    /// Empties the cells longer than the configured bound
+    /// ([`ReadLimits::max_field_bytes`](crate::limits::ReadLimits)), recording the first as
+    /// the row's problem. Every reader calls it on each row it reads.
+    pub fn bound_cells(&mut self, max_field_bytes: usize) {
+        for (column, cell) in self.cells.iter_mut().enumerate() {
+            let Cell::Text(text) = cell else { continue };
+            if text.len() <= max_field_bytes {
+                continue;
+            }
+            let len = text.len();
+            *cell = Cell::Empty;
+            if self.problem.is_none() {
+                self.problem = Some(Box::new(RowProblem {
+                    column: Some(column),
+                    code: RowProblem::VALUE_TOO_LONG,
+                    message: format!(
+                        "The value is {} long, over the limit of {} for one value \
+                         (import.max_field_bytes); the row is skipped.",
+                        human_bytes(len as u64),
+                        human_bytes(max_field_bytes as u64)
+                    ),
+                }));
+            }
+        }
+    }
+
+    /// The row error reporting the row's problem, if it has one, at `file` and `sheet`,
+    /// naming the column through `column_name` (its header; [`column_letter`] when none).
+    #[must_use]
+    pub fn problem_error(
+        &self,
+        file: &str,
+        sheet: Option<&str>,
+        column_name: impl FnOnce(usize) -> String,
+    ) -> Option<hub_plugin_sdk::RowError> {
+        let problem = self.problem.as_deref()?;
+        let mut at = hub_plugin_sdk::SourceRef::new(file).with_row(self.number);
+        at.sheet = sheet.map(str::to_owned);
+        Some(problem.row_error(at, column_name))
+    }
+
+    /// The row, or a file error when it has a problem: for the rows a header is read from,
+    /// which cannot be skipped like a data row.
+    pub fn readable(&self, file: &str, sheet: Option<&str>) -> Result<(), ReadError> {
+        match &self.problem {
+            None => Ok(()),
+            Some(problem) => {
+                let error = ReadError::file(file, format!("a header row: {}", problem.message))
+                    .in_sheet(sheet)
+                    .at_row(self.number);
+                Err(match problem.column {
+                    Some(column) => error.at_column(column, None),
+                    None => error,
+                })
+            }
+        }
+    }
+}
+
+/// Why a row cannot be read as written; see [`Row::problem`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    /// The 0-based column concerned, when one is.
+    pub column: Option<usize>,
+    /// A stable code: [`RowProblem::VALUE_TOO_LONG`], [`RowProblem::ROW_TOO_LONG`] or
+    /// [`RowProblem::MIXED_ENCODING`].
+    pub code: &'static str,
+    /// A sentence for people; it never quotes the row's values.
+    pub message: String,
+}
+
+impl RowProblem {
+    /// A value longer than `import.max_field_bytes`.
+    pub const VALUE_TOO_LONG: &'static str = "value_too_long";
+    /// A row longer than `import.max_line_bytes`, skipped unread.
+    pub const ROW_TOO_LONG: &'static str = "row_too_long";
+    /// Text in another encoding than the rest of the file.
+    pub const MIXED_ENCODING: &'static str = "mixed_encoding";
+
+    /// The row error reporting the problem at `at` (the row's place), naming the column
+    /// through `column_name` (its header, or its letter).
+    #[must_use]
+    pub fn row_error(
+        &self,
+        at: hub_plugin_sdk::SourceRef,
+        column_name: impl FnOnce(usize) -> String,
+    ) -> hub_plugin_sdk::RowError {
+        let at = match self.column {
+            Some(column) => at.with_column(column_name(column)),
+            None => at,
+        };
+        hub_plugin_sdk::RowError::error(at, self.code, self.message.clone())
+    }
+}
+
+/// A byte count as people read it: `512 bytes`, `64 KiB`, `4.0 MiB`, `1.5 GiB`.
+#[must_use]
+pub fn human_bytes(n: u64) -> String {
+    #[expect(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
+    let f = n as f64;
+    if n < 1024 {
+        format!("{n} bytes")
+    } else if n < 1 << 20 {
+        if n.is_multiple_of(1024) {
+            format!("{} KiB", n / 1024)
+        } else {
+            format!("{:.1} KiB", f / 1024.0)
+        }
+    } else if n < 1 << 30 {
+        if n.is_multiple_of(1 << 20) {
+            format!("{} MiB", n >> 20)
+        } else {
+            format!("{:.1} MiB", f / f64::from(1u32 << 20))
+        }
+    } else {
+        format!("{:.1} GiB", f / f64::from(1u32 << 30))
     }
 }
 
@@ -378,3 +515,6 @@ mod importer_tests;
 
 #[cfg(test)]
 mod demo_tests;
+
+#[cfg(test)]
+mod bounds_tests;

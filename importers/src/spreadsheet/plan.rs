@@ -218,6 +218,9 @@ pub fn find_header(
         })?,
     };
     let last = header.last_row;
+    for row in rows.iter().filter(|r| r.number <= last) {
+        row.readable(&file, sheet.as_deref())?;
+    }
     let buffered = rows.into_iter().filter(|r| r.number > last).collect();
     Ok((
         header,

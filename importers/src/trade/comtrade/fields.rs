@@ -410,6 +410,15 @@ impl CsvFlows {
             })
             .collect();
         let at = SourceRef::row(self.rows.file(), row.number);
+        if let Some(error) = row.problem_error(self.rows.file(), None, |c| {
+            self.rows
+                .header()
+                .column_name(c)
+                .map_or_else(|| crate::spreadsheet::column_letter(c), str::to_owned)
+        }) {
+            self.pending.push_back(Item::RowError(error));
+            return true;
+        }
         let mut items = Vec::with_capacity(1);
         (self.convert)(&cells, at, &mut items);
         self.pending.extend(items);

@@ -197,10 +197,7 @@ impl Importer for PbsTradeImporter {
             .take(HEADER_SEARCH_ROWS + 2)
             .filter_map(Result::ok)
             .enumerate()
-            .map(|(i, r)| Row {
-                number: i as u64 + 1,
-                cells: r.iter().map(Cell::text).collect(),
-            })
+            .map(|(i, r)| Row::new(i as u64 + 1, r.iter().map(Cell::text).collect()))
             .collect();
         let Some(plan) = plan(&rows, None).filter(|p| p.strong_commodity_header) else {
             return Confidence::NONE;
@@ -345,6 +342,9 @@ impl Table {
                 Flow::Export
             }
         };
+        for row in rows.iter().filter(|r| r.number <= plan.last_header_row) {
+            row.readable(source.file(), sheet)?;
+        }
         let buffered = rows
             .into_iter()
             .filter(|r| r.number > plan.last_header_row)
@@ -369,6 +369,14 @@ impl Table {
 
     /// The items of one data row.
     fn row(&mut self, file: &str, row: &Row, out: &mut Vec<Item>) {
+        if let Some(error) = row.problem_error(
+            file,
+            self.sheet.as_deref(),
+            crate::spreadsheet::column_letter,
+        ) {
+            out.push(Item::RowError(error));
+            return;
+        }
         let Some(name) = (match row.cell(self.plan.commodity_column) {
             Cell::Text(t) => Some(t.clone()),
             _ => None,

@@ -112,13 +112,16 @@ impl Importer for SdmxCsvImporter {
             &input.path,
             &input.file_name,
             CsvOptions {
-                encoding: Some(encoding),
+                // Examined again by the reader, which rejects the lines of a file that
+                // mixes encodings.
+                encoding: None,
                 delimiter: Some(delimiter),
             },
         )?;
         let header = source
             .next_row()?
             .ok_or_else(|| ImportError::new(format!("{}: the file is empty", input.file_name)))?;
+        header.readable(&input.file_name, None)?;
         let plan = Plan::read(&header, version, &options, &input.file_name)?;
         let layout = Layout::resolve(plan.components.clone(), &options)?;
         let mut pending = VecDeque::new();
@@ -381,6 +384,11 @@ struct CsvStream {
 impl CsvStream {
     /// Converts one data row into items.
     fn row(&mut self, row: &Row, out: &mut Vec<Item>) {
+        if let Some(error) = row.problem_error(&self.file, None, crate::spreadsheet::column_letter)
+        {
+            out.push(Item::RowError(error));
+            return;
+        }
         let text = |column: usize| row.cell(column).as_text().unwrap_or("");
         if let Some(action) = self.plan.action_column
             && code_of(text(action)).eq_ignore_ascii_case("D")
