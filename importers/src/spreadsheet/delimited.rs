@@ -204,8 +204,8 @@ impl CsvSource {
             column: None,
             code: RowProblem::ROW_TOO_LONG,
             message: format!(
-                "The row is longer than {}, the longest row read (import.max_line_bytes): it \
-                 is skipped unread (a line end may be missing, or a quote not closed).",
+                "The row is longer than {}, the longest row read (import.max_line_bytes), and \
+                 was not read: a line end may be missing, or a quote not closed.",
                 human_bytes(self.limits.max_line_bytes as u64)
             ),
         }))
@@ -229,11 +229,11 @@ impl CsvSource {
         });
         let message = if utf8 {
             "The row is not UTF-8 like the rest of the file (another encoding, such as \
-             Windows-1252, on this line): it is skipped rather than garbled; save the file as \
-             UTF-8 and import it again."
+             Windows-1252, on this line), so it is not read rather than garbled: save the file \
+             as UTF-8 and import it again."
         } else {
-            "The row is UTF-8 while most of the file is Windows-1252: it is skipped rather \
-             than garbled; save the file in one encoding (UTF-8) and import it again."
+            "The row is UTF-8 while most of the file is Windows-1252, so it is not read rather \
+             than garbled: save the file in one encoding (UTF-8) and import it again."
         };
         Some(Box::new(RowProblem {
             column,

@@ -275,7 +275,7 @@ impl Row {
                     code: RowProblem::VALUE_TOO_LONG,
                     message: format!(
                         "The value is {} long, over the limit of {} for one value \
-                         (import.max_field_bytes); the row is skipped.",
+                         (import.max_field_bytes).",
                         human_bytes(len as u64),
                         human_bytes(max_field_bytes as u64)
                     ),
@@ -305,9 +305,12 @@ impl Row {
         match &self.problem {
             None => Ok(()),
             Some(problem) => {
-                let error = ReadError::file(file, format!("a header row: {}", problem.message))
-                    .in_sheet(sheet)
-                    .at_row(self.number);
+                let error = ReadError::file(
+                    file,
+                    format!("the header row cannot be read: {}", problem.message),
+                )
+                .in_sheet(sheet)
+                .at_row(self.number);
                 Err(match problem.column {
                     Some(column) => error.at_column(column, None),
                     None => error,
@@ -325,7 +328,8 @@ pub struct RowProblem {
     /// A stable code: [`RowProblem::VALUE_TOO_LONG`], [`RowProblem::ROW_TOO_LONG`] or
     /// [`RowProblem::MIXED_ENCODING`].
     pub code: &'static str,
-    /// A sentence for people; it never quotes the row's values.
+    /// What is wrong, in sentences for people, without the consequence (a row error adds
+    /// that the row is skipped); it never quotes the row's values.
     pub message: String,
 }
 
@@ -349,7 +353,11 @@ impl RowProblem {
             Some(column) => at.with_column(column_name(column)),
             None => at,
         };
-        hub_plugin_sdk::RowError::error(at, self.code, self.message.clone())
+        hub_plugin_sdk::RowError::error(
+            at,
+            self.code,
+            format!("{} The row is skipped.", self.message),
+        )
     }
 }
 

@@ -34,7 +34,9 @@ use std::sync::OnceLock;
 #[allow(unused_imports)]
 pub use db::{TEST_CNIC_KEY, TestDb};
 #[allow(unused_imports)]
-pub use process::{RunningHub, hub, hub_bare, hub_path, output, spawn, spawn_with_timeout};
+pub use process::{
+    RunningHub, hub, hub_bare, hub_path, output, output_with_peak_rss, spawn, spawn_with_timeout,
+};
 
 /// A database engine the hub supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

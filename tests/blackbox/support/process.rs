@@ -95,6 +95,86 @@ pub fn try_output(cmd: &mut Command, timeout: Duration) -> Result<Output, String
     }
 }
 
+/// [`output`] with the child's peak resident memory in bytes (its `ru_maxrss`, as `wait4`
+/// reports it when the child is reaped): how the memory bounds of imports are checked.
+/// Killed and panicking after [`COMMAND_TIMEOUT`].
+pub fn output_with_peak_rss(cmd: &mut Command) -> (Output, u64) {
+    use std::os::unix::process::ExitStatusExt as _;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    #[expect(
+        clippy::zombie_processes,
+        reason = "reaped by wait4 below, which reports its memory as `wait` cannot"
+    )]
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("blackbox: spawning {cmd:?}: {e}"));
+    let id = child.id();
+    session::register_child(id);
+    let stdout = drain(child.stdout.take(), None, None);
+    let stderr = drain(child.stderr.take(), None, None);
+    let done = Arc::new(AtomicBool::new(false));
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let watchdog = {
+        let (done, timed_out) = (done.clone(), timed_out.clone());
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + COMMAND_TIMEOUT;
+            while !done.load(Ordering::Acquire) {
+                if Instant::now() >= deadline {
+                    timed_out.store(true, Ordering::Release);
+                    let _ = Command::new("kill").args(["-9", &id.to_string()]).status();
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let (status, peak) = wait4(id);
+    done.store(true, Ordering::Release);
+    let _ = watchdog.join();
+    session::unregister_child(id);
+    let output = Output {
+        status: ExitStatus::from_raw(status),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
+    assert!(
+        !timed_out.load(Ordering::Acquire),
+        "blackbox: {cmd:?} did not finish within {COMMAND_TIMEOUT:?}; killed\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output, peak)
+}
+
+/// Reaps the child `pid`: its raw wait status and its peak resident memory in bytes.
+#[allow(
+    unsafe_code,
+    reason = "wait4 is the one call that gives a child's own peak memory; std has no wrapper"
+)]
+fn wait4(pid: u32) -> (i32, u64) {
+    let pid = libc::pid_t::try_from(pid).expect("a pid");
+    let mut status = 0;
+    // SAFETY: `rusage` is plain old data, for which all zeroes is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: `pid` is a child of this process that nothing else waits for (its
+        // `Child` is never waited); both pointers are valid for writes for the call.
+        let reaped = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
+        if reaped == pid {
+            break;
+        }
+        let error = std::io::Error::last_os_error();
+        assert_eq!(
+            error.kind(),
+            std::io::ErrorKind::Interrupted,
+            "blackbox: wait4: {error}"
+        );
+    }
+    // Linux reports kilobytes.
+    (status, u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024)
+}
+
 /// Called with each line a child prints (without the line ending).
 type LineHook = Box<dyn FnMut(&str) + Send>;
 
