@@ -5,8 +5,8 @@
 //!
 //! Each runs for a time budget rather than a number of cases: `HUB_PROPTEST_SECONDS`
 //! (default 3; CI runs a minute each), as the hub's own property tests do. Failures are
-//! kept, shrunk, in `importers/proptest-regressions/` and replayed first on every later
-//! run: that folder is the corpus.
+//! kept, shrunk, in `importers/src/proptests.proptest-regressions` and replayed first on
+//! every later run: that file is the corpus.
 
 use std::time::{Duration, Instant};
 

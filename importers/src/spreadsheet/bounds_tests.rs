@@ -352,3 +352,23 @@ fn old_mac_line_ends_number_rows_like_any_other() {
     assert_eq!(numbers, [1, 2, 4, 6]);
     assert_eq!(rows[2].cell(1), &Cell::text("Multan\ncity"));
 }
+
+#[test]
+fn a_row_of_more_columns_than_a_sheet_has_is_not_made_into_cells() {
+    let files = Files::new();
+    let mut csv = b"Name,District\nAlpha,Lahore\n".to_vec();
+    csv.extend(",".repeat(20_000).as_bytes());
+    csv.extend(b"\nGamma,Multan\n");
+    let rows = csv_rows(&files, "wide.csv", &csv).unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[2].number, 3);
+    assert!(rows[2].cells.is_empty());
+    let problem = rows[2].problem.as_ref().unwrap();
+    assert_eq!(problem.code, RowProblem::ROW_TOO_LONG);
+    assert!(
+        problem.message.contains("20001 columns"),
+        "{}",
+        problem.message
+    );
+    assert_eq!(rows[3].cell(0), &Cell::text("Gamma"));
+}

@@ -16,6 +16,10 @@ pub const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 /// How many bytes of decoded text delimiter detection looks at.
 const SAMPLE_BYTES: usize = 64 * 1024;
 
+/// The most columns a row may have: a spreadsheet's (XFD). A CSV row with more is a
+/// [`RowProblem`] and no cells are made of it.
+pub const MAX_COLUMNS: usize = 16_384;
+
 /// How many records of the sample delimiter detection compares.
 const SAMPLE_RECORDS: usize = 30;
 
@@ -119,13 +123,13 @@ impl CsvSource {
         let io_error =
             |e: std::io::Error| ReadError::file(file_name, format!("cannot read the file: {e}"));
         let limits = limits::current();
-        let (encoding, mixed) = match options.encoding {
-            Some(encoding) => (encoding, None),
+        let (encoding, mixed, lines_at_most) = match options.encoding {
+            Some(encoding) => (encoding, None, None),
             None => {
                 let evidence = examine_text(File::open(path).map_err(io_error)?).map_err(|e| {
                     ReadError::file(file_name, e.to_string().replace("the file ", ""))
                 })?;
-                (evidence.encoding, evidence.mixed)
+                (evidence.encoding, evidence.mixed, evidence.lines_at_most)
             }
         };
         let mut decoded = DecodingReader::new(File::open(path).map_err(io_error)?, encoding);
@@ -144,6 +148,11 @@ impl CsvSource {
             return Err(ReadError::file(file_name, "the file is empty"));
         }
         let delimiter = options.delimiter.unwrap_or_else(|| detect_delimiter(text));
+        // A file of more lines than the bound on rows may hold more rows: count them before
+        // anything is imported, rather than refuse after a million rows were validated.
+        if lines_at_most.is_some_and(|n| n > limits.max_rows_per_sheet) {
+            check_row_count(path, file_name, encoding, delimiter, &limits)?;
+        }
         let cut = Arc::new(Mutex::new(VecDeque::new()));
         let input: Box<dyn Read + Send> = Box::new(LineEnds::new(
             Cursor::new(sample).chain(decoded),
@@ -253,6 +262,48 @@ impl CsvSource {
     pub fn delimiter(&self) -> u8 {
         self.delimiter
     }
+}
+
+/// Counts the records of a delimited file, streaming, and refuses one with more than
+/// `max_rows_per_sheet`, naming the first row over the bound.
+fn check_row_count(
+    path: &Path,
+    file_name: &str,
+    encoding: TextEncoding,
+    delimiter: u8,
+    limits: &ReadLimits,
+) -> Result<(), ReadError> {
+    let io_error =
+        |e: std::io::Error| ReadError::file(file_name, format!("cannot read the file: {e}"));
+    let decoded = DecodingReader::new(File::open(path).map_err(io_error)?, encoding);
+    let input = LineEnds::new(decoded, delimiter, limits.max_line_bytes, Arc::default());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(input);
+    let mut record = csv::ByteRecord::new();
+    let mut count = 0u64;
+    while reader.read_byte_record(&mut record).unwrap_or(false) {
+        count += 1;
+        if count > limits.max_rows_per_sheet {
+            let line = record.position().map_or(count, csv::Position::line);
+            return Err(too_many_rows(file_name, limits).at_row(line));
+        }
+    }
+    Ok(())
+}
+
+/// The error of a file of more rows than `max_rows_per_sheet`.
+fn too_many_rows(file_name: &str, limits: &ReadLimits) -> ReadError {
+    ReadError::file(
+        file_name,
+        format!(
+            "the file has more than {} rows (import.max_rows_per_sheet): split it, or raise \
+             the limit",
+            limits.max_rows_per_sheet
+        ),
+    )
 }
 
 /// A [`Read`] adapter between the decoded text and the `csv` crate that keeps its line
@@ -449,15 +500,24 @@ impl RowSource for CsvSource {
             self.records += 1;
             let number = self.record.position().map_or(0, csv::Position::line);
             if self.records > self.limits.max_rows_per_sheet {
-                return Err(ReadError::file(
-                    &self.file,
-                    format!(
-                        "the file has more than {} rows (import.max_rows_per_sheet): split it, \
-                         or raise the limit",
-                        self.limits.max_rows_per_sheet
-                    ),
-                )
-                .at_row(number));
+                return Err(too_many_rows(&self.file, &self.limits).at_row(number));
+            }
+            let cut = self.cut_problem(number);
+            if self.record.len() > MAX_COLUMNS {
+                // Cells are not made of it: two million empty fields fit in 4 MiB.
+                let mut row = Row::new(number, Vec::new());
+                row.problem = cut.or_else(|| {
+                    Some(Box::new(RowProblem {
+                        column: None,
+                        code: RowProblem::ROW_TOO_LONG,
+                        message: format!(
+                            "The row has {} columns, more than the {MAX_COLUMNS} a sheet can \
+                             have, and was not read.",
+                            self.record.len()
+                        ),
+                    }))
+                });
+                return Ok(Some(row));
             }
             let cells: Vec<Cell> = self.record.iter().map(Cell::text).collect();
             if cells.iter().all(Cell::is_empty) {
@@ -470,9 +530,7 @@ impl RowSource for CsvSource {
                     .map(|f| f.bytes().filter(|b| *b == b'\n').count() as u64)
                     .sum::<u64>();
             let mut row = Row::new(number, cells);
-            row.problem = self
-                .cut_problem(number)
-                .or_else(|| self.encoding_problem(number, last));
+            row.problem = cut.or_else(|| self.encoding_problem(number, last));
             row.bound_cells(self.limits.max_field_bytes);
             return Ok(Some(row));
         }

@@ -94,6 +94,9 @@ pub struct TextEvidence {
     pub encoding: TextEncoding,
     /// Set when the file mixes UTF-8 with bytes that are not UTF-8.
     pub mixed: Option<MixedLines>,
+    /// At most how many lines the file has (LF, CRLF and CR end a line), when it was
+    /// scanned (not for UTF-16).
+    pub lines_at_most: Option<u64>,
 }
 
 /// The lines of a file that mixes encodings.
@@ -141,6 +144,7 @@ pub fn examine_text(mut reader: impl Read) -> io::Result<TextEvidence> {
         return Ok(TextEvidence {
             encoding,
             mixed: None,
+            lines_at_most: None,
         });
     }
     if bom.is_none()
@@ -149,6 +153,7 @@ pub fn examine_text(mut reader: impl Read) -> io::Result<TextEvidence> {
         return Ok(TextEvidence {
             encoding,
             mixed: None,
+            lines_at_most: None,
         });
     }
     let mut scan = LineScan::default();
@@ -163,12 +168,14 @@ pub fn examine_text(mut reader: impl Read) -> io::Result<TextEvidence> {
         return Ok(TextEvidence {
             encoding: TextEncoding::Utf8,
             mixed: None,
+            lines_at_most: Some(scan.line),
         });
     }
     if scan.utf8_lines == 0 && !bom {
         return Ok(TextEvidence {
             encoding: TextEncoding::Windows1252,
             mixed: None,
+            lines_at_most: Some(scan.line),
         });
     }
     let (encoding, rejected, complete) = if bom || scan.utf8_lines >= scan.other_lines {
@@ -188,6 +195,7 @@ pub fn examine_text(mut reader: impl Read) -> io::Result<TextEvidence> {
     }
     Ok(TextEvidence {
         encoding,
+        lines_at_most: Some(scan.line),
         mixed: Some(MixedLines {
             utf8_lines: scan.utf8_lines,
             other_lines: scan.other_lines,

@@ -180,6 +180,12 @@ impl<S: RowSource> WithHeader<S> {
                 None => break,
             }
         }
+        if detect_header(&rows).is_none() {
+            // A row that could not be read is the likelier cause.
+            for row in &rows {
+                row.readable(source.file(), source.sheet())?;
+            }
+        }
         let header = detect_header(&rows).ok_or_else(|| {
             let message = if rows.is_empty() {
                 "the sheet holds no rows".to_owned()

@@ -209,7 +209,17 @@ pub fn find_header(
                 _ => single_row_header(&rows[0]),
             }
         }
-        None => detect_header(&rows).ok_or_else(|| {
+        None => match detect_header(&rows) {
+            Some(header) => Some(header),
+            None => {
+                // A row that could not be read is the likelier cause.
+                for row in &rows {
+                    row.readable(&file, sheet.as_deref())?;
+                }
+                None
+            }
+        }
+        .ok_or_else(|| {
             error(format!(
                 "the {what} has no header row: none of its first {HEADER_SEARCH_ROWS} rows has \
                  at least two column names above a row of data (set header_row in a mapping \

@@ -11,6 +11,8 @@
 //! 5 ms from `/proc/PID/status`), and the slowest `/healthz` answer while the request ran
 //! (asked every 50 ms from another thread). The bounds: refused within 2 s, memory growth
 //! under 200 MB, `/healthz` answering throughout.
+//!
+//! Then the hostile files, at their real sizes, through `hub import` (see [`files`]).
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -20,6 +22,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serde_json::{Value, json};
+
+mod files;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -108,7 +112,7 @@ fn main() -> anyhow::Result<()> {
     }
     let _ = child.kill();
     let _ = child.wait();
-    Ok(())
+    files::run(&hub, dir.path())
 }
 
 /// Reads the child's `hub: listening on http://ADDR` line.
