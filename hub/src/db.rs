@@ -66,7 +66,18 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
         )
     })?;
     // One call per statement run through the pool (see `metrics`: `hub_sql_statements_total`).
-    db.set_metric_callback(|_| crate::metrics::sql_statement());
+    // With `hub::sql=debug` in the log filter each statement is logged with its time: the
+    // SQL text only, whose values are placeholders, so no personal value reaches the log.
+    db.set_metric_callback(|info| {
+        crate::metrics::sql_statement();
+        tracing::debug!(
+            target: "hub::sql",
+            micros = u64::try_from(info.elapsed.as_micros()).unwrap_or(u64::MAX),
+            failed = info.failed,
+            "{}",
+            info.statement.sql
+        );
+    });
     Ok(db)
 }
 

@@ -618,3 +618,42 @@ fn readiness_fails_while_the_database_is_gone_and_liveness_does_not() {
         "the process itself still answers"
     );
 }
+
+#[test]
+fn the_sql_log_shows_statements_but_never_personal_values() {
+    for engine in engines() {
+        let db = TestDb::fresh(engine);
+        let file = db.data_path().join("contacts.csv");
+        fs::write(
+            &file,
+            "Name of Unit,District,Contact Person,Contact Phone,Contact Email,Contact CNIC\n\
+             Zafar Surgical,Sialkot,Qamar Zaman Khan,0300-1234567,qamar.zaman@example.pk,35202-1234567-1\n",
+        )
+        .unwrap();
+        let out = output(
+            hub(&db)
+                .arg("import")
+                .arg(&file)
+                .env("HUB__LOG__FILTER", "info,hub::sql=debug"),
+        );
+        assert!(out.status.success(), "{engine}: {}", stderr(&out));
+        let log = stderr(&out);
+        assert!(log.contains("INSERT INTO"), "{engine}: no SQL logged");
+        assert!(log.contains("micros="), "{engine}: no timing");
+        for value in [
+            "Qamar Zaman",
+            "0300-1234567",
+            "1234567",
+            "qamar.zaman",
+            "35202",
+        ] {
+            assert!(!log.contains(value), "{engine}: {value} reached the log");
+        }
+        // The values were written all the same.
+        assert_eq!(
+            db.count("SELECT count(*) FROM persons WHERE full_name = 'Qamar Zaman Khan' AND phone IS NOT NULL"),
+            1,
+            "{engine}"
+        );
+    }
+}
