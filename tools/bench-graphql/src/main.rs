@@ -1,0 +1,559 @@
+//! `bench-graphql`: how fast the hub answers GraphQL lists, next to the same questions as
+//! hand-written SQL, on SQLite and PostgreSQL.
+//!
+//! ```text
+//! cargo build --release -p hub -p bench-graphql
+//! cargo run --release -p bench-graphql -- [--firms 10000] [--flows 1000000]
+//!     [--engines sqlite,postgres] [--seconds 15] [--rounds 2] [--connections 16]
+//!     [--hub PATH] [--pg-url URL]
+//! # a quick look
+//! cargo run --release -p bench-graphql -- --flows 100000 --seconds 5 --rounds 1
+//! ```
+//!
+//! # What it does
+//!
+//! 1. Generates, deterministically, a firm list of `--firms` firms across the four demo
+//!    clusters (`data.rs`: cluster, district, NTN for about 70%, head count) and a UN
+//!    Comtrade API v1 CSV of `--flows` flows (the generator of `bench-import`).
+//! 2. Per engine, on a fresh database: `hub demo` loads the reference data, the programme
+//!    and its four clusters and the demo dataset (then is stopped); `hub import` loads the
+//!    firm list and the Comtrade file through the hub's own importers.
+//! 3. Serves the database with `hub serve`, and beside it the **actix floor**
+//!    (`bench-graphql floor`, `floor.rs`): the hand-written SQL of each question through the
+//!    hub's own pool and configuration, as JSON from a minimal actix handler.
+//! 4. For each question (`queries.rs`): closed-loop load from `--connections` connections
+//!    for `--seconds`, `--rounds` times, against the hub (GraphQL over HTTP), the actix
+//!    floor and, on PostgreSQL, the same SQL through `pgbench`. Reports requests per
+//!    second, p50 and p99 latency, SQL statements per request (from `/metrics`), and the
+//!    hub's peak resident memory (`VmHWM`) after all runs.
+//! 5. Prints a Markdown table and the targets: each list at least 0.5x the actix floor
+//!    on both engines and 0.25x the pgbench floor on PostgreSQL, p99 under 20 ms; the
+//!    trade filter at least the pgbench floor; peak RSS under 100 MB.
+//!
+//! The load generator runs on the same machine as the servers and takes its share of the
+//! CPU, as wrk or hey would.
+
+use std::io::{BufRead as _, BufReader, BufWriter, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+
+mod data;
+mod floor;
+mod load;
+mod queries;
+
+#[allow(
+    dead_code,
+    reason = "shared with bench-import; only the flow generator is used"
+)]
+#[path = "../../bench-import/src/comtrade.rs"]
+mod comtrade;
+#[allow(
+    dead_code,
+    reason = "shared with bench-import; only the random numbers are used"
+)]
+#[path = "../../bench-import/src/generate.rs"]
+mod generate;
+#[allow(dead_code, reason = "shared with bench-import")]
+#[path = "../../bench-import/src/pg.rs"]
+mod pg;
+
+/// A fixed CNIC hash key for the benchmark's throwaway databases (not a secret).
+const CNIC_KEY: &str = "0badc0de5eed0badc0de5eed0badc0de5eed0badc0de5eed0badc0de5eed0bad";
+
+struct Args {
+    hub: String,
+    firms: u64,
+    flows: u64,
+    engines: Vec<String>,
+    seconds: u64,
+    rounds: usize,
+    connections: usize,
+    pg_url: Option<String>,
+}
+
+fn args() -> anyhow::Result<Args> {
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    let value = |name: &str| all.windows(2).find(|w| w[0] == name).map(|w| w[1].clone());
+    let number = |name: &str, default: u64| -> anyhow::Result<u64> {
+        value(name).map_or(Ok(default), |v| {
+            v.replace('_', "")
+                .parse()
+                .with_context(|| format!("{name} {v}"))
+        })
+    };
+    Ok(Args {
+        hub: value("--hub").unwrap_or_else(|| "target/release/hub".to_owned()),
+        firms: number("--firms", 10_000)?,
+        flows: number("--flows", 1_000_000)?,
+        engines: value("--engines")
+            .unwrap_or_else(|| "sqlite,postgres".to_owned())
+            .split(',')
+            .map(str::to_owned)
+            .collect(),
+        seconds: number("--seconds", 15)?,
+        rounds: number("--rounds", 2)? as usize,
+        connections: number("--connections", 16)? as usize,
+        pg_url: value("--pg-url").or_else(|| std::env::var("HUB_BENCH_PG_URL").ok()),
+    })
+}
+
+fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("floor") {
+        return floor::serve();
+    }
+    let args = args()?;
+    let work = tempfile::tempdir()?;
+    let firms_csv = work.path().join("bench_firms.csv");
+    let flows_csv = work.path().join("comtrade_bench.csv");
+    eprintln!(
+        "bench-graphql: generating {} firms and {} flows",
+        args.firms, args.flows
+    );
+    let mut out = BufWriter::new(std::fs::File::create(&firms_csv)?);
+    data::write_firms(&mut out, args.firms)?;
+    out.flush()?;
+    let mut out = BufWriter::new(std::fs::File::create(&flows_csv)?);
+    comtrade::write_csv(&mut out, args.flows)?;
+    out.flush()?;
+
+    let mut server = None;
+    let mut results = Vec::new();
+    for engine in &args.engines {
+        let env = match engine.as_str() {
+            "sqlite" => vec![(
+                "HUB__DATA_DIR".to_owned(),
+                work.path().join("sqlite").display().to_string(),
+            )],
+            "postgres" => {
+                if server.is_none() {
+                    server = match &args.pg_url {
+                        Some(url) => Some(pg::Server::at_url(url)?),
+                        None => pg::Server::throwaway(work.path())?,
+                    };
+                }
+                let Some(server) = &server else {
+                    eprintln!("bench-graphql: no PostgreSQL server binaries: PostgreSQL skipped");
+                    continue;
+                };
+                let _ = server.drop_database("hub_bench_graphql");
+                let url = server.create_database("hub_bench_graphql")?;
+                vec![
+                    (
+                        "HUB__DATA_DIR".to_owned(),
+                        work.path().join("pg-data").display().to_string(),
+                    ),
+                    ("HUB__DATABASE__URL".to_owned(), url),
+                ]
+            }
+            other => bail!("unknown engine {other}: sqlite or postgres"),
+        };
+        let pgbench = (engine == "postgres")
+            .then(|| server.as_ref().map(|s| s.psql.with_file_name("pgbench")))
+            .flatten();
+        let env_url = env
+            .iter()
+            .find(|(k, _)| k == "HUB__DATABASE__URL")
+            .map(|(_, v)| v.clone());
+        load_data(&args.hub, &env, &firms_csv, &flows_csv)?;
+        results.extend(measure(
+            &args,
+            engine,
+            &env,
+            pgbench.as_deref().zip(env_url.as_deref()),
+        )?);
+    }
+    report(&args, &results);
+    Ok(())
+}
+
+/// The hub with the benchmark's environment.
+fn hub(path: &str, env: &[(String, String)]) -> Command {
+    let mut cmd = Command::new(path);
+    cmd.envs(env.iter().map(|(k, v)| (k, v)))
+        .env("HUB__SECURITY__CNIC_KEY", CNIC_KEY)
+        .env(
+            "HUB__LOG__FILTER",
+            std::env::var("HUB__LOG__FILTER").unwrap_or_else(|_| "warn".to_owned()),
+        )
+        .env("HUB__SERVER__BIND", "127.0.0.1:0")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Loads the demo (programme, clusters, reference data) and then the two files.
+fn load_data(
+    hub_path: &str,
+    env: &[(String, String)],
+    firms: &Path,
+    flows: &Path,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let demo = hub(hub_path, env)
+        .arg("demo")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("starting {hub_path} demo"))?;
+    let mut demo = Killed(demo);
+    listening(&mut demo.0, "hub: listening on ")?;
+    drop(demo);
+    eprintln!(
+        "bench-graphql: demo loaded in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    for (file, source) in [(firms, "bench-firms"), (flows, "un-comtrade")] {
+        let started = Instant::now();
+        let out = hub(hub_path, env)
+            .arg("import")
+            .arg(file)
+            .args(["--source", source, "--json"])
+            .output()?;
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        if report["status"] != "applied" {
+            bail!(
+                "importing {}: {}\n{}",
+                file.display(),
+                report,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        eprintln!(
+            "bench-graphql: {} imported, {} rows in {:.1} s",
+            file.display(),
+            report["rows_read"],
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// Reads a child's stdout until its `prefix URL` line; returns the URL.
+fn listening(child: &mut Child, prefix: &str) -> anyhow::Result<String> {
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        if let Some(url) = line?.strip_prefix(prefix) {
+            let url = url.trim().to_owned();
+            // Keep draining, so that the child never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines {});
+            return Ok(url);
+        }
+    }
+    bail!("the child ended before listening")
+}
+
+/// One row of the report.
+struct Row {
+    engine: String,
+    question: &'static str,
+    what: &'static str,
+    list: bool,
+    hub: Vec<load::Measured>,
+    floor: Vec<load::Measured>,
+    pgbench: Vec<f64>,
+    sql_per_request: f64,
+    peak_rss: u64,
+}
+
+fn measure(
+    args: &Args,
+    engine: &str,
+    env: &[(String, String)],
+    pgbench: Option<(&Path, &str)>,
+) -> anyhow::Result<Vec<Row>> {
+    let mut served = Killed(
+        hub(&args.hub, env)
+            .arg("serve")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?,
+    );
+    let base = listening(&mut served.0, "hub: listening on ")?;
+    let mut floor_child = Killed(
+        Command::new(std::env::current_exe()?)
+            .arg("floor")
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .env("HUB__SECURITY__CNIC_KEY", CNIC_KEY)
+            .env("HUB__SERVER__BIND", "127.0.0.1:0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?,
+    );
+    let floor_base = listening(&mut floor_child.0, "floor: listening on ")?;
+    let ids = firm_ids(&floor_base)?;
+    let duration = Duration::from_secs(args.seconds);
+    let mut rows = Vec::new();
+    for q in queries::all() {
+        let graphql = q.graphql;
+        let url = format!("{base}/graphql");
+        let hub_request = Arc::new(load::Request {
+            url: Box::new(move |_| url.clone()),
+            body: Some(Box::new(move |i| queries::body(&graphql(ids, i)))),
+            check: Box::new(|text| text.contains("\"data\"") && !text.contains("\"errors\"")),
+        });
+        let name = q.name;
+        let floor_url = floor_base.clone();
+        let floor_request = Arc::new(load::Request {
+            url: Box::new(move |i| format!("{floor_url}/q/{name}/{}", ids.nth(i))),
+            body: None,
+            check: Box::new(|text| text.starts_with("{\"data\"")),
+        });
+        // Warm both up (plans, caches, connections).
+        load::run(&hub_request, args.connections, Duration::from_secs(2));
+        load::run(&floor_request, args.connections, Duration::from_secs(2));
+        let mut row = Row {
+            engine: engine.to_owned(),
+            question: q.name,
+            what: q.what,
+            list: q.list,
+            hub: Vec::new(),
+            floor: Vec::new(),
+            pgbench: Vec::new(),
+            sql_per_request: 0.0,
+            peak_rss: 0,
+        };
+        let mut statements = 0.0;
+        let mut requests = 0.0;
+        for _ in 0..args.rounds {
+            let before = sql_statements(&base)?;
+            let measured = load::run(&hub_request, args.connections, duration);
+            statements += (sql_statements(&base)? - before) as f64;
+            requests += measured.requests as f64;
+            if measured.failures > 0 {
+                eprintln!(
+                    "bench-graphql: {engine} {}: {} of {} hub answers failed the check",
+                    q.name, measured.failures, measured.requests
+                );
+            }
+            row.hub.push(measured);
+            row.floor
+                .push(load::run(&floor_request, args.connections, duration));
+            if let Some((pgbench, url)) = pgbench {
+                row.pgbench.push(run_pgbench(
+                    pgbench,
+                    url,
+                    q.postgres,
+                    ids,
+                    args.connections,
+                    args.seconds,
+                )?);
+            }
+        }
+        row.sql_per_request = statements / requests.max(1.0);
+        eprintln!(
+            "bench-graphql: {engine} {}: hub {:.0} req/s, floor {:.0} req/s",
+            q.name,
+            row.hub.iter().map(|m| m.per_second).fold(0.0, f64::max),
+            row.floor.iter().map(|m| m.per_second).fold(0.0, f64::max)
+        );
+        rows.push(row);
+    }
+    let peak = peak_rss(served.0.id());
+    for row in &mut rows {
+        row.peak_rss = peak;
+    }
+    drop((served, floor_child));
+    Ok(rows)
+}
+
+/// A child process killed when dropped, so that a failed run leaves no server behind.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The range of firm row ids `node(id:)` looks up, asked from the floor.
+fn firm_ids(floor: &str) -> anyhow::Result<queries::Ids> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let text = agent
+        .get(&format!("{floor}/ids"))
+        .call()?
+        .body_mut()
+        .read_to_string()?;
+    let json: serde_json::Value = serde_json::from_str(&text)?;
+    Ok(queries::Ids {
+        first: json["first"].as_i64().context("no first id")?,
+        count: json["count"].as_i64().context("no id count")?,
+    })
+}
+
+/// `hub_sql_statements_total` from the hub's `/metrics`.
+fn sql_statements(base: &str) -> anyhow::Result<u64> {
+    let text = ureq::get(&format!("{base}/metrics"))
+        .call()?
+        .body_mut()
+        .read_to_string()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("hub_sql_statements_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|v| v as u64)
+        .context("no hub_sql_statements_total in /metrics")
+}
+
+/// The peak resident memory of `pid` (`VmHWM`), in bytes.
+fn peak_rss(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .unwrap_or(0)
+        * 1024
+}
+
+/// The question's SQL through pgbench for `seconds`: transactions per second.
+fn run_pgbench(
+    pgbench: &Path,
+    url: &str,
+    sql: &str,
+    ids: queries::Ids,
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let script: PathBuf = dir.path().join("q.sql");
+    let body = format!(
+        "\\set id random({}, {})\n{};\n",
+        ids.first,
+        ids.first + ids.count - 1,
+        sql.replace('\n', " ")
+    );
+    std::fs::write(&script, body)?;
+    let mut cmd = Command::new(pgbench);
+    cmd.args([
+        "-n",
+        "-c",
+        &clients.to_string(),
+        "-j",
+        "2",
+        "-T",
+        &seconds.to_string(),
+        "-f",
+    ])
+    .arg(&script)
+    .arg(url)
+    .stdin(Stdio::null());
+    // The throwaway cluster is owned by `postgres`; pgbench connects over TCP either way.
+    let out = cmd.output().context("running pgbench")?;
+    if !out.status.success() {
+        bail!("pgbench failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("tps = ")
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+        })
+        .with_context(|| format!("no tps in pgbench's output:\n{text}"))
+}
+
+fn range(values: impl Iterator<Item = f64>, decimals: usize) -> String {
+    let values: Vec<f64> = values.collect();
+    if values.is_empty() {
+        return "-".to_owned();
+    }
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(0.0, f64::max);
+    if (hi - lo).abs() < 10f64.powi(-(decimals as i32)) {
+        format!("{lo:.decimals$}")
+    } else {
+        format!("{lo:.decimals$}-{hi:.decimals$}")
+    }
+}
+
+fn report(args: &Args, rows: &[Row]) {
+    println!(
+        "\n{} firms, {} Comtrade flows; {} connections, closed loop, {} s x {}\n",
+        args.firms, args.flows, args.connections, args.seconds, args.rounds
+    );
+    println!(
+        "| engine | question | actix floor req/s | pgbench tps | hub req/s | hub/actix | hub/pgbench | p50 ms | p99 ms | SQL/request |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut misses = Vec::new();
+    for row in rows {
+        let best = |m: &[load::Measured]| m.iter().map(|m| m.per_second).fold(0.0, f64::max);
+        let hub = best(&row.hub);
+        let floor = best(&row.floor);
+        let pgbench = row.pgbench.iter().copied().fold(0.0, f64::max);
+        let p99 = row.hub.iter().map(|m| m.p99_ms).fold(0.0, f64::max);
+        println!(
+            "| {} | {} ({}) | {} | {} | {} | {:.2}x | {} | {} | {} | {:.1} |",
+            row.engine,
+            row.question,
+            row.what,
+            range(row.floor.iter().map(|m| m.per_second), 0),
+            range(row.pgbench.iter().copied(), 0),
+            range(row.hub.iter().map(|m| m.per_second), 0),
+            hub / floor.max(1e-9),
+            if pgbench > 0.0 {
+                format!("{:.2}x", hub / pgbench)
+            } else {
+                "-".to_owned()
+            },
+            range(row.hub.iter().map(|m| m.p50_ms), 1),
+            range(row.hub.iter().map(|m| m.p99_ms), 1),
+            row.sql_per_request
+        );
+        if row.list {
+            if hub < 0.5 * floor {
+                misses.push(format!(
+                    "{} {}: under 0.5x the actix floor",
+                    row.engine, row.question
+                ));
+            }
+            if pgbench > 0.0 && hub < 0.25 * pgbench {
+                misses.push(format!(
+                    "{} {}: under 0.25x pgbench",
+                    row.engine, row.question
+                ));
+            }
+            if p99 >= 20.0 {
+                misses.push(format!("{} {}: p99 {p99:.1} ms", row.engine, row.question));
+            }
+        } else if pgbench > 0.0 && hub < pgbench {
+            misses.push(format!(
+                "{} {}: under the pgbench floor",
+                row.engine, row.question
+            ));
+        }
+    }
+    let mut engines: Vec<(&str, u64)> = rows
+        .iter()
+        .map(|r| (r.engine.as_str(), r.peak_rss))
+        .collect();
+    engines.dedup();
+    for (engine, peak) in engines {
+        println!(
+            "\n{engine}: hub peak RSS {:.0} MiB",
+            peak as f64 / 1_048_576.0
+        );
+        if peak > 100_000_000 {
+            misses.push(format!("{engine}: peak RSS over 100 MB"));
+        }
+    }
+    if misses.is_empty() {
+        println!("\nAll targets met.");
+    } else {
+        println!("\nTargets missed:");
+        for miss in misses {
+            println!("- {miss}");
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The questions asked: each as a GraphQL query to the hub and as the SQL a person would
+//! write for it, per engine (the floors run that SQL).
+
+/// The firms looked up by `node(id:)`: the generated firms' row ids, a dense range.
+#[derive(Debug, Clone, Copy)]
+pub struct Ids {
+    pub first: i64,
+    pub count: i64,
+}
+
+impl Ids {
+    /// The `i`-th id, round the range.
+    pub fn nth(self, i: u64) -> i64 {
+        self.first + (i as i64).rem_euclid(self.count.max(1))
+    }
+}
+
+/// One question.
+pub struct Question {
+    /// Its short name, a column of the report and the floor's route.
+    pub name: &'static str,
+    /// What it asks, for the report.
+    pub what: &'static str,
+    /// Whether it is a list (the targets differ for the trade filter).
+    pub list: bool,
+    /// The GraphQL query for the `i`-th request.
+    pub graphql: fn(Ids, u64) -> String,
+    /// The SQL for SQLite and for PostgreSQL; `:id` stands for a firm's row id.
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+const CLUSTER_PAGE_PG: &str = r#"SELECT o.id, o.name, o.employees_total,
+  (SELECT i.value FROM organisation_identifiers i
+    WHERE i.organisation_id = o.id AND i.scheme = 'PK-NTN' AND NOT i.is_hashed
+    ORDER BY i.value LIMIT 1) AS ntn
+FROM organisations o
+WHERE o.kind = 'firm' AND o.merged_into_id IS NULL
+  AND EXISTS (SELECT 1 FROM cluster_memberships m JOIN clusters c ON c.id = m.cluster_id
+              WHERE m.organisation_id = o.id AND c.slug = 'sialkot-surgical')
+ORDER BY o.name COLLATE "C", o.id LIMIT 50"#;
+
+const CLUSTER_PAGE_SQLITE: &str = r#"SELECT o.id, o.name, o.employees_total,
+  (SELECT i.value FROM organisation_identifiers i
+    WHERE i.organisation_id = o.id AND i.scheme = 'PK-NTN' AND NOT i.is_hashed
+    ORDER BY i.value LIMIT 1) AS ntn
+FROM organisations o
+WHERE o.kind = 'firm' AND o.merged_into_id IS NULL
+  AND EXISTS (SELECT 1 FROM cluster_memberships m JOIN clusters c ON c.id = m.cluster_id
+              WHERE m.organisation_id = o.id AND c.slug = 'sialkot-surgical')
+ORDER BY o.name, o.id LIMIT 50"#;
+
+const CLUSTERS_PG: &str = r#"SELECT c.slug, f.name
+FROM (SELECT id, slug, name FROM clusters ORDER BY name COLLATE "C", id LIMIT 4) c
+CROSS JOIN LATERAL (
+  SELECT o.id, o.name FROM organisations o
+  WHERE o.kind = 'firm' AND o.merged_into_id IS NULL
+    AND EXISTS (SELECT 1 FROM cluster_memberships m
+                WHERE m.organisation_id = o.id AND m.cluster_id = c.id)
+  ORDER BY o.name COLLATE "C", o.id LIMIT 25) f
+ORDER BY c.name COLLATE "C", c.id, f.name COLLATE "C", f.id"#;
+
+/// SQLite has no `LATERAL`: the four clusters' pages, each its own indexed subquery.
+const CLUSTERS_SQLITE: &str = r#"SELECT * FROM (SELECT c.slug, o.name FROM clusters c JOIN organisations o
+  WHERE c.slug = 'lahore-auto-parts' AND o.kind = 'firm' AND o.merged_into_id IS NULL
+    AND EXISTS (SELECT 1 FROM cluster_memberships m WHERE m.organisation_id = o.id AND m.cluster_id = c.id)
+  ORDER BY o.name, o.id LIMIT 25)
+UNION ALL SELECT * FROM (SELECT c.slug, o.name FROM clusters c JOIN organisations o
+  WHERE c.slug = 'lahore-garments' AND o.kind = 'firm' AND o.merged_into_id IS NULL
+    AND EXISTS (SELECT 1 FROM cluster_memberships m WHERE m.organisation_id = o.id AND m.cluster_id = c.id)
+  ORDER BY o.name, o.id LIMIT 25)
+UNION ALL SELECT * FROM (SELECT c.slug, o.name FROM clusters c JOIN organisations o
+  WHERE c.slug = 'lahore-leather-footwear' AND o.kind = 'firm' AND o.merged_into_id IS NULL
+    AND EXISTS (SELECT 1 FROM cluster_memberships m WHERE m.organisation_id = o.id AND m.cluster_id = c.id)
+  ORDER BY o.name, o.id LIMIT 25)
+UNION ALL SELECT * FROM (SELECT c.slug, o.name FROM clusters c JOIN organisations o
+  WHERE c.slug = 'sialkot-surgical' AND o.kind = 'firm' AND o.merged_into_id IS NULL
+    AND EXISTS (SELECT 1 FROM cluster_memberships m WHERE m.organisation_id = o.id AND m.cluster_id = c.id)
+  ORDER BY o.name, o.id LIMIT 25)"#;
+
+const TRADE: &str = r#"SELECT t.id, t.commodity_code, p.iso3 AS partner, t.period_start, t.value_usd
+FROM trade_flows t JOIN countries p ON p.id = t.partner_id
+WHERE t.hs4 = '9018' AND t.flow = 'export'
+  AND t.period_start >= '2015-01-01' AND t.period_start <= '2020-12-31'
+ORDER BY t.value_usd DESC, t.id LIMIT 100"#;
+
+const FIRMS_PG: &str = r#"SELECT o.id, o.name, d.name AS district, o.employees_total
+FROM organisations o LEFT JOIN admin_areas d ON d.id = o.district_id
+WHERE o.kind = 'firm' AND o.merged_into_id IS NULL AND o.employees_total >= 100
+  AND o.district_id = (SELECT id FROM admin_areas WHERE level = 'district' AND name = 'Lahore')
+ORDER BY o.employees_total DESC NULLS LAST, o.id LIMIT 50"#;
+
+const FIRMS_SQLITE: &str = r#"SELECT o.id, o.name, d.name AS district, o.employees_total
+FROM organisations o LEFT JOIN admin_areas d ON d.id = o.district_id
+WHERE o.kind = 'firm' AND o.merged_into_id IS NULL AND o.employees_total >= 100
+  AND o.district_id = (SELECT id FROM admin_areas WHERE level = 'district' AND name = 'Lahore')
+ORDER BY o.employees_total DESC NULLS LAST, o.id LIMIT 50"#;
+
+const NODE: &str = r#"SELECT o.id, o.name, d.name AS district, o.employees_total
+FROM organisations o LEFT JOIN admin_areas d ON d.id = o.district_id
+WHERE o.id = :id"#;
+
+/// The questions, in the order of the report.
+pub fn all() -> Vec<Question> {
+    vec![
+        Question {
+            name: "cluster-page",
+            what: "50 firms of one cluster by name, with NTN and head count",
+            list: true,
+            graphql: |_, _| {
+                r#"{ firms(first: 50, filter: {cluster: {slug: {eq: "sialkot-surgical"}}}) { nodes { name identifiers(scheme: "PK-NTN") { value } employeesTotal } } }"#.to_owned()
+            },
+            sqlite: CLUSTER_PAGE_SQLITE,
+            postgres: CLUSTER_PAGE_PG,
+        },
+        Question {
+            name: "clusters",
+            what: "4 clusters with their first 25 firms by name",
+            list: true,
+            graphql: |_, _| {
+                "{ clusters(first: 4) { nodes { slug firms(first: 25) { nodes { name } } } } }"
+                    .to_owned()
+            },
+            sqlite: CLUSTERS_SQLITE,
+            postgres: CLUSTERS_PG,
+        },
+        Question {
+            name: "trade",
+            what: "top 100 HS 9018 exports 2015-2020 by value",
+            list: false,
+            graphql: |_, _| {
+                r#"{ tradeFlows(first: 100, filter: {hsCode: {startsWith: "9018"}, flow: {eq: EXPORT}, year: {gte: 2015, lte: 2020}}, orderBy: [{field: VALUE_USD, direction: DESC}]) { nodes { commodityCode partner periodStart valueUsd } } }"#.to_owned()
+            },
+            sqlite: TRADE,
+            postgres: TRADE,
+        },
+        Question {
+            name: "firms",
+            what: "50 firms of a district with 100+ employees, largest first",
+            list: true,
+            graphql: |_, _| {
+                r#"{ firms(first: 50, filter: {district: {eq: "Lahore"}, employeesTotal: {gte: 100}}, orderBy: [{field: EMPLOYEES_TOTAL, direction: DESC}]) { nodes { name district employeesTotal } } }"#.to_owned()
+            },
+            sqlite: FIRMS_SQLITE,
+            postgres: FIRMS_PG,
+        },
+        Question {
+            name: "node",
+            what: "one firm by node(id)",
+            list: true,
+            graphql: |ids, i| {
+                let id = hub::graphql::ids::encode("Firm", ids.nth(i)).0;
+                format!(
+                    r#"{{ node(id: "{id}") {{ ... on Firm {{ name district employeesTotal }} }} }}"#
+                )
+            },
+            sqlite: NODE,
+            postgres: NODE,
+        },
+    ]
+}
+
+/// The GraphQL request body of a query.
+pub fn body(query: &str) -> String {
+    serde_json::json!({ "query": query }).to_string()
+}
