@@ -210,6 +210,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::db::check_cnic_key(&db, &key).await.context(
                 "the database is not migrated yet or belongs to another key; run `hub migrate`",
             )?;
+            crate::db::check_migrated(&db).await?;
             crate::server::serve(&settings, db).await?;
         }
         Command::AdminAreas(AdminAreasCommand::Import { file }) => {

@@ -108,6 +108,14 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// How long a statement waits for a locked SQLite database before failing.
     pub sqlite_busy_timeout_ms: u64,
+    /// SQLite page cache per connection, in KiB.
+    pub sqlite_cache_kib: u64,
+    /// How much of the SQLite file is read through a shared memory mapping, in bytes (0:
+    /// none).
+    pub sqlite_mmap_bytes: u64,
+    /// Whether PostgreSQL may JIT-compile the hub's statements (off: the hub's statements
+    /// are short, and compiling costs more than it saves).
+    pub postgres_jit: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -343,7 +351,8 @@ impl Settings {
         let t = &self.size_classes;
         format!(
             "data_dir = {data_dir:?}\n\n\
-             [database]\nurl = \"{url}\"\nengine = \"{engine}\"\nmax_connections = {maxc}\nsqlite_busy_timeout_ms = {busy}\n\n\
+             [database]\nurl = \"{url}\"\nengine = \"{engine}\"\nmax_connections = {maxc}\nsqlite_busy_timeout_ms = {busy}\n\
+             sqlite_cache_kib = {cache}\nsqlite_mmap_bytes = {mmap}\npostgres_jit = {jit}\n\n\
              [server]\nbind = {bind:?}\nworkers = {workers}\n\n\
              [security]\ncnic_key = \"{key}\"\n\n\
              [log]\nfilter = {filter:?}\nformat = \"{format}\"\n\n\
@@ -356,6 +365,9 @@ impl Settings {
             engine = Engine::of_url(&self.database_url()).name(),
             maxc = self.database.max_connections,
             busy = self.database.sqlite_busy_timeout_ms,
+            cache = self.database.sqlite_cache_kib,
+            mmap = self.database.sqlite_mmap_bytes,
+            jit = self.database.postgres_jit,
             bind = self.server.bind,
             workers = self.server.workers,
             key = secret(&self.security.cnic_key),

@@ -15,6 +15,11 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::config::{Engine, Settings};
 
+/// Prepared statements kept per connection. The GraphQL layer's statements vary with the
+/// query's shape (filters, orders, the number of parents of a nested list), so the cache
+/// is larger than the driver's default of 100.
+const STATEMENT_CACHE: usize = 512;
+
 /// The key under which the fingerprint of the CNIC hash key is kept in `hub_meta`.
 const CNIC_FINGERPRINT_KEY: &str = "cnic_key_fingerprint";
 
@@ -43,15 +48,44 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
         .max_connections(settings.database.max_connections)
         .connect_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
-    if engine == Engine::Sqlite {
-        let busy = Duration::from_millis(settings.database.sqlite_busy_timeout_ms);
-        options.map_sqlx_sqlite_opts(move |o| {
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(busy)
-                .create_if_missing(true)
-        });
+    match engine {
+        Engine::Sqlite => {
+            let busy = Duration::from_millis(settings.database.sqlite_busy_timeout_ms);
+            let cache_kib = settings.database.sqlite_cache_kib;
+            let mmap_bytes = settings.database.sqlite_mmap_bytes;
+            options.map_sqlx_sqlite_opts(move |o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(busy)
+                    .create_if_missing(true)
+                    // Each connection's page cache, in KiB (a negative `cache_size`).
+                    .pragma("cache_size", format!("-{cache_kib}"))
+                    // Pages read through the shared file mapping, not copied into each
+                    // connection's cache.
+                    .pragma("mmap_size", mmap_bytes.to_string())
+                    .pragma("temp_store", "memory")
+                    // Statistics for the planner: `PRAGMA optimize` when a connection
+                    // closes, each index sampled on at most 400 rows (SQLite's advice).
+                    .analysis_limit(400)
+                    .optimize_on_close(true, 400)
+                    .statement_cache_capacity(STATEMENT_CACHE)
+            });
+        }
+        Engine::Postgres => {
+            // The hub's statements are short: PostgreSQL's JIT compiles any statement
+            // whose estimated cost crosses `jit_above_cost` and pays milliseconds for it
+            // on every run, more than such a statement takes (see ARCHITECTURE.md).
+            let jit = if settings.database.postgres_jit {
+                "on"
+            } else {
+                "off"
+            };
+            options.map_sqlx_postgres_opts(move |o| {
+                o.options([("jit", jit)])
+                    .statement_cache_capacity(STATEMENT_CACHE)
+            });
+        }
     }
     let mut db = Database::connect(options).await.map_err(|e| {
         // Driver errors may quote the URL: never its password.
@@ -165,6 +199,25 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
         .await
         .context("applying migrations")?;
     Ok(())
+}
+
+/// Refuses a database that lacks migrations of this version of the hub: `hub serve` does
+/// not migrate (several instances may share one database; `hub migrate` is the one step that
+/// changes its schema), and serving an older schema would fail on the first query that
+/// reads a new column, or read lists without their indexes.
+pub async fn check_migrated(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let pending = Migrator::get_pending_migrations(db)
+        .await
+        .context("reading the applied migrations")?;
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = pending.iter().map(|m| m.name()).collect();
+    bail!(
+        "the database lacks {} migration(s) of this hub version ({}); run `hub migrate` first",
+        names.len(),
+        names.join(", ")
+    )
 }
 
 /// Returns the CNIC hash key: the configured one, or on SQLite the one generated into the

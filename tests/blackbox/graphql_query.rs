@@ -321,3 +321,81 @@ fn personal_fields_are_denied_to_everyone_for_now() {
         }
     }
 }
+
+/// A cluster's page of firms, at the root (filtered by the cluster's slug) and nested under
+/// each cluster, is read along an index of `organisations` on both engines: the plans of
+/// the statements the hub runs for them have no full scan of `organisations`. The hub's
+/// SQL log gives the statements (with placeholders, never values); each is explained with
+/// its placeholders unbound: SQLite's plan does not depend on them, and PostgreSQL's
+/// generic plan is asked for with sequential scans discouraged, so that the demo's small
+/// tables do not make a scan the cheapest plan. What is tested is the statements' shape,
+/// which must leave the planner an index path; `tools/bench-graphql` measures the choice
+/// on 10,000 firms.
+#[test]
+fn cluster_pages_read_firms_along_an_index() {
+    for engine in engines() {
+        let db = TestDb::empty(engine);
+        let running = spawn({
+            let mut c = hub(&db);
+            c.arg("demo").env("HUB__LOG__FILTER", "warn,hub::sql=debug");
+            c
+        });
+        let before = running.stderr().len();
+        ok(
+            &running,
+            r#"{ firms(first: 50, filter: {cluster: {slug: {eq: "sialkot-surgical"}}}) { nodes { name identifiers(scheme: "PK-NTN") { value } employeesTotal } } }"#,
+        );
+        ok(
+            &running,
+            "{ clusters(first: 4) { nodes { slug firms(first: 25) { nodes { name } } } } }",
+        );
+        ok(
+            &running,
+            r#"{ firms(first: 50, orderBy: [{field: EMPLOYEES_TOTAL, direction: DESC}]) { nodes { name employeesTotal } } }"#,
+        );
+        let log = running.stderr();
+        let selects: Vec<&str> = log[before..]
+            .lines()
+            .filter_map(|l| l.split_once("hub::sql: ").map(|(_, s)| s))
+            .map(|s| s.rsplit_once(" micros=").map_or(s, |(s, _)| s))
+            .filter(|s| s.starts_with("SELECT") && s.contains("\"organisations\""))
+            .collect();
+        assert!(selects.len() >= 3, "{engine}: {selects:#?}");
+        for sql in selects {
+            let plan = explain(&db, engine, sql);
+            let full_scan = match engine {
+                Engine::Postgres => plan.contains("Seq Scan on organisations"),
+                Engine::Sqlite => plan.lines().any(|l| {
+                    let step = l.trim_start_matches(['|', '`', '-', ' ']);
+                    step.starts_with("SCAN t") && !step.contains("USING")
+                }),
+            };
+            assert!(
+                !full_scan,
+                "{engine}: a full scan of organisations in\n{plan}\nfor\n{sql}"
+            );
+        }
+    }
+}
+
+/// The plan of `sql` (placeholders unbound; see [`cluster_pages_read_firms_along_an_index`]).
+fn explain(db: &TestDb, engine: Engine, sql: &str) -> String {
+    match engine {
+        Engine::Sqlite => db.query(&format!("EXPLAIN QUERY PLAN {sql}")),
+        Engine::Postgres => {
+            let params = (1..=sql.matches('$').count())
+                .take_while(|n| sql.contains(&format!("${n}")))
+                .count();
+            let args = vec!["NULL"; params].join(", ");
+            let execute = if params == 0 {
+                "EXECUTE p".to_owned()
+            } else {
+                format!("EXECUTE p({args})")
+            };
+            db.psql(&format!(
+                "SET enable_seqscan = off; SET plan_cache_mode = force_generic_plan; \
+                 PREPARE p AS {sql}; EXPLAIN {execute}"
+            ))
+        }
+    }
+}

@@ -3,8 +3,10 @@
 //! Root lists run one query ([`super::list::fetch`]). A nested list (a cluster's firms, an
 //! event's participations) is loaded for all parents of a level at once: the resolvers of
 //! one level register the same [`ChildQuery`] with the request's [`ChildLoader`], which
-//! runs one statement with `ROW_NUMBER() OVER (PARTITION BY parent …)`, so each parent's
-//! page size is enforced in SQL, never by reading all children into memory.
+//! runs one statement per chunk of parents in which each parent's page is its own
+//! `ORDER BY … LIMIT` (a `LATERAL` join on PostgreSQL, `UNION ALL` arms on SQLite; see
+//! [`per_parent`]). Each page is read along the list's order index and stops at its size:
+//! no child is ranked or read beyond the page, whatever the number of children.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -13,15 +15,16 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::Error;
 use async_graphql::dataloader::Loader;
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait as _, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait as _, PostgresQueryBuilder, Query, SelectStatement, SimpleExpr,
+    SqliteQueryBuilder, Value, Values,
+};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement};
 use serde_json::Value as Json;
 
 use super::NodeContext as _;
 use super::declare::RowFilter as _;
-use super::list::{
-    KeyKind, Page, PageArgs, PageOf, Sort, fetch, finish_page, internal, keyset, row_keys,
-};
+use super::list::{KeyKind, Page, PageArgs, PageOf, Sort, fetch, finish_page, internal, row_keys};
 
 /// Declares `$conn` and `$edge` for node type `$node`: `edges { cursor node }`, `nodes`,
 /// `pageInfo` and `totalCount` (computed only when selected).
@@ -120,13 +123,47 @@ impl Total {
 }
 
 /// A nested list for many parents: `select` reads the child table as `t`, joined as needed,
-/// with the filter applied and `parent_sql` naming the parent id of each row.
+/// with the filter applied; `parent` says which rows belong to which parent.
 #[derive(Debug, Clone)]
 pub struct ChildQuery {
     pub select: SelectStatement,
-    pub parent_sql: String,
+    pub parent: ParentOf,
     pub sort: Sort,
     pub page: Page,
+}
+
+/// How the rows of a nested list belong to their parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParentOf {
+    /// A column of each row (SQL over `t` or a joined alias, e.g. `t.organisation_id`) holds
+    /// its parent's id.
+    Column(String),
+    /// A row belongs to a parent when this condition holds, `{parent}` standing for the
+    /// parent's id: an `EXISTS` over a link table (the firms of a cluster), which lists each
+    /// row once however many links it has and lets the planner walk the list's order index.
+    Condition(String),
+}
+
+impl ParentOf {
+    /// The condition that a row belongs to the parent whose id is the SQL `parent`.
+    fn condition(&self, parent: &str) -> String {
+        match self {
+            ParentOf::Column(column) => format!("{column} = {parent}"),
+            ParentOf::Condition(template) => template.replace("{parent}", parent),
+        }
+    }
+}
+
+impl From<String> for ParentOf {
+    fn from(column: String) -> Self {
+        ParentOf::Column(column)
+    }
+}
+
+impl From<&str> for ParentOf {
+    fn from(column: &str) -> Self {
+        ParentOf::Column(column.to_owned())
+    }
 }
 
 /// A page of children of one parent, as loaded: sort keys and the raw row mapped by `N`.
@@ -227,63 +264,189 @@ impl ChildLoader {
     }
 }
 
-/// Loads one page of children for every parent of `parents`, in one statement.
+/// Parents per statement on PostgreSQL: they travel as one array parameter.
+const PG_PARENTS_PER_STATEMENT: usize = 1_000;
+/// Parents per statement on SQLite: one `UNION ALL` arm each, up to SQLite's 500 arms of a
+/// compound select (so a level of up to 500 parents is one statement, as on PostgreSQL);
+/// fewer when each arm binds many values (SQLite binds 32,766 at most).
+const SQLITE_PARENTS_PER_STATEMENT: usize = 500;
+const SQLITE_MAX_VALUES: usize = 32_000;
+
+/// The parent a per-parent select is made for.
+#[derive(Debug, Clone, Copy)]
+enum ParentRef {
+    /// The row of `unnest(…) AS p(__parent)` (PostgreSQL's `LATERAL`).
+    Lateral,
+    /// This parent, as a bound value (an arm of SQLite's `UNION ALL`).
+    Id(i64),
+}
+
+impl ParentRef {
+    /// The condition that a row belongs to this parent.
+    fn condition(self, of: &ParentOf) -> SimpleExpr {
+        match self {
+            ParentRef::Lateral => Expr::cust(of.condition("p.__parent")),
+            ParentRef::Id(id) => Expr::cust_with_values(of.condition("?"), [id]),
+        }
+    }
+}
+
+/// One statement per chunk of parents, each parent's rows selected by `per_parent` (the
+/// child select with the parent's condition applied) and limited to `limit` rows:
+///
+/// - PostgreSQL: `unnest($ids) AS p(__parent) CROSS JOIN LATERAL (per_parent)`, so each
+///   parent's page is its own index-driven `ORDER BY … LIMIT` (a top-N per parent, never a
+///   ranking of every child), under one statement text whatever the number of parents.
+/// - SQLite, which has no `LATERAL`: the same per-parent select once per parent, joined by
+///   `UNION ALL`, each arm planned on its own. The arms are numbered in the text (`__arm`)
+///   rather than given their parent as a value, so that the text depends only on the
+///   number of parents and the compiled statement is reused (see [`with_limit`]).
+///
+/// Each statement comes with its parents: a row's parent is `__parent` on PostgreSQL and
+/// the parent of arm `__arm` on SQLite ([`row_parent`]). Rows are ordered by parent, then
+/// by `order` (SQL over the per-parent select's columns, `{x}` standing for its alias).
+fn per_parent(
+    backend: DbBackend,
+    parents: &[i64],
+    per_parent: impl Fn(ParentRef) -> SelectStatement,
+    limit: Option<u64>,
+    order: &[String],
+) -> Vec<(Statement, Vec<i64>)> {
+    let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+    // `parent` names the parent's position, `x` prefixes the per-parent select's columns.
+    let order_by = |parent: &str, x: &str| {
+        std::iter::once(parent.to_owned())
+            .chain(order.iter().map(|o| o.replace("{x}", x)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match backend {
+        DbBackend::Postgres => {
+            let (sql, values) = per_parent(ParentRef::Lateral).build(PostgresQueryBuilder);
+            let n = values.0.len() + 1;
+            parents
+                .chunks(PG_PARENTS_PER_STATEMENT)
+                .map(|chunk| {
+                    let ids = chunk.iter().map(i64::to_string).collect::<Vec<_>>();
+                    let mut values = values.clone();
+                    values.0.push(Value::String(Some(ids.join(","))));
+                    let sql = format!(
+                        "SELECT p.__parent AS \"__parent\", x.* \
+                         FROM unnest(string_to_array(${n}, ',')::bigint[]) AS p(__parent) \
+                         CROSS JOIN LATERAL ({sql}{limit}) AS x ORDER BY {}",
+                        order_by("p.__parent", "x.")
+                    );
+                    (
+                        Statement::from_sql_and_values(backend, sql, values),
+                        chunk.to_vec(),
+                    )
+                })
+                .collect()
+        }
+        _ => {
+            let arm = |parent: i64| per_parent(ParentRef::Id(parent)).build(SqliteQueryBuilder);
+            let values_per_arm = parents.first().map_or(1, |p| arm(*p).1.0.len()).max(1);
+            let per_statement =
+                (SQLITE_MAX_VALUES / values_per_arm).clamp(1, SQLITE_PARENTS_PER_STATEMENT);
+            parents
+                .chunks(per_statement)
+                .map(|chunk| {
+                    let mut sql = String::from("SELECT * FROM (");
+                    let mut values = Vec::new();
+                    for (i, parent) in chunk.iter().enumerate() {
+                        let (arm_sql, arm_values) = arm(*parent);
+                        if i > 0 {
+                            sql.push_str(" UNION ALL ");
+                        }
+                        sql.push_str(&format!(
+                            "SELECT {i} AS \"__arm\", a.* FROM ({arm_sql}{limit}) AS a"
+                        ));
+                        values.extend(arm_values.0);
+                    }
+                    sql.push_str(") ORDER BY ");
+                    sql.push_str(&order_by("\"__arm\"", ""));
+                    (
+                        Statement::from_sql_and_values(backend, sql, Values(values)),
+                        chunk.to_vec(),
+                    )
+                })
+                .collect()
+        }
+    }
+}
+
+/// The parent of a row read by a statement of [`per_parent`] for `parents`.
+fn row_parent(
+    backend: DbBackend,
+    row: &QueryResult,
+    parents: &[i64],
+) -> Result<i64, sea_orm::DbErr> {
+    if backend == DbBackend::Postgres {
+        return row.try_get("", "__parent");
+    }
+    let arm: i64 = row.try_get("", "__arm")?;
+    usize::try_from(arm)
+        .ok()
+        .and_then(|i| parents.get(i).copied())
+        .ok_or_else(|| sea_orm::DbErr::Custom(format!("no parent for arm {arm}")))
+}
+
+/// Loads one page of children for every parent of `parents`: a top-N per parent (see
+/// [`per_parent`]), one statement per chunk of parents.
 async fn load_pages(
     db: &DatabaseConnection,
     q: &ChildQuery,
     parents: &[i64],
 ) -> Result<Vec<(i64, Vec<Json>, QueryResult)>, sea_orm::DbErr> {
     let backend = db.get_database_backend();
-    let mut inner = q.select.clone();
-    inner.and_where(Expr::cust(q.parent_sql.clone()).is_in(parents.iter().copied()));
-    let order: Vec<String> = q
-        .sort
-        .keys()
+    let statements = per_parent(
+        backend,
+        parents,
+        |parent| {
+            let mut select = q.select.clone();
+            select.and_where(parent.condition(&q.parent));
+            let page = Page {
+                limit: q.page.limit,
+                backward: false,
+                after: q.page.after.clone(),
+                before: None,
+            };
+            super::list::paginate(&mut select, &q.sort, &page, backend);
+            select
+        },
+        Some(q.page.limit + 1),
+        &outer_order(&q.sort, backend),
+    );
+    let mut out = Vec::new();
+    for (statement, chunk) in statements {
+        for row in db.query_all_raw(statement).await? {
+            let parent = row_parent(backend, &row, &chunk)?;
+            let keys = row_keys(&row, &q.sort)?;
+            out.push((parent, keys, row));
+        }
+    }
+    Ok(out)
+}
+
+/// The order of a page's rows over the per-parent select's sort-key columns `__k0, …`,
+/// with `{x}` for the alias of that select.
+fn outer_order(sort: &Sort, backend: DbBackend) -> Vec<String> {
+    sort.keys()
         .iter()
-        .map(|k| {
+        .enumerate()
+        .map(|(i, k)| {
             let collate = if k.kind == KeyKind::Text && backend == DbBackend::Postgres {
                 " COLLATE \"C\""
             } else {
                 ""
             };
             format!(
-                "{}{collate} {} NULLS LAST",
-                k.sql,
-                if k.descending { "DESC" } else { "ASC" }
+                "{{x}}\"__k{i}\"{collate} {}{}",
+                if k.descending { "DESC" } else { "ASC" },
+                k.nulls(false)
             )
         })
-        .collect();
-    for (i, k) in q.sort.keys().iter().enumerate() {
-        inner.expr_as(k.selected(), Alias::new(format!("__k{i}")));
-    }
-    // The keyset condition of `after` applies to every parent alike.
-    if let Some(after) = &q.page.after {
-        inner.cond_where(keyset(&q.sort, after, true, backend));
-    }
-    inner.expr_as(Expr::cust(q.parent_sql.clone()), Alias::new("__parent"));
-    inner.expr_as(
-        Expr::cust(format!(
-            "ROW_NUMBER() OVER (PARTITION BY {} ORDER BY {})",
-            q.parent_sql,
-            order.join(", ")
-        )),
-        Alias::new("__rn"),
-    );
-    let mut outer = Query::select();
-    outer
-        .column(Asterisk)
-        .from_subquery(inner, Alias::new("x"))
-        .and_where(Expr::cust(format!("x.__rn <= {}", q.page.limit + 1)))
-        .order_by(Alias::new("__parent"), sea_orm::sea_query::Order::Asc)
-        .order_by(Alias::new("__rn"), sea_orm::sea_query::Order::Asc);
-    let rows = db.query_all(&outer).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let parent: i64 = row.try_get("", "__parent")?;
-        let keys = row_keys(&row, &q.sort)?;
-        out.push((parent, keys, row));
-    }
-    Ok(out)
+        .collect()
 }
 
 impl<N: FromRow> Loader<ChildKey<N>> for ChildLoader {
@@ -322,22 +485,29 @@ impl Loader<CountKey> for ChildLoader {
         let mut out = HashMap::new();
         for (spec, parents) in ChildLoader::parents(keys.iter().map(|k| (k.spec, k.parent))) {
             let q = self.spec(spec);
-            let mut inner = q.select.clone();
-            inner.and_where(Expr::cust(q.parent_sql.clone()).is_in(parents.iter().copied()));
-            inner.expr_as(Expr::cust(q.parent_sql.clone()), Alias::new("__parent"));
-            let mut outer = Query::select();
-            outer
-                .column(Alias::new("__parent"))
-                .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
-                .from_subquery(inner, Alias::new("x"))
-                .group_by_col(Alias::new("__parent"));
-            let rows = self.db.query_all(&outer).await.map_err(internal)?;
+            let statements = per_parent(
+                self.db.get_database_backend(),
+                &parents,
+                |parent| {
+                    let mut inner = q.select.clone();
+                    inner.and_where(parent.condition(&q.parent));
+                    Query::select()
+                        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+                        .from_subquery(inner, Alias::new("c"))
+                        .to_owned()
+                },
+                None,
+                &[],
+            );
             let mut counts: HashMap<i64, i64> = HashMap::new();
-            for row in rows {
-                counts.insert(
-                    row.try_get("", "__parent").map_err(internal)?,
-                    row.try_get("", "n").map_err(internal)?,
-                );
+            for (statement, chunk) in statements {
+                for row in self.db.query_all_raw(statement).await.map_err(internal)? {
+                    counts.insert(
+                        row_parent(self.db.get_database_backend(), &row, &chunk)
+                            .map_err(internal)?,
+                        row.try_get("", "n").map_err(internal)?,
+                    );
+                }
             }
             for parent in parents {
                 out.insert(
@@ -377,12 +547,12 @@ pub async fn child_page<N: FromRow>(
 }
 
 /// Loads the page of children of `parent` that `first` and `after` ask for: `select` reads
-/// the child table as `t` with the filter applied, and `parent_sql` names the parent id of
-/// each row. Batched with the siblings of `parent`, like [`child_page`].
+/// the child table as `t` with the filter applied, and `parent_of` says which rows belong
+/// to which parent. Batched with the siblings of `parent`, like [`child_page`].
 pub async fn child_list<N: FromRow>(
     ctx: &async_graphql::Context<'_>,
     select: SelectStatement,
-    parent_sql: impl Into<String>,
+    parent_of: impl Into<ParentOf>,
     parent: i64,
     sort: Sort,
     first: Option<i32>,
@@ -396,7 +566,7 @@ pub async fn child_list<N: FromRow>(
     .validate(&sort, ctx.limits())?;
     let q = ChildQuery {
         select,
-        parent_sql: parent_sql.into(),
+        parent: parent_of.into(),
         sort,
         page,
     };
@@ -453,20 +623,20 @@ pub async fn list_of<N: Listing>(
     args: PageArgs,
 ) -> async_graphql::Result<(PageOf<N>, Total)> {
     if let Some(f) = filter {
-        select.cond_where(f.row_condition(super::list::T, 0)?);
+        select.cond_where(f.row_condition(super::list::T, ctx.level())?);
     }
     let sort = super::list::sort_of(order_by, N::default_order());
     root_list(ctx, select, sort, args).await
 }
 
 /// A nested list of `N` under the parent `parent`: `select` reads the children as `t`
-/// (joined as needed), `parent_sql` names each row's parent. Batched with the siblings of
+/// (joined as needed), `parent_of` says which rows belong to which parent. Batched with the siblings of
 /// `parent`, like [`child_list`].
 #[allow(clippy::too_many_arguments)]
 pub async fn nested_of<N: Listing>(
     ctx: &async_graphql::Context<'_>,
     mut select: SelectStatement,
-    parent_sql: impl Into<String>,
+    parent_of: impl Into<ParentOf>,
     parent: i64,
     first: Option<i32>,
     after: Option<String>,
@@ -474,10 +644,10 @@ pub async fn nested_of<N: Listing>(
     order_by: Option<&[N::Order]>,
 ) -> async_graphql::Result<(PageOf<N>, Total)> {
     if let Some(f) = filter {
-        select.cond_where(f.row_condition(super::list::T, 0)?);
+        select.cond_where(f.row_condition(super::list::T, ctx.level())?);
     }
     let sort = super::list::sort_of(order_by, N::default_order());
-    child_list(ctx, select, parent_sql, parent, sort, first, after).await
+    child_list(ctx, select, parent_of, parent, sort, first, after).await
 }
 
 /// Declares a root query object whose fields are lists of [`Listing`] types: each field

@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use sea_orm::sea_query::{
     Alias, Condition, Expr, ExprTrait as _, Order, Query, SelectStatement, SimpleExpr, Value,
 };
-use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement};
 use serde_json::Value as Json;
 
 use super::filter::OrderDirection;
@@ -50,6 +50,11 @@ pub struct SortKey {
     pub sql: String,
     pub kind: KeyKind,
     pub descending: bool,
+    /// Whether the key can be NULL. A key that cannot (a `NOT NULL` column) is ordered and
+    /// compared without `NULLS LAST` and `IS NULL` terms: SQLite's ascending index order
+    /// puts NULLs first, so `ASC NULLS LAST` would keep it from reading the list along an
+    /// index, and on PostgreSQL `DESC NULLS LAST` would not match a plain `DESC` index.
+    pub nullable: bool,
 }
 
 impl SortKey {
@@ -58,6 +63,7 @@ impl SortKey {
             sql: format!("{T}.{column}"),
             kind,
             descending: false,
+            nullable: true,
         }
     }
 
@@ -66,6 +72,22 @@ impl SortKey {
             sql: format!("{T}.{column}"),
             kind,
             descending: true,
+            nullable: true,
+        }
+    }
+
+    /// The key of a `NOT NULL` column.
+    pub fn not_null(mut self) -> Self {
+        self.nullable = false;
+        self
+    }
+
+    /// `NULLS LAST` (or `FIRST`, for a page read backward) where the key can be NULL.
+    pub fn nulls(&self, backward: bool) -> &'static str {
+        match (self.nullable, backward) {
+            (false, _) => "",
+            (true, false) => " NULLS LAST",
+            (true, true) => " NULLS FIRST",
         }
     }
 
@@ -105,6 +127,7 @@ impl Sort {
             sql: format!("{T}.id"),
             kind: KeyKind::Int,
             descending,
+            nullable: false,
         });
         Sort { keys }
     }
@@ -129,6 +152,10 @@ impl Sort {
 pub trait OrderInput {
     /// The SQL of the key (over the alias `t`) and the kind of its values.
     fn key(&self) -> (String, KeyKind);
+    /// Whether the key can be NULL (see [`SortKey::nullable`]).
+    fn nullable(&self) -> bool {
+        true
+    }
     /// The direction the client asked for.
     fn direction(&self) -> OrderDirection;
 }
@@ -145,6 +172,7 @@ pub fn sort_of<O: OrderInput>(order: Option<&[O]>, default: Vec<SortKey>) -> Sor
                     sql,
                     kind,
                     descending: o.direction() == OrderDirection::Desc,
+                    nullable: o.nullable(),
                 }
             })
             .collect(),
@@ -286,11 +314,13 @@ pub(crate) fn keyset(sort: &Sort, cursor: &[Json], after: bool, backend: DbBacke
             (false, true) => {
                 let val = Expr::val(bind(k.kind, v));
                 let cmp = if k.descending { e.lt(val) } else { e.gt(val) };
-                Some(
+                Some(if k.nullable {
                     Condition::any()
                         .add(cmp)
-                        .add(Expr::cust(k.sql.clone()).is_null()),
-                )
+                        .add(Expr::cust(k.sql.clone()).is_null())
+                } else {
+                    Condition::all().add(cmp)
+                })
             }
             (false, false) => {
                 let val = Expr::val(bind(k.kind, v));
@@ -310,8 +340,9 @@ pub(crate) fn keyset(sort: &Sort, cursor: &[Json], after: bool, backend: DbBacke
     }
 }
 
-/// Adds the order, keyset condition and limit of `page` to `select`, and selects the sort
-/// keys as `__k0, __k1, …` so that cursors can be made from the rows.
+/// Adds the order and keyset condition of `page` to `select`, and selects the sort keys as
+/// `__k0, __k1, …` so that cursors can be made from the rows. The limit is added to the
+/// SQL text by [`with_limit`].
 pub fn paginate(select: &mut SelectStatement, sort: &Sort, page: &Page, backend: DbBackend) {
     for (i, k) in sort.keys.iter().enumerate() {
         select.expr_as(k.selected(), Alias::new(format!("__k{i}")));
@@ -325,18 +356,37 @@ pub fn paginate(select: &mut SelectStatement, sort: &Sort, page: &Page, backend:
     for k in &sort.keys {
         // Backward pages read in reverse and are turned around afterwards.
         let descending = k.descending != page.backward;
-        let nulls = if page.backward {
-            sea_orm::sea_query::NullOrdering::First
+        let order = if descending { Order::Desc } else { Order::Asc };
+        if !k.nullable {
+            select.order_by_expr(k.expr(backend), order);
+        } else if page.backward {
+            select.order_by_expr_with_nulls(
+                k.expr(backend),
+                order,
+                sea_orm::sea_query::NullOrdering::First,
+            );
         } else {
-            sea_orm::sea_query::NullOrdering::Last
-        };
-        select.order_by_expr_with_nulls(
-            k.expr(backend),
-            if descending { Order::Desc } else { Order::Asc },
-            nulls,
-        );
+            select.order_by_expr_with_nulls(
+                k.expr(backend),
+                order,
+                sea_orm::sea_query::NullOrdering::Last,
+            );
+        }
     }
-    select.limit(page.limit + 1);
+}
+
+/// The statement of `select` with `LIMIT n` written into its text, not bound.
+///
+/// SQLite (since 3.46) notes a bound `LIMIT` among the values its plan depends on, and a
+/// statement any such value is bound to again is compiled afresh on its next run: with a
+/// bound limit every list would be compiled on every request (and in a statement of more
+/// than 31 values, rebinding any value past the 31st does the same). A page size is a
+/// small integer, so the statement text varies only with it and stays in the statement
+/// cache.
+pub fn with_limit(backend: DbBackend, select: &SelectStatement, limit: u64) -> Statement {
+    let mut statement = backend.build(select);
+    statement.sql.push_str(&format!(" LIMIT {limit}"));
+    statement
 }
 
 /// Reads the sort-key values of a row selected by [`paginate`].
@@ -430,7 +480,10 @@ pub async fn fetch<N>(
 ) -> Result<PageOf<N>, Error> {
     let backend = db.get_database_backend();
     paginate(&mut base, sort, page, backend);
-    let rows = db.query_all(&base).await.map_err(internal)?;
+    let rows = db
+        .query_all_raw(with_limit(backend, &base, page.limit + 1))
+        .await
+        .map_err(internal)?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         out.push((

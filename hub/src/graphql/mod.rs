@@ -87,6 +87,8 @@ pub trait NodeContext {
     fn limits(&self) -> &GraphqlSettings;
     /// Whether the caller may see data of this class (see [`policy::allows`]).
     fn allowed(&self, what: policy::Protected) -> bool;
+    /// The top level of a filter's condition for the request's database.
+    fn level(&self) -> declare::Level;
 
     /// `value` when the caller may see data of this class, otherwise `None`.
     fn reveal<V: Clone>(&self, what: policy::Protected, value: &Option<V>) -> Option<V> {
@@ -101,6 +103,13 @@ pub trait NodeContext {
 impl NodeContext for async_graphql::Context<'_> {
     fn limits(&self) -> &GraphqlSettings {
         self.data_unchecked::<GraphqlSettings>()
+    }
+
+    fn level(&self) -> declare::Level {
+        declare::Level::root(
+            self.data_opt::<DatabaseConnection>()
+                .map_or(sea_orm::DbBackend::Sqlite, |db| db.get_database_backend()),
+        )
     }
 
     fn allowed(&self, what: policy::Protected) -> bool {

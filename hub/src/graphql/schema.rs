@@ -1,5 +1,6 @@
 //! The root query and the root mutation.
 
+use crate::graphql::NodeContext as _;
 use async_graphql::{Context, ID, MergedObject, Object, Result};
 use sea_orm::DatabaseConnection;
 use sea_orm::sea_query::{Expr, ExprTrait as _};
@@ -79,7 +80,7 @@ impl CoreQuery {
     ) -> Result<ClusterConnection> {
         let mut select = cluster_select();
         if let Some(f) = &filter {
-            select.cond_where(f.condition(T, 0)?);
+            select.cond_where(f.condition(T, ctx.level())?);
         }
         let sort = cluster_sort(order_by.as_deref());
         let args = PageArgs {
@@ -115,7 +116,7 @@ impl CoreQuery {
     ) -> Result<FirmConnection> {
         let mut select = firm_select();
         if let Some(f) = &filter {
-            select.cond_where(f.condition(T, 0)?);
+            select.cond_where(f.condition(T, ctx.level())?);
         }
         if let Some(s) = &search {
             select.cond_where(search_condition(T, s));

@@ -8,6 +8,7 @@ mod ddl;
 mod m20261126_000001_unified_model;
 mod m20261126_000002_content_hash;
 mod m20261205_000003_figures_and_provenance;
+mod m20261205_000004_list_indexes;
 
 pub use m20261126_000001_unified_model::table_names;
 use sea_orm_migration::prelude::*;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_unified_model::Migration),
             Box::new(m20261126_000002_content_hash::Migration),
             Box::new(m20261205_000003_figures_and_provenance::Migration),
+            Box::new(m20261205_000004_list_indexes::Migration),
         ]
     }
 }

@@ -5,10 +5,14 @@
 //! cargo build --release -p hub -p bench-graphql
 //! cargo run --release -p bench-graphql -- [--firms 10000] [--flows 1000000]
 //!     [--engines sqlite,postgres] [--seconds 15] [--rounds 2] [--connections 16]
-//!     [--hub PATH] [--pg-url URL]
+//!     [--hub PATH] [--pg-url URL] [--work DIR]
 //! # a quick look
 //! cargo run --release -p bench-graphql -- --flows 100000 --seconds 5 --rounds 1
 //! ```
+//!
+//! `--work DIR` keeps the generated files and the SQLite database in `DIR` and reuses them
+//! on the next run of the same sizes (with `--pg-url`, the PostgreSQL database too), so
+//! that a change to the hub is measured without loading the data again.
 //!
 //! # What it does
 //!
@@ -74,6 +78,9 @@ struct Args {
     rounds: usize,
     connections: usize,
     pg_url: Option<String>,
+    /// Where to keep the data set between runs (`--work DIR`); a temporary directory when
+    /// not given.
+    work: Option<PathBuf>,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -99,6 +106,7 @@ fn args() -> anyhow::Result<Args> {
         rounds: number("--rounds", 2)? as usize,
         connections: number("--connections", 16)? as usize,
         pg_url: value("--pg-url").or_else(|| std::env::var("HUB_BENCH_PG_URL").ok()),
+        work: value("--work").map(PathBuf::from),
     })
 }
 
@@ -107,45 +115,76 @@ fn main() -> anyhow::Result<()> {
         return floor::serve();
     }
     let args = args()?;
-    let work = tempfile::tempdir()?;
-    let firms_csv = work.path().join("bench_firms.csv");
-    let flows_csv = work.path().join("comtrade_bench.csv");
-    eprintln!(
-        "bench-graphql: generating {} firms and {} flows",
-        args.firms, args.flows
-    );
-    let mut out = BufWriter::new(std::fs::File::create(&firms_csv)?);
-    data::write_firms(&mut out, args.firms)?;
-    out.flush()?;
-    let mut out = BufWriter::new(std::fs::File::create(&flows_csv)?);
-    comtrade::write_csv(&mut out, args.flows)?;
-    out.flush()?;
+    let temporary;
+    let work: &Path = match &args.work {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir
+        }
+        None => {
+            temporary = tempfile::tempdir()?;
+            temporary.path()
+        }
+    };
+    // A kept data set is reused when it was made with the same sizes.
+    let sizes = format!("{} firms, {} flows\n", args.firms, args.flows);
+    let marker = |engine: &str| work.join(format!("loaded-{engine}"));
+    // A throwaway PostgreSQL server lives as long as the run: only a server of `--pg-url`
+    // keeps a database between runs.
+    let loaded = |engine: &str| {
+        args.work.is_some()
+            && (engine != "postgres" || args.pg_url.is_some())
+            && std::fs::read_to_string(marker(engine)).is_ok_and(|s| s == sizes)
+    };
+    let firms_csv = work.join("bench_firms.csv");
+    let flows_csv = work.join("comtrade_bench.csv");
+    if !args.engines.iter().all(|e| loaded(e)) {
+        eprintln!(
+            "bench-graphql: generating {} firms and {} flows",
+            args.firms, args.flows
+        );
+        let mut out = BufWriter::new(std::fs::File::create(&firms_csv)?);
+        data::write_firms(&mut out, args.firms)?;
+        out.flush()?;
+        let mut out = BufWriter::new(std::fs::File::create(&flows_csv)?);
+        comtrade::write_csv(&mut out, args.flows)?;
+        out.flush()?;
+    }
 
     let mut server = None;
     let mut results = Vec::new();
     for engine in &args.engines {
+        let reuse = loaded(engine);
+        let _ = std::fs::remove_file(marker(engine));
         let env = match engine.as_str() {
-            "sqlite" => vec![(
-                "HUB__DATA_DIR".to_owned(),
-                work.path().join("sqlite").display().to_string(),
-            )],
+            "sqlite" => {
+                let dir = work.join("sqlite");
+                if !reuse && dir.exists() {
+                    std::fs::remove_dir_all(&dir)?;
+                }
+                vec![("HUB__DATA_DIR".to_owned(), dir.display().to_string())]
+            }
             "postgres" => {
                 if server.is_none() {
                     server = match &args.pg_url {
                         Some(url) => Some(pg::Server::at_url(url)?),
-                        None => pg::Server::throwaway(work.path())?,
+                        None => pg::Server::throwaway(work)?,
                     };
                 }
                 let Some(server) = &server else {
                     eprintln!("bench-graphql: no PostgreSQL server binaries: PostgreSQL skipped");
                     continue;
                 };
-                let _ = server.drop_database("hub_bench_graphql");
-                let url = server.create_database("hub_bench_graphql")?;
+                let url = if reuse {
+                    server.url("hub_bench_graphql")
+                } else {
+                    let _ = server.drop_database("hub_bench_graphql");
+                    server.create_database("hub_bench_graphql")?
+                };
                 vec![
                     (
                         "HUB__DATA_DIR".to_owned(),
-                        work.path().join("pg-data").display().to_string(),
+                        work.join("pg-data").display().to_string(),
                     ),
                     ("HUB__DATABASE__URL".to_owned(), url),
                 ]
@@ -159,7 +198,12 @@ fn main() -> anyhow::Result<()> {
             .iter()
             .find(|(k, _)| k == "HUB__DATABASE__URL")
             .map(|(_, v)| v.clone());
-        load_data(&args.hub, &env, &firms_csv, &flows_csv)?;
+        if reuse {
+            eprintln!("bench-graphql: {engine}: the data set of the last run is reused");
+        } else {
+            load_data(&args.hub, &env, &firms_csv, &flows_csv)?;
+        }
+        std::fs::write(marker(engine), &sizes)?;
         results.extend(measure(
             &args,
             engine,
@@ -266,6 +310,11 @@ fn measure(
     env: &[(String, String)],
     pgbench: Option<(&Path, &str)>,
 ) -> anyhow::Result<Vec<Row>> {
+    // A reused database gets the migrations of the hub being measured.
+    let migrated = hub(&args.hub, env).arg("migrate").output()?;
+    if !migrated.status.success() {
+        bail!("hub migrate: {}", String::from_utf8_lossy(&migrated.stderr));
+    }
     let mut served = Killed(
         hub(&args.hub, env)
             .arg("serve")

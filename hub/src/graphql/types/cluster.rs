@@ -1,12 +1,13 @@
 //! Clusters and their product baskets.
 
+use crate::graphql::NodeContext as _;
 use async_graphql::{ComplexObject, Context, ID, Result, SimpleObject};
 use hub_schema::entity::clusters;
 use sea_orm::sea_query::{Alias, Expr, SelectStatement};
 use sea_orm::{FromQueryResult as _, QueryResult};
 
 use super::firm::{
-    FirmConnection, FirmFilter, FirmOrder, firm_select, firm_sort, join_memberships,
+    FirmConnection, FirmFilter, FirmOrder, firm_select, firm_sort, through_memberships,
 };
 use super::indicator::{IndicatorValueConnection, IndicatorValueFilter, IndicatorValueOrder};
 use super::network::{NetworkConnection, NetworkFilter, NetworkOrder};
@@ -90,13 +91,20 @@ impl Cluster {
         order_by: Option<Vec<FirmOrder>>,
     ) -> Result<FirmConnection> {
         let mut select = firm_select();
-        join_memberships(&mut select, "organisation_id");
         if let Some(f) = &filter {
-            select.cond_where(f.condition(T, 0)?);
+            select.cond_where(f.condition(T, ctx.level())?);
         }
         let sort = firm_sort(order_by.as_deref());
-        let (page, total) =
-            child_list(ctx, select, "m.cluster_id", self.row_id, sort, first, after).await?;
+        let (page, total) = child_list(
+            ctx,
+            select,
+            through_memberships("organisation_id"),
+            self.row_id,
+            sort,
+            first,
+            after,
+        )
+        .await?;
         Ok(FirmConnection { page, total })
     }
 
@@ -191,16 +199,16 @@ order_input! {
     pub enum ClusterOrderField;
     /// One key of a cluster ordering.
     pub struct ClusterOrder {
-        Slug => (col("slug"), Text),
-        Name => (col("name"), Text),
+        Slug => (col("slug"), Text, NotNull),
+        Name => (col("name"), Text, NotNull),
         Sector => (col("sector"), Text),
-        Id => (col("id"), Int),
+        Id => (col("id"), Int, NotNull),
     }
 }
 
 /// The sort of a cluster list, by slug when none is requested.
 pub fn cluster_sort(order: Option<&[ClusterOrder]>) -> Sort {
-    sort_of(order, vec![SortKey::asc("slug", KeyKind::Text)])
+    sort_of(order, vec![SortKey::asc("slug", KeyKind::Text).not_null()])
 }
 
 filter_input! {

@@ -2,7 +2,7 @@
 
 use async_graphql::{ComplexObject, Context, Error, ID, InputObject, Result, SimpleObject};
 use hub_schema::entity::organisations;
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, SelectStatement};
 use sea_orm::{FromQueryResult as _, QueryResult};
 
 use super::cluster::{
@@ -21,8 +21,10 @@ use super::registry::{
     PlotAllotmentOrder,
 };
 use super::training::{ParticipationConnection, ParticipationFilter, ParticipationOrder};
-use crate::graphql::connection::{FromRow, Listed, child_list, connection};
-use crate::graphql::declare::{FilterField, On, RowFilter, filter_input, order_input, related};
+use crate::graphql::connection::{FromRow, Listed, ParentOf, child_list, connection};
+use crate::graphql::declare::{
+    FilterField, Level, On, RowFilter, filter_input, order_input, related,
+};
 use crate::graphql::filter::{FloatFilter, IdFilter, IntFilter, StringFilter};
 use crate::graphql::list::{KeyKind, Sort, SortKey, T, sort_of, table_select};
 use crate::graphql::policy::Protected;
@@ -286,15 +288,14 @@ impl Firm {
         order_by: Option<Vec<ClusterOrder>>,
     ) -> Result<ClusterConnection> {
         let mut select = cluster_select();
-        join_memberships(&mut select, "cluster_id");
         if let Some(f) = &filter {
-            select.cond_where(f.condition(T, 0)?);
+            select.cond_where(f.condition(T, ctx.level())?);
         }
         let sort = cluster_sort(order_by.as_deref());
         let (page, total) = child_list(
             ctx,
             select,
-            "m.organisation_id",
+            through_memberships("cluster_id"),
             self.row_id,
             sort,
             first,
@@ -376,23 +377,19 @@ impl async_graphql::dataloader::Loader<ByIdentifier> for crate::graphql::connect
 
 connection!(FirmConnection, FirmEdge, Firm, "A page of firms.");
 
-/// Joins the list `select` (a cluster or firm list over `t`) to the memberships aliased
-/// `m`, on `m.{column} = t.id`: `m.cluster_id` and `m.organisation_id` then name the parent
-/// of each row. The memberships are `(cluster_id, organisation_id)` pairs with at least one
-/// membership, once each: a firm reported as member by two sources is listed once.
-pub fn join_memberships(select: &mut SelectStatement, column: &str) {
-    let distinct = Query::select()
-        .distinct()
-        .column(Alias::new("cluster_id"))
-        .column(Alias::new("organisation_id"))
-        .from(Alias::new("cluster_memberships"))
-        .to_owned();
-    select.join_subquery(
-        sea_orm::sea_query::JoinType::InnerJoin,
-        distinct,
-        Alias::new("m"),
-        Expr::cust(format!("m.{column} = {T}.id")),
-    );
+/// How the rows of a cluster or firm list (over `t`) belong to a parent through the
+/// memberships: `member: "organisation_id"` lists a cluster's firms, `"cluster_id"` a firm's
+/// clusters. An `EXISTS`, so a firm reported as member by two sources is listed once, and
+/// the list is read along its order index, checking membership row by row.
+pub fn through_memberships(member: &str) -> ParentOf {
+    let parent = if member == "organisation_id" {
+        "cluster_id"
+    } else {
+        "organisation_id"
+    };
+    ParentOf::Condition(format!(
+        "EXISTS (SELECT 1 FROM cluster_memberships m WHERE m.{member} = {T}.id AND m.{parent} = {{parent}})"
+    ))
 }
 
 /// `SELECT t.*, district and tehsil names FROM organisations t WHERE t.kind = 'firm'`, the
@@ -414,7 +411,7 @@ order_input! {
     pub enum FirmOrderField;
     /// One key of a firm ordering.
     pub struct FirmOrder {
-        Name => (col("name"), Text),
+        Name => (col("name"), Text, NotNull),
         District => (district_name_sql(T), Text),
         FoundedYear => (col("founded_year"), Int),
         EmployeesTotal => (col("employees_total"), Int),
@@ -422,13 +419,13 @@ order_input! {
         TurnoverPkr => (col("turnover_pkr"), Float),
         ExportsUsd => (col("exports_usd"), Float),
         SizeClass => (col("size_class"), Text),
-        Id => (col("id"), Int),
+        Id => (col("id"), Int, NotNull),
     }
 }
 
 /// The sort of a firm list: the requested keys in their order, by name when none.
 pub fn firm_sort(order: Option<&[FirmOrder]>) -> Sort {
-    sort_of(order, vec![SortKey::asc("name", KeyKind::Text)])
+    sort_of(order, vec![SortKey::asc("name", KeyKind::Text).not_null()])
 }
 
 /// The conditions a related organisation must meet to be a firm (`{x}` is its alias):
@@ -480,7 +477,7 @@ pub struct IdentifierFilter {
 }
 
 impl RowFilter for IdentifierFilter {
-    fn row_condition(&self, a: &str, level: usize) -> Result<Condition, Error> {
+    fn row_condition(&self, a: &str, level: Level) -> Result<Condition, Error> {
         let mut c = Condition::all();
         for (f, column) in [(&self.scheme, "scheme"), (&self.value, "value")] {
             if let Some(f) = f {
@@ -498,7 +495,7 @@ impl RowFilter for IdentifierFilter {
 }
 
 impl FilterField for IdentifierFilter {
-    fn condition(&self, on: &On, a: &str, level: usize) -> Result<Condition, Error> {
+    fn condition(&self, on: &On, a: &str, level: Level) -> Result<Condition, Error> {
         related(self, on, a, level)
     }
 

@@ -22,7 +22,7 @@ use super::firm::{FIRM_ROW, Firm, FirmFilter};
 use super::organisation::Organisation;
 use super::trade::{PeriodKind, PeriodKindFilter};
 use crate::graphql::connection::{
-    ChildQuery, FromRow, Listed, Listing, child_list, child_page, connection, load_row,
+    ChildQuery, FromRow, Listed, Listing, ParentOf, child_list, child_page, connection, load_row,
 };
 use crate::graphql::declare::{filter_input, order_input};
 use crate::graphql::filter::{DateFilter, IntFilter, StringFilter};
@@ -154,9 +154,9 @@ async fn identifiers_of(
     }
     let q = ChildQuery {
         select,
-        parent_sql: format!("{T}.{parent}"),
+        parent: ParentOf::Column(format!("{T}.{parent}")),
         sort: Sort::new(vec![
-            SortKey::asc("scheme", KeyKind::Text),
+            SortKey::asc("scheme", KeyKind::Text).not_null(),
             SortKey::asc("shown_value", KeyKind::Text),
         ]),
         page: Page {
@@ -290,7 +290,7 @@ impl Listing for FirmObservation {
     type Order = FirmObservationOrder;
 
     fn default_order() -> Vec<SortKey> {
-        vec![SortKey::asc("period_start", KeyKind::Date)]
+        vec![SortKey::asc("period_start", KeyKind::Date).not_null()]
     }
 }
 
@@ -316,15 +316,18 @@ order_input! {
     pub enum FirmObservationOrderField;
     /// One key of a firm-observation ordering.
     pub struct FirmObservationOrder {
-        PeriodStart => (col("period_start"), Date),
-        Id => (col("id"), Int),
+        PeriodStart => (col("period_start"), Date, NotNull),
+        Id => (col("id"), Int, NotNull),
     }
 }
 
 /// The sort of an observation list: the requested keys in their order, by period start
 /// when none.
 pub fn observation_sort(order: Option<&[FirmObservationOrder]>) -> Sort {
-    sort_of(order, vec![SortKey::asc("period_start", KeyKind::Date)])
+    sort_of(
+        order,
+        vec![SortKey::asc("period_start", KeyKind::Date).not_null()],
+    )
 }
 
 filter_input! {
@@ -364,7 +367,7 @@ pub async fn firm_observations(
 ) -> Result<FirmObservationConnection> {
     let mut select = observation_select();
     if let Some(f) = &filter {
-        select.cond_where(f.condition(T, 0)?);
+        select.cond_where(f.condition(T, ctx.level())?);
     }
     let sort = observation_sort(order_by.as_deref());
     let parent_sql = format!("{T}.organisation_id");
@@ -605,6 +608,7 @@ pub async fn firm_source_records(
         ),
         kind: KeyKind::Int,
         descending: false,
+        nullable: true,
     }]);
     let select = source_record_select();
     let parent_sql = format!("{T}.organisation_id");

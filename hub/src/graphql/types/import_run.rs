@@ -251,6 +251,7 @@ pub fn import_run_sort(order: Option<&[ImportRunOrder]>, backend: DbBackend) -> 
         sql: started_at_epoch_sql(backend),
         kind: KeyKind::Int,
         descending: true,
+        nullable: true,
     };
     sort_of(keys.as_deref(), vec![newest_first])
 }

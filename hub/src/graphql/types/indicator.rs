@@ -138,15 +138,15 @@ order_input! {
     pub enum IndicatorOrderField;
     /// One key of an indicator ordering.
     pub struct IndicatorOrder {
-        Code => (col("code"), Text),
-        Name => (col("name"), Text),
-        Id => (col("id"), Int),
+        Code => (col("code"), Text, NotNull),
+        Name => (col("name"), Text, NotNull),
+        Id => (col("id"), Int, NotNull),
     }
 }
 
 /// The sort of an indicator list, by code when none is requested.
 pub fn indicator_sort(order: Option<&[IndicatorOrder]>) -> Sort {
-    sort_of(order, vec![SortKey::asc("code", KeyKind::Text)])
+    sort_of(order, vec![SortKey::asc("code", KeyKind::Text).not_null()])
 }
 
 filter_input! {
@@ -404,11 +404,11 @@ order_input! {
     pub struct IndicatorValueOrder {
         /// The indicator's code.
         Indicator => (format!("{IND}.code"), Text),
-        PeriodStart => (col("period_start"), Date),
+        PeriodStart => (col("period_start"), Date, NotNull),
         ValueType => (col("value_type"), Text),
         Breakdown => (col("breakdown"), Text),
         BreakdownValue => (col("breakdown_value"), Text),
-        Id => (col("id"), Int),
+        Id => (col("id"), Int, NotNull),
     }
 }
 
@@ -420,8 +420,9 @@ pub fn indicator_value_sort(order: Option<&[IndicatorValueOrder]>) -> Sort {
             sql: format!("{IND}.code"),
             kind: KeyKind::Text,
             descending: false,
+            nullable: true,
         },
-        SortKey::asc("period_start", KeyKind::Date),
+        SortKey::asc("period_start", KeyKind::Date).not_null(),
     ];
     sort_of(order, default)
 }
@@ -478,7 +479,7 @@ async fn child_values(
 ) -> Result<IndicatorValueConnection> {
     let mut select = indicator_value_select();
     if let Some(f) = &filter {
-        select.cond_where(f.condition(T, 0)?);
+        select.cond_where(f.condition(T, ctx.level())?);
     }
     let sort = indicator_value_sort(order_by.as_deref());
     let parent_sql = format!("{T}.{parent_column}");
@@ -550,7 +551,7 @@ impl IndicatorQuery {
     ) -> Result<IndicatorConnection> {
         let mut select = indicator_select();
         if let Some(f) = &filter {
-            select.cond_where(f.condition(T, 0)?);
+            select.cond_where(f.condition(T, ctx.level())?);
         }
         let sort = indicator_sort(order_by.as_deref());
         let args = PageArgs {

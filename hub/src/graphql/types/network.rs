@@ -1,6 +1,7 @@
 //! Networks and consortia of SMEs (horizontal, vertical, export consortium) and their
 //! members.
 
+use crate::graphql::NodeContext as _;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use hub_schema::entity::{network_members, networks};
@@ -182,15 +183,15 @@ order_input! {
     pub enum NetworkOrderField;
     /// One key of a network ordering.
     pub struct NetworkOrder {
-        Name => (col("name"), Text),
+        Name => (col("name"), Text, NotNull),
         FormedOn => (col("formed_on"), Date),
-        Id => (col("id"), Int),
+        Id => (col("id"), Int, NotNull),
     }
 }
 
 /// The sort of a network list: the requested keys in their order, by name when none.
 pub fn network_sort(order: Option<&[NetworkOrder]>) -> Sort {
-    sort_of(order, vec![SortKey::asc("name", KeyKind::Text)])
+    sort_of(order, vec![SortKey::asc("name", KeyKind::Text).not_null()])
 }
 
 filter_input! {
@@ -285,7 +286,7 @@ async fn child_networks(
     order_by: Option<Vec<NetworkOrder>>,
 ) -> Result<NetworkConnection> {
     if let Some(f) = &filter {
-        select.cond_where(f.condition(T, 0)?);
+        select.cond_where(f.condition(T, ctx.level())?);
     }
     let sort = network_sort(order_by.as_deref());
     let (page, total) = child_list(ctx, select, parent_sql, parent, sort, first, after).await?;
@@ -364,6 +365,7 @@ fn member_sort() -> Sort {
             ),
             kind: KeyKind::Text,
             descending: false,
+            nullable: true,
         },
     ])
 }
@@ -390,7 +392,7 @@ impl NetworkQuery {
     ) -> Result<NetworkConnection> {
         let mut select = network_select();
         if let Some(f) = &filter {
-            select.cond_where(f.condition(T, 0)?);
+            select.cond_where(f.condition(T, ctx.level())?);
         }
         let sort = network_sort(order_by.as_deref());
         let args = PageArgs {

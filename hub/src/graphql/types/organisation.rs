@@ -5,6 +5,7 @@
 //! the `Firm` type carries the firm-specific fields. Merged-away organisations
 //! (`merged_into_id` set) are not listed.
 
+use crate::graphql::NodeContext as _;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use hub_schema::entity::organisations;
 use sea_orm::sea_query::{Alias, Condition, Expr, SelectStatement};
@@ -238,15 +239,15 @@ order_input! {
     pub enum OrganisationOrderField;
     /// One key of an organisation ordering.
     pub struct OrganisationOrder {
-        Name => (col("name"), Text),
-        Kind => (col("kind"), Text),
-        Id => (col("id"), Int),
+        Name => (col("name"), Text, NotNull),
+        Kind => (col("kind"), Text, NotNull),
+        Id => (col("id"), Int, NotNull),
     }
 }
 
 /// The sort of an organisation list: the requested keys in their order, by name when none.
 pub fn organisation_sort(order: Option<&[OrganisationOrder]>) -> Sort {
-    sort_of(order, vec![SortKey::asc("name", KeyKind::Text)])
+    sort_of(order, vec![SortKey::asc("name", KeyKind::Text).not_null()])
 }
 
 filter_input! {
@@ -281,7 +282,7 @@ impl OrganisationQuery {
     ) -> Result<OrganisationConnection> {
         let mut select = organisation_select();
         if let Some(f) = &filter {
-            select.cond_where(f.condition(T, 0)?);
+            select.cond_where(f.condition(T, ctx.level())?);
         }
         let sort = organisation_sort(order_by.as_deref());
         let args = PageArgs {

@@ -124,7 +124,7 @@ impl Listing for IndustrialEstate {
     type Order = IndustrialEstateOrder;
 
     fn default_order() -> Vec<SortKey> {
-        vec![SortKey::asc("name", KeyKind::Text)]
+        vec![SortKey::asc("name", KeyKind::Text).not_null()]
     }
 }
 
@@ -143,8 +143,8 @@ order_input! {
     pub enum IndustrialEstateOrderField;
     /// One key of an industrial-estate ordering.
     pub struct IndustrialEstateOrder {
-        Name => (col("name"), Text),
-        Id => (col("id"), Int),
+        Name => (col("name"), Text, NotNull),
+        Id => (col("id"), Int, NotNull),
     }
 }
 
@@ -229,7 +229,7 @@ impl Listing for Plot {
     type Order = PlotOrder;
 
     fn default_order() -> Vec<SortKey> {
-        vec![SortKey::asc("plot_number", KeyKind::Text)]
+        vec![SortKey::asc("plot_number", KeyKind::Text).not_null()]
     }
 }
 
@@ -254,9 +254,9 @@ order_input! {
     pub enum PlotOrderField;
     /// One key of a plot ordering.
     pub struct PlotOrder {
-        PlotNumber => (col("plot_number"), Text),
+        PlotNumber => (col("plot_number"), Text, NotNull),
         AreaSqm => (col("area_sqm"), Float),
-        Id => (col("id"), Int),
+        Id => (col("id"), Int, NotNull),
     }
 }
 
@@ -402,7 +402,7 @@ order_input! {
     pub struct PlotAllotmentOrder {
         AllottedOn => (col("allotted_on"), Date),
         Status => (col("status"), Text),
-        Id => (col("id"), Int),
+        Id => (col("id"), Int, NotNull),
     }
 }
 
@@ -543,7 +543,7 @@ order_input! {
         SanctionedOn => (col("sanctioned_on"), Date),
         DisbursedOn => (col("disbursed_on"), Date),
         Scheme => (col("scheme"), Text),
-        Id => (col("id"), Int),
+        Id => (col("id"), Int, NotNull),
     }
 }
 

@@ -111,8 +111,8 @@ impl Listing for Source {
 
     fn default_order() -> Vec<SortKey> {
         vec![
-            SortKey::asc("priority", KeyKind::Int),
-            SortKey::asc("code", KeyKind::Text),
+            SortKey::asc("priority", KeyKind::Int).not_null(),
+            SortKey::asc("code", KeyKind::Text).not_null(),
         ]
     }
 }
@@ -133,8 +133,8 @@ order_input! {
     /// One key of a source ordering.
     pub struct SourceOrder {
         Priority => (col("priority"), Int),
-        Code => (col("code"), Text),
-        Id => (col("id"), Int),
+        Code => (col("code"), Text, NotNull),
+        Id => (col("id"), Int, NotNull),
     }
 }
 

@@ -5,6 +5,7 @@
 //! filter, the canonical period label ([`period_label`]) and the portable `year` filter
 //! ([`year_condition`]).
 
+use crate::graphql::NodeContext as _;
 use async_graphql::{ComplexObject, Context, Enum, Error, ID, InputObject, Result, SimpleObject};
 use chrono::NaiveDate;
 use hub_schema::domain::period::{MAX_YEAR, MIN_YEAR};
@@ -16,7 +17,9 @@ use sea_orm::sea_query::{
 use sea_orm::{FromQueryResult as _, QueryResult};
 
 use crate::graphql::connection::{FromRow, Listed, connection, root_list};
-use crate::graphql::declare::{FilterField, On, enum_filter_field, filter_input, order_input};
+use crate::graphql::declare::{
+    FilterField, Level, On, enum_filter_field, filter_input, order_input,
+};
 use crate::graphql::filter::{
     DateFilter, FloatFilter, IdFilter, IntFilter, StringFilter, enum_condition,
 };
@@ -403,12 +406,12 @@ order_input! {
     /// One key of a trade-flow ordering.
     pub struct TradeFlowOrder {
         ValueUsd => (col("value_usd"), Float),
-        PeriodStart => (col("period_start"), Date),
-        CommodityCode => (col("commodity_code"), Text),
+        PeriodStart => (col("period_start"), Date, NotNull),
+        CommodityCode => (col("commodity_code"), Text, NotNull),
         /// The partner's ISO3 code.
         Partner => (format!("{PAR}.iso3"), Text),
         NetWeightKg => (col("net_weight_kg"), Float),
-        Id => (col("id"), Int),
+        Id => (col("id"), Int, NotNull),
     }
 }
 
@@ -416,8 +419,8 @@ order_input! {
 /// period start then commodity code when none.
 pub fn trade_flow_sort(order: Option<&[TradeFlowOrder]>) -> Sort {
     let default = vec![
-        SortKey::asc("period_start", KeyKind::Date),
-        SortKey::asc("commodity_code", KeyKind::Text),
+        SortKey::asc("period_start", KeyKind::Date).not_null(),
+        SortKey::asc("commodity_code", KeyKind::Text).not_null(),
     ];
     sort_of(order, default)
 }
@@ -494,7 +497,7 @@ impl HsCodeFilter {
 }
 
 impl FilterField for HsCodeFilter {
-    fn condition(&self, on: &On, a: &str, _level: usize) -> Result<Condition, Error> {
+    fn condition(&self, on: &On, a: &str, _level: Level) -> Result<Condition, Error> {
         match on {
             On::Table => self.condition(a),
             other => Err(crate::graphql::list::internal(format!(
@@ -580,7 +583,7 @@ impl TradeQuery {
     ) -> Result<TradeFlowConnection> {
         let mut select = trade_flow_select();
         if let Some(f) = &filter {
-            select.cond_where(f.condition(T, 0)?);
+            select.cond_where(f.condition(T, ctx.level())?);
         }
         let sort = trade_flow_sort(order_by.as_deref());
         let args = PageArgs {

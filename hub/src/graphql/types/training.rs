@@ -184,9 +184,9 @@ order_input! {
     pub struct TrainingEventOrder {
         StartDate => (col("start_date"), Date),
         EndDate => (col("end_date"), Date),
-        Title => (col("title"), Text),
+        Title => (col("title"), Text, NotNull),
         Code => (col("code"), Text),
-        Id => (col("id"), Int),
+        Id => (col("id"), Int, NotNull),
     }
 }
 
@@ -339,7 +339,7 @@ order_input! {
     pub enum ParticipationOrderField;
     /// One key of a participation ordering.
     pub struct ParticipationOrder {
-        Id => (col("id"), Int),
+        Id => (col("id"), Int, NotNull),
         AttendancePct => (col("attendance_pct"), Float),
         PreScore => (col("pre_score"), Float),
         PostScore => (col("post_score"), Float),
@@ -499,7 +499,7 @@ async fn child_participations(
 ) -> Result<ParticipationConnection> {
     let mut select = participation_select();
     if let Some(f) = &filter {
-        select.cond_where(f.condition(T, 0)?);
+        select.cond_where(f.condition(T, ctx.level())?);
     }
     let sort = participation_sort(order_by.as_deref());
     let (page, total) = child_list(ctx, select, parent_sql, parent, sort, first, after).await?;
@@ -518,7 +518,7 @@ pub async fn cluster_training_events(
 ) -> Result<TrainingEventConnection> {
     let mut select = training_event_select();
     if let Some(f) = &filter {
-        select.cond_where(f.condition(T, 0)?);
+        select.cond_where(f.condition(T, ctx.level())?);
     }
     let sort = training_event_sort(order_by.as_deref());
     let parent_sql = format!("{T}.cluster_id");
@@ -570,7 +570,7 @@ impl TrainingQuery {
     ) -> Result<TrainingEventConnection> {
         let mut select = training_event_select();
         if let Some(f) = &filter {
-            select.cond_where(f.condition(T, 0)?);
+            select.cond_where(f.condition(T, ctx.level())?);
         }
         let sort = training_event_sort(order_by.as_deref());
         let args = PageArgs {
@@ -598,7 +598,7 @@ impl TrainingQuery {
     ) -> Result<ParticipationConnection> {
         let mut select = participation_select();
         if let Some(f) = &filter {
-            select.cond_where(f.condition(T, 0)?);
+            select.cond_where(f.condition(T, ctx.level())?);
         }
         let sort = participation_sort(order_by.as_deref());
         let args = PageArgs {
