@@ -204,7 +204,7 @@ impl Default for GraphqlSettings {
             max_upload_bytes: 200 << 20,
             request_timeout_ms: 30_000,
             upload_timeout_ms: 600_000,
-            batch_window_ms: 5,
+            batch_window_ms: 1,
             max_fields: 2_000,
             max_introspection_complexity: 500_000,
             max_list_items: 1_000,

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::support::{Engine, RunningHub, TestDb, engines, hub, spawn};
 
 /// A hub serving the demo dataset on `engine`, with room for the 200-row batching query.
-/// The batching window is widened from its 5 ms default: an unoptimised test build resolves
+/// The batching window is widened from its 1 ms default: an unoptimised test build resolves
 /// 200 parents slowly enough to split a level across two windows, and the statement count
 /// must depend on the query's shape only.
 fn demo_hub(engine: Engine) -> (TestDb, RunningHub) {
