@@ -130,6 +130,11 @@ pub struct ChildQuery {
     pub parent: ParentOf,
     pub sort: Sort,
     pub page: Page,
+    /// Whether every parent has only a few children (a firm's identifiers: one per scheme
+    /// and value), so that they are read for all parents by one `IN` list in the parent's
+    /// order and each page is cut in memory, instead of a top-N per parent. Only with a
+    /// [`ParentOf::Column`].
+    pub few_children: bool,
 }
 
 /// How the rows of a nested list belong to their parent.
@@ -399,6 +404,11 @@ async fn load_pages(
     parents: &[i64],
 ) -> Result<Vec<(i64, Vec<Json>, QueryResult)>, sea_orm::DbErr> {
     let backend = db.get_database_backend();
+    if q.few_children
+        && let ParentOf::Column(column) = &q.parent
+    {
+        return load_few(db, q, column, parents).await;
+    }
     let statements = per_parent(
         backend,
         parents,
@@ -421,6 +431,48 @@ async fn load_pages(
     for (statement, chunk) in statements {
         for row in db.query_all_raw(statement).await? {
             let parent = row_parent(backend, &row, &chunk)?;
+            let keys = row_keys(&row, &q.sort)?;
+            out.push((parent, keys, row));
+        }
+    }
+    Ok(out)
+}
+
+/// The children of `parents` (few each) in one statement, `column IN (parents)` ordered by
+/// parent then the list's order, each parent's page cut at its size here.
+async fn load_few(
+    db: &DatabaseConnection,
+    q: &ChildQuery,
+    column: &str,
+    parents: &[i64],
+) -> Result<Vec<(i64, Vec<Json>, QueryResult)>, sea_orm::DbErr> {
+    let backend = db.get_database_backend();
+    let mut select = q.select.clone();
+    select
+        .and_where(Expr::cust(column.to_owned()).is_in(parents.iter().copied()))
+        .expr_as(
+            Expr::cust(format!("CAST({column} AS BIGINT)")),
+            Alias::new("__parent"),
+        )
+        .order_by_expr(Expr::cust(column.to_owned()), sea_orm::sea_query::Order::Asc);
+    let page = Page {
+        limit: q.page.limit,
+        backward: false,
+        after: q.page.after.clone(),
+        before: None,
+    };
+    super::list::paginate(&mut select, &q.sort, &page, backend);
+    let mut out: Vec<(i64, Vec<Json>, QueryResult)> = Vec::new();
+    let mut current: Option<(i64, u64)> = None;
+    for row in db.query_all(&select).await? {
+        let parent: i64 = row.try_get("", "__parent")?;
+        let seen = match current {
+            Some((p, n)) if p == parent => n,
+            _ => 0,
+        };
+        current = Some((parent, seen + 1));
+        // One beyond the page tells that another page follows.
+        if seen <= q.page.limit {
             let keys = row_keys(&row, &q.sort)?;
             out.push((parent, keys, row));
         }
@@ -569,6 +621,7 @@ pub async fn child_list<N: FromRow>(
         parent: parent_of.into(),
         sort,
         page,
+        few_children: false,
     };
     child_page(ctx, q, parent).await
 }

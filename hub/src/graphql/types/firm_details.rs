@@ -165,6 +165,7 @@ async fn identifiers_of(
             after: None,
             before: None,
         },
+        few_children: true,
     };
     let (page, _) = child_page::<Identifier>(ctx, q, id).await?;
     Ok(page.items.into_iter().map(|(_, n)| n).collect())
