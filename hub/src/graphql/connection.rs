@@ -454,7 +454,10 @@ async fn load_few(
             Expr::cust(format!("CAST({column} AS BIGINT)")),
             Alias::new("__parent"),
         )
-        .order_by_expr(Expr::cust(column.to_owned()), sea_orm::sea_query::Order::Asc);
+        .order_by_expr(
+            Expr::cust(column.to_owned()),
+            sea_orm::sea_query::Order::Asc,
+        );
     let page = Page {
         limit: q.page.limit,
         backward: false,

@@ -114,7 +114,7 @@ impl CoreQuery {
         order_by: Option<Vec<FirmOrder>>,
         search: Option<String>,
     ) -> Result<FirmConnection> {
-        let mut select = firm_select();
+        let mut select = firm_select(firm::FirmColumns::of_list(ctx));
         if let Some(f) = &filter {
             select.cond_where(f.condition(T, ctx.level())?);
         }
@@ -135,7 +135,7 @@ impl CoreQuery {
     /// One firm by its global id.
     async fn firm(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Firm>> {
         let row = ids::decode_as(&id, firm::TYPE)?;
-        let mut select = firm_select();
+        let mut select = firm_select(firm::FirmColumns::of_field(ctx));
         select.and_where(Expr::cust(format!("{T}.id")).eq(row));
         one(ctx.data::<DatabaseConnection>()?, select).await
     }

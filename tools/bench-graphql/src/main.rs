@@ -603,10 +603,8 @@ fn report(args: &Args, rows: &[Row]) {
             ));
         }
     }
-    let mut engines: Vec<(&str, Memory)> = rows
-        .iter()
-        .map(|r| (r.engine.as_str(), r.memory))
-        .collect();
+    let mut engines: Vec<(&str, Memory)> =
+        rows.iter().map(|r| (r.engine.as_str(), r.memory)).collect();
     engines.dedup_by_key(|(engine, _)| *engine);
     let mib = |b: u64| b as f64 / 1_048_576.0;
     for (engine, memory) in engines {

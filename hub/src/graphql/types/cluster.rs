@@ -7,7 +7,7 @@ use sea_orm::sea_query::{Alias, Expr, SelectStatement};
 use sea_orm::{FromQueryResult as _, QueryResult};
 
 use super::firm::{
-    FirmConnection, FirmFilter, FirmOrder, firm_select, firm_sort, through_memberships,
+    FirmColumns, FirmConnection, FirmFilter, FirmOrder, firm_select, firm_sort, through_memberships,
 };
 use super::indicator::{IndicatorValueConnection, IndicatorValueFilter, IndicatorValueOrder};
 use super::network::{NetworkConnection, NetworkFilter, NetworkOrder};
@@ -90,7 +90,7 @@ impl Cluster {
         filter: Option<FirmFilter>,
         order_by: Option<Vec<FirmOrder>>,
     ) -> Result<FirmConnection> {
-        let mut select = firm_select();
+        let mut select = firm_select(FirmColumns::of_list(ctx));
         if let Some(f) = &filter {
             select.cond_where(f.condition(T, ctx.level())?);
         }

@@ -1,9 +1,8 @@
 //! Firms: unified organisations of kind `firm`.
 
 use async_graphql::{ComplexObject, Context, Error, ID, InputObject, Result, SimpleObject};
-use hub_schema::entity::organisations;
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, SelectStatement};
-use sea_orm::{FromQueryResult as _, QueryResult};
+use sea_orm::QueryResult;
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, Query, SelectStatement};
 
 use super::cluster::{
     ClusterConnection, ClusterFilter, ClusterOrder, cluster_select, cluster_sort,
@@ -26,7 +25,7 @@ use crate::graphql::declare::{
     FilterField, Level, On, RowFilter, filter_input, order_input, related,
 };
 use crate::graphql::filter::{FloatFilter, IdFilter, IntFilter, StringFilter};
-use crate::graphql::list::{KeyKind, Sort, SortKey, T, sort_of, table_select};
+use crate::graphql::list::{KeyKind, Sort, SortKey, T, sort_of};
 use crate::graphql::policy::Protected;
 use crate::graphql::{NodeContext as _, ids};
 
@@ -80,30 +79,32 @@ pub struct Firm {
 }
 
 impl FromRow for Firm {
+    /// Reads the columns of [`firm_select`]: the admin-area names and the provenance JSON
+    /// are NULL when the query did not select them (see [`FirmColumns`]).
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
-        let m = organisations::Model::from_query_result(row, "")?;
+        let get = |c: &str| row.try_get::<Option<String>>("", c);
         Ok(Firm {
-            row_id: m.id,
-            name: m.name,
-            legal_form: m.legal_form,
-            district: row.try_get("", "district_name")?,
-            tehsil: row.try_get("", "tehsil_name")?,
-            address: m.address,
-            website: m.website,
-            founded_year: m.founded_year,
-            size_class: m.size_class,
-            size_basis: m.size_basis,
-            industry_code: m.industry_code,
-            status: m.status,
-            employees_total_value: m.employees_total,
-            employees_female_value: m.employees_female,
-            phone_value: m.phone,
-            email_value: m.email,
-            turnover_pkr_value: m.turnover_pkr,
-            exports_usd_value: m.exports_usd,
-            certifications_value: m.certifications,
-            survivorship: m.survivorship,
-            figures: m.figures,
+            row_id: row.try_get("", "id")?,
+            name: row.try_get("", "name")?,
+            legal_form: get("legal_form")?,
+            district: get("district_name")?,
+            tehsil: get("tehsil_name")?,
+            address: get("address")?,
+            website: get("website")?,
+            founded_year: row.try_get("", "founded_year")?,
+            size_class: get("size_class")?,
+            size_basis: get("size_basis")?,
+            industry_code: get("industry_code")?,
+            status: row.try_get("", "status")?,
+            employees_total_value: row.try_get("", "employees_total")?,
+            employees_female_value: row.try_get("", "employees_female")?,
+            phone_value: get("phone")?,
+            email_value: get("email")?,
+            turnover_pkr_value: row.try_get("", "turnover_pkr")?,
+            exports_usd_value: row.try_get("", "exports_usd")?,
+            certifications_value: get("certifications")?,
+            survivorship: row.try_get("", "survivorship")?,
+            figures: row.try_get("", "figures")?,
         })
     }
 }
@@ -308,7 +309,7 @@ impl Firm {
 
 impl Listed for Firm {
     fn select() -> SelectStatement {
-        firm_select()
+        firm_select(FirmColumns::ALL)
     }
 }
 
@@ -337,7 +338,7 @@ impl async_graphql::dataloader::Loader<ByIdentifier> for crate::graphql::connect
         }
         let mut out = std::collections::HashMap::new();
         for (scheme, values) in by_scheme {
-            let mut select = firm_select();
+            let mut select = firm_select(FirmColumns::ALL);
             select
                 .join_as(
                     sea_orm::sea_query::JoinType::InnerJoin,
@@ -392,15 +393,103 @@ pub fn through_memberships(member: &str) -> ParentOf {
     ))
 }
 
-/// `SELECT t.*, district and tehsil names FROM organisations t WHERE t.kind = 'firm'`, the
-/// base of every firm list. Merged-away firms are not listed.
-pub fn firm_select() -> SelectStatement {
-    let mut q = table_select("organisations");
+/// The columns of `organisations` a [`Firm`] reads, beside those of [`FirmColumns`].
+const FIRM_COLUMNS: [&str; 17] = [
+    "id",
+    "name",
+    "legal_form",
+    "address",
+    "website",
+    "founded_year",
+    "size_class",
+    "size_basis",
+    "industry_code",
+    "status",
+    "employees_total",
+    "employees_female",
+    "phone",
+    "email",
+    "turnover_pkr",
+    "exports_usd",
+    "certifications",
+];
+
+/// What a query reads of a firm beyond its own columns: the names of its district and
+/// tehsil (a lookup each) and its provenance (the survivorship and figures JSON, which
+/// every row would otherwise carry and decode), each only when a selected field needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirmColumns {
+    pub areas: bool,
+    pub provenance: bool,
+}
+
+impl FirmColumns {
+    /// Everything, where the selection is not known (a firm loaded by id for `node`).
+    pub const ALL: FirmColumns = FirmColumns {
+        areas: true,
+        provenance: true,
+    };
+
+    /// What the firms of the list field being resolved need (`nodes`, `edges { node }`).
+    pub fn of_list(ctx: &Context<'_>) -> Self {
+        let look = ctx.look_ahead();
+        Self::of(&look.field("nodes")).or(Self::of(&look.field("edges").field("node")))
+    }
+
+    /// What the firm field being resolved needs.
+    pub fn of_field(ctx: &Context<'_>) -> Self {
+        Self::of(&ctx.look_ahead())
+    }
+
+    fn of(firm: &async_graphql::Lookahead<'_>) -> Self {
+        const FIGURE_ORIGINS: [&str; 5] = [
+            "employeesTotalAsOf",
+            "employeesFemaleAsOf",
+            "turnoverPkrAsOf",
+            "exportsUsdAsOf",
+            "certificationsAsOf",
+        ];
+        FirmColumns {
+            areas: firm.field("district").exists() || firm.field("tehsil").exists(),
+            provenance: firm.field("fieldSources").exists()
+                || FIGURE_ORIGINS.iter().any(|f| firm.field(f).exists()),
+        }
+    }
+
+    fn or(self, other: Self) -> Self {
+        FirmColumns {
+            areas: self.areas || other.areas,
+            provenance: self.provenance || other.provenance,
+        }
+    }
+}
+
+/// `SELECT <firm columns> FROM organisations t WHERE t.kind = 'firm'`, the base of every
+/// firm list, with the district and tehsil names and the provenance JSON when `columns`
+/// asks for them (NULL otherwise). Merged-away firms are not listed.
+pub fn firm_select(columns: FirmColumns) -> SelectStatement {
+    let mut q = Query::select();
+    q.from_as(Alias::new("organisations"), Alias::new(T));
+    for c in FIRM_COLUMNS {
+        q.expr(Expr::cust(format!("{T}.{c}")));
+    }
+    let or_null = |wanted: bool, sql: String| if wanted { sql } else { "NULL".to_owned() };
     q.expr_as(
-        Expr::cust(district_name_sql(T)),
+        Expr::cust(or_null(columns.areas, district_name_sql(T))),
         Alias::new("district_name"),
     )
-    .expr_as(Expr::cust(tehsil_name_sql(T)), Alias::new("tehsil_name"))
+    .expr_as(
+        Expr::cust(or_null(columns.areas, tehsil_name_sql(T))),
+        Alias::new("tehsil_name"),
+    )
+    .expr_as(
+        Expr::cust(or_null(columns.provenance, format!("{T}.survivorship"))),
+        Alias::new("survivorship"),
+    )
+    .expr_as(
+        Expr::cust(or_null(columns.provenance, format!("{T}.figures"))),
+        Alias::new("figures"),
+    )
     .and_where(Expr::cust(format!("{T}.kind = 'firm'")))
     .and_where(Expr::cust(format!("{T}.merged_into_id IS NULL")));
     q
