@@ -358,6 +358,36 @@ fn serve_answers_on_every_engine_and_refuses_an_unmigrated_database() {
             "{engine}: {}",
             stderr(&out)
         );
+
+        // A database one migration behind (as an older hub left it) is refused too,
+        // naming the migration; recorded again, the database is served.
+        let behind = TestDb::fresh(engine);
+        let (last, applied_at) = {
+            let row = behind.query_scalar(
+                "SELECT version || '|' || applied_at FROM seaql_migrations ORDER BY version DESC LIMIT 1",
+            );
+            let (v, a) = row.split_once('|').expect("version|applied_at");
+            (v.to_owned(), a.to_owned())
+        };
+        behind.query(&format!(
+            "DELETE FROM seaql_migrations WHERE version = '{last}'"
+        ));
+        let out = output(hub(&behind).arg("serve"));
+        assert!(!out.status.success(), "{engine}: served an older schema");
+        let text = stderr(&out);
+        assert!(
+            text.contains(&last) && text.contains("run `hub migrate`"),
+            "{engine}: {text}"
+        );
+        behind.query(&format!(
+            "INSERT INTO seaql_migrations (version, applied_at) VALUES ('{last}', {applied_at})"
+        ));
+        let running = spawn({
+            let mut c = hub(&behind);
+            c.arg("serve");
+            c
+        });
+        assert_eq!(running.get("/healthz").0, 200, "{engine}");
     }
 }
 

@@ -36,8 +36,9 @@ const CLUSTER_PAGE_PG: &str = r#"SELECT o.id, o.name, o.employees_total,
     ORDER BY i.value LIMIT 1) AS ntn
 FROM organisations o
 WHERE o.kind = 'firm' AND o.merged_into_id IS NULL
-  AND EXISTS (SELECT 1 FROM cluster_memberships m JOIN clusters c ON c.id = m.cluster_id
-              WHERE m.organisation_id = o.id AND c.slug = 'sialkot-surgical')
+  AND EXISTS (SELECT 1 FROM cluster_memberships m
+              WHERE m.organisation_id = o.id
+                AND m.cluster_id = (SELECT id FROM clusters WHERE slug = 'sialkot-surgical'))
 ORDER BY o.name COLLATE "C", o.id LIMIT 50"#;
 
 const CLUSTER_PAGE_SQLITE: &str = r#"SELECT o.id, o.name, o.employees_total,
@@ -46,8 +47,9 @@ const CLUSTER_PAGE_SQLITE: &str = r#"SELECT o.id, o.name, o.employees_total,
     ORDER BY i.value LIMIT 1) AS ntn
 FROM organisations o
 WHERE o.kind = 'firm' AND o.merged_into_id IS NULL
-  AND EXISTS (SELECT 1 FROM cluster_memberships m JOIN clusters c ON c.id = m.cluster_id
-              WHERE m.organisation_id = o.id AND c.slug = 'sialkot-surgical')
+  AND EXISTS (SELECT 1 FROM cluster_memberships m
+              WHERE m.organisation_id = o.id
+                AND m.cluster_id = (SELECT id FROM clusters WHERE slug = 'sialkot-surgical'))
 ORDER BY o.name, o.id LIMIT 50"#;
 
 const CLUSTERS_PG: &str = r#"SELECT c.slug, f.name
