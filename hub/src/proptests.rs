@@ -8,44 +8,18 @@
 //! `hub/proptest-regressions/` and replayed first on every later run: that folder is the
 //! corpus.
 
-use std::time::{Duration, Instant};
-
+use hub_importers::proptest_support;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use serde_json::{Value, json};
 
-/// How long each property runs.
-fn budget() -> Duration {
-    let secs = std::env::var("HUB_PROPTEST_SECONDS")
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or(3);
-    Duration::from_secs(secs)
-}
-
-/// Runs `test` on values of `strategy` until the time budget is spent, replaying the
-/// stored failures of this file first.
+/// Runs `test` on values of `strategy` for the time budget, replaying this file's
+/// stored failures first.
 fn run_for<S: Strategy>(strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>)
 where
     S::Value: std::fmt::Debug,
 {
-    let deadline = Instant::now() + budget();
-    let mut rounds = 0;
-    while rounds == 0 || Instant::now() < deadline {
-        let config = Config {
-            cases: 32,
-            source_file: Some(file!()),
-            failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
-                "proptest-regressions",
-            ))),
-            ..Config::default()
-        };
-        let mut runner = TestRunner::new(config);
-        if let Err(e) = runner.run(&strategy, &test) {
-            panic!("{e}");
-        }
-        rounds += 1;
-    }
+    proptest_support::run_for(file!(), strategy, test);
 }
 
 // ---- The GraphQL filter builder --------------------------------------------------------

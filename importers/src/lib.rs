@@ -18,6 +18,8 @@
 use hub_plugin_sdk::Importer;
 
 pub mod limits;
+#[cfg(any(test, feature = "proptest-support"))]
+pub mod proptest_support;
 pub mod psic_registry;
 pub mod spreadsheet;
 pub mod trade;
