@@ -129,6 +129,7 @@ pub struct ChildQuery {
     pub select: SelectStatement,
     pub parent: ParentOf,
     pub sort: Sort,
+    /// A forward page: nested lists take `first/after` only.
     pub page: Page,
     /// Whether every parent has only a few children (a firm's identifiers: one per scheme
     /// and value), so that they are read for all parents by one `IN` list in the parent's
@@ -415,13 +416,7 @@ async fn load_pages(
         |parent| {
             let mut select = q.select.clone();
             select.and_where(parent.condition(&q.parent));
-            let page = Page {
-                limit: q.page.limit,
-                backward: false,
-                after: q.page.after.clone(),
-                before: None,
-            };
-            super::list::paginate(&mut select, &q.sort, &page, backend);
+            super::list::paginate(&mut select, &q.sort, &q.page, backend);
             select
         },
         Some(q.page.limit + 1),
@@ -458,13 +453,7 @@ async fn load_few(
             Expr::cust(column.to_owned()),
             sea_orm::sea_query::Order::Asc,
         );
-    let page = Page {
-        limit: q.page.limit,
-        backward: false,
-        after: q.page.after.clone(),
-        before: None,
-    };
-    super::list::paginate(&mut select, &q.sort, &page, backend);
+    super::list::paginate(&mut select, &q.sort, &q.page, backend);
     let mut out: Vec<(i64, Vec<Json>, QueryResult)> = Vec::new();
     let mut current: Option<(i64, u64)> = None;
     for row in db.query_all(&select).await? {

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use crate::generate::Lcg;
+use crate::generate::{self, Lcg};
 
 /// The clusters (as seeded by `hub demo`), their districts and their share of the firms.
 pub const CLUSTERS: [(&str, &[&str], u32); 4] = [
@@ -68,14 +68,7 @@ pub fn write_firms(out: &mut impl Write, firms: u64) -> io::Result<()> {
             FORM[rng.range(0, FORM.len() as u32 - 1) as usize],
         );
         let ntn = if rng.chance(70) {
-            let base = 2_000_000 + (firm * 7919) % 7_000_000;
-            let check = base
-                .to_string()
-                .bytes()
-                .map(|b| u64::from(b - b'0'))
-                .sum::<u64>()
-                % 10;
-            format!("{base}-{check}")
+            generate::ntn(firm)
         } else {
             String::new()
         };

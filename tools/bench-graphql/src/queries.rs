@@ -30,7 +30,11 @@ pub struct Question {
     pub postgres: &'static str,
 }
 
-const CLUSTER_PAGE_PG: &str = r#"SELECT o.id, o.name, o.employees_total,
+/// The cluster page with the engine's byte-order sort of names.
+macro_rules! cluster_page {
+    ($order:literal) => {
+        concat!(
+            r#"SELECT o.id, o.name, o.employees_total,
   (SELECT i.value FROM organisation_identifiers i
     WHERE i.organisation_id = o.id AND i.scheme = 'PK-NTN' AND NOT i.is_hashed
     ORDER BY i.value LIMIT 1) AS ntn
@@ -39,18 +43,14 @@ WHERE o.kind = 'firm' AND o.merged_into_id IS NULL
   AND EXISTS (SELECT 1 FROM cluster_memberships m
               WHERE m.organisation_id = o.id
                 AND m.cluster_id = (SELECT id FROM clusters WHERE slug = 'sialkot-surgical'))
-ORDER BY o.name COLLATE "C", o.id LIMIT 50"#;
+"#,
+            $order
+        )
+    };
+}
 
-const CLUSTER_PAGE_SQLITE: &str = r#"SELECT o.id, o.name, o.employees_total,
-  (SELECT i.value FROM organisation_identifiers i
-    WHERE i.organisation_id = o.id AND i.scheme = 'PK-NTN' AND NOT i.is_hashed
-    ORDER BY i.value LIMIT 1) AS ntn
-FROM organisations o
-WHERE o.kind = 'firm' AND o.merged_into_id IS NULL
-  AND EXISTS (SELECT 1 FROM cluster_memberships m
-              WHERE m.organisation_id = o.id
-                AND m.cluster_id = (SELECT id FROM clusters WHERE slug = 'sialkot-surgical'))
-ORDER BY o.name, o.id LIMIT 50"#;
+const CLUSTER_PAGE_PG: &str = cluster_page!(r#"ORDER BY o.name COLLATE "C", o.id LIMIT 50"#);
+const CLUSTER_PAGE_SQLITE: &str = cluster_page!("ORDER BY o.name, o.id LIMIT 50");
 
 const CLUSTERS_PG: &str = r#"SELECT c.slug, f.name
 FROM (SELECT id, slug, name FROM clusters ORDER BY name COLLATE "C", id LIMIT 4) c
@@ -86,13 +86,7 @@ WHERE t.hs4 = '9018' AND t.flow = 'export'
   AND t.period_start >= '2015-01-01' AND t.period_start <= '2020-12-31'
 ORDER BY t.value_usd DESC, t.id LIMIT 100"#;
 
-const FIRMS_PG: &str = r#"SELECT o.id, o.name, d.name AS district, o.employees_total
-FROM organisations o LEFT JOIN admin_areas d ON d.id = o.district_id
-WHERE o.kind = 'firm' AND o.merged_into_id IS NULL AND o.employees_total >= 100
-  AND o.district_id = (SELECT id FROM admin_areas WHERE level = 'district' AND name = 'Lahore')
-ORDER BY o.employees_total DESC NULLS LAST, o.id LIMIT 50"#;
-
-const FIRMS_SQLITE: &str = r#"SELECT o.id, o.name, d.name AS district, o.employees_total
+const FIRMS: &str = r#"SELECT o.id, o.name, d.name AS district, o.employees_total
 FROM organisations o LEFT JOIN admin_areas d ON d.id = o.district_id
 WHERE o.kind = 'firm' AND o.merged_into_id IS NULL AND o.employees_total >= 100
   AND o.district_id = (SELECT id FROM admin_areas WHERE level = 'district' AND name = 'Lahore')
@@ -143,8 +137,8 @@ pub fn all() -> Vec<Question> {
             graphql: |_, _| {
                 r#"{ firms(first: 50, filter: {district: {eq: "Lahore"}, employeesTotal: {gte: 100}}, orderBy: [{field: EMPLOYEES_TOTAL, direction: DESC}]) { nodes { name district employeesTotal } } }"#.to_owned()
             },
-            sqlite: FIRMS_SQLITE,
-            postgres: FIRMS_PG,
+            sqlite: FIRMS,
+            postgres: FIRMS,
         },
         Question {
             name: "node",

@@ -138,7 +138,7 @@ fn weighted<'a>(rng: &mut Lcg, items: &[(&'a str, u32)]) -> &'a str {
 
 /// An NTN (`NNNNNNN-N`) unique to firm number `firm`: 7919 is prime to 9,000,000, so the
 /// seven digits differ for the first nine million firms.
-fn ntn(firm: u64) -> String {
+pub fn ntn(firm: u64) -> String {
     let base = 1_000_000 + (firm * 7919) % 9_000_000;
     let check = base
         .to_string()
