@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
+use hub_schema::domain::HsRevision;
 use hub_schema::entity::{
     admin_area_synonyms, admin_areas, classification_codes, classifications, code_concordances,
     comtrade_areas, countries,
@@ -78,12 +79,15 @@ pub async fn load_bundled(db: &DatabaseConnection) -> anyhow::Result<Option<Load
         };
         class_ids.insert(c.code, id);
     }
-    for (code, file) in [
-        ("HS2012", "hs2012.csv"),
-        ("HS2017", "hs2017.csv"),
-        ("HS2022", "hs2022.csv"),
-        ("ISIC-R4", "isic_rev4.csv"),
-    ] {
+    let hs_files: Vec<(&str, String)> = HsRevision::ALL
+        .into_iter()
+        .map(|r| (r.classification_code(), format!("hs{}.csv", r.year())))
+        .collect();
+    for (code, file) in hs_files
+        .iter()
+        .map(|(c, f)| (*c, f.as_str()))
+        .chain([("ISIC-R4", "isic_rev4.csv")])
+    {
         let class_id = class_ids[code];
         classification_codes::Entity::delete_many()
             .filter(classification_codes::Column::ClassificationId.eq(class_id))
@@ -129,7 +133,7 @@ pub async fn load_bundled(db: &DatabaseConnection) -> anyhow::Result<Option<Load
             to_code: Set(c.to_code),
             relationship: Set(c.relationship),
             import_run_id: Set(Some(stamp.run_id)),
-            source_ref: Set(Some("hs_concordance.csv".into())),
+            source_ref: Set(Some(concordance_file(c.from_classification).into())),
             change_seq: Set(block.first + i as i64),
             created_at: Set(now()),
             updated_at: Set(now()),
@@ -159,6 +163,14 @@ pub async fn load_bundled(db: &DatabaseConnection) -> anyhow::Result<Option<Load
         .await?;
     txn.commit().await?;
     Ok(Some(loaded))
+}
+
+/// The bundled file a concordance step comes from.
+fn concordance_file(from_classification: &str) -> &'static str {
+    match from_classification {
+        "HS2012" | "HS2017" => "hs_concordance.csv",
+        _ => "hs_concordance_1992_2012.csv",
+    }
 }
 
 /// The concordance file repeats some pairs; the model keeps each pair once.

@@ -7,12 +7,17 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::domain::{normalise_name, title_case};
+use crate::domain::{HsRevision, normalise_name, title_case};
 
+const HS1992: &str = include_str!("../reference/hs1992.csv");
+const HS1996: &str = include_str!("../reference/hs1996.csv");
+const HS2002: &str = include_str!("../reference/hs2002.csv");
+const HS2007: &str = include_str!("../reference/hs2007.csv");
 const HS2012: &str = include_str!("../reference/hs2012.csv");
 const HS2017: &str = include_str!("../reference/hs2017.csv");
 const HS2022: &str = include_str!("../reference/hs2022.csv");
 const HS_CONCORDANCE: &str = include_str!("../reference/hs_concordance.csv");
+const HS_CONCORDANCE_1992_2012: &str = include_str!("../reference/hs_concordance_1992_2012.csv");
 const ISIC: &str = include_str!("../reference/isic_rev4.csv");
 const COMTRADE_AREAS: &str = include_str!("../reference/comtrade_areas.csv");
 const ADMIN_AREAS: &str = include_str!("../reference/pakistan_admin_areas_raw.csv");
@@ -20,7 +25,7 @@ const PUNJAB_2022: &str = include_str!("../reference/punjab_districts_2022.csv")
 const ADMIN_SYNONYMS: &str = include_str!("../reference/admin_area_synonyms.csv");
 
 /// Bumped whenever a bundled file changes, so that `hub migrate` reloads them.
-pub const VERSION: &str = "2026-11-26.1";
+pub const VERSION: &str = "2026-12-05.1";
 
 /// One bundled classification.
 #[derive(Debug, Clone)]
@@ -35,25 +40,16 @@ pub struct Classification {
 /// Bureau of Statistics' commodity groups, WITS product groups) are created by the importers
 /// that meet them.
 pub fn classifications() -> Vec<Classification> {
-    vec![
-        Classification {
-            code: "HS2012",
-            name: "Harmonized System 2012 (Comtrade H4)",
+    let mut all: Vec<Classification> = HsRevision::ALL
+        .into_iter()
+        .map(|r| Classification {
+            code: r.classification_code(),
+            name: hs_name(r),
             kind: "hs",
-            revision_year: Some(2012),
-        },
-        Classification {
-            code: "HS2017",
-            name: "Harmonized System 2017 (Comtrade H5)",
-            kind: "hs",
-            revision_year: Some(2017),
-        },
-        Classification {
-            code: "HS2022",
-            name: "Harmonized System 2022 (Comtrade H6)",
-            kind: "hs",
-            revision_year: Some(2022),
-        },
+            revision_year: Some(r.year()),
+        })
+        .collect();
+    all.extend([
         Classification {
             code: "ISIC-R4",
             name: "International Standard Industrial Classification, Rev.4",
@@ -66,7 +62,21 @@ pub fn classifications() -> Vec<Classification> {
             kind: "national_isic",
             revision_year: None,
         },
-    ]
+    ]);
+    all
+}
+
+/// The display name of an HS revision's classification.
+fn hs_name(revision: HsRevision) -> &'static str {
+    match revision {
+        HsRevision::Hs1992 => "Harmonized System 1992 (Comtrade H0)",
+        HsRevision::Hs1996 => "Harmonized System 1996 (Comtrade H1)",
+        HsRevision::Hs2002 => "Harmonized System 2002 (Comtrade H2)",
+        HsRevision::Hs2007 => "Harmonized System 2007 (Comtrade H3)",
+        HsRevision::Hs2012 => "Harmonized System 2012 (Comtrade H4)",
+        HsRevision::Hs2017 => "Harmonized System 2017 (Comtrade H5)",
+        HsRevision::Hs2022 => "Harmonized System 2022 (Comtrade H6)",
+    }
 }
 
 /// A code of a classification.
@@ -89,9 +99,13 @@ struct HsRow {
     aggrlevel: i32,
 }
 
-/// The codes of one HS revision (`HS2012`, `HS2017`, `HS2022`), `TOTAL` included.
+/// The codes of one HS revision (`HS1992` to `HS2022`), `TOTAL` included.
 pub fn hs_codes(classification: &str) -> Vec<Code> {
     let data = match classification {
+        "HS1992" => HS1992,
+        "HS1996" => HS1996,
+        "HS2002" => HS2002,
+        "HS2007" => HS2007,
         "HS2012" => HS2012,
         "HS2017" => HS2017,
         "HS2022" => HS2022,
@@ -137,16 +151,24 @@ struct ConcordanceRow {
     adjustment: String,
 }
 
-/// The HS 2012→2017 and 2017→2022 concordance. The file's `999999` placeholder rows are
-/// dropped.
+/// The HS concordance between each revision and the next, from 1992→1996 to 2017→2022
+/// (`hs_concordance_1992_2012.csv`, then `hs_concordance.csv`). The files' `999999`
+/// placeholder rows are dropped.
 pub fn hs_concordance() -> Vec<Concordance> {
-    rows::<ConcordanceRow>(HS_CONCORDANCE)
+    rows::<ConcordanceRow>(HS_CONCORDANCE_1992_2012)
+        .chain(rows::<ConcordanceRow>(HS_CONCORDANCE))
         .filter(|r| r.code_after != "999999")
         .map(|r| {
-            let (to, from) = match r.adjustment.trim() {
-                "2017 to 2012" => ("HS2017", "HS2012"),
-                "2022 to 2017" => ("HS2022", "HS2017"),
-                other => panic!("unknown concordance adjustment {other:?}"),
+            // "2017 to 2012": codes after are HS2017, codes before HS2012.
+            let step = r.adjustment.trim();
+            let revision = |year: &str| {
+                HsRevision::parse(year)
+                    .unwrap_or_else(|_| panic!("unknown concordance adjustment {step:?}"))
+                    .classification_code()
+            };
+            let (to, from) = match step.split_once(" to ") {
+                Some((after, before)) => (revision(after), revision(before)),
+                None => panic!("unknown concordance adjustment {step:?}"),
             };
             Concordance {
                 from_classification: from,
@@ -323,6 +345,14 @@ mod tests {
         assert_eq!(find("TOTAL").unwrap().parent_code, None);
         assert!(hs_codes("HS2022").iter().any(|c| c.code == "870822"));
         assert!(!hs_codes("HS2017").iter().any(|c| c.code == "870822"));
+        // The older revisions: 382530 (clinical waste) appeared in HS2002.
+        assert!(hs_codes("HS2002").iter().any(|c| c.code == "382530"));
+        assert!(!hs_codes("HS1996").iter().any(|c| c.code == "382530"));
+        for revision in HsRevision::ALL {
+            let codes = hs_codes(revision.classification_code());
+            assert!(codes.len() > 6000, "{revision}: {}", codes.len());
+            assert!(codes.iter().any(|c| c.code == "TOTAL"), "{revision}");
+        }
     }
 
     #[test]
@@ -338,6 +368,16 @@ mod tests {
             c.iter()
                 .all(|x| x.from_code.len() == 6 && x.to_code.len() == 6)
         );
+        // Six steps, each from one revision to the next.
+        let steps: std::collections::BTreeSet<(&str, &str)> = c
+            .iter()
+            .map(|x| (x.from_classification, x.to_classification))
+            .collect();
+        let expected: std::collections::BTreeSet<(&str, &str)> = HsRevision::ALL
+            .windows(2)
+            .map(|w| (w[0].classification_code(), w[1].classification_code()))
+            .collect();
+        assert_eq!(steps, expected);
     }
 
     #[test]

@@ -64,6 +64,21 @@ fn migrations_and_reference_data_load_on_every_engine_and_are_idempotent() {
         assert_eq!(hs("HS2012"), 6530, "{engine}");
         assert_eq!(hs("HS2017"), 6709, "{engine}");
         assert_eq!(hs("HS2022"), 6940, "{engine}");
+        // The older revisions Comtrade serves years before 2012 in (H0 to H3).
+        assert_eq!(hs("HS1992"), 6382, "{engine}");
+        assert_eq!(hs("HS1996"), 6475, "{engine}");
+        assert_eq!(hs("HS2002"), 6570, "{engine}");
+        assert_eq!(hs("HS2007"), 6374, "{engine}");
+        // Clinical waste (3825.30) came out of syringes and needles (9018.31) in HS 2002.
+        assert_eq!(
+            db.query_scalar(
+                "SELECT f.code || '>' || t.code || ':' || c.from_code || '>' || c.to_code \
+                 FROM code_concordances c JOIN classifications f ON f.id = c.from_classification_id \
+                 JOIN classifications t ON t.id = c.to_classification_id \
+                 WHERE c.to_code = '382530' AND c.from_code = '901831'"
+            ),
+            "HS1996>HS2002:901831>382530"
+        );
         assert_eq!(
             count(
                 "SELECT count(*) FROM classification_codes c JOIN classifications k ON k.id = c.classification_id \

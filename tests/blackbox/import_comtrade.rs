@@ -293,3 +293,104 @@ fn v1_json_and_legacy_csv_files_import_too() {
         );
     }
 }
+
+/// Comtrade serves each year in the HS revision current then: a 2010 answer is H3 (HS 2007)
+/// and a 1995 one H0 (HS 1992). Both import whole, in the API's JSON and the legacy bulk
+/// CSV, and their codes are stored under their own revision with chapter, heading and
+/// subheading filled.
+#[test]
+fn history_before_2012_imports_whole_in_the_revision_of_its_year() {
+    for engine in engines() {
+        let db = TestDb::fresh(engine);
+        let element = |year: u32, classification: &str, partner: u32, cmd: &str, value: f64| {
+            serde_json::json!({
+                "typeCode": "C", "freqCode": "A", "refYear": year, "period": year.to_string(),
+                "reporterCode": 586, "flowCode": "X", "partnerCode": partner,
+                "partner2Code": 0, "classificationCode": classification, "cmdCode": cmd,
+                "customsCode": "C00", "mosCode": "0", "motCode": 0, "qtyUnitCode": -1,
+                "qtyUnitAbbr": "N/A", "qty": null, "isQtyEstimated": false, "netWgt": null,
+                "isNetWgtEstimated": false, "cifvalue": null, "fobvalue": value,
+                "primaryValue": value, "legacyEstimationFlag": 0
+            })
+        };
+        for (year, classification, name) in [(2010, "H3", "2010 H3"), (1995, "H0", "1995 H0")] {
+            let data = vec![
+                element(year, classification, 842, "9018", 1000.0 + f64::from(year)),
+                element(year, classification, 842, "901890", 600.0 + f64::from(year)),
+                element(year, classification, 276, "901831", 300.0 + f64::from(year)),
+                element(year, classification, 0, "TOTAL", 9000.0 + f64::from(year)),
+            ];
+            let answer = serde_json::json!({
+                "elapsedTime": "0.2 secs", "count": data.len(), "data": data, "error": ""
+            });
+            let file = scratch(&db, &format!("comtrade {name}.json"), &answer.to_string());
+            let (ok, report) = import(&db, &file);
+            assert!(ok, "{engine} {name}: {report:#}");
+            assert_eq!(report["status"], "applied", "{engine} {name}: {report:#}");
+            assert_eq!(
+                report["by_kind"]["trade_flow"]["inserted"], 4,
+                "{engine} {name}: {report:#}"
+            );
+        }
+        let legacy = scratch(
+            &db,
+            "legacy 2007 and 1996.csv",
+            "Classification,Year,Period,Period Desc.,Aggregate Level,Is Leaf Code,\
+             Trade Flow Code,Trade Flow,Reporter Code,Reporter,Reporter ISO,Partner Code,\
+             Partner,Partner ISO,Commodity Code,Commodity,Qty Unit Code,Qty Unit,Qty,\
+             Netweight (kg),Trade Value (US$),Flag\n\
+             H3,2007,2007,2007,6,1,2,Export,586,Pakistan,PAK,842,USA,USA,901890,Instruments,1,\
+             No Quantity,,,2007,0\n\
+             H3,2008,2008,2008,6,1,2,Export,586,Pakistan,PAK,826,United Kingdom,GBR,620111,\
+             Overcoats,1,No Quantity,,,2008,0\n\
+             H1,1996,1996,1996,6,1,2,Export,586,Pakistan,PAK,842,USA,USA,901819,Instruments,1,\
+             No Quantity,,,1996,0\n",
+        );
+        let (ok, report) = import(&db, &legacy);
+        assert!(ok, "{engine}: {report:#}");
+        assert_eq!(report["importer"], "un-comtrade-legacy", "{engine}");
+        assert_eq!(report["by_kind"]["trade_flow"]["inserted"], 3, "{engine}");
+
+        // Each flow keeps the revision it was reported in, with its code's parts.
+        let flow = |value: u64| {
+            db.query_scalar(&format!(
+                "SELECT c.code || ' ' || t.period_start || ' ' || t.commodity_code || ' ' || \
+                 coalesce(t.hs2, '-') || ' ' || coalesce(t.hs4, '-') || ' ' || \
+                 coalesce(t.hs6, '-') FROM trade_flows t \
+                 JOIN classifications c ON c.id = t.classification_id WHERE t.value_usd = {value}"
+            ))
+        };
+        assert_eq!(flow(3010), "HS2007 2010-01-01 9018 90 9018 -", "{engine}");
+        assert_eq!(
+            flow(2610),
+            "HS2007 2010-01-01 901890 90 9018 901890",
+            "{engine}"
+        );
+        assert_eq!(
+            flow(2295),
+            "HS1992 1995-01-01 901831 90 9018 901831",
+            "{engine}"
+        );
+        assert_eq!(flow(10995), "HS1992 1995-01-01 TOTAL - - -", "{engine}");
+        assert_eq!(
+            flow(2007),
+            "HS2007 2007-01-01 901890 90 9018 901890",
+            "{engine}"
+        );
+        assert_eq!(
+            flow(1996),
+            "HS1996 1996-01-01 901819 90 9018 901819",
+            "{engine}"
+        );
+        assert_eq!(
+            count(&db, "SELECT count(*) FROM trade_flows"),
+            11,
+            "{engine}"
+        );
+        assert_eq!(
+            count(&db, "SELECT count(*) FROM import_row_errors"),
+            0,
+            "{engine}"
+        );
+    }
+}

@@ -2,7 +2,9 @@
 //!
 //! A cluster's basket is a list of HS items (chapters, headings or subheadings) in one
 //! revision. Trade reported in another revision is placed into the basket through the
-//! bundled concordance (HS 2012 ↔ 2017 ↔ 2022), at the basket's level of detail:
+//! bundled concordance, which links each revision to the next (HS 1992 ↔ 1996 ↔ 2002 ↔ 2007 ↔
+//! 2012 ↔ 2017 ↔ 2022), chained step by step through the revisions between, at the basket's
+//! level of detail:
 //!
 //! - a reported code all of whose successors (or predecessors) fall inside one basket item
 //!   belongs to that item: a merge or split *within* 8708 or within chapter 62 changes
@@ -113,8 +115,8 @@ pub struct Concordance {
     children: HashMap<HsRevision, HashMap<String, Vec<String>>>,
 }
 
-/// The revisions the concordance links, oldest first.
-const LINKED: [HsRevision; 3] = [HsRevision::Hs2012, HsRevision::Hs2017, HsRevision::Hs2022];
+/// The revisions the concordance links, oldest first: every adjacent pair has a step.
+const LINKED: [HsRevision; 7] = HsRevision::ALL;
 
 impl Concordance {
     /// The concordance bundled with the reference data (built once).
@@ -274,7 +276,7 @@ mod tests {
         HsCode::parse(revision, raw).unwrap()
     }
 
-    use HsRevision::{Hs2012, Hs2017, Hs2022};
+    use HsRevision::{Hs1992, Hs1996, Hs2002, Hs2007, Hs2012, Hs2017, Hs2022};
 
     #[test]
     fn merges_and_splits_inside_an_item_convert() {
@@ -377,7 +379,83 @@ mod tests {
             c.corresponding(Hs2012, "620111", Hs2022),
             Some(BTreeSet::from(["620120".to_owned()]))
         );
-        // Revisions the concordance does not link are not guessed.
-        assert_eq!(c.corresponding(HsRevision::Hs2007, "620111", Hs2022), None);
+        // Codes the concordance does not know are not guessed.
+        assert_eq!(c.corresponding(HsRevision::Hs2007, "999998", Hs2022), None);
+    }
+
+    #[test]
+    fn history_since_1992_chains_into_a_basket_of_any_revision() {
+        let c = Concordance::bundled();
+        let surgical_2017 = Basket::new(Hs2017, ["9018"]);
+        // 2007 (H3) trade in 9018 lands inside a 2017 basket of 9018, through HS2012.
+        for sub in ["901811", "901819", "901831", "901890"] {
+            assert_eq!(
+                c.place(&code(Hs2007, sub), &surgical_2017),
+                Placement::Inside("9018".into()),
+                "HS2007 {sub}"
+            );
+        }
+        // A heading reported as an aggregate: every one of its subheadings stays inside.
+        assert_eq!(
+            c.place(&code(Hs2007, "9018"), &surgical_2017),
+            Placement::Inside("9018".into())
+        );
+        // From 1992 (H0) it chains through five steps.
+        assert_eq!(
+            c.place(&code(Hs1992, "901890"), &surgical_2017),
+            Placement::Inside("9018".into())
+        );
+        // Syringes and needles of 1992-1996 (901831-901839) were partly moved to clinical
+        // waste (382530) in 2002: not convertible, and the result says where they went.
+        let Placement::NotConvertible(nc) = c.place(&code(Hs1996, "901831"), &surgical_2017) else {
+            panic!("HS1996 901831 crosses 9018's boundary in 2002");
+        };
+        assert_eq!(nc.outside, ["382530".to_owned()], "{nc:?}");
+        assert_eq!(nc.inside, [("901831".to_owned(), "9018".to_owned())]);
+        // From HS2002 onwards 901831 stays inside.
+        assert_eq!(
+            c.place(&code(Hs2002, "901831"), &surgical_2017),
+            Placement::Inside("9018".into())
+        );
+        // Backwards: a basket written in 1992 places trade reported in 2017 and in 2022.
+        let surgical_1992 = Basket::new(Hs1992, ["9018"]);
+        assert_eq!(
+            c.place(&code(Hs2017, "901890"), &surgical_1992),
+            Placement::Inside("9018".into())
+        );
+        assert_eq!(
+            c.place(&code(Hs2022, "901812"), &surgical_1992),
+            Placement::Inside("9018".into())
+        );
+        // Garments stay garments across every revision at the chapter level.
+        let garments_2007 = Basket::new(Hs2007, ["61", "62"]);
+        assert_eq!(
+            c.place(&code(Hs1992, "620111"), &garments_2007),
+            Placement::Inside("62".into())
+        );
+        assert_eq!(
+            c.place(&code(Hs2022, "620120"), &garments_2007),
+            Placement::Inside("62".into())
+        );
+    }
+
+    #[test]
+    fn every_revision_knows_its_subheadings() {
+        let c = Concordance::bundled();
+        for revision in HsRevision::ALL {
+            for (from, to) in [(revision, Hs2022), (Hs1992, revision)] {
+                assert!(
+                    c.corresponding(from, "010190", to).is_some()
+                        || c.corresponding(from, "030110", to).is_some(),
+                    "{from} to {to}"
+                );
+            }
+            assert!(
+                c.children
+                    .get(&revision)
+                    .is_some_and(|m| m.contains_key("9018")),
+                "{revision} has the subheadings of 9018"
+            );
+        }
     }
 }
