@@ -181,7 +181,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             settings.server.bind = bind.clone();
         }
     }
-    crate::telemetry::init(&settings.log.filter, settings.log.format);
+    crate::telemetry::init(
+        &settings.log.filter,
+        settings.log.format,
+        matches!(cli.command, Command::Migrate),
+    );
     hub_importers::limits::configure(settings.import.read_limits());
     crate::import::lock::configure(crate::import::lock::LockSettings {
         sqlite_file: settings.sqlite_file(),
@@ -205,12 +209,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Serve => {
-            let db = crate::db::connect(&settings).await?;
-            let key = crate::db::cnic_key(&settings, engine(&settings)?)?;
-            crate::db::check_cnic_key(&db, &key).await.context(
-                "the database is not migrated yet or belongs to another key; run `hub migrate`",
-            )?;
-            crate::db::check_migrated(&db).await?;
+            let (db, _) = open_existing(&settings).await?;
             crate::server::serve(&settings, db).await?;
         }
         Command::AdminAreas(AdminAreasCommand::Import { file }) => {
@@ -271,7 +270,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::PluginHost { .. } => unreachable!("handled before the configuration is read"),
         Command::Demo { .. } => {
             let (db, key) = open_migrated(&settings).await?;
-            match crate::seed::load_demo(&db, &key, &settings.size_classes).await? {
+            match crate::demo::load_demo(&db, &key, &settings.size_classes).await? {
                 Some(summary) => println!("hub: loaded the demo dataset\n{summary}"),
                 None => println!("hub: the demo dataset is already loaded"),
             }
@@ -406,6 +405,21 @@ async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<ExitCod
 
 fn engine(settings: &Settings) -> anyhow::Result<Engine> {
     Engine::parse_url(&settings.database_url())
+}
+
+/// Opens a database `hub migrate` made and brought up to date, changing nothing: a missing
+/// database, key or migration is an error that says to run `hub migrate`.
+pub(crate) async fn open_existing(
+    settings: &Settings,
+) -> anyhow::Result<(sea_orm::DatabaseConnection, hub_schema::domain::CnicKey)> {
+    let db = crate::db::connect_existing(settings).await?;
+    let key = crate::db::existing_cnic_key(settings, engine(settings)?)?;
+    crate::db::check_cnic_key(&db, &key)
+        .await
+        .context("the database is not migrated yet or belongs to another key; run `hub migrate`")?;
+    crate::db::check_migrated(&db).await?;
+    crate::reference::check_loaded(&db).await?;
+    Ok((db, key))
 }
 
 /// Connects, migrates, checks the CNIC key and loads the reference data.

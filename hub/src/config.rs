@@ -69,6 +69,12 @@ pub struct SourceSettings {
     /// registry | survey | attendance | trade_statistics | curated | spreadsheet
     pub kind: Option<String>,
     pub priority: Option<i32>,
+    /// Who publishes the source's data.
+    #[serde(default)]
+    pub publisher: Option<String>,
+    /// What the source holds, for people reading the catalogue.
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 impl Default for ImportSettings {

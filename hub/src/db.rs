@@ -193,12 +193,40 @@ fn redact_password(text: &str, url: &str) -> String {
     }
 }
 
-/// Applies pending migrations. Idempotent.
+/// Applies pending migrations and logs each one applied. Idempotent; when nothing is
+/// pending it says so at debug level only (the migrator's own chatter is kept below info by
+/// [`crate::telemetry`]).
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let pending = Migrator::get_pending_migrations(db)
+        .await
+        .context("reading the applied migrations")?;
+    if pending.is_empty() {
+        tracing::debug!("no pending migrations");
+        return Ok(());
+    }
+    let names: Vec<String> = pending.iter().map(|m| m.name().to_owned()).collect();
     Migrator::up(db, None)
         .await
         .context("applying migrations")?;
+    tracing::info!(
+        count = names.len(),
+        migrations = %names.join(", "),
+        "applied migrations"
+    );
     Ok(())
+}
+
+/// Connects to a database that must exist already: a SQLite file that is missing is an
+/// error naming it and the command that creates it, never silently created.
+pub async fn connect_existing(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    if let Some(file) = settings.sqlite_file().filter(|f| !f.exists()) {
+        bail!(
+            "the database {} does not exist; create it with `hub migrate` (or point \
+             `database.url` at an existing one)",
+            file.display()
+        );
+    }
+    connect(settings).await
 }
 
 /// Refuses a database that lacks migrations of this version of the hub: `hub serve` does
@@ -224,6 +252,21 @@ pub async fn check_migrated(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// data dir on first run. PostgreSQL has no fallback: several instances share the database,
 /// so they must share a configured key.
 pub fn cnic_key(settings: &Settings, engine: Engine) -> anyhow::Result<CnicKey> {
+    configured_or_file_key(settings, engine, true)
+}
+
+/// The CNIC hash key of an existing database: like [`cnic_key`], but a missing key file is
+/// an error rather than generated. Commands that only read or check (`hub serve`, `hub
+/// plugins check`) never create a key, since a new key belongs with a new database.
+pub fn existing_cnic_key(settings: &Settings, engine: Engine) -> anyhow::Result<CnicKey> {
+    configured_or_file_key(settings, engine, false)
+}
+
+fn configured_or_file_key(
+    settings: &Settings,
+    engine: Engine,
+    generate: bool,
+) -> anyhow::Result<CnicKey> {
     if let Some(key) = settings
         .security
         .cnic_key
@@ -238,13 +281,21 @@ pub fn cnic_key(settings: &Settings, engine: Engine) -> anyhow::Result<CnicKey> 
             "security.cnic_key must be configured on PostgreSQL (HUB__SECURITY__CNIC_KEY, at least 64 hex \
              characters): every hub instance sharing the database must use the same key"
         ),
-        Engine::Sqlite => key_file(&settings.data_dir),
+        Engine::Sqlite => key_file(&settings.data_dir, generate),
     }
 }
 
-/// Reads `data_dir/cnic.key`, generating a random key there first if there is none.
-fn key_file(data_dir: &Path) -> anyhow::Result<CnicKey> {
+/// Reads `data_dir/cnic.key`, generating a random key there first if there is none and
+/// `generate` allows it.
+fn key_file(data_dir: &Path, generate: bool) -> anyhow::Result<CnicKey> {
     let path = data_dir.join("cnic.key");
+    if !path.exists() && !generate {
+        bail!(
+            "the CNIC key file {} does not exist; the database was not made by `hub migrate` \
+             with this data directory (set `data_dir` or `security.cnic_key`)",
+            path.display()
+        );
+    }
     if !path.exists() {
         crate::config::ensure_dir(data_dir)?;
         let mut bytes = [0u8; 32];

@@ -32,6 +32,20 @@ pub struct Loaded {
     pub admin_areas: AdminAreaCounts,
 }
 
+/// Refuses a database whose reference data is older than this hub's bundle (a new HS
+/// revision or concordance step would be missing): `hub migrate` loads it.
+pub async fn check_loaded(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let loaded = crate::db::meta_get(db, META_KEY).await?;
+    if loaded.as_deref() == Some(reference::VERSION) {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the database's reference data ({}) is not this hub's ({}); run `hub migrate` first",
+        loaded.as_deref().unwrap_or("none"),
+        reference::VERSION
+    )
+}
+
 /// Loads the bundled reference data unless this bundle version is loaded already.
 /// Returns `None` when there was nothing to do.
 pub async fn load_bundled(db: &DatabaseConnection) -> anyhow::Result<Option<Loaded>> {

@@ -10,6 +10,7 @@
 //! - [`trade::comtrade`]: UN Comtrade legacy bulk CSV and API v1 (JSON and CSV);
 //! - [`trade::sdmx`]: SDMX-CSV and SDMX-JSON trade messages, WITS trade stats among them;
 //! - [`trade::pbs`]: the Pakistan Bureau of Statistics' commodity-group tables;
+//! - [`programme`]: programme definitions in TOML (programmes, clusters, agencies);
 //! - [`spreadsheet`]: CSV, TSV, XLSX, XLS and ODS files: firm lists and surveys,
 //!   attendance sheets, training events, results frameworks, SME networks
 //!   ([`spreadsheet::SpreadsheetImporter`], with mapping files and
@@ -18,6 +19,7 @@
 use hub_plugin_sdk::Importer;
 
 pub mod limits;
+pub mod programme;
 #[cfg(any(test, feature = "proptest-support"))]
 pub mod proptest_support;
 pub mod psic_registry;
@@ -33,6 +35,7 @@ pub fn builtin() -> Vec<Box<dyn Importer>> {
     importers.extend(trade::comtrade::importers());
     importers.extend(trade::sdmx::importers());
     importers.extend(trade::pbs::importers());
+    importers.extend(programme::importers());
     importers.push(Box::new(spreadsheet::SpreadsheetImporter::new()));
     importers
 }

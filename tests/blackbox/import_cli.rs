@@ -466,3 +466,39 @@ fn a_plain_name_column_is_suggested_as_the_firms_name_and_imports() {
         "{engine}"
     );
 }
+
+/// What reaches a log file is plain text a person reads: no colour codes when stderr is not
+/// a terminal (nor with `NO_COLOR`), and no migrator chatter at the info level outside
+/// `hub migrate`, while the import itself is still logged.
+#[test]
+fn logs_to_a_file_are_plain_text_without_migration_chatter() {
+    for engine in engines() {
+        let db = TestDb::fresh(engine);
+        let file = scratch(&db, "firms.xlsx");
+        firm_workbook(&file);
+        let o = output(
+            hub(&db)
+                .env("HUB__LOG__FILTER", "info")
+                .arg("import")
+                .arg(&file),
+        );
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{engine}: {stderr}");
+        assert!(stderr.contains("import applied"), "{engine}: {stderr}");
+        assert!(
+            !stderr.contains('\u{1b}'),
+            "{engine}: escape codes in {stderr:?}"
+        );
+        assert!(
+            !stderr.to_lowercase().contains("pending migrations"),
+            "{engine}: {stderr}"
+        );
+        let o = output(hub(&db).env("HUB__LOG__FILTER", "info").arg("migrate"));
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{engine}");
+        assert!(
+            stdout.contains("database is up to date"),
+            "{engine}: {stdout}"
+        );
+    }
+}

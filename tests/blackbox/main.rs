@@ -24,6 +24,7 @@ mod hostile_requests;
 mod import_cli;
 mod import_comtrade;
 mod import_partial;
+mod import_programme;
 mod import_registry;
 mod import_sdmx;
 mod plugins;

@@ -1008,3 +1008,45 @@ fn an_in_process_plugin_that_prints_leaves_the_json_report_clean() {
         .unwrap_or_else(|e| panic!("stdout is not the JSON report ({e}):\n{stdout}"));
     assert_eq!(report["status"], "applied");
 }
+
+/// A check changes nothing anywhere: without a database it says how to make one, and
+/// creates neither a database nor a CNIC key (nor does `hub serve`).
+#[test]
+fn plugins_check_never_creates_a_database_or_a_key() {
+    let dir = crate::support::session::tempdir("no-database-");
+    let data = dir.path().join("data");
+    let file = dir.path().join("three.misbehave");
+    std::fs::write(&file, b"ok 3\n").unwrap();
+    let out = output(
+        crate::support::hub_bare()
+            .current_dir(dir.path())
+            .env("HUB__DATA_DIR", &data)
+            .args(["plugins", "check"])
+            .arg(library("misbehaving_plugin"))
+            .arg("--input")
+            .arg(&file),
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("hub.sqlite does not exist") && stderr.contains("hub migrate"),
+        "{stdout}{stderr}"
+    );
+    let out = output(
+        crate::support::hub_bare()
+            .current_dir(dir.path())
+            .env("HUB__DATA_DIR", &data)
+            .env("HUB__SERVER__BIND", "127.0.0.1:0")
+            .arg("serve"),
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{stdout}{stderr}");
+    assert!(stderr.contains("hub migrate"), "{stderr}");
+    for created in [data.join("hub.sqlite"), data.join("cnic.key")] {
+        assert!(!created.exists(), "{} was created", created.display());
+    }
+    assert!(
+        !dir.path().join("data").exists() && !dir.path().join("hub.sqlite").exists(),
+        "nothing created in the working directory"
+    );
+}

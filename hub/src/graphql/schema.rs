@@ -22,6 +22,7 @@ use super::types::indicator::IndicatorQuery;
 use super::types::indicator::{IndicatorValue, IndicatorValueConnection};
 use super::types::network::NetworkQuery;
 use super::types::organisation::OrganisationQuery;
+use super::types::programme::ProgrammeQuery;
 use super::types::registry::RegistryQuery;
 use super::types::source::SourceQuery;
 use super::types::trade::TradeQuery;
@@ -31,6 +32,7 @@ use super::types::training::TrainingQuery;
 #[derive(Default, MergedObject)]
 pub struct QueryRoot(
     CoreQuery,
+    ProgrammeQuery,
     TrainingQuery,
     TradeQuery,
     IndicatorQuery,

@@ -33,7 +33,7 @@ pub async fn demo_database() -> (tempfile::TempDir, DatabaseConnection) {
     crate::db::migrate(&db).await.unwrap();
     crate::reference::load_bundled(&db).await.unwrap();
     let key = hub_schema::domain::CnicKey::from_hex(&"0123456789abcdef".repeat(4)).unwrap();
-    crate::seed::load_demo(&db, &key, &Default::default())
+    crate::demo::load_demo(&db, &key, &Default::default())
         .await
         .unwrap();
     (dir, db)

@@ -546,15 +546,16 @@ async fn observations_and_source_records() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_runs_of_the_demo() {
-    let v = run(r#"{ importRuns(first: 50, filter: { importer: { eq: "demo-seed" } }) { totalCount nodes { id importer importerVersion fileName fileSha256 status dryRun startedAt finishedAt rowsRead inserted rejected warnings rowErrors(first: 2) { totalCount nodes { severity file row column field code message } } } } }"#).await;
+    let v = run(r#"{ importRuns(first: 50, filter: { importer: { eq: "programme" } }) { totalCount nodes { id importer importerVersion fileName fileSha256 status dryRun startedAt finishedAt rowsRead inserted rejected warnings rowErrors(first: 2) { totalCount nodes { severity file row column field code message } } } } }"#).await;
     let runs = &data(&v)["importRuns"];
     let list = nodes(runs);
     let applied: Vec<&Value> = list.iter().filter(|r| r["status"] == "applied").collect();
-    // The files the seed loader writes; the workbooks are imported by the spreadsheet
-    // importer (runs of their own).
+    // The programme definition, through its own importer; the other files are runs of
+    // their importers.
     assert_eq!(applied.len(), 1, "{runs:#}");
     for r in list {
-        assert_eq!(r["importer"], "demo-seed");
+        assert_eq!(r["importer"], "programme");
+        assert_eq!(r["fileName"], "clusters.toml");
         assert_eq!(r["dryRun"], false);
         assert!(r["startedAt"].as_str().unwrap().contains('T'), "{r:#}");
         assert!(r["fileName"].is_string());

@@ -47,6 +47,7 @@ pub(crate) async fn batch(
     let mut keyed: Vec<KeyedRow> = Vec::new();
     let mut observations = Vec::new();
     let mut trade = Vec::new();
+    let mut definitions = Vec::new();
     for p in prepared {
         match p {
             Prepared::Organisation(o) => orgs.push(*o),
@@ -54,6 +55,7 @@ pub(crate) async fn batch(
             Prepared::Keyed(k) => keyed.push(k),
             Prepared::Observation(o) => observations.push(o),
             Prepared::Trade(t) => trade.push(*t),
+            Prepared::Definition(d) => definitions.push(*d),
         }
     }
     if !orgs.is_empty() {
@@ -61,6 +63,9 @@ pub(crate) async fn batch(
     }
     if !persons.is_empty() {
         unify::apply(ctx, persons, issues).await?;
+    }
+    if !definitions.is_empty() {
+        super::definitions::apply(ctx, definitions, issues).await?;
     }
     // Keyed kinds in order; each group is resolved after the groups it may refer to.
     let mut start = 0;

@@ -45,6 +45,7 @@ fn seen_key(p: &Prepared) -> Option<(RecordKind, String, String)> {
             let (key, hash) = t.seen_key();
             Some((RecordKind::TradeFlow, key, hash))
         }
+        Prepared::Definition(d) => Some((d.kind(), d.key().to_owned(), d.seen_hash())),
         Prepared::Observation(_) => None,
     }
 }
@@ -86,6 +87,11 @@ fn references(p: &Prepared) -> Vec<(RefTarget, &str, &'static str)> {
                 "organisation_key",
             )]
         }
+        Prepared::Definition(d) => d
+            .references()
+            .into_iter()
+            .map(|(key, field)| (RefTarget::Organisation, key, field))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -197,6 +203,7 @@ fn kind_of(p: &Prepared) -> RecordKind {
         Prepared::Keyed(k) => k.kind,
         Prepared::Observation(_) => RecordKind::FirmObservation,
         Prepared::Trade(_) => RecordKind::TradeFlow,
+        Prepared::Definition(d) => d.kind(),
     }
 }
 
@@ -209,6 +216,16 @@ fn duplicate(p: &Prepared, kind: RecordKind, key: &str) -> Issue {
             "The same flow (reporter, partner, flow, commodity, period) appears earlier in \
              this file with other values."
                 .to_owned(),
+        ),
+        Prepared::Definition(d) => Issue::error(
+            d.at(),
+            Some(if kind == RecordKind::Programme {
+                "code"
+            } else {
+                "slug"
+            }),
+            codes::DUPLICATE_KEY,
+            format!("The {kind} {key:?} was read before in this file with other values."),
         ),
         p => Issue::error(
             p.at(),

@@ -34,16 +34,19 @@
 
 mod apply;
 mod check;
+mod definitions;
 pub mod figures;
 pub mod lock;
 mod prepare;
 mod records;
 pub mod report;
 mod sql;
+mod survivorship;
 #[cfg(test)]
 mod tests;
 mod trade;
 mod unify;
+pub(crate) mod values;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read as _;
@@ -912,6 +915,8 @@ pub(crate) async fn ensure_source(
             .and_then(|c| c.kind.clone())
             .unwrap_or_else(|| "spreadsheet".to_owned())),
         priority: Set(priority),
+        publisher: Set(configured.and_then(|c| c.publisher.clone())),
+        description: Set(configured.and_then(|c| c.description.clone())),
         import_run_id: Set(Some(prov.run_id)),
         source_ref: Set(Some(prov.source_ref.clone())),
         change_seq: Set(seq),
@@ -920,7 +925,7 @@ pub(crate) async fn ensure_source(
         ..Default::default()
     };
     // Imports hold the writer one at a time (see `lock.rs`); a source created meanwhile by
-    // another writer (the demo's seed) is taken as it is rather than failing on its key.
+    // another writer is taken as it is rather than failing on its key.
     sources::Entity::insert(model)
         .on_conflict_do_nothing_on([sources::Column::Code])
         .exec(txn)

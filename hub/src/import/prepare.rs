@@ -43,6 +43,9 @@ pub(crate) struct Ctx<'a> {
     /// Each cluster's slug, ISIC classes and districts, to place firms by activity.
     pub cluster_scope: Vec<ClusterScope>,
     pub programmes: HashMap<String, i64>,
+    /// Programme codes of this import validated so far (not written yet), which its
+    /// clusters may name.
+    pub defined_programmes: HashSet<String>,
     pub indicators: HashMap<String, i64>,
     pub counts: BTreeMap<RecordKind, Counts>,
     /// Indicators this import created (from values giving a name and unit).
@@ -72,6 +75,51 @@ pub(crate) struct ClusterScope {
     pub slug: String,
     pub isic_classes: Vec<String>,
     pub district_ids: Vec<i64>,
+}
+
+/// The clusters by slug, what each covers, and the programmes by code.
+async fn load_clusters(
+    txn: &DatabaseTransaction,
+) -> anyhow::Result<(
+    HashMap<String, i64>,
+    Vec<ClusterScope>,
+    HashMap<String, i64>,
+)> {
+    let clusters = clusters::Entity::find()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|c| (c.slug, c.id))
+        .collect();
+    let mut cluster_scope: Vec<ClusterScope> = clusters::Entity::find()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|c| ClusterScope {
+            id: c.id,
+            slug: c.slug,
+            isic_classes: Vec::new(),
+            district_ids: Vec::new(),
+        })
+        .collect();
+    for a in cluster_activities::Entity::find().all(txn).await? {
+        if let Some(c) = cluster_scope.iter_mut().find(|c| c.id == a.cluster_id) {
+            c.isic_classes.push(a.code);
+        }
+    }
+    for a in cluster_areas::Entity::find().all(txn).await? {
+        if let Some(c) = cluster_scope.iter_mut().find(|c| c.id == a.cluster_id) {
+            c.district_ids.push(a.admin_area_id);
+        }
+    }
+    cluster_scope.sort_by(|a, b| a.slug.cmp(&b.slug));
+    let programmes = programmes::Entity::find()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|p| (p.code, p.id))
+        .collect();
+    Ok((clusters, cluster_scope, programmes))
 }
 
 /// Whether a key was read before in this file.
@@ -106,40 +154,7 @@ impl<'a> Ctx<'a> {
             priorities.insert(s.id, s.priority);
             source_codes.insert(s.id, s.code);
         }
-        let clusters = clusters::Entity::find()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|c| (c.slug, c.id))
-            .collect();
-        let mut cluster_scope: Vec<ClusterScope> = clusters::Entity::find()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|c| ClusterScope {
-                id: c.id,
-                slug: c.slug,
-                isic_classes: Vec::new(),
-                district_ids: Vec::new(),
-            })
-            .collect();
-        for a in cluster_activities::Entity::find().all(txn).await? {
-            if let Some(c) = cluster_scope.iter_mut().find(|c| c.id == a.cluster_id) {
-                c.isic_classes.push(a.code);
-            }
-        }
-        for a in cluster_areas::Entity::find().all(txn).await? {
-            if let Some(c) = cluster_scope.iter_mut().find(|c| c.id == a.cluster_id) {
-                c.district_ids.push(a.admin_area_id);
-            }
-        }
-        cluster_scope.sort_by(|a, b| a.slug.cmp(&b.slug));
-        let programmes = programmes::Entity::find()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|p| (p.code, p.id))
-            .collect();
+        let (clusters, cluster_scope, programmes) = load_clusters(txn).await?;
         let indicators = indicators::Entity::find()
             .all(txn)
             .await?
@@ -161,6 +176,7 @@ impl<'a> Ctx<'a> {
             clusters,
             cluster_scope,
             programmes,
+            defined_programmes: HashSet::new(),
             indicators,
             counts: BTreeMap::new(),
             created_indicators: Vec::new(),
@@ -170,6 +186,12 @@ impl<'a> Ctx<'a> {
             first_seq: None,
             last_seq: None,
         })
+    }
+
+    /// Reads the clusters and programmes again, after this import wrote some.
+    pub async fn reload_clusters(&mut self) -> anyhow::Result<()> {
+        (self.clusters, self.cluster_scope, self.programmes) = load_clusters(self.txn).await?;
+        Ok(())
     }
 
     /// The provenance of a row written from the record at `at`.
@@ -532,7 +554,7 @@ impl Ident {
                     hashed: false,
                 }),
                 Ok(NtnOrCnic::Cnic(c)) => Ok(cnic(c)),
-                Err(e) => Err(format!("The NTN is not valid: {e}.")),
+                Err(e) => Err(sentence(format!("The NTN is not valid: {e}"))),
             },
             scheme => {
                 let label = scheme.label();
@@ -546,7 +568,7 @@ impl Ident {
                             hashed: false,
                         }
                     })
-                    .map_err(|e| format!("The {label} is not valid: {e}."))
+                    .map_err(|e| sentence(format!("The {label} is not valid: {e}")))
             }
         }
     }
@@ -567,4 +589,12 @@ pub(crate) fn unique<T: Clone + Eq + std::hash::Hash>(items: Vec<T>) -> Vec<T> {
         .into_iter()
         .filter(|i| seen.insert(i.clone()))
         .collect()
+}
+
+/// Ends a message with one full stop, whether or not the error it quotes ends with one.
+fn sentence(mut text: String) -> String {
+    if !text.ends_with('.') {
+        text.push('.');
+    }
+    text
 }

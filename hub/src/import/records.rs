@@ -16,7 +16,7 @@ use super::Issues;
 use super::prepare::{Ctx, Ident, date, text, unique};
 use super::report::Issue;
 use super::unify::{Layer, Pending, survivor};
-use crate::seed::values::{display_text, legal_form};
+use super::values::{display_text, legal_form};
 
 /// The linking scheme of an institution's normalised name (see [`super::unify`]).
 pub(crate) const INSTITUTION_NAME: &str = "institution-name";
@@ -29,6 +29,8 @@ pub(crate) enum Prepared {
     Observation(ObsRow),
     Keyed(KeyedRow),
     Trade(Box<super::trade::TradeRow>),
+    /// A programme or a cluster.
+    Definition(Box<super::definitions::Definition>),
 }
 
 impl Prepared {
@@ -39,6 +41,7 @@ impl Prepared {
             Prepared::Observation(o) => &o.at,
             Prepared::Keyed(k) => &k.at,
             Prepared::Trade(t) => &t.at,
+            Prepared::Definition(d) => d.at(),
         }
     }
 
@@ -48,6 +51,8 @@ impl Prepared {
         match self {
             Prepared::Organisation(_) => (0, None),
             Prepared::Person(_) => (1, None),
+            // After the agencies a programme names, before what names a cluster.
+            Prepared::Definition(d) => (1, Some(d.kind())),
             Prepared::Keyed(k) => match k.kind {
                 RecordKind::Course | RecordKind::IndustrialEstate => (2, Some(k.kind)),
                 RecordKind::Network => (3, None),
@@ -578,6 +583,8 @@ pub(crate) fn prepare(
         Record::Organisation(o) => organisation(ctx, issues, &at, o),
         Record::Person(p) => person(ctx, issues, &at, p),
         Record::FirmObservation(o) => observation(ctx, issues, &at, o),
+        Record::Programme(p) => super::definitions::programme(ctx, issues, &at, p),
+        Record::Cluster(c) => super::definitions::cluster(ctx, issues, &at, c),
         Record::Affiliation(a) => {
             let mut row =
                 KeyedRow::new(RecordKind::Affiliation, &at, "affiliations", &a.source_key);

@@ -77,6 +77,8 @@ async fn fixture() -> Fixture {
                 name: None,
                 kind: None,
                 priority: Some(priority),
+                publisher: None,
+                description: None,
             },
         );
     }

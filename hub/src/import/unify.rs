@@ -35,8 +35,8 @@ use serde_json::json;
 use super::prepare::{Ctx, Seen};
 use super::report::Issue;
 use super::sql::{content_hash, find_by_keys, ids_by_seq, insert_rows, update_row};
+use super::survivorship::{Survivor, to_json};
 use super::{Issues, Prov};
-use crate::seed::survivorship::{Survivor, to_json};
 
 /// One kind of two-layer entity.
 pub(crate) trait Layer: Sized + Clone {

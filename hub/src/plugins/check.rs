@@ -222,7 +222,9 @@ async fn check_input(
         Err((e, _)) => report.line("sniff", "failed", e),
     }
 
-    let (db, key) = crate::cli::open_migrated(settings).await?;
+    // A check changes nothing: it reads a database `hub migrate` made, and never creates
+    // one or a CNIC key.
+    let (db, key) = crate::cli::open_existing(settings).await?;
     let importers = Importers::builtin().with_plugin(plugin.clone());
     let env = crate::import::ImportEnv {
         key: &key,

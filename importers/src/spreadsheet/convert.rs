@@ -9,10 +9,10 @@
 use std::collections::HashSet;
 
 use hub_plugin_sdk::{
-    Affiliation, AffiliationRole, ClusterMembership, Course, Date, FirmObservation,
+    Affiliation, AffiliationRole, Cluster, ClusterMembership, Course, Date, FirmObservation,
     IdentifierValue, IndicatorScope, IndicatorValue, Item, Network, NetworkMember, Organisation,
-    OrganisationKind, Participation, Person, Personal, Record, RecordKind, RowError, SourceRef,
-    TrainingEvent, ValueType, codes, schemes,
+    OrganisationKind, Participation, Person, Personal, Programme, Record, RecordKind, RowError,
+    SourceRef, TrainingEvent, ValueType, codes, schemes,
 };
 
 use super::cell::Cell;
@@ -53,6 +53,9 @@ impl Converter {
             Target::IndicatorValues => self.indicator_row(&mut cells),
             Target::Networks => self.network_row(&mut cells),
             Target::NetworkMembers => self.member_row(&mut cells),
+            Target::Agencies => self.agency_row(&mut cells),
+            Target::Programmes => self.programme_row(&mut cells),
+            Target::Clusters => self.cluster_row(&mut cells),
         };
         let source_ref = cells.row_ref();
         let mut items = cells.errors;
@@ -468,6 +471,122 @@ impl Converter {
             }
             .into(),
         ]
+    }
+
+    /// A partner agency row of a programme definition: the agency's organisation, keyed
+    /// by its name ([`crate::programme::agency_key`]).
+    fn agency_row(&mut self, cells: &mut Cells<'_>) -> Vec<Record> {
+        let Some(name) = cells.text("agency.name") else {
+            cells.missing("agency.name");
+            return Vec::new();
+        };
+        let kind = if cells.text("agency.kind").is_some() {
+            match cells.choice(
+                "agency.kind",
+                Vocabulary::OrganisationKind,
+                targets::organisation_kind,
+            ) {
+                Some(kind) => kind,
+                None => return Vec::new(),
+            }
+        } else {
+            OrganisationKind::Agency
+        };
+        let key = crate::programme::agency_key(&name);
+        if !self.first(RecordKind::Organisation, &key) {
+            Self::duplicate(cells, "an agency", "agency.name");
+            return Vec::new();
+        }
+        let mut org = Organisation::new(key, kind, name);
+        org.website = cells.text("agency.website");
+        org.district = cells.text("agency.district");
+        org.address = cells.text("agency.address");
+        if let Some(iati) = cells.text("agency.iati") {
+            org.identifiers
+                .push(IdentifierValue::new(schemes::IATI_ORG, iati));
+        }
+        vec![org.into()]
+    }
+
+    /// A programme row: its agencies (each once per import, unless an agencies sheet gave
+    /// it before), then the programme.
+    fn programme_row(&mut self, cells: &mut Cells<'_>) -> Vec<Record> {
+        let code = cells.text("programme.code");
+        let name = cells.text("programme.name");
+        if code.is_none() {
+            cells.missing("programme.code");
+        }
+        if name.is_none() {
+            cells.missing("programme.name");
+        }
+        let (Some(code), Some(name)) = (code, name) else {
+            return Vec::new();
+        };
+        if !self.first(RecordKind::Programme, &code) {
+            Self::duplicate(cells, "a programme", "programme.code");
+            return Vec::new();
+        }
+        let mut records = Vec::new();
+        let mut agency = |field: &str, kind: OrganisationKind| -> Option<String> {
+            let name = cells.text(field)?;
+            let key = crate::programme::agency_key(&name);
+            if self.first(RecordKind::Organisation, &key) {
+                records.push(Organisation::new(key.clone(), kind, name).into());
+            }
+            Some(key)
+        };
+        let lead = agency("programme.lead", OrganisationKind::Agency);
+        let assistance = agency("programme.technical_assistance", OrganisationKind::Agency);
+        let funder = agency("programme.funder", OrganisationKind::Donor);
+        let mut programme = Programme::new(code, name);
+        programme.lead_organisation_key = lead;
+        programme.technical_assistance_organisation_key = assistance;
+        programme.funder_organisation_key = funder;
+        programme.description = cells.text("programme.description");
+        programme.start_date = cells.date("programme.start_date");
+        programme.end_date = cells.date("programme.end_date");
+        records.push(programme.into());
+        records
+    }
+
+    /// A cluster row: lists in one cell are split on commas, semicolons and line breaks.
+    fn cluster_row(&mut self, cells: &mut Cells<'_>) -> Vec<Record> {
+        let fields = ["cluster.slug", "cluster.name", "cluster.sector"];
+        let values: Vec<Option<String>> = fields.iter().map(|f| cells.text(f)).collect();
+        for (field, value) in fields.iter().zip(&values) {
+            if value.is_none() {
+                cells.missing(field);
+            }
+        }
+        let [Some(slug), Some(name), Some(sector)] =
+            <[Option<String>; 3]>::try_from(values).unwrap_or([None, None, None])
+        else {
+            return Vec::new();
+        };
+        if !self.first(RecordKind::Cluster, &slug) {
+            Self::duplicate(cells, "a cluster", "cluster.slug");
+            return Vec::new();
+        }
+        let list = |field: &str| -> Vec<String> {
+            cells
+                .text(field)
+                .map(|text| {
+                    text.split([',', ';', '\n'])
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut cluster = Cluster::new(slug, name, sector);
+        cluster.districts = list("cluster.districts");
+        cluster.isic_classes = list("cluster.isic_classes");
+        cluster.hs_basket = list("cluster.hs_basket");
+        cluster.hs_revision = cells.text("cluster.hs_revision");
+        cluster.programme = cells.text("cluster.programme");
+        cluster.description = cells.text("cluster.description");
+        vec![cluster.into()]
     }
 
     /// A network member row: the firm (once per import), the membership.

@@ -21,7 +21,7 @@ use super::{RowSource, SpreadsheetFile, Workbook, open_file};
 pub const IMPORTER_ID: &str = "spreadsheet";
 
 /// The record kinds the importer emits.
-const EMITS: [RecordKind; 11] = [
+const EMITS: [RecordKind; 13] = [
     RecordKind::Organisation,
     RecordKind::Person,
     RecordKind::Affiliation,
@@ -33,6 +33,8 @@ const EMITS: [RecordKind; 11] = [
     RecordKind::Participation,
     RecordKind::IndicatorValue,
     RecordKind::ClusterMembership,
+    RecordKind::Programme,
+    RecordKind::Cluster,
 ];
 
 /// Imports CSV, TSV, XLSX, XLS and ODS files: firm lists and surveys, attendance sheets,
@@ -279,6 +281,10 @@ impl Opened {
                         Err(reason) => skipped.push((name.clone(), reason)),
                     }
                 }
+                // A programme definition's sheets first, agencies before programmes before
+                // clusters, whatever their order in the workbook: the other sheets name
+                // its clusters (see `Target::DEFINITIONS`). The rest keep the file's order.
+                jobs.sort_by_key(|job| job.plan.target.reading_order());
                 if jobs.is_empty() {
                     let reasons: Vec<String> = skipped
                         .iter()
@@ -571,6 +577,17 @@ fn record_paths(field: &str) -> Vec<String> {
         "value.baseline" | "value.target" | "value.actual" => {
             return vec!["indicator_value.value".into()];
         }
+        "agency.name" => return vec!["organisation.name".into()],
+        "agency.kind" => return vec!["organisation.kind".into()],
+        "agency.iati" => return identifier("IATI-ORG"),
+        "agency.website" | "agency.district" | "agency.address" => {
+            return vec![format!("organisation.{}", &field["agency.".len()..])];
+        }
+        "programme.lead" => return vec!["programme.lead_organisation_key".into()],
+        "programme.technical_assistance" => {
+            return vec!["programme.technical_assistance_organisation_key".into()];
+        }
+        "programme.funder" => return vec!["programme.funder_organisation_key".into()],
         _ => {}
     }
     let Some((prefix, rest)) = field.split_once('.') else {
@@ -592,6 +609,8 @@ fn record_paths(field: &str) -> Vec<String> {
         "network" => "network",
         "member" => "network_member",
         "membership" => "cluster_membership",
+        "programme" => "programme",
+        "cluster" => "cluster",
         _ => return Vec::new(),
     };
     vec![format!("{kind}.{rest}")]

@@ -1316,7 +1316,8 @@ fn the_manifest_and_sniffing() {
         manifest.inputs.extensions,
         ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods"]
     );
-    assert_eq!(manifest.emits.len(), 11);
+    assert_eq!(manifest.emits.len(), 13);
+    assert!(manifest.emits.contains(&RecordKind::Cluster));
     assert!(manifest.emits.contains(&RecordKind::ClusterMembership));
     let schema = manifest.options_schema.unwrap();
     assert_eq!(

@@ -218,7 +218,9 @@ pub use workbook::{SheetSource, Workbook, WorkbookKind};
 pub use importer::{IMPORTER_ID, SpreadsheetImporter, suggest_mapping};
 pub use mapping::{Mapping, ObservationField, ObservationGroup, Selector, SheetEntry, glob_match};
 pub use synonyms::SYNONYMS;
-pub use targets::{FIRM_ID_PREFIX, FieldKind, FieldSpec, Target, Vocabulary, fold};
+pub use targets::{
+    FIRM_ID_PREFIX, FieldKind, FieldSpec, Target, Vocabulary, fold, organisation_kind,
+};
 
 #[cfg(doc)]
 use hub_plugin_sdk::{

@@ -540,8 +540,23 @@ pub fn plan_from_entry(
 /// [`Target::ALL`]).
 #[must_use]
 pub fn detect(header: &Header, ctx: Context<'_>) -> Option<SheetPlan> {
+    // A sheet (or a CSV file) named after a programme-definition target is that target.
+    let stem = std::path::Path::new(ctx.file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned());
+    if let Some(target) = ctx
+        .sheet
+        .map(str::to_owned)
+        .or(stem)
+        .and_then(|n| Target::named_by(&n))
+    {
+        return detected_plan(target, header, ctx);
+    }
     let mut best: Option<(usize, SheetPlan)> = None;
-    for target in Target::ALL {
+    for target in Target::ALL
+        .into_iter()
+        .filter(|t| !Target::DEFINITIONS.contains(t))
+    {
         if let Some(plan) = detected_plan(target, header, ctx) {
             let score = plan.mapped_columns().len();
             if best.as_ref().is_none_or(|(s, _)| score > *s) {
@@ -556,7 +571,18 @@ pub fn detect(header: &Header, ctx: Context<'_>) -> Option<SheetPlan> {
 #[must_use]
 pub fn near_misses(header: &Header, ctx: Context<'_>) -> Vec<String> {
     let mut out = Vec::new();
-    for target in Target::ALL {
+    let stem = std::path::Path::new(ctx.file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned());
+    let named = ctx
+        .sheet
+        .map(str::to_owned)
+        .or(stem)
+        .and_then(|n| Target::named_by(&n));
+    for target in Target::ALL
+        .into_iter()
+        .filter(|t| named.map_or(!Target::DEFINITIONS.contains(t), |n| n == *t))
+    {
         let plan = synonym_plan(target, header, ctx, &[], &[], true);
         if plan.mapped_columns().len() >= 2
             && let Some(alternatives) = missing_required(&plan)

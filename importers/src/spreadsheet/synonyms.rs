@@ -378,6 +378,96 @@ pub const SYNONYMS: &[(&str, &[&str])] = &[
         &["Joined On", "Date Joined", "Joining Date"],
     ),
     ("member.left_on", &["Left On", "Date Left"]),
+    // Programme definitions: agencies, programmes, clusters.
+    (
+        "agency.name",
+        &["Agency", "Agency Name", "Organisation", "Organization"],
+    ),
+    ("agency.kind", &["Kind", "Type", "Role"]),
+    (
+        "agency.iati",
+        &[
+            "IATI",
+            "IATI ID",
+            "IATI Identifier",
+            "IATI Organisation Identifier",
+        ],
+    ),
+    ("agency.website", &["Website", "Web Site", "URL"]),
+    ("agency.district", &["District"]),
+    ("agency.address", &["Address"]),
+    (
+        "programme.code",
+        &["Code", "Programme Code", "Program Code"],
+    ),
+    (
+        "programme.name",
+        &[
+            "Programme",
+            "Program",
+            "Programme Name",
+            "Program Name",
+            "Title",
+        ],
+    ),
+    ("programme.description", &["Description"]),
+    (
+        "programme.start_date",
+        &["Start Date", "Start", "From", "Starts"],
+    ),
+    ("programme.end_date", &["End Date", "End", "To", "Ends"]),
+    (
+        "programme.lead",
+        &[
+            "Lead",
+            "Lead Agency",
+            "Implementing Agency",
+            "Executing Agency",
+        ],
+    ),
+    (
+        "programme.technical_assistance",
+        &[
+            "Technical Assistance",
+            "TA",
+            "Technical Assistance Agency",
+            "TA Agency",
+        ],
+    ),
+    (
+        "programme.funder",
+        &["Funder", "Donor", "Financed By", "Funding Agency"],
+    ),
+    (
+        "cluster.slug",
+        &["Slug", "Cluster Slug", "Code", "Cluster Code"],
+    ),
+    ("cluster.name", &["Cluster", "Cluster Name"]),
+    ("cluster.sector", &["Sector", "Industry"]),
+    (
+        "cluster.programme",
+        &["Programme", "Program", "Programme Code", "Program Code"],
+    ),
+    ("cluster.description", &["Description"]),
+    ("cluster.districts", &["Districts", "District"]),
+    (
+        "cluster.isic_classes",
+        &[
+            "ISIC",
+            "ISIC Classes",
+            "ISIC Rev.4",
+            "ISIC Codes",
+            "Industry Codes",
+        ],
+    ),
+    (
+        "cluster.hs_revision",
+        &["HS Revision", "HS Version", "HS Nomenclature"],
+    ),
+    (
+        "cluster.hs_basket",
+        &["HS Basket", "HS Codes", "HS Products", "Products", "Basket"],
+    ),
 ];
 
 /// The field a header feeds in `target`, by the synonym table.
@@ -394,6 +484,9 @@ pub fn field_for_header(target: Target, header: &str) -> Option<&'static str> {
             Target::Firms | Target::NetworkMembers => Some("firm.name"),
             Target::Participants => Some("person.name"),
             Target::Networks => Some("network.name"),
+            Target::Agencies => Some("agency.name"),
+            Target::Programmes => Some("programme.name"),
+            Target::Clusters => Some("cluster.name"),
             Target::TrainingEvents | Target::IndicatorValues => None,
         };
     }

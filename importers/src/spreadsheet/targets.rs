@@ -31,18 +31,56 @@ pub enum Target {
     Networks,
     /// The member firms of SME networks.
     NetworkMembers,
+    /// A programme definition's partner agencies (a sheet or file named `agencies`).
+    Agencies,
+    /// A programme definition's programmes (a sheet or file named `programmes`).
+    Programmes,
+    /// A programme definition's clusters (a sheet or file named `clusters`).
+    Clusters,
 }
 
 impl Target {
     /// Every target, in the order detection prefers them when two tie.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 9] = [
         Self::Firms,
         Self::Participants,
         Self::TrainingEvents,
         Self::IndicatorValues,
         Self::Networks,
         Self::NetworkMembers,
+        Self::Agencies,
+        Self::Programmes,
+        Self::Clusters,
     ];
+
+    /// The targets of a programme definition, in the order their sheets are read: an
+    /// agency before the programme that names it, a programme before its clusters, and
+    /// all of them before the other sheets of the workbook, which name the clusters.
+    /// Without a mapping a sheet (or a CSV file) is read as one of them only when its
+    /// name says so (`clusters`, `Programmes`, `agency`), since their headers (Name,
+    /// Code, Description) could be anything's.
+    pub const DEFINITIONS: [Self; 3] = [Self::Agencies, Self::Programmes, Self::Clusters];
+
+    /// Where the target's sheets come in the reading order (see [`Self::DEFINITIONS`]).
+    #[must_use]
+    pub fn reading_order(self) -> usize {
+        Self::DEFINITIONS
+            .iter()
+            .position(|t| *t == self)
+            .unwrap_or(Self::DEFINITIONS.len())
+    }
+
+    /// The definition target a sheet or file is named after: `programmes`, `Programme`,
+    /// `program`, `clusters`, `agencies`, `partner agencies`.
+    #[must_use]
+    pub fn named_by(name: &str) -> Option<Self> {
+        match fold(name).as_str() {
+            "agencies" | "agency" | "partner agencies" | "partners" => Some(Self::Agencies),
+            "programmes" | "programme" | "programs" | "program" => Some(Self::Programmes),
+            "clusters" | "cluster" => Some(Self::Clusters),
+            _ => None,
+        }
+    }
 
     /// The name used in mapping files, e.g. `training_events`.
     #[must_use]
@@ -54,6 +92,9 @@ impl Target {
             Self::IndicatorValues => "indicator_values",
             Self::Networks => "networks",
             Self::NetworkMembers => "network_members",
+            Self::Agencies => "agencies",
+            Self::Programmes => "programmes",
+            Self::Clusters => "clusters",
         }
     }
 
@@ -78,6 +119,9 @@ impl Target {
             Self::IndicatorValues => &[INDICATOR],
             Self::Networks => &[NETWORK],
             Self::NetworkMembers => &[NETWORK_REF, FIRM, MEMBER],
+            Self::Agencies => &[AGENCY],
+            Self::Programmes => &[PROGRAMME],
+            Self::Clusters => &[CLUSTER],
         }
     }
 
@@ -137,6 +181,9 @@ impl Target {
             ],
             Self::Networks => &[&["network.name"], &["network.kind"]],
             Self::NetworkMembers => &[&["network.name", "network.source_key"], &["firm.name"]],
+            Self::Agencies => &[&["agency.name"]],
+            Self::Programmes => &[&["programme.code"], &["programme.name"]],
+            Self::Clusters => &[&["cluster.slug"], &["cluster.name"], &["cluster.sector"]],
         }
     }
 
@@ -150,6 +197,9 @@ impl Target {
             Self::IndicatorValues => "a results framework",
             Self::Networks => "a list of networks",
             Self::NetworkMembers => "a list of network members",
+            Self::Agencies => "a list of partner agencies",
+            Self::Programmes => "a list of programmes",
+            Self::Clusters => "a list of clusters",
         }
     }
 }
@@ -406,6 +456,42 @@ const NETWORK: &[FieldSpec] = &[
     of("network.formed_on", FieldKind::Date),
     of("network.dissolved_on", FieldKind::Date),
     text("network.description"),
+];
+
+/// A partner agency of a programme definition.
+const AGENCY: &[FieldSpec] = &[
+    text("agency.name"),
+    choice("agency.kind", Vocabulary::OrganisationKind),
+    text("agency.iati"),
+    text("agency.website"),
+    text("agency.district"),
+    text("agency.address"),
+];
+
+/// A programme: its agencies are named by name.
+const PROGRAMME: &[FieldSpec] = &[
+    text("programme.code"),
+    text("programme.name"),
+    text("programme.description"),
+    of("programme.start_date", FieldKind::Date),
+    of("programme.end_date", FieldKind::Date),
+    text("programme.lead"),
+    text("programme.technical_assistance"),
+    text("programme.funder"),
+];
+
+/// A cluster: its districts, ISIC classes and basket are lists in one cell, separated by
+/// commas, semicolons or line breaks.
+const CLUSTER: &[FieldSpec] = &[
+    text("cluster.slug"),
+    text("cluster.name"),
+    text("cluster.sector"),
+    text("cluster.programme"),
+    text("cluster.description"),
+    text("cluster.districts"),
+    text("cluster.isic_classes"),
+    text("cluster.hs_revision"),
+    text("cluster.hs_basket"),
 ];
 
 /// The network a member row belongs to.

@@ -186,11 +186,11 @@ pub use item::{Item, LogLevel, RowError, Severity, SourcedRecord, codes};
 pub use manifest::{ImporterManifest, InputKinds, SDK_VERSION};
 pub use ndjson::{NdjsonError, from_ndjson_line, scrub_values, to_ndjson_batch, to_ndjson_line};
 pub use records::{
-    AdminArea, AdminAreaName, AdminLevel, Affiliation, AffiliationRole, AllotmentStatus,
+    AdminArea, AdminAreaName, AdminLevel, Affiliation, AffiliationRole, AllotmentStatus, Cluster,
     ClusterMembership, Course, FirmObservation, Flow, IndicatorScope, IndicatorValue,
     IndustrialEstate, Loan, Modality, Network, NetworkKind, NetworkMember, NetworkRole,
     Organisation, OrganisationKind, OrganisationStatus, Participation, Person, PlotAllotment,
-    Record, RecordKind, RecordType, Sex, TradeArea, TradeFlow, TrainingEvent, ValueType,
+    Programme, Record, RecordKind, RecordType, Sex, TradeArea, TradeFlow, TrainingEvent, ValueType,
 };
 pub use source_ref::SourceRef;
 pub use values::{Date, DateError, IdentifierValue, Personal, schemes};

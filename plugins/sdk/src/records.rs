@@ -99,6 +99,10 @@ pub enum Record {
     TradeFlow(TradeFlow),
     /// An administrative area: province, division, district, tehsil.
     AdminArea(AdminArea),
+    /// A cluster development programme and its partner agencies.
+    Programme(Programme),
+    /// A cluster: its districts, industry classes and HS product basket.
+    Cluster(Cluster),
 }
 
 /// The kinds of [`Record`], as named in a manifest's `emits` and in the `type` tag.
@@ -137,11 +141,15 @@ pub enum RecordKind {
     TradeFlow,
     /// [`AdminArea`] records.
     AdminArea,
+    /// [`Programme`] records.
+    Programme,
+    /// [`Cluster`] records.
+    Cluster,
 }
 
 impl RecordKind {
     /// Every kind, in the order of the [`Record`] variants.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 18] = [
         Self::Organisation,
         Self::Person,
         Self::Affiliation,
@@ -158,6 +166,8 @@ impl RecordKind {
         Self::Loan,
         Self::TradeFlow,
         Self::AdminArea,
+        Self::Programme,
+        Self::Cluster,
     ];
 
     /// The stable name of the kind, as written in the `type` tag of a record and in a
@@ -181,6 +191,8 @@ impl RecordKind {
             Self::Loan => "loan",
             Self::TradeFlow => "trade_flow",
             Self::AdminArea => "admin_area",
+            Self::Programme => "programme",
+            Self::Cluster => "cluster",
         }
     }
 
@@ -218,12 +230,15 @@ impl Record {
             Self::Loan(_) => RecordKind::Loan,
             Self::TradeFlow(_) => RecordKind::TradeFlow,
             Self::AdminArea(_) => RecordKind::AdminArea,
+            Self::Programme(_) => RecordKind::Programme,
+            Self::Cluster(_) => RecordKind::Cluster,
         }
     }
 
     /// The record's key within its source, for the kinds that have one. Firm observations
     /// are identified by organisation and period, trade flows by their dimensions and
-    /// admin areas by level, name and parent, so they have none.
+    /// admin areas by level, name and parent, so they have none. A programme's key is its
+    /// code and a cluster's its slug, which identify them in every source.
     #[must_use]
     pub fn source_key(&self) -> Option<&str> {
         match self {
@@ -240,6 +255,8 @@ impl Record {
             Self::IndustrialEstate(r) => Some(&r.source_key),
             Self::PlotAllotment(r) => Some(&r.source_key),
             Self::Loan(r) => Some(&r.source_key),
+            Self::Programme(r) => Some(&r.code),
+            Self::Cluster(r) => Some(&r.slug),
             Self::FirmObservation(_) | Self::TradeFlow(_) | Self::AdminArea(_) => None,
         }
     }
@@ -290,6 +307,8 @@ into_record!(
     Loan,
     TradeFlow,
     AdminArea,
+    Programme,
+    Cluster,
 );
 
 // ---- Vocabularies ----------------------------------------------------------------------
@@ -1296,6 +1315,107 @@ impl AdminArea {
             valid_to: None,
             synonyms: Vec::new(),
             notes: None,
+        }
+    }
+}
+
+// ---- Programme definitions ---------------------------------------------------------------
+
+/// A cluster development programme, such as the Punjab Industrial Cluster Development
+/// Initiative: what the clusters, networks and indicators of a programme belong to.
+///
+/// Programmes and clusters are identified by their code and slug in **every** source: a
+/// programme file imported again (or a later version of it, from any source) updates the
+/// programme of that code. Its partner agencies are [`Organisation`] records of the same
+/// source (kind `agency` or `donor`), emitted before the programme and referred to by
+/// `source_key`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Programme {
+    /// The programme's code, e.g. `punjab-cdi`: lower-case letters, digits and dashes.
+    pub code: String,
+    /// The programme's name.
+    pub name: String,
+    /// A description as written.
+    pub description: Option<String>,
+    /// When the programme started.
+    pub start_date: Option<Date>,
+    /// When it ends or ended.
+    pub end_date: Option<Date>,
+    /// The `source_key` of the lead (implementing) agency's [`Organisation`].
+    pub lead_organisation_key: Option<String>,
+    /// The `source_key` of the technical-assistance agency's [`Organisation`].
+    pub technical_assistance_organisation_key: Option<String>,
+    /// The `source_key` of the funder's [`Organisation`].
+    pub funder_organisation_key: Option<String>,
+}
+
+impl Programme {
+    /// A programme with the required fields.
+    pub fn new(code: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            name: name.into(),
+            description: None,
+            start_date: None,
+            end_date: None,
+            lead_organisation_key: None,
+            technical_assistance_organisation_key: None,
+            funder_organisation_key: None,
+        }
+    }
+}
+
+/// A cluster: firms of some industry classes in some districts, with the HS products its
+/// exports are counted by.
+///
+/// Identified by its slug in every source (see [`Programme`]). A re-import replaces the
+/// cluster's districts, ISIC classes and basket with the ones given: a district or code
+/// left out of a later version leaves the cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cluster {
+    /// The cluster's slug, e.g. `sialkot-surgical`: lower-case letters, digits and dashes.
+    pub slug: String,
+    /// The cluster's name.
+    pub name: String,
+    /// The sector, e.g. `Surgical and medical instruments`.
+    pub sector: String,
+    /// The code of the programme it belongs to, from this input or imported before.
+    pub programme: Option<String>,
+    /// A description as written.
+    pub description: Option<String>,
+    /// District names as written; the hub matches them like any district.
+    #[serde(default)]
+    pub districts: Vec<String>,
+    /// ISIC Rev.4 classes (4 digits) the cluster's firms work in.
+    #[serde(default)]
+    pub isic_classes: Vec<String>,
+    /// The HS revision the basket is written in, as written (`HS2017`, `H5`, `2017`);
+    /// required with a basket.
+    pub hs_revision: Option<String>,
+    /// HS chapters, headings or subheadings of the cluster's products, as written.
+    #[serde(default)]
+    pub hs_basket: Vec<String>,
+}
+
+impl Cluster {
+    /// A cluster with the required fields.
+    pub fn new(
+        slug: impl Into<String>,
+        name: impl Into<String>,
+        sector: impl Into<String>,
+    ) -> Self {
+        Self {
+            slug: slug.into(),
+            name: name.into(),
+            sector: sector.into(),
+            programme: None,
+            description: None,
+            districts: Vec::new(),
+            isic_classes: Vec::new(),
+            hs_revision: None,
+            hs_basket: Vec::new(),
         }
     }
 }

@@ -216,6 +216,33 @@ fn full_records() -> Vec<Record> {
             ..AdminArea::new(AdminLevel::District, "Wazirabad")
         }
         .into(),
+        Programme {
+            description: Some("Cluster development in Punjab".into()),
+            start_date: Some(date(2019, 7, 1)),
+            end_date: Some(date(2025, 6, 30)),
+            lead_organisation_key: Some("agency:psic".into()),
+            technical_assistance_organisation_key: Some("agency:unido".into()),
+            funder_organisation_key: Some("agency:world-bank".into()),
+            ..Programme::new(
+                "punjab-cdi",
+                "Punjab Industrial Cluster Development Initiative",
+            )
+        }
+        .into(),
+        Cluster {
+            programme: Some("punjab-cdi".into()),
+            description: Some("Surgical instruments in Sialkot".into()),
+            districts: vec!["Sialkot".into()],
+            isic_classes: vec!["3250".into()],
+            hs_revision: Some("HS2017".into()),
+            hs_basket: vec!["9018".into(), "9021".into()],
+            ..Cluster::new(
+                "sialkot-surgical",
+                "Sialkot Surgical Instruments Cluster",
+                "Surgical instruments",
+            )
+        }
+        .into(),
     ]
 }
 
@@ -254,6 +281,8 @@ fn minimal_records() -> Vec<Record> {
         )
         .into(),
         AdminArea::new(AdminLevel::Province, "Punjab").into(),
+        Programme::new("kp-cdp", "KP Cluster Programme").into(),
+        Cluster::new("peshawar-marble", "Peshawar Marble", "Marble and granite").into(),
     ]
 }
 

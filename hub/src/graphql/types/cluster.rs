@@ -42,6 +42,8 @@ pub struct Cluster {
     pub isic_classes: Vec<String>,
     /// The districts of the cluster.
     pub districts: Vec<String>,
+    #[graphql(skip)]
+    pub programme_id: Option<i64>,
 }
 
 /// `|`-separated lists as aggregated by [`cluster_select`].
@@ -70,6 +72,7 @@ impl FromRow for Cluster {
             hs_basket: split(row.try_get("", "hs_basket")?),
             isic_classes: split(row.try_get("", "isic_classes")?),
             districts: split(row.try_get("", "district_names")?),
+            programme_id: m.programme_id,
         })
     }
 }
@@ -79,6 +82,12 @@ impl Cluster {
     /// The global id.
     pub async fn id(&self) -> ID {
         ids::encode(TYPE, self.row_id)
+    }
+
+    /// The programme the cluster belongs to.
+    async fn programme(&self, ctx: &Context<'_>) -> Result<Option<super::programme::Programme>> {
+        crate::graphql::connection::load_row::<super::programme::Programme>(ctx, self.programme_id)
+            .await
     }
 
     /// The cluster's member firms (each firm once, whichever sources report it).

@@ -9,6 +9,7 @@ pub mod import_run;
 pub mod indicator;
 pub mod network;
 pub mod organisation;
+pub mod programme;
 pub mod provenance;
 pub mod registry;
 pub mod source;
@@ -24,6 +25,7 @@ use crate::graphql::NodeContext as _;
 #[graphql(field(name = "id", ty = "async_graphql::ID"))]
 pub enum Node {
     Cluster(cluster::Cluster),
+    Programme(programme::Programme),
     Firm(firm::Firm),
     Organisation(organisation::Organisation),
     FirmObservation(firm_details::FirmObservation),
@@ -55,6 +57,9 @@ pub async fn load_node(
         cluster::TYPE => load_row::<cluster::Cluster>(ctx, Some(id))
             .await?
             .map(Node::Cluster),
+        programme::TYPE => load_row::<programme::Programme>(ctx, Some(id))
+            .await?
+            .map(Node::Programme),
         firm::TYPE => load_row::<firm::Firm>(ctx, Some(id)).await?.map(Node::Firm),
         organisation::TYPE => load_row::<organisation::Organisation>(ctx, Some(id))
             .await?

@@ -94,10 +94,8 @@ async fn check_demo(db: &DatabaseConnection) {
     assert!(summary.trade_flows > 4000);
     assert_eq!(summary.clusters, 4);
     assert_eq!(summary.row_errors, 0, "the demo files have no bad rows");
-    assert_eq!(
-        summary.import_runs,
-        DemoFile::SEEDED.len() + DemoFile::IMPORTED.len()
-    );
+    // One run per file.
+    assert_eq!(summary.import_runs, DemoFile::ALL.len());
 
     // Counts in the database agree with the summary.
     let firms = organisations::Entity::find()
@@ -106,31 +104,29 @@ async fn check_demo(db: &DatabaseConnection) {
         .await
         .unwrap();
     assert_eq!(firms as usize, summary.firms);
-    let runs = import_runs::Entity::find()
-        .filter(import_runs::Column::ImporterId.eq("demo-seed"))
-        .all(db)
-        .await
-        .unwrap();
-    assert_eq!(runs.len(), DemoFile::SEEDED.len(), "the seeded files");
     let imported = import_runs::Entity::find()
-        .filter(import_runs::Column::ImporterId.ne("demo-seed"))
         .filter(import_runs::Column::ImporterId.ne("reference"))
+        .filter(import_runs::Column::ImporterId.ne("hub-figures"))
         .all(db)
         .await
         .unwrap();
     assert_eq!(
         imported.len(),
-        DemoFile::IMPORTED.len(),
-        "the other files, through their importers"
+        DemoFile::ALL.len(),
+        "every file, through its importer"
     );
     assert!(
         imported
             .iter()
-            .all(|r| r.status == "applied" && r.rejected == 0)
+            .all(|r| r.status == "applied" && r.rejected == 0 && r.first_change_seq.is_some())
     );
-    assert!(
-        runs.iter()
-            .all(|r| r.status == "applied" && r.first_change_seq.is_some())
+    assert_eq!(
+        imported
+            .iter()
+            .filter(|r| r.importer_id == "programme")
+            .count(),
+        1,
+        "the programme definition has its importer"
     );
 
     // The USA (Comtrade area 842) is a partner.

@@ -1,21 +1,11 @@
-//! Reading the loose text of agency files: dates, numbers, names in capitals, sex.
+//! Reading the loose text of agency files: names and addresses in capitals, legal forms.
 //!
 //! Agency exports write dates as `dd/mm/yyyy`, numbers with thousands separators, and
 //! names in whatever case the clerk used. These helpers turn such text into values and
 //! never fail loudly: `None` means "not readable", and the caller decides whether that is
 //! a row error.
 
-use chrono::NaiveDate;
 use hub_schema::domain::{normalise_name, title_case};
-
-/// Reads `dd/mm/yyyy` (also with one-digit day or month, or dashes or dots) or ISO
-/// `yyyy-mm-dd`.
-pub(crate) fn parse_date(raw: &str) -> Option<NaiveDate> {
-    let text = raw.trim();
-    ["%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"]
-        .iter()
-        .find_map(|format| NaiveDate::parse_from_str(text, format).ok())
-}
 
 /// The text to show for a name or address: whitespace collapsed, a leading `M/S`
 /// ("Messrs") dropped, and text typed entirely in capitals written in title case. Source
@@ -57,16 +47,6 @@ pub(crate) fn legal_form(name: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates() {
-        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
-        assert_eq!(parse_date("30/05/2017"), d(2017, 5, 30));
-        assert_eq!(parse_date(" 7/1/2023 "), d(2023, 1, 7));
-        assert_eq!(parse_date("2023-01-07"), d(2023, 1, 7));
-        assert_eq!(parse_date("31/02/2023"), None);
-        assert_eq!(parse_date(""), None);
-    }
 
     #[test]
     fn display_names() {
