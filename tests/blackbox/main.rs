@@ -21,6 +21,7 @@ mod graphql_query;
 mod hostile_files;
 mod hostile_operations;
 mod hostile_requests;
+mod import_attendance;
 mod import_cli;
 mod import_comtrade;
 mod import_partial;

@@ -119,7 +119,14 @@ impl Converter {
 
     /// An attendance row: the person, their firm (once per import), the participation.
     fn participant_row(&mut self, cells: &mut Cells<'_>) -> Vec<Record> {
-        let Some(event) = cells.text("event.source_key") else {
+        // The sheet's own event, when it gives its title (a constant or a cell above the
+        // header): emitted with every row, so that a rejected row does not take the event
+        // (and every later row) with it; the hub reads the repeats once.
+        let own_event = self.sheet_event(cells);
+        let Some(event) = cells
+            .text("event.source_key")
+            .or_else(|| own_event.as_ref().map(|e| e.0.clone()))
+        else {
             cells.missing("event.source_key");
             return Vec::new();
         };
@@ -157,7 +164,8 @@ impl Converter {
             email: cells.personal("person.email"),
             ..Person::new(key.clone())
         };
-        let mut records: Vec<Record> = vec![person.into()];
+        let mut records: Vec<Record> = own_event.map(|(_, r)| r).unwrap_or_default();
+        records.push(person.into());
         let organisation = firm(cells, false).map(|(org, _)| org);
         let organisation_key = organisation.as_ref().map(|o| o.source_key.clone());
         if let Some(org) = organisation
@@ -190,6 +198,42 @@ impl Converter {
             .into(),
         );
         records
+    }
+
+    /// The event an attendance sheet gives itself (`event.title`, from a constant or a cell
+    /// above the header): its key (`event.source_key`, else the title and start date
+    /// folded, `basic-export-marketing/2024-03-12`) and its records (the provider, the
+    /// event). `None` when the sheet names no title.
+    fn sheet_event(&mut self, cells: &mut Cells<'_>) -> Option<(String, Vec<Record>)> {
+        let title = cells.text("event.title")?;
+        let start_date = cells.date("event.start_date");
+        let key = cells.text("event.source_key").unwrap_or_else(|| {
+            let start = start_date.map_or_else(|| "undated".to_owned(), |d| d.to_string());
+            format!("{}/{start}", fold(&title).replace(' ', "-"))
+        });
+        let mut records = Vec::new();
+        let provider_organisation_key = cells.text("event.provider").map(|provider| {
+            let key = format!("provider:{}", fold(&provider));
+            self.first(RecordKind::Organisation, &key);
+            records.push(
+                Organisation::new(key.clone(), OrganisationKind::TrainingProvider, provider).into(),
+            );
+            key
+        });
+        records.push(
+            TrainingEvent {
+                provider_organisation_key,
+                start_date,
+                end_date: cells.date("event.end_date"),
+                venue_district: cells.text("event.venue_district"),
+                venue: cells.text("event.venue"),
+                cluster: cells.text("event.cluster"),
+                modality: cells.choice("event.modality", Vocabulary::Modality, targets::modality),
+                ..TrainingEvent::new(key.clone(), title)
+            }
+            .into(),
+        );
+        Some((key, records))
     }
 
     /// A training event row: its course and provider (once per import), the event.

@@ -116,7 +116,7 @@ impl CsvSource {
     /// error.
     ///
     /// Detecting the encoding reads the file once from start to end (see
-    /// [`detect_encoding`]) before it is read for its rows; both passes stream. The
+    /// [`detect_encoding`](super::detect_encoding)) before it is read for its rows; both passes stream. The
     /// delimiter is detected from the first 64 KiB of decoded text, which are then read
     /// again from memory.
     pub fn open(path: &Path, file_name: &str, options: CsvOptions) -> Result<Self, ReadError> {

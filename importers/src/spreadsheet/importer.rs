@@ -236,6 +236,7 @@ impl Opened {
                 let ctx = Context {
                     file: &file,
                     sheet: None,
+                    above: &rows.above,
                 };
                 let plan = match entry {
                     Some(entry) => plan_from_entry(entry, &header, ctx)?,
@@ -371,14 +372,15 @@ fn plan_sheet(
         Err(error) if named => return Err(error.into()),
         Err(error) => return Ok(Err(error.message().to_owned())),
     };
+    let (header, rows) = match find_header(Box::new(source), entry.and_then(|e| e.header_row)) {
+        Ok(found) => found,
+        Err(error) if named => return Err(error.into()),
+        Err(error) => return Ok(Err(error.message().to_owned())),
+    };
     let ctx = Context {
         file,
         sheet: Some(name),
-    };
-    let header = match find_header(Box::new(source), entry.and_then(|e| e.header_row)) {
-        Ok((header, _rows)) => header,
-        Err(error) if named => return Err(error.into()),
-        Err(error) => return Ok(Err(error.message().to_owned())),
+        above: &rows.above,
     };
     Ok(match entry {
         Some(entry) => Ok(plan_from_entry(entry, &header, ctx)?),
@@ -744,7 +746,13 @@ fn write_sheet(out: &mut String, plan: &SheetPlan) {
     if !plan.constants.is_empty() {
         out.push_str("\n[sheets.constants]\n");
         for (field, value) in &plan.constants {
-            let _ = writeln!(out, "{} = {}", toml_string(field), toml_string(value));
+            let value = match value {
+                super::mapping::Constant::Text(text) => toml_string(text),
+                super::mapping::Constant::Cell(cell) => {
+                    format!("{{ cell = \"{cell}\" }}  # read from the cell above the header")
+                }
+            };
+            let _ = writeln!(out, "{} = {value}", toml_string(field));
         }
     }
 }

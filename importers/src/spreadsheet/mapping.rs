@@ -50,12 +50,60 @@ pub struct SheetEntry {
     /// Header → field, in header order; `None` for a column left out (`""`). `None` as a
     /// whole when the entry has no `[sheets.columns]`: the synonyms map the columns.
     pub columns: Option<Vec<(String, Option<String>)>>,
-    /// Field → constant value (with `{sheet}` and `{file}` still to substitute).
-    pub constants: Vec<(String, String)>,
+    /// Field → constant value (text with `{sheet}` and `{file}` still to substitute, or a
+    /// cell above the header).
+    pub constants: Vec<(String, Constant)>,
     /// The extra observation groups of a firm list.
     pub observations: Vec<ObservationGroup>,
     /// Whether a baseline repeated on every row of a series is taken once (default).
     pub baseline_once_per_series: bool,
+}
+
+/// The value a `[sheets.constants]` entry gives its field on every row of the sheet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Constant {
+    /// Text as written; `{sheet}` and `{file}` are replaced by the sheet's and the file's
+    /// names.
+    Text(String),
+    /// The value of one cell above the header, read per sheet: `{ cell = "B3" }`. An
+    /// attendance sheet keeps its event's title and dates there.
+    Cell(CellRef),
+}
+
+/// A cell named the way a spreadsheet shows it, `B3`: column letters and a 1-based row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CellRef {
+    /// The 1-based row.
+    pub row: u64,
+    /// The 0-based column.
+    pub column: usize,
+}
+
+impl CellRef {
+    /// Reads `B3`, `aa12` (letters then digits); `None` for anything else.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        let split = text.find(|c: char| c.is_ascii_digit())?;
+        let (letters, digits) = text.split_at(split);
+        if letters.is_empty()
+            || letters.len() > 3
+            || !letters.chars().all(|c| c.is_ascii_alphabetic())
+        {
+            return None;
+        }
+        let row: u64 = digits.parse().ok().filter(|r| *r > 0)?;
+        let column = letters.bytes().fold(0usize, |n, b| {
+            n * 26 + usize::from(b.to_ascii_uppercase() - b'A' + 1)
+        }) - 1;
+        Some(Self { row, column })
+    }
+}
+
+impl std::fmt::Display for CellRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", super::column_letter(self.column), self.row)
+    }
 }
 
 /// An extra observation group: the figures of one period, from the named columns.
@@ -295,14 +343,30 @@ fn sheet_entry(number: usize, raw: RawSheet) -> Result<SheetEntry, ImportError> 
             Value::String(text) => text,
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
+            Value::Object(table) => {
+                let cell = table
+                    .get("cell")
+                    .and_then(Value::as_str)
+                    .filter(|_| table.len() == 1)
+                    .and_then(CellRef::parse)
+                    .ok_or_else(|| {
+                        error(format!(
+                            "the constant for {field} must be text, a number, true/false or \
+                             {{ cell = \"B3\" }} (a cell above the header)"
+                        ))
+                    })?;
+                constants.push((field, Constant::Cell(cell)));
+                continue;
+            }
             _ => {
                 return Err(error(format!(
-                    "the constant for {field} must be text, a number or true/false"
+                    "the constant for {field} must be text, a number, true/false or \
+                     {{ cell = \"B3\" }} (a cell above the header)"
                 )));
             }
         };
         check_constant(&field, kind, &text).map_err(&error)?;
-        constants.push((field, text));
+        constants.push((field, Constant::Text(text)));
     }
     let mut observations = Vec::with_capacity(raw.observations.len());
     if !raw.observations.is_empty() && target != Target::Firms {

@@ -30,11 +30,19 @@
 //! | target | alias | a row gives |
 //! |---|---|---|
 //! | `firms` | `firm_observations` | an [`Organisation`], its [`FirmObservation`]s, a contact [`Person`] and [`Affiliation`] |
-//! | `participants` | `attendance` | a [`Person`], the [`Organisation`] of their firm (once), a [`Participation`] |
+//! | `participants` | `attendance` | the sheet's own [`TrainingEvent`] (every row) when it gives its title, a [`Person`], the [`Organisation`] of their firm (once), a [`Participation`] |
 //! | `training_events` | | a [`Course`] and a provider [`Organisation`] (once each), a [`TrainingEvent`] |
 //! | `indicator_values` | | an [`IndicatorValue`] per value column that holds one |
 //! | `networks` | | a [`Network`] |
 //! | `network_members` | | the member's [`Organisation`] (once), a [`NetworkMember`] |
+//! | `agencies` | | an agency's [`Organisation`] |
+//! | `programmes` | | its agencies' [`Organisation`]s (once), a [`Programme`] |
+//! | `clusters` | | a [`Cluster`] |
+//!
+//! The last three are a programme definition (see [`crate::programme`]): a sheet is read as
+//! one of them only when its name (a CSV file's name) says so (`clusters`, `Programmes`,
+//! `agency`), and their sheets are read first (agencies, programmes, clusters), whatever
+//! their place in the workbook.
 //!
 //! The fields of each target are listed in [`Target::fields`] (`firm.name`,
 //! `person.cnic`, `value.target`, …, and `firm.id.<scheme>` for an identifier of any scheme,
@@ -54,8 +62,17 @@
 //! contact person, the phone and e-mail columns are the contact's; and an attendance sheet
 //! of a **workbook** without an event column takes the sheet's name as its event key
 //! (workbooks keep one sheet per event, named by its code), as the mapping constant
-//! `"event.source_key" = "{sheet}"` does. [`suggest_mapping`] writes what detection
-//! found as an editable mapping file.
+//! `"event.source_key" = "{sheet}"` does, unless the sheet keeps its event above the
+//! header: a date beside a `From` (`Start`, `Date From`, or a single `Date`) label and one
+//! beside `To` in the title rows are the event's dates, text beside `Venue` its venue, the
+//! first title row (a merged title) its title and the second, without a `Venue` label,
+//! its venue. Then the sheet creates (or finds again) its event, keyed
+//! `<folded title>/<start date>` (`lean-manufacturing/2024-03-12`) unless an
+//! `event.source_key` is given, and every participant row names it. In an attendance
+//! sheet a column feeds the event only when its header says so (`Event Title`, `Training
+//! Date`): a plain `Title` or `Cluster` there is the participant's. [`suggest_mapping`]
+//! writes what detection found as an editable mapping file, the event's cells as `{ cell
+//! = "B3" }` constants; used unedited it imports the same.
 //!
 //! # The mapping file
 //!
@@ -82,6 +99,8 @@
 //! "firm.observed_on" = "2023-03-31"
 //! "event.source_key" = "{sheet}" # {sheet} and {file} are replaced by the names (a
 //!                                # CSV file's {sheet} is its name without extension)
+//! "event.title" = { cell = "A1" }      # the value of a cell above the header, read per
+//! "event.start_date" = { cell = "B3" } # sheet: an attendance sheet's event
 //!
 //! [[sheets.observations]]        # firms only: the figures of one period
 //! period = "2022"
@@ -94,7 +113,9 @@
 //! exactly the columns listed (the others are not imported), and a listed column the sheet
 //! lacks is an error naming the file, sheet and column. Unknown keys, targets and fields,
 //! a field fed twice, constants that do not read as their field's kind, sheets and
-//! patterns that match no sheet are errors that list what is valid.
+//! patterns that match no sheet are errors that list what is valid; so is a `{ cell }`
+//! constant naming a cell that is empty, not above the header, or (for a date field) not a
+//! date, with the cell's place.
 //!
 //! # Keys
 //!
@@ -108,7 +129,8 @@
 //!   lists. Folded: lower case, punctuation and spacing reduced to single spaces. A firm's
 //!   contact person and affiliation are `<firm key>/contact`.
 //! - **Participants**: person and participation `<event>/<serial>` (the `S#` column, else
-//!   the row number).
+//!   the row number); the sheet's own event `event.source_key`, else `<folded title with
+//!   dashes>/<start date>`.
 //! - **Training events**: `event.source_key`, else `event.code`; courses the course code,
 //!   else `course:<folded title>`; providers `provider:<folded name>`.
 //! - **Indicator values**: `<code>|<scope>:<cluster, programme, area or firm>|<breakdown>=<value>|<period>|<value type>`,
@@ -224,8 +246,8 @@ pub use targets::{
 
 #[cfg(doc)]
 use hub_plugin_sdk::{
-    Affiliation, Course, FirmObservation, IndicatorValue, Network, NetworkMember, Organisation,
-    Participation, Person, TrainingEvent,
+    Affiliation, Cluster, Course, FirmObservation, IndicatorValue, Network, NetworkMember,
+    Organisation, Participation, Person, Programme, TrainingEvent,
 };
 
 /// One non-empty row of a sheet or CSV file.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use hub_plugin_sdk::{ImportError, SourceRef};
 
 use super::header::{HEADER_SEARCH_ROWS, Header, HeaderColumn, detect_header, normalise_header};
-use super::mapping::{ObservationField, SheetEntry};
+use super::mapping::{CellRef, Constant, ObservationField, SheetEntry};
 use super::synonyms::{detect_columns, synonyms_of};
 use super::targets::{Target, fold};
 use super::{ReadError, Row, RowSource, column_letter};
@@ -43,7 +43,7 @@ pub struct SheetPlan {
     /// Field → where its value comes from.
     pub fields: BTreeMap<String, FieldSource>,
     /// The constants as the mapping writes them (before substitution), for suggestions.
-    pub constants: Vec<(String, String)>,
+    pub constants: Vec<(String, Constant)>,
     /// The extra observation groups (firm lists).
     pub observations: Vec<PlannedGroup>,
     /// Whether a baseline repeated on every row of a series is taken once.
@@ -121,6 +121,9 @@ pub fn column_label(header: &Header, index: usize) -> String {
 /// The rows of a sheet below its header: the rows read while looking for the header, then
 /// the rest of the source, one at a time.
 pub struct Rows {
+    /// The rows above the header (title rows, an event's dates), at most
+    /// [`HEADER_SEARCH_ROWS`] of them: what `{ cell = "B3" }` constants read.
+    pub above: Vec<Row>,
     source: Box<dyn RowSource + Send>,
     buffered: VecDeque<Row>,
     /// Rows up to this number (the header) are skipped.
@@ -131,6 +134,7 @@ impl Rows {
     /// The rows of `source` below row `skip_through`.
     pub fn below(source: Box<dyn RowSource + Send>, skip_through: u64) -> Self {
         Self {
+            above: Vec::new(),
             source,
             buffered: VecDeque::new(),
             skip_through,
@@ -173,6 +177,7 @@ pub fn find_header(
     let error = |message: String| ReadError::file(&file, message).in_sheet(sheet.as_deref());
     let what = if sheet.is_some() { "sheet" } else { "file" };
     let mut rows: Vec<Row> = Vec::with_capacity(HEADER_SEARCH_ROWS + 2);
+    let mut above: Vec<Row> = Vec::new();
     let mut seen_any = false;
     match header_row {
         Some(wanted) => {
@@ -182,6 +187,8 @@ pub fn find_header(
                 seen_any = true;
                 if row.number >= wanted {
                     rows.push(row);
+                } else if above.len() < HEADER_SEARCH_ROWS {
+                    above.push(row);
                 }
             }
         }
@@ -231,10 +238,14 @@ pub fn find_header(
     for row in rows.iter().filter(|r| r.number <= last) {
         row.readable(&file, sheet.as_deref())?;
     }
-    let buffered = rows.into_iter().filter(|r| r.number > last).collect();
+    let first = header.row;
+    let (before, rest): (Vec<Row>, Vec<Row>) = rows.into_iter().partition(|r| r.number < first);
+    above.extend(before);
+    let buffered = rest.into_iter().filter(|r| r.number > last).collect();
     Ok((
         header,
         Rows {
+            above,
             source,
             buffered,
             skip_through: last,
@@ -311,11 +322,121 @@ pub struct Context<'a> {
     pub file: &'a str,
     /// The sheet, `None` for CSV.
     pub sheet: Option<&'a str>,
+    /// The rows above the header, which `{ cell = "B3" }` constants read.
+    pub above: &'a [Row],
+}
+
+impl Context<'_> {
+    /// The text of a cell above the header, `None` when it is empty or not above it.
+    #[must_use]
+    pub fn cell_text(&self, cell: CellRef) -> Option<String> {
+        let row = self.above.iter().find(|r| r.number == cell.row)?;
+        let text = row.cell(cell.column).to_text();
+        let text = text.trim();
+        (!text.is_empty()).then(|| text.to_owned())
+    }
+
+    /// Where a constant's value comes from, `None` for a cell with nothing in it.
+    fn source_of(&self, constant: &Constant) -> Option<FieldSource> {
+        match constant {
+            Constant::Text(text) => Some(FieldSource::Constant(substitute(
+                text, self.file, self.sheet,
+            ))),
+            Constant::Cell(cell) => self.cell_text(*cell).map(FieldSource::Constant),
+        }
+    }
 }
 
 /// The constant an attendance sheet of a workbook takes for its event when it has no event
 /// column: the sheet's name (workbooks keep one sheet per event, named by its code).
 pub const SHEET_EVENT: (&str, &str) = ("event.source_key", "{sheet}");
+
+/// The event of an attendance sheet kept above its header, as cell constants: a date beside
+/// a `From` (`Start`, `Date From`) label is `event.start_date`, one beside `To` (`End`,
+/// `Date To`) `event.end_date`, one beside `Date` both when there is no `From`; text beside
+/// `Venue` is `event.venue`; the first title row's text (a merged title, filled across its
+/// span) is `event.title`, and the second's, without a `Venue` label, `event.venue`. Nothing when no date is found: a sheet without its event above
+/// the header keeps naming it by the sheet.
+fn event_cells(ctx: Context<'_>) -> Vec<(String, Constant)> {
+    let is_date = |row: &Row, column: usize| {
+        let cell = row.cell(column);
+        cell.as_date().is_some() || super::parse_text_date(cell.to_text().trim()).is_some()
+    };
+    // The next non-empty cell to the right of a label.
+    let beside =
+        |row: &Row, column: usize| (column + 1..row.cells.len()).find(|c| !row.cell(*c).is_empty());
+    let mut out: Vec<(String, Constant)> = Vec::new();
+    let mut labels: Vec<(u64, usize)> = Vec::new();
+    let mut single_date = None;
+    for row in ctx.above {
+        for (column, cell) in row.cells.iter().enumerate() {
+            let label = fold(&cell.to_text());
+            let field = match label.as_str() {
+                "from" | "start" | "start date" | "date from" | "starts" | "from date" => {
+                    "event.start_date"
+                }
+                "to" | "end" | "end date" | "date to" | "ends" | "to date" | "till" | "until" => {
+                    "event.end_date"
+                }
+                "date" | "dated" | "event date" | "training date" => "date",
+                "venue" | "place" | "location" => "event.venue",
+                _ => continue,
+            };
+            let Some(value) = beside(row, column) else {
+                continue;
+            };
+            let cell = CellRef {
+                row: row.number,
+                column: value,
+            };
+            labels.push((row.number, column));
+            match field {
+                "event.venue" if !is_date(row, value) => {
+                    out.push((field.to_owned(), Constant::Cell(cell)));
+                }
+                "date" if is_date(row, value) => {
+                    single_date.get_or_insert(cell);
+                }
+                "event.venue" | "date" => {}
+                _ if is_date(row, value) && !out.iter().any(|(f, _)| f == field) => {
+                    out.push((field.to_owned(), Constant::Cell(cell)));
+                }
+                _ => {}
+            }
+        }
+    }
+    if !out.iter().any(|(f, _)| f == "event.start_date")
+        && let Some(cell) = single_date
+    {
+        out.push(("event.start_date".to_owned(), Constant::Cell(cell)));
+        out.push(("event.end_date".to_owned(), Constant::Cell(cell)));
+    }
+    if !out.iter().any(|(f, _)| f == "event.start_date") {
+        return Vec::new();
+    }
+    // The title rows: the first text of each row above the header that holds no label
+    // used above. The first is the title; the second, without a `Venue` label, the venue.
+    let mut titles = ctx.above.iter().filter_map(|row| {
+        let column = row.cells.iter().position(|c| !c.is_empty())?;
+        let text = row.cell(column).to_text();
+        (!labels.iter().any(|(r, _)| *r == row.number)
+            && !text.trim().is_empty()
+            && !is_date(row, column))
+        .then_some(CellRef {
+            row: row.number,
+            column,
+        })
+    });
+    if let Some(cell) = titles.next() {
+        out.insert(0, ("event.title".to_owned(), Constant::Cell(cell)));
+        if !out.iter().any(|(f, _)| f == "event.venue")
+            && let Some(cell) = titles.next()
+        {
+            out.push(("event.venue".to_owned(), Constant::Cell(cell)));
+        }
+    }
+    out
+}
 
 /// A plan for `target` from the synonyms alone, or `None` when the header lacks a field
 /// the target needs.
@@ -330,7 +451,7 @@ fn synonym_plan(
     target: Target,
     header: &Header,
     ctx: Context<'_>,
-    constants: &[(String, String)],
+    constants: &[(String, Constant)],
     observations: &[PlannedGroup],
     baseline_once_per_series: bool,
 ) -> SheetPlan {
@@ -339,18 +460,25 @@ fn synonym_plan(
         .map(|(index, field)| (field.to_owned(), FieldSource::Column(index)))
         .collect();
     let mut written = constants.to_vec();
-    if target == Target::Participants
-        && ctx.sheet.is_some()
-        && !fields.contains_key(SHEET_EVENT.0)
-        && !constants.iter().any(|(f, _)| f == SHEET_EVENT.0)
-    {
-        written.push((SHEET_EVENT.0.to_owned(), SHEET_EVENT.1.to_owned()));
+    if target == Target::Participants && !fields.contains_key(SHEET_EVENT.0) {
+        // An attendance sheet with its event above the header: the title and dates in
+        // cells of the title rows.
+        if constants.is_empty() && !fields.contains_key("event.title") {
+            written.extend(event_cells(ctx));
+        }
+        let titled =
+            fields.contains_key("event.title") || written.iter().any(|(f, _)| f == "event.title");
+        if ctx.sheet.is_some() && !titled && !written.iter().any(|(f, _)| f == SHEET_EVENT.0) {
+            written.push((
+                SHEET_EVENT.0.to_owned(),
+                Constant::Text(SHEET_EVENT.1.to_owned()),
+            ));
+        }
     }
     for (field, value) in &written {
-        fields.insert(
-            field.clone(),
-            FieldSource::Constant(substitute(value, ctx.file, ctx.sheet)),
-        );
+        if let Some(source) = ctx.source_of(value) {
+            fields.insert(field.clone(), source);
+        }
     }
     finish(
         SheetPlan {
@@ -429,6 +557,45 @@ pub fn plan_from_entry(
         r.sheet = ctx.sheet.map(str::to_owned);
         r
     };
+    for (field, constant) in &entry.constants {
+        let Constant::Cell(cell) = constant else {
+            continue;
+        };
+        let at = {
+            let mut r = SourceRef::new(ctx.file)
+                .with_row(cell.row)
+                .with_column(cell.to_string());
+            r.sheet = ctx.sheet.map(str::to_owned);
+            r
+        };
+        if cell.row >= header.row {
+            return Err(ImportError::at(
+                at,
+                format!(
+                    "the cell {cell} the mapping names for {field} is not above the header \
+                     of {where_} (row {}): cells below it are rows of data",
+                    header.row
+                ),
+            ));
+        }
+        let Some(text) = ctx.cell_text(*cell) else {
+            return Err(ImportError::at(
+                at,
+                format!("the cell {cell} the mapping names for {field} is empty in {where_}"),
+            ));
+        };
+        if entry.target.field(field) == Some(super::targets::FieldKind::Date)
+            && super::parse_text_date(&text).is_none()
+        {
+            return Err(ImportError::at(
+                at,
+                format!(
+                    "the cell {cell} the mapping names for {field} is not a date (a date \
+                     cell, dd/mm/yyyy or yyyy-mm-dd)"
+                ),
+            ));
+        }
+    }
     let no_column = |text: &str, what: String| {
         ImportError::at(
             header_ref(),
@@ -478,10 +645,9 @@ pub fn plan_from_entry(
                 fields.insert(field.clone(), FieldSource::Column(index));
             }
             for (field, value) in &entry.constants {
-                fields.insert(
-                    field.clone(),
-                    FieldSource::Constant(substitute(value, ctx.file, ctx.sheet)),
-                );
+                if let Some(source) = ctx.source_of(value) {
+                    fields.insert(field.clone(), source);
+                }
             }
             finish(
                 SheetPlan {

@@ -39,6 +39,10 @@ pub const SYNONYMS: &[(&str, &[&str])] = &[
             "Member Firm",
             "Firm / Organisation",
             "Firm / Organization",
+            "Organization / Unit",
+            "Organisation / Unit",
+            "Unit / Organization",
+            "Name of Organization",
             "Organisation",
             "Organization",
             "Name of Organisation",
@@ -490,9 +494,19 @@ pub fn field_for_header(target: Target, header: &str) -> Option<&'static str> {
             Target::TrainingEvents | Target::IndicatorValues => None,
         };
     }
+    // In an attendance sheet, a column feeds the event only when its header says so
+    // (`Event Title`, `Training Date`): a plain `Title`, `Location` or `Cluster` there is
+    // the participant's.
+    let about_event = key.starts_with("event") || key.starts_with("training");
     SYNONYMS
         .iter()
         .filter(|(field, _)| target.field(field).is_some())
+        .filter(|(field, _)| {
+            target != Target::Participants
+                || !field.starts_with("event.")
+                || *field == "event.source_key"
+                || about_event
+        })
         .find(|(_, headers)| headers.iter().any(|h| fold(h) == key))
         .map(|(field, _)| *field)
 }

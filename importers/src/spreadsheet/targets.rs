@@ -165,7 +165,10 @@ impl Target {
     pub fn required(self) -> &'static [&'static [&'static str]] {
         match self {
             Self::Firms => &[&["firm.name"]],
-            Self::Participants => &[&["person.name", "person.cnic"], &["event.source_key"]],
+            Self::Participants => &[
+                &["person.name", "person.cnic"],
+                &["event.source_key", "event.title"],
+            ],
             Self::TrainingEvents => &[
                 &["event.code", "event.source_key"],
                 &["event.title", "course.title"],
@@ -388,9 +391,18 @@ const CONTACT: &[FieldSpec] = &[
     text("contact.title"),
 ];
 
-/// A participant of a training event.
+/// A participant of a training event, and the event itself when the sheet gives it (in
+/// constants or cells above the header): then the sheet creates or finds its event.
 const PARTICIPANT: &[FieldSpec] = &[
     text("event.source_key"),
+    text("event.title"),
+    of("event.start_date", FieldKind::Date),
+    of("event.end_date", FieldKind::Date),
+    text("event.venue"),
+    text("event.venue_district"),
+    text("event.cluster"),
+    text("event.provider"),
+    choice("event.modality", Vocabulary::Modality),
     text("participation.serial"),
     personal("person.name"),
     choice("person.sex", Vocabulary::Sex),
