@@ -1050,3 +1050,58 @@ fn plugins_check_never_creates_a_database_or_a_key() {
         "nothing created in the working directory"
     );
 }
+
+/// A mapping is checked against the importer's options schema before the importer runs: a
+/// plugin that declares no options refuses a mapping with any, and the spreadsheet importer
+/// refuses keys its schema does not have, each naming what is wrong; the database is
+/// unchanged. The hub's own keys (`source`, `importer`) pass.
+#[test]
+fn mappings_are_checked_against_the_importers_options() {
+    let db = TestDb::fresh(Engine::Sqlite);
+    let dir = misbehaving_folder();
+    let file = input(&db, "three.misbehave", b"ok 3\n");
+    let before = fingerprint(&db);
+    let mapping = input(
+        &db,
+        "firms.toml",
+        b"source = \"chamber\"\n[[sheets]]\ntarget = \"firms\"\n",
+    );
+    let out = output(
+        hub_with(&db, dir.path(), "process")
+            .args(["import", "--importer", "misbehaving", "--mapping"])
+            .arg(&mapping)
+            .arg(&file),
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("the importer misbehaving takes no options") && stderr.contains("sheets"),
+        "{stderr}"
+    );
+    assert_eq!(fingerprint(&db), before);
+    // The hub's own keys alone are fine.
+    let only_source = input(&db, "source.toml", b"source = \"chamber\"\n");
+    let out = output(
+        hub_with(&db, dir.path(), "process")
+            .args(["import", "--importer", "misbehaving", "--mapping"])
+            .arg(&only_source)
+            .arg(&file),
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+
+    // A built-in importer's schema: the registry importer takes no `sheets`.
+    let csv = input(&db, "units.csv", b"Name,District\nA,Lahore\n");
+    let out = output(
+        hub_with(&db, dir.path(), "process")
+            .args(["import", "--importer", "psic-punjab-units", "--mapping"])
+            .arg(&mapping)
+            .arg(&csv),
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("does not fit the options of the importer psic-punjab-units"),
+        "{stderr}"
+    );
+}

@@ -436,6 +436,9 @@ pub async fn run(
     let manifest = importer.manifest();
     report.importer = manifest.id.clone();
     report.importer_version = manifest.version.clone();
+    if let Err(e) = check_options(&manifest, request.mapping.as_ref()) {
+        return fail(report, format!("{file_name}: {e}"));
+    }
 
     let source_code = request
         .source
@@ -936,6 +939,66 @@ pub(crate) async fn ensure_source(
         .await?
         .ok_or_else(|| anyhow::anyhow!("the source {code} could not be created"))?;
     Ok((found.id, found.priority))
+}
+
+/// The mapping's keys the hub reads itself; they reach the importer too, as options.
+const HUB_OPTION_KEYS: [&str; 2] = ["source", "importer"];
+
+/// Checks a mapping (the importer's options) against the importer's `options_schema`
+/// before the importer sees it, so that a mapping meant for another importer, or one with
+/// a typo, is refused instead of silently ignored. The hub's own keys (`source`,
+/// `importer`) are left out of the check: every importer receives them. An importer that
+/// declares no schema takes no other option.
+fn check_options(
+    manifest: &ImporterManifest,
+    mapping: Option<&serde_json::Value>,
+) -> Result<(), String> {
+    let Some(mapping) = mapping.filter(|m| !m.is_null()) else {
+        return Ok(());
+    };
+    let Some(table) = mapping.as_object() else {
+        return Err("the mapping must be a table of options".to_owned());
+    };
+    let mut options = table.clone();
+    for key in HUB_OPTION_KEYS {
+        options.remove(key);
+    }
+    let id = &manifest.id;
+    let Some(schema) = &manifest.options_schema else {
+        if options.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<&str> = options.keys().map(String::as_str).collect();
+        return Err(format!(
+            "the importer {id} takes no options, but the mapping gives {}; a mapping for it \
+             may only name source and importer",
+            keys.join(", ")
+        ));
+    };
+    let validator = jsonschema::validator_for(schema).map_err(|e| {
+        format!("the importer {id} declares an options schema that is not valid: {e}")
+    })?;
+    let options = serde_json::Value::Object(options);
+    let problems: Vec<String> = validator
+        .iter_errors(&options)
+        .take(5)
+        .map(|e| {
+            let path = e.instance_path().to_string();
+            if path.is_empty() {
+                e.to_string()
+            } else {
+                format!("{path}: {e}")
+            }
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "the mapping does not fit the options of the importer {id}: {}",
+            problems.join("; ")
+        ))
+    }
 }
 
 /// Priorities of sources by id, for survivorship.

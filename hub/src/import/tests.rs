@@ -637,3 +637,61 @@ async fn records_without_a_row_stream_and_one_row_cannot_hold_the_whole_file() {
         )
     );
 }
+
+#[tokio::test]
+async fn keys_made_from_personal_data_are_digested_before_anything_sees_them() {
+    use hub_plugin_sdk::keys::personal_key;
+    use hub_plugin_sdk::{Participation, TrainingEvent};
+    let f = fixture().await;
+    let person_key = |name: &str, phone: &str| personal_key("EVT-1", &[name, phone]);
+    let person = |name: &str, phone: &str| {
+        let mut p = Person::new(person_key(name, phone));
+        p.full_name = Some(Personal::new(name));
+        p.phone = Some(Personal::new(phone));
+        p
+    };
+    let participation = |name: &str, phone: &str| {
+        let mut x = Participation::new(personal_key("EVT-1/p", &[name, phone]), "EVT-1");
+        x.person_key = Some(person_key(name, phone));
+        x
+    };
+    let items = vec![
+        Item::record(at(1), TrainingEvent::new("EVT-1", "Export marketing")),
+        Item::record(at(2), person("Ayesha Bibi", "0300-1234567")),
+        Item::record(at(2), participation("Ayesha Bibi", "0300-1234567")),
+        Item::record(at(3), person("Bilal Ahmed", "0301-7654321")),
+        Item::record(at(3), participation("Bilal Ahmed", "0301-7654321")),
+    ];
+    let report = f.import("export.items", "provider", &items, false).await;
+    assert_eq!(report.status, RunStatus::Applied, "{report}");
+    assert_eq!(f.count("SELECT id FROM participations").await, 2);
+    let keys = f
+        .text(
+            "SELECT source_key AS v FROM person_source_records UNION ALL \
+             SELECT source_key AS v FROM participations",
+        )
+        .await;
+    assert_eq!(keys.len(), 4);
+    for key in &keys {
+        assert!(key.starts_with("pk:") && key.len() == 35, "{key}");
+        for clear in ["ayesha", "bibi", "0300", "1234567"] {
+            assert!(!key.contains(clear), "{key}");
+        }
+    }
+    // The same data, typed differently, is the same key: no new person or participation.
+    let mut again = items.clone();
+    again[1] = Item::record(at(2), person("AYESHA  BIBI", "0300 1234567"));
+    let report = f.import("export.items", "provider", &again, false).await;
+    assert_eq!(report.status, RunStatus::Applied, "{report}");
+    assert_eq!(report.totals.inserted, 0, "{report}");
+    // A reference to nobody names the digest, never the name.
+    let orphan = vec![Item::record(
+        at(4),
+        participation("Sana Riaz", "0302-1111111"),
+    )];
+    let report = f.import("export.items", "provider", &orphan, false).await;
+    assert_ne!(report.status, RunStatus::Applied);
+    let text = report.to_string();
+    assert!(text.contains("pk:"), "{text}");
+    assert!(!text.contains("sana") && !text.contains("Sana"), "{text}");
+}

@@ -761,7 +761,8 @@ fn write_sheet(out: &mut String, plan: &SheetPlan) {
 
 /// A JSON Schema of the mapping, as the hub receives it (TOML converted to JSON).
 fn options_schema() -> Value {
-    let targets: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+    let mut targets: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+    targets.extend(["firm_observations", "attendance"]);
     let fields: serde_json::Map<String, Value> = Target::ALL
         .iter()
         .map(|t| (t.name().to_owned(), json!(t.field_names())))
@@ -802,8 +803,18 @@ fn options_schema() -> Value {
                         },
                         "constants": {
                             "type": "object",
-                            "description": "Field -> value for every row; {sheet} and {file} are substituted.",
-                            "additionalProperties": {"type": ["string", "number", "boolean"]}
+                            "description": "Field -> value for every row; {sheet} and {file} are substituted. { cell = \"B3\" } takes the value of a cell above the header.",
+                            "additionalProperties": {
+                                "anyOf": [
+                                    {"type": ["string", "number", "boolean"]},
+                                    {
+                                        "type": "object",
+                                        "required": ["cell"],
+                                        "additionalProperties": false,
+                                        "properties": {"cell": {"type": "string", "pattern": "^[A-Za-z]{1,3}[0-9]+$"}}
+                                    }
+                                ]
+                            }
                         },
                         "observations": {
                             "type": "array",

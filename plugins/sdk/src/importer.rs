@@ -118,6 +118,64 @@ where
     }
 }
 
+impl<R> IterStream<RowItems<R>>
+where
+    R: Iterator<Item = Result<Vec<Item>, ImportError>>,
+{
+    /// A stream over input lines (rows) that give several items each: a line of an export
+    /// that holds a person, their firm and their participation. Each element of `rows` is
+    /// the items of one line, in the order the hub needs them (a record after the records
+    /// it refers to), or the error that ends the input. Items of one line are never split
+    /// between an error and the line before it.
+    ///
+    /// ```
+    /// use hub_plugin_sdk::{Item, IterStream, Organisation, OrganisationKind, Person, SourceRef};
+    ///
+    /// let lines = vec!["F-1 Abid Medi-Tech", "F-2 Noor Instruments"];
+    /// let rows = lines.into_iter().enumerate().map(|(i, line)| {
+    ///     let at = SourceRef::row("firms.txt", i as u64 + 1);
+    ///     let (key, name) = line.split_once(' ').unwrap_or((line, ""));
+    ///     let firm = Organisation::new(key, OrganisationKind::Firm, name);
+    ///     let contact = Person::new(format!("{key}/contact"));
+    ///     Ok(vec![Item::record(at.clone(), firm), Item::record(at, contact)])
+    /// });
+    /// let stream = IterStream::rows(rows);
+    /// # let _ = stream;
+    /// ```
+    pub fn rows(rows: R) -> Self {
+        IterStream::new(RowItems {
+            rows,
+            pending: std::collections::VecDeque::new(),
+        })
+    }
+}
+
+/// The items of lines that give several each, one at a time: see [`IterStream::rows`].
+#[derive(Debug)]
+pub struct RowItems<R> {
+    rows: R,
+    pending: std::collections::VecDeque<Item>,
+}
+
+impl<R> Iterator for RowItems<R>
+where
+    R: Iterator<Item = Result<Vec<Item>, ImportError>>,
+{
+    type Item = Result<Item, ImportError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(item) = self.pending.pop_front() {
+                return Some(Ok(item));
+            }
+            match self.rows.next()? {
+                Ok(items) => self.pending.extend(items),
+                Err(error) => return Some(Err(error)),
+            }
+        }
+    }
+}
+
 impl<I> RecordStream for IterStream<I>
 where
     I: Iterator<Item = Result<Item, ImportError>>,

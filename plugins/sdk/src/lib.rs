@@ -171,6 +171,7 @@
 pub mod abi;
 pub mod importer;
 pub mod item;
+pub mod keys;
 pub mod manifest;
 pub mod ndjson;
 pub mod records;
@@ -181,7 +182,9 @@ pub mod values;
 /// for options ([`serde_json::Value`]) and attributes ([`serde_json::Map`]).
 pub use serde_json;
 
-pub use importer::{Confidence, ImportError, Importer, Input, IterStream, RecordStream, read_all};
+pub use importer::{
+    Confidence, ImportError, Importer, Input, IterStream, RecordStream, RowItems, read_all,
+};
 pub use item::{Item, LogLevel, RowError, Severity, SourcedRecord, codes};
 pub use manifest::{ImporterManifest, InputKinds, SDK_VERSION};
 pub use ndjson::{NdjsonError, from_ndjson_line, scrub_values, to_ndjson_batch, to_ndjson_line};

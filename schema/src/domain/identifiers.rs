@@ -588,6 +588,23 @@ impl CnicKey {
         Self::from_bytes(bytes)
     }
 
+    /// The context of [`CnicKey::digest`], so a digest never equals a CNIC's keyed hash.
+    const DIGEST_CONTEXT: &'static [u8] = b"cluster-data-hub/personal-key/v1\0";
+
+    /// A keyed digest of personal text (the folded parts of a key an importer made with
+    /// `hub_plugin_sdk::keys::personal_key`): 32 hex characters of HMAC-SHA256 under this
+    /// key, over a context string and the text. Stable for one key, useless without it.
+    #[must_use]
+    pub fn digest(&self, text: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0)
+            .expect("HMAC-SHA256 accepts keys of any length");
+        mac.update(Self::DIGEST_CONTEXT);
+        mac.update(text.as_bytes());
+        let mut digest = hex::encode(mac.finalize().into_bytes());
+        digest.truncate(32);
+        digest
+    }
+
     /// The first 16 hex characters of SHA-256 over the context string
     /// `cluster-data-hub/cnic-key/v1` followed by the key. The database stores it in
     /// `hub_meta`, and the hub refuses to start with a key of another fingerprint.
