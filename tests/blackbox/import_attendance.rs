@@ -9,7 +9,7 @@ use std::path::Path;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use serde_json::Value;
 
-use crate::support::{TestDb, engines, hub, output};
+use crate::support::{TestDb, engines, hub, output, spawn};
 
 /// The participants: name, sex as written, CNIC as written, organisation (or none).
 const PEOPLE: [(&str, &str, &str, &str); 5] = [
@@ -160,6 +160,24 @@ fn an_attendance_workbook_creates_its_event_and_the_participants_firms() {
             5,
             "{engine}"
         );
+        // Over GraphQL the event says which source it came from.
+        let running = spawn({
+            let mut c = hub(&db);
+            c.arg("serve");
+            c
+        });
+        let (status, body) = running.post_json(
+            "/graphql",
+            &serde_json::json!({"query": "{ trainingEvents { nodes { title startDate source { code } } } }"}),
+        );
+        assert_eq!(status, 200, "{engine}: {body:#}");
+        let event = &body["data"]["trainingEvents"]["nodes"][0];
+        assert_eq!(
+            event["source"]["code"], "sialkot-office",
+            "{engine}: {body:#}"
+        );
+        assert_eq!(event["startDate"], "2024-03-12", "{engine}");
+        drop(running);
         // Again: nothing changes.
         let (ok, report) = import(&db, &file, &["--source", "sialkot-office"]);
         assert!(ok, "{engine}: {report:#}");

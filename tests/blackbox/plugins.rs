@@ -1105,3 +1105,60 @@ fn mappings_are_checked_against_the_importers_options() {
         "{stderr}"
     );
 }
+
+/// The supported way to depend on the SDK from a plugin of one's own: a crate outside this
+/// workspace, depending on the SDK by path (a checkout of the hub's release, or the same
+/// tree as a git dependency), builds, and the hub loads what it built. The example plugin
+/// is copied out of the tree with a manifest of its own, as an author would start.
+#[test]
+fn the_example_plugin_builds_out_of_tree_against_the_sdk() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let dir = crate::support::session::tempdir("out-of-tree-");
+    let krate = dir.path().join("my-chamber-plugin");
+    let example = workspace.join("plugins/chamber-directory");
+    for sub in ["src", "samples"] {
+        std::fs::create_dir_all(krate.join(sub)).unwrap();
+        for entry in std::fs::read_dir(example.join(sub)).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), krate.join(sub).join(entry.file_name())).unwrap();
+        }
+    }
+    let sdk = workspace.join("plugins/sdk");
+    std::fs::write(
+        krate.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"my-chamber-plugin\"\nversion = \"1.0.0\"\nedition = \"2024\"\n\n\
+             [lib]\ncrate-type = [\"cdylib\"]\n\n\
+             [dependencies]\nhub-plugin-sdk = {{ path = {:?} }}\nserde_json = \"1\"\n\
+             quick-xml = {{ version = \"0.42\", default-features = false }}\n\n\
+             # Not a member of any workspace above it.\n[workspace]\n",
+            sdk.display().to_string()
+        ),
+    )
+    .unwrap();
+    // The hub's lock file pins the same versions the hub was tested with.
+    std::fs::copy(workspace.join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
+    let target = workspace.join("target/blackbox-out-of-tree");
+    let out = Command::new(env!("CARGO"))
+        .arg("build")
+        .arg("--offline")
+        .arg("--manifest-path")
+        .arg(krate.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the out-of-tree plugin builds:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let library = target.join("debug").join(library_file("my_chamber_plugin"));
+    let db = TestDb::fresh(Engine::Sqlite);
+    let out = output(hub(&db).args(["plugins", "check"]).arg(&library));
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("ok   ABI version: 1"), "{stdout}");
+    assert!(stdout.contains("result: ok"), "{stdout}");
+}

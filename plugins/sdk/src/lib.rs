@@ -200,3 +200,8 @@ pub use values::{Date, DateError, IdentifierValue, Personal, schemes};
 
 #[cfg(test)]
 mod tests;
+
+/// The author guide (`plugins/README.md`): its Rust snippets are compiled and run as tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod guide {}

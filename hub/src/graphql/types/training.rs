@@ -63,6 +63,8 @@ pub struct TrainingEvent {
     pub cluster_id: Option<i64>,
     #[graphql(skip)]
     pub trainers_value: Option<String>,
+    #[graphql(skip)]
+    pub source_id: Option<i64>,
 }
 
 impl FromRow for TrainingEvent {
@@ -70,6 +72,7 @@ impl FromRow for TrainingEvent {
         let m = training_events::Model::from_query_result(row, "")?;
         Ok(TrainingEvent {
             row_id: m.id,
+            source_id: m.source_id,
             code: m.code,
             title: m.title,
             course_code: row.try_get("", "course_code")?,
@@ -98,6 +101,13 @@ impl TrainingEvent {
     /// The cluster the event was organised for.
     async fn cluster(&self, ctx: &Context<'_>) -> Result<Option<Cluster>> {
         load_row::<Cluster>(ctx, self.cluster_id).await
+    }
+
+    /// The source the event was imported from: events of two sources never merge, so
+    /// monthly files of one provider belong under one source (`--source`, or the plugin's
+    /// `default_source`).
+    async fn source(&self, ctx: &Context<'_>) -> Result<Option<super::source::Source>> {
+        load_row::<super::source::Source>(ctx, self.source_id).await
     }
 
     /// The trainers' names: personal data, null unless the caller may see personal data.
