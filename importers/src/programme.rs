@@ -241,8 +241,8 @@ struct ProgrammeDef {
     lead: Option<String>,
     technical_assistance: Option<String>,
     funder: Option<String>,
-    start_date: Option<Spanned<String>>,
-    end_date: Option<Spanned<String>>,
+    start_date: Option<Spanned<toml::Value>>,
+    end_date: Option<Spanned<toml::Value>>,
     description: Option<String>,
 }
 
@@ -345,9 +345,17 @@ fn items(file: &str, text: &str, defs: Definitions) -> Vec<Item> {
         ] {
             let Some(value) = value else { continue };
             let line = line_of(text, value.span().start);
-            match Date::parse_iso(value.get_ref().trim()) {
-                Ok(d) => *slot = Some(d),
-                Err(_) => {
+            // A quoted date or a TOML date literal (`start_date = 2019-07-01`).
+            let parsed = match value.get_ref() {
+                toml::Value::String(text) => Date::parse_iso(text.trim()).ok(),
+                toml::Value::Datetime(dt) if dt.time.is_none() => dt.date.and_then(|d| {
+                    Date::from_ymd(i32::from(d.year), u32::from(d.month), u32::from(d.day)).ok()
+                }),
+                _ => None,
+            };
+            match parsed {
+                Some(d) => *slot = Some(d),
+                None => {
                     bad_date = true;
                     out.push(
                         RowError::error(
@@ -478,6 +486,25 @@ hs_basket = ["9018", "9021"]
             "{err}"
         );
         assert!(read("title = \"nothing\"\n").is_err());
+    }
+
+    #[test]
+    fn dates_may_be_quoted_or_toml_dates() {
+        let items = read(&SAMPLE.replace("\"2019-07-01\"", "2019-07-01")).unwrap();
+        let programme = items
+            .iter()
+            .find_map(|i| match i {
+                Item::Record(r) => match &r.record {
+                    Record::Programme(p) => Some(p),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .expect("the programme");
+        assert_eq!(
+            programme.start_date.map(|d| d.to_string()).as_deref(),
+            Some("2019-07-01")
+        );
     }
 
     #[test]

@@ -334,7 +334,7 @@ fn history_before_2012_imports_whole_in_the_revision_of_its_year() {
         }
         let legacy = scratch(
             &db,
-            "legacy 2007 and 1996.csv",
+            "legacy 2007, 1996 and 1993.csv",
             "Classification,Year,Period,Period Desc.,Aggregate Level,Is Leaf Code,\
              Trade Flow Code,Trade Flow,Reporter Code,Reporter,Reporter ISO,Partner Code,\
              Partner,Partner ISO,Commodity Code,Commodity,Qty Unit Code,Qty Unit,Qty,\
@@ -344,12 +344,14 @@ fn history_before_2012_imports_whole_in_the_revision_of_its_year() {
              H3,2008,2008,2008,6,1,2,Export,586,Pakistan,PAK,826,United Kingdom,GBR,620111,\
              Overcoats,1,No Quantity,,,2008,0\n\
              H1,1996,1996,1996,6,1,2,Export,586,Pakistan,PAK,842,USA,USA,901819,Instruments,1,\
-             No Quantity,,,1996,0\n",
+             No Quantity,,,1996,0\n\
+             H0,1993,1993,1993,4,0,2,Export,586,Pakistan,PAK,276,Germany,DEU,9018,Instruments,1,\
+             No Quantity,,,1993,0\n",
         );
         let (ok, report) = import(&db, &legacy);
         assert!(ok, "{engine}: {report:#}");
         assert_eq!(report["importer"], "un-comtrade-legacy", "{engine}");
-        assert_eq!(report["by_kind"]["trade_flow"]["inserted"], 3, "{engine}");
+        assert_eq!(report["by_kind"]["trade_flow"]["inserted"], 4, "{engine}");
 
         // Each flow keeps the revision it was reported in, with its code's parts.
         let flow = |value: u64| {
@@ -382,9 +384,10 @@ fn history_before_2012_imports_whole_in_the_revision_of_its_year() {
             "HS1996 1996-01-01 901819 90 9018 901819",
             "{engine}"
         );
+        assert_eq!(flow(1993), "HS1992 1993-01-01 9018 90 9018 -", "{engine}");
         assert_eq!(
             count(&db, "SELECT count(*) FROM trade_flows"),
-            11,
+            12,
             "{engine}"
         );
         assert_eq!(
