@@ -19,6 +19,8 @@
 //!   GraphQL requests.
 //! * `hub_http_requests_total`: every HTTP request the server answered, `/metrics`
 //!   included.
+//! * `hub_graphql_documents_total{cache}`: GraphQL documents the endpoint looked up in its
+//!   document cache (`graphql::cache`): `hit` (kept, not parsed again), `miss` (parsed).
 //!
 //! The counters are statics: one `hub` process serves one database.
 
@@ -30,6 +32,18 @@ static HTTP_REQUESTS: AtomicU64 = AtomicU64::new(0);
 static GRAPHQL_OK: AtomicU64 = AtomicU64::new(0);
 static GRAPHQL_ERROR: AtomicU64 = AtomicU64::new(0);
 static GRAPHQL_REJECTED: AtomicU64 = AtomicU64::new(0);
+static DOCUMENT_HITS: AtomicU64 = AtomicU64::new(0);
+static DOCUMENT_MISSES: AtomicU64 = AtomicU64::new(0);
+
+/// Counts one lookup in the GraphQL document cache.
+pub fn graphql_document(hit: bool) {
+    let counter = if hit {
+        &DOCUMENT_HITS
+    } else {
+        &DOCUMENT_MISSES
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+}
 
 /// How a GraphQL request ended (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +112,14 @@ pub fn render() -> String {
         "HTTP requests answered.",
         &[("", HTTP_REQUESTS.load(Ordering::Relaxed))],
     );
+    counter(
+        "hub_graphql_documents_total",
+        "GraphQL documents looked up in the document cache: hit (not parsed again) or miss.",
+        &[
+            ("{cache=\"hit\"}", DOCUMENT_HITS.load(Ordering::Relaxed)),
+            ("{cache=\"miss\"}", DOCUMENT_MISSES.load(Ordering::Relaxed)),
+        ],
+    );
     out
 }
 
@@ -114,6 +136,7 @@ mod tests {
             "hub_sql_statements_total",
             "hub_graphql_requests_total",
             "hub_http_requests_total",
+            "hub_graphql_documents_total",
         ] {
             assert!(text.contains(&format!("# TYPE {name} counter\n")), "{text}");
         }

@@ -38,8 +38,8 @@
 //!   it; each programme a [`Programme`], each cluster a [`Cluster`], in that order. The
 //!   hub links agencies to the same organisation in other sources by their name, as it
 //!   does every institution.
-//! - **Places.** A record's source reference is the file and the line its entry starts on
-//!   (`programme.toml!R14`), with the key as the column.
+//! - **Places.** A record's source reference is the file and the line of its entry's
+//!   `code`, `slug` or `name` (`programme.toml!R14`).
 //! - **Errors.** A file that is not TOML, or an entry with a key this format does not have
 //!   (a typo such as `hs_baskets`), is refused whole with its line. A value the hub refuses
 //!   (an unknown district, an invalid ISIC class or HS code, a programme code that is not
@@ -49,7 +49,7 @@
 //! The same definitions are read from a workbook by the spreadsheet importer, from sheets
 //! named `programmes`, `clusters` and `agencies` (see [`crate::spreadsheet`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use hub_plugin_sdk::serde_json::{Value, json};
 use hub_plugin_sdk::{
@@ -138,7 +138,9 @@ impl Importer for ProgrammeImporter {
         input: Input,
         options: &Value,
     ) -> Result<Box<dyn RecordStream + '_>, ImportError> {
-        check_options(options)?;
+        // The options are the hub's keys only: the hub checks a mapping against the
+        // manifest's schema before opening.
+        let _ = options;
         let file = if input.file_name.is_empty() {
             Input::new(&input.path).file_name
         } else {
@@ -181,23 +183,6 @@ impl Importer for ProgrammeImporter {
         }
         let items = items(&file, &text, definitions);
         Ok(Box::new(IterStream::new(items.into_iter().map(Ok))))
-    }
-}
-
-/// Options are only the hub's own keys: a mapping file with anything else is a mistake.
-fn check_options(options: &Value) -> Result<(), ImportError> {
-    match options {
-        Value::Null => Ok(()),
-        Value::Object(map) => match map
-            .keys()
-            .find(|k| !matches!(k.as_str(), "source" | "importer"))
-        {
-            Some(key) => Err(ImportError::new(format!(
-                "the programme importer takes no option {key:?} (only source and importer)"
-            ))),
-            None => Ok(()),
-        },
-        _ => Err(ImportError::new("the options must be a table")),
     }
 }
 
@@ -271,12 +256,17 @@ fn non_empty(value: Option<String>) -> Option<String> {
 fn items(file: &str, text: &str, defs: Definitions) -> Vec<Item> {
     let place = |start: usize| SourceRef::row(file, line_of(text, start));
     let mut out = Vec::new();
-    let mut agencies: HashSet<String> = HashSet::new();
+    // Every agency's record, by key: those of `[[agency]]`, then those the programmes name
+    // (a donor when only ever named as a funder). Each programme repeats the agencies it
+    // names with the same content, so that one rejected entry never orphans another
+    // (the hub reads identical repeats once).
+    let mut agencies: HashMap<String, Organisation> = HashMap::new();
+    let mut seen_names: HashSet<String> = HashSet::new();
     for a in defs.agency {
         let at = place(a.name.span().start);
         let name = a.name.into_inner().trim().to_owned();
         let key = agency_key(&name);
-        if !agencies.insert(key.clone()) {
+        if !seen_names.insert(key.clone()) {
             out.push(
                 RowError::error(
                     at.with_column("name"),
@@ -307,7 +297,7 @@ fn items(file: &str, text: &str, defs: Definitions) -> Vec<Item> {
                 }
             },
         };
-        let mut org = Organisation::new(key, kind, name);
+        let mut org = Organisation::new(key.clone(), kind, name);
         org.website = non_empty(a.website);
         org.district = non_empty(a.district);
         org.address = non_empty(a.address);
@@ -315,24 +305,45 @@ fn items(file: &str, text: &str, defs: Definitions) -> Vec<Item> {
             org.identifiers
                 .push(IdentifierValue::new(schemes::IATI_ORG, iati));
         }
+        agencies.insert(key, org.clone());
         out.push(Item::record(at, org));
+    }
+    // Agencies named only by programmes: a donor when only ever the funder.
+    let mut roles: HashMap<String, (String, bool)> = HashMap::new();
+    for p in &defs.programme {
+        for (name, funder) in [
+            (&p.lead, false),
+            (&p.technical_assistance, false),
+            (&p.funder, true),
+        ] {
+            if let Some(name) = non_empty(name.clone()) {
+                let entry = roles.entry(agency_key(&name)).or_insert((name, true));
+                entry.1 &= funder;
+            }
+        }
+    }
+    for (key, (name, only_funder)) in roles {
+        agencies.entry(key.clone()).or_insert_with(|| {
+            let kind = if only_funder {
+                OrganisationKind::Donor
+            } else {
+                OrganisationKind::Agency
+            };
+            Organisation::new(key, kind, name)
+        });
     }
     for p in defs.programme {
         let at = place(p.code.span().start);
-        let mut refer = |name: Option<String>, kind: OrganisationKind| -> Option<String> {
-            let name = non_empty(name)?;
-            let key = agency_key(&name);
-            if agencies.insert(key.clone()) {
-                out.push(Item::record(
-                    at.clone(),
-                    Organisation::new(key.clone(), kind, name),
-                ));
+        let mut refer = |name: Option<String>| -> Option<String> {
+            let key = agency_key(&non_empty(name)?);
+            if let Some(org) = agencies.get(&key) {
+                out.push(Item::record(at.clone(), org.clone()));
             }
             Some(key)
         };
-        let lead = refer(p.lead, OrganisationKind::Agency);
-        let assistance = refer(p.technical_assistance, OrganisationKind::Agency);
-        let funder = refer(p.funder, OrganisationKind::Donor);
+        let lead = refer(p.lead);
+        let assistance = refer(p.technical_assistance);
+        let funder = refer(p.funder);
         let mut programme = Programme::new(p.code.into_inner(), p.name);
         programme.description = non_empty(p.description);
         programme.lead_organisation_key = lead;
@@ -424,7 +435,7 @@ hs_basket = ["9018", "9021"]
 "#;
 
     #[test]
-    fn agencies_come_once_before_the_programme_that_names_them() {
+    fn every_programme_repeats_the_agencies_it_names_before_it() {
         let items = read(SAMPLE).unwrap();
         let records: Vec<(u64, &Record)> = items
             .iter()
@@ -446,12 +457,16 @@ hs_basket = ["9018", "9021"]
                     RecordKind::Organisation,
                     Some("agency:punjab-small-industries-corporation")
                 ),
+                (7, RecordKind::Organisation, Some("agency:unido")),
                 (7, RecordKind::Organisation, Some("agency:world-bank")),
                 (7, RecordKind::Programme, Some("punjab-cdi")),
                 (15, RecordKind::Cluster, Some("sialkot-surgical")),
             ]
         );
-        let Record::Programme(p) = records[3].1 else {
+        // The agency repeated on the programme's row is the [[agency]] entry, identifiers
+        // and all: the hub reads the repeat once.
+        assert_eq!(records[0].1, records[2].1);
+        let Record::Programme(p) = records[4].1 else {
             panic!()
         };
         assert_eq!(
@@ -462,7 +477,7 @@ hs_basket = ["9018", "9021"]
             p.start_date.map(|d| d.to_string()).as_deref(),
             Some("2019-07-01")
         );
-        let Record::Organisation(bank) = records[2].1 else {
+        let Record::Organisation(bank) = records[3].1 else {
             panic!()
         };
         assert_eq!(bank.kind, OrganisationKind::Donor);
@@ -538,23 +553,5 @@ hs_basket = ["9018", "9021"]
             Confidence::NONE
         );
         assert_eq!(importer.sniff(b"\x00\x01", "a.toml"), Confidence::NONE);
-    }
-
-    #[test]
-    fn options_other_than_the_hubs_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.toml");
-        std::fs::write(&path, SAMPLE).unwrap();
-        let mut importer = ProgrammeImporter;
-        assert!(
-            importer
-                .open(Input::new(&path), &json!({"source": "x", "sheets": []}))
-                .is_err()
-        );
-        assert!(
-            importer
-                .open(Input::new(&path), &json!({"source": "x"}))
-                .is_ok()
-        );
     }
 }

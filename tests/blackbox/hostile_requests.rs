@@ -341,3 +341,72 @@ fragment TypeRef on __Type {
   kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name
   ofType { kind name ofType { kind name ofType { kind name } } } } } } }
 }"#;
+
+/// The document counter of `/metrics`: (hits, misses).
+fn document_lookups(h: &RunningHub) -> (u64, u64) {
+    let (status, text) = h.get("/metrics");
+    assert_eq!(status, 200);
+    let value = |label: &str| -> u64 {
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!(
+                    "hub_graphql_documents_total{{cache=\"{label}\"}} "
+                ))
+            })
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("hub_graphql_documents_total {label} in {text}"))
+    };
+    (value("hit"), value("miss"))
+}
+
+/// A document the endpoint keeps (parsed once, its checks remembered) is answered the same
+/// and checked the same every time: a document over the cost limit is refused again, and
+/// one that passed without variables is checked in full when it comes with variables.
+#[test]
+fn kept_documents_are_checked_the_same_every_time() {
+    for engine in engines() {
+        let db = TestDb::fresh(engine);
+        let running = spawn({
+            let mut c = hub(&db);
+            c.arg("serve")
+                .env("HUB__GRAPHQL__MAX_COMPLEXITY", "200")
+                .env("HUB__GRAPHQL__MAX_LIST_ITEMS", "50");
+            c
+        });
+        let h = &running;
+        let small = json!({"query": "{ clusters { totalCount } }"});
+        let (status, first, _) = post(h, &small);
+        assert_eq!(status, 200, "{engine}: {first:#}");
+        let (hits, _) = document_lookups(h);
+        let (status, second, _) = post(h, &small);
+        assert_eq!(status, 200, "{engine}");
+        assert_eq!(first, second, "{engine}: the same answer");
+        assert_eq!(
+            document_lookups(h).0,
+            hits + 1,
+            "{engine}: the second was kept"
+        );
+
+        // Over the cost limit: refused every time.
+        let costly = json!({"query": "{ firms(first: 100) { nodes { name clusters { nodes { slug } } } } }"});
+        for _ in 0..2 {
+            refused(h, &costly, "QUERY_TOO_COMPLEX", "graphql.max_complexity");
+        }
+
+        // One document, with and without variables: checked in full with them.
+        let document = "query($slugs: [String!]) { clusters(filter: { slug: { in: $slugs } }) { totalCount } }";
+        for _ in 0..2 {
+            let (status, body, _) = post(h, &json!({"query": document}));
+            assert_eq!(status, 200, "{engine}: {body:#}");
+            assert!(body.get("errors").is_none(), "{engine}: {body:#}");
+        }
+        let many: Vec<String> = (0..60).map(|i| format!("c-{i}")).collect();
+        refused(
+            h,
+            &json!({"query": document, "variables": {"slugs": many}}),
+            "BAD_USER_INPUT",
+            "graphql.max_list_items",
+        );
+        healthy(h);
+    }
+}

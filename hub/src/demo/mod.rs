@@ -23,8 +23,8 @@
 //! - **Sources and priority.** `psic-punjab` 10, `un-comtrade` 10, `cdi-survey-2023` 20,
 //!   `cdi-networks` 30, `cdi-results` 30, `cdi-training` 40, `hub-curated` 50 (lower wins),
 //!   given to the imports as configured sources ([`demo_sources`]), so each is created with
-//!   its name, kind, publisher and priority by the first import that writes under it. A
-//!   source the configuration already defines keeps the configured values.
+//!   its name, kind, publisher and priority by the first import that writes under it (the
+//!   demo is loaded into a new database, where none exists yet).
 //! - **Dates of observation** are in the mappings: the survey was fielded January to March
 //!   2023 (observed on 31 March 2023; turnover and exports are figures of 2022, head counts
 //!   and certifications of 2023); the registry export is as of 31 December 2024.
@@ -45,7 +45,7 @@ use crate::config::{ImportSettings, SourceSettings};
 mod tests;
 
 /// The version of the bundled demo dataset. Bump it when the files in `hub/demo/` change.
-pub const DEMO_VERSION: &str = "cdi-demo-2024.1";
+pub const DEMO_VERSION: &str = "cdi-demo-2024.2";
 
 /// The `hub_meta` key recording which demo dataset the database holds.
 pub const META_KEY: &str = "demo_dataset";
@@ -200,8 +200,8 @@ const SOURCES: &[SourceSpec] = &[
     ),
 ];
 
-/// The import settings of the demo: the defaults, with the demo's sources configured
-/// (unless the configuration defines them already).
+/// Import settings with the demo's sources configured (a source `configured` defines
+/// already keeps its settings).
 pub fn demo_sources(configured: &ImportSettings) -> ImportSettings {
     let mut settings = configured.clone();
     let mut sources: BTreeMap<String, SourceSettings> = SOURCES

@@ -44,6 +44,11 @@ use async_graphql::{
 use super::errors::{QUERY_TOO_COMPLEX, selected_operation, with_code};
 use crate::config::GraphqlSettings;
 
+/// The operation name of a request, as request data, so that the validation hook can key
+/// the kept validation result by it.
+#[derive(Debug, Clone, Default)]
+pub struct OperationName(pub Option<String>);
+
 /// The schema extension that checks a document's cost and orders its response.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DocumentChecks;
@@ -76,8 +81,15 @@ impl Extension for Checks {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let doc = next.run(ctx, query, variables).await?;
+        // The endpoint's kept document (see `super::cache`) is this one: no copy needed.
+        let kept = ctx
+            .data_opt::<Arc<super::cache::Cached>>()
+            .map(|c| c.doc.clone());
         if let Ok(mut seen) = self.seen.lock() {
-            *seen = Some((Arc::new(doc.clone()), variables.clone()));
+            *seen = Some((
+                kept.unwrap_or_else(|| Arc::new(doc.clone())),
+                variables.clone(),
+            ));
         }
         Ok(doc)
     }
@@ -92,6 +104,15 @@ impl Extension for Checks {
         else {
             return next.run(ctx).await;
         };
+        // A kept document that passed every check before, without variables (whose values
+        // the checks read), passes again: its validation is not repeated.
+        let kept = ctx
+            .data_opt::<Arc<super::cache::Cached>>()
+            .filter(|c| Arc::ptr_eq(&c.doc, &doc) && variables.is_empty());
+        let operation = ctx.data_opt::<OperationName>().and_then(|o| o.0.clone());
+        if let Some(result) = kept.and_then(|c| c.validated(operation.as_deref())) {
+            return Ok(result);
+        }
         // Before async-graphql validates the document (some of its rules expand every
         // fragment where it is spread, which takes exponential time on a document whose
         // fragments spread each other twice): its size once expanded, and its arguments.
@@ -127,6 +148,9 @@ impl Extension for Checks {
             if cost.total > limit {
                 return Err(vec![cost.error(limit, key)]);
             }
+        }
+        if let Some(kept) = kept {
+            kept.set_validated(operation.as_deref(), result);
         }
         Ok(result)
     }

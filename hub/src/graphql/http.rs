@@ -80,6 +80,8 @@ pub struct Endpoint {
     db: DatabaseConnection,
     settings: GraphqlSettings,
     imports: Arc<ImportSetup>,
+    /// Parsed and validated documents (see [`super::cache`]).
+    documents: super::cache::DocumentCache,
     /// The runtime requests execute on: the hub's main multi-threaded runtime, whose
     /// threads have large stacks (`cli::STACK_SIZE`), instead of the HTTP workers' 2 MiB
     /// threads. Nested resolvers of a deep (but allowed) query, unoptimised in a debug
@@ -125,6 +127,7 @@ impl Endpoint {
             db,
             settings: settings.clone(),
             imports,
+            documents: super::cache::DocumentCache::default(),
             runtime: tokio::runtime::Handle::try_current().ok(),
         }
     }
@@ -825,11 +828,15 @@ async fn answer(
     via_get: bool,
     uploads: Vec<UploadValue>,
 ) -> Reply {
-    let doc = match errors::parse_document(&params.query) {
-        Ok(doc) => doc,
+    let cached = match endpoint
+        .documents
+        .get_or_parse(&params.query, errors::parse_document)
+    {
+        Ok(cached) => cached,
         Err(e) => return request_errors(media, vec![e]),
     };
-    let selected = errors::selected_operation(&doc, params.operation_name.as_deref());
+    let doc = &*cached.doc;
+    let selected = errors::selected_operation(doc, params.operation_name.as_deref());
     let introspection = selected.is_some_and(|op| is_introspection(&op.node));
     if via_get
         && let Some(ty @ (OperationType::Mutation | OperationType::Subscription)) =
@@ -856,17 +863,20 @@ async fn answer(
         .variables
         .map(Variables::from_json)
         .unwrap_or_default();
-    let missing = errors::missing_variables(&doc, params.operation_name.as_deref(), &variables);
+    let missing = errors::missing_variables(doc, params.operation_name.as_deref(), &variables);
     if !missing.is_empty() {
         return request_errors(media, missing);
     }
+    let checked =
+        variables.is_empty() && cached.validated(params.operation_name.as_deref()).is_some();
     // The document's size and its arguments, before the schema sees it: async-graphql's
     // parse stage walks every fragment where it is spread (its recursion-depth and
     // directive checks), which takes exponential time on fragments that spread each other
     // twice. The schema's extension checks the same for requests that come another way.
-    if let Err(e) = super::bounds::check(&doc, &variables, &endpoint.settings) {
+    if !checked && let Err(e) = super::bounds::check(doc, &variables, &endpoint.settings) {
         return request_errors(media, vec![e]);
     }
+    let operation = super::document::OperationName(params.operation_name.clone());
     let mut request = async_graphql::Request::new(params.query).variables(variables);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
@@ -878,10 +888,14 @@ async fn answer(
             }
         }
     }
-    request.set_parsed_query(doc);
+    request.set_parsed_query(doc.clone());
     let stage = Stage::default();
     let mut request = prepare_request(
-        request.data(stage.clone()).data(Uploads(uploads)),
+        request
+            .data(stage.clone())
+            .data(Uploads(uploads))
+            .data(cached.clone())
+            .data(operation),
         &endpoint.db,
         Principal::default_for_request(),
         &endpoint.settings,

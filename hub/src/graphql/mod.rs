@@ -21,6 +21,7 @@ pub mod schema;
 pub mod types;
 
 pub mod bounds;
+pub mod cache;
 pub mod connection;
 pub mod declare;
 pub mod document;

@@ -18,9 +18,23 @@ use super::{Issues, RowKey, Sourced};
 /// Validates and applies one batch of records.
 pub(crate) async fn batch(
     ctx: &mut Ctx<'_>,
-    records: Vec<Sourced>,
+    mut records: Vec<Sourced>,
     issues: &mut Issues,
 ) -> anyhow::Result<()> {
+    // Programme definitions are a barrier: a batch that defines clusters or programmes and
+    // then names them (a workbook's clusters sheet, then its firms) is applied in two
+    // parts, so that the later rows are validated against the clusters just written.
+    // Importers emit a row's records together and definitions last in their row, so the
+    // split never cuts a row.
+    if let Some(last) = records
+        .iter()
+        .rposition(|r| matches!(r.record.kind(), RecordKind::Programme | RecordKind::Cluster))
+        && last + 1 < records.len()
+    {
+        let rest = records.split_off(last + 1);
+        Box::pin(batch(ctx, records, issues)).await?;
+        return Box::pin(batch(ctx, rest, issues)).await;
+    }
     if records
         .iter()
         .any(|r| r.record.kind() == RecordKind::TradeFlow)

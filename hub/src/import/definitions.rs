@@ -28,7 +28,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use hub_plugin_sdk::{Cluster, Programme, RecordKind, SourceRef, codes};
-use hub_schema::domain::{HsCode, HsRevision, ISIC4, IsicCode};
+use hub_schema::domain::{Concordance, HsCode, HsRevision, ISIC4, IsicCode, IsicLevel};
 use sea_orm::{ConnectionTrait as _, Statement, Value};
 use sha2::{Digest as _, Sha256};
 
@@ -312,6 +312,23 @@ pub(crate) fn cluster(
         .filter(|d| !d.is_empty())
     {
         match IsicCode::parse(code) {
+            // Firms join a cluster by their class: a section, division or group would
+            // never match one.
+            Ok(isic) if isic.level() != IsicLevel::Class => issues.push(Issue::error(
+                at,
+                Some("isic_classes"),
+                "invalid_isic_code",
+                format!(
+                    "\"{}\" is an ISIC Rev.4 {}, not a class: a cluster lists the 4-digit \
+                     classes its firms work in.",
+                    isic.as_str(),
+                    match isic.level() {
+                        IsicLevel::Section => "section",
+                        IsicLevel::Division => "division",
+                        _ => "group",
+                    }
+                ),
+            )),
             Ok(isic) => {
                 isic_classes.insert(isic.as_str().to_owned());
             }
@@ -362,6 +379,16 @@ pub(crate) fn cluster(
                     Some("hs_basket"),
                     "invalid_hs_code",
                     "A basket lists chapters, headings or subheadings, not TOTAL.".to_owned(),
+                )),
+                Ok(hs) if !Concordance::bundled().knows(&hs) => issues.push(Issue::error(
+                    at,
+                    Some("hs_basket"),
+                    "unknown_hs_code",
+                    format!(
+                        "{} is not a code of {}; the basket's codes must be of its revision.",
+                        hs.as_str(),
+                        revision.classification_code()
+                    ),
                 )),
                 Ok(hs) => {
                     basket.insert((hs.as_str().to_owned(), i32::from(hs.level())));
@@ -433,7 +460,7 @@ pub(crate) async fn apply(
     }
     if !clusters.is_empty() {
         issues.kind = Some(RecordKind::Cluster);
-        write_clusters(ctx, clusters).await?;
+        write_clusters(ctx, clusters, issues).await?;
     }
     ctx.reload_clusters().await?;
     Ok(())
@@ -606,7 +633,11 @@ async fn classification_ids(ctx: &Ctx<'_>) -> anyhow::Result<HashMap<String, i64
     Ok(out)
 }
 
-async fn write_clusters(ctx: &mut Ctx<'_>, rows: Vec<ClusterRow>) -> anyhow::Result<()> {
+async fn write_clusters(
+    ctx: &mut Ctx<'_>,
+    rows: Vec<ClusterRow>,
+    issues: &mut Issues,
+) -> anyhow::Result<()> {
     let classifications = classification_ids(ctx).await?;
     let programme_ids: HashMap<String, i64> = stored(
         ctx,
@@ -641,6 +672,22 @@ async fn write_clusters(ctx: &mut Ctx<'_>, rows: Vec<ClusterRow>) -> anyhow::Res
     let mut changed = Vec::new();
     let mut wanted: Vec<(String, Want, SourceRef)> = Vec::new();
     for c in rows {
+        // A programme of this file whose own row was rejected is not there: the cluster
+        // would lose its programme, so it is rejected too.
+        if let Some(code) = &c.programme
+            && !programme_ids.contains_key(code)
+        {
+            issues.push(Issue::error(
+                &c.at,
+                Some("programme"),
+                codes::UNKNOWN_REFERENCE,
+                format!(
+                    "The programme \"{code}\" was rejected in this file and is not imported \
+                     earlier."
+                ),
+            ));
+            continue;
+        }
         let hs_classification_id = c
             .basket
             .as_ref()

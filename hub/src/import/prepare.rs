@@ -85,33 +85,33 @@ async fn load_clusters(
     Vec<ClusterScope>,
     HashMap<String, i64>,
 )> {
-    let clusters = clusters::Entity::find()
-        .all(txn)
-        .await?
+    let all = clusters::Entity::find().all(txn).await?;
+    let clusters: HashMap<String, i64> = all.iter().map(|c| (c.slug.clone(), c.id)).collect();
+    let mut scope: HashMap<i64, ClusterScope> = all
         .into_iter()
-        .map(|c| (c.slug, c.id))
-        .collect();
-    let mut cluster_scope: Vec<ClusterScope> = clusters::Entity::find()
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|c| ClusterScope {
-            id: c.id,
-            slug: c.slug,
-            isic_classes: Vec::new(),
-            district_ids: Vec::new(),
+        .map(|c| {
+            (
+                c.id,
+                ClusterScope {
+                    id: c.id,
+                    slug: c.slug,
+                    isic_classes: Vec::new(),
+                    district_ids: Vec::new(),
+                },
+            )
         })
         .collect();
     for a in cluster_activities::Entity::find().all(txn).await? {
-        if let Some(c) = cluster_scope.iter_mut().find(|c| c.id == a.cluster_id) {
+        if let Some(c) = scope.get_mut(&a.cluster_id) {
             c.isic_classes.push(a.code);
         }
     }
     for a in cluster_areas::Entity::find().all(txn).await? {
-        if let Some(c) = cluster_scope.iter_mut().find(|c| c.id == a.cluster_id) {
+        if let Some(c) = scope.get_mut(&a.cluster_id) {
             c.district_ids.push(a.admin_area_id);
         }
     }
+    let mut cluster_scope: Vec<ClusterScope> = scope.into_values().collect();
     cluster_scope.sort_by(|a, b| a.slug.cmp(&b.slug));
     let programmes = programmes::Entity::find()
         .all(txn)

@@ -571,35 +571,14 @@ fn required(issues: &mut Issues, at: &SourceRef, field: &str, value: &str) -> bo
 }
 
 /// Replaces every key an importer made from personal data
-/// (`hub_plugin_sdk::keys::personal_key`) with `pk:` and its keyed digest, before the record
-/// is validated, compared, stored or named in a message.
+/// (`hub_plugin_sdk::keys::personal_key`), in every key field of the record (its own key
+/// and those naming other records), with `pk:` and its keyed digest, before the record is
+/// validated, compared, stored or named in a message.
 fn digest_personal_keys(record: &mut Record, key: &hub_schema::domain::CnicKey) {
-    let digest = |k: &mut String| {
+    for k in record.keys_mut() {
         if let Some(text) = hub_plugin_sdk::keys::personal_key_text(k) {
             *k = format!("pk:{}", key.digest(text));
         }
-    };
-    let digest_opt = |k: &mut Option<String>| {
-        if let Some(k) = k {
-            digest(k);
-        }
-    };
-    match record {
-        Record::Person(p) => digest(&mut p.source_key),
-        Record::Affiliation(a) => {
-            digest(&mut a.source_key);
-            digest(&mut a.person_key);
-        }
-        Record::Participation(p) => {
-            digest(&mut p.source_key);
-            digest_opt(&mut p.person_key);
-        }
-        Record::Loan(l) => {
-            digest(&mut l.source_key);
-            digest_opt(&mut l.borrower_person_key);
-        }
-        Record::Organisation(o) => digest(&mut o.source_key),
-        _ => {}
     }
 }
 

@@ -684,6 +684,27 @@ async fn keys_made_from_personal_data_are_digested_before_anything_sees_them() {
     let report = f.import("export.items", "provider", &again, false).await;
     assert_eq!(report.status, RunStatus::Applied, "{report}");
     assert_eq!(report.totals.inserted, 0, "{report}");
+    // An organisation keyed by personal data (a sole proprietor's name and phone) is found
+    // through every field that names it.
+    let owner_key = personal_key("sole", &["Rafiq Khan", "0345-9999999"]);
+    let mut shop = Organisation::new(owner_key.clone(), OrganisationKind::Firm, "Rafiq Surgical");
+    shop.district = Some("Sialkot".into());
+    let mut figures = hub_plugin_sdk::FirmObservation::new(owner_key, "2023");
+    figures.employees_total = Some(4);
+    let report = f
+        .import(
+            "shops.items",
+            "provider",
+            &[Item::record(at(1), shop), Item::record(at(1), figures)],
+            false,
+        )
+        .await;
+    assert_eq!(report.status, RunStatus::Applied, "{report}");
+    assert_eq!(
+        f.count("SELECT id FROM organisation_source_records WHERE source_key LIKE 'pk:%'")
+            .await,
+        1
+    );
     // A reference to nobody names the digest, never the name.
     let orphan = vec![Item::record(
         at(4),

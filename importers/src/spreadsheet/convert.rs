@@ -29,6 +29,10 @@ pub struct Converter {
     emitted: HashSet<(RecordKind, String)>,
     /// The indicator series whose baseline was taken.
     baselines: HashSet<String>,
+    /// The agencies of a programme definition by key, as first given (by the agencies
+    /// sheet, or by the first programme naming them): programme rows repeat them with
+    /// this content.
+    agencies: std::collections::HashMap<String, Organisation>,
 }
 
 impl Converter {
@@ -541,7 +545,7 @@ impl Converter {
             Self::duplicate(cells, "an agency", "agency.name");
             return Vec::new();
         }
-        let mut org = Organisation::new(key, kind, name);
+        let mut org = Organisation::new(key.clone(), kind, name);
         org.website = cells.text("agency.website");
         org.district = cells.text("agency.district");
         org.address = cells.text("agency.address");
@@ -549,6 +553,7 @@ impl Converter {
             org.identifiers
                 .push(IdentifierValue::new(schemes::IATI_ORG, iati));
         }
+        self.agencies.insert(key, org.clone());
         vec![org.into()]
     }
 
@@ -570,13 +575,17 @@ impl Converter {
             Self::duplicate(cells, "a programme", "programme.code");
             return Vec::new();
         }
+        // Each agency the row names, repeated on every row with the content it was first
+        // given: one rejected programme row never orphans another's agency.
         let mut records = Vec::new();
         let mut agency = |field: &str, kind: OrganisationKind| -> Option<String> {
             let name = cells.text(field)?;
             let key = crate::programme::agency_key(&name);
-            if self.first(RecordKind::Organisation, &key) {
-                records.push(Organisation::new(key.clone(), kind, name).into());
-            }
+            let org = self
+                .agencies
+                .entry(key.clone())
+                .or_insert_with(|| Organisation::new(key.clone(), kind, name));
+            records.push(org.clone().into());
             Some(key)
         };
         let lead = agency("programme.lead", OrganisationKind::Agency);

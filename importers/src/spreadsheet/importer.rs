@@ -795,7 +795,7 @@ fn options_schema() -> Value {
                         "sheet": {"type": "string", "description": "The sheet's name."},
                         "pattern": {"type": "string", "description": "A glob of sheet names (* and ?)."},
                         "header_row": {"type": "integer", "minimum": 1},
-                        "target": {"enum": targets, "description": "Also firm_observations (firms) and attendance (participants)."},
+                        "target": {"type": "string", "examples": targets, "description": "One of the examples, in any case, with - or _; also firm_observations (firms) and attendance (participants)."},
                         "columns": {
                             "type": "object",
                             "description": "Header as written -> field; \"\" leaves the column out. Without it the synonyms map the columns.",

@@ -1321,7 +1321,7 @@ fn the_manifest_and_sniffing() {
     assert!(manifest.emits.contains(&RecordKind::ClusterMembership));
     let schema = manifest.options_schema.unwrap();
     assert_eq!(
-        schema["properties"]["sheets"]["items"]["properties"]["target"]["enum"][0],
+        schema["properties"]["sheets"]["items"]["properties"]["target"]["examples"][0],
         json!("firms")
     );
     // The general importer comes last: specialised ones win ties.

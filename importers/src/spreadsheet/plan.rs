@@ -358,9 +358,12 @@ pub const SHEET_EVENT: (&str, &str) = ("event.source_key", "{sheet}");
 /// span) is `event.title`, and the second's, without a `Venue` label, `event.venue`. Nothing when no date is found: a sheet without its event above
 /// the header keeps naming it by the sheet.
 fn event_cells(ctx: Context<'_>) -> Vec<(String, Constant)> {
-    let is_date = |row: &Row, column: usize| {
-        let cell = row.cell(column);
-        cell.as_date().is_some() || super::parse_text_date(cell.to_text().trim()).is_some()
+    // A date cell, or text that reads as a date; not a bare number, which a cell constant
+    // would read back as text ("45363").
+    let is_date = |row: &Row, column: usize| match row.cell(column) {
+        super::Cell::Date(_) => true,
+        super::Cell::Text(text) => super::parse_text_date(text.trim()).is_some(),
+        _ => false,
     };
     // The next non-empty cell to the right of a label.
     let beside =

@@ -75,7 +75,7 @@ impl Target {
     #[must_use]
     pub fn named_by(name: &str) -> Option<Self> {
         match fold(name).as_str() {
-            "agencies" | "agency" | "partner agencies" | "partners" => Some(Self::Agencies),
+            "agencies" | "agency" | "partner agencies" => Some(Self::Agencies),
             "programmes" | "programme" | "programs" | "program" => Some(Self::Programmes),
             "clusters" | "cluster" => Some(Self::Clusters),
             _ => None,

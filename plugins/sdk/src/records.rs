@@ -99,9 +99,9 @@ pub enum Record {
     TradeFlow(TradeFlow),
     /// An administrative area: province, division, district, tehsil.
     AdminArea(AdminArea),
-    /// A cluster development programme and its partner agencies.
+    /// A cluster development programme and its partner agencies (SDK 0.1.2).
     Programme(Programme),
-    /// A cluster: its districts, industry classes and HS product basket.
+    /// A cluster: its districts, industry classes and HS product basket (SDK 0.1.2).
     Cluster(Cluster),
 }
 
@@ -259,6 +259,82 @@ impl Record {
             Self::Cluster(r) => Some(&r.slug),
             Self::FirmObservation(_) | Self::TradeFlow(_) | Self::AdminArea(_) => None,
         }
+    }
+}
+
+impl Record {
+    /// Every key field of the record, its own `source_key` and the `…_key` fields naming
+    /// other records of the source, for code that rewrites keys (the hub digests keys made
+    /// with [`crate::keys::personal_key`]). A programme's code and a cluster's slug are
+    /// names, not keys, and are not listed.
+    pub fn keys_mut(&mut self) -> Vec<&mut String> {
+        fn some<'a>(keys: &mut Vec<&'a mut String>, key: &'a mut Option<String>) {
+            if let Some(k) = key {
+                keys.push(k);
+            }
+        }
+        let mut keys: Vec<&mut String> = Vec::with_capacity(4);
+        match self {
+            Self::Organisation(r) => keys.push(&mut r.source_key),
+            Self::Person(r) => keys.push(&mut r.source_key),
+            Self::Affiliation(r) => {
+                keys.extend([
+                    &mut r.source_key,
+                    &mut r.person_key,
+                    &mut r.organisation_key,
+                ]);
+            }
+            Self::ClusterMembership(r) => {
+                keys.extend([&mut r.source_key, &mut r.organisation_key]);
+            }
+            Self::FirmObservation(r) => keys.push(&mut r.organisation_key),
+            Self::Network(r) => {
+                keys.push(&mut r.source_key);
+                some(&mut keys, &mut r.lead_organisation_key);
+            }
+            Self::NetworkMember(r) => {
+                keys.extend([
+                    &mut r.source_key,
+                    &mut r.network_key,
+                    &mut r.organisation_key,
+                ]);
+            }
+            Self::Course(r) => {
+                keys.push(&mut r.source_key);
+                some(&mut keys, &mut r.provider_organisation_key);
+            }
+            Self::TrainingEvent(r) => {
+                keys.push(&mut r.source_key);
+                some(&mut keys, &mut r.course_key);
+                some(&mut keys, &mut r.provider_organisation_key);
+            }
+            Self::Participation(r) => {
+                keys.extend([&mut r.source_key, &mut r.event_key]);
+                some(&mut keys, &mut r.person_key);
+                some(&mut keys, &mut r.organisation_key);
+            }
+            Self::IndicatorValue(r) => {
+                keys.push(&mut r.source_key);
+                some(&mut keys, &mut r.organisation_key);
+            }
+            Self::IndustrialEstate(r) => keys.push(&mut r.source_key),
+            Self::PlotAllotment(r) => {
+                keys.extend([&mut r.source_key, &mut r.estate_key]);
+                some(&mut keys, &mut r.organisation_key);
+            }
+            Self::Loan(r) => {
+                keys.push(&mut r.source_key);
+                some(&mut keys, &mut r.borrower_person_key);
+                some(&mut keys, &mut r.organisation_key);
+            }
+            Self::Programme(r) => {
+                some(&mut keys, &mut r.lead_organisation_key);
+                some(&mut keys, &mut r.technical_assistance_organisation_key);
+                some(&mut keys, &mut r.funder_organisation_key);
+            }
+            Self::TradeFlow(_) | Self::AdminArea(_) | Self::Cluster(_) => {}
+        }
+        keys
     }
 }
 

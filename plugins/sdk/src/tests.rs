@@ -719,3 +719,23 @@ fn an_importer_works_through_the_trait_object() {
         .unwrap();
     assert_eq!(options.to_string(), "This importer takes no options.");
 }
+
+#[test]
+fn keys_mut_reaches_every_key_field() {
+    for mut record in full_records() {
+        let kind = record.kind();
+        for key in record.keys_mut() {
+            *key = "rewritten".to_owned();
+        }
+        let json = serde_json::to_value(&record).unwrap();
+        let object = json.as_object().unwrap();
+        for (field, value) in object {
+            if field == "source_key" || field.ends_with("_key") {
+                assert!(
+                    value.is_null() || value == "rewritten",
+                    "{kind}: {field} = {value} was not reached"
+                );
+            }
+        }
+    }
+}

@@ -161,6 +161,22 @@ impl Concordance {
         })
     }
 
+    /// Whether `code` is a chapter, heading or subheading of its revision (`TOTAL` is not).
+    #[must_use]
+    pub fn knows(&self, code: &HsCode) -> bool {
+        let Some(children) = self.children.get(&code.revision()) else {
+            return false;
+        };
+        match code.level() {
+            2 | 4 => children.contains_key(code.as_str()),
+            6 => code
+                .heading()
+                .and_then(|h| children.get(h))
+                .is_some_and(|subs| subs.iter().any(|s| s == code.as_str())),
+            _ => false,
+        }
+    }
+
     /// The subheadings of `to` corresponding to a subheading of `from`, through the
     /// revisions between them; `None` when the concordance does not know the code.
     pub fn corresponding(
@@ -437,6 +453,19 @@ mod tests {
             c.place(&code(Hs2022, "620120"), &garments_2007),
             Placement::Inside("62".into())
         );
+    }
+
+    #[test]
+    fn codes_are_known_in_their_revision_only() {
+        let c = Concordance::bundled();
+        assert!(c.knows(&code(Hs2017, "9018")));
+        assert!(c.knows(&code(Hs2017, "90")));
+        assert!(c.knows(&code(Hs2017, "901890")));
+        assert!(c.knows(&code(Hs2022, "852411")));
+        assert!(!c.knows(&code(Hs2017, "852411")), "8524 is new in HS 2022");
+        assert!(!c.knows(&code(Hs2017, "9099")));
+        assert!(!c.knows(&code(Hs2017, "TOTAL")));
+        assert!(c.knows(&code(Hs1992, "901831")));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use crate::generate::{self, Lcg};
 
-/// The clusters (as seeded by `hub demo`), their districts and their share of the firms.
+/// The clusters (as `hub/demo/clusters.toml` defines them), their districts and their share of the firms.
 pub const CLUSTERS: [(&str, &[&str], u32); 4] = [
     ("sialkot-surgical", &["Sialkot"], 36),
     ("lahore-garments", &["Lahore"], 28),

@@ -19,9 +19,9 @@
 //! 1. Generates, deterministically, a firm list of `--firms` firms across the four demo
 //!    clusters (`data.rs`: cluster, district, NTN for about 70%, head count) and a UN
 //!    Comtrade API v1 CSV of `--flows` flows (the generator of `bench-import`).
-//! 2. Per engine, on a fresh database: `hub demo` loads the reference data, the programme
-//!    and its four clusters and the demo dataset (then is stopped); `hub import` loads the
-//!    firm list and the Comtrade file through the hub's own importers.
+//! 2. Per engine, on a fresh database: `hub migrate` loads the reference data; `hub import`
+//!    loads the programme and its four clusters (`hub/demo/clusters.toml`), the firm list
+//!    and the Comtrade file through the hub's own importers.
 //! 3. Serves the database with `hub serve`, and beside it the **actix floor**
 //!    (`bench-graphql floor`, `floor.rs`): the hand-written SQL of each question through the
 //!    hub's own pool and configuration, as JSON from a minimal actix handler.
@@ -234,7 +234,11 @@ fn hub(path: &str, env: &[(String, String)]) -> Command {
     cmd
 }
 
-/// Loads the demo (programme, clusters, reference data) and then the two files.
+/// The demo's programme definition: the programme and its four clusters.
+const PROGRAMME: &str = include_str!("../../../hub/demo/clusters.toml");
+
+/// Creates the database with its reference data (`hub migrate`), imports the programme
+/// definition, then the two files: everything through the hub's own importers.
 fn load_data(
     hub_path: &str,
     env: &[(String, String)],
@@ -242,20 +246,21 @@ fn load_data(
     flows: &Path,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let demo = hub(hub_path, env)
-        .arg("demo")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .with_context(|| format!("starting {hub_path} demo"))?;
-    let mut demo = Killed(demo);
-    listening(&mut demo.0, "hub: listening on ")?;
-    drop(demo);
+    let migrated = hub(hub_path, env).arg("migrate").output()?;
+    if !migrated.status.success() {
+        bail!("hub migrate: {}", String::from_utf8_lossy(&migrated.stderr));
+    }
+    let programme = firms.with_file_name("clusters.toml");
+    std::fs::write(&programme, PROGRAMME)?;
     eprintln!(
-        "bench-graphql: demo loaded in {:.1} s",
+        "bench-graphql: database made in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    for (file, source) in [(firms, "bench-firms"), (flows, "un-comtrade")] {
+    for (file, source) in [
+        (programme.as_path(), "programme"),
+        (firms, "bench-firms"),
+        (flows, "un-comtrade"),
+    ] {
         let started = Instant::now();
         let out = hub(hub_path, env)
             .arg("import")

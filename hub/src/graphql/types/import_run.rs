@@ -47,7 +47,7 @@ fn check_allowed(ctx: &Context<'_>) -> Result<()> {
 pub struct ImportRun {
     #[graphql(skip)]
     pub row_id: i64,
-    /// The importer's id, e.g. `spreadsheet` or `demo-seed`.
+    /// The importer's id, e.g. `spreadsheet` or `programme`.
     pub importer: String,
     pub importer_version: String,
     pub file_name: Option<String>,

@@ -148,7 +148,7 @@ order_input! {
     pub struct ProgrammeOrder {
         Code => (col("code"), Text, NotNull),
         Name => (col("name"), Text, NotNull),
-        StartDate => (col("start_date"), Text),
+        StartDate => (col("start_date"), Date),
         Id => (col("id"), Int, NotNull),
     }
 }

@@ -1,0 +1,147 @@
+//! Parsed and validated documents, kept by the SHA-256 of their text.
+//!
+//! Clients send the same few documents again and again (a dashboard's queries, a BI tool's
+//! pages), so the endpoint parses a document once and keeps it, and remembers that it
+//! passed validation (async-graphql's rules, the hub's bounds and its cost) for each
+//! operation name. A request for a kept document skips the parse, and when it has no
+//! variables (whose values the checks read) it skips the checks too. The same cache is
+//! where persisted queries will be looked up by hash.
+//!
+//! Bounded: documents over [`MAX_DOCUMENT_BYTES`] are not kept, and the cache is emptied
+//! when it holds [`MAX_ENTRIES`] (a cheap reset, rare with real clients, which reuse a few
+//! documents). A document's validation depends on the schema it ran against; the endpoint
+//! sends every document to the same schema every time (introspection-only documents to the
+//! introspection schema), so one cache serves both.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::ValidationResult;
+use async_graphql::parser::types::ExecutableDocument;
+use sha2::{Digest as _, Sha256};
+
+/// The longest document kept, in bytes.
+pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024;
+
+/// The most documents kept.
+pub const MAX_ENTRIES: usize = 1024;
+
+/// A kept document.
+#[derive(Debug)]
+pub struct Cached {
+    /// The parsed document.
+    pub doc: Arc<ExecutableDocument>,
+    /// The validation result of each operation name that passed every check without
+    /// variables.
+    validated: Mutex<HashMap<Option<String>, ValidationResult>>,
+}
+
+impl Cached {
+    fn new(doc: ExecutableDocument) -> Self {
+        Cached {
+            doc: Arc::new(doc),
+            validated: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The result of an earlier validation of this operation without variables.
+    pub fn validated(&self, operation: Option<&str>) -> Option<ValidationResult> {
+        let map = self.validated.lock().ok()?;
+        map.get(&operation.map(str::to_owned)).copied()
+    }
+
+    /// Remembers that this operation passed every check without variables.
+    pub fn set_validated(&self, operation: Option<&str>, result: ValidationResult) {
+        if let Ok(mut map) = self.validated.lock() {
+            map.insert(operation.map(str::to_owned), result);
+        }
+    }
+}
+
+/// The documents of one endpoint.
+#[derive(Debug, Default)]
+pub struct DocumentCache {
+    entries: Mutex<HashMap<[u8; 32], Arc<Cached>>>,
+}
+
+impl DocumentCache {
+    /// The document of `query`, parsed by `parse` unless it is kept already. A document
+    /// that does not parse is never kept.
+    pub fn get_or_parse<E>(
+        &self,
+        query: &str,
+        parse: impl FnOnce(&str) -> Result<ExecutableDocument, E>,
+    ) -> Result<Arc<Cached>, E> {
+        let keep = query.len() <= MAX_DOCUMENT_BYTES;
+        let key: [u8; 32] = Sha256::digest(query.as_bytes()).into();
+        if keep && let Some(found) = self.entries.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            crate::metrics::graphql_document(true);
+            return Ok(found);
+        }
+        crate::metrics::graphql_document(false);
+        let cached = Arc::new(Cached::new(parse(query)?));
+        if keep && let Ok(mut map) = self.entries.lock() {
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(key, cached.clone());
+        }
+        Ok(cached)
+    }
+
+    /// How many documents are kept.
+    pub fn len(&self) -> usize {
+        self.entries.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Whether no document is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(q: &str) -> Result<ExecutableDocument, String> {
+        async_graphql::parser::parse_query(q).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn documents_are_parsed_once_and_bounded() {
+        let cache = DocumentCache::default();
+        let a = cache
+            .get_or_parse("{ clusters { totalCount } }", parse)
+            .unwrap();
+        let mut parses = 0;
+        let b = cache
+            .get_or_parse("{ clusters { totalCount } }", |q| {
+                parses += 1;
+                parse(q)
+            })
+            .unwrap();
+        assert_eq!(parses, 0, "the second request is not parsed");
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(cache.get_or_parse("{ clusters {", parse).is_err());
+        assert_eq!(cache.len(), 1, "a document that does not parse is not kept");
+        let big = format!("{{ {} }}", "__typename ".repeat(MAX_DOCUMENT_BYTES / 10));
+        cache.get_or_parse(&big, parse).unwrap();
+        assert_eq!(cache.len(), 1, "a large document is not kept");
+        for i in 0..MAX_ENTRIES {
+            cache
+                .get_or_parse(&format!("{{ a{i}: __typename }}"), parse)
+                .unwrap();
+        }
+        assert!(cache.len() <= MAX_ENTRIES);
+        // Validation results are kept per operation name.
+        let result = ValidationResult {
+            cache_control: Default::default(),
+            complexity: 3,
+            depth: 2,
+        };
+        a.set_validated(None, result);
+        assert_eq!(a.validated(None).map(|r| r.complexity), Some(3));
+        assert!(a.validated(Some("Other")).is_none());
+    }
+}
