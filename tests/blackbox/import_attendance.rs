@@ -9,7 +9,7 @@ use std::path::Path;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use serde_json::Value;
 
-use crate::support::{TestDb, engines, hub, output, spawn};
+use crate::support::{TestDb, engines, hub, import_json, output, spawn};
 
 /// The participants: name, sex as written, CNIC as written, organisation (or none).
 const PEOPLE: [(&str, &str, &str, &str); 5] = [
@@ -85,15 +85,7 @@ fn attendance_workbook(path: &Path) {
 }
 
 fn import(db: &TestDb, file: &Path, extra: &[&str]) -> (bool, Value) {
-    let o = output(hub(db).arg("import").arg(file).args(extra).arg("--json"));
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "--json output is JSON ({e}): {stdout}\n{}",
-            String::from_utf8_lossy(&o.stderr)
-        )
-    });
-    (o.status.success(), report)
+    import_json(db, file, extra)
 }
 
 /// What the database says the import made, computed from the raw tables.

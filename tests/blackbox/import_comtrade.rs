@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{TestDb, engines, hub, output};
+use crate::support::{TestDb, engines, import_json};
 
 /// The tables a trade import writes, and the change counter.
 const TABLES: [&str; 7] = [
@@ -32,15 +32,7 @@ fn count(db: &TestDb, sql: &str) -> i64 {
 
 /// `hub import FILE --json` (the importer chosen by content), and whether it succeeded.
 fn import(db: &TestDb, file: &Path) -> (bool, Value) {
-    let o = output(hub(db).arg("import").arg(file).arg("--json"));
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "--json output is JSON ({e}): {stdout}\n{}",
-            String::from_utf8_lossy(&o.stderr)
-        )
-    });
-    (o.status.success(), report)
+    import_json(db, file, &[])
 }
 
 fn scratch(db: &TestDb, name: &str, content: &str) -> PathBuf {

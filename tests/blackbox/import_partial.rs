@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{TestDb, engines, hub, output};
+use crate::support::{TestDb, engines, import_json};
 
 fn write(db: &TestDb, name: &str, text: &str) -> PathBuf {
     let path = db.data_path().join(name);
@@ -18,15 +18,7 @@ fn write(db: &TestDb, name: &str, text: &str) -> PathBuf {
 
 /// `hub import FILE --json ARGS`: whether it succeeded, and the report.
 fn import(db: &TestDb, file: &Path, args: &[&str]) -> (bool, Value) {
-    let o = output(hub(db).arg("import").arg(file).arg("--json").args(args));
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "not a JSON report ({e}):\n{stdout}\n{}",
-            String::from_utf8_lossy(&o.stderr)
-        )
-    });
-    (o.status.success(), report)
+    import_json(db, file, args)
 }
 
 const EVENTS_MAPPING: &str = r#"

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use rust_xlsxwriter::Workbook;
 use serde_json::{Value, json};
 
-use crate::support::{TestDb, engines, hub, output, spawn};
+use crate::support::{TestDb, engines, hub, import_json, output, spawn};
 
 /// The tables a programme import writes, and the change counter.
 const TABLES: [&str; 9] = [
@@ -68,15 +68,7 @@ fn scratch(db: &TestDb, name: &str, content: &str) -> PathBuf {
 }
 
 fn import(db: &TestDb, file: &Path) -> (bool, Value) {
-    let o = output(hub(db).arg("import").arg(file).arg("--json"));
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "--json output is JSON ({e}): {stdout}\n{}",
-            String::from_utf8_lossy(&o.stderr)
-        )
-    });
-    (o.status.success(), report)
+    import_json(db, file, &[])
 }
 
 fn counts(report: &Value, kind: &str) -> (i64, i64, i64) {

@@ -941,7 +941,8 @@ impl Sets {
     }
 }
 
-/// Inserts rows of a cluster's set, each with its change number.
+/// Inserts rows of a cluster's set, each with its change number (counted with the
+/// cluster, not on their own).
 async fn insert(
     ctx: &mut Ctx<'_>,
     table: &str,
@@ -949,17 +950,11 @@ async fn insert(
     rows: Vec<Vec<Value>>,
     at: &SourceRef,
 ) -> anyhow::Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let first = ctx.seqs(rows.len()).await?;
-    let prov = ctx.prov(at);
     let rows = rows
         .into_iter()
-        .enumerate()
-        .map(|(i, values)| (values, prov.clone(), first + i as i64))
+        .map(|values| (values, at.clone()))
         .collect();
-    super::sql::insert_rows(ctx.txn, table, columns, rows).await?;
+    ctx.write_new(table, columns, rows).await?;
     Ok(())
 }
 

@@ -250,8 +250,22 @@ impl<'a> Ctx<'a> {
         columns: &[&str],
         rows: Vec<(Vec<sea_orm::Value>, SourceRef)>,
     ) -> anyhow::Result<()> {
+        let count = self.write_new(table, columns, rows).await?;
+        self.count(kind, count as u64, 0, 0);
+        Ok(())
+    }
+
+    /// Inserts rows into `table` (`columns`, then the provenance), each with its own change
+    /// number, without counting them (rows that belong to a counted record, such as a
+    /// cluster's districts). Returns how many.
+    pub async fn write_new(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: Vec<(Vec<sea_orm::Value>, SourceRef)>,
+    ) -> anyhow::Result<usize> {
         if rows.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let count = rows.len();
         let first = self.seqs(count).await?;
@@ -261,8 +275,7 @@ impl<'a> Ctx<'a> {
             .map(|(i, (values, at))| (values, self.prov(&at), first + i as i64))
             .collect();
         super::sql::insert_rows(self.txn, table, columns, rows).await?;
-        self.count(kind, count as u64, 0, 0);
-        Ok(())
+        Ok(count)
     }
 
     /// Rewrites changed rows of `kind` in `table` by id, each with its own change number,

@@ -273,7 +273,8 @@ impl Record {
                 keys.push(k);
             }
         }
-        let mut keys: Vec<&mut String> = Vec::with_capacity(4);
+        // No allocation for the kinds without keys (trade flows: millions a file).
+        let mut keys: Vec<&mut String> = Vec::new();
         match self {
             Self::Organisation(r) => keys.push(&mut r.source_key),
             Self::Person(r) => keys.push(&mut r.source_key),

@@ -467,3 +467,17 @@ fn parse_json(method: &str, url: &str, status: u16, body: &str) -> serde_json::V
         panic!("blackbox: {method} {url}: status {status}, body is not JSON ({e}):\n{body}")
     })
 }
+
+/// `hub import FILE --json ARGS` on `db`: whether it succeeded (exit status 0), and its
+/// JSON report (printed whatever happens); panics with the output when there is none.
+pub fn import_json(db: &TestDb, file: &Path, args: &[&str]) -> (bool, serde_json::Value) {
+    let o = output(hub(db).arg("import").arg(file).arg("--json").args(args));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let report = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "not a JSON report ({e}):\n{stdout}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    (o.status.success(), report)
+}
