@@ -236,15 +236,18 @@ impl ChildLoader {
     /// Registers the query of a nested list field and returns its key. Siblings (the same
     /// field under every parent of a level) share one key: it is made from the field's
     /// position in the query document, which also fixes its arguments, so registering costs
-    /// a hash, not the rendering of the statement, and a level of 200 parents registers
-    /// well within the batching window.
-    pub fn register(&self, key: u64, q: Arc<ChildQuery>) -> u64 {
-        self.specs
-            .lock()
-            .expect("loader lock")
-            .entry(key)
-            .or_insert(q);
-        key
+    /// a hash, and the statement is built once per level (by the first parent; `build` is
+    /// not called for its siblings), not once per parent.
+    pub fn register(
+        &self,
+        key: u64,
+        build: impl FnOnce() -> async_graphql::Result<ChildQuery>,
+    ) -> async_graphql::Result<u64> {
+        let mut specs = self.specs.lock().expect("loader lock");
+        if let std::collections::hash_map::Entry::Vacant(e) = specs.entry(key) {
+            e.insert(Arc::new(build()?));
+        }
+        Ok(key)
     }
 
     /// The key of the nested list field being resolved in `ctx`, for node type `N`.
@@ -564,17 +567,17 @@ impl Loader<CountKey> for ChildLoader {
     }
 }
 
-/// Loads the page of children of `parent` described by `q`, batched with its siblings.
+/// Loads the page of children of `parent` that `build` describes, batched with its
+/// siblings; `build` runs once per level of siblings (see [`ChildLoader::register`]).
 pub async fn child_page<N: FromRow>(
     ctx: &async_graphql::Context<'_>,
-    q: ChildQuery,
     parent: i64,
+    build: impl FnOnce() -> async_graphql::Result<ChildQuery>,
 ) -> async_graphql::Result<(PageOf<N>, Total)> {
     let loader = ctx.data::<async_graphql::dataloader::DataLoader<ChildLoader>>()?;
-    let q = Arc::new(q);
     let spec = loader
         .loader()
-        .register(ChildLoader::field_key::<N>(ctx), q.clone());
+        .register(ChildLoader::field_key::<N>(ctx), build)?;
     let page = loader
         .load_one(ChildKey::<N>::new(spec, parent))
         .await?
@@ -590,32 +593,56 @@ pub async fn child_page<N: FromRow>(
     Ok((page, Total::Child { spec, parent }))
 }
 
-/// Loads the page of children of `parent` that `first` and `after` ask for: `select` reads
-/// the child table as `t` with the filter applied, and `parent_of` says which rows belong
-/// to which parent. Batched with the siblings of `parent`, like [`child_page`].
+/// What a nested list reads: `select` reads the child table as `t` with the filter
+/// applied, `parent` says which rows belong to which parent, `sort` orders each page.
+pub struct Nested {
+    pub select: SelectStatement,
+    pub parent: ParentOf,
+    pub sort: Sort,
+}
+
+impl Nested {
+    pub fn new(select: SelectStatement, parent: impl Into<ParentOf>, sort: Sort) -> Self {
+        Nested {
+            select,
+            parent: parent.into(),
+            sort,
+        }
+    }
+}
+
+/// Loads the page of children of `parent` that `first` and `after` ask for, of the nested
+/// list `build` describes. Batched with the siblings of `parent`, like [`child_page`]: the
+/// statement is built once per level, so `build` does the per-field work (the filter, the
+/// order, the columns selected) and the per-parent cost is a hash and a map lookup.
 pub async fn child_list<N: FromRow>(
     ctx: &async_graphql::Context<'_>,
-    select: SelectStatement,
-    parent_of: impl Into<ParentOf>,
     parent: i64,
-    sort: Sort,
     first: Option<i32>,
     after: Option<String>,
+    build: impl FnOnce() -> async_graphql::Result<Nested>,
 ) -> async_graphql::Result<(PageOf<N>, Total)> {
-    let page = PageArgs {
-        first,
-        after,
-        ..Default::default()
-    }
-    .validate(&sort, ctx.limits())?;
-    let q = ChildQuery {
-        select,
-        parent: parent_of.into(),
-        sort,
-        page,
-        few_children: false,
-    };
-    child_page(ctx, q, parent).await
+    child_page(ctx, parent, || {
+        let Nested {
+            select,
+            parent,
+            sort,
+        } = build()?;
+        let page = PageArgs {
+            first,
+            after,
+            ..Default::default()
+        }
+        .validate(&sort, ctx.limits())?;
+        Ok(ChildQuery {
+            select,
+            parent,
+            sort,
+            page,
+            few_children: false,
+        })
+    })
+    .await
 }
 
 /// Loads the page of a root list that `args` ask for: `select` reads the listed table as
@@ -674,13 +701,13 @@ pub async fn list_of<N: Listing>(
     root_list(ctx, select, sort, args).await
 }
 
-/// A nested list of `N` under the parent `parent`: `select` reads the children as `t`
-/// (joined as needed), `parent_of` says which rows belong to which parent. Batched with the siblings of
-/// `parent`, like [`child_list`].
+/// A nested list of `N` under the parent `parent`: `select` (built by the closure, once
+/// per level) reads the children as `t` (joined as needed), `parent_of` says which rows
+/// belong to which parent. Batched with the siblings of `parent`, like [`child_list`].
 #[allow(clippy::too_many_arguments)]
 pub async fn nested_of<N: Listing>(
     ctx: &async_graphql::Context<'_>,
-    mut select: SelectStatement,
+    select: impl FnOnce() -> SelectStatement,
     parent_of: impl Into<ParentOf>,
     parent: i64,
     first: Option<i32>,
@@ -688,11 +715,15 @@ pub async fn nested_of<N: Listing>(
     filter: Option<&N::Filter>,
     order_by: Option<&[N::Order]>,
 ) -> async_graphql::Result<(PageOf<N>, Total)> {
-    if let Some(f) = filter {
-        select.cond_where(f.row_condition(super::list::T, ctx.level())?);
-    }
-    let sort = super::list::sort_of(order_by, N::default_order());
-    child_list(ctx, select, parent_of, parent, sort, first, after).await
+    child_list(ctx, parent, first, after, || {
+        let mut select = select();
+        if let Some(f) = filter {
+            select.cond_where(f.row_condition(super::list::T, ctx.level())?);
+        }
+        let sort = super::list::sort_of(order_by, N::default_order());
+        Ok(Nested::new(select, parent_of, sort))
+    })
+    .await
 }
 
 /// Declares a root query object whose fields are lists of [`Listing`] types: each field

@@ -2,11 +2,14 @@
 //! against `graphql.max_complexity` before anything runs, and the order of the response,
 //! which must be the order of the selection set.
 //!
-//! Both live in one schema extension, [`DocumentChecks`], which keeps the parsed document
-//! and the variables of its request (the `parse_query` hook), checks the cost after
-//! validation (the `validation` hook) and puts the response in order after execution (the
-//! `execute` hook). So they hold on every path: the HTTP endpoint, GraphiQL, and the
-//! in-process tests, which all run through the schema.
+//! Both live in the hub's one schema extension, [`DocumentChecks`], which keeps the parsed
+//! document and the variables of its request (the `parse_query` hook), checks the cost
+//! after validation (the `validation` hook) and puts the response in order after execution
+//! (the `execute` hook); it also tags each stage's errors with their codes (see
+//! [`super::errors`]). So they hold on every path: the HTTP endpoint, GraphiQL, and the
+//! in-process tests, which all run through the schema. One extension, not one per
+//! concern: async-graphql runs every field of a response through the chain of extensions
+//! (a boxed future per extension per field), so each extension costs on every field.
 //!
 //! # The cost model
 //!
@@ -80,7 +83,10 @@ impl Extension for Checks {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
+        let doc = next
+            .run(ctx, query, variables)
+            .await
+            .map_err(super::errors::tag_parse_error)?;
         // The endpoint's kept document (see `super::cache`) is this one: no copy needed.
         let kept = ctx
             .data_opt::<Arc<super::cache::Cached>>()
@@ -95,6 +101,47 @@ impl Extension for Checks {
     }
 
     async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        self.validate(ctx, next)
+            .await
+            .map_err(super::errors::tag_validation_errors)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        if let Some(stage) = ctx.data_opt::<super::errors::Stage>() {
+            stage.mark_executed();
+        }
+        let mut response = next.run(ctx, operation_name).await;
+        response.errors = super::errors::tag_field_errors(std::mem::take(&mut response.errors));
+        if let Some((doc, _)) = self.document()
+            && let Some(op) = selected_operation(&doc, operation_name)
+        {
+            let errors = error_paths(&response.errors);
+            order(
+                &mut response.data,
+                &[&op.node.selection_set.node],
+                &doc.fragments,
+                &mut Vec::new(),
+                &errors,
+            );
+        }
+        order_errors(&mut response.errors);
+        response
+    }
+}
+
+impl Checks {
+    /// Validation with the hub's checks: the kept result of a document checked before, or
+    /// the document's bounds, async-graphql's rules and the cost.
+    async fn validate(
         &self,
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
@@ -153,29 +200,6 @@ impl Extension for Checks {
             kept.set_validated(operation.as_deref(), result);
         }
         Ok(result)
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        if let Some((doc, _)) = self.document()
-            && let Some(op) = selected_operation(&doc, operation_name)
-        {
-            let errors = error_paths(&response.errors);
-            order(
-                &mut response.data,
-                &[&op.node.selection_set.node],
-                &doc.fragments,
-                &mut Vec::new(),
-                &errors,
-            );
-        }
-        order_errors(&mut response.errors);
-        response
     }
 }
 

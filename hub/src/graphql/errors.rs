@@ -14,10 +14,10 @@
 //! | `TIMEOUT` | over `graphql.request_timeout_ms` (the body: 408) | 504 |
 //! | `BAD_USER_INPUT`, `INTERNAL_SERVER_ERROR`, ... | set by resolvers (field errors, data is still returned) | 200 |
 //!
-//! The schema stages are tagged by the [`ErrorCodes`] extension (registered by
-//! [`super::build_schema`]): its `parse_query` and
-//! `validation` hooks tag what those stages return, and its `execute` hook records (in the
-//! request's [`Stage`]) that execution started, which is how the HTTP layer tells request
+//! The schema stages are tagged by the hub's one schema extension
+//! ([`super::document::DocumentChecks`], registered by [`super::build_schema`]): its
+//! `parse_query` and `validation` hooks tag what those stages return, and its `execute`
+//! hook records (in the request's [`Stage`]) that execution started, which is how the HTTP layer tells request
 //! errors (no `data`, 400) from field errors (`data` present, 200). The depth limit of
 //! async-graphql 7.2 comes out of validation as a plain error with the message `Query is
 //! nested too deep.`; that message (and the recursion-depth message of the parse stage) is
@@ -27,11 +27,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
-};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
-use async_graphql::{Positioned, Response, ServerError, ServerResult, ValidationResult, Variables};
+use async_graphql::{Positioned, ServerError, Variables};
 
 /// The document does not parse.
 pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
@@ -255,70 +252,37 @@ impl Stage {
         self.0.load(Ordering::Acquire)
     }
 
-    fn mark_executed(&self) {
+    pub(super) fn mark_executed(&self) {
         self.0.store(true, Ordering::Release);
     }
 }
 
-/// The extension that tags errors with their code; registered on the schema.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodes)
-    }
+/// Tags an error of the parse stage with its code.
+pub(super) fn tag_parse_error(e: ServerError) -> ServerError {
+    let code = parse_stage_code(&e);
+    with_code(e, code)
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for ErrorCodes {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables).await.map_err(|e| {
-            let code = parse_stage_code(&e);
+/// Tags the errors of the validation stage with their codes (the hub's own checks set
+/// theirs, which are kept).
+pub(super) fn tag_validation_errors(errors: Vec<ServerError>) -> Vec<ServerError> {
+    errors
+        .into_iter()
+        .map(|e| {
+            let code = validation_code(&e);
             with_code(e, code)
         })
-    }
+        .collect()
+}
 
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    let code = validation_code(&e);
-                    with_code(e, code)
-                })
-                .collect()
-        })
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        if let Some(stage) = ctx.data_opt::<Stage>() {
-            stage.mark_executed();
-        }
-        let mut response = next.run(ctx, operation_name).await;
-        // Field errors keep the code their resolver set (resolvers tag input errors
-        // `BAD_USER_INPUT`); an error no resolver classified is the hub's own failure.
-        response.errors = std::mem::take(&mut response.errors)
-            .into_iter()
-            .map(|e| with_code(e, INTERNAL_SERVER_ERROR))
-            .collect();
-        response
-    }
+/// Tags the field errors of an executed response: they keep the code their resolver set
+/// (resolvers tag input errors `BAD_USER_INPUT`); an error no resolver classified is the
+/// hub's own failure.
+pub(super) fn tag_field_errors(errors: Vec<ServerError>) -> Vec<ServerError> {
+    errors
+        .into_iter()
+        .map(|e| with_code(e, INTERNAL_SERVER_ERROR))
+        .collect()
 }
 
 /// Tags the errors of a response that was never executed (request errors the stages above

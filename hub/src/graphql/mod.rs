@@ -65,7 +65,6 @@ pub fn build_schema(
     .limit_depth(limits.max_depth)
     .limit_recursive_depth(limits.max_depth.max(32))
     .limit_directives(32)
-    .extension(errors::ErrorCodes)
     .extension(document::DocumentChecks)
     .data(limits.clone());
     if let Some(db) = db {

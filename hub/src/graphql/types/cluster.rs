@@ -12,7 +12,7 @@ use super::firm::{
 use super::indicator::{IndicatorValueConnection, IndicatorValueFilter, IndicatorValueOrder};
 use super::network::{NetworkConnection, NetworkFilter, NetworkOrder};
 use super::training::{TrainingEventConnection, TrainingEventFilter, TrainingEventOrder};
-use crate::graphql::connection::{FromRow, Listed, child_list, connection};
+use crate::graphql::connection::{FromRow, Listed, Nested, child_list, connection};
 use crate::graphql::declare::{filter_input, order_input};
 use crate::graphql::filter::{IdFilter, StringFilter};
 use crate::graphql::ids;
@@ -99,20 +99,18 @@ impl Cluster {
         filter: Option<FirmFilter>,
         order_by: Option<Vec<FirmOrder>>,
     ) -> Result<FirmConnection> {
-        let mut select = firm_select(FirmColumns::of_list(ctx));
-        if let Some(f) = &filter {
-            select.cond_where(f.condition(T, ctx.level())?);
-        }
-        let sort = firm_sort(order_by.as_deref());
-        let (page, total) = child_list(
-            ctx,
-            select,
-            through_memberships("organisation_id"),
-            self.row_id,
-            sort,
-            first,
-            after,
-        )
+        let (page, total) = child_list(ctx, self.row_id, first, after, || {
+            let mut select = firm_select(FirmColumns::of_list(ctx));
+            if let Some(f) = &filter {
+                select.cond_where(f.condition(T, ctx.level())?);
+            }
+            let sort = firm_sort(order_by.as_deref());
+            Ok(Nested::new(
+                select,
+                through_memberships("organisation_id"),
+                sort,
+            ))
+        })
         .await?;
         Ok(FirmConnection { page, total })
     }

@@ -20,7 +20,7 @@ use super::registry::{
     PlotAllotmentOrder,
 };
 use super::training::{ParticipationConnection, ParticipationFilter, ParticipationOrder};
-use crate::graphql::connection::{FromRow, Listed, ParentOf, child_list, connection};
+use crate::graphql::connection::{FromRow, Listed, Nested, ParentOf, child_list, connection};
 use crate::graphql::declare::{
     FilterField, Level, On, RowFilter, filter_input, order_input, related,
 };
@@ -109,6 +109,10 @@ impl FromRow for Firm {
     }
 }
 
+/// The resolvers that read the database box their futures (`Box::pin(…).await`):
+/// async-graphql resolves every field of a firm through one `resolve_field` future, as
+/// large as its largest branch, which it allocates and moves for each field of each firm
+/// of a page; boxed, a nested list's state no longer sits in the future of `name`.
 #[ComplexObject]
 impl Firm {
     /// The global id.
@@ -202,7 +206,13 @@ impl Firm {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<SourceRecordConnection> {
-        super::firm_details::firm_source_records(ctx, self.row_id, first, after).await
+        Box::pin(super::firm_details::firm_source_records(
+            ctx,
+            self.row_id,
+            first,
+            after,
+        ))
+        .await
     }
 
     /// Observations per period: employees, turnover, exports, certifications.
@@ -214,8 +224,15 @@ impl Firm {
         filter: Option<FirmObservationFilter>,
         order_by: Option<Vec<FirmObservationOrder>>,
     ) -> Result<FirmObservationConnection> {
-        super::firm_details::firm_observations(ctx, self.row_id, first, after, filter, order_by)
-            .await
+        Box::pin(super::firm_details::firm_observations(
+            ctx,
+            self.row_id,
+            first,
+            after,
+            filter,
+            order_by,
+        ))
+        .await
     }
 
     /// The SME networks the firm is a member of.
@@ -227,7 +244,15 @@ impl Firm {
         filter: Option<NetworkFilter>,
         order_by: Option<Vec<NetworkOrder>>,
     ) -> Result<NetworkConnection> {
-        super::network::firm_networks(ctx, self.row_id, first, after, filter, order_by).await
+        Box::pin(super::network::firm_networks(
+            ctx,
+            self.row_id,
+            first,
+            after,
+            filter,
+            order_by,
+        ))
+        .await
     }
 
     /// The firm's people in trainings (participations with this firm as organisation).
@@ -239,7 +264,15 @@ impl Firm {
         filter: Option<ParticipationFilter>,
         order_by: Option<Vec<ParticipationOrder>>,
     ) -> Result<ParticipationConnection> {
-        super::training::firm_participations(ctx, self.row_id, first, after, filter, order_by).await
+        Box::pin(super::training::firm_participations(
+            ctx,
+            self.row_id,
+            first,
+            after,
+            filter,
+            order_by,
+        ))
+        .await
     }
 
     /// Indicator values reported for the firm (firm-level figures).
@@ -251,8 +284,15 @@ impl Firm {
         filter: Option<IndicatorValueFilter>,
         order_by: Option<Vec<IndicatorValueOrder>>,
     ) -> Result<IndicatorValueConnection> {
-        super::indicator::firm_indicator_values(ctx, self.row_id, first, after, filter, order_by)
-            .await
+        Box::pin(super::indicator::firm_indicator_values(
+            ctx,
+            self.row_id,
+            first,
+            after,
+            filter,
+            order_by,
+        ))
+        .await
     }
 
     /// The firm's loans from the registry (their amounts are firm figures).
@@ -264,7 +304,15 @@ impl Firm {
         filter: Option<LoanFilter>,
         order_by: Option<Vec<LoanOrder>>,
     ) -> Result<LoanConnection> {
-        super::registry::firm_loans(ctx, self.row_id, first, after, filter, order_by).await
+        Box::pin(super::registry::firm_loans(
+            ctx,
+            self.row_id,
+            first,
+            after,
+            filter,
+            order_by,
+        ))
+        .await
     }
 
     /// The estate plots allotted to the firm, newest first.
@@ -276,7 +324,15 @@ impl Firm {
         filter: Option<PlotAllotmentFilter>,
         order_by: Option<Vec<PlotAllotmentOrder>>,
     ) -> Result<PlotAllotmentConnection> {
-        super::registry::firm_allotments(ctx, self.row_id, first, after, filter, order_by).await
+        Box::pin(super::registry::firm_allotments(
+            ctx,
+            self.row_id,
+            first,
+            after,
+            filter,
+            order_by,
+        ))
+        .await
     }
 
     /// The clusters the firm belongs to.
@@ -288,20 +344,14 @@ impl Firm {
         filter: Option<ClusterFilter>,
         order_by: Option<Vec<ClusterOrder>>,
     ) -> Result<ClusterConnection> {
-        let mut select = cluster_select();
-        if let Some(f) = &filter {
-            select.cond_where(f.condition(T, ctx.level())?);
-        }
-        let sort = cluster_sort(order_by.as_deref());
-        let (page, total) = child_list(
-            ctx,
-            select,
-            through_memberships("cluster_id"),
-            self.row_id,
-            sort,
-            first,
-            after,
-        )
+        let (page, total) = Box::pin(child_list(ctx, self.row_id, first, after, || {
+            let mut select = cluster_select();
+            if let Some(f) = &filter {
+                select.cond_where(f.condition(T, ctx.level())?);
+            }
+            let sort = cluster_sort(order_by.as_deref());
+            Ok(Nested::new(select, through_memberships("cluster_id"), sort))
+        }))
         .await?;
         Ok(ClusterConnection { page, total })
     }

@@ -22,7 +22,8 @@ use super::firm::{FIRM_ROW, Firm, FirmFilter};
 use super::organisation::Organisation;
 use super::trade::{PeriodKind, PeriodKindFilter};
 use crate::graphql::connection::{
-    ChildQuery, FromRow, Listed, Listing, ParentOf, child_list, child_page, connection, load_row,
+    ChildQuery, FromRow, Listed, Listing, Nested, ParentOf, child_list, child_page, connection,
+    load_row,
 };
 use crate::graphql::declare::{filter_input, order_input};
 use crate::graphql::filter::{DateFilter, IntFilter, StringFilter};
@@ -148,26 +149,28 @@ async fn identifiers_of(
     if !ctx.allowed(Protected::FirmIdentifiers) {
         return Ok(Vec::new());
     }
-    let mut select = identifier_select(parent, ctx.allowed(Protected::PersonalData));
-    if let Some(scheme) = scheme {
-        select.and_where(Expr::cust(format!("{T}.scheme")).eq(scheme.to_owned()));
-    }
-    let q = ChildQuery {
-        select,
-        parent: ParentOf::Column(format!("{T}.{parent}")),
-        sort: Sort::new(vec![
-            SortKey::asc("scheme", KeyKind::Text).not_null(),
-            SortKey::asc("shown_value", KeyKind::Text),
-        ]),
-        page: Page {
-            limit: MAX_IDENTIFIERS,
-            backward: false,
-            after: None,
-            before: None,
-        },
-        few_children: true,
-    };
-    let (page, _) = child_page::<Identifier>(ctx, q, id).await?;
+    let (page, _) = child_page::<Identifier>(ctx, id, || {
+        let mut select = identifier_select(parent, ctx.allowed(Protected::PersonalData));
+        if let Some(scheme) = scheme {
+            select.and_where(Expr::cust(format!("{T}.scheme")).eq(scheme.to_owned()));
+        }
+        Ok(ChildQuery {
+            select,
+            parent: ParentOf::Column(format!("{T}.{parent}")),
+            sort: Sort::new(vec![
+                SortKey::asc("scheme", KeyKind::Text).not_null(),
+                SortKey::asc("shown_value", KeyKind::Text),
+            ]),
+            page: Page {
+                limit: MAX_IDENTIFIERS,
+                backward: false,
+                after: None,
+                before: None,
+            },
+            few_children: true,
+        })
+    })
+    .await?;
     Ok(page.items.into_iter().map(|(_, n)| n).collect())
 }
 
@@ -366,13 +369,15 @@ pub async fn firm_observations(
     filter: Option<FirmObservationFilter>,
     order_by: Option<Vec<FirmObservationOrder>>,
 ) -> Result<FirmObservationConnection> {
-    let mut select = observation_select();
-    if let Some(f) = &filter {
-        select.cond_where(f.condition(T, ctx.level())?);
-    }
-    let sort = observation_sort(order_by.as_deref());
-    let parent_sql = format!("{T}.organisation_id");
-    let (page, total) = child_list(ctx, select, parent_sql, firm_id, sort, first, after).await?;
+    let (page, total) = child_list(ctx, firm_id, first, after, || {
+        let mut select = observation_select();
+        if let Some(f) = &filter {
+            select.cond_where(f.condition(T, ctx.level())?);
+        }
+        let sort = observation_sort(order_by.as_deref());
+        Ok(Nested::new(select, format!("{T}.organisation_id"), sort))
+    })
+    .await?;
     Ok(FirmObservationConnection { page, total })
 }
 
@@ -603,16 +608,21 @@ pub async fn firm_source_records(
     first: Option<i32>,
     after: Option<String>,
 ) -> Result<SourceRecordConnection> {
-    let sort = Sort::new(vec![SortKey {
-        sql: format!(
-            "CAST((SELECT sp.priority FROM sources sp WHERE sp.id = {T}.source_id) AS BIGINT)"
-        ),
-        kind: KeyKind::Int,
-        descending: false,
-        nullable: true,
-    }]);
-    let select = source_record_select();
-    let parent_sql = format!("{T}.organisation_id");
-    let (page, total) = child_list(ctx, select, parent_sql, firm_id, sort, first, after).await?;
+    let (page, total) = child_list(ctx, firm_id, first, after, || {
+        let sort = Sort::new(vec![SortKey {
+            sql: format!(
+                "CAST((SELECT sp.priority FROM sources sp WHERE sp.id = {T}.source_id) AS BIGINT)"
+            ),
+            kind: KeyKind::Int,
+            descending: false,
+            nullable: true,
+        }]);
+        Ok(Nested::new(
+            source_record_select(),
+            format!("{T}.organisation_id"),
+            sort,
+        ))
+    })
+    .await?;
     Ok(SourceRecordConnection { page, total })
 }

@@ -12,7 +12,9 @@ use hub_schema::entity::{import_row_errors, import_runs};
 use sea_orm::sea_query::{Condition, SelectStatement};
 use sea_orm::{DatabaseConnection, DbBackend, FromQueryResult as _, QueryResult};
 
-use crate::graphql::connection::{FromRow, Listed, child_list, connection, load_row, root_list};
+use crate::graphql::connection::{
+    FromRow, Listed, Nested, child_list, connection, load_row, root_list,
+};
 use crate::graphql::filter::{
     BooleanFilter, DateFilter, OrderDirection, StringFilter, compose, field,
 };
@@ -117,11 +119,14 @@ impl ImportRun {
         after: Option<String>,
     ) -> Result<RowErrorConnection> {
         check_allowed(ctx)?;
-        let select = table_select("import_row_errors");
-        let parent_sql = format!("{T}.import_run_id");
-        let sort = Sort::new(vec![SortKey::asc("row_number", KeyKind::Int)]);
-        let (page, total) =
-            child_list(ctx, select, parent_sql, self.row_id, sort, first, after).await?;
+        let (page, total) = child_list(ctx, self.row_id, first, after, || {
+            Ok(Nested::new(
+                table_select("import_row_errors"),
+                format!("{T}.import_run_id"),
+                Sort::new(vec![SortKey::asc("row_number", KeyKind::Int)]),
+            ))
+        })
+        .await?;
         Ok(RowErrorConnection { page, total })
     }
 }

@@ -11,7 +11,7 @@ use super::cluster::{Cluster, ClusterFilter};
 use super::firm::{FIRM_ROW, Firm, FirmFilter};
 use super::trade::{PeriodKind, PeriodKindFilter, period_label};
 use crate::graphql::connection::{
-    FromRow, Listed, Listing, child_list, connection, load_row, one, root_list,
+    FromRow, Listed, Listing, Nested, child_list, connection, load_row, one, root_list,
 };
 use crate::graphql::declare::{enum_filter_field, filter_input, order_input};
 use crate::graphql::filter::{
@@ -477,13 +477,15 @@ async fn child_values(
     filter: Option<IndicatorValueFilter>,
     order_by: Option<Vec<IndicatorValueOrder>>,
 ) -> Result<IndicatorValueConnection> {
-    let mut select = indicator_value_select();
-    if let Some(f) = &filter {
-        select.cond_where(f.condition(T, ctx.level())?);
-    }
-    let sort = indicator_value_sort(order_by.as_deref());
-    let parent_sql = format!("{T}.{parent_column}");
-    let (page, total) = child_list(ctx, select, parent_sql, parent, sort, first, after).await?;
+    let (page, total) = child_list(ctx, parent, first, after, || {
+        let mut select = indicator_value_select();
+        if let Some(f) = &filter {
+            select.cond_where(f.condition(T, ctx.level())?);
+        }
+        let sort = indicator_value_sort(order_by.as_deref());
+        Ok(Nested::new(select, format!("{T}.{parent_column}"), sort))
+    })
+    .await?;
     Ok(IndicatorValueConnection { page, total })
 }
 

@@ -11,7 +11,9 @@ use sea_orm::{FromQueryResult as _, QueryResult};
 use super::cluster::{Cluster, ClusterFilter};
 use super::firm::{FIRM_ROW, Firm, FirmFilter};
 use super::organisation::Organisation;
-use crate::graphql::connection::{FromRow, Listed, child_list, connection, load_row, root_list};
+use crate::graphql::connection::{
+    FromRow, Listed, Nested, child_list, connection, load_row, root_list,
+};
 use crate::graphql::declare::{enum_filter_field, filter_input, order_input};
 use crate::graphql::filter::{DateFilter, IdFilter, StringFilter, enum_condition};
 use crate::graphql::ids;
@@ -145,16 +147,13 @@ impl Network {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<NetworkMemberConnection> {
-        let parent_sql = format!("{T}.network_id");
-        let (page, total) = child_list(
-            ctx,
-            member_select(),
-            parent_sql,
-            self.row_id,
-            member_sort(),
-            first,
-            after,
-        )
+        let (page, total) = child_list(ctx, self.row_id, first, after, || {
+            Ok(Nested::new(
+                member_select(),
+                format!("{T}.network_id"),
+                member_sort(),
+            ))
+        })
         .await?;
         Ok(NetworkMemberConnection { page, total })
     }
@@ -232,7 +231,7 @@ pub async fn cluster_networks(
 ) -> Result<NetworkConnection> {
     child_networks(
         ctx,
-        network_select(),
+        network_select,
         format!("{T}.cluster_id"),
         cluster_id,
         first,
@@ -253,14 +252,17 @@ pub async fn firm_networks(
     filter: Option<NetworkFilter>,
     order_by: Option<Vec<NetworkOrder>>,
 ) -> Result<NetworkConnection> {
-    let mut select = network_select();
-    // One membership per (network, organisation): the join lists each network once.
-    select.join_as(
-        JoinType::InnerJoin,
-        Alias::new("network_members"),
-        Alias::new("pm"),
-        Expr::cust(format!("pm.network_id = {T}.id")),
-    );
+    let select = || {
+        let mut select = network_select();
+        // One membership per (network, organisation): the join lists each network once.
+        select.join_as(
+            JoinType::InnerJoin,
+            Alias::new("network_members"),
+            Alias::new("pm"),
+            Expr::cust(format!("pm.network_id = {T}.id")),
+        );
+        select
+    };
     child_networks(
         ctx,
         select,
@@ -277,7 +279,7 @@ pub async fn firm_networks(
 #[allow(clippy::too_many_arguments)]
 async fn child_networks(
     ctx: &Context<'_>,
-    mut select: SelectStatement,
+    select: impl FnOnce() -> SelectStatement,
     parent_sql: String,
     parent: i64,
     first: Option<i32>,
@@ -285,11 +287,15 @@ async fn child_networks(
     filter: Option<NetworkFilter>,
     order_by: Option<Vec<NetworkOrder>>,
 ) -> Result<NetworkConnection> {
-    if let Some(f) = &filter {
-        select.cond_where(f.condition(T, ctx.level())?);
-    }
-    let sort = network_sort(order_by.as_deref());
-    let (page, total) = child_list(ctx, select, parent_sql, parent, sort, first, after).await?;
+    let (page, total) = child_list(ctx, parent, first, after, || {
+        let mut select = select();
+        if let Some(f) = &filter {
+            select.cond_where(f.condition(T, ctx.level())?);
+        }
+        let sort = network_sort(order_by.as_deref());
+        Ok(Nested::new(select, parent_sql, sort))
+    })
+    .await?;
     Ok(NetworkConnection { page, total })
 }
 

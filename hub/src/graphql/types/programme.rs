@@ -13,7 +13,7 @@ use super::cluster::{
 use super::organisation::Organisation;
 use crate::graphql::NodeContext as _;
 use crate::graphql::connection::{
-    FromRow, Listed, Listing, child_list, connection, load_row, root_lists,
+    FromRow, Listed, Listing, Nested, child_list, connection, load_row, root_lists,
 };
 use crate::graphql::declare::{filter_input, order_input};
 use crate::graphql::filter::{IdFilter, StringFilter};
@@ -92,19 +92,17 @@ impl Programme {
         filter: Option<ClusterFilter>,
         order_by: Option<Vec<ClusterOrder>>,
     ) -> Result<ClusterConnection> {
-        let mut select = cluster_select();
-        if let Some(f) = &filter {
-            select.cond_where(f.condition(T, ctx.level())?);
-        }
-        let (page, total) = child_list(
-            ctx,
-            select,
-            format!("{T}.programme_id"),
-            self.row_id,
-            cluster_sort(order_by.as_deref()),
-            first,
-            after,
-        )
+        let (page, total) = child_list(ctx, self.row_id, first, after, || {
+            let mut select = cluster_select();
+            if let Some(f) = &filter {
+                select.cond_where(f.condition(T, ctx.level())?);
+            }
+            Ok(Nested::new(
+                select,
+                format!("{T}.programme_id"),
+                cluster_sort(order_by.as_deref()),
+            ))
+        })
         .await?;
         Ok(ClusterConnection { page, total })
     }

@@ -82,7 +82,7 @@ impl IndustrialEstate {
     ) -> Result<PlotConnection> {
         nested_of::<Plot>(
             ctx,
-            plot_select(),
+            plot_select,
             format!("{T}.estate_id"),
             self.row_id,
             first,
@@ -198,7 +198,7 @@ impl Plot {
     ) -> Result<PlotAllotmentConnection> {
         nested_of::<PlotAllotment>(
             ctx,
-            allotment_select(),
+            allotment_select,
             format!("{T}.plot_id"),
             self.row_id,
             first,
@@ -560,7 +560,7 @@ pub async fn firm_allotments(
 ) -> Result<PlotAllotmentConnection> {
     nested_of::<PlotAllotment>(
         ctx,
-        allotment_select(),
+        allotment_select,
         format!("{T}.organisation_id"),
         firm_id,
         first,
@@ -583,7 +583,7 @@ pub async fn firm_loans(
 ) -> Result<LoanConnection> {
     nested_of::<Loan>(
         ctx,
-        loan_select(),
+        loan_select,
         format!("{T}.organisation_id"),
         firm_id,
         first,

@@ -12,7 +12,9 @@ use hub_schema::entity::{participations, training_events};
 use sea_orm::sea_query::{Alias, Expr, JoinType, Query, SelectStatement};
 use sea_orm::{FromQueryResult as _, QueryResult};
 
-use crate::graphql::connection::{FromRow, Listed, child_list, connection, load_row, root_list};
+use crate::graphql::connection::{
+    FromRow, Listed, Nested, child_list, connection, load_row, root_list,
+};
 use crate::graphql::declare::{filter_input, order_input};
 use crate::graphql::filter::{
     BooleanFilter, DateFilter, FloatFilter, IdFilter, IntFilter, StringFilter,
@@ -507,12 +509,15 @@ async fn child_participations(
     filter: Option<ParticipationFilter>,
     order_by: Option<Vec<ParticipationOrder>>,
 ) -> Result<ParticipationConnection> {
-    let mut select = participation_select();
-    if let Some(f) = &filter {
-        select.cond_where(f.condition(T, ctx.level())?);
-    }
-    let sort = participation_sort(order_by.as_deref());
-    let (page, total) = child_list(ctx, select, parent_sql, parent, sort, first, after).await?;
+    let (page, total) = child_list(ctx, parent, first, after, || {
+        let mut select = participation_select();
+        if let Some(f) = &filter {
+            select.cond_where(f.condition(T, ctx.level())?);
+        }
+        let sort = participation_sort(order_by.as_deref());
+        Ok(Nested::new(select, parent_sql, sort))
+    })
+    .await?;
     Ok(ParticipationConnection { page, total })
 }
 
@@ -526,13 +531,15 @@ pub async fn cluster_training_events(
     filter: Option<TrainingEventFilter>,
     order_by: Option<Vec<TrainingEventOrder>>,
 ) -> Result<TrainingEventConnection> {
-    let mut select = training_event_select();
-    if let Some(f) = &filter {
-        select.cond_where(f.condition(T, ctx.level())?);
-    }
-    let sort = training_event_sort(order_by.as_deref());
-    let parent_sql = format!("{T}.cluster_id");
-    let (page, total) = child_list(ctx, select, parent_sql, cluster_id, sort, first, after).await?;
+    let (page, total) = child_list(ctx, cluster_id, first, after, || {
+        let mut select = training_event_select();
+        if let Some(f) = &filter {
+            select.cond_where(f.condition(T, ctx.level())?);
+        }
+        let sort = training_event_sort(order_by.as_deref());
+        Ok(Nested::new(select, format!("{T}.cluster_id"), sort))
+    })
+    .await?;
     Ok(TrainingEventConnection { page, total })
 }
 
