@@ -14,7 +14,8 @@
 //! # The cost model
 //!
 //! Every field costs 1 plus what is selected under it; a list (a field taking `first`)
-//! costs 1 plus its page size times what one of its items costs. The page size is `first`
+//! costs 1 plus its page size times what one of its items costs. An aggregate (a field
+//! taking `groupBy`) is not a list: its groups come from one statement and hold no lists. The page size is `first`
 //! (or `last`) as given, or `graphql.default_page_size` when the list has none, the size
 //! the resolver would use. So `firms(first: 100) { clusters { nodes { slug } } }` costs
 //! 1 + 100 × (1 + 25 × (1 + 1)) = 5,101 with the default page size of 25. A query over
@@ -545,7 +546,10 @@ impl Walk<'_> {
             .and_then(|t| self.registry.concrete_type_by_name(t))
             .and_then(|t| t.field_by_name(field.name.node.as_str()));
         let child_ty = meta.map(|m| MetaTypeName::concrete_typename(&m.ty).to_owned());
-        let is_list = meta.is_some_and(|m| m.args.contains_key("first"));
+        // An aggregate (a field taking `groupBy`) comes from one statement whatever its
+        // number of groups, which hold no lists: it costs its selection once.
+        let is_list =
+            meta.is_some_and(|m| m.args.contains_key("first") && !m.args.contains_key("groupBy"));
         // Introspection lists count at the schema's own sizes.
         let introspection_list = ty.and_then(|t| self.sizes.of_field(t, field.name.node.as_str()));
         if let Some(size) = introspection_list {

@@ -20,6 +20,7 @@ pub mod principal;
 pub mod schema;
 pub mod types;
 
+pub mod aggregate;
 pub mod bounds;
 pub mod cache;
 pub mod connection;

@@ -25,6 +25,7 @@ use super::types::organisation::OrganisationQuery;
 use super::types::programme::ProgrammeQuery;
 use super::types::registry::RegistryQuery;
 use super::types::source::SourceQuery;
+use super::types::statistics::StatisticsQuery;
 use super::types::trade::TradeQuery;
 use super::types::training::TrainingQuery;
 
@@ -40,6 +41,7 @@ pub struct QueryRoot(
     NetworkQuery,
     RegistryQuery,
     FigureQuery,
+    StatisticsQuery,
     SourceQuery,
     ImportRunQuery,
 );

@@ -13,7 +13,9 @@ pub mod programme;
 pub mod provenance;
 pub mod registry;
 pub mod source;
+pub mod statistics;
 pub mod trade;
+pub mod trade_aggregate;
 pub mod training;
 
 use async_graphql::Interface;

@@ -595,6 +595,30 @@ impl TradeQuery {
         let (page, total) = root_list(ctx, select, sort, args).await?;
         Ok(TradeFlowConnection { page, total })
     }
+
+    /// Trade flows grouped (`groupBy`, none: one group) and added up: per group its keys,
+    /// the flows counted, the sums of value, net weight and quantity, and the smallest and
+    /// largest value. Figures that report the same trade are never added together: one
+    /// source (the filter's, or the first by the configured priority), one period kind,
+    /// one aggregate level (a heading never with its own subheadings), partner `W00`
+    /// (World) left out unless the filter asks for it, totals only; the answer says which
+    /// (`source`, `periodKind`, `aggregateLevel`, `notes`). Groups are ordered by
+    /// `orderBy`, then by their keys; `first` caps them (1,000 unless given, at most
+    /// 10,000) and `totalGroups` counts them.
+    async fn trade_flows_aggregate(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TradeFlowFilter>,
+        group_by: Option<Vec<super::trade_aggregate::TradeFlowDimension>>,
+        having: Option<super::trade_aggregate::TradeFlowAggregateHaving>,
+        order_by: Option<Vec<super::trade_aggregate::TradeFlowAggregateOrder>>,
+        first: Option<i32>,
+    ) -> Result<super::trade_aggregate::TradeFlowAggregate> {
+        Box::pin(super::trade_aggregate::trade_flows_aggregate(
+            ctx, filter, group_by, having, order_by, first,
+        ))
+        .await
+    }
 }
 
 #[cfg(test)]

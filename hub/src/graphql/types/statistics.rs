@@ -1,0 +1,672 @@
+//! `firmStatistics` and `trainingStatistics`: firms, jobs and people trained, grouped,
+//! counted in SQL (distinct counts included), with the conventions of every aggregate
+//! ([`crate::graphql::aggregate`]).
+//!
+//! - Firm statistics add the firms' **current figures** (the latest period that reports
+//!   each, see `Firm.employeesTotalAsOf`) and say which periods they come from; grouped by
+//!   cluster, a firm in two clusters counts in both (each group is true on its own; the
+//!   groups do not add up to the firms).
+//! - Training statistics count participations, and **distinct persons** (a person merged
+//!   into another counts once, as the person it was merged into; participations without a
+//!   person count as participations only) and distinct firms reached; the completion rate
+//!   is over the participations whose completion is recorded, the mean score gain
+//!   (post − pre) over those with both scores.
+
+use async_graphql::{Context, Enum, InputObject, Result, SimpleObject};
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Alias, Condition, Expr, Query};
+use sea_orm::{ConnectionTrait as _, DatabaseConnection, DbBackend, QueryResult};
+
+use super::firm::FirmFilter;
+use super::training::ParticipationFilter;
+use crate::graphql::NodeContext as _;
+use crate::graphql::aggregate::{
+    DateParts, Dimension, TOTAL_GROUPS, dimensions, group_by, group_limit, having, not_grouped,
+    order_by, order_by_key,
+};
+use crate::graphql::filter::{FloatFilter, IntFilter, OrderDirection};
+use crate::graphql::list::{T, internal};
+
+// ---- Firms -----------------------------------------------------------------------------
+
+/// What firms can be grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum FirmDimension {
+    /// The cluster's slug (a firm in two clusters is in both groups).
+    Cluster,
+    District,
+    Tehsil,
+    SizeClass,
+    /// The firm's industry class (PSIC / ISIC Rev.4 code).
+    Industry,
+}
+
+impl Dimension for FirmDimension {
+    fn sql(self, _: DateParts) -> Vec<String> {
+        vec![
+            match self {
+                FirmDimension::Cluster => "fs_cl.slug",
+                FirmDimension::District => "fs_d.name",
+                FirmDimension::Tehsil => "fs_t.name",
+                FirmDimension::SizeClass => "t.size_class",
+                FirmDimension::Industry => "t.industry_code",
+            }
+            .to_owned(),
+        ]
+    }
+
+    fn is_text(self) -> bool {
+        true
+    }
+
+    fn join(self) -> Option<(&'static str, &'static str, String)> {
+        match self {
+            // Through the membership joined in `firm_statistics`.
+            FirmDimension::Cluster => {
+                Some(("clusters", "fs_cl", "fs_cl.id = fs_m.cluster_id".into()))
+            }
+            FirmDimension::District => {
+                Some(("admin_areas", "fs_d", format!("fs_d.id = {T}.district_id")))
+            }
+            FirmDimension::Tehsil => {
+                Some(("admin_areas", "fs_t", format!("fs_t.id = {T}.tehsil_id")))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The keys of a group of firms: the dimensions asked are set.
+#[derive(Debug, Clone, Default, SimpleObject)]
+pub struct FirmGroupKeys {
+    /// The cluster's slug.
+    pub cluster: Option<String>,
+    pub district: Option<String>,
+    pub tehsil: Option<String>,
+    pub size_class: Option<String>,
+    pub industry: Option<String>,
+}
+
+/// The periods a group's current head counts come from.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct FiguresPeriod {
+    /// The earliest start of a period the head counts come from.
+    pub earliest_start: Option<NaiveDate>,
+    /// The latest end of a period the head counts come from.
+    pub latest_end: Option<NaiveDate>,
+    /// Firms whose head count has no period (given on a firm record without one).
+    pub undated: i64,
+}
+
+/// One group of firms.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct FirmGroup {
+    pub keys: FirmGroupKeys,
+    /// Firms in the group.
+    pub firms: i64,
+    /// Firms with a current head count.
+    pub firms_with_employees: i64,
+    /// Employees: the sum of the firms' current head counts.
+    pub employees: Option<i64>,
+    /// Female employees: the sum over the firms that report them.
+    pub female_employees: Option<i64>,
+    /// Female employees over employees, both over the firms that report both.
+    pub share_female: Option<f64>,
+    /// Where the head counts come from.
+    pub employees_as_of: FiguresPeriod,
+}
+
+/// Firms grouped and counted.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct FirmStatistics {
+    /// What the counts mean, in words.
+    pub notes: Vec<String>,
+    /// The groups the `having` keeps, before `first`.
+    pub total_groups: i64,
+    pub groups: Vec<FirmGroup>,
+}
+
+/// Conditions on the measures of a group of firms.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct FirmStatisticsHaving {
+    pub firms: Option<IntFilter>,
+    pub employees: Option<IntFilter>,
+    pub female_employees: Option<IntFilter>,
+    pub share_female: Option<FloatFilter>,
+}
+
+/// What groups of firms can be ordered by: a measure or a key grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum FirmStatisticsOrderField {
+    Firms,
+    Employees,
+    FemaleEmployees,
+    ShareFemale,
+    Cluster,
+    District,
+    Tehsil,
+    SizeClass,
+    Industry,
+}
+
+/// One key of the order of groups of firms.
+#[derive(Debug, Clone, InputObject)]
+pub struct FirmStatisticsOrder {
+    pub field: FirmStatisticsOrderField,
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+const FIRMS: &str = "COUNT(DISTINCT t.id)";
+const WITH_EMPLOYEES: &str =
+    "COUNT(DISTINCT CASE WHEN t.employees_total IS NOT NULL THEN t.id END)";
+const EMPLOYEES: &str = "SUM(t.employees_total)";
+const FEMALE: &str = "SUM(t.employees_female)";
+const BOTH_FEMALE: &str =
+    "SUM(CASE WHEN t.employees_total IS NOT NULL THEN t.employees_female END)";
+const BOTH_TOTAL: &str = "SUM(CASE WHEN t.employees_female IS NOT NULL THEN t.employees_total END)";
+
+/// Female over total employees of the firms that report both, as a decimal.
+fn share_female() -> String {
+    format!("(CAST({BOTH_FEMALE} AS DOUBLE PRECISION) / NULLIF({BOTH_TOTAL}, 0))")
+}
+
+/// The JSON text of `figures.employees_total.<field>`.
+fn figure_field(backend: DbBackend, field: &str) -> String {
+    match backend {
+        DbBackend::Postgres => {
+            format!("(CAST({T}.figures AS JSONB) -> 'employees_total' ->> '{field}')")
+        }
+        _ => format!("json_extract({T}.figures, '$.employees_total.{field}')"),
+    }
+}
+
+impl FirmStatisticsOrderField {
+    fn target(self) -> Result<String, FirmDimension> {
+        use FirmDimension as D;
+        use FirmStatisticsOrderField as F;
+        match self {
+            F::Firms => Ok(FIRMS.to_owned()),
+            F::Employees => Ok(EMPLOYEES.to_owned()),
+            F::FemaleEmployees => Ok(FEMALE.to_owned()),
+            F::ShareFemale => Ok(share_female()),
+            F::Cluster => Err(D::Cluster),
+            F::District => Err(D::District),
+            F::Tehsil => Err(D::Tehsil),
+            F::SizeClass => Err(D::SizeClass),
+            F::Industry => Err(D::Industry),
+        }
+    }
+}
+
+/// `firmStatistics`.
+pub async fn firm_statistics(
+    ctx: &Context<'_>,
+    filter: Option<FirmFilter>,
+    group_by_dims: Option<Vec<FirmDimension>>,
+    having_on: Option<FirmStatisticsHaving>,
+    order: Option<Vec<FirmStatisticsOrder>>,
+    first: Option<i32>,
+) -> Result<FirmStatistics> {
+    let limit = group_limit(first)?;
+    let dims = dimensions(group_by_dims)?;
+    let db = ctx.data::<DatabaseConnection>()?;
+    let backend = db.get_database_backend();
+    let parts = DateParts { backend };
+    let mut q = Query::select();
+    q.from_as(Alias::new("organisations"), Alias::new(T));
+    if dims.contains(&FirmDimension::Cluster) {
+        // Each (firm, cluster) once, however many sources report the membership.
+        let mut links = Query::select();
+        links
+            .distinct()
+            .column(Alias::new("organisation_id"))
+            .column(Alias::new("cluster_id"))
+            .from(Alias::new("cluster_memberships"));
+        q.join_subquery(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            links,
+            Alias::new("fs_m"),
+            Expr::cust(format!("fs_m.organisation_id = {T}.id")),
+        );
+    }
+    let keys = group_by(&mut q, &dims, parts);
+    let start = figure_field(backend, "period_start");
+    let end = figure_field(backend, "period_end");
+    for (sql, name) in [
+        (FIRMS.to_owned(), "m_firms"),
+        (WITH_EMPLOYEES.to_owned(), "m_with"),
+        (EMPLOYEES.to_owned(), "m_employees"),
+        (FEMALE.to_owned(), "m_female"),
+        (share_female(), "m_share"),
+        (format!("MIN({start})"), "m_start"),
+        (format!("MAX({end})"), "m_end"),
+        (
+            format!(
+                "COUNT(DISTINCT CASE WHEN {T}.employees_total IS NOT NULL AND {start} IS NULL \
+                 THEN {T}.id END)"
+            ),
+            "m_undated",
+        ),
+        (TOTAL_GROUPS.to_owned(), "m_total_groups"),
+    ] {
+        q.expr_as(Expr::cust(sql), Alias::new(name));
+    }
+    let mut cond = Condition::all()
+        .add(Expr::cust(format!("{T}.kind = 'firm'")))
+        .add(Expr::cust(format!("{T}.merged_into_id IS NULL")));
+    if let Some(f) = &filter {
+        cond = cond.add(f.condition(T, ctx.level())?);
+    }
+    q.cond_where(cond);
+    let mut have = Condition::all();
+    if let Some(h) = &having_on {
+        having(&mut have, h.firms.as_ref(), FIRMS)?;
+        having(&mut have, h.employees.as_ref(), EMPLOYEES)?;
+        having(&mut have, h.female_employees.as_ref(), FEMALE)?;
+        having(&mut have, h.share_female.as_ref(), &share_female())?;
+    }
+    q.cond_having(have);
+    for o in order.unwrap_or_default() {
+        match o.field.target() {
+            Ok(measure) => order_by(&mut q, &measure, o.direction),
+            Err(d) if dims.contains(&d) => order_by_key(&mut q, d, parts, o.direction),
+            Err(_) => return Err(not_grouped(o.field)),
+        }
+    }
+    for d in &dims {
+        order_by_key(&mut q, *d, parts, OrderDirection::Asc);
+    }
+    q.limit(limit);
+    let rows = db.query_all(&q).await.map_err(internal)?;
+    let total_groups = total_of(&rows)?;
+    let groups = rows
+        .iter()
+        .map(|r| firm_group(r, &keys))
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()
+        .map_err(internal)?;
+    let mut notes = vec![
+        "Head counts are each firm's current figures: the latest period that reports them \
+         (`employeesAsOf` gives the periods)."
+            .to_owned(),
+    ];
+    if dims.contains(&FirmDimension::Cluster) {
+        notes.push(
+            "A firm in several clusters counts in each of their groups: the groups do not add \
+             up to the firms."
+                .to_owned(),
+        );
+    }
+    Ok(FirmStatistics {
+        notes,
+        total_groups,
+        groups,
+    })
+}
+
+fn total_of(rows: &[QueryResult]) -> Result<i64> {
+    match rows.first() {
+        Some(r) => r.try_get::<i64>("", "m_total_groups").map_err(internal),
+        None => Ok(0),
+    }
+}
+
+/// A count or sum read as a 64-bit integer (PostgreSQL sums integers as `bigint`, or as
+/// `numeric` for `bigint` columns; SQLite as an integer).
+fn int(r: &QueryResult, name: &str) -> Result<Option<i64>, sea_orm::DbErr> {
+    match r.try_get::<Option<i64>>("", name) {
+        Ok(v) => Ok(v),
+        Err(_) => Ok(r
+            .try_get::<Option<f64>>("", name)?
+            .map(|v| v.round() as i64)),
+    }
+}
+
+fn date(r: &QueryResult, name: &str) -> Result<Option<NaiveDate>, sea_orm::DbErr> {
+    Ok(r.try_get::<Option<String>>("", name)?
+        .and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()))
+}
+
+fn firm_group(
+    r: &QueryResult,
+    keys: &[(FirmDimension, Vec<String>)],
+) -> Result<FirmGroup, sea_orm::DbErr> {
+    let mut k = FirmGroupKeys::default();
+    for (d, names) in keys {
+        let v: Option<String> = r.try_get("", &names[0])?;
+        match d {
+            FirmDimension::Cluster => k.cluster = v,
+            FirmDimension::District => k.district = v,
+            FirmDimension::Tehsil => k.tehsil = v,
+            FirmDimension::SizeClass => k.size_class = v,
+            FirmDimension::Industry => k.industry = v,
+        }
+    }
+    Ok(FirmGroup {
+        keys: k,
+        firms: int(r, "m_firms")?.unwrap_or(0),
+        firms_with_employees: int(r, "m_with")?.unwrap_or(0),
+        employees: int(r, "m_employees")?,
+        female_employees: int(r, "m_female")?,
+        share_female: r.try_get("", "m_share")?,
+        employees_as_of: FiguresPeriod {
+            earliest_start: date(r, "m_start")?,
+            latest_end: date(r, "m_end")?,
+            undated: int(r, "m_undated")?.unwrap_or(0),
+        },
+    })
+}
+
+// ---- Training --------------------------------------------------------------------------
+
+/// What participations can be grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum TrainingDimension {
+    /// The slug of the event's cluster.
+    Cluster,
+    /// The calendar year the event starts in.
+    Year,
+    /// The participant's sex as recorded for the participation.
+    Sex,
+    /// The course's code (its title when it has none).
+    Course,
+    /// The name of the event's provider.
+    Provider,
+}
+
+impl Dimension for TrainingDimension {
+    fn sql(self, parts: DateParts) -> Vec<String> {
+        vec![match self {
+            TrainingDimension::Cluster => "ts_cl.slug".to_owned(),
+            TrainingDimension::Year => parts.year("ts_e.start_date"),
+            TrainingDimension::Sex => format!("{T}.sex"),
+            TrainingDimension::Course => "COALESCE(ts_c.code, ts_c.title)".to_owned(),
+            TrainingDimension::Provider => "ts_p.name".to_owned(),
+        }]
+    }
+
+    fn is_text(self) -> bool {
+        self != TrainingDimension::Year
+    }
+
+    fn join(self) -> Option<(&'static str, &'static str, String)> {
+        match self {
+            TrainingDimension::Cluster => {
+                Some(("clusters", "ts_cl", "ts_cl.id = ts_e.cluster_id".into()))
+            }
+            TrainingDimension::Course => {
+                Some(("courses", "ts_c", "ts_c.id = ts_e.course_id".into()))
+            }
+            TrainingDimension::Provider => Some((
+                "organisations",
+                "ts_p",
+                "ts_p.id = ts_e.provider_organisation_id".into(),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The keys of a group of participations: the dimensions asked are set.
+#[derive(Debug, Clone, Default, SimpleObject)]
+pub struct TrainingGroupKeys {
+    pub cluster: Option<String>,
+    pub year: Option<i32>,
+    pub sex: Option<String>,
+    pub course: Option<String>,
+    pub provider: Option<String>,
+}
+
+/// One group of participations.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct TrainingGroup {
+    pub keys: TrainingGroupKeys,
+    pub participations: i64,
+    /// Distinct persons (merged persons once).
+    pub persons: i64,
+    /// Distinct firms (or other organisations) the participants came from.
+    pub firms: i64,
+    /// Distinct training events.
+    pub events: i64,
+    /// Participations recorded as completed.
+    pub completed: i64,
+    /// Completed over the participations whose completion is recorded.
+    pub completion_rate: Option<f64>,
+    /// Participations with both a pre-test and a post-test score.
+    pub scored: i64,
+    /// The mean of post-test minus pre-test score, over `scored`.
+    pub mean_score_gain: Option<f64>,
+}
+
+/// Participations grouped and counted.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct TrainingStatistics {
+    pub notes: Vec<String>,
+    /// The groups the `having` keeps, before `first`.
+    pub total_groups: i64,
+    pub groups: Vec<TrainingGroup>,
+}
+
+/// Conditions on the measures of a group of participations.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct TrainingStatisticsHaving {
+    pub participations: Option<IntFilter>,
+    pub persons: Option<IntFilter>,
+    pub firms: Option<IntFilter>,
+    pub completion_rate: Option<FloatFilter>,
+    pub mean_score_gain: Option<FloatFilter>,
+}
+
+/// What groups of participations can be ordered by: a measure or a key grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum TrainingStatisticsOrderField {
+    Participations,
+    Persons,
+    Firms,
+    CompletionRate,
+    MeanScoreGain,
+    Cluster,
+    Year,
+    Sex,
+    Course,
+    Provider,
+}
+
+/// One key of the order of groups of participations.
+#[derive(Debug, Clone, InputObject)]
+pub struct TrainingStatisticsOrder {
+    pub field: TrainingStatisticsOrderField,
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+const PARTICIPATIONS: &str = "COUNT(*)";
+/// A merged person counts as the person it was merged into.
+const PERSONS: &str = "COUNT(DISTINCT COALESCE(ts_pe.merged_into_id, t.person_id))";
+const REACHED: &str = "COUNT(DISTINCT t.organisation_id)";
+const EVENTS: &str = "COUNT(DISTINCT t.training_event_id)";
+const COMPLETED: &str = "SUM(CASE WHEN t.completed THEN 1 ELSE 0 END)";
+const COMPLETION_RATE: &str = "(CAST(SUM(CASE WHEN t.completed THEN 1 ELSE 0 END) AS DOUBLE PRECISION) \
+     / NULLIF(SUM(CASE WHEN t.completed IS NOT NULL THEN 1 ELSE 0 END), 0))";
+const SCORED: &str =
+    "SUM(CASE WHEN t.pre_score IS NOT NULL AND t.post_score IS NOT NULL THEN 1 ELSE 0 END)";
+const GAIN: &str = "AVG(t.post_score - t.pre_score)";
+
+impl TrainingStatisticsOrderField {
+    fn target(self) -> Result<&'static str, TrainingDimension> {
+        use TrainingDimension as D;
+        use TrainingStatisticsOrderField as F;
+        match self {
+            F::Participations => Ok(PARTICIPATIONS),
+            F::Persons => Ok(PERSONS),
+            F::Firms => Ok(REACHED),
+            F::CompletionRate => Ok(COMPLETION_RATE),
+            F::MeanScoreGain => Ok(GAIN),
+            F::Cluster => Err(D::Cluster),
+            F::Year => Err(D::Year),
+            F::Sex => Err(D::Sex),
+            F::Course => Err(D::Course),
+            F::Provider => Err(D::Provider),
+        }
+    }
+}
+
+/// `trainingStatistics`.
+pub async fn training_statistics(
+    ctx: &Context<'_>,
+    filter: Option<ParticipationFilter>,
+    group_by_dims: Option<Vec<TrainingDimension>>,
+    having_on: Option<TrainingStatisticsHaving>,
+    order: Option<Vec<TrainingStatisticsOrder>>,
+    first: Option<i32>,
+) -> Result<TrainingStatistics> {
+    let limit = group_limit(first)?;
+    let dims = dimensions(group_by_dims)?;
+    let db = ctx.data::<DatabaseConnection>()?;
+    let parts = DateParts {
+        backend: db.get_database_backend(),
+    };
+    let mut q = Query::select();
+    q.from_as(Alias::new("participations"), Alias::new(T))
+        .join_as(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            Alias::new("training_events"),
+            Alias::new("ts_e"),
+            Expr::cust(format!("ts_e.id = {T}.training_event_id")),
+        )
+        .join_as(
+            sea_orm::sea_query::JoinType::LeftJoin,
+            Alias::new("persons"),
+            Alias::new("ts_pe"),
+            Expr::cust(format!("ts_pe.id = {T}.person_id")),
+        );
+    let keys = group_by(&mut q, &dims, parts);
+    for (sql, name) in [
+        (PARTICIPATIONS, "m_participations"),
+        (PERSONS, "m_persons"),
+        (REACHED, "m_firms"),
+        (EVENTS, "m_events"),
+        (COMPLETED, "m_completed"),
+        (COMPLETION_RATE, "m_rate"),
+        (SCORED, "m_scored"),
+        (GAIN, "m_gain"),
+        (TOTAL_GROUPS, "m_total_groups"),
+    ] {
+        q.expr_as(Expr::cust(sql), Alias::new(name));
+    }
+    if let Some(f) = &filter {
+        q.cond_where(f.condition(T, ctx.level())?);
+    }
+    let mut have = Condition::all();
+    if let Some(h) = &having_on {
+        having(&mut have, h.participations.as_ref(), PARTICIPATIONS)?;
+        having(&mut have, h.persons.as_ref(), PERSONS)?;
+        having(&mut have, h.firms.as_ref(), REACHED)?;
+        having(&mut have, h.completion_rate.as_ref(), COMPLETION_RATE)?;
+        having(&mut have, h.mean_score_gain.as_ref(), GAIN)?;
+    }
+    q.cond_having(have);
+    for o in order.unwrap_or_default() {
+        match o.field.target() {
+            Ok(measure) => order_by(&mut q, measure, o.direction),
+            Err(d) if dims.contains(&d) => order_by_key(&mut q, d, parts, o.direction),
+            Err(_) => return Err(not_grouped(o.field)),
+        }
+    }
+    for d in &dims {
+        order_by_key(&mut q, *d, parts, OrderDirection::Asc);
+    }
+    q.limit(limit);
+    let rows = db.query_all(&q).await.map_err(internal)?;
+    let total_groups = total_of(&rows)?;
+    let groups = rows
+        .iter()
+        .map(|r| training_group(r, &keys))
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()
+        .map_err(internal)?;
+    Ok(TrainingStatistics {
+        notes: vec![
+            "`persons` counts each person once (a merged person as the one it was merged into); \
+             participations without a person count in `participations` only. The completion \
+             rate is over the participations whose completion is recorded; the mean score gain \
+             over those with both scores."
+                .to_owned(),
+        ],
+        total_groups,
+        groups,
+    })
+}
+
+fn training_group(
+    r: &QueryResult,
+    keys: &[(TrainingDimension, Vec<String>)],
+) -> Result<TrainingGroup, sea_orm::DbErr> {
+    let mut k = TrainingGroupKeys::default();
+    for (d, names) in keys {
+        match d {
+            TrainingDimension::Year => k.year = int(r, &names[0])?.map(|y| y as i32),
+            TrainingDimension::Cluster => k.cluster = r.try_get("", &names[0])?,
+            TrainingDimension::Sex => k.sex = r.try_get("", &names[0])?,
+            TrainingDimension::Course => k.course = r.try_get("", &names[0])?,
+            TrainingDimension::Provider => k.provider = r.try_get("", &names[0])?,
+        }
+    }
+    Ok(TrainingGroup {
+        keys: k,
+        participations: int(r, "m_participations")?.unwrap_or(0),
+        persons: int(r, "m_persons")?.unwrap_or(0),
+        firms: int(r, "m_firms")?.unwrap_or(0),
+        events: int(r, "m_events")?.unwrap_or(0),
+        completed: int(r, "m_completed")?.unwrap_or(0),
+        completion_rate: r.try_get("", "m_rate")?,
+        scored: int(r, "m_scored")?.unwrap_or(0),
+        mean_score_gain: r.try_get("", "m_gain")?,
+    })
+}
+
+// ---- Root ------------------------------------------------------------------------------
+
+/// Root fields of statistics.
+#[derive(Debug, Default)]
+pub struct StatisticsQuery;
+
+#[async_graphql::Object]
+impl StatisticsQuery {
+    /// Firms grouped (`groupBy`, none: one group) and counted, with the sums of their
+    /// current head counts and the share of women, and the periods those figures come
+    /// from. Groups are ordered by `orderBy`, then by their keys; `first` caps them (1,000
+    /// unless given, at most 10,000) and `totalGroups` counts them.
+    async fn firm_statistics(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FirmFilter>,
+        group_by: Option<Vec<FirmDimension>>,
+        having: Option<FirmStatisticsHaving>,
+        order_by: Option<Vec<FirmStatisticsOrder>>,
+        first: Option<i32>,
+    ) -> Result<FirmStatistics> {
+        Box::pin(firm_statistics(
+            ctx, filter, group_by, having, order_by, first,
+        ))
+        .await
+    }
+
+    /// Participations grouped (`groupBy`, none: one group) and counted: participations,
+    /// distinct persons, firms and events, completions and the completion rate, the mean
+    /// score gain. Groups are ordered by `orderBy`, then by their keys; `first` caps them
+    /// (1,000 unless given, at most 10,000) and `totalGroups` counts them.
+    async fn training_statistics(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ParticipationFilter>,
+        group_by: Option<Vec<TrainingDimension>>,
+        having: Option<TrainingStatisticsHaving>,
+        order_by: Option<Vec<TrainingStatisticsOrder>>,
+        first: Option<i32>,
+    ) -> Result<TrainingStatistics> {
+        Box::pin(training_statistics(
+            ctx, filter, group_by, having, order_by, first,
+        ))
+        .await
+    }
+}

@@ -1,0 +1,652 @@
+//! `tradeFlowsAggregate`: trade flows grouped and summed, without ever adding up two
+//! figures that report the same trade.
+//!
+//! Each answer adds the flows of
+//! - **one source** (Comtrade, WITS and the bureau report the same flows): the one the
+//!   filter leaves, or among several the first by the configured priority
+//!   (`import.sources.CODE.priority`, lower first) that has flows the filter selects; the
+//!   answer names it. Grouped by `SOURCE`, each group is one source and none is chosen.
+//! - **one period kind**: calendar years, fiscal years, quarters and months are never added
+//!   together. The coarsest kind the grouping can use (year, then fiscal year, quarter,
+//!   month) that has flows is chosen and named: a `YEAR` or `FISCAL_YEAR` group adds the
+//!   months or quarters of that year when only those are reported, never a year to its own
+//!   months. A fiscal year cannot be made of calendar years, nor a quarter of years.
+//! - **one aggregate level**: a heading and its own subheadings report the same trade, so
+//!   only flows of one level of detail are added: the coarsest level at least as fine as
+//!   the HS prefix filtered on and the HS dimensions grouped by (0 is `TOTAL`, all
+//!   commodities), that has flows; it is named.
+//! - **totals only**: partner `W00` (World) rows total the partner rows beside them and are
+//!   left out, unless the filter asks for `partner: {eq: "W00"}`; rows broken down further
+//!   (second partner, customs procedure, transport mode: a non-empty `breakdownKey`) repeat
+//!   their totals and are always left out. The answer says what it left out.
+
+use async_graphql::{Context, Enum, InputObject, Result, SimpleObject};
+use sea_orm::sea_query::{Alias, Condition, Expr, Query, SelectStatement};
+use sea_orm::{ConnectionTrait as _, DatabaseConnection, QueryResult};
+
+use super::trade::{Flow, PeriodKind, TradeFlowFilter};
+use crate::graphql::NodeContext as _;
+use crate::graphql::aggregate::{
+    DateParts, Dimension, TOTAL_GROUPS, dimensions, group_by, group_limit, having, not_grouped,
+    order_by, order_by_key,
+};
+use crate::graphql::filter::{FloatFilter, IntFilter, OrderDirection};
+use crate::graphql::list::{T, internal};
+
+/// What trade flows can be grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum TradeFlowDimension {
+    /// The calendar year of the period (of annual, quarterly or monthly flows).
+    Year,
+    /// The Pakistan fiscal year, July to June (`FY2017-18`), of fiscal-year, quarterly or
+    /// monthly flows.
+    FiscalYear,
+    /// The calendar quarter (`2017-Q1`), of quarterly or monthly flows.
+    Quarter,
+    /// The month (`2017-03`), of monthly flows.
+    Month,
+    Reporter,
+    Partner,
+    Flow,
+    Classification,
+    /// The HS chapter (2 digits).
+    #[graphql(name = "HS2")]
+    Hs2,
+    /// The HS heading (4 digits).
+    #[graphql(name = "HS4")]
+    Hs4,
+    /// The HS subheading (6 digits).
+    #[graphql(name = "HS6")]
+    Hs6,
+    Source,
+}
+
+/// The aliases of the tables a dimension reads (prefixed, so that they never meet the
+/// aliases of the filter's subqueries).
+const SRC: &str = "ta_src";
+const REP: &str = "ta_rep";
+const PAR: &str = "ta_par";
+const CLS: &str = "ta_cls";
+
+impl TradeFlowDimension {
+    /// The period kinds whose flows this dimension can place (`None`: any).
+    fn kinds(self) -> Option<&'static [&'static str]> {
+        match self {
+            TradeFlowDimension::Year => Some(&["year", "quarter", "month"]),
+            TradeFlowDimension::FiscalYear => Some(&["fiscal_year", "quarter", "month"]),
+            TradeFlowDimension::Quarter => Some(&["quarter", "month"]),
+            TradeFlowDimension::Month => Some(&["month"]),
+            _ => None,
+        }
+    }
+
+    /// The HS digits this dimension needs the flows to have.
+    fn digits(self) -> i32 {
+        match self {
+            TradeFlowDimension::Hs2 => 2,
+            TradeFlowDimension::Hs4 => 4,
+            TradeFlowDimension::Hs6 => 6,
+            _ => 0,
+        }
+    }
+}
+
+impl Dimension for TradeFlowDimension {
+    fn sql(self, parts: DateParts) -> Vec<String> {
+        let start = format!("{T}.period_start");
+        match self {
+            TradeFlowDimension::Year => vec![parts.year(&start)],
+            TradeFlowDimension::FiscalYear => vec![parts.fiscal_year(&start)],
+            TradeFlowDimension::Quarter => vec![parts.year(&start), parts.quarter(&start)],
+            TradeFlowDimension::Month => vec![parts.year(&start), parts.month(&start)],
+            TradeFlowDimension::Reporter => vec![format!("{REP}.iso3")],
+            TradeFlowDimension::Partner => vec![format!("{PAR}.iso3")],
+            TradeFlowDimension::Flow => vec![format!("{T}.flow")],
+            TradeFlowDimension::Classification => vec![format!("{CLS}.code")],
+            TradeFlowDimension::Hs2 => vec![format!("{T}.hs2")],
+            TradeFlowDimension::Hs4 => vec![format!("{T}.hs4")],
+            TradeFlowDimension::Hs6 => vec![format!("{T}.hs6")],
+            TradeFlowDimension::Source => vec![format!("{SRC}.code")],
+        }
+    }
+
+    fn is_text(self) -> bool {
+        !matches!(
+            self,
+            TradeFlowDimension::Year
+                | TradeFlowDimension::FiscalYear
+                | TradeFlowDimension::Quarter
+                | TradeFlowDimension::Month
+        )
+    }
+
+    fn join(self) -> Option<(&'static str, &'static str, String)> {
+        let (table, alias, fk) = match self {
+            TradeFlowDimension::Reporter => ("countries", REP, "reporter_id"),
+            TradeFlowDimension::Partner => ("countries", PAR, "partner_id"),
+            TradeFlowDimension::Classification => ("classifications", CLS, "classification_id"),
+            TradeFlowDimension::Source => ("sources", SRC, "source_id"),
+            _ => return None,
+        };
+        Some((table, alias, format!("{alias}.id = {T}.{fk}")))
+    }
+}
+
+/// The keys of a group: the dimensions asked are set (a NULL key is a group of its own,
+/// such as `hs4` of flows without a heading), the others are null.
+#[derive(Debug, Clone, Default, SimpleObject)]
+pub struct TradeFlowGroupKeys {
+    pub year: Option<i32>,
+    /// `FY2017-18`.
+    pub fiscal_year: Option<String>,
+    /// `2017-Q1`.
+    pub quarter: Option<String>,
+    /// `2017-03`.
+    pub month: Option<String>,
+    /// The reporter's ISO3 code.
+    pub reporter: Option<String>,
+    /// The partner's ISO3 code.
+    pub partner: Option<String>,
+    pub flow: Option<Flow>,
+    /// The classification's code, e.g. `HS2017`.
+    pub classification: Option<String>,
+    pub hs2: Option<String>,
+    pub hs4: Option<String>,
+    pub hs6: Option<String>,
+    /// The source's code.
+    pub source: Option<String>,
+}
+
+/// Sums of a group's flows, over the flows that report each figure.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct TradeFlowSums {
+    pub value_usd: Option<f64>,
+    pub net_weight_kg: Option<f64>,
+    /// Null when the group's quantities are in more than one unit (they cannot be added).
+    pub quantity: Option<f64>,
+    /// The unit of `quantity`.
+    pub quantity_unit: Option<String>,
+}
+
+/// One value of a group.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct TradeFlowValue {
+    pub value_usd: Option<f64>,
+}
+
+/// One group of trade flows.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct TradeFlowGroup {
+    pub keys: TradeFlowGroupKeys,
+    /// The flows added.
+    pub count: i64,
+    pub sum: TradeFlowSums,
+    /// The smallest value of one flow of the group.
+    pub min: TradeFlowValue,
+    /// The largest value of one flow of the group.
+    pub max: TradeFlowValue,
+}
+
+/// Trade flows grouped and added up: which flows were added (one source, one period
+/// kind, one aggregate level, totals only) and the groups.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct TradeFlowAggregate {
+    /// The source whose flows are added; null when grouped by `SOURCE` (each group is one
+    /// source) or when no flow matches.
+    pub source: Option<String>,
+    /// Whether the source was chosen by the configured priority (the filter left several).
+    pub source_chosen_by_priority: bool,
+    /// The kind of the periods added; null when no flow matches.
+    pub period_kind: Option<PeriodKind>,
+    /// The digits of the commodity codes added (0: `TOTAL`, all commodities); null when no
+    /// flow matches.
+    pub aggregate_level: Option<i32>,
+    /// Whether partner `W00` (World) rows were left out (they total the partner rows; ask
+    /// for them with `partner: {eq: "W00"}`).
+    pub world_rows_excluded: bool,
+    /// What the answer left out or chose, in words.
+    pub notes: Vec<String>,
+    /// The groups the `having` keeps, before `first`.
+    pub total_groups: i64,
+    pub groups: Vec<TradeFlowGroup>,
+}
+
+/// Conditions on the measures of a trade-flow group.
+#[derive(Debug, Clone, Default, InputObject)]
+pub struct TradeFlowAggregateHaving {
+    pub count: Option<IntFilter>,
+    pub sum_value_usd: Option<FloatFilter>,
+    pub sum_net_weight_kg: Option<FloatFilter>,
+    pub sum_quantity: Option<FloatFilter>,
+    pub min_value_usd: Option<FloatFilter>,
+    pub max_value_usd: Option<FloatFilter>,
+}
+
+/// What trade-flow groups can be ordered by: a measure or a key grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum TradeFlowAggregateOrderField {
+    Count,
+    SumValueUsd,
+    SumNetWeightKg,
+    SumQuantity,
+    MinValueUsd,
+    MaxValueUsd,
+    Year,
+    FiscalYear,
+    Quarter,
+    Month,
+    Reporter,
+    Partner,
+    Flow,
+    Classification,
+    #[graphql(name = "HS2")]
+    Hs2,
+    #[graphql(name = "HS4")]
+    Hs4,
+    #[graphql(name = "HS6")]
+    Hs6,
+    Source,
+}
+
+/// One key of the order of trade-flow groups.
+#[derive(Debug, Clone, InputObject)]
+pub struct TradeFlowAggregateOrder {
+    pub field: TradeFlowAggregateOrderField,
+    #[graphql(default_with = "OrderDirection::Asc")]
+    pub direction: OrderDirection,
+}
+
+const COUNT: &str = "COUNT(*)";
+const SUM_VALUE: &str = "SUM(t.value_usd)";
+const SUM_WEIGHT: &str = "SUM(t.net_weight_kg)";
+const SUM_QUANTITY: &str =
+    "CASE WHEN COUNT(DISTINCT t.quantity_unit) <= 1 THEN SUM(t.quantity) END";
+const MIN_VALUE: &str = "MIN(t.value_usd)";
+const MAX_VALUE: &str = "MAX(t.value_usd)";
+
+impl TradeFlowAggregateOrderField {
+    /// The measure's SQL, or the dimension ordered by.
+    fn target(self) -> Result<&'static str, TradeFlowDimension> {
+        use TradeFlowAggregateOrderField as F;
+        use TradeFlowDimension as D;
+        match self {
+            F::Count => Ok(COUNT),
+            F::SumValueUsd => Ok(SUM_VALUE),
+            F::SumNetWeightKg => Ok(SUM_WEIGHT),
+            F::SumQuantity => Ok(SUM_QUANTITY),
+            F::MinValueUsd => Ok(MIN_VALUE),
+            F::MaxValueUsd => Ok(MAX_VALUE),
+            F::Year => Err(D::Year),
+            F::FiscalYear => Err(D::FiscalYear),
+            F::Quarter => Err(D::Quarter),
+            F::Month => Err(D::Month),
+            F::Reporter => Err(D::Reporter),
+            F::Partner => Err(D::Partner),
+            F::Flow => Err(D::Flow),
+            F::Classification => Err(D::Classification),
+            F::Hs2 => Err(D::Hs2),
+            F::Hs4 => Err(D::Hs4),
+            F::Hs6 => Err(D::Hs6),
+            F::Source => Err(D::Source),
+        }
+    }
+}
+
+/// The world partner's code.
+const WORLD: &str = "W00";
+
+/// The period kinds, coarsest first: the order in which one is chosen.
+const KINDS: [&str; 4] = ["year", "fiscal_year", "quarter", "month"];
+
+/// The aggregate levels tried first, coarsest first; a finer level is found by `MIN`.
+const LEVELS: [i32; 4] = [0, 2, 4, 6];
+
+/// `tradeFlowsAggregate`.
+pub async fn trade_flows_aggregate(
+    ctx: &Context<'_>,
+    filter: Option<TradeFlowFilter>,
+    group_by_dims: Option<Vec<TradeFlowDimension>>,
+    having_on: Option<TradeFlowAggregateHaving>,
+    order: Option<Vec<TradeFlowAggregateOrder>>,
+    first: Option<i32>,
+) -> Result<TradeFlowAggregate> {
+    let limit = group_limit(first)?;
+    let dims = dimensions(group_by_dims)?;
+    let db = ctx.data::<DatabaseConnection>()?;
+    let parts = DateParts {
+        backend: db.get_database_backend(),
+    };
+
+    // The flows the answer may add: the filter's, totals only.
+    let mut base = filter
+        .as_ref()
+        .map(|f| f.condition(T, ctx.level()))
+        .transpose()?
+        .unwrap_or_else(Condition::all)
+        .add(Expr::cust(format!("{T}.breakdown_key = ''")));
+    let world_asked = filter
+        .as_ref()
+        .and_then(|f| f.partner.as_ref())
+        .and_then(|p| p.eq.as_deref())
+        .is_some_and(|p| p.eq_ignore_ascii_case(WORLD));
+    let mut notes = Vec::new();
+    if !world_asked {
+        base = base.add(Expr::cust(format!(
+            "{T}.partner_id NOT IN (SELECT w.id FROM countries w WHERE w.iso3 = '{WORLD}')"
+        )));
+    }
+
+    let empty = |notes: Vec<String>, source: Option<String>| TradeFlowAggregate {
+        source,
+        source_chosen_by_priority: false,
+        period_kind: None,
+        aggregate_level: None,
+        world_rows_excluded: !world_asked,
+        notes,
+        total_groups: 0,
+        groups: Vec::new(),
+    };
+
+    // One source, unless grouped by source.
+    let mut source = None;
+    let mut chosen_by_priority = false;
+    if !dims.contains(&TradeFlowDimension::Source) {
+        let mut q = Query::select();
+        q.expr_as(Expr::cust("sc.id"), Alias::new("id"))
+            .expr_as(Expr::cust("sc.code"), Alias::new("code"))
+            .expr_as(Expr::cust("COUNT(*) OVER ()"), Alias::new("candidates"))
+            .from_as(Alias::new("sources"), Alias::new("sc"))
+            .and_where(Expr::exists(flows_where(
+                base.clone()
+                    .add(Expr::cust(format!("{T}.source_id = sc.id"))),
+            )))
+            .order_by_expr(Expr::cust("sc.priority"), sea_orm::sea_query::Order::Asc)
+            .order_by_expr(Expr::cust("sc.code"), sea_orm::sea_query::Order::Asc)
+            .limit(1);
+        let Some(row) = db.query_one(&q).await.map_err(internal)? else {
+            return Ok(empty(
+                vec!["No trade flow matches the filter.".to_owned()],
+                None,
+            ));
+        };
+        let id: i64 = row.try_get("", "id").map_err(internal)?;
+        let code: String = row.try_get("", "code").map_err(internal)?;
+        let candidates: i64 = row.try_get("", "candidates").map_err(internal)?;
+        if candidates > 1 {
+            chosen_by_priority = true;
+            notes.push(format!(
+                "{candidates} sources report flows the filter selects; their figures are never \
+                 added together: these are {code}'s, the first by the configured priority \
+                 (name another with `filter: {{source: {{eq: \"…\"}}}}`)."
+            ));
+        }
+        base = base.add(Expr::cust(format!("{T}.source_id = {id}")));
+        source = Some(code);
+    }
+
+    // One period kind: the coarsest the grouping can use that has flows.
+    let mut kinds: Vec<&str> = KINDS.to_vec();
+    for d in &dims {
+        if let Some(allowed) = d.kinds() {
+            kinds.retain(|k| allowed.contains(k));
+        }
+    }
+    let kind = first_existing(
+        db,
+        &base,
+        kinds
+            .iter()
+            .map(|k| Expr::cust(format!("{T}.period_kind = '{k}'")).into())
+            .collect(),
+    )
+    .await?
+    .map(|i| kinds[i]);
+    let Some(kind) = kind else {
+        let asked: Vec<String> = dims
+            .iter()
+            .filter(|d| d.kinds().is_some())
+            .map(|d| format!("{d:?}"))
+            .collect();
+        notes.push(if asked.is_empty() {
+            "No trade flow matches the filter.".to_owned()
+        } else {
+            format!(
+                "No flow the filter selects has periods that {} can group (the kinds they can \
+                 place: {}).",
+                asked.join(" and "),
+                kinds.join(", ")
+            )
+        });
+        return Ok(TradeFlowAggregate {
+            source_chosen_by_priority: chosen_by_priority,
+            ..empty(notes, source)
+        });
+    };
+    base = base.add(Expr::cust(format!("{T}.period_kind = '{kind}'")));
+
+    // One aggregate level: the coarsest at least as fine as the HS prefix and dimensions.
+    let need = dims
+        .iter()
+        .map(|d| d.digits())
+        .chain(filter.as_ref().map(hs_digits_of))
+        .max()
+        .unwrap_or(0);
+    let levels: Vec<i32> = LEVELS.iter().copied().filter(|l| *l >= need).collect();
+    let level = match first_existing(
+        db,
+        &base,
+        levels
+            .iter()
+            .map(|l| Expr::cust(format!("{T}.aggregate_level = {l}")).into())
+            .collect(),
+    )
+    .await?
+    {
+        Some(i) => levels[i],
+        None => {
+            // A national tariff line (8 digits and more), when nothing coarser is reported.
+            let mut q = Query::select();
+            q.expr_as(
+                Expr::cust(format!("MIN({T}.aggregate_level)")),
+                Alias::new("l"),
+            )
+            .from_as(Alias::new("trade_flows"), Alias::new(T))
+            .cond_where(
+                base.clone()
+                    .add(Expr::cust(format!("{T}.aggregate_level >= {need}"))),
+            );
+            let row = db.query_one(&q).await.map_err(internal)?;
+            match row.and_then(|r| r.try_get::<Option<i32>>("", "l").ok().flatten()) {
+                Some(l) => l,
+                None => {
+                    notes.push(format!(
+                        "No flow the filter selects is reported at {need} digits or more."
+                    ));
+                    return Ok(TradeFlowAggregate {
+                        source_chosen_by_priority: chosen_by_priority,
+                        period_kind: Some(PeriodKind::from_stored(kind).map_err(internal)?),
+                        ..empty(notes, source)
+                    });
+                }
+            }
+        }
+    };
+    base = base.add(Expr::cust(format!("{T}.aggregate_level = {level}")));
+    if !world_asked {
+        notes.push(
+            "Partner W00 (World) rows are left out: they total the partner rows (ask for them \
+             with `partner: {eq: \"W00\"}`)."
+                .to_owned(),
+        );
+    }
+    notes.push(format!(
+        "Only flows at aggregate level {level} and of period kind {kind} are added; rows broken \
+         down by second partner, customs procedure or transport mode repeat their totals and \
+         are left out."
+    ));
+
+    // The groups.
+    let mut q = Query::select();
+    q.from_as(Alias::new("trade_flows"), Alias::new(T));
+    let key_columns = group_by(&mut q, &dims, parts);
+    for (sql, name) in [
+        (COUNT, "m_count"),
+        (SUM_VALUE, "m_sum_value"),
+        (SUM_WEIGHT, "m_sum_weight"),
+        (SUM_QUANTITY, "m_sum_quantity"),
+        ("MIN(t.quantity_unit)", "m_unit"),
+        (MIN_VALUE, "m_min_value"),
+        (MAX_VALUE, "m_max_value"),
+        (TOTAL_GROUPS, "m_total_groups"),
+    ] {
+        q.expr_as(Expr::cust(sql), Alias::new(name));
+    }
+    q.cond_where(base);
+    let mut have = Condition::all();
+    if let Some(h) = &having_on {
+        having(&mut have, h.count.as_ref(), COUNT)?;
+        having(&mut have, h.sum_value_usd.as_ref(), SUM_VALUE)?;
+        having(&mut have, h.sum_net_weight_kg.as_ref(), SUM_WEIGHT)?;
+        having(&mut have, h.sum_quantity.as_ref(), SUM_QUANTITY)?;
+        having(&mut have, h.min_value_usd.as_ref(), MIN_VALUE)?;
+        having(&mut have, h.max_value_usd.as_ref(), MAX_VALUE)?;
+    }
+    q.cond_having(have);
+    // The order asked, then every key ascending, so that the order is total.
+    for o in order.unwrap_or_default() {
+        match o.field.target() {
+            Ok(measure) => order_by(&mut q, measure, o.direction),
+            Err(d) if dims.contains(&d) => order_by_key(&mut q, d, parts, o.direction),
+            Err(_) => return Err(not_grouped(o.field)),
+        }
+    }
+    for d in &dims {
+        order_by_key(&mut q, *d, parts, OrderDirection::Asc);
+    }
+    q.limit(limit);
+    let rows = db.query_all(&q).await.map_err(internal)?;
+    let total_groups = match rows.first() {
+        Some(r) => r.try_get::<i64>("", "m_total_groups").map_err(internal)?,
+        None => 0,
+    };
+    let groups = rows
+        .iter()
+        .map(|r| group_of(r, &key_columns))
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()
+        .map_err(internal)?;
+    Ok(TradeFlowAggregate {
+        source,
+        source_chosen_by_priority: chosen_by_priority,
+        period_kind: Some(PeriodKind::from_stored(kind).map_err(internal)?),
+        aggregate_level: Some(level),
+        world_rows_excluded: !world_asked,
+        notes,
+        total_groups,
+        groups,
+    })
+}
+
+/// `SELECT 1 FROM trade_flows t WHERE cond`.
+fn flows_where(cond: Condition) -> SelectStatement {
+    let mut q = Query::select();
+    q.expr(Expr::cust("1"))
+        .from_as(Alias::new("trade_flows"), Alias::new(T))
+        .cond_where(cond);
+    q
+}
+
+/// The index of the first of `options` (conditions added to `base`) that some flow meets,
+/// in one statement of `EXISTS` tests.
+async fn first_existing(
+    db: &DatabaseConnection,
+    base: &Condition,
+    options: Vec<Condition>,
+) -> Result<Option<usize>> {
+    if options.is_empty() {
+        return Ok(None);
+    }
+    let n = options.len();
+    let mut q = Query::select();
+    for (i, c) in options.into_iter().enumerate() {
+        q.expr_as(
+            Expr::case(Expr::exists(flows_where(base.clone().add(c))), 1).finally(0),
+            Alias::new(format!("o{i}")),
+        );
+    }
+    let row = db
+        .query_one(&q)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| internal("no row from a SELECT of constants"))?;
+    for i in 0..n {
+        let hit: i32 = row.try_get("", &format!("o{i}")).map_err(internal)?;
+        if hit == 1 {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
+}
+
+/// The HS digits a filter's `hsCode` fixes (`startsWith: "9018"`: 4), at its top level.
+fn hs_digits_of(f: &TradeFlowFilter) -> i32 {
+    let Some(hs) = &f.hs_code else { return 0 };
+    let digits = |s: &str| s.chars().filter(|c| c.is_ascii_digit()).count() as i32;
+    let prefix = hs.starts_with.as_deref().map(digits).unwrap_or(0);
+    let exact = hs.eq.as_deref().map(digits).unwrap_or(0);
+    std::cmp::max(prefix, exact)
+}
+
+/// Reads one group.
+fn group_of(
+    r: &QueryResult,
+    keys: &[(TradeFlowDimension, Vec<String>)],
+) -> Result<TradeFlowGroup, sea_orm::DbErr> {
+    let mut k = TradeFlowGroupKeys::default();
+    for (d, names) in keys {
+        let int = |i: usize| r.try_get::<Option<i64>>("", &names[i]);
+        let text = |i: usize| r.try_get::<Option<String>>("", &names[i]);
+        match d {
+            TradeFlowDimension::Year => k.year = int(0)?.map(|y| y as i32),
+            TradeFlowDimension::FiscalYear => {
+                k.fiscal_year = int(0)?.map(|y| format!("FY{y}-{:02}", (y + 1).rem_euclid(100)))
+            }
+            TradeFlowDimension::Quarter => {
+                k.quarter = int(0)?.zip(int(1)?).map(|(y, q)| format!("{y}-Q{q}"))
+            }
+            TradeFlowDimension::Month => {
+                k.month = int(0)?.zip(int(1)?).map(|(y, m)| format!("{y}-{m:02}"))
+            }
+            TradeFlowDimension::Reporter => k.reporter = text(0)?,
+            TradeFlowDimension::Partner => k.partner = text(0)?,
+            TradeFlowDimension::Flow => {
+                k.flow = text(0)?.map(|f| Flow::from_stored(&f)).transpose()?
+            }
+            TradeFlowDimension::Classification => k.classification = text(0)?,
+            TradeFlowDimension::Hs2 => k.hs2 = text(0)?,
+            TradeFlowDimension::Hs4 => k.hs4 = text(0)?,
+            TradeFlowDimension::Hs6 => k.hs6 = text(0)?,
+            TradeFlowDimension::Source => k.source = text(0)?,
+        }
+    }
+    let quantity: Option<f64> = r.try_get("", "m_sum_quantity")?;
+    Ok(TradeFlowGroup {
+        keys: k,
+        count: r.try_get("", "m_count")?,
+        sum: TradeFlowSums {
+            value_usd: r.try_get("", "m_sum_value")?,
+            net_weight_kg: r.try_get("", "m_sum_weight")?,
+            quantity_unit: if quantity.is_some() {
+                r.try_get("", "m_unit")?
+            } else {
+                None
+            },
+            quantity,
+        },
+        min: TradeFlowValue {
+            value_usd: r.try_get("", "m_min_value")?,
+        },
+        max: TradeFlowValue {
+            value_usd: r.try_get("", "m_max_value")?,
+        },
+    })
+}
