@@ -838,3 +838,117 @@ fn firm_and_training_statistics_match_the_stored_rows_on_every_engine() {
         }
     }
 }
+
+#[test]
+fn indicator_results_are_one_request_and_match_the_stored_values_on_every_engine() {
+    type Key = (String, u8, String, String);
+    /// kind → period start → (source priority, row id, value).
+    type Kinds = BTreeMap<String, BTreeMap<String, (i64, i64, f64)>>;
+    for engine in engines() {
+        let (db, h) = demo(engine);
+        // The headline values (no breakdown) of programmes and clusters, one per period: the
+        // source ranked first, then the latest written.
+        let text = db.query(
+            "SELECT i.code, v.scope, COALESCE(p.code, cp.code, ''), COALESCE(c.slug, ''), \
+             v.value_type, CAST(v.period_start AS TEXT), v.value, \
+             COALESCE(s.priority, 2147483647), v.id \
+             FROM indicator_values v JOIN indicators i ON i.id = v.indicator_id \
+             LEFT JOIN programmes p ON p.id = v.programme_id \
+             LEFT JOIN clusters c ON c.id = v.cluster_id \
+             LEFT JOIN programmes cp ON cp.id = c.programme_id \
+             LEFT JOIN sources s ON s.id = v.source_id \
+             WHERE v.scope IN ('programme', 'cluster') \
+             AND (v.breakdown IS NULL OR v.breakdown = '')",
+        );
+        let mut values: BTreeMap<Key, Kinds> = BTreeMap::new();
+        for l in text.lines() {
+            let c: Vec<&str> = l.split('|').collect();
+            let level = u8::from(c[1] == "cluster");
+            let cluster = if level == 1 { c[3] } else { "" };
+            let cand = (
+                c[7].parse().unwrap(),
+                c[8].parse().unwrap(),
+                c[6].parse().unwrap(),
+            );
+            let slot = values
+                .entry((c[0].to_owned(), level, c[2].to_owned(), cluster.to_owned()))
+                .or_default()
+                .entry(c[4].to_owned())
+                .or_default()
+                .entry(c[5].to_owned())
+                .or_insert(cand);
+            // Lower priority first, then the later row.
+            if (cand.0, std::cmp::Reverse(cand.1)) < (slot.0, std::cmp::Reverse(slot.1)) {
+                *slot = cand;
+            }
+        }
+        assert!(values.len() >= 10, "{engine}: {}", values.len());
+        let got = ok(
+            &h,
+            "{ r: indicatorResults { indicator level programme cluster progress onTrack \
+             baseline { value periodStart } endTarget { value periodStart } \
+             latestActual { value periodStart } targetForLatestActual { value periodStart } } }",
+        );
+        let got = got["r"].as_array().unwrap();
+        assert_eq!(got.len(), values.len(), "{engine}");
+        for (g, ((code, level, programme, cluster), kinds)) in got.iter().zip(&values) {
+            let what = format!("{engine} {code} {programme} {cluster}");
+            assert_eq!(g["indicator"], json!(code), "{what}");
+            assert_eq!(
+                g["level"],
+                json!(if *level == 1 { "CLUSTER" } else { "PROGRAMME" }),
+                "{what}"
+            );
+            assert_eq!(g["programme"].as_str().unwrap_or(""), programme, "{what}");
+            assert_eq!(g["cluster"].as_str().unwrap_or(""), cluster, "{what}");
+            let first = |k: &str| kinds.get(k).and_then(|m| m.iter().next());
+            let last = |k: &str| kinds.get(k).and_then(|m| m.iter().next_back());
+            let same =
+                |got: &Value, want: Option<(&String, &(i64, i64, f64))>, part: &str| match want {
+                    None => assert!(got.is_null(), "{what} {part}: {got}"),
+                    Some((start, (_, _, v))) => {
+                        assert_eq!(got["periodStart"], json!(start), "{what} {part}");
+                        close(&got["value"], Some(*v), &format!("{what} {part}"));
+                    }
+                };
+            let baseline = first("baseline");
+            let end = last("target");
+            let actual = last("actual");
+            let for_actual =
+                actual.and_then(|(s, _)| kinds.get("target").and_then(|m| m.get_key_value(s)));
+            same(&g["baseline"], baseline, "baseline");
+            same(&g["endTarget"], end, "end target");
+            same(&g["latestActual"], actual, "latest actual");
+            same(
+                &g["targetForLatestActual"],
+                for_actual,
+                "target of the actual's period",
+            );
+            let (b, t, a) = (
+                baseline.map(|x| x.1.2),
+                end.map(|x| x.1.2),
+                actual.map(|x| x.1.2),
+            );
+            let progress = match (b, t, a) {
+                (Some(b), Some(t), Some(a)) if t != b => Some((a - b) / (t - b)),
+                _ => None,
+            };
+            close(&g["progress"], progress, &format!("{what} progress"));
+            let falling = matches!((b, t), (Some(b), Some(t)) if t < b);
+            let on_track = a
+                .zip(for_actual.map(|x| x.1.2))
+                .map(|(a, t)| if falling { a <= t } else { a >= t });
+            assert_eq!(g["onTrack"], json!(on_track), "{what} on track");
+        }
+        // Narrowed to one cluster and one indicator: that row only.
+        let got = ok(
+            &h,
+            r#"{ r: indicatorResults(cluster: "sialkot-surgical", indicator: "CDI-1") { indicator cluster level } }"#,
+        );
+        assert_eq!(
+            got["r"],
+            json!([{"indicator": "CDI-1", "cluster": "sialkot-surgical", "level": "CLUSTER"}]),
+            "{engine}"
+        );
+    }
+}

@@ -12,6 +12,7 @@ pub mod organisation;
 pub mod programme;
 pub mod provenance;
 pub mod registry;
+pub mod results;
 pub mod source;
 pub mod statistics;
 pub mod trade;

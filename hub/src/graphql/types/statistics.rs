@@ -669,4 +669,23 @@ impl StatisticsQuery {
         ))
         .await
     }
+
+    /// A results-framework table in one request: per indicator, at programme level and per
+    /// cluster, the baseline, the end target, the latest actual and the target of its
+    /// period, the progress share `(actual − baseline) / (end target − baseline)` and
+    /// whether the actual is on track. Headline values only (breakdowns such as sex are
+    /// left out); one value per period, of the source ranked first. Narrowed by the
+    /// programme's code, the cluster's slug and the indicator's code.
+    async fn indicator_results(
+        &self,
+        ctx: &Context<'_>,
+        programme: Option<String>,
+        cluster: Option<String>,
+        indicator: Option<String>,
+    ) -> Result<Vec<super::results::IndicatorResult>> {
+        Box::pin(super::results::indicator_results(
+            ctx, programme, cluster, indicator,
+        ))
+        .await
+    }
 }
