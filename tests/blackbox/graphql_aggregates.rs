@@ -4,7 +4,7 @@
 //! source (fiscal years, quarters, months, groups of one), with the rules that keep a
 //! figure true: one source, one period kind, one aggregate level, World rows apart.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 
 use serde_json::{Value, json};
@@ -949,6 +949,227 @@ fn indicator_results_are_one_request_and_match_the_stored_values_on_every_engine
             got["r"],
             json!([{"indicator": "CDI-1", "cluster": "sialkot-surgical", "level": "CLUSTER"}]),
             "{engine}"
+        );
+    }
+}
+
+/// The HS 2022 → HS 2017 step of the bundled concordance, read from the reference file
+/// itself: each HS 2022 subheading → its HS 2017 subheadings; and the HS 2022 subheadings.
+fn concordance_2022_to_2017() -> (BTreeMap<String, Vec<String>>, Vec<String>) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema/reference");
+    let text = fs::read_to_string(root.join("hs_concordance.csv")).unwrap();
+    let mut back: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in text.lines().skip(1) {
+        let c: Vec<&str> = line.trim_end_matches('\r').split(',').collect();
+        if c.len() >= 4 && c[3] == "2022 to 2017" {
+            back.entry(c[0].to_owned())
+                .or_default()
+                .push(c[1].to_owned());
+        }
+    }
+    let codes = fs::read_to_string(root.join("hs2022.csv")).unwrap();
+    let subheadings = codes
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .filter(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()))
+        .map(str::to_owned)
+        .collect();
+    (back, subheadings)
+}
+
+#[test]
+fn cluster_trade_places_every_revision_in_the_basket_and_reports_what_it_cannot_on_every_engine() {
+    let (back, subheadings) = concordance_2022_to_2017();
+    for engine in engines() {
+        let (db, h) = demo(engine);
+        let all = rows(&db);
+        let baskets = db.query(
+            "SELECT c.slug, cl.code, p.code FROM cluster_products p \
+             JOIN clusters c ON c.id = p.cluster_id \
+             JOIN classifications cl ON cl.id = p.classification_id ORDER BY c.slug, p.code",
+        );
+        let mut by_cluster: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for l in baskets.lines() {
+            let c: Vec<&str> = l.split('|').collect();
+            assert_eq!(
+                c[1], "HS2017",
+                "{engine}: the demo's baskets are in HS 2017"
+            );
+            by_cluster
+                .entry(c[0].to_owned())
+                .or_default()
+                .push(c[2].to_owned());
+        }
+        assert_eq!(by_cluster.len(), 4, "{engine}");
+        let classification = db.query(
+            "SELECT t.id, cl.code FROM trade_flows t \
+             JOIN classifications cl ON cl.id = t.classification_id",
+        );
+        let revisions: BTreeSet<String> = classification
+            .lines()
+            .filter_map(|l| l.split('|').nth(1))
+            .map(str::to_owned)
+            .collect();
+        assert!(
+            revisions.contains("HS2017") && revisions.contains("HS2022"),
+            "{engine}: the demo's trade straddles a revision change: {revisions:?}"
+        );
+        // The classification of every flow, by the row order of `rows` (read again with it).
+        let with_cls = db.query(
+            "SELECT cl.code, p.iso3, t.flow, t.aggregate_level, CAST(t.period_start AS TEXT), \
+             COALESCE(t.hs2, ''), COALESCE(t.hs4, ''), COALESCE(t.hs6, ''), t.value_usd, \
+             t.breakdown_key, s.code, r.iso3 \
+             FROM trade_flows t JOIN classifications cl ON cl.id = t.classification_id \
+             JOIN countries p ON p.id = t.partner_id JOIN countries r ON r.id = t.reporter_id \
+             JOIN sources s ON s.id = t.source_id",
+        );
+        let flows: Vec<Vec<String>> = with_cls
+            .lines()
+            .map(|l| l.split('|').map(str::to_owned).collect())
+            .collect();
+        assert_eq!(flows.len(), all.len(), "{engine}");
+        let world_total: BTreeMap<i64, f64> = flows
+            .iter()
+            .filter(|f| f[1] == "W00" && f[2] == "export" && f[3] == "0" && f[11] == "PAK")
+            .map(|f| (f[4][..4].parse().unwrap(), f[8].parse().unwrap()))
+            .collect();
+
+        for (slug, items) in &by_cluster {
+            let level = items.iter().map(|i| i.len()).max().unwrap();
+            // Where an HS 2022 code of `level` digits goes: Some(true) inside, Some(false)
+            // split across the boundary, None outside.
+            let place = |code: &str| -> Option<bool> {
+                let befores: Vec<&String> = subheadings
+                    .iter()
+                    .filter(|s| s.starts_with(code))
+                    .flat_map(|s| back.get(s).into_iter().flatten())
+                    .collect();
+                let inside = befores
+                    .iter()
+                    .filter(|b| items.iter().any(|i| b.starts_with(i.as_str())))
+                    .count();
+                match inside {
+                    0 => None,
+                    n if n == befores.len() => {
+                        // Inside one item only (a code split between two items is split).
+                        let hit: BTreeSet<&String> = befores
+                            .iter()
+                            .filter_map(|b| items.iter().find(|i| b.starts_with(i.as_str())))
+                            .collect();
+                        Some(hit.len() == 1)
+                    }
+                    _ => Some(false),
+                }
+            };
+            let mut want: BTreeMap<i64, (f64, i64, f64, BTreeSet<String>)> = BTreeMap::new();
+            for f in &flows {
+                let code = match level {
+                    2 => &f[5],
+                    4 => &f[6],
+                    _ => &f[7],
+                };
+                if f[2] != "export"
+                    || f[3] != level.to_string()
+                    || f[1] == "W00"
+                    || !f[9].is_empty()
+                    || f[11] != "PAK"
+                    || f[10] != "un-comtrade"
+                {
+                    continue;
+                }
+                let year: i64 = f[4][..4].parse().unwrap();
+                let value: f64 = f[8].parse().unwrap_or(0.0);
+                let where_to = match f[0].as_str() {
+                    "HS2017" => items
+                        .iter()
+                        .any(|i| code.starts_with(i.as_str()))
+                        .then_some(true),
+                    "HS2022" => place(code),
+                    other => panic!("{engine}: a flow in {other}"),
+                };
+                let e = want.entry(year).or_default();
+                match where_to {
+                    Some(true) => {
+                        e.0 += value;
+                        e.1 += 1;
+                    }
+                    Some(false) => {
+                        e.2 += value;
+                        e.3.insert(format!("{}:{code}", f[0]));
+                    }
+                    None => {}
+                }
+            }
+            let got = ok(
+                &h,
+                &format!(
+                    r#"{{ cluster(slug: "{slug}") {{ trade {{ revision basket source aggregateLevel groups {{
+                        year partner valueUsd flows reportedIn notPlacedValueUsd
+                        notPlaced {{ code classification valueUsd reason }} totalValueUsd shareOfTotal }} }} }} }}"#
+                ),
+            );
+            let t = &got["cluster"]["trade"];
+            let what = format!("{engine} {slug}");
+            assert_eq!(t["revision"], json!("HS2017"), "{what}");
+            assert_eq!(t["basket"], json!(items), "{what}");
+            assert_eq!(t["aggregateLevel"], json!(level), "{what}");
+            let groups = t["groups"].as_array().unwrap();
+            let years: Vec<i64> = groups.iter().map(|g| g["year"].as_i64().unwrap()).collect();
+            assert_eq!(years, want.keys().copied().collect::<Vec<_>>(), "{what}");
+            for (g, (year, (value, count, split, codes))) in groups.iter().zip(&want) {
+                let what = format!("{what} {year}");
+                close(
+                    &g["valueUsd"],
+                    (*count > 0).then_some(*value),
+                    &format!("{what} value"),
+                );
+                assert_eq!(g["flows"], json!(count), "{what}");
+                let got_codes: BTreeSet<String> = g["notPlaced"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| {
+                        assert!(
+                            n["reason"].as_str().unwrap().contains("outside"),
+                            "{what}: {n}"
+                        );
+                        format!(
+                            "{}:{}",
+                            n["classification"].as_str().unwrap(),
+                            n["code"].as_str().unwrap()
+                        )
+                    })
+                    .collect();
+                assert_eq!(&got_codes, codes, "{what}: not placed");
+                close(
+                    &g["notPlacedValueUsd"],
+                    (!codes.is_empty()).then_some(*split),
+                    &format!("{what} not placed"),
+                );
+                let total = world_total.get(year).copied();
+                close(&g["totalValueUsd"], total, &format!("{what} total"));
+                let share = total.filter(|_| *count > 0).map(|t| value / t);
+                close(&g["shareOfTotal"], share, &format!("{what} share"));
+            }
+        }
+        // The surgical basket's HS 2022 heading 9021 gained parts of 7317, 7318 and 8108: it
+        // cannot be placed, and says so.
+        let got = ok(
+            &h,
+            r#"{ cluster(slug: "sialkot-surgical") { trade(years: {eq: 2023}, groupBy: [YEAR, PARTNER]) { groups { year partner valueUsd notPlaced { code reason } } } } }"#,
+        );
+        let groups = got["cluster"]["trade"]["groups"].as_array().unwrap();
+        assert!(groups.len() > 1, "{engine}: {got}");
+        assert!(
+            groups
+                .iter()
+                .all(|g| g["year"] == json!(2023) && g["partner"].is_string())
+        );
+        let reasons = got.to_string();
+        assert!(
+            reasons.contains("9021") && reasons.contains("7318"),
+            "{engine}: {reasons}"
         );
     }
 }

@@ -170,7 +170,9 @@ pub fn order_by_key<D: Dimension>(
 }
 
 /// Checks a `groupBy` list: each dimension at most once.
-pub fn dimensions<D: Dimension>(group_by: Option<Vec<D>>) -> Result<Vec<D>, Error> {
+pub fn dimensions<D: Copy + PartialEq + std::fmt::Debug>(
+    group_by: Option<Vec<D>>,
+) -> Result<Vec<D>, Error> {
     let mut dims: Vec<D> = Vec::new();
     for d in group_by.unwrap_or_default() {
         if dims.contains(&d) {

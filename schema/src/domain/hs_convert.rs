@@ -207,6 +207,43 @@ impl Concordance {
         Some(codes)
     }
 
+    /// The codes of `revision` at `level` digits (2, 4 or 6) that may hold trade of
+    /// `basket`: those with a subheading corresponding to a subheading of a basket item.
+    /// Each still has to be [placed](Self::place): a candidate may be split across the
+    /// basket's boundary.
+    pub fn candidates(
+        &self,
+        basket: &Basket,
+        revision: HsRevision,
+        level: usize,
+    ) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for item in &basket.items {
+            let subheadings: Vec<String> = if item.len() >= 6 {
+                vec![item[..6].to_owned()]
+            } else {
+                self.children
+                    .get(&basket.revision)
+                    .and_then(|c| c.get(item.as_str()))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            for sub in subheadings {
+                let targets = if revision == basket.revision {
+                    Some(BTreeSet::from([sub]))
+                } else {
+                    self.corresponding(basket.revision, &sub, revision)
+                };
+                for t in targets.into_iter().flatten() {
+                    if let Some(code) = t.get(..level) {
+                        out.insert(code.to_owned());
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Where trade reported as `code` goes in `basket`.
     pub fn place(&self, code: &HsCode, basket: &Basket) -> Placement {
         let from = code.revision();

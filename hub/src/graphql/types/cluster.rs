@@ -14,7 +14,7 @@ use super::network::{NetworkConnection, NetworkFilter, NetworkOrder};
 use super::training::{TrainingEventConnection, TrainingEventFilter, TrainingEventOrder};
 use crate::graphql::connection::{FromRow, Listed, Nested, child_list, connection};
 use crate::graphql::declare::{filter_input, order_input};
-use crate::graphql::filter::{IdFilter, StringFilter};
+use crate::graphql::filter::{IdFilter, IntFilter, StringFilter};
 use crate::graphql::ids;
 use crate::graphql::list::{KeyKind, Sort, SortKey, T, sort_of, table_select};
 
@@ -88,6 +88,41 @@ impl Cluster {
     async fn programme(&self, ctx: &Context<'_>) -> Result<Option<super::programme::Programme>> {
         crate::graphql::connection::load_row::<super::programme::Programme>(ctx, self.programme_id)
             .await
+    }
+
+    /// The trade of the cluster's HS basket by year (and partner with `groupBy: [YEAR,
+    /// PARTNER]`), in the basket's revision: trade reported in any HS revision from 1992 to
+    /// 2022 is placed through the concordance, and what cannot be placed (a code split
+    /// across the basket's boundary) is listed beside the figure with its value, never
+    /// shared out. One source, one period kind and one level of detail, as
+    /// `tradeFlowsAggregate` adds them; with the share of the reporter's total trade where
+    /// the source has `TOTAL` rows.
+    #[allow(clippy::too_many_arguments)]
+    async fn trade(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The years, e.g. `{gte: 2015}`.")] years: Option<IntFilter>,
+        #[graphql(default_with = "super::trade::Flow::Export")] flow: super::trade::Flow,
+        #[graphql(
+            desc = "The reporter's ISO3 code.",
+            default_with = "\"PAK\".to_owned()"
+        )]
+        reporter: String,
+        #[graphql(desc = "Only trade with this partner (ISO3 code).")] partner: Option<String>,
+        #[graphql(desc = "`[YEAR]` unless given; `[YEAR, PARTNER]` by partner too.")]
+        group_by: Option<Vec<super::cluster_trade::ClusterTradeDimension>>,
+    ) -> Result<super::cluster_trade::ClusterTrade> {
+        let group_by = crate::graphql::aggregate::dimensions(group_by)?;
+        Box::pin(super::cluster_trade::cluster_trade(
+            ctx,
+            self.row_id,
+            years,
+            flow,
+            reporter,
+            partner,
+            group_by,
+        ))
+        .await
     }
 
     /// The cluster's member firms (each firm once, whichever sources report it).

@@ -2,6 +2,7 @@
 //! inputs and its relations.
 
 pub mod cluster;
+pub mod cluster_trade;
 pub mod firm;
 pub mod firm_details;
 pub mod import_file;

@@ -7,6 +7,8 @@
 
 use crate::graphql::NodeContext as _;
 use async_graphql::{ComplexObject, Context, Enum, Error, ID, InputObject, Result, SimpleObject};
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use hub_schema::domain::period::{MAX_YEAR, MIN_YEAR};
 use hub_schema::domain::{self, Period};
@@ -435,6 +437,10 @@ pub struct HsCodeFilter {
     pub starts_with: Option<String>,
     /// Exactly this code.
     pub eq: Option<String>,
+    /// Codes starting with one of these (each 2, 4 or 6 digits: a chapter, heading or
+    /// subheading, compared with the indexed level columns).
+    #[graphql(name = "in")]
+    pub r#in: Option<Vec<String>>,
 }
 
 /// The digits of an HS code given by the client, or a client error naming `what`.
@@ -492,6 +498,26 @@ impl HsCodeFilter {
             });
             c = c.add(col("commodity_code").eq(code));
         }
+        if let Some(list) = &self.r#in {
+            let mut by_level: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+            for raw in list {
+                let code = hs_digits(raw, "in")?;
+                if !matches!(code.len(), 2 | 4 | 6) {
+                    return Err(bad_input(format!(
+                        "`hsCode.in` takes chapters, headings or subheadings (2, 4 or 6 \
+                         digits); {raw:?} has {}.",
+                        code.len()
+                    )));
+                }
+                by_level.entry(code.len()).or_default().push(code);
+            }
+            // An empty list matches nothing, as `IN ()` would.
+            let mut any = Condition::any().add(Expr::cust("1 = 0"));
+            for (n, codes) in by_level {
+                any = any.add(col(&format!("hs{n}")).is_in(codes));
+            }
+            c = c.add(any);
+        }
         Ok(c)
     }
 }
@@ -507,7 +533,7 @@ impl FilterField for HsCodeFilter {
     }
 
     fn matches_absent(&self) -> bool {
-        self.starts_with.is_none() && self.eq.is_none()
+        self.starts_with.is_none() && self.eq.is_none() && self.r#in.is_none()
     }
 }
 
@@ -640,6 +666,7 @@ mod tests {
         let f = |p: &str| HsCodeFilter {
             starts_with: Some(p.into()),
             eq: None,
+            r#in: None,
         };
         let s = sql(f("9018").condition(T).unwrap());
         assert!(s.contains("(t.hs4) = '9018'") && !s.contains("LIKE"), "{s}");

@@ -312,6 +312,19 @@ pub async fn trade_flows_aggregate(
 ) -> Result<TradeFlowAggregate> {
     let limit = group_limit(first)?;
     let dims = dimensions(group_by_dims)?;
+    aggregate(ctx, filter, dims, having_on, order, limit).await
+}
+
+/// The aggregate of the flows `filter` selects grouped by `dims`, at most `limit` groups
+/// (the hub's own callers, such as `Cluster.trade`, read every group).
+pub async fn aggregate(
+    ctx: &Context<'_>,
+    filter: Option<TradeFlowFilter>,
+    dims: Vec<TradeFlowDimension>,
+    having_on: Option<TradeFlowAggregateHaving>,
+    order: Option<Vec<TradeFlowAggregateOrder>>,
+    limit: u64,
+) -> Result<TradeFlowAggregate> {
     let db = ctx.data::<DatabaseConnection>()?;
     let parts = DateParts {
         backend: db.get_database_backend(),
