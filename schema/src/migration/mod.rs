@@ -9,6 +9,7 @@ mod m20261126_000001_unified_model;
 mod m20261126_000002_content_hash;
 mod m20261205_000003_figures_and_provenance;
 mod m20261205_000004_list_indexes;
+mod m20261206_000005_aggregate_indexes;
 
 pub use m20261126_000001_unified_model::table_names;
 use sea_orm_migration::prelude::*;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_content_hash::Migration),
             Box::new(m20261205_000003_figures_and_provenance::Migration),
             Box::new(m20261205_000004_list_indexes::Migration),
+            Box::new(m20261206_000005_aggregate_indexes::Migration),
         ]
     }
 }

@@ -17,7 +17,8 @@
 //!    same source and flow: partner `W00` for a year, the partner's own row per partner),
 //!    where the source has them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_graphql::{Context, Enum, Result, SimpleObject};
 use hub_schema::domain::hs::{HsCode, HsRevision};
@@ -158,34 +159,27 @@ pub async fn cluster_trade(
     out.revision = Some(revision.classification_code().to_owned());
     let level = items.iter().map(|i| i.len().min(6)).max().unwrap_or(4);
     let basket = Basket::new(revision, items);
-    let concordance = Concordance::bundled();
 
-    // Every candidate code of every revision, and where it goes.
-    let mut placement: BTreeMap<(String, String), Placement> = BTreeMap::new();
-    let mut alternatives = Vec::new();
-    for r in HsRevision::ALL {
-        let codes = concordance.candidates(&basket, r, level);
-        for code in &codes {
-            let placed = HsCode::parse(r, code)
-                .map(|c| concordance.place(&c, &basket))
-                .map_err(internal)?;
-            placement.insert((r.classification_code().to_owned(), code.clone()), placed);
-        }
-        if !codes.is_empty() {
-            alternatives.push(TradeFlowFilter {
-                classification: Some(StringFilter {
-                    eq: Some(r.classification_code().to_owned()),
-                    ..Default::default()
-                }),
-                hs_code: Some(HsCodeFilter {
-                    starts_with: None,
-                    eq: None,
-                    r#in: Some(codes.into_iter().collect()),
-                }),
+    // Every candidate code of every revision, and where it goes (the same for every request
+    // about this basket: kept for the life of the process).
+    let placed = placements(&basket)?;
+    let placement = &placed.placement;
+    let alternatives: Vec<TradeFlowFilter> = placed
+        .candidates
+        .iter()
+        .map(|(classification, codes)| TradeFlowFilter {
+            classification: Some(StringFilter {
+                eq: Some(classification.clone()),
                 ..Default::default()
-            });
-        }
-    }
+            }),
+            hs_code: Some(HsCodeFilter {
+                starts_with: None,
+                eq: None,
+                r#in: Some(codes.clone()),
+            }),
+            ..Default::default()
+        })
+        .collect();
     let filter = TradeFlowFilter {
         flow: Some(FlowFilter {
             eq: Some(flow),
@@ -200,6 +194,21 @@ pub async fn cluster_trade(
             ..Default::default()
         }),
         year: years.clone(),
+        // Every candidate code at once, which the level columns' indexes serve; then each
+        // code within its own revision.
+        hs_code: Some(HsCodeFilter {
+            starts_with: None,
+            eq: None,
+            r#in: Some(
+                placed
+                    .candidates
+                    .iter()
+                    .flat_map(|(_, codes)| codes.iter().cloned())
+                    .collect::<BTreeSet<String>>()
+                    .into_iter()
+                    .collect(),
+            ),
+        }),
         or: Some(alternatives),
         ..Default::default()
     };
@@ -307,6 +316,10 @@ pub async fn cluster_trade(
                 eq: Some("TOTAL".to_owned()),
                 ..Default::default()
             }),
+            aggregate_level: Some(IntFilter {
+                eq: Some(0),
+                ..Default::default()
+            }),
             period_kind: Some(super::trade::PeriodKindFilter {
                 eq: Some(kind),
                 ..Default::default()
@@ -345,4 +358,61 @@ pub async fn cluster_trade(
     }
     out.groups = groups.into_values().collect();
     Ok(out)
+}
+
+/// Where the candidate codes of a basket go: per classification its candidate codes, and
+/// each (classification, code) placed.
+struct Placements {
+    candidates: Vec<(String, Vec<String>)>,
+    placement: BTreeMap<(String, String), Placement>,
+}
+
+/// The placements of `basket`, computed once per basket for the life of the process (the
+/// concordance is bundled and never changes; a basket changed by an import is a new key).
+fn placements(basket: &Basket) -> Result<Arc<Placements>> {
+    static KEPT: OnceLock<Mutex<HashMap<String, Arc<Placements>>>> = OnceLock::new();
+    let key = format!(
+        "{}:{}",
+        basket.revision.classification_code(),
+        basket.items.join(",")
+    );
+    let kept = KEPT.get_or_init(Default::default);
+    if let Some(p) = kept.lock().map_err(internal)?.get(&key) {
+        return Ok(p.clone());
+    }
+    let level = basket
+        .items
+        .iter()
+        .map(|i| i.len().min(6))
+        .max()
+        .unwrap_or(4);
+    let concordance = Concordance::bundled();
+    let mut candidates = Vec::new();
+    let mut placement = BTreeMap::new();
+    for r in HsRevision::ALL {
+        let codes = concordance.candidates(basket, r, level);
+        for code in &codes {
+            let placed = HsCode::parse(r, code)
+                .map(|c| concordance.place(&c, basket))
+                .map_err(internal)?;
+            placement.insert((r.classification_code().to_owned(), code.clone()), placed);
+        }
+        if !codes.is_empty() {
+            candidates.push((
+                r.classification_code().to_owned(),
+                codes.into_iter().collect(),
+            ));
+        }
+    }
+    let p = Arc::new(Placements {
+        candidates,
+        placement,
+    });
+    let mut kept = kept.lock().map_err(internal)?;
+    // A bound on the kept baskets, in case baskets churn: start again when full.
+    if kept.len() >= 1_024 {
+        kept.clear();
+    }
+    kept.insert(key, p.clone());
+    Ok(p)
 }

@@ -512,7 +512,10 @@ impl HsCodeFilter {
                 by_level.entry(code.len()).or_default().push(code);
             }
             // An empty list matches nothing, as `IN ()` would.
-            let mut any = Condition::any().add(Expr::cust("1 = 0"));
+            let mut any = Condition::any();
+            if by_level.is_empty() {
+                any = any.add(Expr::cust("1 = 0"));
+            }
             for (n, codes) in by_level {
                 any = any.add(col(&format!("hs{n}")).is_in(codes));
             }
