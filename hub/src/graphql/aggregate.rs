@@ -19,7 +19,8 @@ use sea_orm::DbBackend;
 use sea_orm::sea_query::{Alias, Condition, Expr, JoinType, NullOrdering, Order, SelectStatement};
 
 use super::filter::{ColumnFilter, OrderDirection};
-use super::list::bad_input;
+use super::list::{bad_input, internal};
+use sea_orm::{ConnectionTrait as _, DatabaseConnection, QueryResult};
 
 /// Groups returned when `first` is not given.
 pub const DEFAULT_GROUPS: i32 = 1_000;
@@ -169,6 +170,37 @@ pub fn order_by_key<D: Dimension>(
     }
 }
 
+/// Orders the groups of `select` by `order` (a measure's SQL, or a dimension, which must be
+/// grouped by; `field` names it in the refusal), then by every key ascending, so that the
+/// order is total; caps them at `limit`; runs the statement. Returns its rows and
+/// `totalGroups` (read from [`TOTAL_GROUPS`], selected as `m_total_groups`).
+pub async fn run_groups<D: Dimension>(
+    db: &DatabaseConnection,
+    mut select: SelectStatement,
+    dims: &[D],
+    parts: DateParts,
+    order: impl IntoIterator<Item = (Result<String, D>, OrderDirection, String)>,
+    limit: u64,
+) -> Result<(Vec<QueryResult>, i64), Error> {
+    for (target, direction, field) in order {
+        match target {
+            Ok(measure) => order_by(&mut select, &measure, direction),
+            Err(d) if dims.contains(&d) => order_by_key(&mut select, d, parts, direction),
+            Err(_) => return Err(not_grouped(field)),
+        }
+    }
+    for d in dims {
+        order_by_key(&mut select, *d, parts, OrderDirection::Asc);
+    }
+    select.limit(limit);
+    let rows = db.query_all(&select).await.map_err(internal)?;
+    let total = match rows.first() {
+        Some(r) => r.try_get::<i64>("", "m_total_groups").map_err(internal)?,
+        None => 0,
+    };
+    Ok((rows, total))
+}
+
 /// Checks a `groupBy` list: each dimension at most once.
 pub fn dimensions<D: Copy + PartialEq + std::fmt::Debug>(
     group_by: Option<Vec<D>>,
@@ -184,9 +216,9 @@ pub fn dimensions<D: Copy + PartialEq + std::fmt::Debug>(
 }
 
 /// The refusal of an order by a key not grouped by.
-pub fn not_grouped(field: impl std::fmt::Debug) -> Error {
+fn not_grouped(field: String) -> Error {
     bad_input(format!(
-        "`orderBy` names {field:?}, which `groupBy` does not: order by a measure or a key \
+        "`orderBy` names {field}, which `groupBy` does not: order by a measure or a key \
          grouped by."
     ))
 }

@@ -15,14 +15,13 @@
 use async_graphql::{Context, Enum, InputObject, Result, SimpleObject};
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Alias, Condition, Expr, Query};
-use sea_orm::{ConnectionTrait as _, DatabaseConnection, DbBackend, QueryResult};
+use sea_orm::{DatabaseConnection, DbBackend, QueryResult};
 
 use super::firm::FirmFilter;
 use super::training::ParticipationFilter;
 use crate::graphql::NodeContext as _;
 use crate::graphql::aggregate::{
-    DateParts, Dimension, TOTAL_GROUPS, dimensions, group_by, group_limit, having, not_grouped,
-    order_by, order_by_key,
+    DateParts, Dimension, TOTAL_GROUPS, dimensions, group_by, group_limit, having, run_groups,
 };
 use crate::graphql::filter::{FloatFilter, IntFilter, OrderDirection};
 use crate::graphql::list::{T, internal};
@@ -267,19 +266,11 @@ pub async fn firm_statistics(
         having(&mut have, h.share_female.as_ref(), &share_female())?;
     }
     q.cond_having(have);
-    for o in order.unwrap_or_default() {
-        match o.field.target() {
-            Ok(measure) => order_by(&mut q, &measure, o.direction),
-            Err(d) if dims.contains(&d) => order_by_key(&mut q, d, parts, o.direction),
-            Err(_) => return Err(not_grouped(o.field)),
-        }
-    }
-    for d in &dims {
-        order_by_key(&mut q, *d, parts, OrderDirection::Asc);
-    }
-    q.limit(limit);
-    let rows = db.query_all(&q).await.map_err(internal)?;
-    let total_groups = total_of(&rows)?;
+    let order = order
+        .unwrap_or_default()
+        .into_iter()
+        .map(|o| (o.field.target(), o.direction, format!("{:?}", o.field)));
+    let (rows, total_groups) = run_groups(db, q, &dims, parts, order, limit).await?;
     let groups = rows
         .iter()
         .map(|r| firm_group(r, &keys))
@@ -302,13 +293,6 @@ pub async fn firm_statistics(
         total_groups,
         groups,
     })
-}
-
-fn total_of(rows: &[QueryResult]) -> Result<i64> {
-    match rows.first() {
-        Some(r) => r.try_get::<i64>("", "m_total_groups").map_err(internal),
-        None => Ok(0),
-    }
 }
 
 /// A count or sum read as a 64-bit integer (PostgreSQL sums integers as `bigint`, or as
@@ -566,19 +550,14 @@ pub async fn training_statistics(
         having(&mut have, h.mean_score_gain.as_ref(), GAIN)?;
     }
     q.cond_having(have);
-    for o in order.unwrap_or_default() {
-        match o.field.target() {
-            Ok(measure) => order_by(&mut q, measure, o.direction),
-            Err(d) if dims.contains(&d) => order_by_key(&mut q, d, parts, o.direction),
-            Err(_) => return Err(not_grouped(o.field)),
-        }
-    }
-    for d in &dims {
-        order_by_key(&mut q, *d, parts, OrderDirection::Asc);
-    }
-    q.limit(limit);
-    let rows = db.query_all(&q).await.map_err(internal)?;
-    let total_groups = total_of(&rows)?;
+    let order = order.unwrap_or_default().into_iter().map(|o| {
+        (
+            o.field.target().map(str::to_owned),
+            o.direction,
+            format!("{:?}", o.field),
+        )
+    });
+    let (rows, total_groups) = run_groups(db, q, &dims, parts, order, limit).await?;
     let groups = rows
         .iter()
         .map(|r| training_group(r, &keys))

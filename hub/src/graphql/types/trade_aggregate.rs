@@ -27,8 +27,7 @@ use sea_orm::{ConnectionTrait as _, DatabaseConnection, QueryResult};
 use super::trade::{Flow, PeriodKind, TradeFlowFilter};
 use crate::graphql::NodeContext as _;
 use crate::graphql::aggregate::{
-    DateParts, Dimension, TOTAL_GROUPS, dimensions, group_by, group_limit, having, not_grouped,
-    order_by, order_by_key,
+    DateParts, Dimension, TOTAL_GROUPS, dimensions, group_by, group_limit, having, run_groups,
 };
 use crate::graphql::filter::{FloatFilter, IntFilter, OrderDirection};
 use crate::graphql::list::{T, internal};
@@ -526,22 +525,14 @@ pub async fn aggregate(
     }
     q.cond_having(have);
     // The order asked, then every key ascending, so that the order is total.
-    for o in order.unwrap_or_default() {
-        match o.field.target() {
-            Ok(measure) => order_by(&mut q, measure, o.direction),
-            Err(d) if dims.contains(&d) => order_by_key(&mut q, d, parts, o.direction),
-            Err(_) => return Err(not_grouped(o.field)),
-        }
-    }
-    for d in &dims {
-        order_by_key(&mut q, *d, parts, OrderDirection::Asc);
-    }
-    q.limit(limit);
-    let rows = db.query_all(&q).await.map_err(internal)?;
-    let total_groups = match rows.first() {
-        Some(r) => r.try_get::<i64>("", "m_total_groups").map_err(internal)?,
-        None => 0,
-    };
+    let order = order.unwrap_or_default().into_iter().map(|o| {
+        (
+            o.field.target().map(str::to_owned),
+            o.direction,
+            format!("{:?}", o.field),
+        )
+    });
+    let (rows, total_groups) = run_groups(db, q, &dims, parts, order, limit).await?;
     let groups = rows
         .iter()
         .map(|r| group_of(r, &key_columns))
