@@ -17,5 +17,6 @@ pub mod plugins;
 mod proptests;
 pub mod provenance;
 pub mod reference;
+pub mod rollups;
 pub mod server;
 pub mod telemetry;

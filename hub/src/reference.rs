@@ -175,6 +175,7 @@ pub async fn load_bundled(db: &DatabaseConnection) -> anyhow::Result<Option<Load
             loaded.classification_codes + loaded.concordances + loaded.countries,
         )
         .await?;
+    crate::rollups::refresh(&txn).await?;
     txn.commit().await?;
     Ok(Some(loaded))
 }
@@ -559,6 +560,7 @@ pub async fn import_admin_area_file(
         counts.unchanged as i64,
     );
     stamp.finish(&txn, rows.len()).await?;
+    crate::rollups::refresh(&txn).await?;
     txn.commit().await?;
     Ok(counts)
 }

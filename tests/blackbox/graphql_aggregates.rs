@@ -1173,3 +1173,103 @@ fn cluster_trade_places_every_revision_in_the_basket_and_reports_what_it_cannot_
         );
     }
 }
+
+/// Whether two answers are the same, numbers within a relative 1e-9 (a mean or a share
+/// added up in another order may differ in its last bits).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0)
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+#[test]
+fn statistics_rollups_answer_every_grouping_set_as_the_live_count_and_imports_refresh_them_on_every_engine()
+ {
+    for engine in engines() {
+        let (db, h) = demo(engine);
+        let reflected = || {
+            (
+                db.query_scalar("SELECT value FROM hub_meta WHERE key = 'statistics_rollups'"),
+                db.query_scalar("SELECT CAST(last_seq AS TEXT) FROM change_counter"),
+            )
+        };
+        let (at, now) = reflected();
+        assert_eq!(at, now, "{engine}: the rollups reflect the last change");
+
+        // Every grouping set of both statistics: the stored rollup (no filter) answers as
+        // the live count does (an empty filter counts live), with `having` and `orderBy`.
+        let statistics = [
+            (
+                "firmStatistics",
+                ["CLUSTER", "DISTRICT", "TEHSIL", "SIZE_CLASS", "INDUSTRY"],
+                FIRM_GROUP,
+                "having: {firms: {gte: 2}}, orderBy: [{field: EMPLOYEES, direction: DESC}]",
+            ),
+            (
+                "trainingStatistics",
+                ["CLUSTER", "YEAR", "SEX", "COURSE", "PROVIDER"],
+                TRAINING_GROUP,
+                "having: {persons: {gte: 2}}, orderBy: [{field: PERSONS, direction: DESC}]",
+            ),
+        ];
+        for (field, dims, group, rest) in statistics {
+            for mask in 0..32u32 {
+                let by: Vec<&str> = (0..5)
+                    .filter(|i| mask & (1 << i) != 0)
+                    .map(|i| dims[i])
+                    .collect();
+                let query = |filter: &str| {
+                    format!(
+                        "{{ s: {field}({filter}groupBy: [{}], {rest}) {{ totalGroups notes groups {{ {group} }} }} }}",
+                        by.join(", ")
+                    )
+                };
+                let rolled = ok(&h, &query(""));
+                let live = ok(&h, &query("filter: {}, "));
+                assert!(
+                    same(&rolled, &live),
+                    "{engine} {field} by {by:?}:\nrollup {rolled:#}\nlive {live:#}"
+                );
+                if mask == 0 {
+                    assert!(
+                        rolled["s"]["groups"].as_array().unwrap().len() == 1,
+                        "{engine} {field}: {rolled:#}"
+                    );
+                }
+            }
+        }
+
+        // The rollup is what answers: a stored count changed by hand shows...
+        let firms = || {
+            ok(&h, "{ s: firmStatistics { groups { firms } } }")["s"]["groups"][0]["firms"]
+                .as_i64()
+                .unwrap()
+        };
+        let truth = firms();
+        db.query("UPDATE firm_statistics_rollup SET firms = firms + 1000 WHERE grouping = 0");
+        assert_eq!(firms(), truth + 1000, "{engine}: read from the rollup");
+        // ...until an import (of trade flows only) recomputes it in its own transaction.
+        let (file, _) = monthly_file(&db);
+        let (imported, report) = import_json(&db, &file, &["--source", MONTHLY_SOURCE]);
+        assert!(imported, "{engine}: {report:#}");
+        assert_eq!(firms(), truth, "{engine}: refreshed by the import");
+        let (at, now) = reflected();
+        assert_eq!(at, now, "{engine}: the rollups reflect the import");
+
+        // A change the rollups do not reflect (a writer that did not refresh them) makes
+        // the statistics count live: slower, never wrong.
+        db.query("UPDATE firm_statistics_rollup SET firms = firms + 1000 WHERE grouping = 0");
+        db.query("UPDATE change_counter SET last_seq = last_seq + 1 WHERE id = 1");
+        assert_eq!(firms(), truth, "{engine}: stale rollups are not read");
+    }
+}

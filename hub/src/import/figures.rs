@@ -473,6 +473,7 @@ pub async fn upgrade(
         .await?;
     }
     crate::db::meta_set(&txn, META_KEY, &version).await?;
+    crate::rollups::refresh(&txn).await?;
     txn.commit().await?;
     Ok(Some(updated))
 }

@@ -542,6 +542,8 @@ pub async fn run(
             RunStatus::Applied
         };
         finish_run(&txn, run_id, &report, status, issues.list, seqs, source_id).await?;
+        // The statistics' rollups, in the same transaction (see `rollups.rs`).
+        crate::rollups::refresh(&txn).await?;
         txn.commit().await.context("committing the import")?;
         report.run_id = Some(run_id);
         report.status = status;

@@ -10,9 +10,20 @@ mod m20261126_000002_content_hash;
 mod m20261205_000003_figures_and_provenance;
 mod m20261205_000004_list_indexes;
 mod m20261206_000005_aggregate_indexes;
+mod m20261206_000006_statistics_rollups;
 
-pub use m20261126_000001_unified_model::table_names;
 use sea_orm_migration::prelude::*;
+
+/// The names of all tables of the model, in creation order.
+pub fn table_names() -> Vec<&'static str> {
+    let mut names = m20261126_000001_unified_model::table_names();
+    names.extend(
+        m20261206_000006_statistics_rollups::tables()
+            .iter()
+            .map(|t| t.name()),
+    );
+    names
+}
 
 /// Runs the migrations of the unified model.
 #[derive(Debug)]
@@ -27,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000003_figures_and_provenance::Migration),
             Box::new(m20261205_000004_list_indexes::Migration),
             Box::new(m20261206_000005_aggregate_indexes::Migration),
+            Box::new(m20261206_000006_statistics_rollups::Migration),
         ]
     }
 }

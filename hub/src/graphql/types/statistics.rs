@@ -26,6 +26,72 @@ use crate::graphql::aggregate::{
 use crate::graphql::filter::{FloatFilter, IntFilter, OrderDirection};
 use crate::graphql::list::{T, internal};
 
+// ---- Rollups ---------------------------------------------------------------------------
+
+/// A dimension with a key column in its statistic's rollup table ([`crate::rollups`]).
+pub trait Stored: Dimension {
+    /// The key column.
+    fn column(self) -> &'static str;
+    /// Its bit in the rollup's `grouping`.
+    fn bit(self) -> u32;
+}
+
+/// A dimension of a statistic, read live or from the rollup table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Stat<D> {
+    dim: D,
+    rolled: bool,
+}
+
+impl<D: Stored> Dimension for Stat<D> {
+    fn sql(self, parts: DateParts) -> Vec<String> {
+        if self.rolled {
+            vec![format!("{T}.{}", self.dim.column())]
+        } else {
+            self.dim.sql(parts)
+        }
+    }
+
+    fn is_text(self) -> bool {
+        self.dim.is_text()
+    }
+
+    fn join(self) -> Option<(&'static str, &'static str, String)> {
+        if self.rolled { None } else { self.dim.join() }
+    }
+}
+
+/// Whether a request reads the rollup: no filter (the rollup holds every group of
+/// everything) and rollups that reflect the current change number.
+async fn use_rollup<F>(db: &DatabaseConnection, filter: &Option<F>) -> Result<bool> {
+    Ok(filter.is_none() && crate::rollups::fresh(db).await.map_err(internal)?)
+}
+
+/// Starts the statement of a statistic: from its rollup table (the rows of the grouping
+/// set of `dims`) or from `live_table`, with the keys of `dims` selected and grouped by.
+fn start_select<D: Stored>(
+    rolled: bool,
+    rollup_table: &str,
+    live_table: &str,
+    dims: &[D],
+) -> (sea_orm::sea_query::SelectStatement, Vec<Stat<D>>) {
+    let mut q = Query::select();
+    let stats: Vec<Stat<D>> = dims.iter().map(|&dim| Stat { dim, rolled }).collect();
+    if rolled {
+        let mask: u32 = dims.iter().map(|d| 1 << d.bit()).sum();
+        q.from_as(Alias::new(rollup_table), Alias::new(T))
+            .and_where(Expr::cust(format!("{T}.grouping = {mask}")));
+    } else {
+        q.from_as(Alias::new(live_table), Alias::new(T));
+    }
+    (q, stats)
+}
+
+/// The keys read back, per dimension.
+fn unstat<D>(keys: Vec<(Stat<D>, Vec<String>)>) -> Vec<(D, Vec<String>)> {
+    keys.into_iter().map(|(s, names)| (s.dim, names)).collect()
+}
+
 // ---- Firms -----------------------------------------------------------------------------
 
 /// What firms can be grouped by.
@@ -72,6 +138,22 @@ impl Dimension for FirmDimension {
             }
             _ => None,
         }
+    }
+}
+
+impl Stored for FirmDimension {
+    fn column(self) -> &'static str {
+        match self {
+            FirmDimension::Cluster => "cluster",
+            FirmDimension::District => "district",
+            FirmDimension::Tehsil => "tehsil",
+            FirmDimension::SizeClass => "size_class",
+            FirmDimension::Industry => "industry",
+        }
+    }
+
+    fn bit(self) -> u32 {
+        self as u32
     }
 }
 
@@ -156,22 +238,65 @@ pub struct FirmStatisticsOrder {
     pub direction: OrderDirection,
 }
 
-const FIRMS: &str = "COUNT(DISTINCT t.id)";
-const WITH_EMPLOYEES: &str =
-    "COUNT(DISTINCT CASE WHEN t.employees_total IS NOT NULL THEN t.id END)";
-const EMPLOYEES: &str = "SUM(t.employees_total)";
-const FEMALE: &str = "SUM(t.employees_female)";
-const BOTH_FEMALE: &str =
-    "SUM(CASE WHEN t.employees_total IS NOT NULL THEN t.employees_female END)";
-const BOTH_TOTAL: &str = "SUM(CASE WHEN t.employees_female IS NOT NULL THEN t.employees_total END)";
+/// The SQL of the measures of groups of firms, live or from the rollup.
+struct FirmMeasures {
+    firms: String,
+    with_employees: String,
+    employees: String,
+    female: String,
+    share_female: String,
+    start: String,
+    end: String,
+    undated: String,
+}
+
+impl FirmMeasures {
+    fn live(backend: DbBackend) -> Self {
+        let start = figure_field(backend, "period_start");
+        let end = figure_field(backend, "period_end");
+        let both_female =
+            "SUM(CASE WHEN t.employees_total IS NOT NULL THEN t.employees_female END)";
+        let both_total = "SUM(CASE WHEN t.employees_female IS NOT NULL THEN t.employees_total END)";
+        FirmMeasures {
+            firms: "COUNT(DISTINCT t.id)".into(),
+            with_employees: "COUNT(DISTINCT CASE WHEN t.employees_total IS NOT NULL THEN t.id END)"
+                .into(),
+            employees: "SUM(t.employees_total)".into(),
+            female: "SUM(t.employees_female)".into(),
+            share_female: share(both_female, both_total),
+            undated: format!(
+                "COUNT(DISTINCT CASE WHEN {T}.employees_total IS NOT NULL AND {start} IS NULL \
+                 THEN {T}.id END)"
+            ),
+            start: format!("MIN({start})"),
+            end: format!("MAX({end})"),
+        }
+    }
+
+    /// Over the one stored row of each group (PostgreSQL sums `bigint` as `numeric`, hence
+    /// the casts).
+    fn rolled() -> Self {
+        let sum = |c: &str| format!("CAST(SUM({T}.{c}) AS BIGINT)");
+        FirmMeasures {
+            firms: sum("firms"),
+            with_employees: sum("firms_with_employees"),
+            employees: sum("employees"),
+            female: sum("female_employees"),
+            share_female: share(&sum("both_female"), &sum("both_total")),
+            start: format!("MIN({T}.earliest_start)"),
+            end: format!("MAX({T}.latest_end)"),
+            undated: sum("undated"),
+        }
+    }
+}
 
 /// Female over total employees of the firms that report both, as a decimal.
-fn share_female() -> String {
-    format!("(CAST({BOTH_FEMALE} AS DOUBLE PRECISION) / NULLIF({BOTH_TOTAL}, 0))")
+fn share(both_female: &str, both_total: &str) -> String {
+    format!("(CAST({both_female} AS DOUBLE PRECISION) / NULLIF({both_total}, 0))")
 }
 
 /// The JSON text of `figures.employees_total.<field>`.
-fn figure_field(backend: DbBackend, field: &str) -> String {
+pub(crate) fn figure_field(backend: DbBackend, field: &str) -> String {
     match backend {
         DbBackend::Postgres => {
             format!("(CAST({T}.figures AS JSONB) -> 'employees_total' ->> '{field}')")
@@ -181,14 +306,14 @@ fn figure_field(backend: DbBackend, field: &str) -> String {
 }
 
 impl FirmStatisticsOrderField {
-    fn target(self) -> Result<String, FirmDimension> {
+    fn target(self, m: &FirmMeasures) -> Result<String, FirmDimension> {
         use FirmDimension as D;
         use FirmStatisticsOrderField as F;
         match self {
-            F::Firms => Ok(FIRMS.to_owned()),
-            F::Employees => Ok(EMPLOYEES.to_owned()),
-            F::FemaleEmployees => Ok(FEMALE.to_owned()),
-            F::ShareFemale => Ok(share_female()),
+            F::Firms => Ok(m.firms.clone()),
+            F::Employees => Ok(m.employees.clone()),
+            F::FemaleEmployees => Ok(m.female.clone()),
+            F::ShareFemale => Ok(m.share_female.clone()),
             F::Cluster => Err(D::Cluster),
             F::District => Err(D::District),
             F::Tehsil => Err(D::Tehsil),
@@ -212,9 +337,14 @@ pub async fn firm_statistics(
     let db = ctx.data::<DatabaseConnection>()?;
     let backend = db.get_database_backend();
     let parts = DateParts { backend };
-    let mut q = Query::select();
-    q.from_as(Alias::new("organisations"), Alias::new(T));
-    if dims.contains(&FirmDimension::Cluster) {
+    let rolled = use_rollup(db, &filter).await?;
+    let m = if rolled {
+        FirmMeasures::rolled()
+    } else {
+        FirmMeasures::live(backend)
+    };
+    let (mut q, stats) = start_select(rolled, "firm_statistics_rollup", "organisations", &dims);
+    if !rolled && dims.contains(&FirmDimension::Cluster) {
         // Each (firm, cluster) once, however many sources report the membership.
         let mut links = Query::select();
         links
@@ -229,48 +359,45 @@ pub async fn firm_statistics(
             Expr::cust(format!("fs_m.organisation_id = {T}.id")),
         );
     }
-    let keys = group_by(&mut q, &dims, parts);
-    let start = figure_field(backend, "period_start");
-    let end = figure_field(backend, "period_end");
+    let keys = unstat(group_by(&mut q, &stats, parts));
     for (sql, name) in [
-        (FIRMS.to_owned(), "m_firms"),
-        (WITH_EMPLOYEES.to_owned(), "m_with"),
-        (EMPLOYEES.to_owned(), "m_employees"),
-        (FEMALE.to_owned(), "m_female"),
-        (share_female(), "m_share"),
-        (format!("MIN({start})"), "m_start"),
-        (format!("MAX({end})"), "m_end"),
-        (
-            format!(
-                "COUNT(DISTINCT CASE WHEN {T}.employees_total IS NOT NULL AND {start} IS NULL \
-                 THEN {T}.id END)"
-            ),
-            "m_undated",
-        ),
-        (TOTAL_GROUPS.to_owned(), "m_total_groups"),
+        (&m.firms, "m_firms"),
+        (&m.with_employees, "m_with"),
+        (&m.employees, "m_employees"),
+        (&m.female, "m_female"),
+        (&m.share_female, "m_share"),
+        (&m.start, "m_start"),
+        (&m.end, "m_end"),
+        (&m.undated, "m_undated"),
+        (&TOTAL_GROUPS.to_owned(), "m_total_groups"),
     ] {
-        q.expr_as(Expr::cust(sql), Alias::new(name));
+        q.expr_as(Expr::cust(sql.clone()), Alias::new(name));
     }
-    let mut cond = Condition::all()
-        .add(Expr::cust(format!("{T}.kind = 'firm'")))
-        .add(Expr::cust(format!("{T}.merged_into_id IS NULL")));
-    if let Some(f) = &filter {
-        cond = cond.add(f.condition(T, ctx.level())?);
+    if !rolled {
+        let mut cond = Condition::all()
+            .add(Expr::cust(format!("{T}.kind = 'firm'")))
+            .add(Expr::cust(format!("{T}.merged_into_id IS NULL")));
+        if let Some(f) = &filter {
+            cond = cond.add(f.condition(T, ctx.level())?);
+        }
+        q.cond_where(cond);
     }
-    q.cond_where(cond);
     let mut have = Condition::all();
     if let Some(h) = &having_on {
-        having(&mut have, h.firms.as_ref(), FIRMS)?;
-        having(&mut have, h.employees.as_ref(), EMPLOYEES)?;
-        having(&mut have, h.female_employees.as_ref(), FEMALE)?;
-        having(&mut have, h.share_female.as_ref(), &share_female())?;
+        having(&mut have, h.firms.as_ref(), &m.firms)?;
+        having(&mut have, h.employees.as_ref(), &m.employees)?;
+        having(&mut have, h.female_employees.as_ref(), &m.female)?;
+        having(&mut have, h.share_female.as_ref(), &m.share_female)?;
     }
     q.cond_having(have);
-    let order = order
-        .unwrap_or_default()
-        .into_iter()
-        .map(|o| (o.field.target(), o.direction, format!("{:?}", o.field)));
-    let (rows, total_groups) = run_groups(db, q, &dims, parts, order, limit).await?;
+    let order = order.unwrap_or_default().into_iter().map(|o| {
+        (
+            o.field.target(&m).map_err(|dim| Stat { dim, rolled }),
+            o.direction,
+            format!("{:?}", o.field),
+        )
+    });
+    let (rows, total_groups) = run_groups(db, q, &stats, parts, order, limit).await?;
     let groups = rows
         .iter()
         .map(|r| firm_group(r, &keys))
@@ -391,6 +518,22 @@ impl Dimension for TrainingDimension {
     }
 }
 
+impl Stored for TrainingDimension {
+    fn column(self) -> &'static str {
+        match self {
+            TrainingDimension::Cluster => "cluster",
+            TrainingDimension::Year => "year",
+            TrainingDimension::Sex => "sex",
+            TrainingDimension::Course => "course",
+            TrainingDimension::Provider => "provider",
+        }
+    }
+
+    fn bit(self) -> u32 {
+        self as u32
+    }
+}
+
 /// The keys of a group of participations: the dimensions asked are set.
 #[derive(Debug, Clone, Default, SimpleObject)]
 pub struct TrainingGroupKeys {
@@ -464,28 +607,70 @@ pub struct TrainingStatisticsOrder {
     pub direction: OrderDirection,
 }
 
-const PARTICIPATIONS: &str = "COUNT(*)";
-/// A merged person counts as the person it was merged into.
-const PERSONS: &str = "COUNT(DISTINCT COALESCE(ts_pe.merged_into_id, t.person_id))";
-const REACHED: &str = "COUNT(DISTINCT t.organisation_id)";
-const EVENTS: &str = "COUNT(DISTINCT t.training_event_id)";
-const COMPLETED: &str = "SUM(CASE WHEN t.completed THEN 1 ELSE 0 END)";
-const COMPLETION_RATE: &str = "(CAST(SUM(CASE WHEN t.completed THEN 1 ELSE 0 END) AS DOUBLE PRECISION) \
-     / NULLIF(SUM(CASE WHEN t.completed IS NOT NULL THEN 1 ELSE 0 END), 0))";
-const SCORED: &str =
-    "SUM(CASE WHEN t.pre_score IS NOT NULL AND t.post_score IS NOT NULL THEN 1 ELSE 0 END)";
-const GAIN: &str = "AVG(t.post_score - t.pre_score)";
+/// The SQL of the measures of groups of participations, live or from the rollup.
+struct TrainingMeasures {
+    participations: String,
+    persons: String,
+    firms: String,
+    events: String,
+    completed: String,
+    completion_rate: String,
+    scored: String,
+    gain: String,
+}
+
+impl TrainingMeasures {
+    fn live() -> Self {
+        let completed = "SUM(CASE WHEN t.completed THEN 1 ELSE 0 END)";
+        TrainingMeasures {
+            participations: "COUNT(*)".into(),
+            // A merged person counts as the person it was merged into.
+            persons: "COUNT(DISTINCT COALESCE(ts_pe.merged_into_id, t.person_id))".into(),
+            firms: "COUNT(DISTINCT t.organisation_id)".into(),
+            events: "COUNT(DISTINCT t.training_event_id)".into(),
+            completed: completed.into(),
+            completion_rate: format!(
+                "(CAST({completed} AS DOUBLE PRECISION) \
+                 / NULLIF(SUM(CASE WHEN t.completed IS NOT NULL THEN 1 ELSE 0 END), 0))"
+            ),
+            scored: "SUM(CASE WHEN t.pre_score IS NOT NULL AND t.post_score IS NOT NULL \
+                     THEN 1 ELSE 0 END)"
+                .into(),
+            gain: "AVG(t.post_score - t.pre_score)".into(),
+        }
+    }
+
+    /// Over the one stored row of each group.
+    fn rolled() -> Self {
+        let sum = |c: &str| format!("CAST(SUM({T}.{c}) AS BIGINT)");
+        TrainingMeasures {
+            participations: sum("participations"),
+            persons: sum("persons"),
+            firms: sum("firms"),
+            events: sum("events"),
+            completed: sum("completed"),
+            completion_rate: format!(
+                "(CAST(SUM({T}.completed) AS DOUBLE PRECISION) \
+                 / NULLIF(CAST(SUM({T}.completion_recorded) AS DOUBLE PRECISION), 0))"
+            ),
+            scored: sum("scored"),
+            gain: format!(
+                "(SUM({T}.gain_sum) / NULLIF(CAST(SUM({T}.scored) AS DOUBLE PRECISION), 0))"
+            ),
+        }
+    }
+}
 
 impl TrainingStatisticsOrderField {
-    fn target(self) -> Result<&'static str, TrainingDimension> {
+    fn target(self, m: &TrainingMeasures) -> Result<String, TrainingDimension> {
         use TrainingDimension as D;
         use TrainingStatisticsOrderField as F;
         match self {
-            F::Participations => Ok(PARTICIPATIONS),
-            F::Persons => Ok(PERSONS),
-            F::Firms => Ok(REACHED),
-            F::CompletionRate => Ok(COMPLETION_RATE),
-            F::MeanScoreGain => Ok(GAIN),
+            F::Participations => Ok(m.participations.clone()),
+            F::Persons => Ok(m.persons.clone()),
+            F::Firms => Ok(m.firms.clone()),
+            F::CompletionRate => Ok(m.completion_rate.clone()),
+            F::MeanScoreGain => Ok(m.gain.clone()),
             F::Cluster => Err(D::Cluster),
             F::Year => Err(D::Year),
             F::Sex => Err(D::Sex),
@@ -510,9 +695,20 @@ pub async fn training_statistics(
     let parts = DateParts {
         backend: db.get_database_backend(),
     };
-    let mut q = Query::select();
-    q.from_as(Alias::new("participations"), Alias::new(T))
-        .join_as(
+    let rolled = use_rollup(db, &filter).await?;
+    let m = if rolled {
+        TrainingMeasures::rolled()
+    } else {
+        TrainingMeasures::live()
+    };
+    let (mut q, stats) = start_select(
+        rolled,
+        "training_statistics_rollup",
+        "participations",
+        &dims,
+    );
+    if !rolled {
+        q.join_as(
             sea_orm::sea_query::JoinType::InnerJoin,
             Alias::new("training_events"),
             Alias::new("ts_e"),
@@ -524,40 +720,41 @@ pub async fn training_statistics(
             Alias::new("ts_pe"),
             Expr::cust(format!("ts_pe.id = {T}.person_id")),
         );
-    let keys = group_by(&mut q, &dims, parts);
+    }
+    let keys = unstat(group_by(&mut q, &stats, parts));
     for (sql, name) in [
-        (PARTICIPATIONS, "m_participations"),
-        (PERSONS, "m_persons"),
-        (REACHED, "m_firms"),
-        (EVENTS, "m_events"),
-        (COMPLETED, "m_completed"),
-        (COMPLETION_RATE, "m_rate"),
-        (SCORED, "m_scored"),
-        (GAIN, "m_gain"),
-        (TOTAL_GROUPS, "m_total_groups"),
+        (&m.participations, "m_participations"),
+        (&m.persons, "m_persons"),
+        (&m.firms, "m_firms"),
+        (&m.events, "m_events"),
+        (&m.completed, "m_completed"),
+        (&m.completion_rate, "m_rate"),
+        (&m.scored, "m_scored"),
+        (&m.gain, "m_gain"),
+        (&TOTAL_GROUPS.to_owned(), "m_total_groups"),
     ] {
-        q.expr_as(Expr::cust(sql), Alias::new(name));
+        q.expr_as(Expr::cust(sql.clone()), Alias::new(name));
     }
     if let Some(f) = &filter {
         q.cond_where(f.condition(T, ctx.level())?);
     }
     let mut have = Condition::all();
     if let Some(h) = &having_on {
-        having(&mut have, h.participations.as_ref(), PARTICIPATIONS)?;
-        having(&mut have, h.persons.as_ref(), PERSONS)?;
-        having(&mut have, h.firms.as_ref(), REACHED)?;
-        having(&mut have, h.completion_rate.as_ref(), COMPLETION_RATE)?;
-        having(&mut have, h.mean_score_gain.as_ref(), GAIN)?;
+        having(&mut have, h.participations.as_ref(), &m.participations)?;
+        having(&mut have, h.persons.as_ref(), &m.persons)?;
+        having(&mut have, h.firms.as_ref(), &m.firms)?;
+        having(&mut have, h.completion_rate.as_ref(), &m.completion_rate)?;
+        having(&mut have, h.mean_score_gain.as_ref(), &m.gain)?;
     }
     q.cond_having(have);
     let order = order.unwrap_or_default().into_iter().map(|o| {
         (
-            o.field.target().map(str::to_owned),
+            o.field.target(&m).map_err(|dim| Stat { dim, rolled }),
             o.direction,
             format!("{:?}", o.field),
         )
     });
-    let (rows, total_groups) = run_groups(db, q, &dims, parts, order, limit).await?;
+    let (rows, total_groups) = run_groups(db, q, &stats, parts, order, limit).await?;
     let groups = rows
         .iter()
         .map(|r| training_group(r, &keys))
