@@ -445,5 +445,9 @@ pub(crate) async fn open_migrated(
             "current figures chosen again by the latest period"
         );
     }
+    if crate::rollups::ensure(&db).await? {
+        tracing::info!("statistics rollups computed");
+    }
+    crate::db::analyze_if_grown(&db).await?;
     Ok((db, key))
 }

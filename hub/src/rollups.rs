@@ -50,7 +50,19 @@ pub async fn fresh(db: &impl ConnectionTrait) -> Result<bool, sea_orm::DbErr> {
 
 /// Recomputes the rollups inside `txn` unless they reflect its change number already.
 /// Returns whether it ran.
+///
+/// On PostgreSQL it first locks the rollup tables against other refreshes until commit:
+/// without it, two transactions replacing the rows at once (an import beside `hub migrate`)
+/// could each delete the rows they see and both insert theirs. Writers that take change
+/// numbers are serialised by the change counter anyway; the lock also covers the ones that
+/// do not ([`ensure`]).
 pub async fn refresh(txn: &impl ConnectionTrait) -> anyhow::Result<bool> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(
+            "LOCK TABLE firm_statistics_rollup, training_statistics_rollup IN EXCLUSIVE MODE",
+        )
+        .await?;
+    }
     let now = crate::changes::current(txn).await?.to_string();
     if crate::db::meta_get(txn, META_KEY).await?.as_deref() == Some(now.as_str()) {
         return Ok(false);
@@ -82,6 +94,20 @@ pub async fn refresh(txn: &impl ConnectionTrait) -> anyhow::Result<bool> {
         "statistics rollups refreshed"
     );
     Ok(true)
+}
+
+/// Computes the rollups in a transaction of their own unless they are fresh: for a database
+/// upgraded to a hub that keeps them, or written by a writer that did not refresh them.
+/// Returns whether it ran.
+pub async fn ensure(db: &sea_orm::DatabaseConnection) -> anyhow::Result<bool> {
+    use sea_orm::TransactionTrait as _;
+    if fresh(db).await? {
+        return Ok(false);
+    }
+    let txn = db.begin().await?;
+    let ran = refresh(&txn).await?;
+    txn.commit().await?;
+    Ok(ran)
 }
 
 // ---- Reading ---------------------------------------------------------------------------

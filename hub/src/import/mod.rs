@@ -546,6 +546,11 @@ pub async fn run(
         crate::rollups::refresh(&txn).await?;
         txn.commit().await.context("committing the import")?;
         report.run_id = Some(run_id);
+        // After the commit, so that the import's transaction stays short; a failure here
+        // leaves the import applied and is only logged.
+        if let Err(e) = crate::db::analyze_if_grown(db).await {
+            tracing::warn!(error = %e, "could not refresh the planner's statistics");
+        }
         report.status = status;
         tracing::info!(
             file = %report.file,

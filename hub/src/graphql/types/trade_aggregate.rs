@@ -22,7 +22,7 @@
 
 use async_graphql::{Context, Enum, InputObject, Result, SimpleObject};
 use sea_orm::sea_query::{Alias, Condition, Expr, Query, SelectStatement};
-use sea_orm::{ConnectionTrait as _, DatabaseConnection, QueryResult};
+use sea_orm::{ConnectionTrait as _, DatabaseConnection, DbBackend, QueryResult};
 
 use super::trade::{Flow, PeriodKind, TradeFlowFilter};
 use crate::graphql::NodeContext as _;
@@ -341,6 +341,15 @@ pub async fn aggregate(
         .and_then(|f| f.partner.as_ref())
         .and_then(|p| p.eq.as_deref())
         .is_some_and(|p| p.eq_ignore_ascii_case(WORLD));
+    // The level asked for, also as a literal: SQLite uses a partial index (the `TOTAL` rows
+    // at level 0) only for a literal it can compare with the index's own condition.
+    if let Some(level) = filter
+        .as_ref()
+        .and_then(|f| f.aggregate_level.as_ref())
+        .and_then(|l| l.eq)
+    {
+        base = base.add(Expr::cust(format!("{T}.aggregate_level = {level}")));
+    }
     let mut notes = Vec::new();
     if !world_asked {
         base = base.add(Expr::cust(format!(
@@ -359,31 +368,31 @@ pub async fn aggregate(
         groups: Vec::new(),
     };
 
-    // One source, unless grouped by source.
+    // One source (unless grouped by source), one period kind (the coarsest the grouping
+    // can use that has flows) and one aggregate level (the coarsest at least as fine as the
+    // HS prefix and dimensions): decided together in one statement (see `decide`).
+    let mut kinds: Vec<&str> = KINDS.to_vec();
+    for d in &dims {
+        if let Some(allowed) = d.kinds() {
+            kinds.retain(|k| allowed.contains(k));
+        }
+    }
+    let need = dims
+        .iter()
+        .map(|d| d.digits())
+        .chain(filter.as_ref().map(hs_digits_of))
+        .max()
+        .unwrap_or(0);
+    let choose_source = !dims.contains(&TradeFlowDimension::Source);
+    let Some(decision) = decide(db, &base, choose_source, &kinds, need).await? else {
+        return Ok(empty(
+            vec!["No trade flow matches the filter.".to_owned()],
+            None,
+        ));
+    };
     let mut source = None;
     let mut chosen_by_priority = false;
-    if !dims.contains(&TradeFlowDimension::Source) {
-        let mut q = Query::select();
-        q.expr_as(Expr::cust("sc.id"), Alias::new("id"))
-            .expr_as(Expr::cust("sc.code"), Alias::new("code"))
-            .expr_as(Expr::cust("COUNT(*) OVER ()"), Alias::new("candidates"))
-            .from_as(Alias::new("sources"), Alias::new("sc"))
-            .and_where(Expr::exists(flows_where(
-                base.clone()
-                    .add(Expr::cust(format!("{T}.source_id = sc.id"))),
-            )))
-            .order_by_expr(Expr::cust("sc.priority"), sea_orm::sea_query::Order::Asc)
-            .order_by_expr(Expr::cust("sc.code"), sea_orm::sea_query::Order::Asc)
-            .limit(1);
-        let Some(row) = db.query_one(&q).await.map_err(internal)? else {
-            return Ok(empty(
-                vec!["No trade flow matches the filter.".to_owned()],
-                None,
-            ));
-        };
-        let id: i64 = row.try_get("", "id").map_err(internal)?;
-        let code: String = row.try_get("", "code").map_err(internal)?;
-        let candidates: i64 = row.try_get("", "candidates").map_err(internal)?;
+    if let Some((id, code, candidates)) = decision.source {
         if candidates > 1 {
             chosen_by_priority = true;
             notes.push(format!(
@@ -392,28 +401,10 @@ pub async fn aggregate(
                  (name another with `filter: {{source: {{eq: \"…\"}}}}`)."
             ));
         }
-        base = base.add(Expr::cust(format!("{T}.source_id = {id}")));
+        base = base.add(Expr::cust(source_is(parts.backend, &id.to_string())));
         source = Some(code);
     }
-
-    // One period kind: the coarsest the grouping can use that has flows.
-    let mut kinds: Vec<&str> = KINDS.to_vec();
-    for d in &dims {
-        if let Some(allowed) = d.kinds() {
-            kinds.retain(|k| allowed.contains(k));
-        }
-    }
-    let kind = first_existing(
-        db,
-        &base,
-        kinds
-            .iter()
-            .map(|k| Expr::cust(format!("{T}.period_kind = '{k}'")).into())
-            .collect(),
-    )
-    .await?
-    .map(|i| kinds[i]);
-    let Some(kind) = kind else {
+    let Some(kind) = decision.kind else {
         let asked: Vec<String> = dims
             .iter()
             .filter(|d| d.kinds().is_some())
@@ -435,53 +426,15 @@ pub async fn aggregate(
         });
     };
     base = base.add(Expr::cust(format!("{T}.period_kind = '{kind}'")));
-
-    // One aggregate level: the coarsest at least as fine as the HS prefix and dimensions.
-    let need = dims
-        .iter()
-        .map(|d| d.digits())
-        .chain(filter.as_ref().map(hs_digits_of))
-        .max()
-        .unwrap_or(0);
-    let levels: Vec<i32> = LEVELS.iter().copied().filter(|l| *l >= need).collect();
-    let level = match first_existing(
-        db,
-        &base,
-        levels
-            .iter()
-            .map(|l| Expr::cust(format!("{T}.aggregate_level = {l}")).into())
-            .collect(),
-    )
-    .await?
-    {
-        Some(i) => levels[i],
-        None => {
-            // A national tariff line (8 digits and more), when nothing coarser is reported.
-            let mut q = Query::select();
-            q.expr_as(
-                Expr::cust(format!("MIN({T}.aggregate_level)")),
-                Alias::new("l"),
-            )
-            .from_as(Alias::new("trade_flows"), Alias::new(T))
-            .cond_where(
-                base.clone()
-                    .add(Expr::cust(format!("{T}.aggregate_level >= {need}"))),
-            );
-            let row = db.query_one(&q).await.map_err(internal)?;
-            match row.and_then(|r| r.try_get::<Option<i32>>("", "l").ok().flatten()) {
-                Some(l) => l,
-                None => {
-                    notes.push(format!(
-                        "No flow the filter selects is reported at {need} digits or more."
-                    ));
-                    return Ok(TradeFlowAggregate {
-                        source_chosen_by_priority: chosen_by_priority,
-                        period_kind: Some(PeriodKind::from_stored(kind).map_err(internal)?),
-                        ..empty(notes, source)
-                    });
-                }
-            }
-        }
+    let Some(level) = decision.level else {
+        notes.push(format!(
+            "No flow the filter selects is reported at {need} digits or more."
+        ));
+        return Ok(TradeFlowAggregate {
+            source_chosen_by_priority: chosen_by_priority,
+            period_kind: Some(PeriodKind::from_stored(&kind).map_err(internal)?),
+            ..empty(notes, source)
+        });
     };
     base = base.add(Expr::cust(format!("{T}.aggregate_level = {level}")));
     if !world_asked {
@@ -541,13 +494,25 @@ pub async fn aggregate(
     Ok(TradeFlowAggregate {
         source,
         source_chosen_by_priority: chosen_by_priority,
-        period_kind: Some(PeriodKind::from_stored(kind).map_err(internal)?),
+        period_kind: Some(PeriodKind::from_stored(&kind).map_err(internal)?),
         aggregate_level: Some(level),
         world_rows_excluded: !world_asked,
         notes,
         total_groups,
         groups,
     })
+}
+
+/// `t.source_id = {rhs}`, on SQLite as `+t.source_id`, which keeps the planner off the
+/// unique key `(source_id, reporter_id, …)`: led by the source, which one or two sources
+/// share among every flow, it is never selective, yet with an HS filter of several
+/// revisions (an `OR` of `IN` lists, as `Cluster.trade` writes) SQLite chose it over the
+/// HS indexes, statistics or not, and read a million flows for a cluster's 1,400.
+fn source_is(backend: DbBackend, rhs: &str) -> String {
+    match backend {
+        DbBackend::Sqlite => format!("+{T}.source_id = {rhs}"),
+        _ => format!("{T}.source_id = {rhs}"),
+    }
 }
 
 /// `SELECT 1 FROM trade_flows t WHERE cond`.
@@ -559,36 +524,139 @@ fn flows_where(cond: Condition) -> SelectStatement {
     q
 }
 
-/// The index of the first of `options` (conditions added to `base`) that some flow meets,
-/// in one statement of `EXISTS` tests.
-async fn first_existing(
+/// What one answer adds: its source (id, code, and how many sources had flows), when it
+/// chooses one; its period kind; its aggregate level.
+struct Decision {
+    source: Option<(i64, String, i64)>,
+    kind: Option<String>,
+    level: Option<i32>,
+}
+
+/// Decides the source, the period kind and the aggregate level of an answer in one
+/// statement: the source first by priority among those with flows under `base` (when
+/// `choose_source`); within it the first of `kinds` with flows; within that the first of
+/// [`LEVELS`] at `need` digits or more with flows, else the finest level reported beyond
+/// them (a national tariff line). Each choice is a chain of `EXISTS` tests on the indexes,
+/// correlated with the choice before it:
+///
+/// ```sql
+/// SELECT k.*, CASE WHEN EXISTS(… level 0 …) THEN 0 … ELSE (SELECT MIN(level) …) END AS level
+/// FROM (SELECT s.*, CASE WHEN EXISTS(… kind 'year' …) THEN 'year' … END AS kind
+///       FROM (SELECT id, code, COUNT(*) OVER () AS candidates FROM sources …
+///             ORDER BY priority, code LIMIT 1) s) k
+/// ```
+///
+/// `None` when no source has flows.
+async fn decide(
     db: &DatabaseConnection,
     base: &Condition,
-    options: Vec<Condition>,
-) -> Result<Option<usize>> {
-    if options.is_empty() {
-        return Ok(None);
-    }
-    let n = options.len();
-    let mut q = Query::select();
-    for (i, c) in options.into_iter().enumerate() {
-        q.expr_as(
-            Expr::case(Expr::exists(flows_where(base.clone().add(c))), 1).finally(0),
-            Alias::new(format!("o{i}")),
-        );
-    }
-    let row = db
-        .query_one(&q)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| internal("no row from a SELECT of constants"))?;
-    for i in 0..n {
-        let hit: i32 = row.try_get("", &format!("o{i}")).map_err(internal)?;
-        if hit == 1 {
-            return Ok(Some(i));
+    choose_source: bool,
+    kinds: &[&str],
+    need: i32,
+) -> Result<Option<Decision>> {
+    let backend = db.get_database_backend();
+    let flows = |alias: &str, extra: Vec<String>| {
+        let mut c = base.clone();
+        if choose_source {
+            c = c.add(Expr::cust(source_is(backend, &format!("{alias}.id"))));
         }
+        for e in extra {
+            c = c.add(Expr::cust(e));
+        }
+        c
+    };
+    let mut sources = Query::select();
+    if choose_source {
+        sources
+            .expr_as(Expr::cust("sc.id"), Alias::new("id"))
+            .expr_as(Expr::cust("sc.code"), Alias::new("code"))
+            .expr_as(Expr::cust("COUNT(*) OVER ()"), Alias::new("candidates"))
+            .from_as(Alias::new("sources"), Alias::new("sc"))
+            .and_where(Expr::exists(flows_where(
+                base.clone().add(Expr::cust(source_is(backend, "sc.id"))),
+            )))
+            .order_by_expr(Expr::cust("sc.priority"), sea_orm::sea_query::Order::Asc)
+            .order_by_expr(Expr::cust("sc.code"), sea_orm::sea_query::Order::Asc)
+            .limit(1);
+    } else {
+        sources
+            .expr_as(Expr::cust("CAST(NULL AS BIGINT)"), Alias::new("id"))
+            .expr_as(Expr::cust("CAST(NULL AS TEXT)"), Alias::new("code"))
+            .expr_as(Expr::cust("CAST(0 AS BIGINT)"), Alias::new("candidates"));
     }
-    Ok(None)
+
+    let mut with_kind = Query::select();
+    with_kind
+        .expr(Expr::cust("s.id, s.code, s.candidates"))
+        .from_subquery(sources, Alias::new("s"));
+    let kind_sql = match kinds.split_first() {
+        None => Expr::cust("CAST(NULL AS TEXT)"),
+        Some((first, rest)) => {
+            let test = |k: &str| {
+                Expr::exists(flows_where(flows(
+                    "s",
+                    vec![format!("{T}.period_kind = '{k}'")],
+                )))
+            };
+            let mut case = Expr::case(test(first), Expr::val(first.to_string()));
+            for k in rest {
+                case = case.case(test(k), Expr::val(k.to_string()));
+            }
+            case.into()
+        }
+    };
+    with_kind.expr_as(kind_sql, Alias::new("kind"));
+
+    let levels: Vec<i32> = LEVELS.iter().copied().filter(|l| *l >= need).collect();
+    let at_kind = |extra: String| flows("k", vec![format!("{T}.period_kind = k.kind"), extra]);
+    let mut finest = Query::select();
+    finest
+        .expr(Expr::cust(format!("MIN({T}.aggregate_level)")))
+        .from_as(Alias::new("trade_flows"), Alias::new(T))
+        .cond_where(at_kind(format!("{T}.aggregate_level >= {need}")));
+    let finest = sea_orm::sea_query::SimpleExpr::SubQuery(None, Box::new(finest.into()));
+    let level_sql = match levels.split_first() {
+        None => finest,
+        Some((first, rest)) => {
+            let test =
+                |l: i32| Expr::exists(flows_where(at_kind(format!("{T}.aggregate_level = {l}"))));
+            let mut case = Expr::case(test(*first), Expr::val(*first));
+            for l in rest {
+                case = case.case(test(*l), Expr::val(*l));
+            }
+            case.finally(finest).into()
+        }
+    };
+    let mut q = Query::select();
+    q.expr(Expr::cust("k.id, k.code, k.candidates, k.kind"))
+        .expr_as(level_sql, Alias::new("level"))
+        .from_subquery(with_kind, Alias::new("k"));
+    let Some(row) = db.query_one(&q).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    let source = if choose_source {
+        Some((
+            row.try_get::<i64>("", "id").map_err(internal)?,
+            row.try_get::<String>("", "code").map_err(internal)?,
+            row.try_get::<i64>("", "candidates").map_err(internal)?,
+        ))
+    } else {
+        None
+    };
+    let kind: Option<String> = row.try_get("", "kind").map_err(internal)?;
+    let level = match row.try_get::<Option<i32>>("", "level") {
+        Ok(l) => l,
+        Err(_) => row
+            .try_get::<Option<i64>>("", "level")
+            .map_err(internal)?
+            .map(|l| l as i32),
+    };
+    let level = level.filter(|_| kind.is_some());
+    Ok(Some(Decision {
+        source,
+        kind,
+        level,
+    }))
 }
 
 /// The HS digits a filter's `hsCode` fixes (`startsWith: "9018"`: 4), at its top level.
