@@ -65,10 +65,8 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
                     // connection's cache.
                     .pragma("mmap_size", mmap_bytes.to_string())
                     .pragma("temp_store", "memory")
-                    // Statistics for the planner: `PRAGMA optimize` when a connection
-                    // closes, each index sampled on at most 400 rows (SQLite's advice).
-                    .analysis_limit(400)
-                    .optimize_on_close(true, 400)
+                    // Statistics for the planner: a full `ANALYZE` after imports that
+                    // grew the data (`analyze_if_grown`), never a sampled one (see there).
                     .statement_cache_capacity(STATEMENT_CACHE)
             });
         }
@@ -412,9 +410,9 @@ const ANALYZED_KEY: &str = "analyzed_at_change";
 /// million trade flows of one source and one reporter it then read every flow through the
 /// unique key `(source_id, reporter_id, …)` instead of the 1,400 of two HS headings through
 /// `(hs4, period_start)`: 870 ms instead of 12 ms for a cluster's trade. A sampled analysis
-/// (`PRAGMA optimize`'s `analysis_limit`) reads the first rows of each index, where one
-/// source and one reporter look selective, and chose the same plan, so the analysis is full
-/// (0.7 s per million flows on two cores). PostgreSQL's autovacuum analyses on its own, but
+/// (`analysis_limit`, `PRAGMA optimize`) reads the first rows of each index, where one
+/// source and one reporter look selective (401 rows each instead of a million), and chose
+/// the same plan, so the analysis is full (0.7 s per million flows on two cores). PostgreSQL's autovacuum analyses on its own, but
 /// only a minute or so after a large import; running it at once costs a sample of 30,000
 /// rows per table.
 pub async fn analyze_if_grown(db: &impl ConnectionTrait) -> anyhow::Result<bool> {
@@ -430,6 +428,9 @@ pub async fn analyze_if_grown(db: &impl ConnectionTrait) -> anyhow::Result<bool>
         return Ok(false);
     }
     let started = std::time::Instant::now();
+    if db.get_database_backend() == DbBackend::Sqlite {
+        db.execute_unprepared("PRAGMA analysis_limit = 0").await?;
+    }
     db.execute_unprepared("ANALYZE").await?;
     meta_set(db, ANALYZED_KEY, &now.to_string()).await?;
     tracing::info!(

@@ -11,6 +11,7 @@ mod m20261205_000003_figures_and_provenance;
 mod m20261205_000004_list_indexes;
 mod m20261206_000005_aggregate_indexes;
 mod m20261206_000006_statistics_rollups;
+mod m20261206_000007_totals_index;
 
 use sea_orm_migration::prelude::*;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000004_list_indexes::Migration),
             Box::new(m20261206_000005_aggregate_indexes::Migration),
             Box::new(m20261206_000006_statistics_rollups::Migration),
+            Box::new(m20261206_000007_totals_index::Migration),
         ]
     }
 }

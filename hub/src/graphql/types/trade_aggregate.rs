@@ -572,6 +572,13 @@ async fn decide(
             .expr_as(Expr::cust("sc.code"), Alias::new("code"))
             .expr_as(Expr::cust("COUNT(*) OVER ()"), Alias::new("candidates"))
             .from_as(Alias::new("sources"), Alias::new("sc"))
+            // A source with no flows at all is out at once, through the unique key led by
+            // the source (the test below reads the filter's flows instead, through the HS
+            // or reporter indexes, until one of the source turns up: for a source that has
+            // none, every one of them).
+            .and_where(Expr::cust(
+                "EXISTS (SELECT 1 FROM trade_flows ts WHERE ts.source_id = sc.id)",
+            ))
             .and_where(Expr::exists(flows_where(
                 base.clone().add(Expr::cust(source_is(backend, "sc.id"))),
             )))
