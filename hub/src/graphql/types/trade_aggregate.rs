@@ -573,15 +573,21 @@ async fn decide(
             .expr_as(Expr::cust("COUNT(*) OVER ()"), Alias::new("candidates"))
             .from_as(Alias::new("sources"), Alias::new("sc"))
             // A source with no flows at all is out at once, through the unique key led by
-            // the source (the test below reads the filter's flows instead, through the HS
-            // or reporter indexes, until one of the source turns up: for a source that has
-            // none, every one of them).
-            .and_where(Expr::cust(
-                "EXISTS (SELECT 1 FROM trade_flows ts WHERE ts.source_id = sc.id)",
-            ))
-            .and_where(Expr::exists(flows_where(
-                base.clone().add(Expr::cust(source_is(backend, "sc.id"))),
-            )))
+            // the source; the filter's test reads the filter's flows instead (through the HS
+            // or reporter indexes) until one of the source turns up: for a source that has
+            // none, every one of them. A `CASE`, not `AND`: SQLite 3.51 turns two `EXISTS`
+            // joined by `AND` into a join and tried the filter once per flow of the source
+            // (2.7 s instead of 0.4 ms over a million flows).
+            .and_where(
+                Expr::case(
+                    Expr::cust("EXISTS (SELECT 1 FROM trade_flows ts WHERE ts.source_id = sc.id)"),
+                    Expr::exists(flows_where(
+                        base.clone().add(Expr::cust(source_is(backend, "sc.id"))),
+                    )),
+                )
+                .finally(Expr::cust("FALSE"))
+                .into(),
+            )
             .order_by_expr(Expr::cust("sc.priority"), sea_orm::sea_query::Order::Asc)
             .order_by_expr(Expr::cust("sc.code"), sea_orm::sea_query::Order::Asc)
             .limit(1);
