@@ -21,7 +21,7 @@
 //!   their totals and are always left out. The answer says what it left out.
 
 use async_graphql::{Context, Enum, InputObject, Result, SimpleObject};
-use sea_orm::sea_query::{Alias, Condition, Expr, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Condition, Expr, Query, SelectStatement, SimpleExpr};
 use sea_orm::{ConnectionTrait as _, DatabaseConnection, DbBackend, QueryResult};
 
 use super::trade::{Flow, PeriodKind, TradeFlowFilter};
@@ -515,6 +515,29 @@ fn source_is(backend: DbBackend, rhs: &str) -> String {
     }
 }
 
+/// Whether the source `id` has a flow `flows` selects.
+///
+/// On SQLite a source with no flows at all is out at once, through the unique key led by
+/// the source; the filter's test reads the filter's flows instead (through the HS or
+/// reporter indexes) until one of the source turns up: for a source that has none, every
+/// one of them. A `CASE`, not `AND`: SQLite 3.51 turns two `EXISTS` joined by `AND` into a
+/// join and tried the filter once per flow of the source (2.7 s instead of 0.4 ms over a
+/// million flows). PostgreSQL gets the filter's test alone: it reads the first test by a
+/// sequential scan (a source is in half the rows, by its statistics), 100 ms per source.
+fn has_flows_of(backend: DbBackend, id: &str, flows: SelectStatement) -> SimpleExpr {
+    match backend {
+        DbBackend::Sqlite => Expr::case(
+            Expr::cust(format!(
+                "EXISTS (SELECT 1 FROM trade_flows ts WHERE ts.source_id = {id})"
+            )),
+            Expr::exists(flows),
+        )
+        .finally(Expr::cust("FALSE"))
+        .into(),
+        _ => Expr::exists(flows),
+    }
+}
+
 /// `SELECT 1 FROM trade_flows t WHERE cond`.
 fn flows_where(cond: Condition) -> SelectStatement {
     let mut q = Query::select();
@@ -526,6 +549,7 @@ fn flows_where(cond: Condition) -> SelectStatement {
 
 /// What one answer adds: its source (id, code, and how many sources had flows), when it
 /// chooses one; its period kind; its aggregate level.
+#[derive(Debug, Clone)]
 struct Decision {
     source: Option<(i64, String, i64)>,
     kind: Option<String>,
@@ -572,22 +596,11 @@ async fn decide(
             .expr_as(Expr::cust("sc.code"), Alias::new("code"))
             .expr_as(Expr::cust("COUNT(*) OVER ()"), Alias::new("candidates"))
             .from_as(Alias::new("sources"), Alias::new("sc"))
-            // A source with no flows at all is out at once, through the unique key led by
-            // the source; the filter's test reads the filter's flows instead (through the HS
-            // or reporter indexes) until one of the source turns up: for a source that has
-            // none, every one of them. A `CASE`, not `AND`: SQLite 3.51 turns two `EXISTS`
-            // joined by `AND` into a join and tried the filter once per flow of the source
-            // (2.7 s instead of 0.4 ms over a million flows).
-            .and_where(
-                Expr::case(
-                    Expr::cust("EXISTS (SELECT 1 FROM trade_flows ts WHERE ts.source_id = sc.id)"),
-                    Expr::exists(flows_where(
-                        base.clone().add(Expr::cust(source_is(backend, "sc.id"))),
-                    )),
-                )
-                .finally(Expr::cust("FALSE"))
-                .into(),
-            )
+            .and_where(has_flows_of(
+                backend,
+                "sc.id",
+                flows_where(base.clone().add(Expr::cust(source_is(backend, "sc.id")))),
+            ))
             .order_by_expr(Expr::cust("sc.priority"), sea_orm::sea_query::Order::Asc)
             .order_by_expr(Expr::cust("sc.code"), sea_orm::sea_query::Order::Asc)
             .limit(1);
@@ -643,33 +656,67 @@ async fn decide(
     let mut q = Query::select();
     q.expr(Expr::cust("k.id, k.code, k.candidates, k.kind"))
         .expr_as(level_sql, Alias::new("level"))
-        .from_subquery(with_kind, Alias::new("k"));
-    let Some(row) = db.query_one(&q).await.map_err(internal)? else {
-        return Ok(None);
+        .from_subquery(
+            if backend == DbBackend::Postgres {
+                // `OFFSET 0` keeps PostgreSQL from copying the kind's tests into each
+                // level's (SQLite takes no `OFFSET` without a `LIMIT`).
+                with_kind.offset(0).to_owned()
+            } else {
+                with_kind
+            },
+            Alias::new("k"),
+        );
+
+    // The same question at the same change number has the same answer (every write takes
+    // a change number in its transaction, see `crate::changes`): kept for the process.
+    let statement = backend.build(&q);
+    let key = format!("{}\u{0}{:?}", statement.sql, statement.values);
+    let now = crate::changes::current(db).await.map_err(internal)?;
+    if let Some(d) = DECISIONS.lock().map_err(internal)?.get(&key)
+        && d.0 == now
+    {
+        return Ok(d.1.clone());
+    }
+    let decided = match db.query_one(&q).await.map_err(internal)? {
+        None => None,
+        Some(row) => Some(decision_of(&row, choose_source).map_err(internal)?),
     };
+    let mut kept = DECISIONS.lock().map_err(internal)?;
+    if kept.len() >= 4_096 {
+        kept.clear();
+    }
+    kept.insert(key, (now, decided.clone()));
+    Ok(decided)
+}
+
+/// Decisions made, by statement and values: the change number they were made at and the
+/// decision.
+static DECISIONS: std::sync::LazyLock<std::sync::Mutex<Kept>> =
+    std::sync::LazyLock::new(Default::default);
+
+type Kept = std::collections::HashMap<String, (i64, Option<Decision>)>;
+
+fn decision_of(row: &QueryResult, choose_source: bool) -> Result<Decision, sea_orm::DbErr> {
     let source = if choose_source {
         Some((
-            row.try_get::<i64>("", "id").map_err(internal)?,
-            row.try_get::<String>("", "code").map_err(internal)?,
-            row.try_get::<i64>("", "candidates").map_err(internal)?,
+            row.try_get::<i64>("", "id")?,
+            row.try_get::<String>("", "code")?,
+            row.try_get::<i64>("", "candidates")?,
         ))
     } else {
         None
     };
-    let kind: Option<String> = row.try_get("", "kind").map_err(internal)?;
+    let kind: Option<String> = row.try_get("", "kind")?;
     let level = match row.try_get::<Option<i32>>("", "level") {
         Ok(l) => l,
-        Err(_) => row
-            .try_get::<Option<i64>>("", "level")
-            .map_err(internal)?
-            .map(|l| l as i32),
+        Err(_) => row.try_get::<Option<i64>>("", "level")?.map(|l| l as i32),
     };
     let level = level.filter(|_| kind.is_some());
-    Ok(Some(Decision {
+    Ok(Decision {
         source,
         kind,
         level,
-    }))
+    })
 }
 
 /// The HS digits a filter's `hsCode` fixes (`startsWith: "9018"`: 4), at its top level.
