@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{Engine, Settings, Sources};
 
 /// Cluster Data Hub: imports cluster, firm, training and trade data into one model and serves
-/// it over GraphQL and as datasets.
+/// it over GraphQL (datasets for BI tools are planned).
 #[derive(Debug, Parser)]
 #[command(name = "hub", version)]
 pub struct Cli {

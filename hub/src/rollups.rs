@@ -1,4 +1,4 @@
-//! Stored rollups of `firmStatistics` and `trainingStatistics`.
+//! Stored rollups of `firmStatistics`, `trainingStatistics` and `Cluster.trade`.
 //!
 //! Counting every firm and participation at each request costs what the data weighs
 //! (distinct persons over 40,000 participations: hundreds of milliseconds on two cores), so
@@ -59,7 +59,8 @@ pub async fn fresh(db: &impl ConnectionTrait) -> Result<bool, sea_orm::DbErr> {
 pub async fn refresh(txn: &impl ConnectionTrait) -> anyhow::Result<bool> {
     if txn.get_database_backend() == DbBackend::Postgres {
         txn.execute_unprepared(
-            "LOCK TABLE firm_statistics_rollup, training_statistics_rollup IN EXCLUSIVE MODE",
+            "LOCK TABLE firm_statistics_rollup, training_statistics_rollup, \
+             cluster_trade_rollup IN EXCLUSIVE MODE",
         )
         .await?;
     }
@@ -86,10 +87,12 @@ pub async fn refresh(txn: &impl ConnectionTrait) -> anyhow::Result<bool> {
         training_rows,
     )
     .await?;
+    let trade = refresh_cluster_trade(txn).await?;
     crate::db::meta_set(txn, META_KEY, &now).await?;
     tracing::debug!(
         firm_groups = f,
         training_groups = t,
+        cluster_trade_rows = ?trade,
         ms = started.elapsed().as_millis() as u64,
         "statistics rollups refreshed"
     );
@@ -108,6 +111,110 @@ pub async fn ensure(db: &sea_orm::DatabaseConnection) -> anyhow::Result<bool> {
     let ran = refresh(&txn).await?;
     txn.commit().await?;
     Ok(ran)
+}
+
+// ---- Cluster trade ---------------------------------------------------------------------
+
+/// The `hub_meta` key holding what the cluster trade rollup was computed from.
+const TRADE_KEY: &str = "cluster_trade_rollup";
+
+/// Recomputes `cluster_trade_rollup` unless nothing that feeds it changed (trade flows,
+/// baskets, deletions): for each cluster with a basket, the flows of every candidate code
+/// of every revision (`Concordance::candidates`, as `Cluster.trade` reads them), grouped
+/// by year and everything `Cluster.trade` chooses or filters by, in one `INSERT … SELECT`
+/// per revision. Returns the rows written, `None` when it had nothing to do.
+async fn refresh_cluster_trade(txn: &impl ConnectionTrait) -> anyhow::Result<Option<u64>> {
+    let backend = txn.get_database_backend();
+    let fed_by = txn
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT (SELECT MAX(change_seq) FROM trade_flows) AS flows, \
+             (SELECT MAX(change_seq) FROM cluster_products) AS baskets, \
+             (SELECT COUNT(*) FROM cluster_products) AS items, \
+             (SELECT MAX(change_seq) FROM tombstones) AS deleted"
+                .to_owned(),
+        ))
+        .await?
+        .map(|r| {
+            ["flows", "baskets", "items", "deleted"]
+                .map(|c| int(&r, c).unwrap_or(0).to_string())
+                .join(":")
+        })
+        .unwrap_or_default();
+    if crate::db::meta_get(txn, TRADE_KEY).await?.as_deref() == Some(fed_by.as_str()) {
+        return Ok(None);
+    }
+    txn.execute_raw(Statement::from_string(
+        backend,
+        "DELETE FROM cluster_trade_rollup".to_owned(),
+    ))
+    .await?;
+    let year_start = match backend {
+        DbBackend::Postgres => "CAST(date_trunc('year', t.period_start) AS DATE)",
+        _ => "strftime('%Y', t.period_start) || '-01-01'",
+    };
+    let clusters: Vec<i64> = txn
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT id FROM clusters ORDER BY id".to_owned(),
+        ))
+        .await?
+        .iter()
+        .map(|r| r.try_get("", "id"))
+        .collect::<Result<_, _>>()?;
+    let mut written = 0;
+    for cluster in clusters {
+        let (_, read) = crate::graphql::types::cluster_trade::basket_of(txn, cluster).await?;
+        let Ok((basket, level)) = read else { continue };
+        let placed = crate::graphql::types::cluster_trade::placements(&basket)
+            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        // The code columns down to the basket's level; finer ones stay empty.
+        let column = |digits: usize| {
+            if digits <= level {
+                format!("t.hs{digits}")
+            } else {
+                "CAST(NULL AS TEXT)".to_owned()
+            }
+        };
+        let (hs2, hs4, hs6) = (column(2), column(4), column(6));
+        for (classification, codes) in &placed.candidates {
+            anyhow::ensure!(
+                codes.iter().all(|c| c.bytes().all(|b| b.is_ascii_digit())),
+                "candidate codes are digits"
+            );
+            let list = codes
+                .iter()
+                .map(|c| format!("'{c}'"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = crate::db::placeholders(
+                backend,
+                &format!(
+                    "INSERT INTO cluster_trade_rollup (cluster_id, source_id, period_kind, \
+                     aggregate_level, flow, reporter_id, partner_id, period_start, \
+                     classification_id, hs2, hs4, hs6, breakdown_key, flows, value_usd) \
+                     SELECT {cluster}, t.source_id, t.period_kind, t.aggregate_level, t.flow, \
+                     t.reporter_id, t.partner_id, {year_start}, t.classification_id, {hs2}, \
+                     {hs4}, {hs6}, '', COUNT(*), SUM(t.value_usd) FROM trade_flows t \
+                     WHERE t.classification_id = (SELECT id FROM classifications WHERE code = ?) \
+                     AND t.hs{level} IN ({list}) AND t.breakdown_key = '' \
+                     GROUP BY t.source_id, t.period_kind, t.aggregate_level, t.flow, \
+                     t.reporter_id, t.partner_id, {year_start}, t.classification_id, {hs2}, \
+                     {hs4}, {hs6}"
+                ),
+            );
+            written += txn
+                .execute_raw(Statement::from_sql_and_values(
+                    backend,
+                    sql,
+                    [classification.clone().into()],
+                ))
+                .await?
+                .rows_affected();
+        }
+    }
+    crate::db::meta_set(txn, TRADE_KEY, &fed_by).await?;
+    Ok(Some(written))
 }
 
 // ---- Reading ---------------------------------------------------------------------------

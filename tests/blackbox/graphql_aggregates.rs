@@ -1193,8 +1193,7 @@ fn same(a: &Value, b: &Value) -> bool {
 }
 
 #[test]
-fn statistics_rollups_answer_every_grouping_set_as_the_live_count_and_imports_refresh_them_on_every_engine()
- {
+fn rollups_answer_as_the_live_count_and_imports_refresh_them_on_every_engine() {
     for engine in engines() {
         let (db, h) = demo(engine);
         let reflected = || {
@@ -1258,18 +1257,56 @@ fn statistics_rollups_answer_every_grouping_set_as_the_live_count_and_imports_re
         let truth = firms();
         db.query("UPDATE firm_statistics_rollup SET firms = firms + 1000 WHERE grouping = 0");
         assert_eq!(firms(), truth + 1000, "{engine}: read from the rollup");
-        // ...until an import (of trade flows only) recomputes it in its own transaction.
+        // The same for a cluster's trade.
+        let trade = |by: &str| {
+            ok(
+                &h,
+                &format!(
+                    r#"{{ cluster(slug: "sialkot-surgical") {{ trade(groupBy: [{by}]) {{ revision source periodKind aggregateLevel notes groups {{ year partner valueUsd flows reportedIn notPlaced {{ code classification valueUsd reason }} notPlacedValueUsd totalValueUsd shareOfTotal }} }} }} }}"#
+                ),
+            )
+        };
+        let value = |answer: &Value| -> f64 {
+            answer["cluster"]["trade"]["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|g| g["valueUsd"].as_f64())
+                .sum()
+        };
+        let before = value(&trade("YEAR"));
+        assert!(before > 0.0, "{engine}");
+        assert!(
+            db.count("SELECT COUNT(*) FROM cluster_trade_rollup") > 0,
+            "{engine}"
+        );
+        db.query("UPDATE cluster_trade_rollup SET value_usd = value_usd + 1000000");
+        assert!(
+            value(&trade("YEAR")) > before,
+            "{engine}: trade read from the rollup"
+        );
+        // ...until an import (of trade flows only) recomputes them in its own transaction.
         let (file, _) = monthly_file(&db);
         let (imported, report) = import_json(&db, &file, &["--source", MONTHLY_SOURCE]);
         assert!(imported, "{engine}: {report:#}");
         assert_eq!(firms(), truth, "{engine}: refreshed by the import");
         let (at, now) = reflected();
         assert_eq!(at, now, "{engine}: the rollups reflect the import");
+        let rolled = [trade("YEAR"), trade("YEAR, PARTNER")];
 
         // A change the rollups do not reflect (a writer that did not refresh them) makes
         // the statistics count live: slower, never wrong.
         db.query("UPDATE firm_statistics_rollup SET firms = firms + 1000 WHERE grouping = 0");
+        db.query("UPDATE cluster_trade_rollup SET value_usd = value_usd + 1000000");
         db.query("UPDATE change_counter SET last_seq = last_seq + 1 WHERE id = 1");
         assert_eq!(firms(), truth, "{engine}: stale rollups are not read");
+        // Live, a cluster's trade is what the rollup gave, by year and by year and partner.
+        let live = [trade("YEAR"), trade("YEAR, PARTNER")];
+        for (rolled, live) in rolled.iter().zip(&live) {
+            assert!(
+                same(rolled, live),
+                "{engine}:\nrollup {rolled:#}\nlive {live:#}"
+            );
+        }
     }
 }

@@ -12,6 +12,7 @@ mod m20261205_000004_list_indexes;
 mod m20261206_000005_aggregate_indexes;
 mod m20261206_000006_statistics_rollups;
 mod m20261206_000007_totals_index;
+mod m20261206_000008_cluster_trade_rollup;
 
 use sea_orm_migration::prelude::*;
 
@@ -21,6 +22,7 @@ pub fn table_names() -> Vec<&'static str> {
     names.extend(
         m20261206_000006_statistics_rollups::tables()
             .iter()
+            .chain(m20261206_000008_cluster_trade_rollup::tables().iter())
             .map(|t| t.name()),
     );
     names
@@ -41,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000005_aggregate_indexes::Migration),
             Box::new(m20261206_000006_statistics_rollups::Migration),
             Box::new(m20261206_000007_totals_index::Migration),
+            Box::new(m20261206_000008_cluster_trade_rollup::Migration),
         ]
     }
 }

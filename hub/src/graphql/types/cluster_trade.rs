@@ -24,10 +24,10 @@ use async_graphql::{Context, Enum, Result, SimpleObject};
 use hub_schema::domain::hs::{HsCode, HsRevision};
 use hub_schema::domain::hs_convert::{Basket, Concordance, Placement};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, JoinType, Order, Query};
-use sea_orm::{ConnectionTrait as _, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::trade::{Flow, FlowFilter, HsCodeFilter, PeriodKind, TradeFlowFilter};
-use super::trade_aggregate::{TradeFlowDimension, aggregate};
+use super::trade_aggregate::{Flows, TradeFlowDimension, aggregate};
 use crate::graphql::filter::{IntFilter, StringFilter};
 use crate::graphql::list::internal;
 
@@ -107,32 +107,10 @@ pub async fn cluster_trade(
     group_by: Vec<ClusterTradeDimension>,
 ) -> Result<ClusterTrade> {
     let db = ctx.data::<DatabaseConnection>()?;
-    let mut basket_query = Query::select();
-    basket_query
-        .expr_as(Expr::cust("cl.code"), Alias::new("classification"))
-        .expr_as(Expr::cust("p.code"), Alias::new("code"))
-        .from_as(Alias::new("cluster_products"), Alias::new("p"))
-        .join_as(
-            JoinType::InnerJoin,
-            Alias::new("classifications"),
-            Alias::new("cl"),
-            Expr::cust("cl.id = p.classification_id"),
-        )
-        .and_where(Expr::cust("p.cluster_id").eq(cluster_id))
-        .order_by_expr(Expr::cust("p.code"), Order::Asc);
-    let rows = db.query_all(&basket_query).await.map_err(internal)?;
-    let mut revisions = BTreeSet::new();
-    let mut items = Vec::new();
-    for r in &rows {
-        revisions.insert(
-            r.try_get::<String>("", "classification")
-                .map_err(internal)?,
-        );
-        items.push(r.try_get::<String>("", "code").map_err(internal)?);
-    }
+    let (items, read) = basket_of(db, cluster_id).await.map_err(internal)?;
     let mut out = ClusterTrade {
         revision: None,
-        basket: items.clone(),
+        basket: items,
         source: None,
         period_kind: None,
         aggregate_level: None,
@@ -141,24 +119,15 @@ pub async fn cluster_trade(
         notes: Vec::new(),
         groups: Vec::new(),
     };
-    let revision = match revisions.iter().next() {
-        None => {
-            out.notes
-                .push("The cluster has no HS basket: no trade is counted for it.".to_owned());
+    let (basket, level) = match read {
+        Err(note) => {
+            out.notes.push(note);
             return Ok(out);
         }
-        Some(_) if revisions.len() > 1 => {
-            out.notes.push(format!(
-                "The cluster's basket mixes revisions ({}): its trade cannot be placed in one.",
-                revisions.iter().cloned().collect::<Vec<_>>().join(", ")
-            ));
-            return Ok(out);
-        }
-        Some(code) => HsRevision::parse(code).map_err(internal)?,
+        Ok(b) => b,
     };
+    let revision = basket.revision;
     out.revision = Some(revision.classification_code().to_owned());
-    let level = items.iter().map(|i| i.len().min(6)).max().unwrap_or(4);
-    let basket = Basket::new(revision, items);
 
     // Every candidate code of every revision, and where it goes (the same for every request
     // about this basket: kept for the life of the process).
@@ -223,7 +192,16 @@ pub async fn cluster_trade(
         dims.push(TradeFlowDimension::Partner);
     }
     dims.extend([TradeFlowDimension::Classification, code_dim]);
-    let flows = Box::pin(aggregate(ctx, Some(filter), dims, None, None, MAX_ROWS)).await?;
+    let flows = Box::pin(aggregate(
+        ctx,
+        Some(filter),
+        dims,
+        None,
+        None,
+        MAX_ROWS,
+        Flows::ClusterRollup(cluster_id),
+    ))
+    .await?;
     out.source = flows.source.clone();
     out.period_kind = flows.period_kind;
     out.aggregate_level = flows.aggregate_level;
@@ -331,7 +309,16 @@ pub async fn cluster_trade(
         if by_partner {
             dims.push(TradeFlowDimension::Partner);
         }
-        let total = Box::pin(aggregate(ctx, Some(totals), dims, None, None, MAX_ROWS)).await?;
+        let total = Box::pin(aggregate(
+            ctx,
+            Some(totals),
+            dims,
+            None,
+            None,
+            MAX_ROWS,
+            Flows::Raw,
+        ))
+        .await?;
         for t in &total.groups {
             let key = (
                 t.keys.year.unwrap_or_default(),
@@ -360,16 +347,60 @@ pub async fn cluster_trade(
     Ok(out)
 }
 
+/// A cluster's basket items, and the basket with the digits of its finest item, or why its
+/// trade cannot be placed (no basket, or items in several revisions).
+pub(crate) async fn basket_of(
+    db: &impl ConnectionTrait,
+    cluster_id: i64,
+) -> Result<(Vec<String>, Result<(Basket, usize), String>), sea_orm::DbErr> {
+    let mut basket_query = Query::select();
+    basket_query
+        .expr_as(Expr::cust("cl.code"), Alias::new("classification"))
+        .expr_as(Expr::cust("p.code"), Alias::new("code"))
+        .from_as(Alias::new("cluster_products"), Alias::new("p"))
+        .join_as(
+            JoinType::InnerJoin,
+            Alias::new("classifications"),
+            Alias::new("cl"),
+            Expr::cust("cl.id = p.classification_id"),
+        )
+        .and_where(Expr::cust("p.cluster_id").eq(cluster_id))
+        .order_by_expr(Expr::cust("p.code"), Order::Asc);
+    let backend = db.get_database_backend();
+    let rows = db.query_all_raw(backend.build(&basket_query)).await?;
+    let mut revisions = BTreeSet::new();
+    let mut items = Vec::new();
+    for r in &rows {
+        revisions.insert(r.try_get::<String>("", "classification")?);
+        items.push(r.try_get::<String>("", "code")?);
+    }
+    let read = match revisions.iter().next() {
+        None => Err("The cluster has no HS basket: no trade is counted for it.".to_owned()),
+        Some(_) if revisions.len() > 1 => Err(format!(
+            "The cluster's basket mixes revisions ({}): its trade cannot be placed in one.",
+            revisions.iter().cloned().collect::<Vec<_>>().join(", ")
+        )),
+        Some(code) => match HsRevision::parse(code) {
+            Ok(revision) => {
+                let level = items.iter().map(|i| i.len().min(6)).max().unwrap_or(4);
+                Ok((Basket::new(revision, items.clone()), level))
+            }
+            Err(e) => Err(e.to_string()),
+        },
+    };
+    Ok((items, read))
+}
+
 /// Where the candidate codes of a basket go: per classification its candidate codes, and
 /// each (classification, code) placed.
-struct Placements {
-    candidates: Vec<(String, Vec<String>)>,
+pub(crate) struct Placements {
+    pub(crate) candidates: Vec<(String, Vec<String>)>,
     placement: BTreeMap<(String, String), Placement>,
 }
 
 /// The placements of `basket`, computed once per basket for the life of the process (the
 /// concordance is bundled and never changes; a basket changed by an import is a new key).
-fn placements(basket: &Basket) -> Result<Arc<Placements>> {
+pub(crate) fn placements(basket: &Basket) -> Result<Arc<Placements>> {
     static KEPT: OnceLock<Mutex<HashMap<String, Arc<Placements>>>> = OnceLock::new();
     let key = format!(
         "{}:{}",

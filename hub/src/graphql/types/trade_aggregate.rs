@@ -311,7 +311,7 @@ pub async fn trade_flows_aggregate(
 ) -> Result<TradeFlowAggregate> {
     let limit = group_limit(first)?;
     let dims = dimensions(group_by_dims)?;
-    aggregate(ctx, filter, dims, having_on, order, limit).await
+    aggregate(ctx, filter, dims, having_on, order, limit, Flows::Raw).await
 }
 
 /// The aggregate of the flows `filter` selects grouped by `dims`, at most `limit` groups
@@ -323,6 +323,7 @@ pub async fn aggregate(
     having_on: Option<TradeFlowAggregateHaving>,
     order: Option<Vec<TradeFlowAggregateOrder>>,
     limit: u64,
+    from: Flows,
 ) -> Result<TradeFlowAggregate> {
     let db = ctx.data::<DatabaseConnection>()?;
     let parts = DateParts {
@@ -450,20 +451,50 @@ pub async fn aggregate(
          are left out."
     ));
 
-    // The groups.
+    // The groups: from the flows, or from a cluster's rollup when it is fresh (its rows
+    // have the flows' columns the conditions read, a year's flows of one code in one row).
+    let rollup = match from {
+        Flows::ClusterRollup(cluster)
+            if having_on.is_none()
+                && order.is_none()
+                && crate::rollups::fresh(db).await.map_err(internal)? =>
+        {
+            Some(cluster)
+        }
+        _ => None,
+    };
     let mut q = Query::select();
-    q.from_as(Alias::new("trade_flows"), Alias::new(T));
+    let measures: [(&str, &str); 8] = match rollup {
+        None => {
+            q.from_as(Alias::new("trade_flows"), Alias::new(T));
+            [
+                (COUNT, "m_count"),
+                (SUM_VALUE, "m_sum_value"),
+                (SUM_WEIGHT, "m_sum_weight"),
+                (SUM_QUANTITY, "m_sum_quantity"),
+                ("MIN(t.quantity_unit)", "m_unit"),
+                (MIN_VALUE, "m_min_value"),
+                (MAX_VALUE, "m_max_value"),
+                (TOTAL_GROUPS, "m_total_groups"),
+            ]
+        }
+        Some(cluster) => {
+            q.from_as(Alias::new("cluster_trade_rollup"), Alias::new(T));
+            base = base.add(Expr::cust(format!("{T}.cluster_id = {cluster}")));
+            [
+                ("CAST(SUM(t.flows) AS BIGINT)", "m_count"),
+                ("SUM(t.value_usd)", "m_sum_value"),
+                ("CAST(NULL AS DOUBLE PRECISION)", "m_sum_weight"),
+                ("CAST(NULL AS DOUBLE PRECISION)", "m_sum_quantity"),
+                ("CAST(NULL AS TEXT)", "m_unit"),
+                ("CAST(NULL AS DOUBLE PRECISION)", "m_min_value"),
+                ("CAST(NULL AS DOUBLE PRECISION)", "m_max_value"),
+                (TOTAL_GROUPS, "m_total_groups"),
+            ]
+        }
+    };
     let key_columns = group_by(&mut q, &dims, parts);
-    for (sql, name) in [
-        (COUNT, "m_count"),
-        (SUM_VALUE, "m_sum_value"),
-        (SUM_WEIGHT, "m_sum_weight"),
-        (SUM_QUANTITY, "m_sum_quantity"),
-        ("MIN(t.quantity_unit)", "m_unit"),
-        (MIN_VALUE, "m_min_value"),
-        (MAX_VALUE, "m_max_value"),
-        (TOTAL_GROUPS, "m_total_groups"),
-    ] {
+    for (sql, name) in measures {
         q.expr_as(Expr::cust(sql), Alias::new(name));
     }
     q.cond_where(base);
@@ -545,6 +576,17 @@ fn flows_where(cond: Condition) -> SelectStatement {
         .from_as(Alias::new("trade_flows"), Alias::new(T))
         .cond_where(cond);
     q
+}
+
+/// Where an aggregate's groups are read from.
+#[derive(Debug, Clone, Copy)]
+pub enum Flows {
+    /// The trade flows.
+    Raw,
+    /// The cluster's rows of `cluster_trade_rollup` when the rollups are fresh (else the
+    /// flows): the candidate codes of the cluster's basket, pre-grouped by year; only
+    /// `count` and `sum.valueUsd` are kept, and neither `having` nor `orderBy` applies.
+    ClusterRollup(i64),
 }
 
 /// What one answer adds: its source (id, code, and how many sources had flows), when it
