@@ -13,7 +13,7 @@
 //! **Fresh or not used.** The rollups are recomputed inside the transaction that changes
 //! what they count ([`refresh`], called by imports, the figures upgrade and the reference
 //! data loader), and `hub_meta.statistics_rollups` records the change number
-//! ([`crate::changes`]) they reflect. A reader uses them only when that number is the
+//! ([`crate::changes`]) they reflect and the version of their definitions ([`VERSION`]). A reader uses them only when that number is the
 //! database's current one ([`fresh`]); a writer that forgets to refresh them (or a database
 //! written by an older hub) makes the statistics slower, never wrong.
 
@@ -30,6 +30,16 @@ pub const META_KEY: &str = "statistics_rollups";
 /// The dimensions of one statistic, in the order of their bits in `grouping`.
 pub const DIMENSIONS: usize = 5;
 
+/// What the rollups' definitions are: a hub whose rollups differ (a new rollup table, a
+/// measure computed otherwise) raises it, and the rollups of a database written by an
+/// earlier hub are then stale, whatever the change number.
+const VERSION: u32 = 2;
+
+/// The stamp of rollups that reflect change number `change`.
+fn stamp(change: i64) -> String {
+    format!("{change}/v{VERSION}")
+}
+
 /// Whether the rollups reflect the database's current change number.
 pub async fn fresh(db: &impl ConnectionTrait) -> Result<bool, sea_orm::DbErr> {
     let backend = db.get_database_backend();
@@ -45,7 +55,7 @@ pub async fn fresh(db: &impl ConnectionTrait) -> Result<bool, sea_orm::DbErr> {
     let Some(row) = row else { return Ok(false) };
     let now: Option<i64> = row.try_get("", "now")?;
     let at: Option<String> = row.try_get("", "at")?;
-    Ok(matches!((now, at), (Some(n), Some(a)) if a == n.to_string()))
+    Ok(matches!((now, at), (Some(n), Some(a)) if a == stamp(n)))
 }
 
 /// Recomputes the rollups inside `txn` unless they reflect its change number already.
@@ -64,7 +74,7 @@ pub async fn refresh(txn: &impl ConnectionTrait) -> anyhow::Result<bool> {
         )
         .await?;
     }
-    let now = crate::changes::current(txn).await?.to_string();
+    let now = stamp(crate::changes::current(txn).await?);
     if crate::db::meta_get(txn, META_KEY).await?.as_deref() == Some(now.as_str()) {
         return Ok(false);
     }
