@@ -201,3 +201,25 @@ impl Table {
         self.name
     }
 }
+
+/// Creates `tables` and their indexes, in order.
+pub async fn create_all(manager: &SchemaManager<'_>, tables: Vec<Table>) -> Result<(), DbErr> {
+    for t in tables {
+        t.create(manager).await?;
+    }
+    Ok(())
+}
+
+/// Drops `tables`, the last first.
+pub async fn drop_all(manager: &SchemaManager<'_>, tables: Vec<Table>) -> Result<(), DbErr> {
+    for t in tables.into_iter().rev() {
+        manager
+            .drop_table(
+                sea_orm_migration::prelude::Table::drop()
+                    .table(Alias::new(t.name()))
+                    .to_owned(),
+            )
+            .await?;
+    }
+    Ok(())
+}

@@ -609,9 +609,7 @@ fn tables() -> Vec<super::ddl::Table> {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for t in tables() {
-            t.create(manager).await?;
-        }
+        super::ddl::create_all(manager, tables()).await?;
         let insert = Query::insert()
             .into_table(Alias::new("change_counter"))
             .columns([Alias::new("id"), Alias::new("last_seq")])
@@ -622,16 +620,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for t in tables().into_iter().rev() {
-            manager
-                .drop_table(
-                    sea_orm_migration::prelude::Table::drop()
-                        .table(Alias::new(t.name()))
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        super::ddl::drop_all(manager, tables()).await
     }
 }
 

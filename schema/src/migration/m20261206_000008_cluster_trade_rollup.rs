@@ -8,7 +8,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::ddl::{Col, Table, table};
+use super::ddl::{Col, Table, create_all, drop_all, table};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -41,22 +41,10 @@ pub(super) fn tables() -> Vec<Table> {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for t in tables() {
-            t.create(manager).await?;
-        }
-        Ok(())
+        create_all(manager, tables()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for t in tables() {
-            manager
-                .drop_table(
-                    sea_orm_migration::prelude::Table::drop()
-                        .table(Alias::new(t.name()))
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        drop_all(manager, tables()).await
     }
 }
