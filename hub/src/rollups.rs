@@ -42,6 +42,12 @@ fn stamp(change: i64) -> String {
 
 /// Whether the rollups reflect the database's current change number.
 pub async fn fresh(db: &impl ConnectionTrait) -> Result<bool, sea_orm::DbErr> {
+    Ok(state(db).await?.1)
+}
+
+/// The database's current change number, and whether the rollups reflect it: one
+/// statement.
+pub async fn state(db: &impl ConnectionTrait) -> Result<(i64, bool), sea_orm::DbErr> {
     let backend = db.get_database_backend();
     let row = db
         .query_one_raw(Statement::from_string(
@@ -52,10 +58,13 @@ pub async fn fresh(db: &impl ConnectionTrait) -> Result<bool, sea_orm::DbErr> {
             ),
         ))
         .await?;
-    let Some(row) = row else { return Ok(false) };
+    let Some(row) = row else {
+        return Ok((0, false));
+    };
     let now: Option<i64> = row.try_get("", "now")?;
     let at: Option<String> = row.try_get("", "at")?;
-    Ok(matches!((now, at), (Some(n), Some(a)) if a == stamp(n)))
+    let now = now.unwrap_or(0);
+    Ok((now, at.is_some_and(|a| a == stamp(now))))
 }
 
 /// Recomputes the rollups inside `txn` unless they reflect its change number already.

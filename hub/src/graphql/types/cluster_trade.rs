@@ -192,6 +192,8 @@ pub async fn cluster_trade(
         dims.push(TradeFlowDimension::Partner);
     }
     dims.extend([TradeFlowDimension::Classification, code_dim]);
+    // The change number and the rollups' state, read once for both aggregates.
+    let known = Some(crate::rollups::state(db).await.map_err(internal)?);
     let flows = Box::pin(aggregate(
         ctx,
         Some(filter),
@@ -200,6 +202,7 @@ pub async fn cluster_trade(
         None,
         MAX_ROWS,
         Flows::ClusterRollup(cluster_id),
+        known,
     ))
     .await?;
     out.source = flows.source.clone();
@@ -317,6 +320,7 @@ pub async fn cluster_trade(
             None,
             MAX_ROWS,
             Flows::Raw,
+            known,
         ))
         .await?;
         for t in &total.groups {

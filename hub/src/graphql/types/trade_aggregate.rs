@@ -311,11 +311,12 @@ pub async fn trade_flows_aggregate(
 ) -> Result<TradeFlowAggregate> {
     let limit = group_limit(first)?;
     let dims = dimensions(group_by_dims)?;
-    aggregate(ctx, filter, dims, having_on, order, limit, Flows::Raw).await
+    aggregate(ctx, filter, dims, having_on, order, limit, Flows::Raw, None).await
 }
 
 /// The aggregate of the flows `filter` selects grouped by `dims`, at most `limit` groups
 /// (the hub's own callers, such as `Cluster.trade`, read every group).
+#[allow(clippy::too_many_arguments)]
 pub async fn aggregate(
     ctx: &Context<'_>,
     filter: Option<TradeFlowFilter>,
@@ -324,6 +325,7 @@ pub async fn aggregate(
     order: Option<Vec<TradeFlowAggregateOrder>>,
     limit: u64,
     from: Flows,
+    known: Known,
 ) -> Result<TradeFlowAggregate> {
     let db = ctx.data::<DatabaseConnection>()?;
     let parts = DateParts {
@@ -385,7 +387,8 @@ pub async fn aggregate(
         .max()
         .unwrap_or(0);
     let choose_source = !dims.contains(&TradeFlowDimension::Source);
-    let Some(decision) = decide(db, &base, choose_source, &kinds, need).await? else {
+    let now = known.map(|(now, _)| now);
+    let Some(decision) = decide(db, &base, choose_source, &kinds, need, now).await? else {
         return Ok(empty(
             vec!["No trade flow matches the filter.".to_owned()],
             None,
@@ -457,7 +460,10 @@ pub async fn aggregate(
         Flows::ClusterRollup(cluster)
             if having_on.is_none()
                 && order.is_none()
-                && crate::rollups::fresh(db).await.map_err(internal)? =>
+                && match known {
+                    Some((_, fresh)) => fresh,
+                    None => crate::rollups::fresh(db).await.map_err(internal)?,
+                } =>
         {
             Some(cluster)
         }
@@ -589,6 +595,10 @@ pub enum Flows {
     ClusterRollup(i64),
 }
 
+/// The database's change number and whether the rollups reflect it, when the caller read
+/// them already (`rollups::state`), so that one request reads them once.
+pub type Known = Option<(i64, bool)>;
+
 /// What one answer adds: its source (id, code, and how many sources had flows), when it
 /// chooses one; its period kind; its aggregate level.
 #[derive(Debug, Clone)]
@@ -619,6 +629,7 @@ async fn decide(
     choose_source: bool,
     kinds: &[&str],
     need: i32,
+    now: Option<i64>,
 ) -> Result<Option<Decision>> {
     let backend = db.get_database_backend();
     let flows = |alias: &str, extra: Vec<String>| {
@@ -713,7 +724,10 @@ async fn decide(
     // a change number in its transaction, see `crate::changes`): kept for the process.
     let statement = backend.build(&q);
     let key = format!("{}\u{0}{:?}", statement.sql, statement.values);
-    let now = crate::changes::current(db).await.map_err(internal)?;
+    let now = match now {
+        Some(now) => now,
+        None => crate::changes::current(db).await.map_err(internal)?,
+    };
     if let Some(d) = DECISIONS.lock().map_err(internal)?.get(&key)
         && d.0 == now
     {
