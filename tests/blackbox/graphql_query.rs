@@ -353,16 +353,26 @@ fn cluster_pages_read_firms_along_an_index() {
             &running,
             r#"{ firms(first: 50, orderBy: [{field: EMPLOYEES_TOTAL, direction: DESC}]) { nodes { name employeesTotal } } }"#,
         );
-        let log = running.stderr();
-        let selects: Vec<&str> = log[before..]
-            .lines()
-            .filter_map(|l| l.split_once("hub::sql: ").map(|(_, s)| s))
-            .map(|s| s.rsplit_once(" micros=").map_or(s, |(s, _)| s))
-            .filter(|s| s.starts_with("SELECT") && s.contains("\"organisations\""))
-            .collect();
+        // The log reaches the pipe a moment after the answers on a busy machine: read it
+        // until the three statements are there (or 10 s have passed).
+        let statements = |log: &str| -> Vec<String> {
+            log[before..]
+                .lines()
+                .filter_map(|l| l.split_once("hub::sql: ").map(|(_, s)| s))
+                .map(|s| s.rsplit_once(" micros=").map_or(s, |(s, _)| s))
+                .filter(|s| s.starts_with("SELECT") && s.contains("\"organisations\""))
+                .map(str::to_owned)
+                .collect()
+        };
+        let waited = std::time::Instant::now();
+        let mut selects = statements(&running.stderr());
+        while selects.len() < 3 && waited.elapsed() < std::time::Duration::from_secs(10) {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            selects = statements(&running.stderr());
+        }
         assert!(selects.len() >= 3, "{engine}: {selects:#?}");
         for sql in selects {
-            let plan = explain(&db, engine, sql);
+            let plan = explain(&db, engine, &sql);
             let full_scan = match engine {
                 Engine::Postgres => plan.contains("Seq Scan on organisations"),
                 Engine::Sqlite => plan.lines().any(|l| {

@@ -38,6 +38,9 @@ pub struct Cluster {
     pub hs_revision: Option<String>,
     /// Chapters, headings or subheadings of the basket.
     pub hs_basket: Vec<String>,
+    /// The revisions the basket's items are written in (one, unless the basket is mixed).
+    #[graphql(skip)]
+    pub hs_basket_revisions: Vec<String>,
     /// ISIC Rev.4 classes.
     pub isic_classes: Vec<String>,
     /// The districts of the cluster.
@@ -70,6 +73,11 @@ impl FromRow for Cluster {
             status: m.status,
             hs_revision: row.try_get("", "hs_revision")?,
             hs_basket: split(row.try_get("", "hs_basket")?),
+            hs_basket_revisions: {
+                let mut r = split(row.try_get("", "hs_basket_revisions")?);
+                r.dedup();
+                r
+            },
             isic_classes: split(row.try_get("", "isic_classes")?),
             districts: split(row.try_get("", "district_names")?),
             programme_id: m.programme_id,
@@ -116,6 +124,7 @@ impl Cluster {
         Box::pin(super::cluster_trade::cluster_trade(
             ctx,
             self.row_id,
+            (&self.hs_basket, &self.hs_basket_revisions),
             years,
             flow,
             reporter,
@@ -214,6 +223,14 @@ pub fn cluster_select() -> SelectStatement {
     .expr_as(
         Expr::cust(list_sql("cluster_products p", "p.code", "p.cluster_id")),
         Alias::new("hs_basket"),
+    )
+    .expr_as(
+        Expr::cust(list_sql(
+            "cluster_products p JOIN classifications pc ON pc.id = p.classification_id",
+            "pc.code",
+            "p.cluster_id",
+        )),
+        Alias::new("hs_basket_revisions"),
     )
     .expr_as(
         Expr::cust(list_sql("cluster_activities p", "p.code", "p.cluster_id")),

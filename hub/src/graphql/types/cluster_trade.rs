@@ -100,6 +100,7 @@ const MAX_ROWS: u64 = 1_000_000;
 pub async fn cluster_trade(
     ctx: &Context<'_>,
     cluster_id: i64,
+    basket: (&[String], &[String]),
     years: Option<IntFilter>,
     flow: Flow,
     reporter: String,
@@ -107,7 +108,9 @@ pub async fn cluster_trade(
     group_by: Vec<ClusterTradeDimension>,
 ) -> Result<ClusterTrade> {
     let db = ctx.data::<DatabaseConnection>()?;
-    let (items, read) = basket_of(db, cluster_id).await.map_err(internal)?;
+    let (items, revisions) = basket;
+    let read = read_basket(items, revisions);
+    let items = items.to_vec();
     let mut out = ClusterTrade {
         revision: None,
         basket: items,
@@ -378,21 +381,28 @@ pub(crate) async fn basket_of(
         revisions.insert(r.try_get::<String>("", "classification")?);
         items.push(r.try_get::<String>("", "code")?);
     }
-    let read = match revisions.iter().next() {
-        None => Err("The cluster has no HS basket: no trade is counted for it.".to_owned()),
-        Some(_) if revisions.len() > 1 => Err(format!(
-            "The cluster's basket mixes revisions ({}): its trade cannot be placed in one.",
-            revisions.iter().cloned().collect::<Vec<_>>().join(", ")
-        )),
-        Some(code) => match HsRevision::parse(code) {
+    let revisions: Vec<String> = revisions.into_iter().collect();
+    let read = read_basket(&items, &revisions);
+    Ok((items, read))
+}
+
+/// The basket of `items` written in `revisions` (each once), with the digits of its finest
+/// item, or why its trade cannot be placed (no basket, or items in several revisions).
+fn read_basket(items: &[String], revisions: &[String]) -> Result<(Basket, usize), String> {
+    match revisions {
+        [] => Err("The cluster has no HS basket: no trade is counted for it.".to_owned()),
+        [code] => match HsRevision::parse(code) {
             Ok(revision) => {
                 let level = items.iter().map(|i| i.len().min(6)).max().unwrap_or(4);
-                Ok((Basket::new(revision, items.clone()), level))
+                Ok((Basket::new(revision, items.to_vec()), level))
             }
             Err(e) => Err(e.to_string()),
         },
-    };
-    Ok((items, read))
+        _ => Err(format!(
+            "The cluster's basket mixes revisions ({}): its trade cannot be placed in one.",
+            revisions.join(", ")
+        )),
+    }
 }
 
 /// Where the candidate codes of a basket go: per classification its candidate codes, and
