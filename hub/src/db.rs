@@ -374,6 +374,23 @@ pub async fn meta_set(db: &impl ConnectionTrait, key: &str, value: &str) -> anyh
     Ok(())
 }
 
+/// An integer column or expression of `r` as a 64-bit integer, whichever width or type the
+/// engine returned it in: PostgreSQL returns `integer` columns as 32 bits, counts and sums
+/// of them as `bigint`, sums of `bigint` as `numeric` (read through `f64`); SQLite always
+/// as a 64-bit integer.
+pub fn int(r: &sea_orm::QueryResult, name: &str) -> Result<Option<i64>, sea_orm::DbErr> {
+    match r.try_get::<Option<i64>>("", name) {
+        Ok(v) => Ok(v),
+        Err(wide) => match r.try_get::<Option<i32>>("", name) {
+            Ok(v) => Ok(v.map(i64::from)),
+            Err(_) => match r.try_get::<Option<f64>>("", name) {
+                Ok(v) => Ok(v.map(|v| v.round() as i64)),
+                Err(_) => Err(wide),
+            },
+        },
+    }
+}
+
 /// Rewrites `?` placeholders as `$1, $2, …` for PostgreSQL.
 pub fn placeholders(backend: DbBackend, sql: &str) -> String {
     if backend != DbBackend::Postgres {
@@ -412,9 +429,9 @@ const ANALYZED_KEY: &str = "analyzed_at_change";
 /// `(hs4, period_start)`: 870 ms instead of 12 ms for a cluster's trade. A sampled analysis
 /// (`analysis_limit`, `PRAGMA optimize`) reads the first rows of each index, where one
 /// source and one reporter look selective (401 rows each instead of a million), and chose
-/// the same plan, so the analysis is full (0.7 s per million flows on two cores). PostgreSQL's autovacuum analyses on its own, but
-/// only a minute or so after a large import; running it at once costs a sample of 30,000
-/// rows per table.
+/// the same plan, so the analysis is full (0.7 s per million flows on two cores).
+/// PostgreSQL's autovacuum analyses on its own, but only a minute or so after a large
+/// import; running it at once costs a sample of 30,000 rows per table.
 pub async fn analyze_if_grown(db: &impl ConnectionTrait) -> anyhow::Result<bool> {
     let now = crate::changes::current(db).await?;
     let last = meta_get(db, ANALYZED_KEY)

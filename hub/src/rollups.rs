@@ -13,15 +13,17 @@
 //! **Fresh or not used.** The rollups are recomputed inside the transaction that changes
 //! what they count ([`refresh`], called by imports, the figures upgrade and the reference
 //! data loader), and `hub_meta.statistics_rollups` records the change number
-//! ([`crate::changes`]) they reflect and the version of their definitions ([`VERSION`]). A reader uses them only when that number is the
-//! database's current one ([`fresh`]); a writer that forgets to refresh them (or a database
-//! written by an older hub) makes the statistics slower, never wrong.
+//! ([`crate::changes`]) they reflect and the version of their definitions ([`VERSION`]).
+//! A reader uses them only when that number is the database's current one ([`fresh`]); a
+//! writer that forgets to refresh them (or a database written by an older hub) makes the
+//! statistics slower, never wrong.
 
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{Alias, Query, SimpleExpr};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
+use crate::db::int;
 use crate::graphql::aggregate::DateParts;
 
 /// The `hub_meta` key holding the change number the rollups reflect.
@@ -156,9 +158,12 @@ async fn refresh_cluster_trade(txn: &impl ConnectionTrait) -> anyhow::Result<Opt
         .await?
         .map(|r| {
             ["flows", "baskets", "items", "deleted"]
-                .map(|c| int(&r, c).unwrap_or(0).to_string())
-                .join(":")
+                .iter()
+                .map(|c| Ok(int(&r, c)?.unwrap_or(0).to_string()))
+                .collect::<Result<Vec<_>, sea_orm::DbErr>>()
+                .map(|v| v.join(":"))
         })
+        .transpose()?
         .unwrap_or_default();
     if crate::db::meta_get(txn, TRADE_KEY).await?.as_deref() == Some(fed_by.as_str()) {
         return Ok(None);
@@ -340,12 +345,15 @@ async fn read_firms(db: &impl ConnectionTrait) -> anyhow::Result<Rows<FirmRow>> 
         k[2] = keys[2].text(r.try_get("", "tehsil")?);
         k[3] = keys[3].text(r.try_get("", "size_class")?);
         k[4] = keys[4].text(r.try_get("", "industry_code")?);
+        let (employees, female) = (int(r, "employees_total")?, int(r, "employees_female")?);
+        let (start, end): (Option<String>, Option<String>) =
+            (r.try_get("", "p_start")?, r.try_get("", "p_end")?);
         let row = |cluster: u32| FirmRow {
             keys: [cluster, k[1], k[2], k[3], k[4]],
-            employees: int(r, "employees_total"),
-            female: int(r, "employees_female"),
-            start: r.try_get("", "p_start").ok().flatten(),
-            end: r.try_get("", "p_end").ok().flatten(),
+            employees,
+            female,
+            start: start.clone(),
+            end: end.clone(),
         };
         rows.push(row(0));
         for slug in clusters.get(&id).into_iter().flatten() {
@@ -381,7 +389,7 @@ async fn read_participations(db: &impl ConnectionTrait) -> anyhow::Result<Rows<T
     let mut keys: [Interner; DIMENSIONS] = Default::default();
     let mut rows = Vec::with_capacity(all.len());
     for r in &all {
-        let year = int(r, "year");
+        let year = int(r, "year")?;
         let pre: Option<f64> = r.try_get("", "pre_score")?;
         let post: Option<f64> = r.try_get("", "post_score")?;
         rows.push(TrainingRow {
@@ -405,21 +413,6 @@ async fn read_participations(db: &impl ConnectionTrait) -> anyhow::Result<Rows<T
         rows,
         values: interned(keys),
     })
-}
-
-/// An integer column or expression as a 64-bit integer, whichever width the engine returned
-/// it in (PostgreSQL: `integer` columns as 32 bits, sums of them as 64).
-fn int(r: &sea_orm::QueryResult, name: &str) -> Option<i64> {
-    if let Ok(v) = r.try_get::<Option<i64>>("", name) {
-        return v;
-    }
-    if let Ok(v) = r.try_get::<Option<i32>>("", name) {
-        return v.map(i64::from);
-    }
-    r.try_get::<Option<f64>>("", name)
-        .ok()
-        .flatten()
-        .map(|v| v.round() as i64)
 }
 
 // ---- Computing -------------------------------------------------------------------------

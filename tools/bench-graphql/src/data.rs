@@ -22,6 +22,23 @@ pub const CLUSTERS: [(&str, &[&str], u32); 4] = [
     ),
 ];
 
+/// The cluster that the point `pick` (0 to the sum of the shares − 1) falls in, each
+/// cluster taking as many points as its share.
+fn pick_cluster(mut pick: u32) -> (&'static str, &'static [&'static str], u32) {
+    CLUSTERS
+        .iter()
+        .find(|(_, _, share)| {
+            if pick < *share {
+                true
+            } else {
+                pick -= share;
+                false
+            }
+        })
+        .copied()
+        .unwrap_or(CLUSTERS[0])
+}
+
 const FIRST: [&str; 12] = [
     "Abid", "Ahmed", "Bilal", "Crescent", "Danish", "Fazal", "Ghani", "Hamid", "Iqbal", "Javed",
     "Kamran", "Latif",
@@ -47,19 +64,7 @@ pub fn write_firms(out: &mut impl Write, firms: u64) -> io::Result<()> {
     )?;
     let total: u32 = CLUSTERS.iter().map(|c| c.2).sum();
     for firm in 1..=firms {
-        let mut pick = rng.range(0, total - 1);
-        let (slug, districts, _) = CLUSTERS
-            .iter()
-            .find(|(_, _, share)| {
-                if pick < *share {
-                    true
-                } else {
-                    pick -= share;
-                    false
-                }
-            })
-            .copied()
-            .unwrap_or(CLUSTERS[0]);
+        let (slug, districts, _) = pick_cluster(rng.range(0, total - 1));
         let district = districts[rng.range(0, districts.len() as u32 - 1) as usize];
         let name = format!(
             "{} {} {} {firm}",
@@ -133,18 +138,7 @@ pub fn write_trainings(
     let people = (participations * 10 / 16).max(1) as u32;
     let event_rows: Vec<String> = (1..=events.max(1))
         .map(|e| {
-            let mut pick = rng.range(0, total - 1);
-            let slug = CLUSTERS
-                .iter()
-                .find(|(_, _, share)| {
-                    if pick < *share {
-                        true
-                    } else {
-                        pick -= share;
-                        false
-                    }
-                })
-                .map_or(CLUSTERS[0].0, |c| c.0);
+            let slug = pick_cluster(rng.range(0, total - 1)).0;
             let year = 2019 + rng.range(0, 5);
             let month = 1 + rng.range(0, 11);
             let day = 1 + rng.range(0, 24);

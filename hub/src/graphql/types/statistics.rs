@@ -422,16 +422,7 @@ pub async fn firm_statistics(
     })
 }
 
-/// A count or sum read as a 64-bit integer (PostgreSQL sums integers as `bigint`, or as
-/// `numeric` for `bigint` columns; SQLite as an integer).
-fn int(r: &QueryResult, name: &str) -> Result<Option<i64>, sea_orm::DbErr> {
-    match r.try_get::<Option<i64>>("", name) {
-        Ok(v) => Ok(v),
-        Err(_) => Ok(r
-            .try_get::<Option<f64>>("", name)?
-            .map(|v| v.round() as i64)),
-    }
-}
+use crate::db::int;
 
 fn date(r: &QueryResult, name: &str) -> Result<Option<NaiveDate>, sea_orm::DbErr> {
     Ok(r.try_get::<Option<String>>("", name)?

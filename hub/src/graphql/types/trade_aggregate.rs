@@ -763,10 +763,7 @@ fn decision_of(row: &QueryResult, choose_source: bool) -> Result<Decision, sea_o
         None
     };
     let kind: Option<String> = row.try_get("", "kind")?;
-    let level = match row.try_get::<Option<i32>>("", "level") {
-        Ok(l) => l,
-        Err(_) => row.try_get::<Option<i64>>("", "level")?.map(|l| l as i32),
-    };
+    let level = crate::db::int(row, "level")?.map(|l| l as i32);
     let level = level.filter(|_| kind.is_some());
     Ok(Decision {
         source,
