@@ -54,6 +54,10 @@ pub enum Command {
     /// Importer plugins.
     #[command(subcommand)]
     Plugins(PluginsCommand),
+    /// API keys for partner agencies (`Authorization: Bearer <key>`). A running server
+    /// honours a key created or revoked here from its next request on.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Internal: the child process that runs one plugin library for the hub (process
     /// isolation). Speaks the plugin-host protocol on stdin and stdout.
     #[command(name = "plugin-host", hide = true)]
@@ -111,6 +115,45 @@ pub struct ImportArgs {
     /// with --mapping; imports nothing.
     #[arg(long)]
     pub suggest_mapping: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print it once, as the last word of the output (only its SHA-256 is
+    /// stored: a lost key cannot be shown again, only revoked and replaced).
+    Create {
+        /// A name for the key (letters, digits, `.`, `_`, `-`): the agency or tool that
+        /// uses it. Lists and the audit trail name the key by it.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// admin, curator, analyst or public (see README "Access for partner agencies").
+        #[arg(long, value_name = "ROLE", value_parser = parse_role)]
+        role: crate::graphql::principal::Role,
+        /// Grant the `pii` scope: person names, phones, e-mails and masked CNICs.
+        #[arg(long)]
+        pii: bool,
+        /// The last day (UTC) the key works, as YYYY-MM-DD; without it the key works
+        /// until revoked.
+        #[arg(long, value_name = "DATE")]
+        expires: Option<chrono::NaiveDate>,
+    },
+    /// List the keys: name, prefix, role, scope, expiry and whether revoked (never the
+    /// keys themselves).
+    List {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key by name: requests presenting it are refused (401) from then on.
+    Revoke {
+        /// The key's name.
+        name: String,
+    },
+}
+
+fn parse_role(text: &str) -> Result<crate::graphql::principal::Role, String> {
+    crate::graphql::principal::Role::parse(text)
+        .ok_or_else(|| format!("{text:?} is not a role: admin, curator, analyst or public"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -267,6 +310,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             });
         }
+        Command::Keys(command) => {
+            let (db, _) = open_existing(&settings).await?;
+            let result = keys(&db, command).await;
+            db.close().await.ok();
+            result?;
+        }
         Command::PluginHost { .. } => unreachable!("handled before the configuration is read"),
         Command::Demo { .. } => {
             let (db, key) = open_migrated(&settings).await?;
@@ -278,6 +327,100 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `hub keys …`.
+async fn keys(db: &sea_orm::DatabaseConnection, command: KeysCommand) -> anyhow::Result<()> {
+    use crate::access::keys;
+    match command {
+        KeysCommand::Create {
+            name,
+            role,
+            pii,
+            expires,
+        } => {
+            let new = keys::NewKey {
+                name,
+                role,
+                pii,
+                expires_at: expires.map(keys::end_of),
+            };
+            let created = keys::create(db, &new, "cli").await?;
+            let until = match expires {
+                Some(date) => format!("through {date} (UTC)"),
+                None => "until revoked".to_owned(),
+            };
+            println!(
+                "hub: created the key `{}` ({}{}), valid {until}. It is shown this once; \
+                 store it now:",
+                created.key.name,
+                role,
+                if pii { ", pii" } else { "" },
+            );
+            println!("{}", created.secret);
+        }
+        KeysCommand::List { json } => {
+            let all = keys::list(db).await?;
+            let now = chrono::Utc::now();
+            let state = |k: &hub_schema::entity::api_keys::Model| {
+                if k.revoked_at.is_some() {
+                    "revoked"
+                } else if k.expires_at.is_some_and(|at| at <= now) {
+                    "expired"
+                } else {
+                    "active"
+                }
+            };
+            if json {
+                let rows: Vec<serde_json::Value> = all
+                    .iter()
+                    .map(|k| {
+                        serde_json::json!({
+                            "name": k.name,
+                            "prefix": k.prefix,
+                            "role": k.role,
+                            "pii": k.pii,
+                            "state": state(k),
+                            "createdAt": k.created_at.to_rfc3339(),
+                            "expiresAt": k.expires_at.map(|t| t.to_rfc3339()),
+                            "revokedAt": k.revoked_at.map(|t| t.to_rfc3339()),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else if all.is_empty() {
+                println!("hub: no keys; create one with `hub keys create --name NAME --role ROLE`");
+            } else {
+                println!(
+                    "{:<24} {:<14} {:<8} {:<4} {:<8} {:<20} EXPIRES",
+                    "NAME", "PREFIX", "ROLE", "PII", "STATE", "CREATED"
+                );
+                for k in &all {
+                    println!(
+                        "{:<24} {:<14} {:<8} {:<4} {:<8} {:<20} {}",
+                        k.name,
+                        k.prefix,
+                        k.role,
+                        if k.pii { "yes" } else { "no" },
+                        state(k),
+                        k.created_at.format("%Y-%m-%d %H:%M"),
+                        k.expires_at
+                            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                            .unwrap_or_else(|| "never".into()),
+                    );
+                }
+            }
+        }
+        KeysCommand::Revoke { name } => {
+            let (key, now) = keys::revoke(db, &name, "cli").await?;
+            if now {
+                println!("hub: revoked the key `{}` ({})", key.name, key.prefix);
+            } else {
+                println!("hub: the key `{}` was revoked already", key.name);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `hub importers list`: built-in importers, then plugins; refused plugins on stderr.
@@ -370,6 +513,7 @@ async fn import(settings: &Settings, args: ImportArgs) -> anyhow::Result<ExitCod
         dry_run: args.dry_run,
         allow_partial: args.allow_partial,
         triggered_by: Some("cli".into()),
+        actor: None,
     };
     let bar = if args.json {
         indicatif::ProgressBar::hidden()

@@ -29,7 +29,74 @@ pub struct Settings {
     pub plugins: PluginSettings,
     pub size_classes: SizeThresholds,
     pub graphql: GraphqlSettings,
+    pub access: AccessSettings,
     pub import: ImportSettings,
+}
+
+/// The default of `access.min_group_firms`.
+pub const DEFAULT_MIN_GROUP_FIRMS: u32 = 5;
+
+/// Who may call: credentials and identity providers, and what callers without firm-level
+/// access see of aggregates.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AccessSettings {
+    /// The least number of contributing firms of a group whose aggregated figures callers
+    /// without firm-level access see (see `graphql::suppress`).
+    pub min_group_firms: u32,
+    pub jwt: JwtSettings,
+}
+
+impl Default for AccessSettings {
+    fn default() -> Self {
+        AccessSettings {
+            min_group_firms: DEFAULT_MIN_GROUP_FIRMS,
+            jwt: JwtSettings::default(),
+        }
+    }
+}
+
+/// A list of paths, or one string of comma-separated paths.
+fn paths<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Paths {
+        List(Vec<PathBuf>),
+        Text(String),
+    }
+    Ok(match Paths::deserialize(d)? {
+        Paths::List(list) => list,
+        Paths::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .collect(),
+    })
+}
+
+/// JWTs from an agency's identity provider.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct JwtSettings {
+    /// HS256 shared secret; empty: none.
+    pub hs256_secret: Option<SecretString>,
+    /// PEM files of RS256 or ES256 public keys: a list in TOML, or one comma-separated
+    /// string (`HUB__ACCESS__JWT__PUBLIC_KEY_FILES=a.pem,b.pem`).
+    #[serde(deserialize_with = "paths")]
+    pub public_key_files: Vec<PathBuf>,
+    /// A JWKS document (RFC 7517) on disk; empty: none.
+    pub jwks_file: Option<PathBuf>,
+    /// The required `iss`; empty: not checked.
+    pub issuer: String,
+    /// The required `aud`; empty: not checked.
+    pub audience: String,
+    /// Clock skew allowed on `exp` and `nbf`, in seconds.
+    pub leeway_seconds: u64,
+    /// The claim holding the role (a name, or an array of names).
+    pub role_claim: String,
+    /// The claim holding the scopes (space-separated, or an array).
+    pub scope_claim: String,
+    /// The claim naming the caller in the audit trail.
+    pub subject_claim: String,
 }
 
 /// The import pipeline: batch size, reporting, sources and their priorities.
@@ -40,9 +107,6 @@ pub struct ImportSettings {
     pub batch_size: usize,
     /// Problems listed in an import's report (all are stored with an applied run).
     pub max_reported_issues: usize,
-    /// Whether `importFile` is open over GraphQL. Off until access control exists: anyone
-    /// who can reach the endpoint could import.
-    pub graphql_uploads: bool,
     /// Priority of a source created by an import without one configured (lower wins).
     pub default_priority: i32,
     /// The most bytes a file may expand to when read (a workbook's uncompressed sheets and
@@ -82,7 +146,6 @@ impl Default for ImportSettings {
         ImportSettings {
             batch_size: 2_000,
             max_reported_issues: 200,
-            graphql_uploads: false,
             default_priority: 50,
             max_expanded_bytes: 256 << 20,
             max_rows_per_sheet: 1 << 20,
@@ -365,7 +428,10 @@ impl Settings {
              [plugins]\ndir = {plugins:?}\nisolation = \"{isolation}\"\ntimeout_ms = {pt}\nmax_batch_bytes = {pb}\nmax_output_bytes = {po}\nmax_import_ms = {pm}\n\n\
              [size_classes]\nsmall_from = {small}\nmedium_from = {medium}\nlarge_from = {large}\n\n\
              [graphql]\nmax_depth = {gd}\nmax_complexity = {gc}\ndefault_page_size = {gp}\nmax_page_size = {gm}\n\
-             max_body_bytes = {gb}\nmax_upload_bytes = {gu}\nrequest_timeout_ms = {gt}\nbatch_window_ms = {gw}\n",
+             max_body_bytes = {gb}\nmax_upload_bytes = {gu}\nrequest_timeout_ms = {gt}\nbatch_window_ms = {gw}\n\n\
+             [access]\nmin_group_firms = {mgf}\n\n[access.jwt]\nhs256_secret = \"{jwt_secret}\"\npublic_key_files = {pkf:?}\njwks_file = {jwks:?}\n\
+             issuer = {iss:?}\naudience = {aud:?}\nleeway_seconds = {leeway}\nrole_claim = {rc:?}\n\
+             scope_claim = {sc:?}\nsubject_claim = {subc:?}\n",
             data_dir = self.data_dir.display().to_string(),
             url = secret(&self.database.url),
             engine = Engine::of_url(&self.database_url()).name(),
@@ -399,6 +465,28 @@ impl Settings {
             gu = self.graphql.max_upload_bytes,
             gt = self.graphql.request_timeout_ms,
             gw = self.graphql.batch_window_ms,
+            mgf = self.access.min_group_firms,
+            jwt_secret = secret(&self.access.jwt.hs256_secret),
+            pkf = self
+                .access
+                .jwt
+                .public_key_files
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>(),
+            jwks = self
+                .access
+                .jwt
+                .jwks_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            iss = self.access.jwt.issuer,
+            aud = self.access.jwt.audience,
+            leeway = self.access.jwt.leeway_seconds,
+            rc = self.access.jwt.role_claim,
+            sc = self.access.jwt.scope_claim,
+            subc = self.access.jwt.subject_claim,
         )
     }
 }

@@ -4,6 +4,7 @@
 //! Only this crate knows HTTP and GraphQL; the model lives in `hub-schema`, the importer
 //! contract in `hub-plugin-sdk`.
 
+pub mod access;
 pub mod changes;
 pub mod cli;
 pub mod config;

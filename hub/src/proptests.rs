@@ -132,7 +132,9 @@ fn every_filter_the_schema_accepts_builds_a_statement_the_database_accepts() {
         let request = crate::graphql::prepare_request(
             request,
             db,
-            crate::graphql::principal::Principal::default_for_request(),
+            crate::graphql::principal::Principal::with_role(
+                crate::graphql::principal::Role::Analyst,
+            ),
             &crate::config::GraphqlSettings::default(),
         );
         let response = runtime.block_on(schema.execute(request));

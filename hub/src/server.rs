@@ -74,10 +74,15 @@ pub async fn serve(settings: &Settings, db: DatabaseConnection) -> anyhow::Resul
         .with_context(|| format!("binding {}", settings.server.bind))?;
     let addr = listener.local_addr()?;
     // The schema is built once and shared by every worker.
+    let access = Arc::new(crate::access::Authenticator::new(
+        db.clone(),
+        &settings.access,
+    )?);
     let graphql = web::Data::new(crate::graphql::http::Endpoint::new(
         db.clone(),
         &settings.graphql,
         imports,
+        access,
     ));
     let state = web::Data::new(AppState { db });
     let mut server = HttpServer::new(move || {

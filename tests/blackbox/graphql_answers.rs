@@ -6,7 +6,7 @@
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Value, json};
 
-use crate::support::{Engine, RunningHub, TestDb, engines, hub, spawn};
+use crate::support::{Engine, RunningHub, TestDb, create_key, engines, hub, spawn};
 
 /// A hub serving the demo dataset on `engine`, with the configuration `env` on top of the
 /// defaults.
@@ -20,7 +20,9 @@ fn demo(engine: Engine, env: &[(&str, &str)]) -> (TestDb, RunningHub) {
         }
         c
     });
-    (db, running)
+    // The answers checked here are an analyst's view.
+    let key = create_key(&db, "analyst", "analyst", &[]);
+    (db, running.with_bearer(&key))
 }
 
 /// The response to `query`.

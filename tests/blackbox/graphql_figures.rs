@@ -13,7 +13,7 @@ use std::fs;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::support::{Engine, RunningHub, TestDb, engines, hub, output, spawn};
+use crate::support::{Engine, RunningHub, TestDb, create_key, engines, hub, output, spawn};
 
 fn demo(engine: Engine) -> (TestDb, RunningHub) {
     let db = TestDb::empty(engine);
@@ -22,6 +22,9 @@ fn demo(engine: Engine) -> (TestDb, RunningHub) {
         c.arg("demo");
         c
     });
+    // The figures and identifiers asked here are an analyst's view.
+    let key = create_key(&db, "analyst", "analyst", &[]);
+    let running = running.with_bearer(&key);
     (db, running)
 }
 

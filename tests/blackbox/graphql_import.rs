@@ -1,10 +1,10 @@
 //! `importFile` over HTTP, on every engine: real multipart requests (GraphQL multipart
-//! request spec) built by hand, the CSRF header, the `import.graphql_uploads` switch, the
-//! upload limit, and the run as `importRuns` shows it afterwards.
+//! request spec) built by hand, the CSRF header, the curator role it needs, the upload
+//! limit, and the run as `importRuns` shows it afterwards.
 
 use serde_json::{Value, json};
 
-use crate::support::{RunningHub, TestDb, engines, hub, spawn};
+use crate::support::{RunningHub, TestDb, create_key, engines, hub, spawn};
 
 /// The preferred GraphQL response media type.
 const GRJ: &str = "application/graphql-response+json";
@@ -59,17 +59,25 @@ fn multipart_body(file_name: &str, content: &[u8], variables: &Value) -> Vec<u8>
     body
 }
 
-/// POSTs an upload of `content` as `file_name` under the source `test-upload`; `preflight`
-/// adds the CSRF header. Returns the status and the body as JSON.
-fn upload(hub: &RunningHub, file_name: &str, content: &[u8], preflight: bool) -> (u16, Value) {
+/// POSTs an upload of `content` as `file_name` under the source `test-upload` with the
+/// bearer credential `auth`; `preflight` adds the CSRF header. Returns the status and the
+/// body as JSON.
+fn upload(
+    hub: &RunningHub,
+    auth: Option<&str>,
+    file_name: &str,
+    content: &[u8],
+    preflight: bool,
+) -> (u16, Value) {
     let variables = json!({"source": "test-upload"});
-    upload_with(hub, file_name, content, &variables, preflight)
+    upload_with(hub, auth, file_name, content, &variables, preflight)
 }
 
 /// POSTs an `importFile` of `content` as `file_name` with these variables (`source`,
-/// `importer`).
+/// `importer`) and the bearer credential `auth`.
 pub(crate) fn upload_with(
     hub: &RunningHub,
+    auth: Option<&str>,
     file_name: &str,
     content: &[u8],
     variables: &Value,
@@ -82,6 +90,9 @@ pub(crate) fn upload_with(
     );
     if preflight {
         request = request.header("GraphQL-Require-Preflight", "1");
+    }
+    if let Some(auth) = auth {
+        request = request.header("Authorization", &format!("Bearer {auth}"));
     }
     let mut response = request
         .send(&multipart_body(file_name, content, variables)[..])
@@ -98,12 +109,21 @@ pub(crate) fn upload_with(
 
 /// POSTs a JSON GraphQL request.
 pub(crate) fn post(hub: &RunningHub, request: &Value) -> (u16, Value) {
+    post_as(hub, None, request)
+}
+
+/// POSTs a JSON GraphQL request with the bearer credential `auth`.
+pub(crate) fn post_as(hub: &RunningHub, auth: Option<&str>, request: &Value) -> (u16, Value) {
     let url = hub.url("/graphql");
-    let mut response = hub
+    let mut request_builder = hub
         .agent()
         .post(&url)
         .header("Accept", GRJ)
-        .header("Content-Type", "application/json")
+        .header("Content-Type", "application/json");
+    if let Some(auth) = auth {
+        request_builder = request_builder.header("Authorization", &format!("Bearer {auth}"));
+    }
+    let mut response = request_builder
         .send(request.to_string().as_bytes())
         .unwrap_or_else(|e| panic!("POST {url}: {e}"));
     let status = response.status().as_u16();
@@ -137,15 +157,16 @@ fn fingerprint(db: &TestDb) -> String {
 fn import_file_over_multipart_on_every_engine() {
     for engine in engines() {
         let db = TestDb::fresh(engine);
+        let curator = create_key(&db, "uploader", "curator", &[]);
+        let auth = Some(curator.as_str());
         let mut cmd = hub(&db);
         cmd.arg("serve")
-            .env("HUB__IMPORT__GRAPHQL_UPLOADS", "true")
             .env("HUB__GRAPHQL__MAX_UPLOAD_BYTES", "8192");
         let hub = spawn(cmd);
 
         // Without the CSRF header: 400, nothing read.
         let before = fingerprint(&db);
-        let (status, body) = upload(&hub, "firms.csv", FIRMS.as_bytes(), false);
+        let (status, body) = upload(&hub, auth, "firms.csv", FIRMS.as_bytes(), false);
         assert_eq!(status, 400, "{engine}: {body}");
         assert_eq!(code(&body), "BAD_REQUEST", "{engine}: {body}");
         assert!(
@@ -159,7 +180,7 @@ fn import_file_over_multipart_on_every_engine() {
 
         // Over graphql.max_upload_bytes: 413.
         let big = format!("{FIRMS}{}", "x".repeat(10_000));
-        let (status, body) = upload(&hub, "firms.csv", big.as_bytes(), true);
+        let (status, body) = upload(&hub, auth, "firms.csv", big.as_bytes(), true);
         assert_eq!(status, 413, "{engine}: {body}");
         assert_eq!(code(&body), "PAYLOAD_TOO_LARGE", "{engine}: {body}");
         assert!(
@@ -171,7 +192,7 @@ fn import_file_over_multipart_on_every_engine() {
         );
 
         // The upload: applied.
-        let (status, body) = upload(&hub, "firms.csv", FIRMS.as_bytes(), true);
+        let (status, body) = upload(&hub, auth, "firms.csv", FIRMS.as_bytes(), true);
         assert_eq!(status, 200, "{engine}: {body}");
         assert!(body.get("errors").is_none(), "{engine}: {body}");
         let r = &body["data"]["importFile"];
@@ -198,8 +219,9 @@ fn import_file_over_multipart_on_every_engine() {
         );
 
         // importRuns shows the run with its counts.
-        let (status, runs) = post(
+        let (status, runs) = post_as(
             &hub,
+            auth,
             &json!({"query": "{ importRuns(filter: {importer: {eq: \"spreadsheet\"}}) { totalCount nodes { id status fileName fileSha256 rowsRead inserted updated unchanged rejected } } }"}),
         );
         assert_eq!(status, 200, "{engine}: {runs}");
@@ -221,7 +243,7 @@ fn import_file_over_multipart_on_every_engine() {
         }
 
         // The same file again: nothing inserted or updated.
-        let (status, body) = upload(&hub, "firms.csv", FIRMS.as_bytes(), true);
+        let (status, body) = upload(&hub, auth, "firms.csv", FIRMS.as_bytes(), true);
         assert_eq!(status, 200, "{engine}: {body}");
         let r = &body["data"]["importFile"];
         assert_eq!(r["status"], "APPLIED", "{engine}: {r}");
@@ -233,7 +255,7 @@ fn import_file_over_multipart_on_every_engine() {
 
         // A rejected row: FAILED, the issue names file, row and field; nothing written.
         let before = fingerprint(&db);
-        let (status, body) = upload(&hub, "bad-ntn.csv", BAD_NTN.as_bytes(), true);
+        let (status, body) = upload(&hub, auth, "bad-ntn.csv", BAD_NTN.as_bytes(), true);
         assert_eq!(status, 200, "{engine}: {body}");
         let r = &body["data"]["importFile"];
         assert_eq!(r["status"], "FAILED", "{engine}: {r}");
@@ -263,33 +285,70 @@ fn import_file_over_multipart_on_every_engine() {
 }
 
 #[test]
-fn import_file_is_off_by_default_on_every_engine() {
+fn import_file_needs_a_curator_or_an_admin_on_every_engine() {
     for engine in engines() {
         let db = TestDb::fresh(engine);
+        let analyst = create_key(&db, "reader", "analyst", &["--pii"]);
+        let admin = create_key(&db, "root", "admin", &[]);
         let mut cmd = hub(&db);
         cmd.arg("serve");
         let hub = spawn(cmd);
         let before = fingerprint(&db);
 
-        // A multipart request is refused before it is read.
-        let (status, body) = upload(&hub, "firms.csv", FIRMS.as_bytes(), true);
-        assert_eq!(status, 403, "{engine}: {body}");
-        assert_eq!(code(&body), "FORBIDDEN", "{engine}: {body}");
-        let message = body["errors"][0]["message"].as_str().unwrap();
-        assert!(
-            message.contains("import.graphql_uploads")
-                && message.contains("HUB__IMPORT__GRAPHQL_UPLOADS"),
-            "{engine}: {message}"
+        // Without credentials, and with an analyst's key: refused before the body is read.
+        for (who, auth) in [("public", None), ("analyst", Some(analyst.as_str()))] {
+            let (status, body) = upload(&hub, auth, "firms.csv", FIRMS.as_bytes(), true);
+            assert_eq!(status, 403, "{engine}, {who}: {body}");
+            assert_eq!(code(&body), "FORBIDDEN", "{engine}, {who}: {body}");
+            let message = body["errors"][0]["message"].as_str().unwrap();
+            assert!(
+                message.contains("curator or admin role")
+                    && message.contains(&format!("the {who} role")),
+                "{engine}: {message}"
+            );
+
+            // So is the mutation itself, sent as JSON.
+            let (status, body) = post_as(
+                &hub,
+                auth,
+                &json!({"query": IMPORT, "variables": {"file": "#__graphql_file__:0"}}),
+            );
+            assert_eq!(status, 200, "{engine}, {who}: {body}");
+            assert_eq!(body["data"], Value::Null, "{engine}, {who}: {body}");
+            assert_eq!(code(&body), "FORBIDDEN", "{engine}, {who}: {body}");
+        }
+        assert_eq!(fingerprint(&db), before, "{engine}");
+        // The attempts are in the audit trail, under who made them and what they tried.
+        assert_eq!(
+            db.query(
+                "SELECT actor || ' ' || detail FROM audit_events WHERE kind = 'access.denied' \
+                 ORDER BY id"
+            )
+            .lines()
+            .map(|l| l.replace(' ', ""))
+            .collect::<Vec<_>>(),
+            [
+                r#"anonymous{"reason":"fileupload"}"#,
+                r#"anonymous{"reason":"importFile"}"#,
+                r#"key:reader{"reason":"fileupload"}"#,
+                r#"key:reader{"reason":"importFile"}"#,
+            ],
+            "{engine}"
         );
 
-        // So is the mutation itself.
-        let (status, body) = post(
-            &hub,
-            &json!({"query": IMPORT, "variables": {"file": "#__graphql_file__:0"}}),
-        );
+        // An admin may import.
+        let (status, body) = upload(&hub, Some(&admin), "firms.csv", FIRMS.as_bytes(), true);
         assert_eq!(status, 200, "{engine}: {body}");
-        assert_eq!(body["data"], Value::Null, "{engine}: {body}");
-        assert_eq!(code(&body), "FORBIDDEN", "{engine}: {body}");
-        assert_eq!(fingerprint(&db), before, "{engine}");
+        assert_eq!(
+            body["data"]["importFile"]["status"], "APPLIED",
+            "{engine}: {body}"
+        );
+        assert_eq!(
+            db.query_scalar(
+                "SELECT count(*) FROM audit_events WHERE kind = 'import' AND actor = 'key:root'"
+            ),
+            "1",
+            "{engine}"
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Engine, RunningHub, TestDb, engines, hub, spawn};
+use crate::support::{Engine, RunningHub, TestDb, create_key, engines, hub, spawn};
 
 /// A hub serving the demo dataset on `engine`, with room for the 200-row batching query.
 /// The batching window is widened from its 1 ms default: an unoptimised test build resolves
@@ -19,6 +19,9 @@ fn demo_hub(engine: Engine) -> (TestDb, RunningHub) {
             .env("HUB__GRAPHQL__BATCH_WINDOW_MS", "100");
         c
     });
+    // The figures and identifiers asked here are an analyst's view.
+    let key = create_key(&db, "analyst", "analyst", &[]);
+    let running = running.with_bearer(&key);
     (db, running)
 }
 
@@ -309,16 +312,68 @@ fn global_ids_fetch_nodes_and_firms_are_found_by_identifier() {
 }
 
 #[test]
-fn personal_fields_are_denied_to_everyone_for_now() {
+fn personal_fields_need_the_pii_scope() {
+    use base64::Engine as _;
     for engine in engines() {
-        let (_db, h) = demo_hub(engine);
-        let d = ok(&h, "{ firms(first: 100) { nodes { phone email } } }");
+        let (db, h) = demo_hub(engine);
+        let q = "{ firms(first: 100) { nodes { phone email } } \
+                   participations(first: 200) { nodes { person { id fullName phone } } } }";
+        // The analyst without the scope: null, without an error.
+        let d = ok(&h, q);
         for n in d["firms"]["nodes"].as_array().unwrap() {
             assert!(
                 n["phone"].is_null() && n["email"].is_null(),
                 "{engine}: {n}"
             );
         }
+        for p in d["participations"]["nodes"].as_array().unwrap() {
+            assert!(
+                p["person"]["id"].is_string(),
+                "{engine}: analysts see persons"
+            );
+            assert!(
+                p["person"]["fullName"].is_null() && p["person"]["phone"].is_null(),
+                "{engine}: {p}"
+            );
+        }
+        // With it, the names and phones the stored persons have.
+        let h = h.with_bearer(&create_key(&db, "officer", "analyst", &["--pii"]));
+        let d = ok(&h, q);
+        let mut shown = Vec::new();
+        let mut ids = Vec::new();
+        for p in d["participations"]["nodes"].as_array().unwrap() {
+            let person = &p["person"];
+            let id = String::from_utf8(
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(person["id"].as_str().unwrap())
+                    .unwrap(),
+            )
+            .unwrap();
+            let row: i64 = id.split_once(':').unwrap().1.parse().unwrap();
+            assert!(person["fullName"].is_string(), "{engine}: {person}");
+            ids.push(row);
+            if let Some(phone) = person["phone"].as_str() {
+                shown.push(format!("{row}|{phone}"));
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        shown.sort();
+        shown.dedup();
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let mut stored: Vec<String> = db
+            .query(&format!(
+                "SELECT id || '|' || phone FROM persons WHERE phone IS NOT NULL AND id IN ({list})"
+            ))
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        stored.sort();
+        assert!(
+            !stored.is_empty(),
+            "{engine}: the demo's trainees have phones"
+        );
+        assert_eq!(shown, stored, "{engine}");
     }
 }
 
@@ -340,6 +395,8 @@ fn cluster_pages_read_firms_along_an_index() {
             c.arg("demo").env("HUB__LOG__FILTER", "warn,hub::sql=debug");
             c
         });
+        // Identifiers and head counts are an analyst's.
+        let running = running.with_bearer(&create_key(&db, "analyst", "analyst", &[]));
         let before = running.stderr().len();
         ok(
             &running,

@@ -12,6 +12,7 @@
 //!
 //! Run: `cargo test -p hub --test blackbox` (or `cargo test --workspace`).
 
+mod access;
 mod foundation;
 mod graphql_aggregates;
 mod graphql_answers;

@@ -8,9 +8,9 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-use crate::graphql_import::{post, upload_with};
+use crate::graphql_import::{post, post_as, upload_with};
 use crate::support::plugins::{folder, library, library_file, raw_variant};
-use crate::support::{Engine, TestDb, engines, hub, output, spawn};
+use crate::support::{Engine, TestDb, create_key, engines, hub, output, spawn};
 
 /// The tables an import writes to, and the change counter.
 const WRITTEN: &[&str] = &[
@@ -573,6 +573,7 @@ fn still_answering(hub: &crate::support::RunningHub) {
 fn the_server_survives_every_plugin_fault_over_graphql() {
     for engine in engines() {
         let db = TestDb::fresh(engine);
+        let uploader = create_key(&db, "uploader", "curator", &[]);
         // Beside the misbehaving plugins, libraries refused at load: the server starts
         // without them.
         let dir = misbehaving_folder();
@@ -587,7 +588,7 @@ fn the_server_survives_every_plugin_fault_over_graphql() {
         std::fs::write(dir.path().join(library_file("garbage")), b"not a library").unwrap();
         for isolation in ["process", "in-process"] {
             let mut cmd = hub_with(&db, dir.path(), isolation);
-            cmd.arg("serve").env("HUB__IMPORT__GRAPHQL_UPLOADS", "true");
+            cmd.arg("serve");
             let mut server = spawn(cmd);
             still_answering(&server);
             for refused in ["libraw_abi_v99.so", "libraw_no_symbol.so", "libgarbage.so"] {
@@ -605,8 +606,14 @@ fn the_server_survives_every_plugin_fault_over_graphql() {
                 .filter(|f| isolation == "process" || f.in_process)
             {
                 let variables = json!({"importer": fault.importer, "source": "plugin-test"});
-                let (status, body) =
-                    upload_with(&server, fault.file, fault.content, &variables, true);
+                let (status, body) = upload_with(
+                    &server,
+                    Some(&uploader),
+                    fault.file,
+                    fault.content,
+                    &variables,
+                    true,
+                );
                 let what = format!(
                     "{engine}, {isolation}, {}",
                     String::from_utf8_lossy(fault.content)
@@ -645,7 +652,14 @@ fn the_server_survives_every_plugin_fault_over_graphql() {
             // And a good file after all that.
             let variables =
                 json!({"importer": "misbehaving", "source": format!("plugin-{isolation}")});
-            let (_, body) = upload_with(&server, "good.misbehave", b"ok 2\n", &variables, true);
+            let (_, body) = upload_with(
+                &server,
+                Some(&uploader),
+                "good.misbehave",
+                b"ok 2\n",
+                &variables,
+                true,
+            );
             assert_eq!(
                 body["data"]["importFile"]["status"], "APPLIED",
                 "{engine}, {isolation}: {body}"
@@ -669,8 +683,9 @@ fn the_chamber_directory_plugin_imports_into_the_demo_on_every_engine() {
     let dir = folder(&[(&library_file("chamber_directory"), &chamber)]);
     for engine in engines() {
         let db = TestDb::fresh(engine);
+        let uploader = create_key(&db, "uploader", "curator", &[]);
         let mut cmd = hub_with(&db, dir.path(), "process");
-        cmd.arg("demo").env("HUB__IMPORT__GRAPHQL_UPLOADS", "true");
+        cmd.arg("demo");
         let server = spawn(cmd);
         let firms = "SELECT count(*) FROM organisations WHERE kind = 'firm'";
         let before = db.count(firms);
@@ -699,7 +714,7 @@ fn the_chamber_directory_plugin_imports_into_the_demo_on_every_engine() {
 
         let query = r#"{ firmByIdentifier(scheme: "PK-NTN", value: "8501501-1") {
             name sourceRecords { nodes { source } } clusters { nodes { slug } } } }"#;
-        let (_, body) = post(&server, &json!({ "query": query }));
+        let (_, body) = post_as(&server, Some(&uploader), &json!({ "query": query }));
         let firm = &body["data"]["firmByIdentifier"];
         let mut sources: Vec<&str> = firm["sourceRecords"]["nodes"]
             .as_array()
@@ -744,7 +759,7 @@ fn the_chamber_directory_plugin_imports_into_the_demo_on_every_engine() {
         // And over GraphQL, as another chamber's source.
         let xml = std::fs::read(chamber_sample("xml")).unwrap();
         let variables = json!({"source": "scci-2", "importer": "chamber-directory"});
-        let (_, body) = upload_with(&server, "scci.xml", &xml, &variables, true);
+        let (_, body) = upload_with(&server, Some(&uploader), "scci.xml", &xml, &variables, true);
         let result = &body["data"]["importFile"];
         assert_eq!(result["status"], "APPLIED", "{engine}: {body}");
         assert_eq!(result["importer"], "chamber-directory", "{body}");
@@ -850,14 +865,22 @@ fn plugin_host_children(parent: u32) -> Vec<u32> {
 #[test]
 fn a_plugin_hanging_in_sniff_is_not_asked_again() {
     let db = TestDb::fresh(Engine::Sqlite);
+    let uploader = create_key(&db, "uploader", "curator", &[]);
     let dir = misbehaving_folder();
     for isolation in ["process", "in-process"] {
         let mut cmd = hub_with(&db, dir.path(), isolation);
-        cmd.arg("serve").env("HUB__IMPORT__GRAPHQL_UPLOADS", "true");
+        cmd.arg("serve");
         let server = spawn(cmd);
         for _ in 0..2 {
             let variables = json!({"source": "sniffing"});
-            let (_, body) = upload_with(&server, "x.misbehave", b"sniff-hang\n", &variables, true);
+            let (_, body) = upload_with(
+                &server,
+                Some(&uploader),
+                "x.misbehave",
+                b"sniff-hang\n",
+                &variables,
+                true,
+            );
             let result = &body["data"]["importFile"];
             assert_eq!(result["status"], "FAILED", "{isolation}: {body}");
             assert!(
@@ -882,7 +905,14 @@ fn a_plugin_hanging_in_sniff_is_not_asked_again() {
         );
         // Still there by its id.
         let variables = json!({"source": "sniffing", "importer": "misbehaving"});
-        let (_, body) = upload_with(&server, "ok.misbehave", b"ok 1\n", &variables, true);
+        let (_, body) = upload_with(
+            &server,
+            Some(&uploader),
+            "ok.misbehave",
+            b"ok 1\n",
+            &variables,
+            true,
+        );
         assert_eq!(
             body["data"]["importFile"]["status"], "APPLIED",
             "{isolation}: {body}"

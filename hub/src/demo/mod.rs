@@ -403,6 +403,7 @@ pub async fn load_demo(
             path,
             mapping,
             triggered_by: Some("demo".into()),
+            actor: None,
             ..Default::default()
         };
         let report = crate::import::run(db, &env, request, &|_| {}).await?;

@@ -101,6 +101,8 @@ pub enum Total {
     Query(SelectStatement),
     /// Count a parent's children, batched with its siblings.
     Child { spec: u64, parent: i64 },
+    /// Rows the caller may not see: none.
+    Hidden,
 }
 
 impl Total {
@@ -118,6 +120,7 @@ impl Total {
                 };
                 Ok(loader.load_one(key).await?.unwrap_or(0))
             }
+            Total::Hidden => Ok(0),
         }
     }
 }
@@ -216,7 +219,32 @@ pub struct CountKey {
 
 /// Node types that can be read from a row of their table.
 pub trait FromRow: Sized + Clone + Send + Sync + 'static {
+    /// The class of data the rows themselves are (loans, observations, persons...): a
+    /// caller the policy does not allow it gets no rows of this type from any entry
+    /// point (root and nested lists are empty with `totalCount` 0, `node` and relations
+    /// `null`). `None`: rows anyone may list (their fields may still be protected).
+    const ROWS_NEED: Option<super::policy::Protected> = None;
+
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr>;
+}
+
+/// Whether the caller may see rows of `N` at all (see [`FromRow::ROWS_NEED`]).
+pub fn rows_visible<N: FromRow>(ctx: &async_graphql::Context<'_>) -> bool {
+    use super::NodeContext as _;
+    N::ROWS_NEED.is_none_or(|what| ctx.allowed(what))
+}
+
+/// An empty page.
+fn empty_page<N>() -> PageOf<N> {
+    PageOf {
+        items: Vec::new(),
+        page_info: super::list::PageInfo {
+            has_next_page: false,
+            has_previous_page: false,
+            start_cursor: None,
+            end_cursor: None,
+        },
+    }
 }
 
 /// The per-request loader of nested lists.
@@ -574,6 +602,9 @@ pub async fn child_page<N: FromRow>(
     parent: i64,
     build: impl FnOnce() -> async_graphql::Result<ChildQuery>,
 ) -> async_graphql::Result<(PageOf<N>, Total)> {
+    if !rows_visible::<N>(ctx) {
+        return Ok((empty_page(), Total::Hidden));
+    }
     let loader = ctx.data::<async_graphql::dataloader::DataLoader<ChildLoader>>()?;
     let spec = loader
         .loader()
@@ -581,15 +612,7 @@ pub async fn child_page<N: FromRow>(
     let page = loader
         .load_one(ChildKey::<N>::new(spec, parent))
         .await?
-        .unwrap_or_else(|| PageOf {
-            items: Vec::new(),
-            page_info: super::list::PageInfo {
-                has_next_page: false,
-                has_previous_page: false,
-                start_cursor: None,
-                end_cursor: None,
-            },
-        });
+        .unwrap_or_else(empty_page);
     Ok((page, Total::Child { spec, parent }))
 }
 
@@ -654,6 +677,9 @@ pub async fn root_list<N: FromRow>(
     args: PageArgs,
 ) -> async_graphql::Result<(PageOf<N>, Total)> {
     let page = args.validate(&sort, ctx.limits())?;
+    if !rows_visible::<N>(ctx) {
+        return Ok((empty_page(), Total::Hidden));
+    }
     let db = ctx.data::<DatabaseConnection>()?;
     let page = fetch(db, select.clone(), &sort, &page, N::from_row).await?;
     Ok((page, Total::Query(select)))
@@ -694,6 +720,9 @@ pub async fn list_of<N: Listing>(
     order_by: Option<&[N::Order]>,
     args: PageArgs,
 ) -> async_graphql::Result<(PageOf<N>, Total)> {
+    // A firm (or organisation) filter nested in this list's filter reads no more than the
+    // caller may see.
+    super::check_arguments(ctx, super::FIRM_PROTECTED_ARGUMENTS)?;
     if let Some(f) = filter {
         select.cond_where(f.row_condition(super::list::T, ctx.level())?);
     }
@@ -715,6 +744,7 @@ pub async fn nested_of<N: Listing>(
     filter: Option<&N::Filter>,
     order_by: Option<&[N::Order]>,
 ) -> async_graphql::Result<(PageOf<N>, Total)> {
+    super::check_arguments(ctx, super::FIRM_PROTECTED_ARGUMENTS)?;
     child_list(ctx, parent, first, after, || {
         let mut select = select();
         if let Some(f) = filter {
@@ -846,6 +876,9 @@ pub async fn load_row<N: Listed>(
     id: Option<i64>,
 ) -> async_graphql::Result<Option<N>> {
     let Some(id) = id else { return Ok(None) };
+    if !rows_visible::<N>(ctx) {
+        return Ok(None);
+    }
     let loader = ctx.data::<async_graphql::dataloader::DataLoader<ChildLoader>>()?;
     loader.load_one(RowKey::<N>::new(id)).await
 }

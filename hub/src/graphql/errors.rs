@@ -10,7 +10,8 @@
 //! | `BAD_REQUEST` | not a well-formed GraphQL-over-HTTP request (body not JSON, no `query`, ...) | 400 |
 //! | `METHOD_NOT_ALLOWED`, `NOT_ACCEPTABLE`, `UNSUPPORTED_MEDIA_TYPE` | HTTP-level refusals | 405, 406, 415 |
 //! | `PAYLOAD_TOO_LARGE` | body over `graphql.max_body_bytes` (multipart: `graphql.max_upload_bytes`) | 413 |
-//! | `FORBIDDEN` | the caller may not do this (a field error, 200), or a file upload while `import.graphql_uploads` is off | 200, 403 |
+//! | `UNAUTHENTICATED` | `Authorization` credentials that do not verify (unknown, revoked or expired key, bad JWT); never read as public | 401 |
+//! | `FORBIDDEN` | the caller's role may not do this (a field error, 200), or a file upload by a role below curator | 200, 403 |
 //! | `TIMEOUT` | over `graphql.request_timeout_ms` (the body: 408) | 504 |
 //! | `BAD_USER_INPUT`, `INTERNAL_SERVER_ERROR`, ... | set by resolvers (field errors, data is still returned) | 200 |
 //!
@@ -53,6 +54,8 @@ pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
 pub const TIMEOUT: &str = "TIMEOUT";
 /// The caller may not do this (a resolver's refusal), or uploads are switched off.
 pub const FORBIDDEN: &str = "FORBIDDEN";
+/// Credentials that do not verify (401).
+pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
 /// A failure of the hub itself; the server log has the details.
 pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
 /// Input the resolvers refuse (set by resolvers).

@@ -18,6 +18,11 @@
 //! answers 200; only a request that is not well-formed (body not JSON, no `query`, ...)
 //! answers 400. Every error carries `extensions.code` (see [`super::errors`]).
 //!
+//! **Credentials.** `Authorization: Bearer <API key or JWT>` (see [`crate::access`]) is
+//! read before the body: credentials that do not verify answer 401 (`UNAUTHENTICATED`,
+//! with `WWW-Authenticate: Bearer`), never the public view; no header is the public
+//! caller.
+//!
 //! **Limits.** A plain (JSON) body over `graphql.max_body_bytes` answers 413 at once when
 //! its `Content-Length` says so, and as soon as the limit is crossed otherwise, without
 //! reading the rest; a multipart body has its own limit, `graphql.max_upload_bytes`. A
@@ -39,8 +44,8 @@
 //!   the browser send a CORS preflight first, which the hub does not grant, so the upload
 //!   is never sent. Scripts, `curl` and Apollo or urql clients add the header themselves
 //!   (Apollo's `Apollo-Require-Preflight` is accepted for that reason).
-//! - are refused with 403 (`FORBIDDEN`) before their body is read while
-//!   `import.graphql_uploads` is off (the default: access control does not exist yet).
+//! - are refused with 403 (`FORBIDDEN`) before their body is read unless the caller is a
+//!   curator or admin.
 //! - are read whole (within `graphql.max_upload_bytes`, 413 above it), then parsed by
 //!   async-graphql's multipart reader; a malformed one (no `operations` or `map`, a map
 //!   naming a missing part, a batch) answers 400 (`BAD_REQUEST`). Then the request runs
@@ -64,9 +69,11 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value as Json;
 
 use super::errors::{self, Stage};
+use super::policy::{self, Protected};
 use super::principal::Principal;
-use super::types::import_file::{ImportSetup, UPLOADS_DISABLED, Uploads};
+use super::types::import_file::{ImportSetup, Uploads};
 use super::{HubSchema, build_schema, prepare_request};
+use crate::access::Authenticator;
 use crate::config::GraphqlSettings;
 use crate::metrics::{self, Outcome};
 
@@ -79,7 +86,8 @@ pub struct Endpoint {
     introspection: HubSchema,
     db: DatabaseConnection,
     settings: GraphqlSettings,
-    imports: Arc<ImportSetup>,
+    /// Turns credentials into principals.
+    access: Arc<Authenticator>,
     /// Parsed and validated documents (see [`super::cache`]).
     documents: super::cache::DocumentCache,
     /// The runtime requests execute on: the hub's main multi-threaded runtime, whose
@@ -112,6 +120,7 @@ impl Endpoint {
         db: DatabaseConnection,
         settings: &GraphqlSettings,
         imports: Arc<ImportSetup>,
+        access: Arc<Authenticator>,
     ) -> Self {
         let introspection_limits = GraphqlSettings {
             max_depth: settings.max_depth.max(INTROSPECTION_MAX_DEPTH),
@@ -119,14 +128,10 @@ impl Endpoint {
         };
         Endpoint {
             schema: build_schema(Some(db.clone()), settings, Some(imports.clone())),
-            introspection: build_schema(
-                Some(db.clone()),
-                &introspection_limits,
-                Some(imports.clone()),
-            ),
+            introspection: build_schema(Some(db.clone()), &introspection_limits, Some(imports)),
             db,
             settings: settings.clone(),
-            imports,
+            access,
             documents: super::cache::DocumentCache::default(),
             runtime: tokio::runtime::Handle::try_current().ok(),
         }
@@ -623,6 +628,10 @@ async fn post(
     ) else {
         return not_acceptable();
     };
+    let principal = match authenticate(&req, &endpoint, media).await {
+        Ok(principal) => principal,
+        Err(response) => return response,
+    };
     let kind = match body_kind(&req) {
         Some(kind) => kind,
         None => {
@@ -641,12 +650,21 @@ async fn post(
                 "A multipart request (file upload) must carry the header `GraphQL-Require-Preflight: 1` (or `Apollo-Require-Preflight: true`). It protects against cross-site request forgery: web pages cannot send it to the hub without the hub's consent.",
             );
         }
-        if !endpoint.imports.uploads_enabled() {
+        if !policy::allows(&principal, Protected::RunImports) {
+            endpoint
+                .access
+                .record_denied(&principal, "file upload")
+                .await;
             return refuse(
                 StatusCode::FORBIDDEN,
                 media,
                 errors::FORBIDDEN,
-                UPLOADS_DISABLED,
+                format!(
+                    "File uploads (importFile) need the curator or admin role; this caller has \
+                     the {} role. Present a key or token of such a role in `Authorization: \
+                     Bearer …`.",
+                    principal.role
+                ),
             );
         }
     }
@@ -682,7 +700,7 @@ async fn post(
     };
     match kind {
         BodyKind::Json => match params_from_json(&body) {
-            Ok(params) => run(&endpoint, media, params, false, Vec::new()).await,
+            Ok(params) => run(&endpoint, media, params, false, Vec::new(), principal).await,
             Err(message) => bad_request(media, message),
         },
         BodyKind::Multipart => {
@@ -694,7 +712,9 @@ async fn post(
             let parsed = params_from_multipart(content_type, &body, limit).await;
             drop(body);
             match parsed {
-                Ok((params, uploads)) => run(&endpoint, media, params, false, uploads).await,
+                Ok((params, uploads)) => {
+                    run(&endpoint, media, params, false, uploads, principal).await
+                }
                 Err(MultipartError::TooLarge) => refuse(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     media,
@@ -715,9 +735,44 @@ async fn get(req: HttpRequest, endpoint: web::Data<Endpoint>) -> HttpResponse {
     if media == Media::Html {
         return graphiql();
     }
+    let principal = match authenticate(&req, &endpoint, media).await {
+        Ok(principal) => principal,
+        Err(response) => return response,
+    };
     match params_from_url(req.query_string()) {
-        Ok(params) => run(&endpoint, media, params, true, Vec::new()).await,
+        Ok(params) => run(&endpoint, media, params, true, Vec::new(), principal).await,
         Err(message) => bad_request(media, message),
+    }
+}
+
+/// The principal of the request's credentials, or the 401 that refuses them (recorded in
+/// the audit trail). The answer names the problem (expired, revoked, unknown, bad
+/// signature...) but never echoes the credential.
+async fn authenticate(
+    req: &HttpRequest,
+    endpoint: &Endpoint,
+    media: Media,
+) -> Result<Principal, HttpResponse> {
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    match endpoint.access.principal(header).await {
+        Ok(principal) => Ok(principal),
+        Err(refused) => {
+            endpoint.access.record_refusal(&refused).await;
+            let mut response = refuse(
+                StatusCode::UNAUTHORIZED,
+                media,
+                errors::UNAUTHENTICATED,
+                refused.message,
+            );
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_token\""),
+            );
+            Err(response)
+        }
     }
 }
 
@@ -768,6 +823,7 @@ async fn run(
     params: Params,
     via_get: bool,
     uploads: Vec<UploadValue>,
+    principal: Principal,
 ) -> HttpResponse {
     let upload = !uploads.is_empty();
     let timeout_ms = time_limit(&endpoint.settings, upload);
@@ -778,7 +834,7 @@ async fn run(
     };
     let limit = Duration::from_millis(timeout_ms);
     let shared = endpoint.clone();
-    let work = async move { answer(&shared, media, params, via_get, uploads).await };
+    let work = async move { answer(&shared, media, params, via_get, uploads, principal).await };
     let reply = match &endpoint.runtime {
         Some(runtime) => {
             let mut task = runtime.spawn(work);
@@ -827,6 +883,7 @@ async fn answer(
     params: Params,
     via_get: bool,
     uploads: Vec<UploadValue>,
+    principal: Principal,
 ) -> Reply {
     let cached = match endpoint
         .documents
@@ -895,9 +952,10 @@ async fn answer(
             .data(stage.clone())
             .data(Uploads(uploads))
             .data(cached.clone())
-            .data(operation),
+            .data(operation)
+            .data(endpoint.access.clone()),
         &endpoint.db,
-        Principal::default_for_request(),
+        principal,
         &endpoint.settings,
     );
     let schema = if introspection {

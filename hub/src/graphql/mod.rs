@@ -18,6 +18,7 @@ pub mod list;
 pub mod policy;
 pub mod principal;
 pub mod schema;
+pub mod suppress;
 pub mod types;
 
 pub mod aggregate;
@@ -117,17 +118,111 @@ impl NodeContext for async_graphql::Context<'_> {
         // A request without a principal is treated as the least privileged caller.
         match self.data_opt::<principal::Principal>() {
             Some(p) => policy::allows(p, what),
-            None => policy::allows(
-                &principal::Principal {
-                    role: principal::Role::Public,
-                    pii: false,
-                    clusters: None,
-                },
-                what,
-            ),
+            None => policy::allows(&principal::Principal::public(), what),
         }
     }
 }
+
+/// The caller of the request (the public caller when the request carries none).
+pub fn principal_of(ctx: &async_graphql::Context<'_>) -> principal::Principal {
+    ctx.data_opt::<principal::Principal>()
+        .cloned()
+        .unwrap_or_else(principal::Principal::public)
+}
+
+/// Refuses an operation the caller's role does not allow, with `FORBIDDEN` naming the
+/// role it needs, and records the attempt in the audit trail (coalesced, see
+/// [`crate::access::audit::Denials`]). `doing` names the operation (`importFile`), never
+/// data.
+pub async fn require(
+    ctx: &async_graphql::Context<'_>,
+    what: policy::Protected,
+    doing: &str,
+) -> async_graphql::Result<()> {
+    if ctx.allowed(what) {
+        return Ok(());
+    }
+    let principal = principal_of(ctx);
+    if let Some(access) = ctx.data_opt::<Arc<crate::access::Authenticator>>() {
+        access.record_denied(&principal, doing).await;
+    }
+    let role = what.least_role();
+    Err(types::import_run::forbidden(format!(
+        "`{doing}` needs the {role} role{}; this caller has the {} role.",
+        if role == principal::Role::Admin {
+            ""
+        } else {
+            " or higher"
+        },
+        principal.role
+    )))
+}
+
+/// Refuses a list's `filter` or `orderBy` that reads data the caller may not see: no
+/// filtering or sorting on a field that answers `null` to the caller, which would show
+/// what the `null` hides. `fields` are the filter keys and order values (as the schema
+/// spells them) of protected data, with their class; relations nested in a filter are
+/// walked too. Variables are read as bound.
+pub fn check_arguments(
+    ctx: &async_graphql::Context<'_>,
+    fields: &[(&str, policy::Protected)],
+) -> async_graphql::Result<()> {
+    fn walk<'a>(
+        value: &'a async_graphql::Value,
+        fields: &[(&str, policy::Protected)],
+        found: &mut Vec<(&'a str, policy::Protected)>,
+    ) {
+        match value {
+            async_graphql::Value::Object(map) => {
+                for (key, v) in map {
+                    if let Some((_, what)) = fields.iter().find(|(n, _)| *n == key.as_str()) {
+                        found.push((key.as_str(), *what));
+                    }
+                    walk(v, fields, found);
+                }
+            }
+            async_graphql::Value::List(items) => {
+                for v in items {
+                    walk(v, fields, found);
+                }
+            }
+            async_graphql::Value::Enum(name) => {
+                if let Some((_, what)) = fields.iter().find(|(n, _)| *n == name.as_str()) {
+                    found.push((name.as_str(), *what));
+                }
+            }
+            _ => {}
+        }
+    }
+    let arguments = ctx.field().arguments()?;
+    let mut found = Vec::new();
+    for (name, value) in &arguments {
+        if matches!(name.as_str(), "filter" | "orderBy") {
+            walk(value, fields, &mut found);
+        }
+    }
+    match found.into_iter().find(|(_, what)| !ctx.allowed(*what)) {
+        None => Ok(()),
+        Some((field, what)) => Err(types::import_run::forbidden(format!(
+            "`{field}` cannot be filtered or sorted on by this caller: it reads data of the \
+             {} role (or higher), which this caller does not see.",
+            what.least_role()
+        ))),
+    }
+}
+
+/// The filter keys and order values of firms that read firm figures or identifiers.
+pub const FIRM_PROTECTED_ARGUMENTS: &[(&str, policy::Protected)] = &[
+    ("employeesTotal", policy::Protected::FirmFigures),
+    ("employeesFemale", policy::Protected::FirmFigures),
+    ("turnoverPkr", policy::Protected::FirmFigures),
+    ("exportsUsd", policy::Protected::FirmFigures),
+    ("identifier", policy::Protected::FirmIdentifiers),
+    ("EMPLOYEES_TOTAL", policy::Protected::FirmFigures),
+    ("EMPLOYEES_FEMALE", policy::Protected::FirmFigures),
+    ("TURNOVER_PKR", policy::Protected::FirmFigures),
+    ("EXPORTS_USD", policy::Protected::FirmFigures),
+];
 
 /// Attaches what one request needs: the caller's principal and a fresh loader for nested
 /// lists (loaders cache per request only).

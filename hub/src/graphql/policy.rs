@@ -1,43 +1,54 @@
-//! The one policy function: may this principal see this class of field?
+//! The one policy function: may this principal see or do this class of thing?
 //!
-//! Resolvers and loaders never decide access themselves; they classify what they are about
-//! to return and ask [`allows`]. The access-control issue fills in this table (roles, the
-//! `pii` scope, cluster scopes) without touching any resolver.
+//! Resolvers, loaders and the HTTP endpoint never decide access themselves; they classify
+//! what they are about to return or do and ask [`allows`]. The table below is the whole of
+//! the role model (see README "Access for partner agencies").
 
 use super::principal::{Principal, Role};
 
-/// Classes of protected data.
+/// Classes of protected data and operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protected {
-    /// Person names, CNIC (even masked), phone numbers, e-mail addresses.
+    /// Person names, CNIC (even masked), phone numbers, e-mail addresses: the `pii` scope
+    /// on top of a role that sees persons.
     PersonalData,
     /// Firm identifiers (NTN, SECP number, registry unit number, source ids).
     FirmIdentifiers,
-    /// Firm-level figures: employees, turnover, exports, observations.
+    /// Firm-level figures: employees, turnover, exports, observations, loan amounts.
     FirmFigures,
     /// Import runs and their row errors.
     ImportRuns,
-    /// Running imports (the `importFile` mutation). It is also off unless
-    /// `import.graphql_uploads` is set.
+    /// Running imports (`importFile`) and curation.
     RunImports,
     /// That persons exist at all (their non-identifying fields such as sex): the `public`
     /// role sees no persons.
     Persons,
+    /// API keys (`apiKeys`, `createApiKey`, `revokeApiKey`) and the audit trail
+    /// (`auditEvents`).
+    Administration,
 }
 
-/// Whether `principal` may see data of class `what`.
+impl Protected {
+    /// The least role that may see or do this (personal data also needs the `pii` scope).
+    pub fn least_role(self) -> Role {
+        match self {
+            Protected::PersonalData
+            | Protected::FirmIdentifiers
+            | Protected::FirmFigures
+            | Protected::ImportRuns
+            | Protected::Persons => Role::Analyst,
+            Protected::RunImports => Role::Curator,
+            Protected::Administration => Role::Admin,
+        }
+    }
+}
+
+/// Whether `principal` may see data (or do operations) of class `what`.
 pub fn allows(principal: &Principal, what: Protected) -> bool {
+    let role = principal.role >= what.least_role();
     match what {
-        // Nobody sees personal data until access control with the `pii` scope exists:
-        // the scope cannot be granted yet, and this arm already requires it.
-        Protected::PersonalData => principal.pii && principal.role >= Role::Analyst,
-        Protected::FirmIdentifiers | Protected::FirmFigures => principal.role >= Role::Analyst,
-        Protected::ImportRuns => principal.role >= Role::Analyst,
-        Protected::Persons => principal.role >= Role::Analyst,
-        // Every request is the default analyst until API keys exist, so the switch
-        // `import.graphql_uploads` (off by default) is the real gate today; the
-        // access-control issue raises this to curators.
-        Protected::RunImports => principal.role >= Role::Analyst,
+        Protected::PersonalData => role && principal.pii,
+        _ => role,
     }
 }
 
@@ -46,17 +57,49 @@ mod tests {
     use super::*;
 
     #[test]
-    fn personal_data_is_denied_to_the_default_principal() {
-        let p = Principal::default_for_request();
-        assert!(!allows(&p, Protected::PersonalData));
-        assert!(allows(&p, Protected::FirmFigures));
-        let public = Principal {
-            role: Role::Public,
-            pii: false,
-            clusters: None,
+    fn each_role_sees_what_the_brief_gives_it() {
+        let all = [
+            Protected::PersonalData,
+            Protected::FirmIdentifiers,
+            Protected::FirmFigures,
+            Protected::ImportRuns,
+            Protected::RunImports,
+            Protected::Persons,
+            Protected::Administration,
+        ];
+        let allowed = |p: &Principal| {
+            all.iter()
+                .filter(|w| allows(p, **w))
+                .copied()
+                .collect::<Vec<_>>()
         };
-        assert!(!allows(&public, Protected::FirmIdentifiers));
-        assert!(!allows(&public, Protected::Persons));
-        assert!(allows(&p, Protected::Persons));
+        assert!(allowed(&Principal::public()).is_empty());
+        let analyst = Principal::with_role(Role::Analyst);
+        assert_eq!(
+            allowed(&analyst),
+            [
+                Protected::FirmIdentifiers,
+                Protected::FirmFigures,
+                Protected::ImportRuns,
+                Protected::Persons
+            ]
+        );
+        let curator = Principal::with_role(Role::Curator);
+        assert!(allows(&curator, Protected::RunImports));
+        assert!(!allows(&curator, Protected::Administration));
+        assert!(!allows(&curator, Protected::PersonalData));
+        let admin = Principal::with_role(Role::Admin);
+        assert_eq!(
+            allowed(&admin).len(),
+            all.len() - 1,
+            "no personal data without pii"
+        );
+        let pii = |role| Principal {
+            pii: true,
+            ..Principal::with_role(role)
+        };
+        assert!(allows(&pii(Role::Analyst), Protected::PersonalData));
+        // The scope alone unlocks nothing for a role that sees no persons.
+        assert!(!allows(&pii(Role::Public), Protected::PersonalData));
     }
 }

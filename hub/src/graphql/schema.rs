@@ -9,6 +9,7 @@ use super::connection::{one, root_list, root_lists};
 use super::ids;
 use super::list::{PageArgs, T, bad_input};
 use super::types::Node;
+use super::types::access::{AccessMutation, AccessQuery};
 use super::types::cluster::{
     Cluster, ClusterConnection, ClusterFilter, ClusterOrder, cluster_select, cluster_sort,
 };
@@ -44,6 +45,7 @@ pub struct QueryRoot(
     StatisticsQuery,
     SourceQuery,
     ImportRunQuery,
+    AccessQuery,
 );
 
 root_lists! {
@@ -60,9 +62,9 @@ root_lists! {
     }
 }
 
-/// Writes: importing files (off unless `import.graphql_uploads` is set).
+/// Writes: importing files (curators and admins), keys (admins).
 #[derive(Default, MergedObject)]
-pub struct MutationRoot(ImportMutation);
+pub struct MutationRoot(ImportMutation, AccessMutation);
 
 /// Root fields of clusters, firms and global ids.
 #[derive(Debug, Default)]
@@ -118,6 +120,7 @@ impl CoreQuery {
         order_by: Option<Vec<FirmOrder>>,
         search: Option<String>,
     ) -> Result<FirmConnection> {
+        super::check_arguments(ctx, super::FIRM_PROTECTED_ARGUMENTS)?;
         let mut select = firm_select(firm::FirmColumns::of_list(ctx));
         if let Some(f) = &filter {
             select.cond_where(f.condition(T, ctx.level())?);
@@ -146,7 +149,8 @@ impl CoreQuery {
 
     /// One firm by an identifier: `PK-NTN` (`1234567-8`), `PK-SEC`, `PK-STRN`,
     /// `psic-punjab-unit` or `source:<source id>`. A CNIC identifies an owner, not a firm,
-    /// and is refused.
+    /// and is refused. `null` for callers who may not see firm identifiers (the public):
+    /// a lookup by identifier would tell them which firm holds it.
     async fn firm_by_identifier(
         &self,
         ctx: &Context<'_>,
@@ -162,6 +166,9 @@ impl CoreQuery {
             )));
         }
         let id = Identifier::parse(scheme, &value).map_err(|e| bad_input(e.to_string()))?;
+        if !ctx.allowed(super::policy::Protected::FirmIdentifiers) {
+            return Ok(None);
+        }
         let loader =
             ctx.data::<async_graphql::dataloader::DataLoader<super::connection::ChildLoader>>()?;
         loader

@@ -13,7 +13,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
-use super::principal::{Principal, Role};
+use super::principal::Principal;
 use crate::config::GraphqlSettings;
 
 /// A schema over a test-only root object (and the hub's schema, with its mutation root).
@@ -88,7 +88,11 @@ pub async fn run_as(query: &str, principal: Principal) -> Value {
 
 /// Runs `query` on the hub's schema over the shared database as the default caller.
 pub async fn run(query: &str) -> Value {
-    run_as(query, Principal::default_for_request()).await
+    run_as(
+        query,
+        Principal::with_role(crate::graphql::principal::Role::Analyst),
+    )
+    .await
 }
 
 /// The `data` of a response, which must have no errors.
@@ -104,11 +108,7 @@ pub fn nodes(v: &Value) -> &Vec<Value> {
 
 /// The least privileged caller.
 pub fn public() -> Principal {
-    Principal {
-        role: Role::Public,
-        pii: false,
-        clusters: None,
-    }
+    Principal::public()
 }
 
 /// A request as [`super::prepare_request`] makes it, but with a batching window wide

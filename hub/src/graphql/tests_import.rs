@@ -8,7 +8,7 @@ use async_graphql::{Request, UploadValue, Variables};
 use sea_orm::{ConnectOptions, ConnectionTrait as _, Database, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 
-use super::principal::Principal;
+use super::principal::{Principal, Role};
 use super::test_support::data;
 use super::{ImportSetup, attach_uploads, build_schema, prepare_request};
 use crate::config::{GraphqlSettings, ImportSettings};
@@ -48,21 +48,31 @@ async fn reference_database() -> (tempfile::TempDir, DatabaseConnection) {
     (dir, db)
 }
 
-fn setup(uploads: bool) -> Arc<ImportSetup> {
+fn setup() -> Arc<ImportSetup> {
     Arc::new(ImportSetup {
         importers: crate::import::Importers::builtin(),
         key: hub_schema::domain::CnicKey::from_hex(&"0123456789abcdef".repeat(4)).unwrap(),
         sizes: Default::default(),
-        settings: ImportSettings {
-            graphql_uploads: uploads,
-            ..Default::default()
-        },
+        settings: ImportSettings::default(),
     })
 }
 
-/// Runs `query` with `variables` on the hub's schema (with `imports`) over `db`, with the
-/// files mapped to their variables as a multipart request maps them.
+/// Runs `query` with `variables` on the hub's schema (with `imports`) over `db` as a
+/// curator, with the files mapped to their variables as a multipart request maps them.
 async fn run_with_files(
+    db: &DatabaseConnection,
+    imports: Option<Arc<ImportSetup>>,
+    query: &str,
+    variables: Value,
+    files: &[(&str, &str, &str)],
+) -> Value {
+    let curator = Principal::with_role(Role::Curator);
+    run_with_files_as(curator, db, imports, query, variables, files).await
+}
+
+/// [`run_with_files`] as `principal`.
+async fn run_with_files_as(
+    principal: Principal,
     db: &DatabaseConnection,
     imports: Option<Arc<ImportSetup>>,
     query: &str,
@@ -82,12 +92,7 @@ async fn run_with_files(
             },
         );
     }
-    let request = prepare_request(
-        attach_uploads(request),
-        db,
-        Principal::default_for_request(),
-        &limits,
-    );
+    let request = prepare_request(attach_uploads(request), db, principal, &limits);
     serde_json::to_value(schema.execute(request).await).unwrap()
 }
 
@@ -135,35 +140,37 @@ fn first_code(v: &Value) -> &str {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn import_file_is_off_unless_configured() {
+async fn import_file_needs_a_curator() {
     let (_dir, db) = reference_database().await;
-    for imports in [None, Some(setup(false))] {
-        let v = import(
+    for principal in [Principal::public(), Principal::with_role(Role::Analyst)] {
+        let role = principal.role;
+        let v = run_with_files_as(
+            principal,
             &db,
-            imports,
-            "firms.csv",
-            FIRMS,
-            json!({"source": "test-upload"}),
+            Some(setup()),
+            IMPORT,
+            json!({"source": "test-upload", "file": null}),
+            &[("variables.file", "firms.csv", FIRMS)],
         )
         .await;
-        assert_eq!(first_code(&v), "FORBIDDEN", "{v:#}");
+        assert_eq!(first_code(&v), "FORBIDDEN", "{role}: {v:#}");
         let message = v["errors"][0]["message"].as_str().unwrap();
         assert!(
-            message.contains("import.graphql_uploads")
-                && message.contains("HUB__IMPORT__GRAPHQL_UPLOADS")
-                && message.contains("access control"),
+            message.contains("curator role or higher")
+                && message.contains(&format!("the {role} role")),
             "{message}"
         );
         assert_eq!(v["data"], Value::Null, "{v:#}");
     }
     assert_eq!(graphql_runs(&db).await, 0);
     assert_eq!(count(&db, "organisations").await, 0);
+    assert_eq!(count(&db, "audit_events WHERE kind = 'import'").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_uploaded_firm_list_is_imported_once() {
     let (_dir, db) = reference_database().await;
-    let imports = Some(setup(true));
+    let imports = Some(setup());
     let vars = json!({"source": "test-upload"});
 
     // A dry run counts everything and writes nothing.
@@ -217,6 +224,15 @@ async fn an_uploaded_firm_list_is_imported_once() {
     assert_eq!(r["importRun"]["inserted"], inserted);
     assert_eq!(count(&db, "organisations").await, 3);
     assert_eq!(graphql_runs(&db).await, 1);
+    // The audit trail names who imported which run, and nothing of the file's content.
+    assert_eq!(
+        count(
+            &db,
+            "audit_events WHERE kind = 'import' AND actor = 'test:curator'"
+        )
+        .await,
+        1
+    );
 
     // The same file again changes nothing.
     let v = import(&db, imports.clone(), "firms.csv", FIRMS, vars.clone()).await;
@@ -238,7 +254,7 @@ async fn a_rejected_row_fails_the_upload_and_writes_nothing() {
     let before = count(&db, "organisations").await;
     let v = import(
         &db,
-        Some(setup(true)),
+        Some(setup()),
         "bad-ntn.csv",
         BAD_NTN,
         json!({"source": "test-upload"}),
@@ -270,7 +286,7 @@ async fn a_rejected_row_fails_the_upload_and_writes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_arguments_are_input_errors() {
     let (_dir, db) = reference_database().await;
-    let imports = Some(setup(true));
+    let imports = Some(setup());
 
     // A mapping that is not TOML.
     let v = import(
@@ -336,7 +352,7 @@ async fn a_mapping_is_read_from_its_toml_text() {
         \"Name of Unit\" = \"firm.name\"\n";
     let v = import(
         &db,
-        Some(setup(true)),
+        Some(setup()),
         "bad-ntn.csv",
         BAD_NTN,
         json!({"mapping": mapping}),

@@ -52,7 +52,11 @@ async fn run_as(query: &str, principal: Principal) -> Value {
 }
 
 async fn run(query: &str) -> Value {
-    run_as(query, Principal::default_for_request()).await
+    run_as(
+        query,
+        Principal::with_role(crate::graphql::principal::Role::Analyst),
+    )
+    .await
 }
 
 /// The row id of a global id.
@@ -136,7 +140,7 @@ async fn count_statements(query: &str) -> (Value, usize) {
         db().await,
         schema_on,
         query,
-        Principal::default_for_request(),
+        Principal::with_role(crate::graphql::principal::Role::Analyst),
     )
     .await
 }
@@ -173,7 +177,11 @@ async fn firms_with_observations(n: usize) -> Vec<i64> {
 /// The first `n` of the organisations `ids` that have observations.
 async fn with_observations(ids: &[i64], n: usize) -> Vec<i64> {
     let q = format!("{{ parents(ids: {ids:?}) {{ observations(first: 1) {{ totalCount }} }} }}");
-    let (v, _) = run_helpers(&q, Principal::default_for_request()).await;
+    let (v, _) = run_helpers(
+        &q,
+        Principal::with_role(crate::graphql::principal::Role::Analyst),
+    )
+    .await;
     ids.iter()
         .zip(data(&v)["parents"].as_array().unwrap())
         .filter(|(_, p)| p["observations"]["totalCount"].as_i64().unwrap() > 0)
@@ -319,7 +327,7 @@ async fn networks_of_a_cluster_with_members() {
     let cluster = row(&nodes(&data(&v)["clusters"])[0]["id"]);
     let (v, _) = run_helpers(
         &format!("{{ parents(ids: [{cluster}]) {{ clusterNetworks(first: 50) {{ totalCount nodes {{ name }} }} }} }}"),
-        Principal::default_for_request(),
+        Principal::with_role(crate::graphql::principal::Role::Analyst),
     )
     .await;
     let via_helper = &data(&v)["parents"][0]["clusterNetworks"];
@@ -338,7 +346,7 @@ async fn networks_of_a_cluster_with_members() {
             "{{ parents(ids: [{}]) {{ firmNetworks {{ nodes {{ name }} }} }} }}",
             row(&firm_id)
         ),
-        Principal::default_for_request(),
+        Principal::with_role(crate::graphql::principal::Role::Analyst),
     )
     .await;
     assert!(names(&data(&v)["parents"][0]["firmNetworks"]).contains(&net["name"]));
@@ -382,9 +390,8 @@ async fn identifiers_never_show_a_cnic() {
     let ids: Vec<i64> = firms.iter().map(|f| row(&f["id"])).collect();
     let q = format!("{{ parents(ids: {ids:?}) {{ identifiers {{ scheme value source }} }} }}");
     let pii = Principal {
-        role: Role::Analyst,
         pii: true,
-        clusters: None,
+        ..Principal::with_role(Role::Analyst)
     };
     let (v, _) = run_helpers(&q, pii).await;
     let cnics: Vec<&Value> = data(&v)["parents"]
@@ -405,7 +412,11 @@ async fn identifiers_never_show_a_cnic() {
         );
     }
     assert!(!v.to_string().contains(HASH));
-    let (v, _) = run_helpers(&q, Principal::default_for_request()).await;
+    let (v, _) = run_helpers(
+        &q,
+        Principal::with_role(crate::graphql::principal::Role::Analyst),
+    )
+    .await;
     assert!(!v.to_string().contains("PK-CNIC"));
     assert!(!v.to_string().contains(HASH));
 
@@ -431,7 +442,11 @@ async fn observations_and_source_records() {
     let q = format!(
         "{{ parents(ids: {firms:?}) {{ observations(first: 10) {{ totalCount nodes {{ id source periodKind periodStart periodEnd period employeesTotal employeesFemale turnoverPkr exportsUsd certifications firm {{ name }} }} }} sourceRecords(first: 5) {{ totalCount nodes {{ id source sourceKey name district employeesTotal observedOn organisation {{ name }} }} }} }} }}"
     );
-    let (v, _) = run_helpers(&q, Principal::default_for_request()).await;
+    let (v, _) = run_helpers(
+        &q,
+        Principal::with_role(crate::graphql::principal::Role::Analyst),
+    )
+    .await;
     let parents = data(&v)["parents"].as_array().unwrap();
     let mut figures = 0;
     for p in parents {
@@ -491,7 +506,7 @@ async fn observations_and_source_records() {
         &format!(
             r#"{{ parents(ids: {firms:?}) {{ all: observations(first: 50) {{ totalCount }} years: observations(first: 50, filter: {{ periodKind: {{ eq: YEAR }}, periodStart: {{ gte: "2022-01-01" }} }}, orderBy: [{{ field: PERIOD_START, direction: DESC }}]) {{ totalCount nodes {{ periodKind periodStart }} }} notSurvey: observations(filter: {{ not: {{ source: {{ eq: "cdi-survey-2023" }} }} }}) {{ nodes {{ source }} }} }} }}"#
         ),
-        Principal::default_for_request(),
+        Principal::with_role(crate::graphql::principal::Role::Analyst),
     )
     .await;
     for p in data(&v)["parents"].as_array().unwrap() {
@@ -517,7 +532,7 @@ async fn observations_and_source_records() {
     let firm = firms[0];
     let (v, _) = run_helpers(
         &format!("{{ parents(ids: [{firm}]) {{ observations(first: 1) {{ totalCount pageInfo {{ endCursor hasNextPage }} nodes {{ id }} }} }} }}"),
-        Principal::default_for_request(),
+        Principal::with_role(crate::graphql::principal::Role::Analyst),
     )
     .await;
     let first = &data(&v)["parents"][0]["observations"];
@@ -526,7 +541,7 @@ async fn observations_and_source_records() {
         let cursor = first["pageInfo"]["endCursor"].as_str().unwrap();
         let (v, _) = run_helpers(
             &format!("{{ parents(ids: [{firm}]) {{ observations(first: 1, after: \"{cursor}\") {{ nodes {{ id }} }} }} }}"),
-            Principal::default_for_request(),
+            Principal::with_role(crate::graphql::principal::Role::Analyst),
         )
         .await;
         let second = &data(&v)["parents"][0]["observations"];
@@ -684,8 +699,16 @@ async fn nested_lists_cost_the_same_whatever_the_number_of_parents() {
             "{{ parents(ids: {ids:?}) {{ identifiers {{ value }} observations(first: 2) {{ totalCount nodes {{ period firm {{ name }} }} }} sourceRecords(first: 2) {{ nodes {{ name organisation {{ name }} }} }} firmNetworks(first: 2) {{ totalCount nodes {{ name lead {{ name }} members(first: 2) {{ nodes {{ firm {{ name }} }} }} }} }} }} }}"
         )
     };
-    let (v1, few) = run_helpers(&q(&firms[..1]), Principal::default_for_request()).await;
-    let (v8, lots) = run_helpers(&q(&firms), Principal::default_for_request()).await;
+    let (v1, few) = run_helpers(
+        &q(&firms[..1]),
+        Principal::with_role(crate::graphql::principal::Role::Analyst),
+    )
+    .await;
+    let (v8, lots) = run_helpers(
+        &q(&firms),
+        Principal::with_role(crate::graphql::principal::Role::Analyst),
+    )
+    .await;
     data(&v1);
     data(&v8);
     assert_eq!(few, lots, "statements for 1 vs 8 firms");
@@ -701,8 +724,16 @@ async fn nested_lists_cost_the_same_whatever_the_number_of_parents() {
             "{{ parents(ids: {ids:?}) {{ clusterNetworks(first: 2) {{ totalCount nodes {{ name members(first: 2) {{ nodes {{ role firm {{ name }} }} }} }} }} }} }}"
         )
     };
-    let (_, few) = run_helpers(&q(&clusters[..1]), Principal::default_for_request()).await;
-    let (v4, lots) = run_helpers(&q(&clusters), Principal::default_for_request()).await;
+    let (_, few) = run_helpers(
+        &q(&clusters[..1]),
+        Principal::with_role(crate::graphql::principal::Role::Analyst),
+    )
+    .await;
+    let (v4, lots) = run_helpers(
+        &q(&clusters),
+        Principal::with_role(crate::graphql::principal::Role::Analyst),
+    )
+    .await;
     for p in data(&v4)["parents"].as_array().unwrap() {
         assert!(!nodes(&p["clusterNetworks"]).is_empty(), "{v4:#}");
     }

@@ -302,7 +302,7 @@ async fn cluster_indicator_values_are_batched_per_cluster() {
         &schema,
         db,
         format!("{{ {} }}", fields.join(" ")),
-        Principal::default_for_request(),
+        Principal::with_role(crate::graphql::principal::Role::Analyst),
     )
     .await;
     let d = data(&v);

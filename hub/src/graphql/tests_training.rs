@@ -20,7 +20,7 @@ async fn count_statements(query: &str) -> (Value, usize) {
         shared_db().await,
         schema_on,
         query,
-        Principal::default_for_request(),
+        Principal::with_role(crate::graphql::principal::Role::Analyst),
     )
     .await
 }
@@ -164,9 +164,8 @@ async fn three_levels_with_personal_data_denied() {
 
     // With the `pii` scope the same query shows names, and trainers.
     let pii = Principal {
-        role: Role::Analyst,
         pii: true,
-        clusters: None,
+        ..Principal::with_role(Role::Analyst)
     };
     let v = run_as(
         "{ trainingEvents(first: 6) { nodes { trainers participations(first: 5) { nodes { person { fullName } } } } } }",
@@ -351,7 +350,15 @@ async fn helpers_for_clusters_and_firms() {
     let schema = helper_schema(HelperQuery, db);
     let run_helper = |q: String| {
         let schema = schema.clone();
-        async move { execute(&schema, db, q, Principal::default_for_request()).await }
+        async move {
+            execute(
+                &schema,
+                db,
+                q,
+                Principal::with_role(crate::graphql::principal::Role::Analyst),
+            )
+            .await
+        }
     };
     use sea_orm::{ConnectionTrait as _, Statement};
     let rows = db
@@ -450,12 +457,24 @@ async fn nested_lists_cost_the_same_whatever_the_number_of_events() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_public_role_sees_no_persons() {
     let public = public();
-    let query = "{ participations(first: 5) { nodes { sex person { id sex } } } }";
+    // Neither participations (the persons' attendance) nor persons, at the root or nested.
+    let query = "{ participations(first: 5) { totalCount nodes { sex person { id sex } } } \
+                   trainingEvents(first: 3) { nodes { participations(first: 5) { totalCount nodes { sex } } } } }";
     let as_public = run_as(query, public.clone()).await;
-    let people = nodes(&data(&as_public)["participations"]).clone();
-    assert!(!people.is_empty());
-    assert!(people.iter().all(|p| p["person"].is_null()), "{people:?}");
+    let d = data(&as_public);
+    assert!(nodes(&d["participations"]).is_empty(), "{d}");
+    assert_eq!(d["participations"]["totalCount"], 0);
+    for event in nodes(&d["trainingEvents"]) {
+        assert!(nodes(&event["participations"]).is_empty(), "{event}");
+        assert_eq!(event["participations"]["totalCount"], 0);
+    }
     let as_analyst = run(query).await;
+    assert!(
+        data(&as_analyst)["participations"]["totalCount"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
     let people = nodes(&data(&as_analyst)["participations"]).clone();
     assert!(people.iter().all(|p| !p["person"].is_null()), "{people:?}");
     // Nor by global id.

@@ -91,6 +91,9 @@ pub struct ImportRequest {
     pub allow_partial: bool,
     /// Who asked (`cli`, `graphql`), recorded with the run.
     pub triggered_by: Option<String>,
+    /// Who the audit trail names for an applied import (`key:NAME`, `jwt:SUBJECT`); the
+    /// `triggered_by` channel when `None`.
+    pub actor: Option<String>,
 }
 
 /// What the pipeline needs besides the database.
@@ -542,6 +545,24 @@ pub async fn run(
             RunStatus::Applied
         };
         finish_run(&txn, run_id, &report, status, issues.list, seqs, source_id).await?;
+        crate::access::audit::record(
+            &txn,
+            crate::access::audit::kind::IMPORT,
+            request
+                .actor
+                .as_deref()
+                .or(request.triggered_by.as_deref())
+                .unwrap_or("unknown"),
+            serde_json::json!({
+                "run": run_id,
+                "importer": report.importer,
+                "source": report.source,
+                "status": status.as_str(),
+                "rows": report.rows_read,
+                "rejected": report.rejected,
+            }),
+        )
+        .await?;
         // The statistics' rollups, in the same transaction (see `rollups.rs`).
         crate::rollups::refresh(&txn).await?;
         txn.commit().await.context("committing the import")?;

@@ -241,6 +241,7 @@ async fn check_input(
         dry_run: true,
         allow_partial: false,
         triggered_by: Some("plugins check".into()),
+        actor: None,
     };
     let dry_run = crate::import::run(&db, &env, request, &|_| {}).await;
     db.close().await.ok();

@@ -15,6 +15,8 @@ pub mod prelude;
 pub mod admin_area_synonyms;
 pub mod admin_areas;
 pub mod affiliations;
+pub mod api_keys;
+pub mod audit_events;
 pub mod change_counter;
 pub mod classification_codes;
 pub mod classifications;

@@ -3,6 +3,8 @@
 pub use super::admin_area_synonyms::Entity as AdminAreaSynonyms;
 pub use super::admin_areas::Entity as AdminAreas;
 pub use super::affiliations::Entity as Affiliations;
+pub use super::api_keys::Entity as ApiKeys;
+pub use super::audit_events::Entity as AuditEvents;
 pub use super::change_counter::Entity as ChangeCounter;
 pub use super::classification_codes::Entity as ClassificationCodes;
 pub use super::classifications::Entity as Classifications;

@@ -13,6 +13,7 @@ mod m20261206_000005_aggregate_indexes;
 mod m20261206_000006_statistics_rollups;
 mod m20261206_000007_totals_index;
 mod m20261206_000008_cluster_trade_rollup;
+mod m20261206_000009_access_control;
 
 use sea_orm_migration::prelude::*;
 
@@ -23,6 +24,7 @@ pub fn table_names() -> Vec<&'static str> {
         m20261206_000006_statistics_rollups::tables()
             .iter()
             .chain(m20261206_000008_cluster_trade_rollup::tables().iter())
+            .chain(m20261206_000009_access_control::tables().iter())
             .map(|t| t.name()),
     );
     names
@@ -44,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000006_statistics_rollups::Migration),
             Box::new(m20261206_000007_totals_index::Migration),
             Box::new(m20261206_000008_cluster_trade_rollup::Migration),
+            Box::new(m20261206_000009_access_control::Migration),
         ]
     }
 }

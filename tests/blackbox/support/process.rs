@@ -225,6 +225,9 @@ pub struct RunningHub {
     stderr: Arc<Mutex<String>>,
     readers: Vec<JoinHandle<Vec<u8>>>,
     agent: ureq::Agent,
+    /// The credential [`RunningHub::get`] and [`RunningHub::post_text`] present
+    /// (`Authorization: Bearer …`); none: the public caller.
+    bearer: Option<String>,
 }
 
 impl std::fmt::Debug for RunningHub {
@@ -279,6 +282,7 @@ pub fn spawn_with_timeout(mut cmd: Command, timeout: Duration) -> RunningHub {
         stderr,
         readers,
         agent,
+        bearer: None,
     };
     let deadline = Instant::now() + timeout;
     loop {
@@ -312,6 +316,18 @@ pub fn spawn_with_timeout(mut cmd: Command, timeout: Duration) -> RunningHub {
 }
 
 impl RunningHub {
+    /// Presents `key` (an API key or a JWT) on every request of [`RunningHub::get`] and
+    /// [`RunningHub::post_text`] from now on.
+    pub fn with_bearer(mut self, key: &str) -> Self {
+        self.bearer = Some(key.to_owned());
+        self
+    }
+
+    /// The `Authorization` header value of the hub's credential, if any.
+    pub fn bearer(&self) -> Option<String> {
+        self.bearer.as_ref().map(|k| format!("Bearer {k}"))
+    }
+
     /// `base_url` + `path` (`path` starts with `/`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
@@ -330,9 +346,11 @@ impl RunningHub {
     /// GET `path`: status and body text. Panics on transport errors.
     pub fn get(&self, path: &str) -> (u16, String) {
         let url = self.url(path);
-        let mut response = self
-            .agent
-            .get(&url)
+        let mut request = self.agent.get(&url);
+        if let Some(auth) = self.bearer() {
+            request = request.header("Authorization", &auth);
+        }
+        let mut response = request
             .call()
             .unwrap_or_else(|e| panic!("blackbox: GET {url}: {e}"));
         let status = response.status().as_u16();
@@ -360,9 +378,11 @@ impl RunningHub {
     /// the order of its keys, which a `serde_json::Value` does not keep).
     pub fn post_text(&self, path: &str, body: &serde_json::Value) -> (u16, String) {
         let url = self.url(path);
-        let mut response = self
-            .agent
-            .post(&url)
+        let mut request = self.agent.post(&url);
+        if let Some(auth) = self.bearer() {
+            request = request.header("Authorization", &auth);
+        }
+        let mut response = request
             .send_json(body)
             .unwrap_or_else(|e| panic!("blackbox: POST {url}: {e}"));
         let status = response.status().as_u16();
@@ -480,4 +500,25 @@ pub fn import_json(db: &TestDb, file: &Path, args: &[&str]) -> (bool, serde_json
         )
     });
     (o.status.success(), report)
+}
+
+/// Creates an API key with `hub keys create --name NAME --role ROLE [extra…]` and returns
+/// the key: the last word the command prints.
+pub fn create_key(db: &TestDb, name: &str, role: &str, extra: &[&str]) -> String {
+    let out = output(
+        hub(db)
+            .args(["keys", "create", "--name", name, "--role", role])
+            .args(extra),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "hub keys create: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .split_whitespace()
+        .last()
+        .unwrap_or_else(|| panic!("hub keys create printed nothing"))
+        .to_owned()
 }

@@ -143,6 +143,7 @@ impl Cluster {
         filter: Option<FirmFilter>,
         order_by: Option<Vec<FirmOrder>>,
     ) -> Result<FirmConnection> {
+        crate::graphql::check_arguments(ctx, crate::graphql::FIRM_PROTECTED_ARGUMENTS)?;
         let (page, total) = child_list(ctx, self.row_id, first, after, || {
             let mut select = firm_select(FirmColumns::of_list(ctx));
             if let Some(f) = &filter {

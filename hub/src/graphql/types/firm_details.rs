@@ -64,6 +64,8 @@ pub struct Identifier {
 }
 
 impl FromRow for Identifier {
+    const ROWS_NEED: Option<Protected> = Some(Protected::FirmIdentifiers);
+
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         // `priority:code|priority:code…`, in no particular order.
         let listed: Option<String> = row.try_get("", "source_codes")?;
@@ -220,6 +222,8 @@ pub struct FirmObservation {
 }
 
 impl FromRow for FirmObservation {
+    const ROWS_NEED: Option<Protected> = Some(Protected::FirmFigures);
+
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = firm_observations::Model::from_query_result(row, "")?;
         let period = m
@@ -462,6 +466,8 @@ fn attributes(json: Option<serde_json::Value>) -> Vec<SourceAttribute> {
 }
 
 impl FromRow for SourceRecord {
+    const ROWS_NEED: Option<Protected> = Some(Protected::FirmIdentifiers);
+
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         Ok(SourceRecord {
             row_id: row.try_get("", "id")?,

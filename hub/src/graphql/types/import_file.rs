@@ -2,9 +2,8 @@
 //! [`crate::graphql::http`]) run through the import pipeline ([`crate::import`]), and its
 //! report as [`ImportResult`].
 //!
-//! The mutation is **off** unless `import.graphql_uploads` is set: until access control
-//! exists, anyone who can reach the endpoint could import. Off, it answers `FORBIDDEN`
-//! (and the HTTP layer refuses multipart requests with 403 before reading them).
+//! Curators and admins only: other callers get `FORBIDDEN` (and the HTTP layer refuses
+//! their multipart requests with 403 before reading them).
 //!
 //! The upload is saved to a temporary file (removed when the import ends) and imported
 //! under the file name the client gave, exactly as `hub import` would import it; the
@@ -24,22 +23,16 @@ use async_graphql::{
 use hub_schema::domain::{CnicKey, SizeThresholds};
 use sea_orm::DatabaseConnection;
 
-use super::import_run::{self, ImportRun, forbidden};
+use super::import_run::{self, ImportRun};
 use crate::config::ImportSettings;
 use crate::graphql::list::bad_input;
 use crate::graphql::policy::Protected;
-use crate::graphql::{NodeContext as _, errors, ids};
+use crate::graphql::{errors, ids};
 use crate::import::{ImportEnv, ImportReport, ImportRequest, Importers, RunStatus};
 
-/// The message of `importFile` (and of a multipart request) while uploads are off.
-pub const UPLOADS_DISABLED: &str = "File uploads (importFile) are disabled until access control \
-     exists: anyone who can reach this endpoint could import. An administrator can enable them \
-     with `import.graphql_uploads = true` in the configuration (environment variable \
-     HUB__IMPORT__GRAPHQL_UPLOADS=true).";
-
 /// What `importFile` needs besides the database: the importers, the CNIC key, the size
-/// classes and the import settings (which hold the `graphql_uploads` switch). Shared by
-/// the schemas of the endpoint through the schema data, as `Arc<ImportSetup>`.
+/// classes and the import settings. Shared by the schemas of the endpoint through the
+/// schema data, as `Arc<ImportSetup>`.
 pub struct ImportSetup {
     pub importers: Importers,
     pub key: CnicKey,
@@ -48,11 +41,6 @@ pub struct ImportSetup {
 }
 
 impl ImportSetup {
-    /// Whether `importFile` is open (`import.graphql_uploads`).
-    pub fn uploads_enabled(&self) -> bool {
-        self.settings.graphql_uploads
-    }
-
     fn env(&self) -> ImportEnv<'_> {
         ImportEnv {
             key: &self.key,
@@ -361,9 +349,8 @@ impl ImportMutation {
     /// linked and applied in one transaction. Problems with the file or its rows come back
     /// in the result (status `FAILED`, `error`, `issues`), not as errors.
     ///
-    /// Off unless `import.graphql_uploads` is set in the configuration (`FORBIDDEN`
-    /// otherwise): until access control exists, anyone who can reach the endpoint could
-    /// import.
+    /// Curators and admins only (`FORBIDDEN` otherwise); the audit trail records who
+    /// imported.
     #[allow(clippy::too_many_arguments)]
     async fn import_file(
         &self,
@@ -390,13 +377,12 @@ impl ImportMutation {
         )]
         allow_partial: bool,
     ) -> Result<ImportResult> {
-        let setup = match ctx.data_opt::<Arc<ImportSetup>>() {
-            Some(setup) if setup.uploads_enabled() => setup.clone(),
-            _ => return Err(forbidden(UPLOADS_DISABLED)),
-        };
-        if !ctx.allowed(Protected::RunImports) {
-            return Err(forbidden("This caller may not import files."));
-        }
+        crate::graphql::require(ctx, Protected::RunImports, "importFile").await?;
+        let setup = ctx
+            .data_opt::<Arc<ImportSetup>>()
+            .cloned()
+            .ok_or_else(|| internal("This server is not set up to import files."))?;
+        let principal_actor = crate::graphql::principal_of(ctx).actor;
         let upload = ctx
             .data_opt::<Uploads>()
             .and_then(|u| u.0.get(file.0))
@@ -428,6 +414,7 @@ impl ImportMutation {
             dry_run,
             allow_partial,
             triggered_by: Some("graphql".to_owned()),
+            actor: Some(principal_actor.clone()),
         };
         let report = crate::import::run(db, &setup.env(), request, &|_| {})
             .await

@@ -73,6 +73,8 @@ pub struct ImportRun {
 }
 
 impl FromRow for ImportRun {
+    const ROWS_NEED: Option<Protected> = Some(Protected::ImportRuns);
+
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = import_runs::Model::from_query_result(row, "")?;
         Ok(ImportRun {
@@ -174,6 +176,8 @@ pub struct RowError {
 }
 
 impl FromRow for RowError {
+    const ROWS_NEED: Option<Protected> = Some(Protected::ImportRuns);
+
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = import_row_errors::Model::from_query_result(row, "")?;
         Ok(RowError {

@@ -1,6 +1,7 @@
 //! The object types of the unified model, one module per type with its filter and order
 //! inputs and its relations.
 
+pub mod access;
 pub mod cluster;
 pub mod cluster_trade;
 pub mod firm;

@@ -286,6 +286,8 @@ pub struct PlotAllotment {
 }
 
 impl FromRow for PlotAllotment {
+    const ROWS_NEED: Option<Protected> = Some(Protected::FirmFigures);
+
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         Ok(PlotAllotment {
             row_id: row.try_get("", "id")?,
@@ -435,6 +437,8 @@ pub struct Loan {
 }
 
 impl FromRow for Loan {
+    const ROWS_NEED: Option<Protected> = Some(Protected::FirmFigures);
+
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         Ok(Loan {
             row_id: row.try_get("", "id")?,

@@ -25,6 +25,56 @@ use crate::graphql::aggregate::{
 };
 use crate::graphql::filter::{FloatFilter, IntFilter, OrderDirection};
 use crate::graphql::list::{T, internal};
+use crate::graphql::policy::Protected;
+use crate::graphql::suppress;
+
+// ---- Small groups ----------------------------------------------------------------------
+
+/// The least number of contributing firms of a group whose figures callers without
+/// firm-level access see (`access.min_group_firms`); `None` when the caller has that
+/// access and sees every group.
+fn suppression(ctx: &Context<'_>) -> Option<i64> {
+    if ctx.allowed(Protected::FirmFigures) {
+        return None;
+    }
+    Some(
+        ctx.data_opt::<std::sync::Arc<crate::access::Authenticator>>()
+            .map_or(crate::config::DEFAULT_MIN_GROUP_FIRMS, |a| {
+                a.min_group_firms()
+            })
+            .into(),
+    )
+}
+
+/// Refuses what would let a caller under suppression see round it (see [`suppress`]).
+fn refuse_side_channel(what: &str) -> async_graphql::Error {
+    super::import_run::forbidden(format!(
+        "{what} needs firm-level access: this caller sees statistics with small groups \
+         withheld, and a {what} would show what is withheld. Group by the dimension instead \
+         (`groupBy`)."
+    ))
+}
+
+/// The groups to withhold and how many there are, for `keys` and `contributing` of every
+/// group of the answer (`complete`: the answer holds every group; otherwise all are
+/// withheld, as the complements cannot be chosen).
+fn withhold(
+    keys: &[Vec<String>],
+    contributing: &[i64],
+    threshold: i64,
+    complete: bool,
+) -> Vec<bool> {
+    if complete {
+        suppress::withheld(keys, contributing, threshold)
+    } else {
+        vec![true; contributing.len()]
+    }
+}
+
+fn key_text<V: ToString>(v: &Option<V>) -> String {
+    v.as_ref()
+        .map_or_else(|| "\u{0}".to_owned(), ToString::to_string)
+}
 
 // ---- Rollups ---------------------------------------------------------------------------
 
@@ -195,6 +245,9 @@ pub struct FirmGroup {
     pub share_female: Option<f64>,
     /// Where the head counts come from.
     pub employees_as_of: FiguresPeriod,
+    /// Whether this group's figures are withheld from this caller (a small group, or the
+    /// complement of one; see the notes).
+    pub withheld: bool,
 }
 
 /// Firms grouped and counted.
@@ -334,6 +387,25 @@ pub async fn firm_statistics(
 ) -> Result<FirmStatistics> {
     let limit = group_limit(first)?;
     let dims = dimensions(group_by_dims)?;
+    let guard = suppression(ctx);
+    if guard.is_some() {
+        if filter.is_some() {
+            return Err(refuse_side_channel("filter"));
+        }
+        if having_on.is_some() {
+            return Err(refuse_side_channel("having"));
+        }
+        if order.iter().flatten().any(|o| {
+            matches!(
+                o.field,
+                FirmStatisticsOrderField::Employees
+                    | FirmStatisticsOrderField::FemaleEmployees
+                    | FirmStatisticsOrderField::ShareFemale
+            )
+        }) {
+            return Err(refuse_side_channel("order by a head count"));
+        }
+    }
     let db = ctx.data::<DatabaseConnection>()?;
     let backend = db.get_database_backend();
     let parts = DateParts { backend };
@@ -397,12 +469,51 @@ pub async fn firm_statistics(
             format!("{:?}", o.field),
         )
     });
-    let (rows, total_groups) = run_groups(db, q, &stats, parts, order, limit).await?;
-    let groups = rows
+    // Under suppression every group is read: the complements are chosen among them all.
+    let fetch = if guard.is_some() {
+        group_limit(Some(crate::graphql::aggregate::MAX_GROUPS))?
+    } else {
+        limit
+    };
+    let (rows, total_groups) = run_groups(db, q, &stats, parts, order, fetch).await?;
+    let mut groups = rows
         .iter()
         .map(|r| firm_group(r, &keys))
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()
         .map_err(internal)?;
+    let mut withheld_note = None;
+    if let Some(threshold) = guard {
+        let key_strings: Vec<Vec<String>> = groups
+            .iter()
+            .map(|g| {
+                dims.iter()
+                    .map(|d| match d {
+                        FirmDimension::Cluster => key_text(&g.keys.cluster),
+                        FirmDimension::District => key_text(&g.keys.district),
+                        FirmDimension::Tehsil => key_text(&g.keys.tehsil),
+                        FirmDimension::SizeClass => key_text(&g.keys.size_class),
+                        FirmDimension::Industry => key_text(&g.keys.industry),
+                    })
+                    .collect()
+            })
+            .collect();
+        let contributing: Vec<i64> = groups.iter().map(|g| g.firms_with_employees).collect();
+        let complete = total_groups <= groups.len() as i64;
+        let w = withhold(&key_strings, &contributing, threshold, complete);
+        for (g, w) in groups.iter_mut().zip(&w) {
+            if *w {
+                g.employees = None;
+                g.female_employees = None;
+                g.share_female = None;
+                g.withheld = true;
+            }
+        }
+        let n = w.iter().filter(|w| **w).count();
+        if n > 0 {
+            withheld_note = Some(suppress::note(n, threshold));
+        }
+        groups.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    }
     let mut notes = vec![
         "Head counts are each firm's current figures: the latest period that reports them \
          (`employeesAsOf` gives the periods)."
@@ -415,6 +526,7 @@ pub async fn firm_statistics(
                 .to_owned(),
         );
     }
+    notes.extend(withheld_note);
     Ok(FirmStatistics {
         notes,
         total_groups,
@@ -456,6 +568,7 @@ fn firm_group(
             latest_end: date(r, "m_end")?,
             undated: int(r, "m_undated")?.unwrap_or(0),
         },
+        withheld: false,
     })
 }
 
@@ -539,21 +652,25 @@ pub struct TrainingGroupKeys {
 #[derive(Debug, Clone, SimpleObject)]
 pub struct TrainingGroup {
     pub keys: TrainingGroupKeys,
-    pub participations: i64,
-    /// Distinct persons (merged persons once).
-    pub persons: i64,
+    /// Participations (withheld: `null`).
+    pub participations: Option<i64>,
+    /// Distinct persons (merged persons once; withheld: `null`).
+    pub persons: Option<i64>,
     /// Distinct firms (or other organisations) the participants came from.
     pub firms: i64,
     /// Distinct training events.
     pub events: i64,
     /// Participations recorded as completed.
-    pub completed: i64,
+    pub completed: Option<i64>,
     /// Completed over the participations whose completion is recorded.
     pub completion_rate: Option<f64>,
     /// Participations with both a pre-test and a post-test score.
-    pub scored: i64,
+    pub scored: Option<i64>,
     /// The mean of post-test minus pre-test score, over `scored`.
     pub mean_score_gain: Option<f64>,
+    /// Whether this group's figures are withheld from this caller (a small group, or the
+    /// complement of one; see the notes).
+    pub withheld: bool,
 }
 
 /// Participations grouped and counted.
@@ -682,6 +799,28 @@ pub async fn training_statistics(
 ) -> Result<TrainingStatistics> {
     let limit = group_limit(first)?;
     let dims = dimensions(group_by_dims)?;
+    let guard = suppression(ctx);
+    if guard.is_some() {
+        if filter.is_some() {
+            return Err(refuse_side_channel("filter"));
+        }
+        if having_on.is_some() {
+            return Err(refuse_side_channel("having"));
+        }
+        if order.iter().flatten().any(|o| {
+            !matches!(
+                o.field,
+                TrainingStatisticsOrderField::Firms
+                    | TrainingStatisticsOrderField::Cluster
+                    | TrainingStatisticsOrderField::Year
+                    | TrainingStatisticsOrderField::Sex
+                    | TrainingStatisticsOrderField::Course
+                    | TrainingStatisticsOrderField::Provider
+            )
+        }) {
+            return Err(refuse_side_channel("order by a withheld measure"));
+        }
+    }
     let db = ctx.data::<DatabaseConnection>()?;
     let parts = DateParts {
         backend: db.get_database_backend(),
@@ -745,20 +884,65 @@ pub async fn training_statistics(
             format!("{:?}", o.field),
         )
     });
-    let (rows, total_groups) = run_groups(db, q, &stats, parts, order, limit).await?;
-    let groups = rows
+    let fetch = if guard.is_some() {
+        group_limit(Some(crate::graphql::aggregate::MAX_GROUPS))?
+    } else {
+        limit
+    };
+    let (rows, total_groups) = run_groups(db, q, &stats, parts, order, fetch).await?;
+    let mut groups = rows
         .iter()
         .map(|r| training_group(r, &keys))
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()
         .map_err(internal)?;
+    let mut withheld_note = None;
+    if let Some(threshold) = guard {
+        let key_strings: Vec<Vec<String>> = groups
+            .iter()
+            .map(|g| {
+                dims.iter()
+                    .map(|d| match d {
+                        TrainingDimension::Cluster => key_text(&g.keys.cluster),
+                        TrainingDimension::Year => key_text(&g.keys.year),
+                        TrainingDimension::Sex => key_text(&g.keys.sex),
+                        TrainingDimension::Course => key_text(&g.keys.course),
+                        TrainingDimension::Provider => key_text(&g.keys.provider),
+                    })
+                    .collect()
+            })
+            .collect();
+        let contributing: Vec<i64> = groups.iter().map(|g| g.firms).collect();
+        let complete = total_groups <= groups.len() as i64;
+        let w = withhold(&key_strings, &contributing, threshold, complete);
+        for (g, w) in groups.iter_mut().zip(&w) {
+            if *w {
+                g.participations = None;
+                g.persons = None;
+                g.completed = None;
+                g.completion_rate = None;
+                g.scored = None;
+                g.mean_score_gain = None;
+                g.withheld = true;
+            }
+        }
+        let n = w.iter().filter(|w| **w).count();
+        if n > 0 {
+            withheld_note = Some(suppress::note(n, threshold));
+        }
+        groups.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    }
     Ok(TrainingStatistics {
-        notes: vec![
+        notes: [
+            withheld_note.into_iter().collect::<Vec<_>>(),
+            vec![
             "`persons` counts each person once (a merged person as the one it was merged into); \
              participations without a person count in `participations` only. The completion \
              rate is over the participations whose completion is recorded; the mean score gain \
              over those with both scores."
                 .to_owned(),
-        ],
+            ],
+        ]
+        .concat(),
         total_groups,
         groups,
     })
@@ -780,14 +964,15 @@ fn training_group(
     }
     Ok(TrainingGroup {
         keys: k,
-        participations: int(r, "m_participations")?.unwrap_or(0),
-        persons: int(r, "m_persons")?.unwrap_or(0),
+        participations: Some(int(r, "m_participations")?.unwrap_or(0)),
+        persons: Some(int(r, "m_persons")?.unwrap_or(0)),
         firms: int(r, "m_firms")?.unwrap_or(0),
         events: int(r, "m_events")?.unwrap_or(0),
-        completed: int(r, "m_completed")?.unwrap_or(0),
+        completed: Some(int(r, "m_completed")?.unwrap_or(0)),
         completion_rate: r.try_get("", "m_rate")?,
-        scored: int(r, "m_scored")?.unwrap_or(0),
+        scored: Some(int(r, "m_scored")?.unwrap_or(0)),
         mean_score_gain: r.try_get("", "m_gain")?,
+        withheld: false,
     })
 }
 

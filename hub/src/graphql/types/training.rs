@@ -268,6 +268,8 @@ pub struct Participation {
 }
 
 impl FromRow for Participation {
+    const ROWS_NEED: Option<Protected> = Some(Protected::Persons);
+
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = participations::Model::from_query_result(row, "")?;
         Ok(Participation {
@@ -417,6 +419,8 @@ pub struct Person {
 }
 
 impl FromRow for Person {
+    const ROWS_NEED: Option<Protected> = Some(Protected::Persons);
+
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         Ok(Person {
             row_id: row.try_get("", "id")?,

@@ -1,0 +1,265 @@
+//! API keys: `hub keys create|list|revoke` and the admin mutations do the same through
+//! these functions; every request presenting a key looks it up here.
+//!
+//! A key is `hub_`, 8 random characters (with `hub_`, the visible prefix that tells keys
+//! apart), `_`, and 43 characters of a 256-bit random secret (base64url). Only the SHA-256
+//! of the whole key is stored: a key is a long random secret, so a fast hash is as safe as a slow one
+//! and costs microseconds on every request. The key is shown once, when it is made.
+//!
+//! Every request looks its key up in the database (one indexed read), so a key created or
+//! revoked by any process, on any instance sharing the database, counts from the next
+//! request on.
+
+use base64::Engine as _;
+use chrono::{DateTime, NaiveDate, Utc};
+use hub_schema::entity::api_keys;
+use sea_orm::{
+    ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _,
+    QueryFilter as _, QueryOrder as _, Set, TransactionTrait as _,
+};
+use sha2::{Digest as _, Sha256};
+
+use super::audit;
+use crate::graphql::principal::{Principal, Role};
+
+/// The start of every key.
+pub const KEY_START: &str = "hub_";
+
+/// Why a key was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum KeyDenied {
+    #[error("the API key is not known (it may have been mistyped or deleted)")]
+    Unknown,
+    #[error("the API key `{0}` was revoked")]
+    Revoked(String),
+    #[error("the API key `{0}` expired")]
+    Expired(String),
+    #[error("the API key `{0}` has a role this hub does not know")]
+    BadRole(String),
+}
+
+/// What a new key grants.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    pub name: String,
+    pub role: Role,
+    pub pii: bool,
+    /// The end of the key's validity (exclusive).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A key made: its row, and the key itself (shown once).
+#[derive(Debug)]
+pub struct Created {
+    pub key: api_keys::Model,
+    pub secret: String,
+}
+
+/// Problems with a key command, in words for the person who typed it.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error(
+        "a key name is 1 to 64 letters, digits, `.`, `_` or `-` (it names the key in lists and the audit trail): {0:?}"
+    )]
+    BadName(String),
+    #[error("a key named `{0}` exists already; revoke it or choose another name")]
+    Exists(String),
+    #[error("no key is named `{0}`")]
+    NotFound(String),
+    #[error("the expiry {0} is not in the future")]
+    Past(String),
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+}
+
+/// The end of a key's validity given as a date: keys work through that whole day (UTC),
+/// and stop at the start of the next.
+pub fn end_of(date: NaiveDate) -> DateTime<Utc> {
+    date.succ_opt()
+        .unwrap_or(date)
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc()
+}
+
+fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// The SHA-256 of a key, as stored.
+pub fn hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// A new random key and its visible prefix.
+fn generate() -> (String, String) {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut bytes = [0u8; 40];
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
+    let id: String = bytes[..8]
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
+    let prefix = format!("{KEY_START}{id}");
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes[8..]);
+    (format!("{prefix}_{secret}"), prefix)
+}
+
+/// Creates a key and records it in the audit trail, in one transaction.
+pub async fn create(
+    db: &DatabaseConnection,
+    new: &NewKey,
+    actor: &str,
+) -> Result<Created, KeyError> {
+    if !valid_name(&new.name) {
+        return Err(KeyError::BadName(new.name.clone()));
+    }
+    let now = Utc::now();
+    if let Some(at) = new.expires_at
+        && at <= now
+    {
+        return Err(KeyError::Past(at.to_rfc3339()));
+    }
+    let txn = db.begin().await?;
+    if api_keys::Entity::find()
+        .filter(api_keys::Column::Name.eq(&new.name))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(KeyError::Exists(new.name.clone()));
+    }
+    let (secret, prefix) = generate();
+    let key = api_keys::ActiveModel {
+        name: Set(new.name.clone()),
+        prefix: Set(prefix.clone()),
+        secret_hash: Set(hash(&secret)),
+        role: Set(new.role.name().to_owned()),
+        pii: Set(new.pii),
+        clusters: Set(None),
+        expires_at: Set(new.expires_at.map(|t| t.fixed_offset())),
+        created_at: Set(now.fixed_offset()),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        audit::kind::KEY_CREATED,
+        actor,
+        serde_json::json!({
+            "key": new.name,
+            "prefix": prefix,
+            "role": new.role.name(),
+            "pii": new.pii,
+            "expiresAt": new.expires_at.map(|t| t.to_rfc3339()),
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Created { key, secret })
+}
+
+/// Every key, oldest first.
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<api_keys::Model>, sea_orm::DbErr> {
+    api_keys::Entity::find()
+        .order_by_asc(api_keys::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Revokes the key named `name` (recorded in the audit trail); `Ok(false)` when it was
+/// revoked already.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    name: &str,
+    actor: &str,
+) -> Result<(api_keys::Model, bool), KeyError> {
+    let txn = db.begin().await?;
+    let Some(key) = api_keys::Entity::find()
+        .filter(api_keys::Column::Name.eq(name))
+        .one(&txn)
+        .await?
+    else {
+        return Err(KeyError::NotFound(name.to_owned()));
+    };
+    if key.revoked_at.is_some() {
+        return Ok((key, false));
+    }
+    let mut active: api_keys::ActiveModel = key.into();
+    active.revoked_at = Set(Some(Utc::now().fixed_offset()));
+    let key = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        audit::kind::KEY_REVOKED,
+        actor,
+        serde_json::json!({ "key": key.name, "prefix": key.prefix }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((key, true))
+}
+
+/// The principal of a presented key.
+pub async fn principal(
+    db: &impl ConnectionTrait,
+    presented: &str,
+) -> Result<Result<Principal, KeyDenied>, sea_orm::DbErr> {
+    let Some(key) = api_keys::Entity::find()
+        .filter(api_keys::Column::SecretHash.eq(hash(presented)))
+        .one(db)
+        .await?
+    else {
+        return Ok(Err(KeyDenied::Unknown));
+    };
+    Ok(principal_of(&key, Utc::now()))
+}
+
+/// What a stored key grants at `now`.
+pub fn principal_of(key: &api_keys::Model, now: DateTime<Utc>) -> Result<Principal, KeyDenied> {
+    if key.revoked_at.is_some() {
+        return Err(KeyDenied::Revoked(key.name.clone()));
+    }
+    if key.expires_at.is_some_and(|at| at <= now) {
+        return Err(KeyDenied::Expired(key.name.clone()));
+    }
+    let role = Role::parse(&key.role).ok_or_else(|| KeyDenied::BadRole(key.name.clone()))?;
+    Ok(Principal {
+        role,
+        pii: key.pii,
+        clusters: None,
+        actor: format!("key:{}", key.name),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_long_random_and_carry_their_prefix() {
+        let (a, pa) = generate();
+        let (b, _) = generate();
+        assert_ne!(a, b);
+        assert!(a.starts_with(&format!("{pa}_")));
+        assert_eq!(pa.len(), KEY_START.len() + 8);
+        // 256 bits of secret after the prefix.
+        assert_eq!(a.len() - pa.len() - 1, 43);
+        assert_eq!(hash(&a).len(), 64);
+        assert_ne!(hash(&a), hash(&b));
+    }
+
+    #[test]
+    fn names_and_expiry_dates_are_read_as_documented() {
+        assert!(valid_name("ministry-of-industries_2027.q1"));
+        assert!(!valid_name(""));
+        assert!(!valid_name("two words"));
+        assert!(!valid_name(&"x".repeat(65)));
+        let end = end_of(NaiveDate::from_ymd_opt(2027, 1, 31).unwrap());
+        assert_eq!(end.to_rfc3339(), "2027-02-01T00:00:00+00:00");
+    }
+}
