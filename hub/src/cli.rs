@@ -58,6 +58,9 @@ pub enum Command {
     /// honours a key created or revoked here from its next request on.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Persons' personal data.
+    #[command(subcommand)]
+    Persons(PersonsCommand),
     /// Internal: the child process that runs one plugin library for the hub (process
     /// isolation). Speaks the plugin-host protocol on stdin and stdout.
     #[command(name = "plugin-host", hide = true)]
@@ -148,6 +151,18 @@ pub enum KeysCommand {
     Revoke {
         /// The key's name.
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersonsCommand {
+    /// Erase a person's personal data (names, CNIC, phone, e-mail, birth year) from the
+    /// unified person and every source record of it, keeping the rows for anonymous
+    /// counts; recorded in the audit trail. Re-importing the same files does not bring it
+    /// back.
+    Erase {
+        /// The person: its number, or its GraphQL id (`Person.id`).
+        id: String,
     },
 }
 
@@ -315,6 +330,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let result = keys(&db, command).await;
             db.close().await.ok();
             result?;
+        }
+        Command::Persons(PersonsCommand::Erase { id }) => {
+            let row = crate::access::erase::person_row(&id)?;
+            let (db, _) = open_existing(&settings).await?;
+            let erased = crate::access::erase::erase(&db, row, "cli").await;
+            db.close().await.ok();
+            let erased = erased?;
+            println!(
+                "hub: erased the personal data of person {row}{} and of {} source record(s)",
+                if erased.persons.len() > 1 {
+                    format!(" (and {} merged into it)", erased.persons.len() - 1)
+                } else {
+                    String::new()
+                },
+                erased.source_records
+            );
         }
         Command::PluginHost { .. } => unreachable!("handled before the configuration is read"),
         Command::Demo { .. } => {

@@ -44,6 +44,9 @@ pub struct AccessSettings {
     /// without firm-level access see (see `graphql::suppress`).
     pub min_group_firms: u32,
     pub jwt: JwtSettings,
+    /// Limits per role, over `[graphql]`'s.
+    #[serde(default)]
+    pub roles: RoleLimitsByRole,
 }
 
 impl Default for AccessSettings {
@@ -51,6 +54,71 @@ impl Default for AccessSettings {
         AccessSettings {
             min_group_firms: DEFAULT_MIN_GROUP_FIRMS,
             jwt: JwtSettings::default(),
+            roles: RoleLimitsByRole::default(),
+        }
+    }
+}
+
+/// `[access.roles.ROLE]` for each role.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RoleLimitsByRole {
+    pub public: RoleLimits,
+    pub analyst: RoleLimits,
+    pub curator: RoleLimits,
+    pub admin: RoleLimits,
+}
+
+/// What one role may ask: unset limits are `[graphql]`'s.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RoleLimits {
+    /// Deepest nesting of selections.
+    pub max_depth: Option<usize>,
+    /// Largest query cost.
+    pub max_complexity: Option<usize>,
+    /// Largest `first`/`last`.
+    pub max_page_size: Option<u32>,
+    /// Requests per minute per caller, on each instance (a key or token subject; for the
+    /// public, the client's address); 0: no limit.
+    pub requests_per_minute: u32,
+    /// Whether introspection (`__schema`, `__type`) is answered.
+    pub introspection: bool,
+}
+
+impl Default for RoleLimits {
+    fn default() -> Self {
+        RoleLimits {
+            max_depth: None,
+            max_complexity: None,
+            max_page_size: None,
+            requests_per_minute: 0,
+            introspection: true,
+        }
+    }
+}
+
+impl RoleLimitsByRole {
+    /// The limits of `role`.
+    pub fn of(&self, role: crate::graphql::principal::Role) -> &RoleLimits {
+        use crate::graphql::principal::Role;
+        match role {
+            Role::Public => &self.public,
+            Role::Analyst => &self.analyst,
+            Role::Curator => &self.curator,
+            Role::Admin => &self.admin,
+        }
+    }
+}
+
+impl GraphqlSettings {
+    /// These settings with `role`'s limits over them.
+    pub fn for_role(&self, limits: &RoleLimits) -> GraphqlSettings {
+        GraphqlSettings {
+            max_depth: limits.max_depth.unwrap_or(self.max_depth),
+            max_complexity: limits.max_complexity.unwrap_or(self.max_complexity),
+            max_page_size: limits.max_page_size.unwrap_or(self.max_page_size),
+            ..self.clone()
         }
     }
 }

@@ -83,6 +83,7 @@ pub async fn serve(settings: &Settings, db: DatabaseConnection) -> anyhow::Resul
         &settings.graphql,
         imports,
         access,
+        &settings.access.roles,
     ));
     let state = web::Data::new(AppState { db });
     let mut server = HttpServer::new(move || {

@@ -780,3 +780,203 @@ fn the_public_sees_statistics_with_small_groups_withheld_and_no_way_round() {
         );
     }
 }
+
+#[test]
+fn an_erased_person_stays_erased_when_the_same_files_are_imported_again() {
+    use base64::Engine as _;
+    let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("demo");
+    for engine in engines() {
+        let db = TestDb::fresh(engine);
+        let officer = create_key(&db, "officer", "analyst", &["--pii"]);
+        let server = spawn({
+            let mut cmd = hub(&db);
+            cmd.arg("demo");
+            cmd
+        });
+        // A trainee with a name and a phone, known from the attendance sheets only.
+        let row = db.query_scalar(
+            "SELECT min(p.id) FROM persons p WHERE p.full_name IS NOT NULL \
+             AND p.phone IS NOT NULL AND p.merged_into_id IS NULL \
+             AND EXISTS (SELECT 1 FROM participations x WHERE x.person_id = p.id) \
+             AND NOT EXISTS (SELECT 1 FROM person_source_records r JOIN sources s \
+                 ON s.id = r.source_id WHERE r.person_id = p.id AND s.code <> 'cdi-training')",
+        );
+        let row: i64 = row
+            .parse()
+            .unwrap_or_else(|_| panic!("{engine}: no such trainee"));
+        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("Person:{row}"));
+        let participations = |db: &TestDb| {
+            db.count(&format!(
+                "SELECT count(*) FROM participations WHERE person_id = {row}"
+            ))
+        };
+        let before = participations(&db);
+        let personal = |db: &TestDb| {
+            db.query(&format!(
+                "SELECT coalesce(full_name, '') || coalesce(phone, '') || coalesce(email, '') \
+                 || coalesce(cnic_hash, '') || coalesce(cnic_last4, '') FROM persons WHERE id = {row} \
+                 UNION ALL SELECT coalesce(full_name, '') || coalesce(phone, '') || \
+                 coalesce(email, '') || coalesce(cnic_hash, '') || coalesce(cnic_last4, '') \
+                 FROM person_source_records WHERE person_id = {row}"
+            ))
+        };
+        assert!(!personal(&db).trim().is_empty(), "{engine}");
+        let name_query =
+            format!("{{ node(id: \"{id}\") {{ ... on Person {{ fullName phone sex }} }} }}");
+        let (_, body, _) = ask(&server, Some(&bearer(&officer)), &name_query);
+        assert!(
+            body["data"]["node"]["fullName"].is_string(),
+            "{engine}: {body}"
+        );
+        let sex = body["data"]["node"]["sex"].clone();
+
+        let out = output(hub(&db).args(["persons", "erase", &id]));
+        assert!(out.status.success(), "{engine}: {out:?}");
+        let check = |db: &TestDb, when: &str| {
+            assert!(
+                personal(db).lines().all(|l| l.trim().is_empty()),
+                "{engine}, {when}: {}",
+                personal(db)
+            );
+            assert_eq!(
+                db.count(&format!(
+                    "SELECT count(*) FROM person_source_records WHERE person_id = {row} \
+                     AND erased_at IS NULL"
+                )),
+                0,
+                "{engine}, {when}: every record is marked"
+            );
+            assert_eq!(participations(db), before, "{engine}, {when}: counts stay");
+            let (_, body, _) = ask(&server, Some(&bearer(&officer)), &name_query);
+            let node = &body["data"]["node"];
+            assert!(
+                node["fullName"].is_null() && node["phone"].is_null(),
+                "{engine}, {when}: {body}"
+            );
+            assert_eq!(node["sex"], sex, "{engine}, {when}: sex stays for counts");
+        };
+        check(&db, "erased");
+
+        // The same attendance file again: nothing comes back.
+        let out = output(
+            hub(&db)
+                .arg("import")
+                .arg(demo.join("training_attendance_2022_2024.xlsx"))
+                .arg("--mapping")
+                .arg(demo.join("mappings/training_attendance_2022_2024.toml"))
+                .arg("--json"),
+        );
+        assert!(
+            out.status.success(),
+            "{engine}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        check(&db, "re-imported");
+
+        // Recorded, without the person's data.
+        let audit = db.query("SELECT actor || ' ' || CAST(detail AS TEXT) FROM audit_events WHERE kind = 'person.erased'");
+        assert!(audit.starts_with("cli "), "{engine}: {audit}");
+        assert!(audit.contains(&row.to_string()), "{engine}: {audit}");
+        // An unknown person is an error that says so.
+        let out = output(hub(&db).args(["persons", "erase", "999999999"]));
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("no person has the id"),
+            "{out:?}"
+        );
+    }
+}
+
+/// POSTs `query` with `auth`: status, body and `Retry-After`.
+fn ask_timed(hub: &RunningHub, auth: Option<&str>, query: &str) -> (u16, Value, Option<String>) {
+    let url = hub.url("/graphql");
+    let mut request = hub
+        .agent()
+        .post(&url)
+        .header("Content-Type", "application/json");
+    if let Some(auth) = auth {
+        request = request.header("Authorization", auth);
+    }
+    let mut response = request
+        .send(json!({ "query": query }).to_string().as_bytes())
+        .unwrap();
+    let status = response.status().as_u16();
+    let retry = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    (status, body, retry)
+}
+
+#[test]
+fn each_role_has_its_own_limits_rate_and_introspection() {
+    let db = TestDb::fresh(crate::support::Engine::Sqlite);
+    let analyst = create_key(&db, "analyst", "analyst", &[]);
+    let as_analyst = bearer(&analyst);
+    let server = spawn({
+        let mut cmd = hub(&db);
+        cmd.arg("serve")
+            .env("HUB__ACCESS__ROLES__PUBLIC__MAX_PAGE_SIZE", "10")
+            .env("HUB__ACCESS__ROLES__PUBLIC__INTROSPECTION", "false")
+            .env("HUB__ACCESS__ROLES__ANALYST__MAX_DEPTH", "3")
+            .env("HUB__ACCESS__ROLES__ANALYST__REQUESTS_PER_MINUTE", "4");
+        cmd
+    });
+    let code = |body: &Value| {
+        body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+
+    // Page size: the public's 10, the analyst's the default 100.
+    let page = "{ tradeFlows(first: 20) { totalCount } }";
+    let (_, body, _) = ask_timed(&server, None, page);
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("10"),
+        "{body}"
+    );
+    let (_, body, _) = ask_timed(&server, Some(&as_analyst), page);
+    assert!(body.get("errors").is_none(), "{body}");
+
+    // Depth: the analyst's 3, the public's the default 12.
+    let deep = "{ clusters { nodes { programme { clusters { nodes { slug } } } } } }";
+    let (_, body, _) = ask_timed(&server, Some(&as_analyst), deep);
+    assert_eq!(code(&body), "QUERY_TOO_DEEP", "{body}");
+    let (_, body, _) = ask_timed(&server, None, deep);
+    assert!(body.get("errors").is_none(), "{body}");
+
+    // Introspection: off for the public only (answered `null`, like any field a role may
+    // not read). The analyst's request is checked in the rate test below.
+    let schema = "{ __schema { queryType { name } } }";
+    let (_, body, _) = ask_timed(&server, None, schema);
+    assert!(body["data"]["__schema"].is_null(), "{body}");
+    let (_, body, _) = ask_timed(&server, None, "{ __typename }");
+    assert_eq!(body["data"]["__typename"], "QueryRoot", "{body}");
+
+    // Rate: the analyst's key had 2 requests; 2 more pass, then 429 with Retry-After
+    // (a request every 15 s at 4 a minute); the public is not limited.
+    let (status, body, _) = ask_timed(&server, Some(&as_analyst), "{ viewer { role } }");
+    assert_eq!(status, 200, "{body}");
+    let (status, body, _) = ask_timed(&server, Some(&as_analyst), schema);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["__schema"]["queryType"]["name"], "QueryRoot",
+        "{body}"
+    );
+    let (status, body, retry) = ask_timed(&server, Some(&as_analyst), "{ viewer { role } }");
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(code(&body), "RATE_LIMITED");
+    let retry: u64 = retry.expect("Retry-After").parse().unwrap();
+    assert!((1..=15).contains(&retry), "{retry}");
+    for _ in 0..20 {
+        let (status, _, _) = ask_timed(&server, None, "{ __typename }");
+        assert_eq!(status, 200);
+    }
+}

@@ -7,6 +7,7 @@
 //! that do not verify are refused (401), never read as public.
 
 pub mod audit;
+pub mod erase;
 pub mod jwt;
 pub mod keys;
 

@@ -9,9 +9,8 @@
 //!
 //! Bounded: documents over [`MAX_DOCUMENT_BYTES`] are not kept, and the cache is emptied
 //! when it holds [`MAX_ENTRIES`] (a cheap reset, rare with real clients, which reuse a few
-//! documents). A document's validation depends on the schema it ran against; the endpoint
-//! sends every document to the same schema every time (introspection-only documents to the
-//! introspection schema), so one cache serves both.
+//! documents). A document's validation depends on the schema it ran against; each role has
+//! its schemas (its limits), so validations are kept per role.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,6 +18,8 @@ use std::sync::{Arc, Mutex};
 use async_graphql::ValidationResult;
 use async_graphql::parser::types::ExecutableDocument;
 use sha2::{Digest as _, Sha256};
+
+use super::principal::Role;
 
 /// The longest document kept, in bytes.
 pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024;
@@ -31,9 +32,9 @@ pub const MAX_ENTRIES: usize = 1024;
 pub struct Cached {
     /// The parsed document.
     pub doc: Arc<ExecutableDocument>,
-    /// The validation result of each operation name that passed every check without
-    /// variables.
-    validated: Mutex<HashMap<Option<String>, ValidationResult>>,
+    /// The validation result of each role and operation name that passed every check
+    /// without variables (each role has its own schema and limits).
+    validated: Mutex<HashMap<(Role, Option<String>), ValidationResult>>,
 }
 
 impl Cached {
@@ -45,15 +46,16 @@ impl Cached {
     }
 
     /// The result of an earlier validation of this operation without variables.
-    pub fn validated(&self, operation: Option<&str>) -> Option<ValidationResult> {
+    pub fn validated(&self, role: Role, operation: Option<&str>) -> Option<ValidationResult> {
         let map = self.validated.lock().ok()?;
-        map.get(&operation.map(str::to_owned)).copied()
+        map.get(&(role, operation.map(str::to_owned))).copied()
     }
 
-    /// Remembers that this operation passed every check without variables.
-    pub fn set_validated(&self, operation: Option<&str>, result: ValidationResult) {
+    /// Remembers that this operation passed every check of `role`'s schema without
+    /// variables.
+    pub fn set_validated(&self, role: Role, operation: Option<&str>, result: ValidationResult) {
         if let Ok(mut map) = self.validated.lock() {
-            map.insert(operation.map(str::to_owned), result);
+            map.insert((role, operation.map(str::to_owned)), result);
         }
     }
 }
@@ -140,8 +142,15 @@ mod tests {
             complexity: 3,
             depth: 2,
         };
-        a.set_validated(None, result);
-        assert_eq!(a.validated(None).map(|r| r.complexity), Some(3));
-        assert!(a.validated(Some("Other")).is_none());
+        a.set_validated(Role::Public, None, result);
+        assert_eq!(
+            a.validated(Role::Public, None).map(|r| r.complexity),
+            Some(3)
+        );
+        assert!(a.validated(Role::Public, Some("Other")).is_none());
+        assert!(
+            a.validated(Role::Admin, None).is_none(),
+            "each role its own"
+        );
     }
 }

@@ -158,7 +158,10 @@ impl Checks {
             .data_opt::<Arc<super::cache::Cached>>()
             .filter(|c| Arc::ptr_eq(&c.doc, &doc) && variables.is_empty());
         let operation = ctx.data_opt::<OperationName>().and_then(|o| o.0.clone());
-        if let Some(result) = kept.and_then(|c| c.validated(operation.as_deref())) {
+        let role = ctx
+            .data_opt::<super::principal::Principal>()
+            .map_or(super::principal::Role::Public, |p| p.role);
+        if let Some(result) = kept.and_then(|c| c.validated(role, operation.as_deref())) {
             return Ok(result);
         }
         // Before async-graphql validates the document (some of its rules expand every
@@ -198,7 +201,7 @@ impl Checks {
             }
         }
         if let Some(kept) = kept {
-            kept.set_validated(operation.as_deref(), result);
+            kept.set_validated(role, operation.as_deref(), result);
         }
         Ok(result)
     }

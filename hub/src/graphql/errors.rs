@@ -11,6 +11,7 @@
 //! | `METHOD_NOT_ALLOWED`, `NOT_ACCEPTABLE`, `UNSUPPORTED_MEDIA_TYPE` | HTTP-level refusals | 405, 406, 415 |
 //! | `PAYLOAD_TOO_LARGE` | body over `graphql.max_body_bytes` (multipart: `graphql.max_upload_bytes`) | 413 |
 //! | `UNAUTHENTICATED` | `Authorization` credentials that do not verify (unknown, revoked or expired key, bad JWT); never read as public | 401 |
+//! | `RATE_LIMITED` | over `access.roles.ROLE.requests_per_minute` (per key or token subject; the public per client address), with `Retry-After` | 429 |
 //! | `FORBIDDEN` | the caller's role may not do this (a field error, 200), or a file upload by a role below curator | 200, 403 |
 //! | `TIMEOUT` | over `graphql.request_timeout_ms` (the body: 408) | 504 |
 //! | `BAD_USER_INPUT`, `INTERNAL_SERVER_ERROR`, ... | set by resolvers (field errors, data is still returned) | 200 |
@@ -56,6 +57,8 @@ pub const TIMEOUT: &str = "TIMEOUT";
 pub const FORBIDDEN: &str = "FORBIDDEN";
 /// Credentials that do not verify (401).
 pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+/// A caller over its role's rate (429, with `Retry-After`).
+pub const RATE_LIMITED: &str = "RATE_LIMITED";
 /// A failure of the hub itself; the server log has the details.
 pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
 /// Input the resolvers refuse (set by resolvers).

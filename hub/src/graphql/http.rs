@@ -72,7 +72,7 @@ use super::errors::{self, Stage};
 use super::policy::{self, Protected};
 use super::principal::Principal;
 use super::types::import_file::{ImportSetup, Uploads};
-use super::{HubSchema, build_schema, prepare_request};
+use super::{HubSchema, prepare_request};
 use crate::access::Authenticator;
 use crate::config::GraphqlSettings;
 use crate::metrics::{self, Outcome};
@@ -80,11 +80,10 @@ use crate::metrics::{self, Outcome};
 /// What the endpoint shares between requests: the schema (built once), the database, the
 /// limits and what imports need.
 pub struct Endpoint {
-    schema: HubSchema,
-    /// The same schema with the depth limit raised to [`INTROSPECTION_MAX_DEPTH`], for
-    /// introspection-only operations (see [`is_introspection`]).
-    introspection: HubSchema,
+    /// The schemas and limits of each role, indexed by [`role_index`].
+    roles: Vec<RoleEndpoint>,
     db: DatabaseConnection,
+    /// `[graphql]`: body sizes and time limits (the same for every role).
     settings: GraphqlSettings,
     /// Turns credentials into principals.
     access: Arc<Authenticator>,
@@ -96,6 +95,35 @@ pub struct Endpoint {
     /// build, can need more than 2 MiB, and a stack overflow aborts the whole process.
     /// `None` outside a Tokio runtime (the request then runs on the worker).
     runtime: Option<tokio::runtime::Handle>,
+}
+
+/// A keyed rate limiter: requests per minute per caller.
+type Limiter = governor::RateLimiter<
+    String,
+    governor::state::keyed::DefaultKeyedStateStore<String>,
+    governor::clock::DefaultClock,
+>;
+
+/// What one role gets: the schema built with its limits (and without introspection when
+/// its `introspection` is off), the same with the introspection depth, its limits, and
+/// its rate limiter.
+struct RoleEndpoint {
+    schema: HubSchema,
+    /// The same schema with the depth limit raised to [`INTROSPECTION_MAX_DEPTH`], for
+    /// introspection-only operations (see [`is_introspection`]).
+    introspection: HubSchema,
+    settings: GraphqlSettings,
+    limiter: Option<Limiter>,
+    /// `requests_per_minute` (0: no limiter).
+    per_minute: u32,
+}
+
+/// The index of a role in [`Endpoint::roles`].
+fn role_index(role: super::principal::Role) -> usize {
+    super::principal::Role::ALL
+        .iter()
+        .position(|r| *r == role)
+        .unwrap_or(0)
 }
 
 /// The depth limit of introspection-only operations. The standard introspection query
@@ -114,26 +142,81 @@ impl std::fmt::Debug for Endpoint {
 }
 
 impl Endpoint {
-    /// Builds the schema with the configured limits; `imports` serves `importFile` (and
-    /// says whether uploads are on).
+    /// Builds the schemas of every role with its limits (`[graphql]` with
+    /// `[access.roles.ROLE]` over them); `imports` serves `importFile`.
     pub fn new(
         db: DatabaseConnection,
         settings: &GraphqlSettings,
         imports: Arc<ImportSetup>,
         access: Arc<Authenticator>,
+        roles: &crate::config::RoleLimitsByRole,
     ) -> Self {
-        let introspection_limits = GraphqlSettings {
-            max_depth: settings.max_depth.max(INTROSPECTION_MAX_DEPTH),
-            ..settings.clone()
-        };
+        let roles = super::principal::Role::ALL
+            .iter()
+            .map(|role| {
+                let limits = roles.of(*role);
+                let own = settings.for_role(limits);
+                let introspection_limits = GraphqlSettings {
+                    max_depth: own.max_depth.max(INTROSPECTION_MAX_DEPTH),
+                    ..own.clone()
+                };
+                RoleEndpoint {
+                    schema: super::build_schema_with(
+                        Some(db.clone()),
+                        &own,
+                        Some(imports.clone()),
+                        limits.introspection,
+                    ),
+                    introspection: super::build_schema_with(
+                        Some(db.clone()),
+                        &introspection_limits,
+                        Some(imports.clone()),
+                        limits.introspection,
+                    ),
+                    settings: own,
+                    limiter: std::num::NonZeroU32::new(limits.requests_per_minute)
+                        .map(|n| Limiter::keyed(governor::Quota::per_minute(n))),
+                    per_minute: limits.requests_per_minute,
+                }
+            })
+            .collect();
         Endpoint {
-            schema: build_schema(Some(db.clone()), settings, Some(imports.clone())),
-            introspection: build_schema(Some(db.clone()), &introspection_limits, Some(imports)),
+            roles,
             db,
             settings: settings.clone(),
             access,
             documents: super::cache::DocumentCache::default(),
             runtime: tokio::runtime::Handle::try_current().ok(),
+        }
+    }
+
+    fn role(&self, role: super::principal::Role) -> &RoleEndpoint {
+        &self.roles[role_index(role)]
+    }
+
+    /// How long the caller must wait when it is over its role's rate, or `None`. The
+    /// public is counted per client address, others per key or token subject.
+    fn over_rate(&self, principal: &Principal, peer: Option<std::net::IpAddr>) -> Option<Duration> {
+        let limiter = self.role(principal.role).limiter.as_ref()?;
+        let key = match principal.role {
+            super::principal::Role::Public => {
+                format!(
+                    "ip:{}",
+                    peer.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+                )
+            }
+            _ => principal.actor.clone(),
+        };
+        // Forget callers idle long enough to be back at a full allowance.
+        if limiter.len() > 10_000 {
+            limiter.retain_recent();
+        }
+        match limiter.check_key(&key) {
+            Ok(()) => None,
+            Err(not_until) => {
+                use governor::clock::Clock as _;
+                Some(not_until.wait_time_from(governor::clock::DefaultClock::default().now()))
+            }
         }
     }
 }
@@ -632,6 +715,9 @@ async fn post(
         Ok(principal) => principal,
         Err(response) => return response,
     };
+    if let Some(response) = rate_limited(&req, &endpoint, &principal, media) {
+        return response;
+    }
     let kind = match body_kind(&req) {
         Some(kind) => kind,
         None => {
@@ -739,6 +825,9 @@ async fn get(req: HttpRequest, endpoint: web::Data<Endpoint>) -> HttpResponse {
         Ok(principal) => principal,
         Err(response) => return response,
     };
+    if let Some(response) = rate_limited(&req, &endpoint, &principal, media) {
+        return response;
+    }
     match params_from_url(req.query_string()) {
         Ok(params) => run(&endpoint, media, params, true, Vec::new(), principal).await,
         Err(message) => bad_request(media, message),
@@ -774,6 +863,35 @@ async fn authenticate(
             Err(response)
         }
     }
+}
+
+/// The 429 of a caller over its role's rate (`access.roles.ROLE.requests_per_minute`),
+/// with `Retry-After` in whole seconds.
+fn rate_limited(
+    req: &HttpRequest,
+    endpoint: &Endpoint,
+    principal: &Principal,
+    media: Media,
+) -> Option<HttpResponse> {
+    let wait = endpoint.over_rate(principal, req.peer_addr().map(|a| a.ip()))?;
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let seconds = seconds.max(1);
+    let mut response = refuse(
+        StatusCode::TOO_MANY_REQUESTS,
+        media,
+        errors::RATE_LIMITED,
+        format!(
+            "Too many requests: the {} role may send {} a minute (access.roles.{}.requests_per_minute, counted on each instance); retry in {seconds} s.",
+            principal.role,
+            endpoint.role(principal.role).per_minute,
+            principal.role,
+        ),
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_str(&seconds.to_string()).unwrap_or(HeaderValue::from_static("60")),
+    );
+    Some(response)
 }
 
 async fn other_method() -> HttpResponse {
@@ -924,13 +1042,16 @@ async fn answer(
     if !missing.is_empty() {
         return request_errors(media, missing);
     }
-    let checked =
-        variables.is_empty() && cached.validated(params.operation_name.as_deref()).is_some();
+    let role = endpoint.role(principal.role);
+    let checked = variables.is_empty()
+        && cached
+            .validated(principal.role, params.operation_name.as_deref())
+            .is_some();
     // The document's size and its arguments, before the schema sees it: async-graphql's
     // parse stage walks every fragment where it is spread (its recursion-depth and
     // directive checks), which takes exponential time on fragments that spread each other
     // twice. The schema's extension checks the same for requests that come another way.
-    if !checked && let Err(e) = super::bounds::check(doc, &variables, &endpoint.settings) {
+    if !checked && let Err(e) = super::bounds::check(doc, &variables, &role.settings) {
         return request_errors(media, vec![e]);
     }
     let operation = super::document::OperationName(params.operation_name.clone());
@@ -956,13 +1077,13 @@ async fn answer(
             .data(endpoint.access.clone()),
         &endpoint.db,
         principal,
-        &endpoint.settings,
+        &role.settings,
     );
     let schema = if introspection {
         request = request.only_introspection();
-        &endpoint.introspection
+        &role.introspection
     } else {
-        &endpoint.schema
+        &role.schema
     };
     let response = schema.execute(request).await;
     if !stage.executed() {

@@ -59,6 +59,17 @@ pub fn build_schema(
     limits: &GraphqlSettings,
     imports: Option<Arc<ImportSetup>>,
 ) -> HubSchema {
+    build_schema_with(db, limits, imports, true)
+}
+
+/// [`build_schema`], answering introspection or not (`__schema` and `__type` are then
+/// unknown fields; `__typename` stays).
+pub fn build_schema_with(
+    db: Option<DatabaseConnection>,
+    limits: &GraphqlSettings,
+    imports: Option<Arc<ImportSetup>>,
+    introspection: bool,
+) -> HubSchema {
     let mut builder = Schema::build(
         schema::QueryRoot::default(),
         schema::MutationRoot::default(),
@@ -69,6 +80,9 @@ pub fn build_schema(
     .limit_directives(32)
     .extension(document::DocumentChecks)
     .data(limits.clone());
+    if !introspection {
+        builder = builder.disable_introspection();
+    }
     if let Some(db) = db {
         builder = builder.data(db);
     }

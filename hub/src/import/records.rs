@@ -441,6 +441,17 @@ impl std::fmt::Debug for PersonFields {
 
 impl Layer for PersonFields {
     const KIND: RecordKind = RecordKind::Person;
+    const ERASABLE: bool = true;
+
+    fn erase(&mut self) {
+        self.full_name = None;
+        self.cnic_hash = None;
+        self.cnic_last4 = None;
+        self.phone = None;
+        self.email = None;
+        self.attributes = None;
+    }
+
     const RECORDS: &'static str = "person_source_records";
     const UNIFIED: &'static str = "persons";
     const FK: &'static str = "person_id";

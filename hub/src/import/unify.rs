@@ -70,6 +70,11 @@ pub(crate) trait Layer: Sized + Clone {
     /// (index into `ranked`'s input) each field came from.
     fn survive(ctx: &Ctx<'_>, records: &[(i32, &Self)])
     -> (Vec<Value>, Vec<(&'static str, usize)>);
+
+    /// Whether the records carry the `erased_at` marker of `hub persons erase`.
+    const ERASABLE: bool = false;
+    /// Blanks the personal values of a record whose key was erased.
+    fn erase(&mut self) {}
 }
 
 /// A record ready to apply.
@@ -144,19 +149,39 @@ pub(crate) async fn apply<L: Layer>(
         .iter()
         .map(|(p, ..)| Value::from(p.key.clone()))
         .collect();
+    let mut columns = vec!["id", "source_key", "content_hash", L::FK];
+    if L::ERASABLE {
+        columns.push("erased_at");
+    }
     let rows = find_by_keys(
         ctx.txn,
         L::RECORDS,
         Some(ctx.source_id),
         "source_key",
         &keys,
-        &["id", "source_key", "content_hash", L::FK],
+        &columns,
     )
     .await?;
     let mut stored: HashMap<String, (i64, Option<String>, Option<i64>)> = HashMap::new();
+    let mut erased: HashSet<String> = HashSet::new();
     for r in &rows {
+        let key: String = r.try_get("", "source_key")?;
+        // A timestamp is text on SQLite and `timestamptz` on PostgreSQL.
+        let marked = || {
+            r.try_get::<Option<String>>("", "erased_at")
+                .ok()
+                .flatten()
+                .is_some()
+                || r.try_get::<Option<chrono::DateTime<chrono::FixedOffset>>>("", "erased_at")
+                    .ok()
+                    .flatten()
+                    .is_some()
+        };
+        if L::ERASABLE && marked() {
+            erased.insert(key.clone());
+        }
         stored.insert(
-            r.try_get("", "source_key")?,
+            key,
             (
                 r.try_get("", "id")?,
                 r.try_get("", "content_hash")?,
@@ -181,6 +206,15 @@ pub(crate) async fn apply<L: Layer>(
                         entity_id: entity,
                         state: State::Unchanged,
                     });
+                } else if erased.contains(&p.key) {
+                    // An erased key (`hub persons erase`): the record is written without
+                    // its personal values and links, under the hash of what the source
+                    // sent, so the same file again is unchanged.
+                    let mut p = p;
+                    p.fields.erase();
+                    p.links.clear();
+                    let values = p.fields.record_values();
+                    changed.push((p, values, hash, *id, entity));
                 } else {
                     changed.push((p, values, hash, *id, entity));
                 }

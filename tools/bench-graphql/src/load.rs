@@ -22,6 +22,8 @@ pub struct Request {
     pub body: Option<Box<dyn Fn(u64) -> String + Send + Sync>>,
     /// Checks an answer's body; a request whose body fails it counts as a failure.
     pub check: Box<dyn Fn(&str) -> bool + Send + Sync>,
+    /// `Authorization` header value, if any.
+    pub auth: Option<String>,
 }
 
 /// Runs `request` from `connections` threads for `duration`.
@@ -45,10 +47,14 @@ pub fn run(request: &Arc<Request>, connections: usize, duration: Duration) -> Me
                     let url = (request.url)(i);
                     let sent = Instant::now();
                     let answer = match &request.body {
-                        Some(body) => agent
-                            .post(&url)
-                            .header("Content-Type", "application/json")
-                            .send((body)(i)),
+                        Some(body) => {
+                            let mut post =
+                                agent.post(&url).header("Content-Type", "application/json");
+                            if let Some(auth) = &request.auth {
+                                post = post.header("Authorization", auth);
+                            }
+                            post.send((body)(i))
+                        }
                         None => agent.get(&url).call(),
                     };
                     let ok = match answer {

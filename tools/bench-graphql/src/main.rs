@@ -366,6 +366,26 @@ fn measure(
     if !migrated.status.success() {
         bail!("hub migrate: {}", String::from_utf8_lossy(&migrated.stderr));
     }
+    // The questions read identifiers and head counts: an analyst's view, through a key
+    // made for this run (its lookup is part of every request, as for any agency).
+    let key_name = format!(
+        "bench-graphql-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    );
+    let made = hub(&args.hub, env)
+        .args(["keys", "create", "--name", &key_name, "--role", "analyst"])
+        .output()?;
+    if !made.status.success() {
+        bail!("hub keys create: {}", String::from_utf8_lossy(&made.stderr));
+    }
+    let key = String::from_utf8_lossy(&made.stdout)
+        .split_whitespace()
+        .last()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("hub keys create printed no key"))?;
+    let auth = format!("Bearer {key}");
     let mut served = Killed(
         hub(&args.hub, env)
             .arg("serve")
@@ -399,6 +419,7 @@ fn measure(
             url: Box::new(move |_| url.clone()),
             body: Some(Box::new(move |i| queries::body(&graphql(ids, i)))),
             check: Box::new(|text| text.contains("\"data\"") && !text.contains("\"errors\"")),
+            auth: Some(auth.clone()),
         });
         let name = q.name;
         let floor_url = floor_base.clone();
@@ -406,6 +427,7 @@ fn measure(
             url: Box::new(move |i| format!("{floor_url}/q/{name}/{}", ids.nth(i))),
             body: None,
             check: Box::new(|text| text.starts_with("{\"data\"")),
+            auth: None,
         });
         // Warm both up (plans, caches, connections).
         load::run(&hub_request, args.connections, Duration::from_secs(2));
