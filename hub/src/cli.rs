@@ -135,6 +135,10 @@ pub enum KeysCommand {
         /// Grant the `pii` scope: person names, phones, e-mails and masked CNICs.
         #[arg(long)]
         pii: bool,
+        /// Scope the key to a cluster (by slug; repeat for several): it then sees only the
+        /// records reachable from those clusters. Without it, every cluster.
+        #[arg(long = "cluster", value_name = "SLUG")]
+        clusters: Vec<String>,
         /// The last day (UTC) the key works, as YYYY-MM-DD; without it the key works
         /// until revoked.
         #[arg(long, value_name = "DATE")]
@@ -368,12 +372,14 @@ async fn keys(db: &sea_orm::DatabaseConnection, command: KeysCommand) -> anyhow:
             name,
             role,
             pii,
+            clusters,
             expires,
         } => {
             let new = keys::NewKey {
                 name,
                 role,
                 pii,
+                clusters: clusters.clone(),
                 expires_at: expires.map(keys::end_of),
             };
             let created = keys::create(db, &new, "cli").await?;
@@ -382,11 +388,16 @@ async fn keys(db: &sea_orm::DatabaseConnection, command: KeysCommand) -> anyhow:
                 None => "until revoked".to_owned(),
             };
             println!(
-                "hub: created the key `{}` ({}{}), valid {until}. It is shown this once; \
+                "hub: created the key `{}` ({}{}{}), valid {until}. It is shown this once; \
                  store it now:",
                 created.key.name,
                 role,
                 if pii { ", pii" } else { "" },
+                if clusters.is_empty() {
+                    String::new()
+                } else {
+                    format!(", clusters {}", clusters.join(" "))
+                },
             );
             println!("{}", created.secret);
         }
@@ -411,6 +422,7 @@ async fn keys(db: &sea_orm::DatabaseConnection, command: KeysCommand) -> anyhow:
                             "prefix": k.prefix,
                             "role": k.role,
                             "pii": k.pii,
+                            "clusters": keys::scope_of(k),
                             "state": state(k),
                             "createdAt": k.created_at.to_rfc3339(),
                             "expiresAt": k.expires_at.map(|t| t.to_rfc3339()),
@@ -423,12 +435,12 @@ async fn keys(db: &sea_orm::DatabaseConnection, command: KeysCommand) -> anyhow:
                 println!("hub: no keys; create one with `hub keys create --name NAME --role ROLE`");
             } else {
                 println!(
-                    "{:<24} {:<14} {:<8} {:<4} {:<8} {:<20} EXPIRES",
-                    "NAME", "PREFIX", "ROLE", "PII", "STATE", "CREATED"
+                    "{:<24} {:<14} {:<8} {:<4} {:<8} {:<20} {:<17} CLUSTERS",
+                    "NAME", "PREFIX", "ROLE", "PII", "STATE", "CREATED", "EXPIRES"
                 );
                 for k in &all {
                     println!(
-                        "{:<24} {:<14} {:<8} {:<4} {:<8} {:<20} {}",
+                        "{:<24} {:<14} {:<8} {:<4} {:<8} {:<20} {:<17} {}",
                         k.name,
                         k.prefix,
                         k.role,
@@ -438,6 +450,7 @@ async fn keys(db: &sea_orm::DatabaseConnection, command: KeysCommand) -> anyhow:
                         k.expires_at
                             .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
                             .unwrap_or_else(|| "never".into()),
+                        keys::scope_of(k).map_or_else(|| "all".to_owned(), |c| c.join(" ")),
                     );
                 }
             }

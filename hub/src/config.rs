@@ -165,6 +165,9 @@ pub struct JwtSettings {
     pub scope_claim: String,
     /// The claim naming the caller in the audit trail.
     pub subject_claim: String,
+    /// The claim holding the slugs of the clusters the caller is scoped to (an array, or a
+    /// space-separated string); a token without it sees every cluster.
+    pub clusters_claim: String,
 }
 
 /// The import pipeline: batch size, reporting, sources and their priorities.
@@ -499,7 +502,7 @@ impl Settings {
              max_body_bytes = {gb}\nmax_upload_bytes = {gu}\nrequest_timeout_ms = {gt}\nbatch_window_ms = {gw}\n\n\
              [access]\nmin_group_firms = {mgf}\n\n[access.jwt]\nhs256_secret = \"{jwt_secret}\"\npublic_key_files = {pkf:?}\njwks_file = {jwks:?}\n\
              issuer = {iss:?}\naudience = {aud:?}\nleeway_seconds = {leeway}\nrole_claim = {rc:?}\n\
-             scope_claim = {sc:?}\nsubject_claim = {subc:?}\n",
+             scope_claim = {sc:?}\nsubject_claim = {subc:?}\nclusters_claim = {cc:?}\n",
             data_dir = self.data_dir.display().to_string(),
             url = secret(&self.database.url),
             engine = Engine::of_url(&self.database_url()).name(),
@@ -555,6 +558,7 @@ impl Settings {
             rc = self.access.jwt.role_claim,
             sc = self.access.jwt.scope_claim,
             subc = self.access.jwt.subject_claim,
+            cc = self.access.jwt.clusters_claim,
         )
     }
 }

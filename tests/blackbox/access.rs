@@ -463,7 +463,7 @@ fn jwts_from_an_identity_provider_are_verified_and_forgeries_refused() {
     let db = TestDb::fresh(crate::support::Engine::Sqlite);
     let server = spawn({
         let mut cmd = hub(&db);
-        cmd.arg("serve")
+        cmd.arg("demo")
             .env("HUB__ACCESS__JWT__HS256_SECRET", SECRET)
             .env(
                 "HUB__ACCESS__JWT__PUBLIC_KEY_FILES",
@@ -494,6 +494,27 @@ fn jwts_from_an_identity_provider_are_verified_and_forgeries_refused() {
             "{alg:?}"
         );
     }
+    // A clusters claim scopes the token.
+    let scoped = sign(
+        Algorithm::HS256,
+        &hs,
+        None,
+        &claims(
+            Some("analyst"),
+            600,
+            json!({"clusters": ["lahore-garments"]}),
+        ),
+    );
+    let (_, body, _) = ask(
+        &server,
+        Some(&bearer(&scoped)),
+        "{ viewer { clusters } clusters { nodes { slug } } }",
+    );
+    assert_eq!(
+        body["data"],
+        json!({"viewer": {"clusters": ["lahore-garments"]}, "clusters": {"nodes": [{"slug": "lahore-garments"}]}}),
+        "{body}"
+    );
     // Roles as an array: the highest known one counts.
     let token = sign(
         Algorithm::HS256,
@@ -978,5 +999,185 @@ fn each_role_has_its_own_limits_rate_and_introspection() {
     for _ in 0..20 {
         let (status, _, _) = ask_timed(&server, None, "{ __typename }");
         assert_eq!(status, 200);
+    }
+}
+
+#[test]
+fn a_cluster_scoped_key_reaches_only_what_its_cluster_reaches() {
+    const SLUG: &str = "sialkot-surgical";
+    for engine in engines() {
+        let db = TestDb::fresh(engine);
+        let server = spawn({
+            let mut cmd = hub(&db);
+            cmd.arg("demo");
+            cmd
+        });
+        // Made once the demo's clusters exist; honoured by the running server at once.
+        let scoped = create_key(&db, "sialkot", "analyst", &["--cluster", SLUG]);
+        let everything = create_key(&db, "all", "analyst", &[]);
+        let as_scoped = bearer(&scoped);
+        let q = |query: &str| {
+            let (status, body, _) = ask(&server, Some(&as_scoped), query);
+            assert_eq!(status, 200, "{engine}: {body}");
+            assert!(body.get("errors").is_none(), "{engine}: {query}: {body}");
+            body["data"].clone()
+        };
+        let cluster = db.count(&format!("SELECT id FROM clusters WHERE slug = '{SLUG}'"));
+        let member = |org: &str| {
+            format!(
+                "EXISTS (SELECT 1 FROM cluster_memberships m WHERE m.organisation_id = {org} \
+                 AND m.cluster_id = {cluster})"
+            )
+        };
+        let expected = |sql: &str| db.count(sql);
+
+        let v = q("{ viewer { role clusters } clusters { totalCount nodes { slug } } }");
+        assert_eq!(v["viewer"]["clusters"], json!([SLUG]), "{engine}");
+        assert_eq!(
+            v["clusters"]["nodes"],
+            json!([{ "slug": SLUG }]),
+            "{engine}"
+        );
+
+        // Every list counts what is reachable from the cluster, as the stored rows say.
+        let firms = expected(&format!(
+            "SELECT count(*) FROM organisations o WHERE o.kind = 'firm' \
+             AND o.merged_into_id IS NULL AND {}",
+            member("o.id")
+        ));
+        let all_firms = expected(
+            "SELECT count(*) FROM organisations WHERE kind = 'firm' AND merged_into_id IS NULL",
+        );
+        assert!(
+            firms > 0 && firms < all_firms,
+            "{engine}: {firms} of {all_firms}"
+        );
+        let v = q(
+            "{ firms { totalCount } firmStatistics { groups { firms } } \
+                    trainingEvents { totalCount } participations { totalCount } \
+                    loans { totalCount } firmObservations { totalCount } networks { totalCount } \
+                    trainingStatistics { groups { participations } } \
+                    tradeFlows { totalCount } }",
+        );
+        assert_eq!(v["firms"]["totalCount"], firms, "{engine}");
+        assert_eq!(v["firmStatistics"]["groups"][0]["firms"], firms, "{engine}");
+        let events = expected(&format!(
+            "SELECT count(*) FROM training_events WHERE cluster_id = {cluster}"
+        ));
+        assert_eq!(v["trainingEvents"]["totalCount"], events, "{engine}");
+        let participations = expected(&format!(
+            "SELECT count(*) FROM participations p JOIN training_events e \
+             ON e.id = p.training_event_id WHERE e.cluster_id = {cluster}"
+        ));
+        assert!(participations > 0, "{engine}");
+        assert_eq!(
+            v["participations"]["totalCount"], participations,
+            "{engine}"
+        );
+        assert_eq!(
+            v["trainingStatistics"]["groups"][0]["participations"], participations,
+            "{engine}"
+        );
+        let loans = expected(&format!(
+            "SELECT count(*) FROM loans l WHERE {}",
+            member("l.organisation_id")
+        ));
+        assert_eq!(v["loans"]["totalCount"], loans, "{engine}");
+        let observations = expected(&format!(
+            "SELECT count(*) FROM firm_observations f WHERE {}",
+            member("f.organisation_id")
+        ));
+        assert_eq!(
+            v["firmObservations"]["totalCount"], observations,
+            "{engine}"
+        );
+        let networks = expected(&format!(
+            "SELECT count(*) FROM networks WHERE cluster_id = {cluster}"
+        ));
+        assert_eq!(v["networks"]["totalCount"], networks, "{engine}");
+        // Published trade statistics are not the cluster's: every scope sees them.
+        assert_eq!(
+            v["tradeFlows"]["totalCount"],
+            expected("SELECT count(*) FROM trade_flows"),
+            "{engine}"
+        );
+
+        // A firm outside the cluster: not by id, not by identifier, not through a
+        // participation of the cluster's trainings, not through another cluster.
+        let outside = db.query_scalar(&format!(
+            "SELECT min(o.id) FROM organisations o JOIN organisation_identifiers i \
+             ON i.organisation_id = o.id AND i.scheme = 'PK-NTN' AND i.is_hashed = false \
+             WHERE o.kind = 'firm' AND NOT {}",
+            member("o.id")
+        ));
+        let ntn = db.query_scalar(&format!(
+            "SELECT min(value) FROM organisation_identifiers WHERE organisation_id = {outside} \
+             AND scheme = 'PK-NTN'"
+        ));
+        let id = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            format!("Firm:{outside}"),
+        );
+        let probe = format!(
+            "{{ node(id: \"{id}\") {{ id }} firm(id: \"{id}\") {{ name }} \
+               firmByIdentifier(scheme: \"PK-NTN\", value: \"{ntn}\") {{ name }} \
+               cluster(slug: \"lahore-garments\") {{ slug }} }}"
+        );
+        let v = q(&probe);
+        assert_eq!(
+            v,
+            json!({"node": null, "firm": null, "firmByIdentifier": null, "cluster": null}),
+            "{engine}"
+        );
+        // The same probe with an unscoped key finds them (the probe is a real one).
+        let (_, body, _) = ask(&server, Some(&bearer(&everything)), &probe);
+        assert!(body["data"]["firm"]["name"].is_string(), "{engine}: {body}");
+        assert!(
+            body["data"]["firmByIdentifier"]["name"].is_string(),
+            "{engine}: {body}"
+        );
+
+        let v = q(
+            "{ participations(first: 100) { nodes { firm { id } event { cluster { slug } } } } }",
+        );
+        for p in v["participations"]["nodes"].as_array().unwrap() {
+            assert_eq!(p["event"]["cluster"]["slug"], SLUG, "{engine}");
+            if let Some(firm) = p["firm"]["id"].as_str() {
+                let bytes =
+                    base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, firm)
+                        .unwrap();
+                let row = String::from_utf8(bytes)
+                    .unwrap()
+                    .split_once(':')
+                    .unwrap()
+                    .1
+                    .to_owned();
+                assert_eq!(
+                    db.count(&format!(
+                        "SELECT count(*) FROM organisations o WHERE o.id = {row} AND {}",
+                        member("o.id")
+                    )),
+                    1,
+                    "{engine}: a participant's firm outside the cluster"
+                );
+            }
+        }
+
+        // A scope names clusters that exist.
+        let out = output(hub(&db).args([
+            "keys",
+            "create",
+            "--name",
+            "typo",
+            "--role",
+            "analyst",
+            "--cluster",
+            "sialkot-surgicall",
+        ]));
+        assert!(!out.status.success(), "{engine}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("no cluster has the slug"),
+            "{out:?}"
+        );
     }
 }

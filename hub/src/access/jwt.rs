@@ -10,8 +10,8 @@
 //!
 //! The role comes from the configured role claim (a role name, or an array of names of
 //! which the highest known counts); a token without a known role is refused, never read
-//! as public. The `pii` scope comes from the scope claim. Cluster-scoped tokens are
-//! planned with cluster scopes; until then the role applies to every cluster.
+//! as public. The `pii` scope comes from the scope claim, the clusters the caller is scoped
+//! to from the clusters claim (slugs; absent: every cluster).
 
 use std::path::Path;
 
@@ -127,8 +127,9 @@ impl Verifier {
         }))
     }
 
-    /// The principal of a token, or why it is refused (a sentence for the 401).
-    pub fn verify(&self, token: &str) -> Result<Principal, String> {
+    /// The principal of a token and the slugs of the clusters it is scoped to (`None`:
+    /// every cluster), or why it is refused (a sentence for the 401).
+    pub fn verify(&self, token: &str) -> Result<(Principal, Option<Vec<String>>), String> {
         let header = decode_header(token).map_err(|e| match e.kind() {
             ErrorKind::Json(_) => {
                 "the token's header names no accepted algorithm (HS256, RS256, ES256)".to_owned()
@@ -195,7 +196,10 @@ impl Verifier {
         ))
     }
 
-    fn principal(&self, claims: &Map<String, Json>) -> Result<Principal, String> {
+    fn principal(
+        &self,
+        claims: &Map<String, Json>,
+    ) -> Result<(Principal, Option<Vec<String>>), String> {
         let names = |claim: &str| -> Vec<String> {
             match claims.get(claim) {
                 Some(Json::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
@@ -228,12 +232,18 @@ impl Verifier {
             .filter(|c| !c.is_control())
             .take(128)
             .collect();
-        Ok(Principal {
-            role,
-            pii,
-            clusters: None,
-            actor: format!("jwt:{subject}"),
-        })
+        let clusters = claims
+            .contains_key(&self.settings.clusters_claim)
+            .then(|| names(&self.settings.clusters_claim));
+        Ok((
+            Principal {
+                role,
+                pii,
+                clusters: None,
+                actor: format!("jwt:{subject}"),
+            },
+            clusters,
+        ))
     }
 }
 

@@ -44,6 +44,8 @@ pub struct NewKey {
     pub name: String,
     pub role: Role,
     pub pii: bool,
+    /// The slugs of the clusters the key is scoped to; empty: every cluster.
+    pub clusters: Vec<String>,
     /// The end of the key's validity (exclusive).
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -68,6 +70,8 @@ pub enum KeyError {
     NotFound(String),
     #[error("the expiry {0} is not in the future")]
     Past(String),
+    #[error("no cluster has the slug `{0}` (see `{{ clusters {{ nodes {{ slug }} }} }}`)")]
+    UnknownCluster(String),
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
 }
@@ -132,6 +136,16 @@ pub async fn create(
     {
         return Err(KeyError::Exists(new.name.clone()));
     }
+    let mut clusters = new.clusters.clone();
+    clusters.sort();
+    clusters.dedup();
+    let known = cluster_ids(&txn, &clusters).await?;
+    if let Some(unknown) = clusters
+        .iter()
+        .find(|slug| !known.iter().any(|(s, _)| s == *slug))
+    {
+        return Err(KeyError::UnknownCluster(unknown.clone()));
+    }
     let (secret, prefix) = generate();
     let key = api_keys::ActiveModel {
         name: Set(new.name.clone()),
@@ -139,7 +153,7 @@ pub async fn create(
         secret_hash: Set(hash(&secret)),
         role: Set(new.role.name().to_owned()),
         pii: Set(new.pii),
-        clusters: Set(None),
+        clusters: Set((!clusters.is_empty()).then(|| serde_json::json!(clusters))),
         expires_at: Set(new.expires_at.map(|t| t.fixed_offset())),
         created_at: Set(now.fixed_offset()),
         revoked_at: Set(None),
@@ -156,6 +170,7 @@ pub async fn create(
             "prefix": prefix,
             "role": new.role.name(),
             "pii": new.pii,
+            "clusters": (!clusters.is_empty()).then_some(&clusters),
             "expiresAt": new.expires_at.map(|t| t.to_rfc3339()),
         }),
     )
@@ -216,7 +231,49 @@ pub async fn principal(
     else {
         return Ok(Err(KeyDenied::Unknown));
     };
-    Ok(principal_of(&key, Utc::now()))
+    let mut principal = match principal_of(&key, Utc::now()) {
+        Ok(p) => p,
+        Err(denied) => return Ok(Err(denied)),
+    };
+    if let Some(slugs) = scope_of(&key) {
+        principal.clusters = Some(
+            cluster_ids(db, &slugs)
+                .await?
+                .into_iter()
+                .map(|(_, id)| id)
+                .collect(),
+        );
+    }
+    Ok(Ok(principal))
+}
+
+/// The cluster slugs a key is scoped to (`None`: every cluster).
+pub fn scope_of(key: &api_keys::Model) -> Option<Vec<String>> {
+    let list = key.clusters.as_ref()?.as_array()?;
+    Some(
+        list.iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+    )
+}
+
+/// The ids of the clusters with these slugs, as (slug, id); unknown slugs are left out
+/// (a scope naming only unknown clusters sees nothing).
+pub async fn cluster_ids(
+    db: &impl ConnectionTrait,
+    slugs: &[String],
+) -> Result<Vec<(String, i64)>, sea_orm::DbErr> {
+    use hub_schema::entity::clusters;
+    if slugs.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(clusters::Entity::find()
+        .filter(clusters::Column::Slug.is_in(slugs.iter().cloned()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.slug, c.id))
+        .collect())
 }
 
 /// What a stored key grants at `now`.

@@ -99,9 +99,31 @@ impl Authenticator {
         }
         if credential.split('.').count() == 3 {
             return match &self.jwt {
-                Some(verifier) => verifier
-                    .verify(credential)
-                    .map_err(|why| refused("bad token", "anonymous".into(), format!("Refused: {why}."))),
+                Some(verifier) => match verifier.verify(credential) {
+                    Err(why) => Err(refused(
+                        "bad token",
+                        "anonymous".into(),
+                        format!("Refused: {why}."),
+                    )),
+                    Ok((principal, None)) => Ok(principal),
+                    Ok((mut principal, Some(slugs))) => {
+                        match keys::cluster_ids(&self.db, &slugs).await {
+                            Ok(ids) => {
+                                principal.clusters =
+                                    Some(ids.into_iter().map(|(_, id)| id).collect());
+                                Ok(principal)
+                            }
+                            Err(e) => {
+                                tracing::error!(error = %e, "could not read a token's clusters");
+                                Err(refused(
+                                    "cluster lookup failed",
+                                    "anonymous".into(),
+                                    "The token's clusters could not be checked; try again.".into(),
+                                ))
+                            }
+                        }
+                    }
+                },
                 None => Err(refused(
                     "token without identity provider",
                     "anonymous".into(),

@@ -225,7 +225,50 @@ pub trait FromRow: Sized + Clone + Send + Sync + 'static {
     /// `null`). `None`: rows anyone may list (their fields may still be protected).
     const ROWS_NEED: Option<super::policy::Protected> = None;
 
+    /// For a caller scoped to clusters (`ids`: their ids, comma-separated), the SQL
+    /// condition over the alias `t` of the rows it may see: those reachable from its
+    /// clusters. `None`: rows not tied to clusters (reference data, programmes, published
+    /// trade statistics), which every scope sees.
+    fn scope(_t: &str, _ids: &str) -> Option<String> {
+        None
+    }
+
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr>;
+}
+
+/// The firm (organisation) `org` is a member of one of the clusters `ids`.
+pub fn in_clusters(org: &str, ids: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM cluster_memberships cm_s WHERE cm_s.organisation_id = {org} \
+         AND cm_s.cluster_id IN ({ids}))"
+    )
+}
+
+/// The caller's clusters as SQL (`1, 2`; `NULL` for a scope of none), or `None` when it
+/// is not scoped to clusters.
+pub fn scope_ids(principal: Option<&super::principal::Principal>) -> Option<String> {
+    let ids = principal?.clusters.as_ref()?;
+    Some(if ids.is_empty() {
+        "NULL".to_owned()
+    } else {
+        ids.iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
+/// The scope condition of `N` for the request's caller (see [`FromRow::scope`]).
+pub fn scope_of<N: FromRow>(ctx: &async_graphql::Context<'_>) -> Option<String> {
+    let ids = scope_ids(ctx.data_opt::<super::principal::Principal>())?;
+    N::scope(super::list::T, &ids)
+}
+
+/// Restricts `select` (the rows of `N` as `t`) to the caller's clusters, if scoped.
+pub fn scoped<N: FromRow>(ctx: &async_graphql::Context<'_>, select: &mut SelectStatement) {
+    if let Some(condition) = scope_of::<N>(ctx) {
+        select.and_where(Expr::cust(condition));
+    }
 }
 
 /// Whether the caller may see rows of `N` at all (see [`FromRow::ROWS_NEED`]).
@@ -251,6 +294,8 @@ fn empty_page<N>() -> PageOf<N> {
 pub struct ChildLoader {
     pub(crate) db: DatabaseConnection,
     specs: Mutex<HashMap<u64, Arc<ChildQuery>>>,
+    /// The caller's clusters as SQL, when it is scoped (see [`scope_ids`]).
+    pub(crate) scope: Option<String>,
 }
 
 impl ChildLoader {
@@ -258,7 +303,14 @@ impl ChildLoader {
         ChildLoader {
             db,
             specs: Mutex::new(HashMap::new()),
+            scope: None,
         }
+    }
+
+    /// The loader of a caller scoped to clusters (`scope`: see [`scope_ids`]).
+    pub fn scoped(mut self, scope: Option<String>) -> Self {
+        self.scope = scope;
+        self
     }
 
     /// Registers the query of a nested list field and returns its key. Siblings (the same
@@ -606,9 +658,16 @@ pub async fn child_page<N: FromRow>(
         return Ok((empty_page(), Total::Hidden));
     }
     let loader = ctx.data::<async_graphql::dataloader::DataLoader<ChildLoader>>()?;
+    let scope = scope_of::<N>(ctx);
     let spec = loader
         .loader()
-        .register(ChildLoader::field_key::<N>(ctx), build)?;
+        .register(ChildLoader::field_key::<N>(ctx), || {
+            let mut query = build()?;
+            if let Some(condition) = scope {
+                query.select.and_where(Expr::cust(condition));
+            }
+            Ok(query)
+        })?;
     let page = loader
         .load_one(ChildKey::<N>::new(spec, parent))
         .await?
@@ -680,6 +739,8 @@ pub async fn root_list<N: FromRow>(
     if !rows_visible::<N>(ctx) {
         return Ok((empty_page(), Total::Hidden));
     }
+    let mut select = select;
+    scoped::<N>(ctx, &mut select);
     let db = ctx.data::<DatabaseConnection>()?;
     let page = fetch(db, select.clone(), &sort, &page, N::from_row).await?;
     Ok((page, Total::Query(select)))
@@ -856,6 +917,13 @@ impl<N: Listed> Loader<RowKey<N>> for ChildLoader {
         select.and_where(
             Expr::cust(format!("{}.id", super::list::T)).is_in(keys.iter().map(|k| k.id)),
         );
+        if let Some(condition) = self
+            .scope
+            .as_deref()
+            .and_then(|ids| N::scope(super::list::T, ids))
+        {
+            select.and_where(Expr::cust(condition));
+        }
         select.expr_as(
             Expr::cust(format!("{}.id", super::list::T)),
             Alias::new("__id"),

@@ -246,9 +246,10 @@ pub fn prepare_request(
     principal: principal::Principal,
     limits: &GraphqlSettings,
 ) -> async_graphql::Request {
+    let scope = connection::scope_ids(Some(&principal));
     request.data(principal).data(
         async_graphql::dataloader::DataLoader::new(
-            connection::ChildLoader::new(db.clone()),
+            connection::ChildLoader::new(db.clone()).scoped(scope),
             tokio::spawn,
         )
         .delay(std::time::Duration::from_millis(limits.batch_window_ms)),

@@ -103,6 +103,7 @@ impl CoreQuery {
     async fn cluster(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Cluster>> {
         let mut select = cluster_select();
         select.and_where(Expr::cust(format!("{T}.slug")).eq(slug));
+        super::connection::scoped::<Cluster>(ctx, &mut select);
         one(ctx.data::<DatabaseConnection>()?, select).await
     }
 
@@ -144,6 +145,7 @@ impl CoreQuery {
         let row = ids::decode_as(&id, firm::TYPE)?;
         let mut select = firm_select(firm::FirmColumns::of_field(ctx));
         select.and_where(Expr::cust(format!("{T}.id")).eq(row));
+        super::connection::scoped::<Firm>(ctx, &mut select);
         one(ctx.data::<DatabaseConnection>()?, select).await
     }
 

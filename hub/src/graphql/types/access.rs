@@ -62,6 +62,8 @@ pub struct Viewer {
     pub pii: bool,
     /// How the audit trail names the caller: `key:NAME`, `jwt:SUBJECT` or `anonymous`.
     pub actor: String,
+    /// The slugs of the clusters the caller is scoped to; `null`: every cluster.
+    pub clusters: Option<Vec<String>>,
 }
 
 /// An API key (never the key itself: only its visible prefix).
@@ -72,6 +74,8 @@ pub struct ApiKey {
     pub prefix: String,
     pub role: RoleName,
     pub pii: bool,
+    /// The slugs of the clusters the key is scoped to; `null`: every cluster.
+    pub clusters: Option<Vec<String>>,
     pub created_at: DateTime<Utc>,
     /// When the key stops working; none: until revoked.
     pub expires_at: Option<DateTime<Utc>>,
@@ -89,6 +93,7 @@ impl From<api_keys::Model> for ApiKey {
             Err(_) => "invalid",
         };
         ApiKey {
+            clusters: keys::scope_of(&k),
             role: Role::parse(&k.role).map_or(RoleName::Public, RoleName::from),
             state: state.to_owned(),
             name: k.name,
@@ -131,13 +136,31 @@ pub struct AccessQuery;
 #[Object]
 impl AccessQuery {
     /// The caller, as its credentials make it (any role).
-    async fn viewer(&self, ctx: &Context<'_>) -> Viewer {
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer> {
         let p = principal_of(ctx);
-        Viewer {
+        let clusters = match &p.clusters {
+            None => None,
+            Some(ids) => {
+                use hub_schema::entity::clusters;
+                let db = ctx.data::<DatabaseConnection>()?;
+                let mut slugs: Vec<String> = clusters::Entity::find()
+                    .filter(clusters::Column::Id.is_in(ids.iter().copied()))
+                    .all(db)
+                    .await
+                    .map_err(internal)?
+                    .into_iter()
+                    .map(|c| c.slug)
+                    .collect();
+                slugs.sort();
+                Some(slugs)
+            }
+        };
+        Ok(Viewer {
             role: p.role.into(),
             pii: p.pii,
             actor: p.actor,
-        }
+            clusters,
+        })
     }
 
     /// Every API key, oldest first (admin).
@@ -211,6 +234,8 @@ impl AccessMutation {
         name: String,
         role: RoleName,
         #[graphql(default = false, desc = "Grant the `pii` scope.")] pii: bool,
+        #[graphql(desc = "Scope the key to these clusters (slugs); none: every cluster.")]
+        clusters: Option<Vec<String>>,
         #[graphql(desc = "The last day (UTC) the key works; none: until revoked.")] expires: Option<
             NaiveDate,
         >,
@@ -221,6 +246,7 @@ impl AccessMutation {
             name,
             role: role.into(),
             pii,
+            clusters: clusters.unwrap_or_default(),
             expires_at: expires.map(keys::end_of),
         };
         let created = keys::create(db, &new, &principal_of(ctx).actor)

@@ -62,6 +62,10 @@ fn split(s: Option<String>) -> Vec<String> {
 }
 
 impl FromRow for Cluster {
+    fn scope(t: &str, ids: &str) -> Option<String> {
+        Some(format!("{t}.id IN ({ids})"))
+    }
+
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = clusters::Model::from_query_result(row, "")?;
         Ok(Cluster {

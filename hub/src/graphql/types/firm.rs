@@ -79,6 +79,13 @@ pub struct Firm {
 }
 
 impl FromRow for Firm {
+    fn scope(t: &str, ids: &str) -> Option<String> {
+        Some(crate::graphql::connection::in_clusters(
+            &format!("{t}.id"),
+            ids,
+        ))
+    }
+
     /// Reads the columns of [`firm_select`]: the admin-area names and the provenance JSON
     /// are NULL when the query did not select them (see [`FirmColumns`]).
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
@@ -404,6 +411,12 @@ impl async_graphql::dataloader::Loader<ByIdentifier> for crate::graphql::connect
                     Expr::cust(format!("{T}.id")),
                     sea_orm::sea_query::Order::Asc,
                 );
+            if let Some(ids) = &self.scope {
+                select.and_where(Expr::cust(crate::graphql::connection::in_clusters(
+                    &format!("{T}.id"),
+                    ids,
+                )));
+            }
             let rows = self
                 .db
                 .query_all(&select)

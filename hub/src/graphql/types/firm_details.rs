@@ -64,6 +64,13 @@ pub struct Identifier {
 }
 
 impl FromRow for Identifier {
+    fn scope(t: &str, ids: &str) -> Option<String> {
+        Some(crate::graphql::connection::in_clusters(
+            &format!("{t}.organisation_id"),
+            ids,
+        ))
+    }
+
     const ROWS_NEED: Option<Protected> = Some(Protected::FirmIdentifiers);
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
@@ -222,6 +229,13 @@ pub struct FirmObservation {
 }
 
 impl FromRow for FirmObservation {
+    fn scope(t: &str, ids: &str) -> Option<String> {
+        Some(crate::graphql::connection::in_clusters(
+            &format!("{t}.organisation_id"),
+            ids,
+        ))
+    }
+
     const ROWS_NEED: Option<Protected> = Some(Protected::FirmFigures);
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
@@ -466,6 +480,13 @@ fn attributes(json: Option<serde_json::Value>) -> Vec<SourceAttribute> {
 }
 
 impl FromRow for SourceRecord {
+    fn scope(t: &str, ids: &str) -> Option<String> {
+        Some(crate::graphql::connection::in_clusters(
+            &format!("{t}.organisation_id"),
+            ids,
+        ))
+    }
+
     const ROWS_NEED: Option<Protected> = Some(Protected::FirmIdentifiers);
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {

@@ -273,6 +273,13 @@ impl IndicatorValue {
 }
 
 impl FromRow for IndicatorValue {
+    fn scope(t: &str, ids: &str) -> Option<String> {
+        Some(format!(
+            "({t}.cluster_id IN ({ids}) OR ({t}.organisation_id IS NOT NULL AND {}))",
+            crate::graphql::connection::in_clusters(&format!("{t}.organisation_id"), ids)
+        ))
+    }
+
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = indicator_values::Model::from_query_result(row, "")?;
         Ok(IndicatorValue {

@@ -108,6 +108,10 @@ pub struct Network {
 }
 
 impl FromRow for Network {
+    fn scope(t: &str, ids: &str) -> Option<String> {
+        Some(format!("{t}.cluster_id IN ({ids})"))
+    }
+
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = networks::Model::from_query_result(row, "")?;
         Ok(Network {
@@ -318,6 +322,12 @@ pub struct NetworkMember {
 }
 
 impl FromRow for NetworkMember {
+    fn scope(t: &str, ids: &str) -> Option<String> {
+        Some(format!(
+            "EXISTS (SELECT 1 FROM networks n_s WHERE n_s.id = {t}.network_id AND n_s.cluster_id IN ({ids}))"
+        ))
+    }
+
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = network_members::Model::from_query_result(row, "")?;
         Ok(NetworkMember {

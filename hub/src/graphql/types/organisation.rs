@@ -137,6 +137,13 @@ pub struct Organisation {
 }
 
 impl FromRow for Organisation {
+    fn scope(t: &str, ids: &str) -> Option<String> {
+        Some(format!(
+            "({t}.kind <> 'firm' OR {})",
+            crate::graphql::connection::in_clusters(&format!("{t}.id"), ids)
+        ))
+    }
+
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = organisations::Model::from_query_result(row, "")?;
         Ok(Organisation {

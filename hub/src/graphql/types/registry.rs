@@ -286,6 +286,13 @@ pub struct PlotAllotment {
 }
 
 impl FromRow for PlotAllotment {
+    fn scope(t: &str, ids: &str) -> Option<String> {
+        Some(crate::graphql::connection::in_clusters(
+            &format!("{t}.organisation_id"),
+            ids,
+        ))
+    }
+
     const ROWS_NEED: Option<Protected> = Some(Protected::FirmFigures);
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
@@ -437,6 +444,13 @@ pub struct Loan {
 }
 
 impl FromRow for Loan {
+    fn scope(t: &str, ids: &str) -> Option<String> {
+        Some(crate::graphql::connection::in_clusters(
+            &format!("{t}.organisation_id"),
+            ids,
+        ))
+    }
+
     const ROWS_NEED: Option<Protected> = Some(Protected::FirmFigures);
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {

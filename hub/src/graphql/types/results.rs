@@ -147,6 +147,13 @@ pub async fn indicator_results(
     if let Some(i) = &indicator {
         cond = cond.add(Expr::cust("ir_i.code").eq(i.clone()));
     }
+    // A caller scoped to clusters reads their rows only (programme-wide rows are not
+    // reachable from a cluster).
+    if let Some(ids) = crate::graphql::connection::scope_ids(
+        ctx.data_opt::<crate::graphql::principal::Principal>(),
+    ) {
+        cond = cond.add(Expr::cust(format!("t.cluster_id IN ({ids})")));
+    }
     q.cond_where(cond);
     // The value kept for a period is the first of its source priority, then the latest
     // written: read in the reverse order, each later one replaces the earlier.

@@ -409,7 +409,11 @@ pub async fn firm_statistics(
     let db = ctx.data::<DatabaseConnection>()?;
     let backend = db.get_database_backend();
     let parts = DateParts { backend };
-    let rolled = use_rollup(db, &filter).await?;
+    // A caller scoped to clusters counts their firms, live (the rollups hold every firm).
+    let scope = crate::graphql::connection::scope_ids(
+        ctx.data_opt::<crate::graphql::principal::Principal>(),
+    );
+    let rolled = scope.is_none() && use_rollup(db, &filter).await?;
     let m = if rolled {
         FirmMeasures::rolled()
     } else {
@@ -424,6 +428,9 @@ pub async fn firm_statistics(
             .column(Alias::new("organisation_id"))
             .column(Alias::new("cluster_id"))
             .from(Alias::new("cluster_memberships"));
+        if let Some(ids) = &scope {
+            links.and_where(Expr::cust(format!("cluster_id IN ({ids})")));
+        }
         q.join_subquery(
             sea_orm::sea_query::JoinType::InnerJoin,
             links,
@@ -451,6 +458,12 @@ pub async fn firm_statistics(
             .add(Expr::cust(format!("{T}.merged_into_id IS NULL")));
         if let Some(f) = &filter {
             cond = cond.add(f.condition(T, ctx.level())?);
+        }
+        if let Some(ids) = &scope {
+            cond = cond.add(Expr::cust(crate::graphql::connection::in_clusters(
+                &format!("{T}.id"),
+                ids,
+            )));
         }
         q.cond_where(cond);
     }
@@ -825,7 +838,10 @@ pub async fn training_statistics(
     let parts = DateParts {
         backend: db.get_database_backend(),
     };
-    let rolled = use_rollup(db, &filter).await?;
+    let scope = crate::graphql::connection::scope_ids(
+        ctx.data_opt::<crate::graphql::principal::Principal>(),
+    );
+    let rolled = scope.is_none() && use_rollup(db, &filter).await?;
     let m = if rolled {
         TrainingMeasures::rolled()
     } else {
@@ -867,6 +883,9 @@ pub async fn training_statistics(
     }
     if let Some(f) = &filter {
         q.cond_where(f.condition(T, ctx.level())?);
+    }
+    if let Some(ids) = &scope {
+        q.and_where(Expr::cust(format!("ts_e.cluster_id IN ({ids})")));
     }
     let mut have = Condition::all();
     if let Some(h) = &having_on {

@@ -70,6 +70,10 @@ pub struct TrainingEvent {
 }
 
 impl FromRow for TrainingEvent {
+    fn scope(t: &str, ids: &str) -> Option<String> {
+        Some(format!("{t}.cluster_id IN ({ids})"))
+    }
+
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = training_events::Model::from_query_result(row, "")?;
         Ok(TrainingEvent {
@@ -268,6 +272,12 @@ pub struct Participation {
 }
 
 impl FromRow for Participation {
+    fn scope(t: &str, ids: &str) -> Option<String> {
+        Some(format!(
+            "EXISTS (SELECT 1 FROM training_events e_s WHERE e_s.id = {t}.training_event_id AND e_s.cluster_id IN ({ids}))"
+        ))
+    }
+
     const ROWS_NEED: Option<Protected> = Some(Protected::Persons);
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
@@ -419,6 +429,14 @@ pub struct Person {
 }
 
 impl FromRow for Person {
+    fn scope(t: &str, ids: &str) -> Option<String> {
+        Some(format!(
+            "(EXISTS (SELECT 1 FROM participations p_s JOIN training_events e_s ON e_s.id = p_s.training_event_id WHERE p_s.person_id = {t}.id AND e_s.cluster_id IN ({ids})) OR EXISTS (SELECT 1 FROM affiliations a_s WHERE a_s.person_id = {t}.id AND {}) OR EXISTS (SELECT 1 FROM loans l_s WHERE l_s.borrower_person_id = {t}.id AND {}))",
+            crate::graphql::connection::in_clusters("a_s.organisation_id", ids),
+            crate::graphql::connection::in_clusters("l_s.organisation_id", ids)
+        ))
+    }
+
     const ROWS_NEED: Option<Protected> = Some(Protected::Persons);
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
