@@ -1181,3 +1181,152 @@ fn a_cluster_scoped_key_reaches_only_what_its_cluster_reaches() {
         );
     }
 }
+
+/// The role × entry-point matrix: one protected field of each class (a firm's head count,
+/// its identifiers, a person's name, a loan's amount) reached through every way into the
+/// graph (root list, nested relation, alias, fragment, `node(id)`, `firm(id)`), asserted
+/// visible or `null` for each caller, on every engine.
+#[test]
+fn the_role_and_entry_point_matrix_holds_on_every_engine() {
+    for engine in engines() {
+        let db = TestDb::fresh(engine);
+        let server = spawn({
+            let mut cmd = hub(&db);
+            cmd.arg("demo");
+            cmd
+        });
+        let callers = [
+            ("public", None),
+            (
+                "analyst",
+                Some(create_key(&db, "m-analyst", "analyst", &[])),
+            ),
+            ("pii", Some(create_key(&db, "m-pii", "analyst", &["--pii"]))),
+            (
+                "curator",
+                Some(create_key(&db, "m-curator", "curator", &[])),
+            ),
+            (
+                "admin",
+                Some(create_key(&db, "m-admin", "admin", &["--pii"])),
+            ),
+        ];
+        // A firm with a head count, an NTN and a loan, and a trainee with a name.
+        let firm = db.query_scalar(
+            "SELECT min(o.id) FROM organisations o WHERE o.kind = 'firm' \
+             AND o.employees_total IS NOT NULL AND o.merged_into_id IS NULL \
+             AND EXISTS (SELECT 1 FROM organisation_identifiers i WHERE i.organisation_id = o.id \
+                 AND i.scheme = 'PK-NTN' AND i.is_hashed = false) \
+             AND EXISTS (SELECT 1 FROM loans l WHERE l.organisation_id = o.id \
+                 AND l.amount_pkr IS NOT NULL) \
+             AND EXISTS (SELECT 1 FROM cluster_memberships m WHERE m.organisation_id = o.id)",
+        );
+        let person = db.query_scalar(
+            "SELECT min(p.id) FROM persons p WHERE p.full_name IS NOT NULL \
+             AND EXISTS (SELECT 1 FROM participations x WHERE x.person_id = p.id)",
+        );
+        let gid = |kind: &str, row: &str| {
+            base64::Engine::encode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                format!("{kind}:{row}"),
+            )
+        };
+        let (firm_id, person_id) = (gid("Firm", &firm), gid("Person", &person));
+        let slug = db.query_scalar(&format!(
+            "SELECT min(c.slug) FROM clusters c JOIN cluster_memberships m ON m.cluster_id = c.id \
+             WHERE m.organisation_id = {firm}"
+        ));
+        let fields = "employeesTotal identifiers(scheme: \"PK-NTN\") { value } \
+                      loans(first: 5) { nodes { amountPkr } }";
+        // Each entry point yields the firm (a JSON pointer to it in the answer).
+        let entries: Vec<(&str, String, String)> = vec![
+            (
+                "node",
+                format!("{{ node(id: \"{firm_id}\") {{ ... on Firm {{ {fields} }} }} }}"),
+                "/node".into(),
+            ),
+            (
+                "firm",
+                format!("{{ firm(id: \"{firm_id}\") {{ {fields} }} }}"),
+                "/firm".into(),
+            ),
+            (
+                "alias and fragment",
+                format!(
+                    "{{ x: firm(id: \"{firm_id}\") {{ ...F }} }} fragment F on Firm {{ {fields} }}"
+                ),
+                "/x".into(),
+            ),
+            (
+                "nested under its cluster",
+                format!(
+                    "{{ cluster(slug: \"{slug}\") {{ firms(first: 100) {{ nodes {{ id {fields} }} }} }} }}"
+                ),
+                String::new(),
+            ),
+        ];
+        let person_query = format!(
+            "{{ node(id: \"{person_id}\") {{ ... on Person {{ fullName }} }} \
+               p: trainingEvents(first: 5) {{ nodes {{ participations(first: 20) \
+               {{ nodes {{ person {{ fullName }} }} }} }} }} }}"
+        );
+        for (who, key) in &callers {
+            let auth = key.as_deref().map(bearer);
+            let figures = *who != "public";
+            let names = matches!(*who, "pii" | "admin");
+            for (entry, query, pointer) in &entries {
+                let (status, body, _) = ask(&server, auth.as_deref(), query);
+                assert_eq!(status, 200, "{engine}, {who}, {entry}: {body}");
+                assert!(
+                    body.get("errors").is_none(),
+                    "{engine}, {who}, {entry}: {body}"
+                );
+                let firm_value = if pointer.is_empty() {
+                    body["data"]["cluster"]["firms"]["nodes"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|f| f["id"] == firm_id.as_str())
+                        .cloned()
+                        .unwrap_or_else(|| panic!("{engine}, {who}: the firm is in its cluster"))
+                } else {
+                    body["data"].pointer(pointer).cloned().unwrap()
+                };
+                assert_eq!(
+                    firm_value["employeesTotal"].is_number(),
+                    figures,
+                    "{engine}, {who}, {entry}: head count: {body}"
+                );
+                assert_eq!(
+                    !firm_value["identifiers"].as_array().unwrap().is_empty(),
+                    figures,
+                    "{engine}, {who}, {entry}: identifiers: {body}"
+                );
+                let loans = firm_value["loans"]["nodes"].as_array().unwrap();
+                assert_eq!(
+                    loans.iter().any(|l| l["amountPkr"].is_number()),
+                    figures,
+                    "{engine}, {who}, {entry}: loans: {body}"
+                );
+            }
+            let (_, body, _) = ask(&server, auth.as_deref(), &person_query);
+            let data = &body["data"];
+            assert_eq!(
+                data["node"]["fullName"].is_string(),
+                names,
+                "{engine}, {who}: a person by id: {body}"
+            );
+            let nested: Vec<&Value> = data["p"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|e| e["participations"]["nodes"].as_array().unwrap())
+                .collect();
+            assert_eq!(
+                nested.iter().any(|p| p["person"]["fullName"].is_string()),
+                names,
+                "{engine}, {who}: a person through a participation: {body}"
+            );
+        }
+    }
+}
