@@ -43,6 +43,13 @@ fn ask(hub: &RunningHub, auth: Option<&str>, query: &str) -> (u16, Value, Option
     (status, serde_json::from_str(&text).unwrap(), challenge)
 }
 
+/// `hub serve` or `hub demo` on `db`, listening.
+fn start(db: &TestDb, command: &str) -> RunningHub {
+    let mut cmd = hub(db);
+    cmd.arg(command);
+    spawn(cmd)
+}
+
 fn bearer(credential: &str) -> String {
     format!("Bearer {credential}")
 }
@@ -70,11 +77,7 @@ fn viewer(hub: &RunningHub, credential: &str) -> Result<Value, String> {
 fn keys_are_created_listed_and_revoked_from_the_command_line_and_honoured_at_once() {
     for engine in engines() {
         let db = TestDb::fresh(engine);
-        let server = spawn({
-            let mut cmd = hub(&db);
-            cmd.arg("serve");
-            cmd
-        });
+        let server = start(&db, "serve");
 
         // Created while the server runs: honoured from the next request.
         let out = output(hub(&db).args([
@@ -213,11 +216,7 @@ fn every_role_sees_what_it_may_of_the_same_query() {
         let pii = create_key(&db, "officer", "analyst", &["--pii"]);
         let curator = create_key(&db, "curator", "curator", &[]);
         let admin = create_key(&db, "admin", "admin", &[]);
-        let server = spawn({
-            let mut cmd = hub(&db);
-            cmd.arg("demo");
-            cmd
-        });
+        let server = start(&db, "demo");
         let query = "{ viewer { role } \
             firms(first: 100) { totalCount nodes { name district employeesTotal identifiers { scheme value } } } \
             participations(first: 50) { totalCount nodes { person { sex fullName phone } } } \
@@ -350,11 +349,7 @@ fn admins_manage_keys_over_graphql_and_read_the_audit_trail() {
     for engine in engines() {
         let db = TestDb::fresh(engine);
         let admin = create_key(&db, "root", "admin", &[]);
-        let server = spawn({
-            let mut cmd = hub(&db);
-            cmd.arg("serve");
-            cmd
-        });
+        let server = start(&db, "serve");
         let as_admin = Some(bearer(&admin));
         let (_, body, _) = ask(
             &server,
@@ -613,11 +608,7 @@ fn jwts_from_an_identity_provider_are_verified_and_forgeries_refused() {
 #[test]
 fn without_an_identity_provider_jwts_are_refused() {
     let db = TestDb::fresh(crate::support::Engine::Sqlite);
-    let server = spawn({
-        let mut cmd = hub(&db);
-        cmd.arg("serve");
-        cmd
-    });
+    let server = start(&db, "serve");
     let token = sign(
         Algorithm::HS256,
         &EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
@@ -655,11 +646,7 @@ fn the_public_sees_statistics_with_small_groups_withheld_and_no_way_round() {
     for engine in engines() {
         let db = TestDb::fresh(engine);
         let analyst = create_key(&db, "analyst", "analyst", &[]);
-        let server = spawn({
-            let mut cmd = hub(&db);
-            cmd.arg("demo");
-            cmd
-        });
+        let server = start(&db, "demo");
         let as_analyst = Some(bearer(&analyst));
         let firms_q = "{ firmStatistics(groupBy: [DISTRICT, SIZE_CLASS]) { notes groups { keys { district sizeClass } firms firmsWithEmployees employees femaleEmployees withheld } } }";
         let (_, full, _) = ask(&server, as_analyst.as_deref(), firms_q);
@@ -809,11 +796,7 @@ fn an_erased_person_stays_erased_when_the_same_files_are_imported_again() {
     for engine in engines() {
         let db = TestDb::fresh(engine);
         let officer = create_key(&db, "officer", "analyst", &["--pii"]);
-        let server = spawn({
-            let mut cmd = hub(&db);
-            cmd.arg("demo");
-            cmd
-        });
+        let server = start(&db, "demo");
         // A trainee with a name and a phone, known from the attendance sheets only.
         let row = db.query_scalar(
             "SELECT min(p.id) FROM persons p WHERE p.full_name IS NOT NULL \
@@ -1007,11 +990,7 @@ fn a_cluster_scoped_key_reaches_only_what_its_cluster_reaches() {
     const SLUG: &str = "sialkot-surgical";
     for engine in engines() {
         let db = TestDb::fresh(engine);
-        let server = spawn({
-            let mut cmd = hub(&db);
-            cmd.arg("demo");
-            cmd
-        });
+        let server = start(&db, "demo");
         // Made once the demo's clusters exist; honoured by the running server at once.
         let scoped = create_key(&db, "sialkot", "analyst", &["--cluster", SLUG]);
         let everything = create_key(&db, "all", "analyst", &[]);
@@ -1190,11 +1169,7 @@ fn a_cluster_scoped_key_reaches_only_what_its_cluster_reaches() {
 fn the_role_and_entry_point_matrix_holds_on_every_engine() {
     for engine in engines() {
         let db = TestDb::fresh(engine);
-        let server = spawn({
-            let mut cmd = hub(&db);
-            cmd.arg("demo");
-            cmd
-        });
+        let server = start(&db, "demo");
         let callers = [
             ("public", None),
             (

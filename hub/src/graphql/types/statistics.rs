@@ -55,20 +55,36 @@ fn refuse_side_channel(what: &str) -> async_graphql::Error {
     ))
 }
 
-/// The groups to withhold and how many there are, for `keys` and `contributing` of every
-/// group of the answer (`complete`: the answer holds every group; otherwise all are
-/// withheld, as the complements cannot be chosen).
-fn withhold(
-    keys: &[Vec<String>],
-    contributing: &[i64],
+/// Withholds the figures of the groups small-group suppression picks (see [`suppress`]),
+/// over every group of the answer, then keeps the first `limit`; the note to add when any
+/// is withheld. `keys` gives a group's keys in the order grouped by, `contributing` its
+/// contributing firms, `blank` withholds its figures. When the answer does not hold every
+/// group (over the groups' cap), all are withheld: the complements cannot be chosen.
+#[allow(clippy::too_many_arguments)]
+fn withhold_groups<G>(
+    groups: &mut Vec<G>,
     threshold: i64,
-    complete: bool,
-) -> Vec<bool> {
-    if complete {
-        suppress::withheld(keys, contributing, threshold)
+    total_groups: i64,
+    limit: u64,
+    keys: impl Fn(&G) -> Vec<String>,
+    contributing: impl Fn(&G) -> i64,
+    blank: impl Fn(&mut G),
+) -> Option<String> {
+    let key_strings: Vec<Vec<String>> = groups.iter().map(keys).collect();
+    let contributing: Vec<i64> = groups.iter().map(contributing).collect();
+    let withheld = if total_groups <= groups.len() as i64 {
+        suppress::withheld(&key_strings, &contributing, threshold)
     } else {
-        vec![true; contributing.len()]
+        vec![true; groups.len()]
+    };
+    for (g, w) in groups.iter_mut().zip(&withheld) {
+        if *w {
+            blank(g);
+        }
     }
+    groups.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let n = withheld.iter().filter(|w| **w).count();
+    (n > 0).then(|| suppress::note(n, threshold))
 }
 
 fn key_text<V: ToString>(v: &Option<V>) -> String {
@@ -494,11 +510,13 @@ pub async fn firm_statistics(
         .map(|r| firm_group(r, &keys))
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()
         .map_err(internal)?;
-    let mut withheld_note = None;
-    if let Some(threshold) = guard {
-        let key_strings: Vec<Vec<String>> = groups
-            .iter()
-            .map(|g| {
+    let withheld_note = guard.and_then(|threshold| {
+        withhold_groups(
+            &mut groups,
+            threshold,
+            total_groups,
+            limit,
+            |g| {
                 dims.iter()
                     .map(|d| match d {
                         FirmDimension::Cluster => key_text(&g.keys.cluster),
@@ -508,25 +526,16 @@ pub async fn firm_statistics(
                         FirmDimension::Industry => key_text(&g.keys.industry),
                     })
                     .collect()
-            })
-            .collect();
-        let contributing: Vec<i64> = groups.iter().map(|g| g.firms_with_employees).collect();
-        let complete = total_groups <= groups.len() as i64;
-        let w = withhold(&key_strings, &contributing, threshold, complete);
-        for (g, w) in groups.iter_mut().zip(&w) {
-            if *w {
+            },
+            |g| g.firms_with_employees,
+            |g| {
                 g.employees = None;
                 g.female_employees = None;
                 g.share_female = None;
                 g.withheld = true;
-            }
-        }
-        let n = w.iter().filter(|w| **w).count();
-        if n > 0 {
-            withheld_note = Some(suppress::note(n, threshold));
-        }
-        groups.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    }
+            },
+        )
+    });
     let mut notes = vec![
         "Head counts are each firm's current figures: the latest period that reports them \
          (`employeesAsOf` gives the periods)."
@@ -914,11 +923,13 @@ pub async fn training_statistics(
         .map(|r| training_group(r, &keys))
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()
         .map_err(internal)?;
-    let mut withheld_note = None;
-    if let Some(threshold) = guard {
-        let key_strings: Vec<Vec<String>> = groups
-            .iter()
-            .map(|g| {
+    let withheld_note = guard.and_then(|threshold| {
+        withhold_groups(
+            &mut groups,
+            threshold,
+            total_groups,
+            limit,
+            |g| {
                 dims.iter()
                     .map(|d| match d {
                         TrainingDimension::Cluster => key_text(&g.keys.cluster),
@@ -928,13 +939,9 @@ pub async fn training_statistics(
                         TrainingDimension::Provider => key_text(&g.keys.provider),
                     })
                     .collect()
-            })
-            .collect();
-        let contributing: Vec<i64> = groups.iter().map(|g| g.firms).collect();
-        let complete = total_groups <= groups.len() as i64;
-        let w = withhold(&key_strings, &contributing, threshold, complete);
-        for (g, w) in groups.iter_mut().zip(&w) {
-            if *w {
+            },
+            |g| g.firms,
+            |g| {
                 g.participations = None;
                 g.persons = None;
                 g.completed = None;
@@ -942,14 +949,9 @@ pub async fn training_statistics(
                 g.scored = None;
                 g.mean_score_gain = None;
                 g.withheld = true;
-            }
-        }
-        let n = w.iter().filter(|w| **w).count();
-        if n > 0 {
-            withheld_note = Some(suppress::note(n, threshold));
-        }
-        groups.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    }
+            },
+        )
+    });
     Ok(TrainingStatistics {
         notes: [
             withheld_note.into_iter().collect::<Vec<_>>(),
