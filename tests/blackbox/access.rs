@@ -1142,6 +1142,44 @@ fn a_cluster_scoped_key_reaches_only_what_its_cluster_reaches() {
             }
         }
 
+        // A filter that follows a relation sees only what the scope reaches: a firm of the
+        // cluster that is also in another cluster cannot be found by that other cluster.
+        let both = db.query_scalar(&format!(
+            "SELECT min(o.id) FROM organisations o WHERE o.kind = 'firm' AND {}",
+            member("o.id")
+        ));
+        db.query(&format!(
+            "INSERT INTO cluster_memberships (cluster_id, organisation_id, change_seq, \
+             created_at, updated_at) SELECT id, {both}, 0, CURRENT_TIMESTAMP, \
+             CURRENT_TIMESTAMP FROM clusters WHERE slug = 'lahore-garments'"
+        ));
+        let by_other = "{ firms(filter: {cluster: {slug: {eq: \"lahore-garments\"}}}) { totalCount } \
+                        clusters { nodes { slug } } }";
+        let v = q(by_other);
+        assert_eq!(v["firms"]["totalCount"], 0, "{engine}: {v}");
+        assert_eq!(
+            v["clusters"]["nodes"],
+            json!([{ "slug": SLUG }]),
+            "{engine}"
+        );
+        let (_, body, _) = ask(&server, Some(&bearer(&everything)), by_other);
+        assert!(
+            body["data"]["firms"]["totalCount"].as_i64().unwrap() > 0,
+            "{engine}: {body}"
+        );
+        let both_id = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            format!("Firm:{both}"),
+        );
+        let v = q(&format!(
+            "{{ firm(id: \"{both_id}\") {{ clusters {{ nodes {{ slug }} }} }} }}"
+        ));
+        assert_eq!(
+            v["firm"]["clusters"]["nodes"],
+            json!([{ "slug": SLUG }]),
+            "{engine}: {v}"
+        );
+
         // A scope names clusters that exist.
         let out = output(hub(&db).args([
             "keys",

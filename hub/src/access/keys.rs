@@ -72,6 +72,11 @@ pub enum KeyError {
     Past(String),
     #[error("no cluster has the slug `{0}` (see `{{ clusters {{ nodes {{ slug }} }} }}`)")]
     UnknownCluster(String),
+    #[error(
+        "a key is scoped to at most {} clusters; make it without --cluster to see every cluster",
+        crate::graphql::declare::MAX_SCOPE_CLUSTERS
+    )]
+    TooManyClusters,
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
 }
@@ -139,6 +144,9 @@ pub async fn create(
     let mut clusters = new.clusters.clone();
     clusters.sort();
     clusters.dedup();
+    if clusters.len() > crate::graphql::declare::MAX_SCOPE_CLUSTERS {
+        return Err(KeyError::TooManyClusters);
+    }
     let known = cluster_ids(&txn, &clusters).await?;
     if let Some(unknown) = clusters
         .iter()

@@ -106,6 +106,18 @@ impl Authenticator {
                         format!("Refused: {why}."),
                     )),
                     Ok((principal, None)) => Ok(principal),
+                    Ok((_, Some(slugs)))
+                        if slugs.len() > crate::graphql::declare::MAX_SCOPE_CLUSTERS =>
+                    {
+                        Err(refused(
+                            "bad token",
+                            "anonymous".into(),
+                            format!(
+                                "Refused: the token names more than {} clusters.",
+                                crate::graphql::declare::MAX_SCOPE_CLUSTERS
+                            ),
+                        ))
+                    }
                     Ok((mut principal, Some(slugs))) => {
                         match keys::cluster_ids(&self.db, &slugs).await {
                             Ok(ids) => {

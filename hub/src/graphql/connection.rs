@@ -244,6 +244,61 @@ pub fn in_clusters(org: &str, ids: &str) -> String {
     )
 }
 
+/// What a caller scoped to the clusters `ids` (SQL: `1, 2`, or `NULL` for none) may see of
+/// the table `table` aliased `x`: the condition over `x` of the rows reachable from its
+/// clusters, or `None` for tables not tied to clusters (reference data, programmes,
+/// published trade statistics). The one definition of what a scope reaches: listed types
+/// ([`FromRow::scope`]) and relation filters ([`super::declare::related`]) both use it.
+pub fn table_scope(table: &str, x: &str, ids: &str) -> Option<String> {
+    let member = |org: &str| in_clusters(org, ids);
+    Some(match table {
+        "clusters" => format!("{x}.id IN ({ids})"),
+        // Firms of the clusters; organisations that are not firms (agencies, providers)
+        // are the programme's, visible to every scope.
+        "organisations" => format!("({x}.kind <> 'firm' OR {})", member(&format!("{x}.id"))),
+        "organisation_identifiers"
+        | "firm_observations"
+        | "organisation_source_records"
+        | "plot_allotments"
+        | "loans" => member(&format!("{x}.organisation_id")),
+        "networks" | "training_events" => format!("{x}.cluster_id IN ({ids})"),
+        "network_members" => format!(
+            "EXISTS (SELECT 1 FROM networks n_s WHERE n_s.id = {x}.network_id \
+             AND n_s.cluster_id IN ({ids}))"
+        ),
+        "participations" => format!(
+            "EXISTS (SELECT 1 FROM training_events e_s WHERE e_s.id = {x}.training_event_id \
+             AND e_s.cluster_id IN ({ids}))"
+        ),
+        "persons" => format!(
+            "(EXISTS (SELECT 1 FROM participations p_s JOIN training_events e_s \
+             ON e_s.id = p_s.training_event_id WHERE p_s.person_id = {x}.id \
+             AND e_s.cluster_id IN ({ids})) OR EXISTS (SELECT 1 FROM affiliations a_s \
+             WHERE a_s.person_id = {x}.id AND {}) OR EXISTS (SELECT 1 FROM loans l_s \
+             WHERE l_s.borrower_person_id = {x}.id AND {}))",
+            member("a_s.organisation_id"),
+            member("l_s.organisation_id")
+        ),
+        "indicator_values" => format!(
+            "({x}.cluster_id IN ({ids}) OR ({x}.organisation_id IS NOT NULL AND {}))",
+            member(&format!("{x}.organisation_id"))
+        ),
+        "import_runs" => format!(
+            "(EXISTS (SELECT 1 FROM organisation_source_records r_s WHERE r_s.import_run_id = \
+             {x}.id AND {}) OR EXISTS (SELECT 1 FROM training_events e_s WHERE \
+             e_s.import_run_id = {x}.id AND e_s.cluster_id IN ({ids})))",
+            member("r_s.organisation_id")
+        ),
+        "import_row_errors" => format!(
+            "(EXISTS (SELECT 1 FROM organisation_source_records r_s WHERE r_s.import_run_id = \
+             {x}.import_run_id AND {}) OR EXISTS (SELECT 1 FROM training_events e_s WHERE \
+             e_s.import_run_id = {x}.import_run_id AND e_s.cluster_id IN ({ids})))",
+            member("r_s.organisation_id")
+        ),
+        _ => return None,
+    })
+}
+
 /// The caller's clusters as SQL (`1, 2`; `NULL` for a scope of none), or `None` when it
 /// is not scoped to clusters.
 pub fn scope_ids(principal: Option<&super::principal::Principal>) -> Option<String> {

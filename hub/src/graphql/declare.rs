@@ -85,12 +85,76 @@ pub enum On {
 pub struct Level {
     pub depth: usize,
     pub backend: sea_orm::DbBackend,
+    /// The clusters of a scoped caller: a relation filter tests only the related rows the
+    /// caller may see, so that it cannot learn about rows outside its scope.
+    pub scope: Scope,
 }
 
 impl Level {
     /// The top level of a statement for `backend`.
     pub fn root(backend: sea_orm::DbBackend) -> Self {
-        Level { depth: 0, backend }
+        Level {
+            depth: 0,
+            backend,
+            scope: Scope::default(),
+        }
+    }
+
+    /// The same level for a caller scoped to `scope`.
+    pub fn scoped(self, scope: Scope) -> Self {
+        Level { scope, ..self }
+    }
+}
+
+/// The most clusters a key or token may be scoped to.
+pub const MAX_SCOPE_CLUSTERS: usize = 32;
+
+/// The cluster ids of a scoped caller, kept inline so that [`Level`] stays `Copy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Scope {
+    scoped: bool,
+    len: u8,
+    ids: [i64; MAX_SCOPE_CLUSTERS],
+}
+
+impl Scope {
+    /// The scope of a caller's clusters (`None`: not scoped). More ids than
+    /// [`MAX_SCOPE_CLUSTERS`] cannot be made (keys and tokens are refused); if they were,
+    /// the scope would see nothing rather than too much.
+    pub fn of(ids: Option<&[i64]>) -> Scope {
+        let Some(ids) = ids else {
+            return Scope::default();
+        };
+        let mut scope = Scope {
+            scoped: true,
+            ..Scope::default()
+        };
+        if ids.len() <= MAX_SCOPE_CLUSTERS {
+            scope.ids[..ids.len()].copy_from_slice(ids);
+            scope.len = ids.len() as u8;
+        }
+        scope
+    }
+
+    /// The ids as SQL (`1, 2`, or `NULL` for none), or `None` when not scoped.
+    pub fn sql(&self) -> Option<String> {
+        if !self.scoped {
+            return None;
+        }
+        let ids = &self.ids[..usize::from(self.len)];
+        Some(if ids.is_empty() {
+            "NULL".to_owned()
+        } else {
+            ids.iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    }
+
+    /// The condition over `x` of the rows of `table` this scope reaches, if any.
+    fn condition(&self, table: &str, x: &str) -> Option<String> {
+        super::connection::table_scope(table, x, &self.sql()?)
     }
 }
 
@@ -355,20 +419,27 @@ fn in_ids(level: Level, column: String, ids: SelectStatement) -> SimpleExpr {
 pub fn related<F: RowFilter>(f: &F, on: &On, a: &str, level: Level) -> Result<Condition, Error> {
     let absent = f.row_matches_absent();
     // The rows of `table` (aliased `x`) that meet `extra` and the filter.
-    let matching =
-        |mut sub: SelectStatement, x: &str, extra: &str| -> Result<SelectStatement, Error> {
-            if !extra.is_empty() {
-                sub.and_where(Expr::cust(extra.replace("{x}", x)));
-            }
-            sub.cond_where(f.row_condition(x, level + 1)?);
-            Ok(sub)
-        };
+    // A scoped caller's filter tests only the related rows it may see.
+    let matching = |mut sub: SelectStatement,
+                    table: &str,
+                    x: &str,
+                    extra: &str|
+     -> Result<SelectStatement, Error> {
+        if !extra.is_empty() {
+            sub.and_where(Expr::cust(extra.replace("{x}", x)));
+        }
+        if let Some(scope) = level.scope.condition(table, x) {
+            sub.and_where(Expr::cust(scope));
+        }
+        sub.cond_where(f.row_condition(x, level + 1)?);
+        Ok(sub)
+    };
     // The ids of the rows of `table` that meet `extra` and the filter.
     let ids = |table: &str, x: &str, extra: &str| -> Result<SelectStatement, Error> {
         let mut sub = Query::select();
         sub.expr(Expr::cust(format!("{x}.id")))
             .from_as(Alias::new(table), Alias::new(x));
-        matching(sub, x, extra)
+        matching(sub, table, x, extra)
     };
     let (found, missing) = match *on {
         On::BelongsTo {
@@ -406,8 +477,11 @@ pub fn related<F: RowFilter>(f: &F, on: &On, a: &str, level: Level) -> Result<Co
             if !extra.is_empty() {
                 none.and_where(Expr::cust(extra.replace("{x}", &format!("{x}n"))));
             }
+            if let Some(scope) = level.scope.condition(table, &format!("{x}n")) {
+                none.and_where(Expr::cust(scope));
+            }
             (
-                Expr::exists(matching(sub, &x, extra)?),
+                Expr::exists(matching(sub, table, &x, extra)?),
                 Expr::exists(none).not(),
             )
         }
@@ -429,6 +503,11 @@ pub fn related<F: RowFilter>(f: &F, on: &On, a: &str, level: Level) -> Result<Co
             none.expr(Expr::cust("1"))
                 .from_as(Alias::new(link), Alias::new(format!("{l}n")))
                 .and_where(Expr::cust(format!("{l}n.{from} = {a}.id")));
+            if let Some(scope) = level.scope.condition(table, &format!("{x}n")) {
+                none.and_where(Expr::cust(format!(
+                    "EXISTS (SELECT 1 FROM {table} {x}n WHERE {x}n.id = {l}n.{to} AND {scope})"
+                )));
+            }
             (Expr::exists(sub), Expr::exists(none).not())
         }
         other => {

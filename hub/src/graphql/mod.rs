@@ -126,6 +126,10 @@ impl NodeContext for async_graphql::Context<'_> {
             self.data_opt::<DatabaseConnection>()
                 .map_or(sea_orm::DbBackend::Sqlite, |db| db.get_database_backend()),
         )
+        .scoped(declare::Scope::of(
+            self.data_opt::<principal::Principal>()
+                .and_then(|p| p.clusters.as_deref()),
+        ))
     }
 
     fn allowed(&self, what: policy::Protected) -> bool {

@@ -63,7 +63,7 @@ fn split(s: Option<String>) -> Vec<String> {
 
 impl FromRow for Cluster {
     fn scope(t: &str, ids: &str) -> Option<String> {
-        Some(format!("{t}.id IN ({ids})"))
+        crate::graphql::connection::table_scope("clusters", t, ids)
     }
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {

@@ -80,10 +80,7 @@ pub struct Firm {
 
 impl FromRow for Firm {
     fn scope(t: &str, ids: &str) -> Option<String> {
-        Some(crate::graphql::connection::in_clusters(
-            &format!("{t}.id"),
-            ids,
-        ))
+        crate::graphql::connection::table_scope("organisations", t, ids)
     }
 
     /// Reads the columns of [`firm_select`]: the admin-area names and the provenance JSON

@@ -65,10 +65,7 @@ pub struct Identifier {
 
 impl FromRow for Identifier {
     fn scope(t: &str, ids: &str) -> Option<String> {
-        Some(crate::graphql::connection::in_clusters(
-            &format!("{t}.organisation_id"),
-            ids,
-        ))
+        crate::graphql::connection::table_scope("organisation_identifiers", t, ids)
     }
 
     const ROWS_NEED: Option<Protected> = Some(Protected::FirmIdentifiers);
@@ -230,10 +227,7 @@ pub struct FirmObservation {
 
 impl FromRow for FirmObservation {
     fn scope(t: &str, ids: &str) -> Option<String> {
-        Some(crate::graphql::connection::in_clusters(
-            &format!("{t}.organisation_id"),
-            ids,
-        ))
+        crate::graphql::connection::table_scope("firm_observations", t, ids)
     }
 
     const ROWS_NEED: Option<Protected> = Some(Protected::FirmFigures);
@@ -481,10 +475,7 @@ fn attributes(json: Option<serde_json::Value>) -> Vec<SourceAttribute> {
 
 impl FromRow for SourceRecord {
     fn scope(t: &str, ids: &str) -> Option<String> {
-        Some(crate::graphql::connection::in_clusters(
-            &format!("{t}.organisation_id"),
-            ids,
-        ))
+        crate::graphql::connection::table_scope("organisation_source_records", t, ids)
     }
 
     const ROWS_NEED: Option<Protected> = Some(Protected::FirmIdentifiers);

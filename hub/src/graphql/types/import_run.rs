@@ -74,10 +74,7 @@ pub struct ImportRun {
 
 impl FromRow for ImportRun {
     fn scope(t: &str, ids: &str) -> Option<String> {
-        Some(format!(
-            "(EXISTS (SELECT 1 FROM organisation_source_records r_s WHERE r_s.import_run_id = {t}.id AND {}) OR EXISTS (SELECT 1 FROM training_events e_s WHERE e_s.import_run_id = {t}.id AND e_s.cluster_id IN ({ids})))",
-            crate::graphql::connection::in_clusters("r_s.organisation_id", ids)
-        ))
+        crate::graphql::connection::table_scope("import_runs", t, ids)
     }
 
     const ROWS_NEED: Option<Protected> = Some(Protected::ImportRuns);
@@ -184,10 +181,7 @@ pub struct RowError {
 
 impl FromRow for RowError {
     fn scope(t: &str, ids: &str) -> Option<String> {
-        Some(format!(
-            "(EXISTS (SELECT 1 FROM organisation_source_records r_s WHERE r_s.import_run_id = {t}.import_run_id AND {}) OR EXISTS (SELECT 1 FROM training_events e_s WHERE e_s.import_run_id = {t}.import_run_id AND e_s.cluster_id IN ({ids})))",
-            crate::graphql::connection::in_clusters("r_s.organisation_id", ids)
-        ))
+        crate::graphql::connection::table_scope("import_row_errors", t, ids)
     }
 
     const ROWS_NEED: Option<Protected> = Some(Protected::ImportRuns);

@@ -274,10 +274,7 @@ impl IndicatorValue {
 
 impl FromRow for IndicatorValue {
     fn scope(t: &str, ids: &str) -> Option<String> {
-        Some(format!(
-            "({t}.cluster_id IN ({ids}) OR ({t}.organisation_id IS NOT NULL AND {}))",
-            crate::graphql::connection::in_clusters(&format!("{t}.organisation_id"), ids)
-        ))
+        crate::graphql::connection::table_scope("indicator_values", t, ids)
     }
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {

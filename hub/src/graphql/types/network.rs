@@ -109,7 +109,7 @@ pub struct Network {
 
 impl FromRow for Network {
     fn scope(t: &str, ids: &str) -> Option<String> {
-        Some(format!("{t}.cluster_id IN ({ids})"))
+        crate::graphql::connection::table_scope("networks", t, ids)
     }
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
@@ -323,9 +323,7 @@ pub struct NetworkMember {
 
 impl FromRow for NetworkMember {
     fn scope(t: &str, ids: &str) -> Option<String> {
-        Some(format!(
-            "EXISTS (SELECT 1 FROM networks n_s WHERE n_s.id = {t}.network_id AND n_s.cluster_id IN ({ids}))"
-        ))
+        crate::graphql::connection::table_scope("network_members", t, ids)
     }
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {

@@ -138,10 +138,7 @@ pub struct Organisation {
 
 impl FromRow for Organisation {
     fn scope(t: &str, ids: &str) -> Option<String> {
-        Some(format!(
-            "({t}.kind <> 'firm' OR {})",
-            crate::graphql::connection::in_clusters(&format!("{t}.id"), ids)
-        ))
+        crate::graphql::connection::table_scope("organisations", t, ids)
     }
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {

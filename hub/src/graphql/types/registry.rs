@@ -287,10 +287,7 @@ pub struct PlotAllotment {
 
 impl FromRow for PlotAllotment {
     fn scope(t: &str, ids: &str) -> Option<String> {
-        Some(crate::graphql::connection::in_clusters(
-            &format!("{t}.organisation_id"),
-            ids,
-        ))
+        crate::graphql::connection::table_scope("plot_allotments", t, ids)
     }
 
     const ROWS_NEED: Option<Protected> = Some(Protected::FirmFigures);
@@ -445,10 +442,7 @@ pub struct Loan {
 
 impl FromRow for Loan {
     fn scope(t: &str, ids: &str) -> Option<String> {
-        Some(crate::graphql::connection::in_clusters(
-            &format!("{t}.organisation_id"),
-            ids,
-        ))
+        crate::graphql::connection::table_scope("loans", t, ids)
     }
 
     const ROWS_NEED: Option<Protected> = Some(Protected::FirmFigures);

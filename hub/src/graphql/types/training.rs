@@ -71,7 +71,7 @@ pub struct TrainingEvent {
 
 impl FromRow for TrainingEvent {
     fn scope(t: &str, ids: &str) -> Option<String> {
-        Some(format!("{t}.cluster_id IN ({ids})"))
+        crate::graphql::connection::table_scope("training_events", t, ids)
     }
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
@@ -273,9 +273,7 @@ pub struct Participation {
 
 impl FromRow for Participation {
     fn scope(t: &str, ids: &str) -> Option<String> {
-        Some(format!(
-            "EXISTS (SELECT 1 FROM training_events e_s WHERE e_s.id = {t}.training_event_id AND e_s.cluster_id IN ({ids}))"
-        ))
+        crate::graphql::connection::table_scope("participations", t, ids)
     }
 
     const ROWS_NEED: Option<Protected> = Some(Protected::Persons);
@@ -430,11 +428,7 @@ pub struct Person {
 
 impl FromRow for Person {
     fn scope(t: &str, ids: &str) -> Option<String> {
-        Some(format!(
-            "(EXISTS (SELECT 1 FROM participations p_s JOIN training_events e_s ON e_s.id = p_s.training_event_id WHERE p_s.person_id = {t}.id AND e_s.cluster_id IN ({ids})) OR EXISTS (SELECT 1 FROM affiliations a_s WHERE a_s.person_id = {t}.id AND {}) OR EXISTS (SELECT 1 FROM loans l_s WHERE l_s.borrower_person_id = {t}.id AND {}))",
-            crate::graphql::connection::in_clusters("a_s.organisation_id", ids),
-            crate::graphql::connection::in_clusters("l_s.organisation_id", ids)
-        ))
+        crate::graphql::connection::table_scope("persons", t, ids)
     }
 
     const ROWS_NEED: Option<Protected> = Some(Protected::Persons);
