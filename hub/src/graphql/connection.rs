@@ -302,15 +302,7 @@ pub fn table_scope(table: &str, x: &str, ids: &str) -> Option<String> {
 /// The caller's clusters as SQL (`1, 2`; `NULL` for a scope of none), or `None` when it
 /// is not scoped to clusters.
 pub fn scope_ids(principal: Option<&super::principal::Principal>) -> Option<String> {
-    let ids = principal?.clusters.as_ref()?;
-    Some(if ids.is_empty() {
-        "NULL".to_owned()
-    } else {
-        ids.iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    })
+    super::declare::Scope::of(principal.and_then(|p| p.clusters.as_deref())).sql()
 }
 
 /// The scope condition of `N` for the request's caller (see [`FromRow::scope`]).
