@@ -21,6 +21,16 @@ fn fixture(name: &str) -> PathBuf {
 /// POSTs `query` with `Authorization: <auth>` (verbatim) when given: status, body, and the
 /// `WWW-Authenticate` header.
 fn ask(hub: &RunningHub, auth: Option<&str>, query: &str) -> (u16, Value, Option<String>) {
+    ask_header(hub, auth, query, "www-authenticate")
+}
+
+/// [`ask`], returning the response header `name` instead.
+fn ask_header(
+    hub: &RunningHub,
+    auth: Option<&str>,
+    query: &str,
+    name: &str,
+) -> (u16, Value, Option<String>) {
     let url = hub.url("/graphql");
     let mut request = hub
         .agent()
@@ -34,13 +44,13 @@ fn ask(hub: &RunningHub, auth: Option<&str>, query: &str) -> (u16, Value, Option
         .send(json!({ "query": query }).to_string().as_bytes())
         .unwrap_or_else(|e| panic!("POST {url}: {e}"));
     let status = response.status().as_u16();
-    let challenge = response
+    let header = response
         .headers()
-        .get("www-authenticate")
+        .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let text = response.body_mut().read_to_string().unwrap();
-    (status, serde_json::from_str(&text).unwrap(), challenge)
+    (status, serde_json::from_str(&text).unwrap(), header)
 }
 
 /// `hub serve` or `hub demo` on `db`, listening.
@@ -891,29 +901,6 @@ fn an_erased_person_stays_erased_when_the_same_files_are_imported_again() {
     }
 }
 
-/// POSTs `query` with `auth`: status, body and `Retry-After`.
-fn ask_timed(hub: &RunningHub, auth: Option<&str>, query: &str) -> (u16, Value, Option<String>) {
-    let url = hub.url("/graphql");
-    let mut request = hub
-        .agent()
-        .post(&url)
-        .header("Content-Type", "application/json");
-    if let Some(auth) = auth {
-        request = request.header("Authorization", auth);
-    }
-    let mut response = request
-        .send(json!({ "query": query }).to_string().as_bytes())
-        .unwrap();
-    let status = response.status().as_u16();
-    let retry = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let body = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
-    (status, body, retry)
-}
-
 #[test]
 fn each_role_has_its_own_limits_rate_and_introspection() {
     let db = TestDb::fresh(crate::support::Engine::Sqlite);
@@ -937,7 +924,7 @@ fn each_role_has_its_own_limits_rate_and_introspection() {
 
     // Page size: the public's 10, the analyst's the default 100.
     let page = "{ tradeFlows(first: 20) { totalCount } }";
-    let (_, body, _) = ask_timed(&server, None, page);
+    let (_, body, _) = ask(&server, None, page);
     assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
     assert!(
         body["errors"][0]["message"]
@@ -946,41 +933,46 @@ fn each_role_has_its_own_limits_rate_and_introspection() {
             .contains("10"),
         "{body}"
     );
-    let (_, body, _) = ask_timed(&server, Some(&as_analyst), page);
+    let (_, body, _) = ask(&server, Some(&as_analyst), page);
     assert!(body.get("errors").is_none(), "{body}");
 
     // Depth: the analyst's 3, the public's the default 12.
     let deep = "{ clusters { nodes { programme { clusters { nodes { slug } } } } } }";
-    let (_, body, _) = ask_timed(&server, Some(&as_analyst), deep);
+    let (_, body, _) = ask(&server, Some(&as_analyst), deep);
     assert_eq!(code(&body), "QUERY_TOO_DEEP", "{body}");
-    let (_, body, _) = ask_timed(&server, None, deep);
+    let (_, body, _) = ask(&server, None, deep);
     assert!(body.get("errors").is_none(), "{body}");
 
     // Introspection: off for the public only (answered `null`, like any field a role may
     // not read). The analyst's request is checked in the rate test below.
     let schema = "{ __schema { queryType { name } } }";
-    let (_, body, _) = ask_timed(&server, None, schema);
+    let (_, body, _) = ask(&server, None, schema);
     assert!(body["data"]["__schema"].is_null(), "{body}");
-    let (_, body, _) = ask_timed(&server, None, "{ __typename }");
+    let (_, body, _) = ask(&server, None, "{ __typename }");
     assert_eq!(body["data"]["__typename"], "QueryRoot", "{body}");
 
     // Rate: the analyst's key had 2 requests; 2 more pass, then 429 with Retry-After
     // (a request every 15 s at 4 a minute); the public is not limited.
-    let (status, body, _) = ask_timed(&server, Some(&as_analyst), "{ viewer { role } }");
+    let (status, body, _) = ask(&server, Some(&as_analyst), "{ viewer { role } }");
     assert_eq!(status, 200, "{body}");
-    let (status, body, _) = ask_timed(&server, Some(&as_analyst), schema);
+    let (status, body, _) = ask(&server, Some(&as_analyst), schema);
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["data"]["__schema"]["queryType"]["name"], "QueryRoot",
         "{body}"
     );
-    let (status, body, retry) = ask_timed(&server, Some(&as_analyst), "{ viewer { role } }");
+    let (status, body, retry) = ask_header(
+        &server,
+        Some(&as_analyst),
+        "{ viewer { role } }",
+        "retry-after",
+    );
     assert_eq!(status, 429, "{body}");
     assert_eq!(code(&body), "RATE_LIMITED");
     let retry: u64 = retry.expect("Retry-After").parse().unwrap();
     assert!((1..=15).contains(&retry), "{retry}");
     for _ in 0..20 {
-        let (status, _, _) = ask_timed(&server, None, "{ __typename }");
+        let (status, _, _) = ask(&server, None, "{ __typename }");
         assert_eq!(status, 200);
     }
 }

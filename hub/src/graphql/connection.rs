@@ -705,12 +705,12 @@ pub async fn child_page<N: FromRow>(
         return Ok((empty_page(), Total::Hidden));
     }
     let loader = ctx.data::<async_graphql::dataloader::DataLoader<ChildLoader>>()?;
-    let scope = scope_of::<N>(ctx);
+    // The scope is added once per level, when its statement is built (not per parent).
     let spec = loader
         .loader()
         .register(ChildLoader::field_key::<N>(ctx), || {
             let mut query = build()?;
-            if let Some(condition) = scope {
+            if let Some(condition) = scope_of::<N>(ctx) {
                 query.select.and_where(Expr::cust(condition));
             }
             Ok(query)

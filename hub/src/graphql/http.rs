@@ -118,12 +118,10 @@ struct RoleEndpoint {
     per_minute: u32,
 }
 
-/// The index of a role in [`Endpoint::roles`].
+/// The index of a role in [`Endpoint::roles`] (built in the order of `Role::ALL`, least
+/// privileged first, which is the enum's order).
 fn role_index(role: super::principal::Role) -> usize {
-    super::principal::Role::ALL
-        .iter()
-        .position(|r| *r == role)
-        .unwrap_or(0)
+    role as usize
 }
 
 /// The depth limit of introspection-only operations. The standard introspection query
@@ -215,7 +213,7 @@ impl Endpoint {
             Ok(()) => None,
             Err(not_until) => {
                 use governor::clock::Clock as _;
-                Some(not_until.wait_time_from(governor::clock::DefaultClock::default().now()))
+                Some(not_until.wait_time_from(limiter.clock().now()))
             }
         }
     }

@@ -82,3 +82,19 @@ impl Principal {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_listed_in_their_order_and_named_both_ways() {
+        for (i, role) in Role::ALL.into_iter().enumerate() {
+            assert_eq!(role as usize, i, "the endpoint indexes its roles so");
+            assert_eq!(Role::parse(role.name()), Some(role));
+        }
+        assert!(Role::ALL.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(Role::parse(" Curator "), Some(Role::Curator));
+        assert_eq!(Role::parse("owner"), None);
+    }
+}
