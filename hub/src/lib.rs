@@ -8,6 +8,7 @@ pub mod access;
 pub mod changes;
 pub mod cli;
 pub mod config;
+pub mod datasets;
 pub mod db;
 pub mod demo;
 pub mod graphql;

@@ -2,7 +2,8 @@
 //!
 //! Routes: `/healthz`, `/readyz`, `/metrics` (Prometheus text, see [`crate::metrics`]),
 //! and the GraphQL endpoint `/graphql` with GraphiQL and its assets under
-//! `/graphql/assets/` (see [`crate::graphql::http`]).
+//! `/graphql/assets/` (see [`crate::graphql::http`]), and the datasets for BI tools under
+//! `/datasets` (see [`crate::datasets`]).
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -56,7 +57,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(healthz)
         .service(readyz)
         .service(metrics)
-        .configure(crate::graphql::http::routes);
+        .configure(crate::graphql::http::routes)
+        .configure(crate::datasets::routes);
 }
 
 /// Binds `server.bind`, prints `hub: listening on http://ADDR` (with the real port when the

@@ -13,6 +13,7 @@
 //! Run: `cargo test -p hub --test blackbox` (or `cargo test --workspace`).
 
 mod access;
+mod datasets;
 mod foundation;
 mod graphql_aggregates;
 mod graphql_answers;

@@ -63,6 +63,8 @@ pub const RATE_LIMITED: &str = "RATE_LIMITED";
 pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
 /// Input the resolvers refuse (set by resolvers).
 pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+/// No such address (the datasets: an unknown dataset or format).
+pub const NOT_FOUND: &str = "NOT_FOUND";
 
 /// A new error with `extensions.code`.
 pub fn error(message: impl Into<String>, code: &str) -> ServerError {

@@ -192,6 +192,54 @@ impl Endpoint {
         &self.roles[role_index(role)]
     }
 
+    /// The caller of a request that is not GraphQL (the datasets): its principal, or the
+    /// response refusing it (401 for credentials that do not verify, 429 over its rate), in
+    /// the same JSON error shape as the GraphQL endpoint's.
+    pub async fn caller(&self, req: &HttpRequest) -> Result<Principal, HttpResponse> {
+        let principal = authenticate(req, self, Media::Json).await?;
+        if let Some(refused) = rate_limited(req, self, &principal, Media::Json) {
+            return Err(refused);
+        }
+        Ok(principal)
+    }
+
+    /// Who decides credentials and records refusals.
+    pub fn access(&self) -> &Arc<Authenticator> {
+        &self.access
+    }
+
+    /// The database the schemas read.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The hub's main multi-threaded runtime, where long work runs instead of the HTTP
+    /// worker's thread (see the field's comment).
+    pub fn runtime(&self) -> Option<&tokio::runtime::Handle> {
+        self.runtime.as_ref()
+    }
+
+    /// Runs `query` with `variables` as `principal` through the schema of its role, with
+    /// its limits and policy: how the datasets read what the GraphQL API computes
+    /// (`Cluster.trade`) without a second query layer.
+    pub async fn execute_as(
+        &self,
+        principal: &Principal,
+        query: &str,
+        variables: Json,
+    ) -> async_graphql::Response {
+        let role = self.role(principal.role);
+        let request = prepare_request(
+            async_graphql::Request::new(query)
+                .variables(Variables::from_json(variables))
+                .data(self.access.clone()),
+            &self.db,
+            principal.clone(),
+            &role.settings,
+        );
+        role.schema.execute(request).await
+    }
+
     /// How long the caller must wait when it is over its role's rate, or `None`. The
     /// public is counted per client address, others per key or token subject.
     fn over_rate(&self, principal: &Principal, peer: Option<std::net::IpAddr>) -> Option<Duration> {

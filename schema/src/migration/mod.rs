@@ -14,6 +14,9 @@ mod m20261206_000006_statistics_rollups;
 mod m20261206_000007_totals_index;
 mod m20261206_000008_cluster_trade_rollup;
 mod m20261206_000009_access_control;
+mod m20261207_000010_bi_views;
+
+pub use m20261207_000010_bi_views::{VIEWS as BI_VIEWS, definitions as bi_view_definitions};
 
 use sea_orm_migration::prelude::*;
 
@@ -47,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000007_totals_index::Migration),
             Box::new(m20261206_000008_cluster_trade_rollup::Migration),
             Box::new(m20261206_000009_access_control::Migration),
+            Box::new(m20261207_000010_bi_views::Migration),
         ]
     }
 }
