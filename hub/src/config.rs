@@ -246,6 +246,9 @@ pub struct DatabaseSettings {
     /// `hub.sqlite` in the data dir.
     pub url: Option<SecretString>,
     pub max_connections: u32,
+    /// The connections of the pool the datasets stream from, beside `max_connections`
+    /// (see `db::connect_exports`): at most this many exports read at once, others wait.
+    pub export_connections: u32,
     /// How long a statement waits for a locked SQLite database before failing.
     pub sqlite_busy_timeout_ms: u64,
     /// SQLite page cache per connection, in KiB.
@@ -491,7 +494,7 @@ impl Settings {
         let t = &self.size_classes;
         format!(
             "data_dir = {data_dir:?}\n\n\
-             [database]\nurl = \"{url}\"\nengine = \"{engine}\"\nmax_connections = {maxc}\nsqlite_busy_timeout_ms = {busy}\n\
+             [database]\nurl = \"{url}\"\nengine = \"{engine}\"\nmax_connections = {maxc}\nexport_connections = {expc}\nsqlite_busy_timeout_ms = {busy}\n\
              sqlite_cache_kib = {cache}\nsqlite_mmap_bytes = {mmap}\npostgres_jit = {jit}\n\n\
              [server]\nbind = {bind:?}\nworkers = {workers}\n\n\
              [security]\ncnic_key = \"{key}\"\n\n\
@@ -507,6 +510,7 @@ impl Settings {
             url = secret(&self.database.url),
             engine = Engine::of_url(&self.database_url()).name(),
             maxc = self.database.max_connections,
+            expc = self.database.export_connections,
             busy = self.database.sqlite_busy_timeout_ms,
             cache = self.database.sqlite_cache_kib,
             mmap = self.database.sqlite_mmap_bytes,

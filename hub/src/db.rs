@@ -26,6 +26,28 @@ const CNIC_FINGERPRINT_KEY: &str = "cnic_key_fingerprint";
 /// Opens a connection pool as configured. A SQLite file (and its folder) is created on first
 /// use, in WAL mode with foreign keys enforced.
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    connect_pool(
+        settings,
+        settings.database.max_connections,
+        settings.database.sqlite_mmap_bytes,
+    )
+    .await
+}
+
+/// The pool the datasets stream from (`database.export_connections`): a long export holds
+/// its connection for as long as the client reads, and must never take the connections
+/// GraphQL answers with. On SQLite its connections read without the memory map, so that an
+/// export of any size leaves the hub's resident set as it was (the rows are read once, in
+/// order: the map saves little there).
+pub async fn connect_exports(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    connect_pool(settings, settings.database.export_connections.max(1), 0).await
+}
+
+async fn connect_pool(
+    settings: &Settings,
+    max_connections: u32,
+    mmap_bytes: u64,
+) -> anyhow::Result<DatabaseConnection> {
     let url = settings.database_url();
     let engine = Engine::parse_url(&url)?;
     if engine == Engine::Sqlite
@@ -45,14 +67,13 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     }
     let mut options = ConnectOptions::new(url.clone());
     options
-        .max_connections(settings.database.max_connections)
+        .max_connections(max_connections)
         .connect_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
     match engine {
         Engine::Sqlite => {
             let busy = Duration::from_millis(settings.database.sqlite_busy_timeout_ms);
             let cache_kib = settings.database.sqlite_cache_kib;
-            let mmap_bytes = settings.database.sqlite_mmap_bytes;
             options.map_sqlx_sqlite_opts(move |o| {
                 o.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)

@@ -52,7 +52,7 @@ async fn metrics() -> HttpResponse {
 }
 
 /// Registers the routes; shared by the server and in-process tests. The GraphQL routes need
-/// `web::Data<graphql::http::Endpoint>`.
+/// `web::Data<graphql::http::Endpoint>`, the datasets also `web::Data<datasets::Exports>`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(healthz)
         .service(readyz)
@@ -87,11 +87,15 @@ pub async fn serve(settings: &Settings, db: DatabaseConnection) -> anyhow::Resul
         access,
         &settings.access.roles,
     ));
+    let exports = web::Data::new(crate::datasets::Exports(
+        crate::db::connect_exports(settings).await?,
+    ));
     let state = web::Data::new(AppState { db });
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(graphql.clone())
+            .app_data(exports.clone())
             .wrap_fn(|req, srv| {
                 crate::metrics::http_request();
                 srv.call(req)

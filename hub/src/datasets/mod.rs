@@ -51,6 +51,10 @@ use crate::graphql::principal::Principal;
 use catalog::{Column, Dataset, Incremental, Shape, Ty};
 use write::{Cell, Format, Layout};
 
+/// The pool datasets stream from (see [`crate::db::connect_exports`]).
+#[derive(Debug, Clone)]
+pub struct Exports(pub DatabaseConnection);
+
 /// Bytes gathered before a chunk is sent.
 const CHUNK: usize = 64 * 1024;
 
@@ -636,6 +640,7 @@ async fn dataset_response(
     req: HttpRequest,
     file: web::Path<String>,
     endpoint: web::Data<Endpoint>,
+    exports: web::Data<Exports>,
 ) -> HttpResponse {
     let principal = match endpoint.caller(&req).await {
         Ok(p) => p,
@@ -693,7 +698,7 @@ async fn dataset_response(
             ),
         );
     }
-    let db = endpoint.db().clone();
+    let db = exports.0.clone();
     let version = match version(&db, dataset).await {
         Ok(v) => v,
         Err(e) => return internal(&e),
@@ -1209,18 +1214,14 @@ fn cell(row: &QueryResult, i: usize, ty: Ty, backend: DbBackend) -> anyhow::Resu
         Ty::Bool => row
             .try_get_by_index::<Option<bool>>(i)?
             .map_or(Cell::Null, Cell::Bool),
-        Ty::Date => match backend {
-            DbBackend::Postgres => row
-                .try_get_by_index::<Option<NaiveDate>>(i)?
-                .map_or(Cell::Null, Cell::Date),
-            _ => match row.try_get_by_index::<Option<String>>(i)? {
-                None => Cell::Null,
-                Some(text) => Cell::Date(
-                    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                        .map_err(|e| anyhow::anyhow!("a date column holds `{text}`: {e}"))?,
-                ),
-            },
-        },
+        // SQLite stores dates and times as ISO 8601 text, which CSV and JSON write as it
+        // is (Parquet reads it, see `write::Parquet`).
+        Ty::Date | Ty::Timestamp if backend != DbBackend::Postgres => row
+            .try_get_by_index::<Option<String>>(i)?
+            .map_or(Cell::Null, Cell::Text),
+        Ty::Date => row
+            .try_get_by_index::<Option<NaiveDate>>(i)?
+            .map_or(Cell::Null, Cell::Date),
         Ty::Timestamp => timestamp(row, i, backend)?.map_or(Cell::Null, Cell::Timestamp),
     })
 }

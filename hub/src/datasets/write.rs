@@ -2,6 +2,7 @@
 //! the stream drains as it fills, so memory stays constant whatever the dataset's size
 //! (Parquet holds one row group).
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -135,6 +136,7 @@ struct Csv {
     layout: Layout,
     out: csv::Writer<Vec<u8>>,
     record: Vec<String>,
+    scratch: String,
 }
 
 impl Csv {
@@ -149,18 +151,33 @@ impl Csv {
             layout,
             out,
             record: Vec::new(),
+            scratch: String::new(),
         })
     }
 }
 
 impl Sink for Csv {
     fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()> {
-        self.record.clear();
-        self.record.extend(cells.iter().map(Cell::text));
-        if self.layout.deleted {
-            self.record.push("false".into());
+        for cell in cells {
+            match cell {
+                Cell::Text(s) => self.out.write_field(s)?,
+                Cell::Null => self.out.write_field("")?,
+                other => {
+                    self.scratch.clear();
+                    match other {
+                        Cell::Int(v) => write!(self.scratch, "{v}")?,
+                        Cell::Real(v) => write!(self.scratch, "{v}")?,
+                        Cell::Bool(v) => write!(self.scratch, "{v}")?,
+                        _ => self.scratch.push_str(&other.text()),
+                    }
+                    self.out.write_field(&self.scratch)?;
+                }
+            }
         }
-        self.out.write_record(&self.record)?;
+        if self.layout.deleted {
+            self.out.write_field("false")?;
+        }
+        self.out.write_record(None::<&[u8]>)?;
         Ok(())
     }
 
@@ -296,13 +313,18 @@ impl Write for Shared {
 
 /// Rows per Parquet row group: large enough for good compression, small enough that one
 /// group of the widest dataset stays a few tens of megabytes in memory.
-const ROW_GROUP_ROWS: usize = 32_768;
+const ROW_GROUP_ROWS: usize = 8_192;
 
 /// One column's values of the row group being filled.
 enum Values {
     Int(Vec<i64>),
     Real(Vec<f64>),
-    Bytes(Vec<ByteArray>),
+    /// Text: the values one after the other, and where each ends (`None`: null). Kept
+    /// contiguous until the column is written, so a row group of text costs its bytes.
+    Bytes {
+        data: Vec<u8>,
+        ends: Vec<usize>,
+    },
     Bool(Vec<bool>),
     Date(Vec<i32>),
     Micros(Vec<i64>),
@@ -386,7 +408,10 @@ impl Parquet {
         match ty {
             Ty::Int => Values::Int(Vec::new()),
             Ty::Real => Values::Real(Vec::new()),
-            Ty::Text => Values::Bytes(Vec::new()),
+            Ty::Text => Values::Bytes {
+                data: Vec::new(),
+                ends: Vec::new(),
+            },
             Ty::Bool => Values::Bool(Vec::new()),
             Ty::Date => Values::Date(Vec::new()),
             Ty::Timestamp => Values::Micros(Vec::new()),
@@ -408,8 +433,9 @@ impl Parquet {
                 v.push(*x as f64);
                 true
             }
-            (Values::Bytes(v), Cell::Text(x)) => {
-                v.push(ByteArray::from(x.as_bytes().to_vec()));
+            (Values::Bytes { data, ends }, Cell::Text(x)) => {
+                data.extend_from_slice(x.as_bytes());
+                ends.push(data.len());
                 true
             }
             (Values::Bool(v), Cell::Bool(x)) => {
@@ -420,7 +446,19 @@ impl Parquet {
                 v.push((*d - epoch()).num_days() as i32);
                 true
             }
+            (Values::Date(v), Cell::Text(text)) => {
+                let d = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .map_err(|e| anyhow::anyhow!("a date column holds `{text}`: {e}"))?;
+                v.push((d - epoch()).num_days() as i32);
+                true
+            }
             (Values::Micros(v), Cell::Timestamp(t)) => {
+                v.push(t.timestamp_micros());
+                true
+            }
+            (Values::Micros(v), Cell::Text(text)) => {
+                let t = DateTime::parse_from_rfc3339(text)
+                    .map_err(|e| anyhow::anyhow!("a time column holds `{text}`: {e}"))?;
                 v.push(t.timestamp_micros());
                 true
             }
@@ -462,9 +500,19 @@ impl Parquet {
                     w.write_batch(v, def, None)?;
                     v.clear();
                 }
-                (ColumnWriter::ByteArrayColumnWriter(w), Values::Bytes(v)) => {
-                    w.write_batch(v, def, None)?;
-                    v.clear();
+                (ColumnWriter::ByteArrayColumnWriter(w), Values::Bytes { data, ends }) => {
+                    let all = bytes::Bytes::from(std::mem::take(data));
+                    let mut start = 0;
+                    let values: Vec<ByteArray> = ends
+                        .iter()
+                        .map(|&end| {
+                            let v = ByteArray::from(all.slice(start..end));
+                            start = end;
+                            v
+                        })
+                        .collect();
+                    w.write_batch(&values, def, None)?;
+                    ends.clear();
                 }
                 (ColumnWriter::BoolColumnWriter(w), Values::Bool(v)) => {
                     w.write_batch(v, def, None)?;

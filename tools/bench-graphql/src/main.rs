@@ -8,6 +8,8 @@
 //!     [--hub PATH] [--pg-url URL] [--work DIR]
 //! # a quick look
 //! cargo run --release -p bench-graphql -- --flows 100000 --seconds 5 --rounds 1
+//! # the dataset exports instead (see `datasets.rs`)
+//! cargo run --release -p bench-graphql -- --datasets [--rounds 2]
 //! ```
 //!
 //! `--work DIR` keeps the generated files and the SQLite database in `DIR` and reuses them
@@ -51,6 +53,7 @@ use anyhow::{Context as _, bail};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod data;
+mod datasets;
 mod floor;
 mod load;
 mod queries;
@@ -88,6 +91,8 @@ struct Args {
     participations: u64,
     /// Only these questions (`--only cluster-page,agg-firms`); all when empty.
     only: Vec<String>,
+    /// Measure the dataset exports instead of the GraphQL questions (`--datasets`).
+    datasets: bool,
     /// Where to keep the data set between runs (`--work DIR`); a temporary directory when
     /// not given.
     work: Option<PathBuf>,
@@ -122,6 +127,7 @@ fn args() -> anyhow::Result<Args> {
         only: value("--only")
             .map(|v| v.split(',').map(str::to_owned).collect())
             .unwrap_or_default(),
+        datasets: all.iter().any(|a| a == "--datasets"),
     })
 }
 
@@ -179,6 +185,7 @@ fn main() -> anyhow::Result<()> {
 
     let mut server = None;
     let mut results = Vec::new();
+    let mut exports = Vec::new();
     for engine in &args.engines {
         let reuse = loaded(engine);
         let _ = std::fs::remove_file(marker(engine));
@@ -255,6 +262,18 @@ fn main() -> anyhow::Result<()> {
             )?;
         }
         std::fs::write(training_marker(engine), &training_sizes)?;
+        if args.datasets {
+            let psql = server.as_ref().map(|s| s.psql.clone());
+            let sqlite = (engine == "sqlite").then(|| work.join("sqlite").join("hub.sqlite"));
+            exports.extend(measure_datasets(
+                &args,
+                engine,
+                &env,
+                sqlite.as_deref(),
+                psql.as_deref().zip(env_url.as_deref()),
+            )?);
+            continue;
+        }
         results.extend(measure(
             &args,
             engine,
@@ -262,7 +281,11 @@ fn main() -> anyhow::Result<()> {
             pgbench.as_deref().zip(env_url.as_deref()),
         )?);
     }
-    report(&args, &results);
+    if args.datasets {
+        datasets::report(&exports);
+    } else {
+        report(&args, &results);
+    }
     Ok(())
 }
 
@@ -487,6 +510,52 @@ fn measure(
     }
     drop((served, floor_child));
     Ok(rows)
+}
+
+/// `--datasets`: the hub serves the database, and the trade flows are exported as
+/// datasets beside the engine's own export (see [`datasets`]).
+fn measure_datasets(
+    args: &Args,
+    engine: &str,
+    env: &[(String, String)],
+    sqlite: Option<&Path>,
+    psql: Option<(&Path, &str)>,
+) -> anyhow::Result<Vec<datasets::Export>> {
+    // A reused database gets the migrations (the views) of the hub being measured.
+    let migrated = hub(&args.hub, env).arg("migrate").output()?;
+    if !migrated.status.success() {
+        bail!("hub migrate: {}", String::from_utf8_lossy(&migrated.stderr));
+    }
+    let mut served = Killed(
+        hub(&args.hub, env)
+            .arg("serve")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?,
+    );
+    let base = listening(&mut served.0, "hub: listening on ")?;
+    let catalog: serde_json::Value = serde_json::from_str(
+        &ureq::get(&format!("{base}/datasets"))
+            .call()?
+            .body_mut()
+            .read_to_string()?,
+    )?;
+    let rows = catalog["dataset"]
+        .as_array()
+        .and_then(|all| all.iter().find(|d| d["identifier"] == "trade_flows"))
+        .and_then(|d| d["rowCount"].as_u64())
+        .context("the catalog has no row count of trade_flows")?;
+    let out = datasets::measure(
+        engine,
+        &base,
+        served.0.id(),
+        rows,
+        args.rounds,
+        sqlite,
+        psql,
+    )?;
+    drop(served);
+    Ok(out)
 }
 
 /// A child process killed when dropped, so that a failed run leaves no server behind.
