@@ -685,6 +685,32 @@ fn incremental_pulls_return_exactly_the_changes_with_tombstones_and_etags_revali
             rows.iter().all(|r| r["_deleted"] == json!(false)),
             "{engine}"
         );
+        // GraphQL lists the same rows with `changedSince`, each with its `changeSeq`.
+        let nodes = all_nodes(
+            &h,
+            Some(&analyst),
+            "tradeFlows",
+            &format!(", changedSince: {n0}"),
+            "id changeSeq",
+        );
+        let mut listed: Vec<i64> = nodes.iter().map(|n| row_id(&n["id"])).collect();
+        listed.sort_unstable();
+        assert_eq!(listed, want, "{engine}: changedSince lists the same rows");
+        for n in &nodes {
+            let seq = n["changeSeq"].as_i64().unwrap();
+            assert!(seq > n0 && seq <= n1, "{engine}: {n}");
+        }
+        let everything = gql(
+            &h,
+            None,
+            "{ tradeFlows(changedSince: 0) { totalCount } }",
+            Value::Null,
+        );
+        assert_eq!(
+            everything["tradeFlows"]["totalCount"],
+            json!(db.count("SELECT COUNT(*) FROM trade_flows")),
+            "{engine}"
+        );
         let stale = fetch(
             &h,
             "/datasets/trade_flows.csv",

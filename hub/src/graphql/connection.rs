@@ -788,6 +788,17 @@ pub async fn root_list<N: FromRow>(
     }
     let mut select = select;
     scoped::<N>(ctx, &mut select);
+    if let Some(change) = args.changed_since {
+        if change < 0 {
+            return Err(super::list::bad_input(
+                "`changedSince` is a change number, 0 or more.",
+            ));
+        }
+        select.and_where(Expr::cust(format!(
+            "{}.change_seq > {change}",
+            super::list::T
+        )));
+    }
     let db = ctx.data::<DatabaseConnection>()?;
     let page = fetch(db, select.clone(), &sort, &page, N::from_row).await?;
     Ok((page, Total::Query(select)))
@@ -905,8 +916,11 @@ macro_rules! root_lists {
                     before: Option<String>,
                     filter: Option<<$node as $crate::graphql::connection::Listing>::Filter>,
                     order_by: Option<Vec<<$node as $crate::graphql::connection::Listing>::Order>>,
+                    #[graphql(desc = "Only the rows written after this change number (their `changeSeq` is larger): an incremental pull, see README \"Use it from your BI tool\".")]
+                    changed_since: Option<i64>,
                 ) -> async_graphql::Result<$conn> {
-                    let args = $crate::graphql::list::PageArgs::new(first, after, last, before);
+                    let args = $crate::graphql::list::PageArgs::new(first, after, last, before)
+                        .changed_since(changed_since);
                     $crate::graphql::connection::list_of::<$node>(
                         ctx,
                         <$node as $crate::graphql::connection::Listed>::select(),

@@ -188,6 +188,8 @@ pub struct PageArgs {
     pub after: Option<String>,
     pub last: Option<i32>,
     pub before: Option<String>,
+    /// `changedSince`: only the rows written after this change number (root lists).
+    pub changed_since: Option<i64>,
 }
 
 /// A validated page request.
@@ -217,7 +219,14 @@ impl PageArgs {
             after,
             last,
             before,
+            changed_since: None,
         }
+    }
+
+    /// With `changedSince`.
+    pub fn changed_since(mut self, change: Option<i64>) -> Self {
+        self.changed_since = change;
+        self
     }
 
     /// Checks the page size against the limits and decodes the cursors for `sort`.

@@ -83,6 +83,10 @@ impl CoreQuery {
         before: Option<String>,
         filter: Option<ClusterFilter>,
         order_by: Option<Vec<ClusterOrder>>,
+        #[graphql(
+            desc = "Only the rows written after this change number (their `changeSeq` is larger): an incremental pull, see README \"Use it from your BI tool\"."
+        )]
+        changed_since: Option<i64>,
     ) -> Result<ClusterConnection> {
         let mut select = cluster_select();
         if let Some(f) = &filter {
@@ -94,6 +98,7 @@ impl CoreQuery {
             after,
             last,
             before,
+            changed_since,
         };
         let (page, total) = root_list(ctx, select, sort, args).await?;
         Ok(ClusterConnection { page, total })
@@ -120,6 +125,10 @@ impl CoreQuery {
         filter: Option<FirmFilter>,
         order_by: Option<Vec<FirmOrder>>,
         search: Option<String>,
+        #[graphql(
+            desc = "Only the rows written after this change number (their `changeSeq` is larger): an incremental pull, see README \"Use it from your BI tool\"."
+        )]
+        changed_since: Option<i64>,
     ) -> Result<FirmConnection> {
         super::check_arguments(ctx, super::FIRM_PROTECTED_ARGUMENTS)?;
         let mut select = firm_select(firm::FirmColumns::of_list(ctx));
@@ -135,6 +144,7 @@ impl CoreQuery {
             after,
             last,
             before,
+            changed_since,
         };
         let (page, total) = root_list(ctx, select, sort, args).await?;
         Ok(FirmConnection { page, total })

@@ -26,6 +26,9 @@ pub const TYPE: &str = "Cluster";
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex)]
 pub struct Cluster {
+    /// The change number of this row's last write (see `changedSince` and the change feed in
+    /// README "Use it from your BI tool").
+    pub change_seq: i64,
     #[graphql(skip)]
     pub row_id: i64,
     /// Stable key, e.g. `sialkot-surgical`.
@@ -69,6 +72,7 @@ impl FromRow for Cluster {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = clusters::Model::from_query_result(row, "")?;
         Ok(Cluster {
+            change_seq: row.try_get("", "change_seq")?,
             row_id: m.id,
             slug: m.slug,
             name: m.name,

@@ -40,6 +40,9 @@ pub const TYPE: &str = "Firm";
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex)]
 pub struct Firm {
+    /// The change number of this row's last write (see `changedSince` and the change feed in
+    /// README "Use it from your BI tool").
+    pub change_seq: i64,
     #[graphql(skip)]
     pub row_id: i64,
     pub name: String,
@@ -88,6 +91,7 @@ impl FromRow for Firm {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let get = |c: &str| row.try_get::<Option<String>>("", c);
         Ok(Firm {
+            change_seq: row.try_get("", "change_seq")?,
             row_id: row.try_get("", "id")?,
             name: row.try_get("", "name")?,
             legal_form: get("legal_form")?,

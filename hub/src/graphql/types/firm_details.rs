@@ -201,6 +201,9 @@ pub async fn firm_identifiers(
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex)]
 pub struct FirmObservation {
+    /// The change number of this row's last write (see `changedSince` and the change feed in
+    /// README "Use it from your BI tool").
+    pub change_seq: i64,
     #[graphql(skip)]
     pub row_id: i64,
     #[graphql(skip)]
@@ -241,6 +244,7 @@ impl FromRow for FirmObservation {
             .and_then(|k| Period::from_parts(k, m.period_start).ok())
             .map(|p| p.to_string());
         Ok(FirmObservation {
+            change_seq: row.try_get("", "change_seq")?,
             row_id: m.id,
             organisation_id: m.organisation_id,
             source: row.try_get("", "source_code")?,

@@ -334,6 +334,8 @@ impl ImportRunQuery {
             after,
             last,
             before,
+            // Import runs take no change number of their own.
+            changed_since: None,
         };
         let (page, total) = root_list(ctx, select, sort, args).await?;
         Ok(Some(ImportRunConnection { page, total }))

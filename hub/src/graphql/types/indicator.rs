@@ -37,6 +37,9 @@ const IND: &str = "iv_ind";
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex)]
 pub struct Indicator {
+    /// The change number of this row's last write (see `changedSince` and the change feed in
+    /// README "Use it from your BI tool").
+    pub change_seq: i64,
     #[graphql(skip)]
     pub row_id: i64,
     pub code: String,
@@ -57,6 +60,7 @@ impl FromRow for Indicator {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = indicators::Model::from_query_result(row, "")?;
         Ok(Indicator {
+            change_seq: row.try_get("", "change_seq")?,
             row_id: m.id,
             code: m.code,
             name: m.name,
@@ -233,6 +237,9 @@ impl IndicatorValueTypeFilter {
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex)]
 pub struct IndicatorValue {
+    /// The change number of this row's last write (see `changedSince` and the change feed in
+    /// README "Use it from your BI tool").
+    pub change_seq: i64,
     #[graphql(skip)]
     pub row_id: i64,
     #[graphql(skip)]
@@ -280,6 +287,7 @@ impl FromRow for IndicatorValue {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = indicator_values::Model::from_query_result(row, "")?;
         Ok(IndicatorValue {
+            change_seq: row.try_get("", "change_seq")?,
             row_id: m.id,
             indicator_id: m.indicator_id,
             organisation_id: m.organisation_id,
@@ -554,6 +562,10 @@ impl IndicatorQuery {
         before: Option<String>,
         filter: Option<IndicatorFilter>,
         order_by: Option<Vec<IndicatorOrder>>,
+        #[graphql(
+            desc = "Only the rows written after this change number (their `changeSeq` is larger): an incremental pull, see README \"Use it from your BI tool\"."
+        )]
+        changed_since: Option<i64>,
     ) -> Result<IndicatorConnection> {
         let mut select = indicator_select();
         if let Some(f) = &filter {
@@ -565,6 +577,7 @@ impl IndicatorQuery {
             after,
             last,
             before,
+            changed_since,
         };
         let (page, total) = root_list(ctx, select, sort, args).await?;
         Ok(IndicatorConnection { page, total })

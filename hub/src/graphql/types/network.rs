@@ -94,6 +94,9 @@ impl NetworkKindFilter {
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex)]
 pub struct Network {
+    /// The change number of this row's last write (see `changedSince` and the change feed in
+    /// README "Use it from your BI tool").
+    pub change_seq: i64,
     #[graphql(skip)]
     pub row_id: i64,
     pub name: String,
@@ -115,6 +118,7 @@ impl FromRow for Network {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = networks::Model::from_query_result(row, "")?;
         Ok(Network {
+            change_seq: row.try_get("", "change_seq")?,
             row_id: m.id,
             name: m.name,
             kind: NetworkKind::from_stored(&m.kind)?,
@@ -403,6 +407,10 @@ impl NetworkQuery {
         before: Option<String>,
         filter: Option<NetworkFilter>,
         order_by: Option<Vec<NetworkOrder>>,
+        #[graphql(
+            desc = "Only the rows written after this change number (their `changeSeq` is larger): an incremental pull, see README \"Use it from your BI tool\"."
+        )]
+        changed_since: Option<i64>,
     ) -> Result<NetworkConnection> {
         let mut select = network_select();
         if let Some(f) = &filter {
@@ -414,6 +422,7 @@ impl NetworkQuery {
             after,
             last,
             before,
+            changed_since,
         };
         let (page, total) = root_list(ctx, select, sort, args).await?;
         Ok(NetworkConnection { page, total })

@@ -28,6 +28,9 @@ pub const TYPE: &str = "Programme";
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex)]
 pub struct Programme {
+    /// The change number of this row's last write (see `changedSince` and the change feed in
+    /// README "Use it from your BI tool").
+    pub change_seq: i64,
     #[graphql(skip)]
     pub row_id: i64,
     /// Stable key, e.g. `punjab-cdi`.
@@ -48,6 +51,7 @@ impl FromRow for Programme {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = programmes::Model::from_query_result(row, "")?;
         Ok(Programme {
+            change_seq: row.try_get("", "change_seq")?,
             row_id: m.id,
             code: m.code,
             name: m.name,

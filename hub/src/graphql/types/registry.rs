@@ -44,6 +44,9 @@ fn source_code_sql(a: &str) -> String {
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex)]
 pub struct IndustrialEstate {
+    /// The change number of this row's last write (see `changedSince` and the change feed in
+    /// README "Use it from your BI tool").
+    pub change_seq: i64,
     #[graphql(skip)]
     pub row_id: i64,
     pub name: String,
@@ -56,6 +59,7 @@ pub struct IndustrialEstate {
 impl FromRow for IndustrialEstate {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         Ok(IndustrialEstate {
+            change_seq: row.try_get("", "change_seq")?,
             row_id: row.try_get("", "id")?,
             name: row.try_get("", "name")?,
             district: row.try_get("", "district_name")?,
@@ -266,6 +270,9 @@ order_input! {
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex)]
 pub struct PlotAllotment {
+    /// The change number of this row's last write (see `changedSince` and the change feed in
+    /// README "Use it from your BI tool").
+    pub change_seq: i64,
     #[graphql(skip)]
     pub row_id: i64,
     #[graphql(skip)]
@@ -294,6 +301,7 @@ impl FromRow for PlotAllotment {
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         Ok(PlotAllotment {
+            change_seq: row.try_get("", "change_seq")?,
             row_id: row.try_get("", "id")?,
             plot_id: row.try_get("", "plot_id")?,
             organisation_id: row.try_get("", "organisation_id")?,
@@ -418,6 +426,9 @@ order_input! {
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex)]
 pub struct Loan {
+    /// The change number of this row's last write (see `changedSince` and the change feed in
+    /// README "Use it from your BI tool").
+    pub change_seq: i64,
     #[graphql(skip)]
     pub row_id: i64,
     #[graphql(skip)]
@@ -449,6 +460,7 @@ impl FromRow for Loan {
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         Ok(Loan {
+            change_seq: row.try_get("", "change_seq")?,
             row_id: row.try_get("", "id")?,
             organisation_id: row.try_get("", "organisation_id")?,
             borrower_id: row.try_get("", "borrower_person_id")?,

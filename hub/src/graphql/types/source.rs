@@ -22,6 +22,9 @@ pub const TYPE: &str = "Source";
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex)]
 pub struct Source {
+    /// The change number of this row's last write (see `changedSince` and the change feed in
+    /// README "Use it from your BI tool").
+    pub change_seq: i64,
     #[graphql(skip)]
     pub row_id: i64,
     /// The source's code, e.g. `psic-punjab`, `cdi-survey-2023`, `un-comtrade`.
@@ -45,6 +48,7 @@ impl FromRow for Source {
         let finished: Option<chrono::DateTime<chrono::FixedOffset>> =
             row.try_get("", "last_finished_at")?;
         Ok(Source {
+            change_seq: row.try_get("", "change_seq")?,
             row_id: row.try_get("", "id")?,
             code: row.try_get("", "code")?,
             name: row.try_get("", "name")?,

@@ -255,6 +255,9 @@ impl FlowFilter {
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex)]
 pub struct TradeFlow {
+    /// The change number of this row's last write (see `changedSince` and the change feed in
+    /// README "Use it from your BI tool").
+    pub change_seq: i64,
     #[graphql(skip)]
     pub row_id: i64,
     /// The code of the source, e.g. `un-comtrade`.
@@ -306,6 +309,7 @@ impl FromRow for TradeFlow {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = trade_flows::Model::from_query_result(row, "")?;
         Ok(TradeFlow {
+            change_seq: row.try_get("", "change_seq")?,
             row_id: m.id,
             source: row.try_get("", "source_code")?,
             reporter: row.try_get("", "reporter_iso3")?,
@@ -609,6 +613,10 @@ impl TradeQuery {
         before: Option<String>,
         filter: Option<TradeFlowFilter>,
         order_by: Option<Vec<TradeFlowOrder>>,
+        #[graphql(
+            desc = "Only the rows written after this change number (their `changeSeq` is larger): an incremental pull, see README \"Use it from your BI tool\"."
+        )]
+        changed_since: Option<i64>,
     ) -> Result<TradeFlowConnection> {
         let mut select = trade_flow_select();
         if let Some(f) = &filter {
@@ -620,6 +628,7 @@ impl TradeQuery {
             after,
             last,
             before,
+            changed_since,
         };
         let (page, total) = root_list(ctx, select, sort, args).await?;
         Ok(TradeFlowConnection { page, total })

@@ -38,6 +38,9 @@ pub const PERSON_TYPE: &str = "Person";
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex)]
 pub struct TrainingEvent {
+    /// The change number of this row's last write (see `changedSince` and the change feed in
+    /// README "Use it from your BI tool").
+    pub change_seq: i64,
     #[graphql(skip)]
     pub row_id: i64,
     /// The event code the source gave the event.
@@ -77,6 +80,7 @@ impl FromRow for TrainingEvent {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = training_events::Model::from_query_result(row, "")?;
         Ok(TrainingEvent {
+            change_seq: row.try_get("", "change_seq")?,
             row_id: m.id,
             source_id: m.source_id,
             code: m.code,
@@ -246,6 +250,9 @@ filter_input! {
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex)]
 pub struct Participation {
+    /// The change number of this row's last write (see `changedSince` and the change feed in
+    /// README "Use it from your BI tool").
+    pub change_seq: i64,
     #[graphql(skip)]
     pub row_id: i64,
     /// The participant's designation, as the attendance sheet gives it.
@@ -281,6 +288,7 @@ impl FromRow for Participation {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = participations::Model::from_query_result(row, "")?;
         Ok(Participation {
+            change_seq: row.try_get("", "change_seq")?,
             row_id: m.id,
             role: m.role,
             sex: m.sex,
@@ -600,6 +608,10 @@ impl TrainingQuery {
         before: Option<String>,
         filter: Option<TrainingEventFilter>,
         order_by: Option<Vec<TrainingEventOrder>>,
+        #[graphql(
+            desc = "Only the rows written after this change number (their `changeSeq` is larger): an incremental pull, see README \"Use it from your BI tool\"."
+        )]
+        changed_since: Option<i64>,
     ) -> Result<TrainingEventConnection> {
         let mut select = training_event_select();
         if let Some(f) = &filter {
@@ -611,6 +623,7 @@ impl TrainingQuery {
             after,
             last,
             before,
+            changed_since,
         };
         let (page, total) = root_list(ctx, select, sort, args).await?;
         Ok(TrainingEventConnection { page, total })
@@ -628,6 +641,10 @@ impl TrainingQuery {
         before: Option<String>,
         filter: Option<ParticipationFilter>,
         order_by: Option<Vec<ParticipationOrder>>,
+        #[graphql(
+            desc = "Only the rows written after this change number (their `changeSeq` is larger): an incremental pull, see README \"Use it from your BI tool\"."
+        )]
+        changed_since: Option<i64>,
     ) -> Result<ParticipationConnection> {
         let mut select = participation_select();
         if let Some(f) = &filter {
@@ -639,6 +656,7 @@ impl TrainingQuery {
             after,
             last,
             before,
+            changed_since,
         };
         let (page, total) = root_list(ctx, select, sort, args).await?;
         Ok(ParticipationConnection { page, total })
