@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{Engine, Settings, Sources};
 
 /// Cluster Data Hub: imports cluster, firm, training and trade data into one model and serves
-/// it over GraphQL (datasets for BI tools are planned).
+/// it over GraphQL and, for BI tools, as datasets (CSV, NDJSON, JSON, Parquet) and SQL views.
 #[derive(Debug, Parser)]
 #[command(name = "hub", version)]
 pub struct Cli {

@@ -700,6 +700,36 @@ fn incremental_pulls_return_exactly_the_changes_with_tombstones_and_etags_revali
             let seq = n["changeSeq"].as_i64().unwrap();
             assert!(seq > n0 && seq <= n1, "{engine}: {n}");
         }
+        for list in [
+            "clusters",
+            "firms",
+            "programmes",
+            "trainingEvents",
+            "participations",
+            "tradeFlows",
+            "indicators",
+            "organisations",
+            "networks",
+            "industrialEstates",
+            "plotAllotments",
+            "loans",
+            "firmObservations",
+            "indicatorValues",
+            "sources",
+        ] {
+            let q = format!(
+                "{{ l: {list}(first: 1, changedSince: 0) {{ totalCount nodes {{ changeSeq }} }} }}"
+            );
+            let got = gql(&h, Some(&analyst), &q, Value::Null);
+            assert!(
+                got["l"]["totalCount"].as_i64().unwrap() > 0,
+                "{engine}: {list}"
+            );
+            assert!(
+                got["l"]["nodes"][0]["changeSeq"].as_i64().unwrap() > 0,
+                "{engine}: {list}"
+            );
+        }
         let everything = gql(
             &h,
             None,
@@ -1157,4 +1187,126 @@ fn a_puller_never_misses_a_commit_of_two_imports_writing_at_once() {
         );
         assert!(pulls > 2, "the pulls overlapped the imports ({pulls})");
     }
+}
+
+/// The code block after `<!-- recipe: NAME -->` in README.md, for the hub at `base`.
+fn recipe(name: &str, base: &str) -> String {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let marker = format!("<!-- recipe: {name} -->");
+    let after = &readme[readme
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {marker}"))..];
+    let start = after.find("```python\n").unwrap() + "```python\n".len();
+    let end = start + after[start..].find("```").unwrap();
+    after[start..end].replace("http://127.0.0.1:8080", base)
+}
+
+/// Runs Python code in `dir` with `HUB_KEY`; its stdout lines.
+fn python(code: &str, dir: &std::path::Path, key: &str) -> Vec<String> {
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(code)
+        .current_dir(dir)
+        .env("HUB_KEY", key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{code}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_readme_recipes_for_pandas_and_duckdb_read_the_demo() {
+    let readers = std::process::Command::new("python3")
+        .args(["-c", "import pandas, pyarrow, duckdb"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !readers {
+        assert!(
+            std::env::var("HUB_TEST_REQUIRE_BI_READERS").as_deref() != Ok("1"),
+            "python3 with pandas, pyarrow and duckdb is required (HUB_TEST_REQUIRE_BI_READERS=1)"
+        );
+        crate::support::note(
+            "datasets: python3 with pandas, pyarrow and duckdb not found: the README's recipes are not run",
+        );
+        return;
+    }
+    // The recipes are written for `hub demo`, the SQLite default.
+    let (db, h) = demo(Engine::Sqlite);
+    let key = create_key(&db, "pandas", "analyst", &[]);
+    let base = h.url("");
+    let base = base.trim_end_matches('/');
+
+    let lines = python(&recipe("pandas", base), db.data_path(), &key);
+    let (firms, employees) = lines[0].split_once(' ').unwrap();
+    assert_eq!(
+        firms.parse::<i64>().unwrap(),
+        db.count(
+            "SELECT COUNT(*) FROM organisations WHERE kind = 'firm' AND merged_into_id IS NULL"
+        )
+    );
+    assert_eq!(
+        employees.parse::<i64>().unwrap(),
+        db.count(
+            "SELECT SUM(employees_total) FROM organisations WHERE kind = 'firm' \
+             AND merged_into_id IS NULL"
+        )
+    );
+    // `{2017: 123, 2018: 456}` against `Cluster.trade` by year.
+    let by_year: BTreeMap<i64, i64> = lines[1]
+        .trim_matches(|c| c == '{' || c == '}')
+        .split(", ")
+        .map(|pair| {
+            let (y, v) = pair.split_once(": ").unwrap();
+            (y.parse().unwrap(), v.parse().unwrap())
+        })
+        .collect();
+    let answer = gql(
+        &h,
+        None,
+        "{ cluster(slug: \"sialkot-surgical\") { trade { groups { year valueUsd } } } }",
+        Value::Null,
+    );
+    let want: BTreeMap<i64, i64> = answer["cluster"]["trade"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["year"].as_i64().unwrap(),
+                g["valueUsd"].as_f64().unwrap().round() as i64,
+            )
+        })
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(by_year, want, "pandas' sums by year = Cluster.trade");
+
+    let lines = python(&recipe("duckdb", base), db.data_path(), &key);
+    let (count, sum) = lines[0]
+        .trim_matches(|c| c == '(' || c == ')')
+        .split_once(", ")
+        .unwrap();
+    let rows = raw(
+        &db,
+        "SELECT COUNT(*), SUM(t.value_usd) FROM trade_flows t JOIN countries p \
+         ON p.id = t.partner_id WHERE t.flow = 'export' AND p.iso3 <> 'W00' \
+         AND t.commodity_code <> 'TOTAL'",
+    );
+    assert_eq!(
+        count.parse::<i64>().unwrap(),
+        rows[0][0].parse::<i64>().unwrap()
+    );
+    assert!(close(
+        sum.parse::<f64>().unwrap(),
+        rows[0][1].parse::<f64>().unwrap().round()
+    ));
 }

@@ -2,6 +2,7 @@
 //! the stream drains as it fills, so memory stays constant whatever the dataset's size
 //! (Parquet holds one row group).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -16,26 +17,26 @@ use parquet::schema::types::Type as SchemaType;
 
 use super::catalog::Ty;
 
-/// One value of a row.
+/// One value of a row; text borrowed from the row read where the driver allows.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
+pub enum Cell<'a> {
     Null,
     Int(i64),
     Real(f64),
-    Text(String),
+    Text(Cow<'a, str>),
     Bool(bool),
     Date(NaiveDate),
     Timestamp(DateTime<FixedOffset>),
 }
 
-impl Cell {
+impl Cell<'_> {
     /// The value as CSV writes it (empty for null).
     fn text(&self) -> String {
         match self {
             Cell::Null => String::new(),
             Cell::Int(v) => v.to_string(),
             Cell::Real(v) => v.to_string(),
-            Cell::Text(v) => v.clone(),
+            Cell::Text(v) => v.to_string(),
             Cell::Bool(v) => v.to_string(),
             Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
             Cell::Timestamp(t) => t.to_rfc3339(),
@@ -49,7 +50,7 @@ impl Cell {
             Cell::Int(v) => (*v).into(),
             Cell::Real(v) => serde_json::Number::from_f64(*v)
                 .map_or(serde_json::Value::Null, serde_json::Value::Number),
-            Cell::Text(v) => v.clone().into(),
+            Cell::Text(v) => serde_json::Value::String(v.to_string()),
             Cell::Bool(v) => (*v).into(),
             Cell::Date(_) | Cell::Timestamp(_) => self.text().into(),
         }
@@ -103,7 +104,7 @@ pub struct Layout {
 /// Writes rows in one format into a buffer the caller drains with [`Sink::take`].
 pub trait Sink: Send {
     /// One row, its cells in the layout's order.
-    fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()>;
+    fn row(&mut self, cells: &[Cell<'_>]) -> anyhow::Result<()>;
     /// A row deleted or merged away: its key (`id`) and the change number of the deletion.
     fn tombstone(&mut self, id: i64, change: i64) -> anyhow::Result<()>;
     /// Ends the file.
@@ -157,10 +158,10 @@ impl Csv {
 }
 
 impl Sink for Csv {
-    fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()> {
+    fn row(&mut self, cells: &[Cell<'_>]) -> anyhow::Result<()> {
         for cell in cells {
             match cell {
-                Cell::Text(s) => self.out.write_field(s)?,
+                Cell::Text(s) => self.out.write_field(s.as_bytes())?,
                 Cell::Null => self.out.write_field("")?,
                 other => {
                     self.scratch.clear();
@@ -245,7 +246,7 @@ impl Lines {
 }
 
 impl Sink for Lines {
-    fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()> {
+    fn row(&mut self, cells: &[Cell<'_>]) -> anyhow::Result<()> {
         self.start();
         self.out.push(b'{');
         for (i, ((name, _), cell)) in self.layout.columns.iter().zip(cells).enumerate() {
@@ -255,7 +256,7 @@ impl Sink for Lines {
             serde_json::to_writer(&mut self.out, name)?;
             self.out.push(b':');
             match cell {
-                Cell::Text(s) => serde_json::to_writer(&mut self.out, s)?,
+                Cell::Text(s) => serde_json::to_writer(&mut self.out, s.as_ref())?,
                 Cell::Int(v) => write!(self.out, "{v}")?,
                 other => serde_json::to_writer(&mut self.out, &other.json())?,
             }
@@ -418,7 +419,7 @@ impl Parquet {
         }
     }
 
-    fn push(&mut self, i: usize, cell: &Cell) -> anyhow::Result<()> {
+    fn push(&mut self, i: usize, cell: &Cell<'_>) -> anyhow::Result<()> {
         let present = match (&mut self.values[i], cell) {
             (_, Cell::Null) => false,
             (Values::Int(v), Cell::Int(x)) => {
@@ -447,7 +448,7 @@ impl Parquet {
                 true
             }
             (Values::Date(v), Cell::Text(text)) => {
-                let d = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                let d = NaiveDate::parse_from_str(text.as_ref(), "%Y-%m-%d")
                     .map_err(|e| anyhow::anyhow!("a date column holds `{text}`: {e}"))?;
                 v.push((d - epoch()).num_days() as i32);
                 true
@@ -457,7 +458,7 @@ impl Parquet {
                 true
             }
             (Values::Micros(v), Cell::Text(text)) => {
-                let t = DateTime::parse_from_rfc3339(text)
+                let t = DateTime::parse_from_rfc3339(text.as_ref())
                     .map_err(|e| anyhow::anyhow!("a time column holds `{text}`: {e}"))?;
                 v.push(t.timestamp_micros());
                 true
@@ -534,7 +535,7 @@ impl Parquet {
 }
 
 impl Sink for Parquet {
-    fn row(&mut self, cells: &[Cell]) -> anyhow::Result<()> {
+    fn row(&mut self, cells: &[Cell<'_>]) -> anyhow::Result<()> {
         for (i, cell) in cells.iter().enumerate() {
             self.push(i, cell)?;
         }

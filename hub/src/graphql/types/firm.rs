@@ -458,8 +458,9 @@ pub fn through_memberships(member: &str) -> ParentOf {
 }
 
 /// The columns of `organisations` a [`Firm`] reads, beside those of [`FirmColumns`].
-const FIRM_COLUMNS: [&str; 17] = [
+const FIRM_COLUMNS: [&str; 18] = [
     "id",
+    "change_seq",
     "name",
     "legal_form",
     "address",
