@@ -557,13 +557,7 @@ fn counter(db: &TestDb) -> i64 {
         .unwrap()
 }
 
-const V1_HEADER: &str = "typeCode,freqCode,refPeriodId,refYear,refMonth,period,reporterCode,\
-reporterISO,reporterDesc,flowCode,flowDesc,partnerCode,partnerISO,partnerDesc,partner2Code,\
-partner2ISO,partner2Desc,classificationCode,classificationSearchCode,isOriginalClassification,\
-cmdCode,cmdDesc,aggrLevel,isLeaf,customsCode,customsDesc,mosCode,motCode,motDesc,qtyUnitCode,\
-qtyUnitAbbr,qty,isQtyEstimated,altQtyUnitCode,altQtyUnitAbbr,altQty,isAltQtyEstimated,netWgt,\
-isNetWgtEstimated,grossWgt,isGrossWgtEstimated,cifvalue,fobvalue,primaryValue,\
-legacyEstimationFlag,isReported,isAggregate";
+use crate::import_comtrade::V1_HEADER;
 
 /// A UN Comtrade API v1 CSV of annual Pakistani exports in `year` of the HS headings
 /// `codes` to the Comtrade areas `partners`, every pair once, valued from `base`.
@@ -1037,16 +1031,7 @@ fn datasets_apply_the_access_policy() {
 fn the_bi_views_hold_no_personal_data_and_a_read_only_role_reads_them() {
     for engine in engines() {
         let (db, _h) = demo(engine);
-        for view in [
-            "bi_firms",
-            "bi_firm_observations",
-            "bi_cluster_indicators",
-            "bi_training_participation",
-            "bi_training_statistics",
-            "bi_trade_flows",
-            "bi_loans",
-            "bi_import_runs",
-        ] {
+        for view in hub_schema::migration::BI_VIEWS {
             let n = db.count(&format!("SELECT COUNT(*) FROM {view}"));
             assert!(n > 0, "{engine}: {view} is empty");
             let columns = match engine {
@@ -1079,12 +1064,10 @@ fn the_bi_views_hold_no_personal_data_and_a_read_only_role_reads_them() {
         );
         if engine == Engine::Postgres {
             // The read-only role of README "Use it from your BI tool".
-            db.query(
-                "CREATE ROLE bi_reader NOLOGIN; \
-                 GRANT SELECT ON bi_firms, bi_firm_observations, bi_cluster_indicators, \
-                 bi_training_participation, bi_training_statistics, bi_trade_flows, bi_loans, \
-                 bi_import_runs TO bi_reader",
-            );
+            db.query(&format!(
+                "CREATE ROLE bi_reader NOLOGIN; GRANT SELECT ON {} TO bi_reader",
+                hub_schema::migration::BI_VIEWS.join(", ")
+            ));
             assert_eq!(
                 db.query("SET ROLE bi_reader; SELECT COUNT(*) FROM bi_firms")
                     .lines()

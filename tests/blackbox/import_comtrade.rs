@@ -41,7 +41,7 @@ fn scratch(db: &TestDb, name: &str, content: &str) -> PathBuf {
     path
 }
 
-const V1_HEADER: &str = "typeCode,freqCode,refPeriodId,refYear,refMonth,period,reporterCode,\
+pub(crate) const V1_HEADER: &str = "typeCode,freqCode,refPeriodId,refYear,refMonth,period,reporterCode,\
 reporterISO,reporterDesc,flowCode,flowDesc,partnerCode,partnerISO,partnerDesc,partner2Code,\
 partner2ISO,partner2Desc,classificationCode,classificationSearchCode,isOriginalClassification,\
 cmdCode,cmdDesc,aggrLevel,isLeaf,customsCode,customsDesc,mosCode,motCode,motDesc,qtyUnitCode,\

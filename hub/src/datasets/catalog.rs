@@ -213,6 +213,16 @@ const CHANGE: Column = col(
     "The change number of the newest row feeding this one (see `?since=`).",
 );
 
+const PERIOD_KIND: Column = col(
+    "period_kind",
+    Ty::Text,
+    "year, fiscal_year, quarter or month.",
+);
+const PERIOD_START: Column = col("period_start", Ty::Date, "First day of the period.");
+const PERIOD_END: Column = col("period_end", Ty::Date, "Last day of the period.");
+const YEAR: Column = col("year", Ty::Int, "The calendar year the period starts in.");
+const UPDATED_AT: Column = col("updated_at", Ty::Timestamp, "When the row last changed.");
+
 pub static FIRMS: Dataset = Dataset {
     name: "firms",
     title: "Firms",
@@ -369,21 +379,17 @@ pub static FIRM_OBSERVATIONS: Dataset = Dataset {
         col("firm_id", Ty::Int, "The firm (`firms.id`)."),
         col("firm_name", Ty::Text, "The firm's name."),
         col("source", Ty::Text, "The source that reported it."),
-        col(
-            "period_kind",
-            Ty::Text,
-            "year, fiscal_year, quarter or month.",
-        ),
-        col("period_start", Ty::Date, "First day of the period."),
-        col("period_end", Ty::Date, "Last day of the period."),
-        col("year", Ty::Int, "The calendar year the period starts in."),
+        PERIOD_KIND,
+        PERIOD_START,
+        PERIOD_END,
+        YEAR,
         col("employees_total", Ty::Int, "Head count."),
         col("employees_female", Ty::Int, "Female head count."),
         col("turnover_pkr", Ty::Real, "Turnover (PKR)."),
         col("exports_usd", Ty::Real, "Exports (USD)."),
         col("certifications", Ty::Text, "Certifications."),
         CHANGE,
-        col("updated_at", Ty::Timestamp, "When the row last changed."),
+        UPDATED_AT,
     ],
     incremental: Incremental::Rows {
         tombstones: &["firm_observation"],
@@ -416,14 +422,10 @@ pub static CLUSTER_INDICATORS: Dataset = Dataset {
             Ty::Text,
             "The programme's code (programme level).",
         ),
-        col(
-            "period_kind",
-            Ty::Text,
-            "year, fiscal_year, quarter or month.",
-        ),
-        col("period_start", Ty::Date, "First day of the period."),
-        col("period_end", Ty::Date, "Last day of the period."),
-        col("year", Ty::Int, "The calendar year the period starts in."),
+        PERIOD_KIND,
+        PERIOD_START,
+        PERIOD_END,
+        YEAR,
         col("breakdown", Ty::Text, "Breakdown dimension, e.g. `sex`."),
         col(
             "breakdown_value",
@@ -674,14 +676,10 @@ pub static TRADE_FLOWS: Dataset = Dataset {
             Ty::Int,
             "Digits of the code (0 for `TOTAL`).",
         ),
-        col(
-            "period_kind",
-            Ty::Text,
-            "year, fiscal_year, quarter or month.",
-        ),
-        col("period_start", Ty::Date, "First day of the period."),
-        col("period_end", Ty::Date, "Last day of the period."),
-        col("year", Ty::Int, "The calendar year the period starts in."),
+        PERIOD_KIND,
+        PERIOD_START,
+        PERIOD_END,
+        YEAR,
         col(
             "breakdown_key",
             Ty::Text,
@@ -704,7 +702,7 @@ pub static TRADE_FLOWS: Dataset = Dataset {
         ),
         col("flags", Ty::Text, "The source's flags."),
         CHANGE,
-        col("updated_at", Ty::Timestamp, "When the row last changed."),
+        UPDATED_AT,
     ],
     incremental: Incremental::Rows {
         tombstones: &["trade_flow"],
@@ -788,7 +786,7 @@ pub static LOANS: Dataset = Dataset {
         col("district", Ty::Text, "District."),
         col("status", Ty::Text, "Status."),
         CHANGE,
-        col("updated_at", Ty::Timestamp, "When the row last changed."),
+        UPDATED_AT,
     ],
     incremental: Incremental::Rows {
         tombstones: &["loan"],
