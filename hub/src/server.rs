@@ -87,7 +87,7 @@ pub async fn serve(settings: &Settings, db: DatabaseConnection) -> anyhow::Resul
         access,
         &settings.access.roles,
     ));
-    let exports = web::Data::new(crate::datasets::Exports(
+    let exports = web::Data::new(crate::datasets::Exports::new(
         crate::db::connect_exports(settings).await?,
     ));
     let state = web::Data::new(AppState { db });

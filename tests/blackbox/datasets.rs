@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::support::{Engine, RunningHub, TestDb, create_key, engines, hub, import_json, spawn};
+use crate::support::{
+    Engine, RunningHub, TestDb, create_key, demo, engines, hub, import_json, spawn,
+};
 
 /// A response: status, headers (lower-case names), body.
 struct Got {
@@ -240,16 +242,6 @@ fn read_parquet(body: &[u8]) -> Rows {
             .collect()
     })
     .collect()
-}
-
-fn demo(engine: Engine) -> (TestDb, RunningHub) {
-    let db = TestDb::empty(engine);
-    let running = spawn({
-        let mut c = hub(&db);
-        c.arg("demo");
-        c
-    });
-    (db, running)
 }
 
 /// The raw rows of a SQL query, split on `|`.
@@ -639,6 +631,29 @@ fn incremental_pulls_return_exactly_the_changes_with_tombstones_and_etags_revali
         );
         assert!(none.is_empty(), "{engine}: {none:?}");
 
+        // The catalog's count of trade flows, which it keeps until the data change.
+        let catalog_flows = |h: &RunningHub| {
+            let catalog = ok(h, "/datasets", Some(&analyst)).json();
+            let entry = catalog["dataset"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["identifier"] == "trade_flows")
+                .unwrap()
+                .clone();
+            (
+                entry["rowCount"].as_i64().unwrap(),
+                entry["changeSeq"].as_i64().unwrap(),
+            )
+        };
+        let flows_before = db.count("SELECT COUNT(*) FROM trade_flows");
+        assert_eq!(catalog_flows(&h).0, flows_before, "{engine}");
+        assert_eq!(
+            catalog_flows(&h).0,
+            flows_before,
+            "{engine}: counted again the same"
+        );
+
         // An import: 6 new flows, and one demo flow of 2019 changed.
         let file = comtrade(
             &db,
@@ -652,6 +667,12 @@ fn incremental_pulls_return_exactly_the_changes_with_tombstones_and_etags_revali
         assert!(applied, "{engine}: {report:#}");
         let n1 = counter(&db);
         assert!(n1 > n0, "{engine}");
+        assert_eq!(
+            catalog_flows(&h),
+            (db.count("SELECT COUNT(*) FROM trade_flows"), n1),
+            "{engine}: the catalog counts again after a change"
+        );
+        assert_eq!(catalog_flows(&h).0, flows_before + 6, "{engine}");
         let changed = fetch(
             &h,
             &format!("/datasets/trade_flows.csv?since={n0}"),

@@ -9,20 +9,7 @@ use std::fs;
 
 use serde_json::{Value, json};
 
-use crate::support::{Engine, RunningHub, TestDb, create_key, engines, hub, import_json, spawn};
-
-fn demo(engine: Engine) -> (TestDb, RunningHub) {
-    let db = TestDb::empty(engine);
-    let running = spawn({
-        let mut c = hub(&db);
-        c.arg("demo");
-        c
-    });
-    // Figures compared with the raw rows are an analyst's view (the public's are
-    // suppressed in small groups; see `access.rs`).
-    let key = create_key(&db, "analyst", "analyst", &[]);
-    (db, running.with_bearer(&key))
-}
+use crate::support::{Engine, RunningHub, TestDb, demo_as_analyst, engines, import_json};
 
 fn answer(h: &RunningHub, query: &str) -> Value {
     let (status, body) = h.post_json("/graphql", &json!({ "query": query }));
@@ -214,7 +201,7 @@ legacyEstimationFlag,isReported,isAggregate";
 #[test]
 fn trade_aggregates_add_one_source_one_period_kind_and_one_level_on_every_engine() {
     for engine in engines() {
-        let (db, h) = demo(engine);
+        let (db, h) = demo_as_analyst(engine);
         let (file, monthly) = monthly_file(&db);
         let (imported, report) = import_json(&db, &file, &["--source", MONTHLY_SOURCE]);
         assert!(imported, "{engine}: {report:#}");
@@ -683,7 +670,7 @@ const TRAINING_GROUP: &str = "keys { cluster year sex course provider } particip
 #[test]
 fn firm_and_training_statistics_match_the_stored_rows_on_every_engine() {
     for engine in engines() {
-        let (db, h) = demo(engine);
+        let (db, h) = demo_as_analyst(engine);
         let firms = firm_rows(&db);
         let by_id: BTreeMap<i64, &FirmRow> = firms.iter().map(|f| (f.id, f)).collect();
         let links = db.query(
@@ -848,7 +835,7 @@ fn indicator_results_are_one_request_and_match_the_stored_values_on_every_engine
     /// kind → period start → (source priority, row id, value).
     type Kinds = BTreeMap<String, BTreeMap<String, (i64, i64, f64)>>;
     for engine in engines() {
-        let (db, h) = demo(engine);
+        let (db, h) = demo_as_analyst(engine);
         // The headline values (no breakdown) of programmes and clusters, one per period: the
         // source ranked first, then the latest written.
         let text = db.query(
@@ -985,7 +972,7 @@ fn concordance_2022_to_2017() -> (BTreeMap<String, Vec<String>>, Vec<String>) {
 fn cluster_trade_places_every_revision_in_the_basket_and_reports_what_it_cannot_on_every_engine() {
     let (back, subheadings) = concordance_2022_to_2017();
     for engine in engines() {
-        let (db, h) = demo(engine);
+        let (db, h) = demo_as_analyst(engine);
         let all = rows(&db);
         let baskets = db.query(
             "SELECT c.slug, cl.code, p.code FROM cluster_products p \
@@ -1198,7 +1185,7 @@ fn same(a: &Value, b: &Value) -> bool {
 #[test]
 fn rollups_answer_as_the_live_count_and_imports_refresh_them_on_every_engine() {
     for engine in engines() {
-        let (db, h) = demo(engine);
+        let (db, h) = demo_as_analyst(engine);
         let reflected = || {
             (
                 db.query_scalar("SELECT value FROM hub_meta WHERE key = 'statistics_rollups'")

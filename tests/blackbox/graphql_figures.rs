@@ -13,20 +13,7 @@ use std::fs;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::support::{Engine, RunningHub, TestDb, create_key, engines, hub, output, spawn};
-
-fn demo(engine: Engine) -> (TestDb, RunningHub) {
-    let db = TestDb::empty(engine);
-    let running = spawn({
-        let mut c = hub(&db);
-        c.arg("demo");
-        c
-    });
-    // The figures and identifiers asked here are an analyst's view.
-    let key = create_key(&db, "analyst", "analyst", &[]);
-    let running = running.with_bearer(&key);
-    (db, running)
-}
+use crate::support::{RunningHub, TestDb, demo_as_analyst, engines, hub, output};
 
 fn ok(h: &RunningHub, query: &str) -> Value {
     let (status, body) = h.post_json("/graphql", &json!({ "query": query }));
@@ -206,7 +193,7 @@ fn size_class(employees: f64) -> Option<&'static str> {
 #[test]
 fn current_figures_come_from_the_latest_period_with_their_period_and_source() {
     for engine in engines() {
-        let (db, h) = demo(engine);
+        let (db, h) = demo_as_analyst(engine);
         let firms = all(
             &h,
             "firms",
@@ -319,7 +306,7 @@ fn current_figures_come_from_the_latest_period_with_their_period_and_source() {
 #[test]
 fn registry_records_are_reachable_over_graphql() {
     for engine in engines() {
-        let (db, h) = demo(engine);
+        let (db, h) = demo_as_analyst(engine);
         let counts = ok(
             &h,
             "{ loans { totalCount } plotAllotments { totalCount } industrialEstates { totalCount } }",
@@ -451,7 +438,7 @@ fn total_loans(db: &TestDb, district: &str, cluster: &str) -> usize {
 #[test]
 fn provenance_is_visible() {
     for engine in engines() {
-        let (db, h) = demo(engine);
+        let (db, h) = demo_as_analyst(engine);
         // A firm list with a website, imported beside the demo.
         let file = db.data_path().join("web_firms.csv");
         fs::write(

@@ -7,19 +7,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{Engine, RunningHub, TestDb, create_key, engines, hub, spawn};
+use crate::support::{RunningHub, TestDb, create_key, demo, engines, hub, spawn};
 
 const GRJ: &str = "application/graphql-response+json";
-
-fn demo(engine: Engine) -> (TestDb, RunningHub) {
-    let db = TestDb::empty(engine);
-    let running = spawn({
-        let mut c = hub(&db);
-        c.arg("demo");
-        c
-    });
-    (db, running)
-}
 
 /// POSTs `body` with `Accept: application/graphql-response+json`: status, JSON, seconds.
 fn post(h: &RunningHub, body: &Value) -> (u16, Value, f64) {

@@ -124,6 +124,9 @@ pub struct CustomFilter {
 pub enum ScopeRule {
     /// A condition with `{ids}` for the caller's cluster ids.
     Sql(&'static str),
+    /// Rows of firms (this column of `d`, a firm's id) that are members of the clusters:
+    /// the GraphQL API's membership rule ([`crate::graphql::connection::in_clusters`]).
+    Firm(&'static str),
     /// The rows of `d.id` that the GraphQL API's rule for this table reaches
     /// ([`crate::graphql::connection::table_scope`]).
     Table(&'static str),
@@ -134,6 +137,7 @@ impl ScopeRule {
     pub fn condition(self, ids: &str) -> String {
         match self {
             ScopeRule::Sql(sql) => sql.replace("{ids}", ids),
+            ScopeRule::Firm(column) => crate::graphql::connection::in_clusters(column, ids),
             ScopeRule::Table(table) => crate::graphql::connection::table_scope(table, "d", ids)
                 .unwrap_or_else(|| "1 = 0".to_owned()),
         }
@@ -204,8 +208,6 @@ const CLUSTER_OF_FIRM: CustomFilter = CustomFilter {
 };
 
 const SCOPE_BY_SLUG: &str = "d.cluster IN (SELECT slug FROM clusters WHERE id IN ({ids}))";
-const SCOPE_BY_FIRM: &str = "EXISTS (SELECT 1 FROM cluster_memberships cm_s \
-     WHERE cm_s.organisation_id = d.firm_id AND cm_s.cluster_id IN ({ids}))";
 
 const CHANGE: Column = col(
     "change_seq",
@@ -348,10 +350,7 @@ pub static FIRMS: Dataset = Dataset {
     incremental: Incremental::Rows {
         tombstones: &["organisation"],
     },
-    scope: Some(ScopeRule::Sql(
-        "EXISTS (SELECT 1 FROM cluster_memberships cm_s WHERE cm_s.organisation_id = d.id \
-         AND cm_s.cluster_id IN ({ids}))",
-    )),
+    scope: Some(ScopeRule::Firm("d.id")),
     filters: &[CustomFilter {
         param: "cluster",
         description: "Firms of these clusters (slugs, comma-separated).",
@@ -394,7 +393,7 @@ pub static FIRM_OBSERVATIONS: Dataset = Dataset {
     incremental: Incremental::Rows {
         tombstones: &["firm_observation"],
     },
-    scope: Some(ScopeRule::Sql(SCOPE_BY_FIRM)),
+    scope: Some(ScopeRule::Firm("d.firm_id")),
     filters: &[CLUSTER_OF_FIRM],
     source: "Surveys and registries that report firm figures by period.",
     with_pii: None,
@@ -791,7 +790,7 @@ pub static LOANS: Dataset = Dataset {
     incremental: Incremental::Rows {
         tombstones: &["loan"],
     },
-    scope: Some(ScopeRule::Sql(SCOPE_BY_FIRM)),
+    scope: Some(ScopeRule::Firm("d.firm_id")),
     filters: &[CLUSTER_OF_FIRM],
     source: "Punjab Small Industries Corporation registries.",
     with_pii: None,

@@ -31,6 +31,7 @@
 pub mod catalog;
 pub mod write;
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use actix_web::http::StatusCode;
@@ -51,9 +52,70 @@ use crate::graphql::principal::Principal;
 use catalog::{Column, Dataset, Incremental, Shape, Ty};
 use write::{Cell, Format, Layout};
 
-/// The pool datasets stream from (see [`crate::db::connect_exports`]).
-#[derive(Debug, Clone)]
-pub struct Exports(pub DatabaseConnection);
+/// The pool datasets stream from (see [`crate::db::connect_exports`]), and the catalog's
+/// row counts as last counted.
+#[derive(Debug)]
+pub struct Exports {
+    db: DatabaseConnection,
+    /// By dataset (and variant) and the caller's clusters: the version counted at (see
+    /// [`version`]) and what was counted. Counting a million trade flows takes a second,
+    /// and the catalog is asked often and changes only with the data.
+    counted: std::sync::Mutex<HashMap<CountKey, (String, Counted)>>,
+}
+
+/// A dataset (its title tells the variants apart) and the caller's clusters.
+type CountKey = (&'static str, Option<Vec<i64>>);
+
+/// A dataset's rows and last change as a caller sees them, and when that change was made.
+#[derive(Debug, Clone, Default)]
+struct Counted {
+    rows: Option<i64>,
+    last: Option<i64>,
+    modified: Option<String>,
+}
+
+impl Exports {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Exports {
+            db,
+            counted: Default::default(),
+        }
+    }
+
+    /// The counts of `dataset` for `principal`'s clusters, counted again only when the
+    /// data changed since.
+    async fn counted(
+        &self,
+        dataset: &'static Dataset,
+        principal: &Principal,
+    ) -> anyhow::Result<Counted> {
+        let key = (dataset.title, principal.clusters.clone());
+        let version = version(&self.db, dataset).await?.tag;
+        if let Some((at, counted)) = self.counted.lock().ok().and_then(|m| m.get(&key).cloned())
+            && at == version
+        {
+            return Ok(counted);
+        }
+        let (rows, last) = counts(&self.db, dataset, principal).await?;
+        let modified = match last {
+            Some(seq) if seq > 0 => change_time(&self.db, seq).await?,
+            _ => None,
+        };
+        let counted = Counted {
+            rows,
+            last,
+            modified,
+        };
+        if let Ok(mut map) = self.counted.lock() {
+            // Scoped keys are many at most; start again if they were not.
+            if map.len() >= 4_096 {
+                map.clear();
+            }
+            map.insert(key, (version, counted.clone()));
+        }
+        Ok(counted)
+    }
+}
 
 /// Bytes gathered before a chunk is sent.
 const CHUNK: usize = 64 * 1024;
@@ -118,12 +180,16 @@ fn scope_ids(principal: &Principal) -> Option<String> {
 
 // ---- The catalog -----------------------------------------------------------------------
 
-async fn catalog_response(req: HttpRequest, endpoint: web::Data<Endpoint>) -> HttpResponse {
+async fn catalog_response(
+    req: HttpRequest,
+    endpoint: web::Data<Endpoint>,
+    exports: web::Data<Exports>,
+) -> HttpResponse {
     let principal = match endpoint.caller(&req).await {
         Ok(p) => p,
         Err(refused) => return refused,
     };
-    match catalog(endpoint.db(), &principal, &base_url(&req)).await {
+    match catalog(&exports, &principal, &base_url(&req)).await {
         Ok((change, body)) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-cache"))
             .insert_header(("X-Hub-Change", change.to_string()))
@@ -149,25 +215,25 @@ fn base_url(req: &HttpRequest) -> String {
 
 /// The catalog: every dataset, whatever the caller may read (with the role its rows need),
 /// and for those it may read their row count and last change as the caller sees them.
-pub async fn catalog(
-    db: &DatabaseConnection,
+async fn catalog(
+    exports: &Exports,
     principal: &Principal,
     base: &str,
 ) -> anyhow::Result<(i64, Json)> {
+    let db = &exports.db;
     let change = crate::changes::current(db).await?;
     let mut datasets = Vec::new();
     for dataset in catalog::ALL {
         let dataset = variant(dataset, principal);
         let readable = may_read(principal, dataset.rows_need);
-        let (rows, last) = if readable {
-            let (rows, last) = counts(db, dataset, principal).await?;
-            (rows.map(Json::from), last)
+        let Counted {
+            rows,
+            last,
+            modified,
+        } = if readable {
+            exports.counted(dataset, principal).await?
         } else {
-            (None, None)
-        };
-        let modified = match last {
-            Some(seq) if seq > 0 => change_time(db, seq).await?,
-            _ => None,
+            Counted::default()
         };
         let columns: Vec<Json> = dataset
             .columns
@@ -698,7 +764,7 @@ async fn dataset_response(
             ),
         );
     }
-    let db = exports.0.clone();
+    let db = exports.db.clone();
     let version = match version(&db, dataset).await {
         Ok(v) => v,
         Err(e) => return internal(&e),

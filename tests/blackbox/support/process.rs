@@ -522,3 +522,20 @@ pub fn create_key(db: &TestDb, name: &str, role: &str, extra: &[&str]) -> String
         .unwrap_or_else(|| panic!("hub keys create printed nothing"))
         .to_owned()
 }
+
+/// `hub demo` on a fresh empty database of `engine`, listening (the public caller).
+pub fn demo(engine: super::Engine) -> (TestDb, RunningHub) {
+    let db = TestDb::empty(engine);
+    let mut cmd = hub(&db);
+    cmd.arg("demo");
+    let running = spawn(cmd);
+    (db, running)
+}
+
+/// [`demo`], asked as an analyst (a key made for the test): the view in which figures and
+/// identifiers are not suppressed.
+pub fn demo_as_analyst(engine: super::Engine) -> (TestDb, RunningHub) {
+    let (db, running) = demo(engine);
+    let key = create_key(&db, "analyst", "analyst", &[]);
+    (db, running.with_bearer(&key))
+}

@@ -53,16 +53,8 @@ fn floor_sql() -> String {
 /// The resident set of `pid` and its anonymous part (the process's own memory, without
 /// mapped files such as SQLite's memory map of the database), bytes.
 fn rss(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .unwrap_or(0)
-            * 1024
-    };
-    (field("VmRSS:"), field("RssAnon:"))
+    let [all, anon] = crate::status_fields(pid, ["VmRSS:", "RssAnon:"]);
+    (all, anon)
 }
 
 /// What a download measured: bytes, lines, seconds, and the largest growth of the

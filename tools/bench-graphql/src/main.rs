@@ -385,10 +385,7 @@ fn measure(
     pgbench: Option<(&Path, &str)>,
 ) -> anyhow::Result<Vec<Row>> {
     // A reused database gets the migrations of the hub being measured.
-    let migrated = hub(&args.hub, env).arg("migrate").output()?;
-    if !migrated.status.success() {
-        bail!("hub migrate: {}", String::from_utf8_lossy(&migrated.stderr));
-    }
+    migrate(args, env)?;
     // The questions read identifiers and head counts: an analyst's view, through a key
     // made for this run (its lookup is part of every request, as for any agency).
     let key_name = format!(
@@ -409,14 +406,7 @@ fn measure(
         .map(str::to_owned)
         .ok_or_else(|| anyhow::anyhow!("hub keys create printed no key"))?;
     let auth = format!("Bearer {key}");
-    let mut served = Killed(
-        hub(&args.hub, env)
-            .arg("serve")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()?,
-    );
-    let base = listening(&mut served.0, "hub: listening on ")?;
+    let (served, base) = serve(args, env)?;
     let mut floor_child = Killed(
         Command::new(std::env::current_exe()?)
             .arg("floor")
@@ -522,18 +512,8 @@ fn measure_datasets(
     psql: Option<(&Path, &str)>,
 ) -> anyhow::Result<Vec<datasets::Export>> {
     // A reused database gets the migrations (the views) of the hub being measured.
-    let migrated = hub(&args.hub, env).arg("migrate").output()?;
-    if !migrated.status.success() {
-        bail!("hub migrate: {}", String::from_utf8_lossy(&migrated.stderr));
-    }
-    let mut served = Killed(
-        hub(&args.hub, env)
-            .arg("serve")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()?,
-    );
-    let base = listening(&mut served.0, "hub: listening on ")?;
+    migrate(args, env)?;
+    let (served, base) = serve(args, env)?;
     let catalog: serde_json::Value = serde_json::from_str(
         &ureq::get(&format!("{base}/datasets"))
             .call()?
@@ -556,6 +536,42 @@ fn measure_datasets(
     )?;
     drop(served);
     Ok(out)
+}
+
+/// `hub migrate`: a reused database gets the migrations of the hub being measured.
+fn migrate(args: &Args, env: &[(String, String)]) -> anyhow::Result<()> {
+    let migrated = hub(&args.hub, env).arg("migrate").output()?;
+    if !migrated.status.success() {
+        bail!("hub migrate: {}", String::from_utf8_lossy(&migrated.stderr));
+    }
+    Ok(())
+}
+
+/// `hub serve`, listening: the child and its base URL.
+fn serve(args: &Args, env: &[(String, String)]) -> anyhow::Result<(Killed, String)> {
+    let mut served = Killed(
+        hub(&args.hub, env)
+            .arg("serve")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?,
+    );
+    let base = listening(&mut served.0, "hub: listening on ")?;
+    Ok((served, base))
+}
+
+/// The fields `names` of `/proc/PID/status` (values in kB there), in bytes; 0 for a field
+/// it lacks.
+fn status_fields<const N: usize>(pid: u32, names: [&str; N]) -> [u64; N] {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    names.map(|name| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+            * 1024
+    })
 }
 
 /// A child process killed when dropped, so that a failed run leaves no server behind.
@@ -611,20 +627,8 @@ struct Memory {
 }
 
 fn memory(pid: u32) -> Memory {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .unwrap_or(0)
-            * 1024
-    };
-    Memory {
-        peak: field("VmHWM:"),
-        anon: field("RssAnon:"),
-        file: field("RssFile:"),
-    }
+    let [peak, anon, file] = status_fields(pid, ["VmHWM:", "RssAnon:", "RssFile:"]);
+    Memory { peak, anon, file }
 }
 
 /// The question's SQL through pgbench for `seconds`: transactions per second.
