@@ -14,6 +14,7 @@ pub mod demo;
 pub mod graphql;
 pub mod import;
 pub mod metrics;
+pub mod pages;
 pub mod plugins;
 #[cfg(test)]
 mod proptests;

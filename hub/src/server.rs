@@ -3,7 +3,8 @@
 //! Routes: `/healthz`, `/readyz`, `/metrics` (Prometheus text, see [`crate::metrics`]),
 //! and the GraphQL endpoint `/graphql` with GraphiQL and its assets under
 //! `/graphql/assets/` (see [`crate::graphql::http`]), and the datasets for BI tools under
-//! `/datasets` (see [`crate::datasets`]).
+//! `/datasets` (see [`crate::datasets`]), and the pages for agency staff: `/`,
+//! `/clusters/{slug}`, `/firms`, `/firms/{id}`, `/sign-in` (see [`crate::pages`]).
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -58,7 +59,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(readyz)
         .service(metrics)
         .configure(crate::graphql::http::routes)
-        .configure(crate::datasets::routes);
+        .configure(crate::datasets::routes)
+        .configure(crate::pages::routes);
 }
 
 /// Binds `server.bind`, prints `hub: listening on http://ADDR` (with the real port when the
@@ -108,7 +110,11 @@ pub async fn serve(settings: &Settings, db: DatabaseConnection) -> anyhow::Resul
         server = server.workers(settings.server.workers);
     }
     let running = server.run();
-    println!("hub: listening on http://{addr}");
+    // One write: a reader that stops at the first line never sees a second one fail.
+    println!(
+        "hub: listening on http://{addr}\nhub: pages http://{addr}/ · GraphQL (GraphiQL in a \
+         browser) http://{addr}/graphql · datasets http://{addr}/datasets"
+    );
     tracing::info!(%addr, "serving");
     running.await.context("HTTP server")?;
     Ok(())

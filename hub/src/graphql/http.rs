@@ -242,7 +242,11 @@ impl Endpoint {
 
     /// How long the caller must wait when it is over its role's rate, or `None`. The
     /// public is counted per client address, others per key or token subject.
-    fn over_rate(&self, principal: &Principal, peer: Option<std::net::IpAddr>) -> Option<Duration> {
+    pub(crate) fn over_rate(
+        &self,
+        principal: &Principal,
+        peer: Option<std::net::IpAddr>,
+    ) -> Option<Duration> {
         let limiter = self.role(principal.role).limiter.as_ref()?;
         let key = match principal.role {
             super::principal::Role::Public => {

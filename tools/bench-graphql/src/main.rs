@@ -10,6 +10,8 @@
 //! cargo run --release -p bench-graphql -- --flows 100000 --seconds 5 --rounds 1
 //! # the dataset exports instead (see `datasets.rs`)
 //! cargo run --release -p bench-graphql -- --datasets [--rounds 2]
+//! # the pages for agency staff on `hub demo` (see `pages.rs`)
+//! cargo run --release -p bench-graphql -- --pages [--connections 4] [--seconds 10]
 //! ```
 //!
 //! `--work DIR` keeps the generated files and the SQLite database in `DIR` and reuses them
@@ -56,6 +58,7 @@ mod data;
 mod datasets;
 mod floor;
 mod load;
+mod pages;
 mod queries;
 
 #[allow(
@@ -136,6 +139,14 @@ fn main() -> anyhow::Result<()> {
         return floor::serve();
     }
     let args = args()?;
+    if std::env::args().any(|a| a == "--pages") {
+        let connections = if std::env::args().any(|a| a == "--connections") {
+            args.connections
+        } else {
+            4
+        };
+        return pages::run(&args.hub, connections, args.seconds);
+    }
     let temporary;
     let work: &Path = match &args.work {
         Some(dir) => {
