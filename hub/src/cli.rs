@@ -26,9 +26,10 @@ pub struct Cli {
 pub enum Command {
     /// Create or upgrade the database and load the bundled reference data.
     Migrate,
-    /// Serve the HTTP API on `server.bind`.
+    /// Serve on `server.bind`: the pages (`/`), GraphQL (`/graphql`), datasets (`/datasets`).
     Serve,
-    /// Create the database if missing, load reference and demo data, then serve.
+    /// Create the database if missing, load reference and demo data, then serve (pages at
+    /// `/`, GraphQL with GraphiQL at `/graphql`, datasets at `/datasets`).
     Demo {
         /// Data dir (overrides `data_dir`).
         #[arg(long, value_name = "DIR")]

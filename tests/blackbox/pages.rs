@@ -360,6 +360,50 @@ fn pages_over_http(engine: Engine) {
         out.headers["set-cookie"]
     );
 
+    // A key scoped to one cluster: that cluster only, on every page.
+    let scoped = create_key(
+        &db,
+        "pages-garments",
+        "analyst",
+        &["--cluster", "lahore-garments"],
+    );
+    let scoped = format!("Bearer {scoped}");
+    let home = get(&h, "/", &[("Authorization", &scoped)]);
+    assert_eq!(home.status, 200);
+    assert_eq!(home.body.matches("<tr data-cluster=").count(), 1, "{e}");
+    assert!(home.body.contains("data-cluster=\"lahore-garments\""));
+    assert_eq!(
+        get(
+            &h,
+            "/clusters/sialkot-surgical",
+            &[("Authorization", &scoped)]
+        )
+        .status,
+        404,
+        "{e}"
+    );
+    assert_eq!(
+        get(
+            &h,
+            "/clusters/lahore-garments",
+            &[("Authorization", &scoped)]
+        )
+        .status,
+        200
+    );
+    let theirs = get(&h, "/firms", &[("Authorization", &scoped)]);
+    let all = api(
+        &h,
+        Some(scoped.trim_start_matches("Bearer ")),
+        "{ firms { totalCount } }",
+        json!({}),
+    );
+    assert!(
+        theirs
+            .body
+            .contains(&format!("data-total=\"{}\"", all["firms"]["totalCount"]))
+    );
+
     // What is not there, and what does not parse.
     assert_eq!(get(&h, "/clusters/no-such-cluster", &[]).status, 404);
     assert_eq!(get(&h, "/firms/not-an-id", &[]).status, 400);

@@ -1165,11 +1165,32 @@ async fn answer(
 // ---------------------------------------------------------------------------------------
 // GraphiQL
 
-/// A file served from `/graphql/assets/`.
-struct Asset {
-    name: &'static str,
-    content_type: &'static str,
-    bytes: &'static [u8],
+/// A file embedded in the binary: GraphiQL's under `/graphql/assets/`, the pages' under
+/// `/assets/` (see [`crate::pages`]).
+pub(crate) struct Asset {
+    pub name: &'static str,
+    pub content_type: &'static str,
+    pub bytes: &'static [u8],
+}
+
+/// The first 12 hex digits of an asset's SHA-256: its version in URLs.
+pub(crate) fn content_hash(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(&sha2::Sha256::digest(bytes)[..6])
+}
+
+/// The asset `file` of `assets`, cached for a year (its URL carries its hash), or 404.
+pub(crate) fn serve_asset(assets: &[Asset], file: &str) -> HttpResponse {
+    match assets.iter().find(|a| a.name == file) {
+        Some(asset) => HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, asset.content_type))
+            .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .body(asset.bytes),
+        None => HttpResponse::NotFound()
+            .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
+            .body("no such asset\n"),
+    }
 }
 
 /// GraphiQL 3.9.0 and React 18.3.1 (UMD builds, unchanged from their npm packages; see
@@ -1220,11 +1241,10 @@ const GRAPHIQL_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'se
 fn graphiql_page() -> &'static str {
     static PAGE: OnceLock<String> = OnceLock::new();
     PAGE.get_or_init(|| {
-        use sha2::Digest as _;
         ASSETS
             .iter()
             .fold(GRAPHIQL_TEMPLATE.to_owned(), |page, asset| {
-                let hash = hex::encode(&sha2::Sha256::digest(asset.bytes)[..6]);
+                let hash = content_hash(asset.bytes);
                 page.replace(
                     &format!("{{{{{}}}}}", asset.name),
                     &format!("graphql/assets/{}?v={hash}", asset.name),
@@ -1244,16 +1264,7 @@ fn graphiql() -> HttpResponse {
 }
 
 async fn asset(file: web::Path<String>) -> HttpResponse {
-    match ASSETS.iter().find(|a| a.name == file.as_str()) {
-        Some(asset) => HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, asset.content_type))
-            .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-            .body(asset.bytes),
-        None => HttpResponse::NotFound()
-            .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
-            .body("no such asset\n"),
-    }
+    serve_asset(ASSETS, &file)
 }
 
 #[cfg(test)]

@@ -287,6 +287,35 @@ fn key_text(k: Option<&str>) -> String {
 
 const SIZE_ORDER: [&str; 4] = ["micro", "small", "medium", "large"];
 
+/// Bars of the firms per group.
+fn firm_counts(
+    id: &str,
+    title: String,
+    caption: String,
+    label: &str,
+    groups: &[&FirmGroup],
+    key: impl Fn(&FirmGroup) -> String,
+    download: &str,
+) -> Chart {
+    Chart {
+        id: id.into(),
+        title,
+        caption,
+        unit: Unit::Count,
+        shape: Shape::Bars,
+        category_label: label.into(),
+        categories: groups.iter().map(|g| key(g)).collect(),
+        series: vec![Series {
+            name: "Firms".into(),
+            values: groups
+                .iter()
+                .map(|g| Value::Number(g.firms as f64))
+                .collect(),
+        }],
+        download: Some(download.to_owned()),
+    }
+}
+
 fn render(caller: &Caller, c: &Cluster, networks: Option<&Counted<Network>>, a: &Answer) -> Markup {
     let slug = c.slug.as_str();
     let q = escape_query(slug);
@@ -322,49 +351,30 @@ fn render(caller: &Caller, c: &Cluster, networks: Option<&Counted<Network>>, a: 
     let firms_csv = format!("/datasets/firms.csv?cluster={q}");
     let as_of = total.map(FirmGroup::as_of).unwrap_or_default();
 
-    let size_chart = Chart {
-        id: "firms-by-size".into(),
-        title: "Firms by size class".into(),
-        caption: format!(
+    let size_chart = firm_counts(
+        "firms-by-size",
+        "Firms by size class".into(),
+        format!(
             "Firms of the cluster by size class (micro, small, medium, large, by head count), \
              each firm once, from the hub's firm records ({as_of})."
         ),
-        unit: Unit::Count,
-        shape: Shape::Bars,
-        category_label: "Size class".into(),
-        categories: sizes
-            .iter()
-            .map(|g| key_text(g.keys.size_class.as_deref()))
-            .collect(),
-        series: vec![Series {
-            name: "Firms".into(),
-            values: sizes
-                .iter()
-                .map(|g| Value::Number(g.firms as f64))
-                .collect(),
-        }],
-        download: Some(firms_csv.clone()),
-    };
-    let area_chart = Chart {
-        id: "firms-by-area".into(),
-        title: format!("Firms by {}", if by_tehsil { "tehsil" } else { "district" }),
-        caption: format!(
-            "Firms of the cluster by the {} of their address, from the hub's firm records.",
-            if by_tehsil { "tehsil" } else { "district" }
+        "Size class",
+        &sizes,
+        |g| key_text(g.keys.size_class.as_deref()),
+        &firms_csv,
+    );
+    let area = if by_tehsil { "tehsil" } else { "district" };
+    let area_chart = firm_counts(
+        "firms-by-area",
+        format!("Firms by {area}"),
+        format!(
+            "Firms of the cluster by the {area} of their address, from the hub's firm records."
         ),
-        unit: Unit::Count,
-        shape: Shape::Bars,
-        category_label: if by_tehsil { "Tehsil" } else { "District" }.into(),
-        categories: areas.iter().map(|g| area_key(g)).collect(),
-        series: vec![Series {
-            name: "Firms".into(),
-            values: areas
-                .iter()
-                .map(|g| Value::Number(g.firms as f64))
-                .collect(),
-        }],
-        download: Some(firms_csv.clone()),
-    };
+        if by_tehsil { "Tehsil" } else { "District" },
+        &areas,
+        area_key,
+        &firms_csv,
+    );
     let jobs_chart = Chart {
         id: "employees-by-size".into(),
         title: "Employees and women employees by size class".into(),

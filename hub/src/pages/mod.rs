@@ -40,7 +40,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
 use crate::graphql::errors;
-use crate::graphql::http::Endpoint;
+use crate::graphql::http::{Asset, Endpoint, content_hash, serve_asset};
 use crate::graphql::policy::{self, Protected};
 use crate::graphql::principal::Principal;
 
@@ -222,13 +222,6 @@ pub fn failed(caller: &Caller, failure: Failure) -> HttpResponse {
     }
 }
 
-/// An asset embedded in the binary.
-struct Asset {
-    name: &'static str,
-    content_type: &'static str,
-    bytes: &'static [u8],
-}
-
 const ASSETS: &[Asset] = &[Asset {
     name: "hub.css",
     content_type: "text/css; charset=utf-8",
@@ -239,27 +232,13 @@ const ASSETS: &[Asset] = &[Asset {
 pub fn stylesheet() -> &'static str {
     static HREF: OnceLock<String> = OnceLock::new();
     HREF.get_or_init(|| {
-        use sha2::Digest as _;
         let asset = &ASSETS[0];
-        format!(
-            "/assets/{}?v={}",
-            asset.name,
-            hex::encode(&sha2::Sha256::digest(asset.bytes)[..6])
-        )
+        format!("/assets/{}?v={}", asset.name, content_hash(asset.bytes))
     })
 }
 
 async fn asset(file: web::Path<String>) -> HttpResponse {
-    match ASSETS.iter().find(|a| a.name == file.as_str()) {
-        Some(asset) => HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, asset.content_type))
-            .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-            .body(asset.bytes),
-        None => HttpResponse::NotFound()
-            .insert_header((header::CONTENT_TYPE, "text/plain; charset=utf-8"))
-            .body("no such asset\n"),
-    }
+    serve_asset(ASSETS, &file)
 }
 
 /// `value` with URL query escaping.
