@@ -240,6 +240,37 @@ impl Endpoint {
         role.schema.execute(request).await
     }
 
+    /// [`Endpoint::execute_as`] as `/graphql` runs requests: on the main runtime (never
+    /// holding the HTTP worker) under `graphql.request_timeout_ms`. `Err(true)` when the
+    /// time ran out, `Err(false)` when the task failed.
+    pub async fn execute_limited(
+        endpoint: &web::Data<Endpoint>,
+        principal: Principal,
+        query: String,
+        variables: Json,
+    ) -> Result<async_graphql::Response, bool> {
+        let limit = Duration::from_millis(endpoint.settings.request_timeout_ms);
+        let shared = endpoint.clone();
+        let work = async move { shared.execute_as(&principal, &query, variables).await };
+        match &endpoint.runtime {
+            Some(runtime) => {
+                let mut task = runtime.spawn(work);
+                match tokio::time::timeout(limit, &mut task).await {
+                    Ok(Ok(answer)) => Ok(answer),
+                    Ok(Err(e)) => {
+                        tracing::error!(error = %e, "request task failed");
+                        Err(false)
+                    }
+                    Err(_) => {
+                        task.abort();
+                        Err(true)
+                    }
+                }
+            }
+            None => tokio::time::timeout(limit, work).await.map_err(|_| true),
+        }
+    }
+
     /// How long the caller must wait when it is over its role's rate, or `None`. The
     /// public is counted per client address, others per key or token subject.
     pub(crate) fn over_rate(

@@ -9,9 +9,8 @@ use serde_json::json;
 use super::charts::{Chart, Series, Shape, Unit, Value, group_digits};
 use super::data::{FirmGroup, TradeGroup, TrainingGroup, latest_two};
 use super::home::{Groups, Nodes};
-use super::{Caller, Failure, caller, escape_query, failed, html as page_html, layout, read};
+use super::{Failure, caller, escape_query, failed, html as page_html, layout, read};
 use crate::graphql::http::Endpoint;
-use crate::graphql::policy::Protected;
 
 /// The firm statistics fields the page reads.
 const FIRM_GROUP: &str = "groups { keys { cluster district tehsil sizeClass } firms \
@@ -129,6 +128,9 @@ struct ProgrammeRef {
 struct Trade {
     #[serde(default)]
     revision: Option<String>,
+    /// The period kind of the flows added (`YEAR`, `FISCAL_YEAR`, ...).
+    #[serde(default)]
+    period_kind: Option<String>,
     source: Option<String>,
     #[serde(default)]
     notes: Vec<String>,
@@ -241,9 +243,9 @@ pub async fn page(
     };
     let vars = json!({ "slug": *slug });
     let (cluster, networks, stats) = futures_util::future::join3(
-        read::<ClusterAnswer>(&endpoint, &caller, CLUSTER, vars.clone()),
-        read::<NetworksAnswer>(&endpoint, &caller, NETWORKS, vars.clone()),
-        read::<Answer>(&endpoint, &caller, &statistics(), vars),
+        read::<ClusterAnswer>(&endpoint, &caller, CLUSTER, vars.clone(), false),
+        read::<NetworksAnswer>(&endpoint, &caller, NETWORKS, vars.clone(), false),
+        read::<Answer>(&endpoint, &caller, &statistics(), vars, false),
     )
     .await;
     let answers = cluster.and_then(|c| Ok((c, networks?, stats?)));
@@ -256,10 +258,21 @@ pub async fn page(
             let networks = n.cluster.map(|n| n.networks);
             page_html(
                 StatusCode::OK,
-                layout::page(&c.name, &caller, render(&caller, &c, networks.as_ref(), &a)),
+                layout::page(&c.name, &caller, render(&c, networks.as_ref(), &a)),
             )
         }
         Err(f) => failed(&caller, f),
+    }
+}
+
+/// The periods a trade answer adds up, in words.
+pub fn period_words(kind: Option<&str>) -> &'static str {
+    match kind {
+        Some("YEAR") => "calendar-year figures",
+        Some("FISCAL_YEAR") => "fiscal-year figures (the year a fiscal year starts in)",
+        Some("QUARTER") => "quarterly figures (a year may be partial)",
+        Some("MONTH") => "monthly figures (a year may be partial)",
+        _ => "the figures",
     }
 }
 
@@ -316,7 +329,7 @@ fn firm_counts(
     }
 }
 
-fn render(caller: &Caller, c: &Cluster, networks: Option<&Counted<Network>>, a: &Answer) -> Markup {
+fn render(c: &Cluster, networks: Option<&Counted<Network>>, a: &Answer) -> Markup {
     let slug = c.slug.as_str();
     let q = escape_query(slug);
     let mut sizes = of_cluster(&a.sizes.groups, slug);
@@ -380,7 +393,8 @@ fn render(caller: &Caller, c: &Cluster, networks: Option<&Counted<Network>>, a: 
         title: "Employees and women employees by size class".into(),
         caption: format!(
             "Current head counts (the latest period each firm reports), summed per size \
-             class: {as_of}. Women are summed over the firms that report them."
+             class: {as_of}. Women are summed over the firms that report them. The firms' \
+             head counts in the file need a role that sees firm figures."
         ),
         unit: Unit::Count,
         shape: Shape::Columns,
@@ -491,10 +505,11 @@ fn render(caller: &Caller, c: &Cluster, networks: Option<&Counted<Network>>, a: 
         id: "exports-by-year".into(),
         title: "Exports of the cluster's products by year".into(),
         caption: format!(
-            "Pakistan's exports of the cluster's HS basket ({}), in US dollars by calendar \
-             year, from {trade_source}; reported in {}, placed in {revision} through the \
+            "Pakistan's exports of the cluster's HS basket ({}), in US dollars by the year of \
+             {}, from {trade_source}; reported in {}, placed in {revision} through the \
              concordance. Trade that could not be placed is listed below, not added.",
             c.hs_basket.join(", "),
+            period_words(c.exports.period_kind.as_deref()),
             if reported.is_empty() {
                 "—".to_owned()
             } else {
@@ -569,12 +584,9 @@ fn render(caller: &Caller, c: &Cluster, networks: Option<&Counted<Network>>, a: 
     let mut sexes: Vec<Option<&str>> = training.iter().map(|g| g.keys.sex.as_deref()).collect();
     sexes.sort();
     sexes.dedup();
-    let training_csv = if caller.may(Protected::FirmFigures) {
-        format!("/datasets/training_statistics.csv?cluster={q}")
-    } else {
-        // Suppressed callers read the whole table (a filter would show round it).
-        "/datasets/training_statistics.csv".to_owned()
-    };
+    // A browser downloads as the public (the datasets never read the sign-in cookie), and
+    // the public may not filter a suppressed table: the whole table, every cluster.
+    let training_csv = "/datasets/training_statistics.csv".to_owned();
     let training_chart = Chart {
         id: "trained-by-year-and-sex".into(),
         title: "People trained by year and sex".into(),

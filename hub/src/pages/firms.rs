@@ -135,7 +135,7 @@ pub async fn directory(
         "search": if search.is_empty() { Json::Null } else { json!(search) },
         "filter": filter,
     });
-    match read::<DirectoryAnswer>(&endpoint, &caller, DIRECTORY, variables).await {
+    match read::<DirectoryAnswer>(&endpoint, &caller, DIRECTORY, variables, true).await {
         Ok(a) => page_html(
             StatusCode::OK,
             layout::page("Firms", &caller, render_directory(&caller, &params, &a)),
@@ -329,7 +329,7 @@ pub async fn page(
         Ok(c) => c,
         Err(refused) => return refused,
     };
-    match read::<FirmAnswer>(&endpoint, &caller, FIRM, json!({ "id": *id })).await {
+    match read::<FirmAnswer>(&endpoint, &caller, FIRM, json!({ "id": *id }), true).await {
         Ok(FirmAnswer { firm: Some(f) }) => page_html(
             StatusCode::OK,
             layout::page(&f.name, &caller, render_firm(&caller, &f)),
@@ -431,7 +431,8 @@ fn render_firm(caller: &Caller, f: &Firm) -> Markup {
                     "(participations are records of persons); the cluster's profile has the public counts." }
             } @else if events.is_empty() { p { "No one from this firm is recorded in a training event." } }
             @else {
-                p data-figure="participations" { (f.participations.total_count) " participations of the firm's people in " (events.len()) " events." }
+                p data-figure="participations" { (f.participations.total_count) " participations of the firm's people"
+                    @if f.participations.total_count > f.participations.nodes.len() as i64 { "; the events of the first " (f.participations.nodes.len()) ":" } @else { ", in " (events.len()) " events:" } }
                 table.events { thead { tr { th scope="col" { "Event" } th scope="col" { "Dates" } th scope="col" { "Provider" } th scope="col" { "Participations (completed)" } } }
                     tbody { @for (e, n, done) in &events { tr {
                         th scope="row" { (e.title) @if let Some(c) = &e.cluster { br; span.small { (c.name) } } }

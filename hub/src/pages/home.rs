@@ -72,6 +72,7 @@ struct ProgrammeRef {
 #[serde(rename_all = "camelCase")]
 struct Trade {
     source: Option<String>,
+    period_kind: Option<String>,
     revision: Option<String>,
     groups: Vec<TradeGroup>,
 }
@@ -101,7 +102,7 @@ pub async fn page(req: HttpRequest, endpoint: web::Data<Endpoint>) -> HttpRespon
         Ok(c) => c,
         Err(refused) => return refused,
     };
-    match read::<Answer>(&endpoint, &caller, QUERY, json!({})).await {
+    match read::<Answer>(&endpoint, &caller, QUERY, json!({}), false).await {
         Ok(answer) => page_html(
             StatusCode::OK,
             layout::page("Programmes and clusters", &caller, render(&caller, &answer)),
@@ -201,7 +202,7 @@ fn cluster_table(
             thead { tr {
                 th scope="col" { "Cluster" }
                 th scope="col" { "Firms" }
-                th scope="col" { "Employees (women)" }
+                th scope="col" { "Employees (share women)" }
                 th scope="col" { "Exports of the basket, latest year" }
                 th scope="col" { "People trained" }
                 th scope="col" { "Indicators on track" }
@@ -232,18 +233,19 @@ fn cluster_table(
                         td.num data-figure="exports" {
                             @match latest_two(&c.trade.groups) {
                                 Some((latest, previous)) => {
-                                    (Unit::Usd.format(latest.value_usd.unwrap_or(0.0)))
+                                    (latest.value_usd.map_or_else(|| "—".to_owned(), |v| Unit::Usd.format(v)))
                                     " in " (latest.year)
-                                    @if let Some(p) = previous.and_then(|p| p.value_usd).filter(|p| *p > 0.0) {
-                                        @let change = latest.value_usd.unwrap_or(0.0) / p - 1.0;
+                                    @if let (Some(v), Some(p)) = (latest.value_usd, previous.and_then(|p| p.value_usd).filter(|p| *p > 0.0)) {
+                                        @let change = v / p - 1.0;
                                         br; span.small { (if change >= 0.0 { "up " } else { "down " }) (Unit::Share.format(change.abs())) " on " (latest.year - 1) }
                                     }
                                     @if let Some(n) = latest.not_placed_value_usd.filter(|n| *n > 0.0) {
                                         br; span.small { "and " (Unit::Usd.format(n)) " not placed in the basket" }
                                     }
                                     " "
-                                    (sparkline(&format!("Exports of {} by year", c.name), &c.trade.groups.iter().map(|g| g.value_usd.unwrap_or(0.0)).collect::<Vec<_>>()))
-                                    br; span.small { (c.trade.source.as_deref().unwrap_or("")) ", " (c.trade.revision.as_deref().unwrap_or("")) " basket" }
+                                    (sparkline(&format!("Exports of {} by year", c.name), &c.trade.groups.iter().filter_map(|g| g.value_usd).collect::<Vec<_>>()))
+                                    br; span.small { (c.trade.source.as_deref().unwrap_or("")) ", " (c.trade.revision.as_deref().unwrap_or("")) " basket, "
+                                        (super::cluster::period_words(c.trade.period_kind.as_deref())) }
                                 }
                                 None => "no trade imported",
                             }

@@ -34,7 +34,7 @@ pub fn page(title: &str, caller: &Caller, main: Markup) -> Markup {
                 footer.site {
                     p {
                         "Figures are read through the hub's GraphQL API with your role's view: "
-                        (view_of(caller.principal.role)) ". "
+                        (view_of(&caller.principal)) ". "
                         "Each chart names its period and source; its numbers are in the table "
                         "under it and in the dataset it links to."
                     }
@@ -44,16 +44,18 @@ pub fn page(title: &str, caller: &Caller, main: Markup) -> Markup {
     }
 }
 
-/// What a role sees, in a few words.
-pub fn view_of(role: Role) -> &'static str {
-    match role {
-        Role::Public => {
-            "the public view (aggregates with small groups withheld, the firm directory without \
-             figures or identifiers)"
-        }
-        Role::Analyst => "the analyst view (firm figures and identifiers, no personal data)",
-        Role::Curator => "the curator view (firm figures and identifiers)",
-        Role::Admin => "the admin view (everything)",
+/// What a caller sees, in a few words.
+pub fn view_of(p: &crate::graphql::principal::Principal) -> String {
+    let personal = if p.pii {
+        "with personal data"
+    } else {
+        "without personal data"
+    };
+    match p.role {
+        Role::Public => "the public view (aggregates with small groups withheld, the firm \
+                         directory without figures or identifiers)"
+            .to_owned(),
+        role => format!("the {role} view (firm figures and identifiers, {personal})"),
     }
 }
 

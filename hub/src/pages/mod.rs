@@ -147,25 +147,42 @@ pub enum Failure {
     BadRequest(String),
     /// The API answered with errors, or the answer did not have the expected shape.
     Internal(String),
+    /// Longer than `graphql.request_timeout_ms`.
+    Timeout,
 }
 
-/// Runs `document` as the caller and reads its `data` as `T`.
+/// Runs `document` as the caller, as `/graphql` runs requests (on the main runtime, under
+/// `graphql.request_timeout_ms`), and reads its `data` as `T`. `input` says whether the
+/// variables come from the request (an id in the path): only then is an input error the
+/// caller's (400); an error of the page's own document is the hub's (500).
 pub async fn read<T: DeserializeOwned>(
-    endpoint: &Endpoint,
+    endpoint: &web::Data<Endpoint>,
     caller: &Caller,
     document: &str,
     variables: Json,
+    input: bool,
 ) -> Result<T, Failure> {
-    let answer = endpoint
-        .execute_as(&caller.principal, document, variables)
-        .await;
+    let answer = Endpoint::execute_limited(
+        endpoint,
+        caller.principal.clone(),
+        document.to_owned(),
+        variables,
+    )
+    .await
+    .map_err(|timed_out| {
+        if timed_out {
+            Failure::Timeout
+        } else {
+            Failure::Internal("the request's task failed".into())
+        }
+    })?;
     if !answer.errors.is_empty() {
         let messages: Vec<String> = answer.errors.iter().map(|e| e.message.clone()).collect();
-        // A request error from a parameter of the page (an id that is no id, ...).
-        if answer
-            .errors
-            .iter()
-            .all(|e| errors::code_of(e) == Some(errors::BAD_USER_INPUT))
+        if input
+            && answer
+                .errors
+                .iter()
+                .all(|e| errors::code_of(e) == Some(errors::BAD_USER_INPUT))
         {
             return Err(Failure::BadRequest(messages.join("; ")));
         }
@@ -175,15 +192,22 @@ pub async fn read<T: DeserializeOwned>(
         .data
         .into_json()
         .map_err(|e| Failure::Internal(e.to_string()))?;
-    serde_json::from_value(data).map_err(|e| Failure::Internal(format!("answer shape: {e}")))
+    // The position only: serde's message can quote a value, which may be personal data.
+    serde_json::from_value(data).map_err(|e| {
+        Failure::Internal(format!(
+            "the answer does not have the page's shape ({:?} error)",
+            e.classify()
+        ))
+    })
 }
 
-/// A page as the response: HTML with the pages' headers. Pages differ by caller, so they
-/// are private to it and revalidated on every load.
+/// A page as the response: HTML with the pages' headers.
 pub fn html(status: StatusCode, body: Markup) -> HttpResponse {
+    // Not stored at all: a page may hold a role's figures or contact details, and a shared
+    // computer's cache would keep them after signing out.
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
-        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::VARY, "Authorization, Cookie"))
         .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -210,6 +234,13 @@ pub fn failed(caller: &Caller, failure: Failure) -> HttpResponse {
     match failure {
         Failure::NotFound(what) => message(caller, StatusCode::NOT_FOUND, "Not found", &what),
         Failure::BadRequest(what) => message(caller, StatusCode::BAD_REQUEST, "Bad request", &what),
+        Failure::Timeout => message(
+            caller,
+            StatusCode::GATEWAY_TIMEOUT,
+            "This page took too long",
+            "The hub stopped reading the figures for this page at its time limit \
+             (graphql.request_timeout_ms); try again in a moment.",
+        ),
         Failure::Internal(what) => {
             tracing::error!(error = %what, "page failed");
             message(

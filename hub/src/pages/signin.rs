@@ -27,14 +27,22 @@ pub struct Next {
     next: String,
 }
 
-/// Where to go after signing in: a path of this hub, else `/`.
+/// Where to go after signing in: a path of this hub, else `/`. Only the characters of a
+/// plain path and query are accepted: browsers drop tabs and line breaks from a URL, so
+/// `/\t/evil.example` would become `//evil.example`, another host.
 fn local_path(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    let plain = next
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/_.~%?&=-+,:".contains(&b));
+    if plain && next.starts_with('/') && !next.starts_with("//") {
         next
     } else {
         "/"
     }
 }
+
+/// The longest credential kept in the cookie: browsers drop cookies over about 4 KB.
+const MAX_CREDENTIAL: usize = 3800;
 
 fn public() -> Caller {
     Caller {
@@ -145,6 +153,11 @@ pub async fn submit(
         .all(|b| b.is_ascii_graphic() && b != b';' && b != b',')
     {
         Some("That is not a key or token: it has spaces or characters keys never have.".to_owned())
+    } else if credential.len() > MAX_CREDENTIAL {
+        Some(format!(
+            "That token is longer than a browser keeps in a cookie ({MAX_CREDENTIAL} characters); \
+             ask your identity provider for a shorter one, or use an API key."
+        ))
     } else {
         match endpoint
             .access()
@@ -152,7 +165,8 @@ pub async fn submit(
             .await
         {
             Ok(principal) => {
-                tracing::info!(actor = %principal.actor, role = %principal.role, "signed in to the pages");
+                // The role only: a token's subject may be an e-mail address.
+                tracing::info!(role = %principal.role, "signed in to the pages");
                 let mut response = HttpResponse::SeeOther()
                     .insert_header((header::LOCATION, local_path(&body.next)))
                     .insert_header((header::CACHE_CONTROL, "no-store"))
