@@ -276,6 +276,15 @@ pub fn period_words(kind: Option<&str>) -> &'static str {
     }
 }
 
+/// A training group's figure, or withheld.
+fn shown(g: &TrainingGroup, v: Option<i64>) -> Value {
+    if g.withheld {
+        Value::Withheld
+    } else {
+        v.map(|n| n as f64).into()
+    }
+}
+
 /// A group's figure, or withheld.
 fn figure(g: &FirmGroup, v: Option<i64>) -> Value {
     if g.withheld {
@@ -452,9 +461,10 @@ fn render(c: &Cluster, networks: Option<&Counted<Network>>, a: &Answer) -> Marku
         id: "employment-over-time".into(),
         title: "Employment over the periods observed".into(),
         caption: format!(
-            "The cluster's employment indicators of the results framework (unit: jobs), \
-             baseline and actual values per period; source: {}. Firm records of different \
-             periods cover different firms, so their sums are not a series.",
+            "The cluster's employment indicators of the results framework (unit: jobs): the \
+             actual value of each period, the baseline where a period has no actual; source: \
+             {}. Firm records of different periods cover different firms, so their sums are \
+             not a series.",
             if job_sources.is_empty() {
                 "none".to_owned()
             } else {
@@ -472,13 +482,15 @@ fn render(c: &Cluster, networks: Option<&Counted<Network>>, a: &Answer) -> Marku
                 values: periods
                     .iter()
                     .map(|(_, p)| {
-                        c.employment
-                            .nodes
+                        // The actual where a period has one, else its baseline.
+                        ["ACTUAL", "BASELINE"]
                             .iter()
-                            .find(|v| {
-                                v.indicator.code == *code
-                                    && v.period == *p
-                                    && v.value_type != "TARGET"
+                            .find_map(|kind| {
+                                c.employment.nodes.iter().find(|v| {
+                                    v.indicator.code == *code
+                                        && v.period == *p
+                                        && v.value_type == *kind
+                                })
                             })
                             .map_or(Value::Missing, |v| v.value.into())
                     })
@@ -608,13 +620,7 @@ fn render(c: &Cluster, networks: Option<&Counted<Network>>, a: &Answer) -> Marku
                         training
                             .iter()
                             .find(|g| g.keys.year == Some(*y) && g.keys.sex.as_deref() == *sex)
-                            .map_or(Value::Missing, |g| {
-                                if g.withheld {
-                                    Value::Withheld
-                                } else {
-                                    g.persons.map(|p| p as f64).into()
-                                }
-                            })
+                            .map_or(Value::Missing, |g| shown(g, g.persons))
                     })
                     .collect(),
             })
@@ -649,29 +655,11 @@ fn render(c: &Cluster, networks: Option<&Counted<Network>>, a: &Answer) -> Marku
         series: vec![
             Series {
                 name: "Persons".into(),
-                values: by_year
-                    .iter()
-                    .map(|g| {
-                        if g.withheld {
-                            Value::Withheld
-                        } else {
-                            g.persons.map(|p| p as f64).into()
-                        }
-                    })
-                    .collect(),
+                values: by_year.iter().map(|g| shown(g, g.persons)).collect(),
             },
             Series {
                 name: "Firms".into(),
-                values: by_year
-                    .iter()
-                    .map(|g| {
-                        if g.withheld {
-                            Value::Withheld
-                        } else {
-                            Value::Number(g.firms as f64)
-                        }
-                    })
-                    .collect(),
+                values: by_year.iter().map(|g| shown(g, Some(g.firms))).collect(),
             },
         ],
         download: Some(training_csv.clone()),
