@@ -97,6 +97,15 @@ pub struct Endpoint {
     runtime: Option<tokio::runtime::Handle>,
 }
 
+/// Why work run by [`Endpoint::limited`] gave no answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// It ran longer than its limit and was stopped.
+    TimedOut,
+    /// Its task failed (panicked); the log has why.
+    Failed,
+}
+
 /// A keyed rate limiter: requests per minute per caller.
 type Limiter = governor::RateLimiter<
     String,
@@ -240,35 +249,46 @@ impl Endpoint {
         role.schema.execute(request).await
     }
 
-    /// [`Endpoint::execute_as`] as `/graphql` runs requests: on the main runtime (never
-    /// holding the HTTP worker) under `graphql.request_timeout_ms`. `Err(true)` when the
-    /// time ran out, `Err(false)` when the task failed.
+    /// Runs `work` on the main runtime (see [`Endpoint::runtime`]), never holding the
+    /// HTTP worker, and stops it after `limit`: how `/graphql` requests and the pages run.
+    pub async fn limited<F>(&self, limit: Duration, work: F) -> Result<F::Output, Stopped>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match &self.runtime {
+            Some(runtime) => {
+                let mut task = runtime.spawn(work);
+                match tokio::time::timeout(limit, &mut task).await {
+                    Ok(Ok(output)) => Ok(output),
+                    Ok(Err(e)) => {
+                        tracing::error!(error = %e, "request task failed");
+                        Err(Stopped::Failed)
+                    }
+                    Err(_) => {
+                        task.abort();
+                        Err(Stopped::TimedOut)
+                    }
+                }
+            }
+            None => tokio::time::timeout(limit, work)
+                .await
+                .map_err(|_| Stopped::TimedOut),
+        }
+    }
+
+    /// [`Endpoint::execute_as`] as `/graphql` runs requests ([`Endpoint::limited`], under
+    /// `graphql.request_timeout_ms`).
     pub async fn execute_limited(
         endpoint: &web::Data<Endpoint>,
         principal: Principal,
         query: String,
         variables: Json,
-    ) -> Result<async_graphql::Response, bool> {
+    ) -> Result<async_graphql::Response, Stopped> {
         let limit = Duration::from_millis(endpoint.settings.request_timeout_ms);
         let shared = endpoint.clone();
         let work = async move { shared.execute_as(&principal, &query, variables).await };
-        match &endpoint.runtime {
-            Some(runtime) => {
-                let mut task = runtime.spawn(work);
-                match tokio::time::timeout(limit, &mut task).await {
-                    Ok(Ok(answer)) => Ok(answer),
-                    Ok(Err(e)) => {
-                        tracing::error!(error = %e, "request task failed");
-                        Err(false)
-                    }
-                    Err(_) => {
-                        task.abort();
-                        Err(true)
-                    }
-                }
-            }
-            None => tokio::time::timeout(limit, work).await.map_err(|_| true),
-        }
+        endpoint.limited(limit, work).await
     }
 
     /// How long the caller must wait when it is over its role's rate, or `None`. The
@@ -1034,30 +1054,20 @@ async fn run(
     let limit = Duration::from_millis(timeout_ms);
     let shared = endpoint.clone();
     let work = async move { answer(&shared, media, params, via_get, uploads, principal).await };
-    let reply = match &endpoint.runtime {
-        Some(runtime) => {
-            let mut task = runtime.spawn(work);
-            match tokio::time::timeout(limit, &mut task).await {
-                Ok(Ok(reply)) => Some(reply),
-                Ok(Err(e)) => {
-                    tracing::error!(error = %e, "GraphQL request failed");
-                    metrics::graphql_request(Outcome::Error);
-                    return json_response(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        media,
-                        &errors_body(&[errors::error(
-                            "Internal error; the server log has the details.",
-                            errors::INTERNAL_SERVER_ERROR,
-                        )]),
-                    );
-                }
-                Err(_) => {
-                    task.abort();
-                    None
-                }
-            }
+    let reply = match endpoint.limited(limit, work).await {
+        Ok(reply) => Some(reply),
+        Err(Stopped::TimedOut) => None,
+        Err(Stopped::Failed) => {
+            metrics::graphql_request(Outcome::Error);
+            return json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                media,
+                &errors_body(&[errors::error(
+                    "Internal error; the server log has the details.",
+                    errors::INTERNAL_SERVER_ERROR,
+                )]),
+            );
         }
-        None => tokio::time::timeout(limit, work).await.ok(),
     };
     match reply {
         Some(reply) => reply.into_response(),

@@ -40,7 +40,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 
 use crate::graphql::errors;
-use crate::graphql::http::{Asset, Endpoint, content_hash, serve_asset};
+use crate::graphql::http::{Asset, Endpoint, Stopped, content_hash, serve_asset};
 use crate::graphql::policy::{self, Protected};
 use crate::graphql::principal::Principal;
 
@@ -169,12 +169,9 @@ pub async fn read<T: DeserializeOwned>(
         variables,
     )
     .await
-    .map_err(|timed_out| {
-        if timed_out {
-            Failure::Timeout
-        } else {
-            Failure::Internal("the request's task failed".into())
-        }
+    .map_err(|stopped| match stopped {
+        Stopped::TimedOut => Failure::Timeout,
+        Stopped::Failed => Failure::Internal("the request's task failed".into()),
     })?;
     if !answer.errors.is_empty() {
         let messages: Vec<String> = answer.errors.iter().map(|e| e.message.clone()).collect();
