@@ -195,6 +195,9 @@ pub struct ImportSettings {
     /// Sources by code: their name, kind and survivorship priority (lower wins).
     #[serde(default)]
     pub sources: std::collections::BTreeMap<String, SourceSettings>,
+    /// Linking firms that no strong identifier links (`[import.linkage]`).
+    #[serde(default)]
+    pub linkage: crate::import::linkage::LinkageSettings,
 }
 
 /// A configured source.
@@ -224,6 +227,7 @@ impl Default for ImportSettings {
             max_line_bytes: 4 << 20,
             lock_wait_ms: 600_000,
             sources: Default::default(),
+            linkage: Default::default(),
         }
     }
 }
@@ -451,6 +455,11 @@ impl Settings {
             .context("reading the configuration")?
             .try_deserialize()
             .context("invalid configuration")?;
+        settings
+            .import
+            .linkage
+            .validate()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         Ok(settings)
     }
 

@@ -13,6 +13,7 @@ use super::types::access::{AccessMutation, AccessQuery};
 use super::types::cluster::{
     Cluster, ClusterConnection, ClusterFilter, ClusterOrder, cluster_select, cluster_sort,
 };
+use super::types::curation::{CurationMutation, CurationQuery};
 use super::types::firm::{
     self, Firm, FirmConnection, FirmFilter, FirmOrder, firm_select, firm_sort, search_condition,
 };
@@ -46,6 +47,7 @@ pub struct QueryRoot(
     SourceQuery,
     ImportRunQuery,
     AccessQuery,
+    CurationQuery,
 );
 
 root_lists! {
@@ -62,9 +64,9 @@ root_lists! {
     }
 }
 
-/// Writes: importing files (curators and admins), keys (admins).
+/// Writes: importing files and curation (curators and admins), keys (admins).
 #[derive(Default, MergedObject)]
-pub struct MutationRoot(ImportMutation, AccessMutation);
+pub struct MutationRoot(ImportMutation, CurationMutation, AccessMutation);
 
 /// Root fields of clusters, firms and global ids.
 #[derive(Debug, Default)]

@@ -34,8 +34,10 @@
 
 mod apply;
 mod check;
+pub mod curate;
 mod definitions;
 pub mod figures;
+pub mod linkage;
 pub mod lock;
 mod prepare;
 mod records;
@@ -394,6 +396,7 @@ pub async fn run(
         issues: Vec::new(),
         issues_total: 0,
         duration_ms: 0,
+        linkage: None,
     };
     let fail = |mut report: ImportReport, message: String| {
         tracing::warn!(file = %report.file, "import failed: {message}");
@@ -456,6 +459,15 @@ pub async fn run(
         })
         .or_else(|| manifest.default_source.clone())
         .unwrap_or_else(|| default_source(&file_name));
+    if source_code == curate::CURATION_SOURCE {
+        return fail(
+            report,
+            format!(
+                "{source_code:?} is the source of curators' corrections, made through \
+                 GraphQL: files are imported under another source"
+            ),
+        );
+    }
     if let Err(e) = hub_schema::domain::IdentifierScheme::source(&source_code) {
         return fail(
             report,
@@ -803,6 +815,11 @@ async fn apply_all(
     for c in ctx.counts.values() {
         report.totals.add(*c);
     }
+    report.linkage = ctx
+        .link_index
+        .as_ref()
+        .map(linkage::LinkIndex::report)
+        .filter(|l| l.scored > 0);
     let run_id = run.id;
     ctx.finish().await?;
     Ok((run_id, issues, ctx.seq_range(), ctx.source_id))
@@ -933,18 +950,32 @@ pub(crate) async fn ensure_source(
     {
         return Ok((found.id, found.priority));
     }
-    let priority = configured
-        .and_then(|c| c.priority)
-        .unwrap_or(settings.default_priority);
+    // Curated values outrank every source, whatever the configuration says.
+    let curation = code == curate::CURATION_SOURCE;
+    let priority = if curation {
+        curate::CURATED_PRIORITY
+    } else {
+        configured
+            .and_then(|c| c.priority)
+            .unwrap_or(settings.default_priority)
+    };
     let seq = crate::changes::take(txn, 1).await?.first;
     let model = sources::ActiveModel {
         code: Set(code.to_owned()),
-        name: Set(configured
-            .and_then(|c| c.name.clone())
-            .unwrap_or_else(|| code.to_owned())),
-        kind: Set(configured
-            .and_then(|c| c.kind.clone())
-            .unwrap_or_else(|| "spreadsheet".to_owned())),
+        name: Set(if curation {
+            "Curators' corrections".to_owned()
+        } else {
+            configured
+                .and_then(|c| c.name.clone())
+                .unwrap_or_else(|| code.to_owned())
+        }),
+        kind: Set(if curation {
+            "curation".to_owned()
+        } else {
+            configured
+                .and_then(|c| c.kind.clone())
+                .unwrap_or_else(|| "spreadsheet".to_owned())
+        }),
         priority: Set(priority),
         publisher: Set(configured.and_then(|c| c.publisher.clone())),
         description: Set(configured.and_then(|c| c.description.clone())),

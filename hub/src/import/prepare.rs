@@ -60,6 +60,10 @@ pub(crate) struct Ctx<'a> {
     seen: Vec<HashMap<u64, u32>>,
     first_seq: Option<i64>,
     last_seq: Option<i64>,
+    /// `[import.linkage]`.
+    pub linkage: super::linkage::LinkageSettings,
+    /// The firms' records by block, read on the first firm that needs it.
+    pub link_index: Option<super::linkage::LinkIndex>,
 }
 
 /// The number of maps the keys seen in a file are spread over.
@@ -185,6 +189,8 @@ impl<'a> Ctx<'a> {
             seen: vec![HashMap::new(); SEEN_SHARDS],
             first_seq: None,
             last_seq: None,
+            linkage: env.settings.linkage.clone(),
+            link_index: None,
         })
     }
 

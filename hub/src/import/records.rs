@@ -345,6 +345,25 @@ impl Layer for OrgFields {
         self.observed_on
     }
 
+    fn conflicts_with(
+        curated: &Self,
+        other: &Self,
+    ) -> Vec<(&'static str, serde_json::Value, serde_json::Value)> {
+        super::curate::conflicts(curated, other)
+    }
+
+    fn linkage(&self) -> Option<super::linkage::Features> {
+        (self.kind == "firm").then(|| {
+            super::linkage::Features::new(
+                &self.name,
+                self.district_id,
+                self.tehsil_id,
+                self.phone.as_deref(),
+                self.address.as_deref(),
+            )
+        })
+    }
+
     fn survive(
         _ctx: &Ctx<'_>,
         records: &[(i32, &Self)],
@@ -373,6 +392,10 @@ impl Layer for OrgFields {
         // institutions keep their names as written (UNIDO is not Unido).
         let name = s
             .pick("name", |(_, r)| {
+                // A curated record that does not correct the name has none.
+                if r.name.is_empty() {
+                    return None;
+                }
                 Some(if r.kind == "firm" {
                     display_text(&r.name)
                 } else {

@@ -171,6 +171,8 @@ pub struct ImportReport {
     /// How many problems were found in all.
     pub issues_total: u64,
     pub duration_ms: u64,
+    /// What linking firms by score did, when the import had firms to link.
+    pub linkage: Option<super::linkage::LinkageReport>,
 }
 
 impl ImportReport {
@@ -233,6 +235,18 @@ impl fmt::Display for ImportReport {
                 f,
                 "  {:<20} {:>10} {:>10} {:>10}",
                 "total", t.inserted, t.updated, t.unchanged
+            )?;
+        }
+        if let Some(l) = &self.linkage {
+            writeln!(
+                f,
+                "  firms without a strong identifier match: {} scored ({} pairs compared, \
+                 {:.1} s), {} linked by score, {} waiting for review",
+                l.scored,
+                l.compared,
+                l.millis as f64 / 1000.0,
+                l.linked,
+                l.queued
             )?;
         }
         for issue in &self.issues {

@@ -32,6 +32,7 @@ use sea_orm::sea_query::{Alias, CaseStatement, Expr, ExprTrait as _, Query};
 use sea_orm::{ConnectionTrait as _, DbErr, QueryResult, Value};
 use serde_json::json;
 
+use super::linkage::{Candidate, Decision, Features, Firm, LinkIndex};
 use super::prepare::{Ctx, Seen};
 use super::report::Issue;
 use super::sql::{content_hash, find_by_keys, ids_by_seq, insert_rows, update_row};
@@ -66,6 +67,19 @@ pub(crate) trait Layer: Sized + Clone {
     fn from_row(row: &QueryResult) -> Result<Self, DbErr>;
     /// When the source said it, for survivorship within one source.
     fn observed_on(&self) -> Option<NaiveDate>;
+    /// What record linkage compares, for records that may link by score
+    /// ([`super::linkage`]); `None` for records that link by strong identifiers only.
+    fn linkage(&self) -> Option<Features> {
+        None
+    }
+    /// The fields of `other` that disagree with a curated record `curated`: `(field,
+    /// curated value, other value)`.
+    fn conflicts_with(
+        _curated: &Self,
+        _other: &Self,
+    ) -> Vec<(&'static str, serde_json::Value, serde_json::Value)> {
+        Vec::new()
+    }
     /// The values of [`Layer::UNIFIED_COLUMNS`] chosen from `ranked`, with the record
     /// (index into `ranked`'s input) each field came from.
     fn survive(ctx: &Ctx<'_>, records: &[(i32, &Self)])
@@ -222,7 +236,8 @@ pub(crate) async fn apply<L: Layer>(
         }
     }
 
-    // Link the new records: stored entities first, then founders within the batch.
+    // Link the new records: stored entities first, then founders within the batch; by
+    // strong identifiers, else (firms) by score.
     let wanted: HashSet<(&str, &str)> = new
         .iter()
         .flat_map(|(p, ..)| p.links.iter().map(|(s, v)| (s.as_str(), v.as_str())))
@@ -233,7 +248,13 @@ pub(crate) async fn apply<L: Layer>(
             .entry((scheme, value))
             .or_insert(Target::Stored(entity));
     }
-    let mut targets = Vec::with_capacity(new.len());
+    let scoring = ctx.linkage.enabled && new.iter().any(|(p, ..)| p.fields.linkage().is_some());
+    if scoring && ctx.link_index.is_none() {
+        ctx.link_index = Some(LinkIndex::load(ctx.txn).await?);
+    }
+    let index_from = ctx.link_index.as_ref().map_or(0, LinkIndex::len);
+    let mut targets: Vec<(Target, How)> = Vec::with_capacity(new.len());
+    let mut reviews: Vec<(usize, Target, Candidate)> = Vec::new();
     let mut founders = Vec::new();
     for (i, (p, ..)) in new.iter().enumerate() {
         let matches: Vec<(&(String, String), Target)> = p
@@ -241,6 +262,7 @@ pub(crate) async fn apply<L: Layer>(
             .iter()
             .filter_map(|link| index.get(link).map(|t| (link, *t)))
             .collect();
+        let features = if scoring { p.fields.linkage() } else { None };
         let target = match matches.first() {
             Some(&((scheme, _), target)) => {
                 if matches.iter().any(|(_, t)| *t != target) {
@@ -255,15 +277,34 @@ pub(crate) async fn apply<L: Layer>(
                         ),
                     ));
                 }
-                (target, Some(scheme.clone()))
+                (target, How::Strong(scheme.clone()))
             }
             None => {
-                founders.push(i);
-                (Target::Founder(i), None)
+                let decision = match (&features, ctx.link_index.as_mut()) {
+                    (Some(f), Some(links)) => links.decide(f, &p.links, &ctx.linkage),
+                    _ => Decision::New,
+                };
+                match decision {
+                    Decision::Link(firm, c) => (firm, How::Score(c)),
+                    Decision::Review(candidates) => {
+                        reviews.extend(candidates.into_iter().map(|(f, c)| (i, f, c)));
+                        founders.push(i);
+                        (Target::Founder(i), How::New)
+                    }
+                    Decision::New => {
+                        founders.push(i);
+                        (Target::Founder(i), How::New)
+                    }
+                }
             }
         };
         for link in &p.links {
             index.entry(link.clone()).or_insert(target.0);
+        }
+        if let (Some(f), Some(links)) = (features, ctx.link_index.as_mut()) {
+            let started = std::time::Instant::now();
+            links.add(target.0, None, f, &p.links);
+            links.charge(started.elapsed());
         }
         targets.push(target);
     }
@@ -338,12 +379,19 @@ pub(crate) async fn apply<L: Layer>(
             .iter()
             .enumerate()
             .map(|(i, (p, ..))| {
-                let (method, rule, evidence) = match &targets[i] {
-                    (Target::Founder(f), _) if *f == i => ("new", None, None),
-                    (_, scheme) => (
+                let (method, rule, score, evidence) = match &targets[i].1 {
+                    How::New => ("new", None, None, None),
+                    How::Strong(scheme) => (
                         "strong_identifier",
-                        scheme.clone(),
-                        scheme.as_ref().map(|s| json!({ "scheme": s })),
+                        Some(scheme.clone()),
+                        None,
+                        Some(json!({ "scheme": scheme })),
+                    ),
+                    How::Score(c) => (
+                        "score",
+                        Some("fellegi_sunter".to_owned()),
+                        Some(c.scored.score),
+                        Some(evidence_of(c)),
                     ),
                 };
                 (
@@ -353,6 +401,7 @@ pub(crate) async fn apply<L: Layer>(
                         Value::from(entity_of(i)),
                         Value::from(method),
                         Value::from(rule),
+                        Value::from(score),
                         Value::from(evidence),
                         Value::from("active"),
                     ],
@@ -370,12 +419,75 @@ pub(crate) async fn apply<L: Layer>(
                 "unified_id",
                 "method",
                 "rule",
+                "score",
                 "evidence",
                 "status",
             ],
             rows,
         )
         .await?;
+        for (i, (p, ..)) in new.iter().enumerate() {
+            if let How::Score(c) = &targets[i].1 {
+                tracing::info!(
+                    source = %ctx.source_code,
+                    key = %p.key,
+                    firm = entity_of(i),
+                    score = c.scored.score,
+                    evidence = %c.scored.evidence,
+                    "linked by score"
+                );
+            }
+        }
+        // Pairs for a curator.
+        if !reviews.is_empty() {
+            let first = ctx.seqs(reviews.len()).await?;
+            let rows = reviews
+                .iter()
+                .enumerate()
+                .map(|(n, (i, firm, c))| {
+                    let candidate = match firm {
+                        Target::Stored(id) => *id,
+                        Target::Founder(f) => entity_of_founder[f],
+                    };
+                    (
+                        vec![
+                            Value::from(L::ENTITY),
+                            Value::from(record_ids[*i]),
+                            Value::from(candidate),
+                            Value::from(c.scored.score),
+                            Value::from(evidence_of(c)),
+                            Value::from("pending"),
+                        ],
+                        ctx.prov(&new[*i].0.at),
+                        first + n as i64,
+                    )
+                })
+                .collect();
+            insert_rows(
+                ctx.txn,
+                "match_reviews",
+                &[
+                    "entity_type",
+                    "source_record_id",
+                    "candidate_id",
+                    "score",
+                    "evidence",
+                    "status",
+                ],
+                rows,
+            )
+            .await?;
+        }
+        if let Some(links) = ctx.link_index.as_mut() {
+            links.settle(&entity_of_founder);
+            let linked: Vec<i64> = new
+                .iter()
+                .enumerate()
+                .filter(|(_, (p, ..))| scoring && p.fields.linkage().is_some())
+                .map(|(i, _)| record_ids[i])
+                .collect();
+            links.set_record_ids(index_from, linked);
+        }
         let survivorship: Vec<(i64, serde_json::Value)> = founder_choices
             .iter()
             .map(|(f, chosen, values)| {
@@ -439,13 +551,29 @@ pub(crate) async fn apply<L: Layer>(
     Ok(applied)
 }
 
-/// Where a new record links.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
-    /// An entity stored before this batch.
-    Stored(i64),
-    /// The entity founded by the batch's new record at this index.
-    Founder(usize),
+/// Where a new record links: an entity stored before this batch, or the one founded by the
+/// batch's new record at an index.
+type Target = Firm;
+
+/// How a new record was linked.
+#[derive(Debug, Clone)]
+enum How {
+    /// It founded its entity.
+    New,
+    /// By an identifier of this scheme.
+    Strong(String),
+    /// By score ([`super::linkage`]).
+    Score(Candidate),
+}
+
+/// The evidence stored with a link or a review: the levels and weights, and the record the
+/// best comparison was with.
+fn evidence_of(c: &Candidate) -> serde_json::Value {
+    let mut evidence = c.scored.evidence.clone();
+    if let (Some(map), Some(id)) = (evidence.as_object_mut(), c.record_id) {
+        map.insert("candidate_record".into(), id.into());
+    }
+    evidence
 }
 
 /// The priority of the import's source.
@@ -551,24 +679,52 @@ async fn set_survivorship(
 
 /// Chooses every field of these stored entities again from all their records, and updates
 /// the ones whose values changed (each update takes a change number).
-async fn resurvive<L: Layer>(ctx: &mut Ctx<'_>, entities: HashSet<i64>) -> anyhow::Result<()> {
+pub(crate) async fn resurvive<L: Layer>(
+    ctx: &mut Ctx<'_>,
+    entities: HashSet<i64>,
+) -> anyhow::Result<()> {
     if entities.is_empty() {
         return Ok(());
     }
     let ids: Vec<Value> = entities.iter().map(|id| Value::from(*id)).collect();
-    let mut columns = vec!["id", "source_id", L::FK];
+    let mut columns = vec!["id", "source_id", "import_run_id", L::FK];
     columns.extend(L::RECORD_COLUMNS);
     let rows = find_by_keys(ctx.txn, L::RECORDS, None, L::FK, &ids, &columns).await?;
     let mut by_entity: HashMap<i64, Vec<(i64, i32, L)>> = HashMap::new();
+    let mut written_now: HashSet<i64> = HashSet::new();
     for r in &rows {
         let entity: i64 = r.try_get("", L::FK)?;
         let source_id: i64 = r.try_get("", "source_id")?;
         let priority = ctx.priorities.get(&source_id).copied().unwrap_or(100);
-        by_entity.entry(entity).or_default().push((
-            r.try_get("", "id")?,
-            priority,
-            L::from_row(r)?,
-        ));
+        let id: i64 = r.try_get("", "id")?;
+        if r.try_get::<Option<i64>>("", "import_run_id")? == Some(ctx.run_id) {
+            written_now.insert(id);
+        }
+        by_entity
+            .entry(entity)
+            .or_default()
+            .push((id, priority, L::from_row(r)?));
+    }
+    // A curated value that a record written now disagrees with: a conflict for a curator.
+    for (entity, records) in &by_entity {
+        let Some((_, _, curated)) = records
+            .iter()
+            .find(|(_, p, _)| *p == super::curate::CURATED_PRIORITY)
+        else {
+            continue;
+        };
+        let found: Vec<_> = records
+            .iter()
+            .filter(|(id, p, _)| *p != super::curate::CURATED_PRIORITY && written_now.contains(id))
+            .flat_map(|(id, _, l)| {
+                L::conflicts_with(curated, l)
+                    .into_iter()
+                    .map(move |(f, a, b)| (*id, f, a, b))
+            })
+            .collect();
+        if !found.is_empty() {
+            super::curate::queue_conflicts(ctx, *entity, found).await?;
+        }
     }
     let current = find_by_keys(
         ctx.txn,

@@ -15,6 +15,7 @@ mod m20261206_000007_totals_index;
 mod m20261206_000008_cluster_trade_rollup;
 mod m20261206_000009_access_control;
 mod m20261207_000010_bi_views;
+mod m20261208_000011_curation;
 
 pub use m20261207_000010_bi_views::{VIEWS as BI_VIEWS, definitions as bi_view_definitions};
 
@@ -28,6 +29,7 @@ pub fn table_names() -> Vec<&'static str> {
             .iter()
             .chain(m20261206_000008_cluster_trade_rollup::tables().iter())
             .chain(m20261206_000009_access_control::tables().iter())
+            .chain(m20261208_000011_curation::tables().iter())
             .map(|t| t.name()),
     );
     names
@@ -51,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000008_cluster_trade_rollup::Migration),
             Box::new(m20261206_000009_access_control::Migration),
             Box::new(m20261207_000010_bi_views::Migration),
+            Box::new(m20261208_000011_curation::Migration),
         ]
     }
 }

@@ -207,7 +207,14 @@ impl Firm {
         super::firm_details::firm_identifiers(ctx, self.row_id, scheme.as_deref()).await
     }
 
-    /// What each source said about the firm (every source's values stay visible).
+    /// Curators' changes to the firm (corrections, identifiers, memberships, merges,
+    /// splits, review decisions), oldest first; empty for roles below analyst.
+    async fn history(&self, ctx: &Context<'_>) -> Result<Vec<super::curation::CurationEvent>> {
+        super::curation::history(ctx, self.row_id).await
+    }
+
+    /// What each source said about the firm (every source's values stay visible, a
+    /// curator's corrections among them as the source `hub-curation`).
     async fn source_records(
         &self,
         ctx: &Context<'_>,

@@ -565,6 +565,13 @@ impl SourceRecord {
         load_row::<super::import_run::ImportRun>(ctx, self.import_run_id).await
     }
 
+    /// How the record came to its firm: every link it has had (by strong identifier, by
+    /// score with the evidence, by a curator), oldest first; empty for roles below
+    /// analyst.
+    async fn links(&self, ctx: &Context<'_>) -> Result<Vec<super::curation::RecordLink>> {
+        super::curation::links(ctx, self.row_id).await
+    }
+
     /// The unified organisation the record is linked to.
     async fn organisation(&self, ctx: &Context<'_>) -> Result<Option<Organisation>> {
         load_row::<Organisation>(ctx, self.organisation_id).await

@@ -41,7 +41,7 @@ pub struct ImportSetup {
 }
 
 impl ImportSetup {
-    fn env(&self) -> ImportEnv<'_> {
+    pub fn env(&self) -> ImportEnv<'_> {
         ImportEnv {
             key: &self.key,
             sizes: &self.sizes,

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod cluster;
 pub mod cluster_trade;
+pub mod curation;
 pub mod firm;
 pub mod firm_details;
 pub mod import_file;
