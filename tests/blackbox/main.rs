@@ -31,6 +31,7 @@ mod import_partial;
 mod import_programme;
 mod import_registry;
 mod import_sdmx;
+mod linkage;
 mod pages;
 mod plugins;
 mod support;
