@@ -421,10 +421,19 @@ fn importers_are_listed_and_a_suggested_mapping_imports_the_same() {
         assert!(ok, "{engine}: {without:#}");
         assert_eq!(with_mapping["by_kind"], without["by_kind"], "{engine}");
         // The two sources' records of DS-1 and DS-3 share an NTN and are one firm each;
-        // DS-2 has no identifier, and names never link: it stays two firms.
+        // DS-2 has no identifier: its two records agree on name and place and link by
+        // score (record linkage), so three firms in all.
         assert_eq!(
             count(&db, "SELECT count(*) FROM organisations"),
-            4,
+            3,
+            "{engine}"
+        );
+        assert_eq!(
+            count(
+                &db,
+                "SELECT count(*) FROM record_links WHERE method = 'score' AND status = 'active'"
+            ),
+            1,
             "{engine}"
         );
     }

@@ -271,6 +271,11 @@ fn firms_link_by_name_and_place_and_curators_decide_the_rest_on_every_engine() {
             )) > change_before,
             "{engine}: the merge is in the change feed"
         );
+        // A BI tool pulling since before the merge is told the firm is gone.
+        let deleted = format!("{{\"_deleted\":true,\"id\":{cheema_survey_firm},");
+        let (status, pulled) = hub.get(&format!("/datasets/firms.ndjson?since={change_before}"));
+        assert_eq!(status, 200, "{engine}: {pulled}");
+        assert!(pulled.contains(&deleted), "{engine}: {pulled}");
         let firm = data(gql(
             &hub,
             &curator,
@@ -322,6 +327,15 @@ fn firms_link_by_name_and_place_and_curators_decide_the_rest_on_every_engine() {
             "{engine}"
         );
         assert_eq!(live_firms(&db), firms_before, "{engine}");
+        // ... and a BI tool pulling since before the merge gets the firm's row, and no
+        // tombstone that would delete it after the row.
+        let (status, pulled) = hub.get(&format!("/datasets/firms.ndjson?since={change_before}"));
+        assert_eq!(status, 200, "{engine}: {pulled}");
+        assert!(!pulled.contains(&deleted), "{engine}: {pulled}");
+        assert!(
+            pulled.contains(&format!("{{\"id\":{cheema_survey_firm},")),
+            "{engine}: {pulled}"
+        );
 
         // A record linked by score splits off to a new firm.
         let ali = org_of(&db, "psic-test", "R-1");
@@ -433,6 +447,11 @@ fn firms_link_by_name_and_place_and_curators_decide_the_rest_on_every_engine() {
         for round in 0..2 {
             let (ok, report) = import_json(&db, &renamed, &["--source", "psic-test"]);
             assert!(ok, "{engine}: {report:#}");
+            assert_eq!(
+                report["totals"]["updated"],
+                if round == 0 { 1 } else { 0 },
+                "{engine}: round {round}: {report:#}"
+            );
             let name = db.query_scalar(&format!("SELECT name FROM organisations WHERE id = {ali}"));
             assert_eq!(
                 name, "Ali Surgical Works International",
@@ -480,6 +499,18 @@ fn firms_link_by_name_and_place_and_curators_decide_the_rest_on_every_engine() {
             )),
             "1987",
             "{engine}: the other curated field stays"
+        );
+        // After all these decisions, the survey imported again changes nothing and
+        // proposes nothing.
+        let reviews = db.count("SELECT count(*) FROM match_reviews");
+        let (ok, again) = import_json(&db, &survey, &["--source", "survey-test"]);
+        assert!(ok, "{engine}: {again:#}");
+        assert_eq!(again["totals"]["inserted"], 0, "{engine}: {again:#}");
+        assert_eq!(again["totals"]["updated"], 0, "{engine}: {again:#}");
+        assert_eq!(
+            db.count("SELECT count(*) FROM match_reviews"),
+            reviews,
+            "{engine}"
         );
         // Curation is recorded in the audit trail, and its runs in the import runs.
         assert!(

@@ -852,6 +852,16 @@ async fn split(
             vec![seq.into(), at(ctx).into(), ctx.run_id.into(), (*old).into()],
         )
         .await?;
+        // The merge's tombstone goes: a client that pulled since before the merge gets the
+        // firm's row (its change number is new), one that applied the tombstone gets the
+        // row again; a tombstone kept would be sent after the row and delete it again.
+        execute(
+            ctx,
+            "DELETE FROM tombstones WHERE entity_type = 'organisation' AND entity_id = ? AND \
+             op = 'merge'",
+            vec![(*old).into()],
+        )
+        .await?;
         moves.push((*old, restore.remove(old).unwrap_or_default()));
     }
     if !fresh.is_empty() {

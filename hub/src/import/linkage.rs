@@ -437,41 +437,62 @@ fn address_weight(level: Agreement) -> f64 {
     }
 }
 
-/// A scored pair: the match probability and the evidence.
-#[derive(Debug, Clone)]
+/// A scored pair: the match probability and the levels it came from (the evidence is
+/// written out only for the pairs kept, [`Scored::evidence`]).
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Scored {
     pub score: f64,
-    pub evidence: serde_json::Value,
+    name: NameLevel,
+    district: Agreement,
+    tehsil: Agreement,
+    phone: Agreement,
+    address: Agreement,
+}
+
+impl Scored {
+    /// The weight of each field's level.
+    fn weights(&self) -> [(&'static str, f64); 5] {
+        [
+            ("name", name_weight(self.name)),
+            ("district", place_weight(self.district, 0.99, 0.5)),
+            ("tehsil", place_weight(self.tehsil, 0.95, 0.33)),
+            ("phone", place_weight(self.phone, 0.9, 0.005)),
+            ("address", address_weight(self.address)),
+        ]
+    }
+
+    /// How the pair compared: each field's level, the weights and the match weight.
+    pub fn evidence(&self) -> serde_json::Value {
+        let weights = self.weights();
+        let weight = PRIOR + weights.iter().map(|(_, w)| w).sum::<f64>();
+        let round = |v: f64| (v * 100.0).round() / 100.0;
+        json!({
+            "name": self.name,
+            "district": self.district,
+            "tehsil": self.tehsil,
+            "phone": self.phone,
+            "address": self.address,
+            "match_weight": round(weight),
+            "weights": weights
+                .iter()
+                .map(|(k, w)| ((*k).to_owned(), json!(round(*w))))
+                .collect::<serde_json::Map<_, _>>(),
+        })
+    }
 }
 
 fn score(a: &Features, b: &Features) -> Scored {
-    let name = name_level(a, b);
-    let district = place(a.district, b.district);
-    let tehsil = place(a.tehsil, b.tehsil);
-    let phone = phone(&a.phone, &b.phone);
-    let address = address(&a.address, &b.address);
-    let weights = [
-        ("name", name_weight(name)),
-        ("district", place_weight(district, 0.99, 0.5)),
-        ("tehsil", place_weight(tehsil, 0.95, 0.33)),
-        ("phone", place_weight(phone, 0.9, 0.005)),
-        ("address", address_weight(address)),
-    ];
-    let weight = PRIOR + weights.iter().map(|(_, w)| w).sum::<f64>();
-    let score = 1.0 / (1.0 + (-weight).exp2());
-    let round = |v: f64| (v * 100.0).round() / 100.0;
-    Scored {
-        score,
-        evidence: json!({
-            "name": name,
-            "district": district,
-            "tehsil": tehsil,
-            "phone": phone,
-            "address": address,
-            "match_weight": round(weight),
-            "weights": weights.iter().map(|(k, w)| (k.to_string(), json!(round(*w)))).collect::<serde_json::Map<_, _>>(),
-        }),
-    }
+    let mut scored = Scored {
+        score: 0.0,
+        name: name_level(a, b),
+        district: place(a.district, b.district),
+        tehsil: place(a.tehsil, b.tehsil),
+        phone: phone(&a.phone, &b.phone),
+        address: address(&a.address, &b.address),
+    };
+    let weight = PRIOR + scored.weights().iter().map(|(_, w)| w).sum::<f64>();
+    scored.score = 1.0 / (1.0 + (-weight).exp2());
+    scored
 }
 
 // ---- The index ------------------------------------------------------------------------------

@@ -12,8 +12,10 @@
 //! - **organisations**: identifiers issued once per firm by an authority (registry unit
 //!   number, NTN, SECP number, STRN) and citations of another source's record
 //!   (`source:<code>` identifiers; every record also carries its own source key under its
-//!   source's scheme, so that later sources can cite it). Never a name, never a CNIC: a
-//!   CNIC identifies the owner, and one owner may hold several units.
+//!   source's scheme, so that later sources can cite it). Never a CNIC: a CNIC identifies
+//!   the owner, and one owner may hold several units. A firm record that no strong
+//!   identifier links is scored by name, place, phone and address ([`super::linkage`]):
+//!   it links above the upper threshold, waits in the review queue between the two.
 //!   Institutions (agencies, donors, chambers, training providers) also link by their
 //!   normalised name: they are few, curated, and named consistently.
 //! - **persons**: the CNIC, as its keyed hash. Records without one stay persons of their
@@ -256,6 +258,7 @@ pub(crate) async fn apply<L: Layer>(
     let mut targets: Vec<(Target, How)> = Vec::with_capacity(new.len());
     let mut reviews: Vec<(usize, Target, Candidate)> = Vec::new();
     let mut founders = Vec::new();
+    let mut indexed: Vec<usize> = Vec::new();
     for (i, (p, ..)) in new.iter().enumerate() {
         let matches: Vec<(&(String, String), Target)> = p
             .links
@@ -305,6 +308,7 @@ pub(crate) async fn apply<L: Layer>(
             let started = std::time::Instant::now();
             links.add(target.0, None, f, &p.links);
             links.charge(started.elapsed());
+            indexed.push(i);
         }
         targets.push(target);
     }
@@ -427,13 +431,15 @@ pub(crate) async fn apply<L: Layer>(
         )
         .await?;
         for (i, (p, ..)) in new.iter().enumerate() {
+            // `record_links` is the log of links (score and evidence, queryable as
+            // `SourceRecord.links`); the trace line is for following an import live.
             if let How::Score(c) = &targets[i].1 {
-                tracing::info!(
+                tracing::debug!(
                     source = %ctx.source_code,
                     key = %p.key,
                     firm = entity_of(i),
                     score = c.scored.score,
-                    evidence = %c.scored.evidence,
+                    evidence = %c.scored.evidence(),
                     "linked by score"
                 );
             }
@@ -480,13 +486,7 @@ pub(crate) async fn apply<L: Layer>(
         }
         if let Some(links) = ctx.link_index.as_mut() {
             links.settle(&entity_of_founder);
-            let linked: Vec<i64> = new
-                .iter()
-                .enumerate()
-                .filter(|(_, (p, ..))| scoring && p.fields.linkage().is_some())
-                .map(|(i, _)| record_ids[i])
-                .collect();
-            links.set_record_ids(index_from, linked);
+            links.set_record_ids(index_from, indexed.iter().map(|&i| record_ids[i]));
         }
         let survivorship: Vec<(i64, serde_json::Value)> = founder_choices
             .iter()
@@ -569,7 +569,7 @@ enum How {
 /// The evidence stored with a link or a review: the levels and weights, and the record the
 /// best comparison was with.
 fn evidence_of(c: &Candidate) -> serde_json::Value {
-    let mut evidence = c.scored.evidence.clone();
+    let mut evidence = c.scored.evidence();
     if let (Some(map), Some(id)) = (evidence.as_object_mut(), c.record_id) {
         map.insert("candidate_record".into(), id.into());
     }

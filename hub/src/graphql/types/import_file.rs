@@ -214,6 +214,23 @@ pub struct ImportResult {
     /// How many problems were found in all.
     pub issues_total: i64,
     pub duration_ms: i64,
+    /// What linking firms by score did (null when the file had no firm to link).
+    pub linkage: Option<LinkageCounts>,
+}
+
+/// Firm records without a strong-identifier match, scored by record linkage.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct LinkageCounts {
+    /// Records scored.
+    pub scored: i64,
+    /// Pairs compared.
+    pub compared: i64,
+    /// Records linked automatically by score.
+    pub linked: i64,
+    /// Records placed in the review queue (`matchReviews`).
+    pub queued: i64,
+    /// Time spent linking, in milliseconds.
+    pub millis: i64,
 }
 
 #[ComplexObject]
@@ -284,6 +301,13 @@ impl From<ImportReport> for ImportResult {
                 .collect(),
             issues_total: int(r.issues_total),
             duration_ms: int(r.duration_ms),
+            linkage: r.linkage.map(|l| LinkageCounts {
+                scored: int(l.scored),
+                compared: int(l.compared),
+                linked: int(l.linked),
+                queued: int(l.queued),
+                millis: int(l.millis),
+            }),
         }
     }
 }
