@@ -466,13 +466,24 @@ pub struct SplitResult {
 #[derive(Debug, Default)]
 pub struct CurationMutation;
 
-async fn curator(ctx: &Context<'_>, doing: &str) -> Result<(Arc<ImportSetup>, String)> {
+/// Runs one curator's decision: refused below curator (`FORBIDDEN`); a refusal of the
+/// decision itself is `BAD_USER_INPUT`.
+async fn decide<T>(
+    ctx: &Context<'_>,
+    doing: &str,
+    op: impl AsyncFnOnce(&Curator<'_>) -> Result<T, CurationError>,
+) -> Result<T> {
     require(ctx, Protected::RunImports, doing).await?;
     let setup = ctx
         .data_opt::<Arc<ImportSetup>>()
         .cloned()
         .ok_or_else(|| internal("This server is not set up to curate."))?;
-    Ok((setup, principal_of(ctx).actor))
+    let curator = Curator {
+        db: ctx.data::<DatabaseConnection>()?,
+        env: setup.env(),
+        actor: principal_of(ctx).actor,
+    };
+    op(&curator).await.map_err(curation_error)
 }
 
 fn curation_error(e: CurationError) -> async_graphql::Error {
@@ -498,17 +509,9 @@ impl CurationMutation {
     /// (the candidate is returned). A conflict: the curated value is given back and the
     /// source's value counts again.
     async fn accept_match(&self, ctx: &Context<'_>, id: ID) -> Result<MatchReview> {
-        let (setup, actor) = curator(ctx, "acceptMatch").await?;
         let review = ids::decode_as(&id, REVIEW_TYPE)?;
         let db = ctx.data::<DatabaseConnection>()?;
-        Curator {
-            db,
-            env: setup.env(),
-            actor,
-        }
-        .accept(review)
-        .await
-        .map_err(curation_error)?;
+        decide(ctx, "acceptMatch", async |c| c.accept(review).await).await?;
         review_by_id(db, review).await
     }
 
@@ -516,17 +519,9 @@ impl CurationMutation {
     /// firms; the pair is remembered and not proposed again. A conflict: the curated value
     /// stays.
     async fn reject_match(&self, ctx: &Context<'_>, id: ID) -> Result<MatchReview> {
-        let (setup, actor) = curator(ctx, "rejectMatch").await?;
         let review = ids::decode_as(&id, REVIEW_TYPE)?;
         let db = ctx.data::<DatabaseConnection>()?;
-        Curator {
-            db,
-            env: setup.env(),
-            actor,
-        }
-        .reject(review)
-        .await
-        .map_err(curation_error)?;
+        decide(ctx, "rejectMatch", async |c| c.reject(review).await).await?;
         review_by_id(db, review).await
     }
 
@@ -535,17 +530,8 @@ impl CurationMutation {
     /// Refused when the firms hold different values of one strong identifier scheme (NTN,
     /// registry unit number, SECP, STRN).
     async fn merge_firms(&self, ctx: &Context<'_>, into: ID, from: ID) -> Result<Firm> {
-        let (setup, actor) = curator(ctx, "mergeFirms").await?;
         let (into, from) = (firm_id(&into)?, firm_id(&from)?);
-        let db = ctx.data::<DatabaseConnection>()?;
-        Curator {
-            db,
-            env: setup.env(),
-            actor,
-        }
-        .merge_firms(into, from)
-        .await
-        .map_err(curation_error)?;
+        decide(ctx, "mergeFirms", async |c| c.merge_firms(into, from).await).await?;
         firm(ctx, into).await
     }
 
@@ -559,21 +545,15 @@ impl CurationMutation {
         #[graphql(desc = "Ids of the firm's source records (`Firm.sourceRecords`).")]
         source_records: Vec<ID>,
     ) -> Result<SplitResult> {
-        let (setup, actor) = curator(ctx, "splitFirm").await?;
         let firm_row = firm_id(&id)?;
         let records = source_records
             .iter()
             .map(|r| ids::decode_as(r, super::firm_details::SOURCE_RECORD_TYPE))
             .collect::<Result<Vec<_>>>()?;
-        let db = ctx.data::<DatabaseConnection>()?;
-        let split = Curator {
-            db,
-            env: setup.env(),
-            actor,
-        }
-        .split_firm(firm_row, records)
-        .await
-        .map_err(curation_error)?;
+        let split = decide(ctx, "splitFirm", async |c| {
+            c.split_firm(firm_row, records).await
+        })
+        .await?;
         let mut restored = Vec::new();
         for id in split.restored {
             restored.push(firm(ctx, id).await?);
@@ -593,9 +573,7 @@ impl CurationMutation {
     /// later import with other values puts a conflict in the review queue instead of
     /// changing the firm. Each change is in the firm's history.
     async fn correct_firm(&self, ctx: &Context<'_>, id: ID, set: FirmCorrection) -> Result<Firm> {
-        let (setup, actor) = curator(ctx, "correctFirm").await?;
         let firm_row = firm_id(&id)?;
-        let db = ctx.data::<DatabaseConnection>()?;
         let correction = Correction {
             name: set.name,
             legal_form: set.legal_form,
@@ -608,14 +586,10 @@ impl CurationMutation {
             tehsil: set.tehsil,
             clear: set.clear,
         };
-        Curator {
-            db,
-            env: setup.env(),
-            actor,
-        }
-        .correct(firm_row, correction)
-        .await
-        .map_err(curation_error)?;
+        decide(ctx, "correctFirm", async |c| {
+            c.correct(firm_row, correction).await
+        })
+        .await?;
         firm(ctx, firm_row).await
     }
 
@@ -629,17 +603,11 @@ impl CurationMutation {
         scheme: String,
         value: String,
     ) -> Result<Firm> {
-        let (setup, actor) = curator(ctx, "addFirmIdentifier").await?;
         let firm_row = firm_id(&id)?;
-        let db = ctx.data::<DatabaseConnection>()?;
-        Curator {
-            db,
-            env: setup.env(),
-            actor,
-        }
-        .add_identifier(firm_row, &scheme, &value)
-        .await
-        .map_err(curation_error)?;
+        decide(ctx, "addFirmIdentifier", async |c| {
+            c.add_identifier(firm_row, &scheme, &value).await
+        })
+        .await?;
         firm(ctx, firm_row).await
     }
 
@@ -652,17 +620,11 @@ impl CurationMutation {
         cluster: String,
         member: bool,
     ) -> Result<Firm> {
-        let (setup, actor) = curator(ctx, "setClusterMembership").await?;
         let firm_row = firm_id(&id)?;
-        let db = ctx.data::<DatabaseConnection>()?;
-        Curator {
-            db,
-            env: setup.env(),
-            actor,
-        }
-        .set_membership(firm_row, &cluster, member)
-        .await
-        .map_err(curation_error)?;
+        decide(ctx, "setClusterMembership", async |c| {
+            c.set_membership(firm_row, &cluster, member).await
+        })
+        .await?;
         firm(ctx, firm_row).await
     }
 }
