@@ -500,6 +500,80 @@ fn firms_link_by_name_and_place_and_curators_decide_the_rest_on_every_engine() {
             "1987",
             "{engine}: the other curated field stays"
         );
+        // Cluster membership: a curator puts a firm in a cluster and takes it out again; a
+        // later import stating the membership does not put it back silently.
+        let clusters = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/clusters.toml");
+        let (ok, report) = import_json(&db, &clusters, &[]);
+        assert!(ok, "{engine}: {report:#}");
+        let members = |firm: i64| {
+            db.count(&format!(
+                "SELECT count(*) FROM cluster_memberships m JOIN clusters c ON c.id = \
+                 m.cluster_id WHERE c.slug = 'sialkot-surgical' AND m.organisation_id = {firm}"
+            ))
+        };
+        let set = "mutation($id: ID!, $member: Boolean!) { setClusterMembership(id: $id, \
+                   cluster: \"sialkot-surgical\", member: $member) { history { action field \
+                   after } } }";
+        data(gql(
+            &hub,
+            &curator,
+            set,
+            json!({"id": firm_gid(ali), "member": true}),
+        ));
+        assert_eq!(members(ali), 1, "{engine}");
+        let out = data(gql(
+            &hub,
+            &curator,
+            set,
+            json!({"id": firm_gid(ali), "member": false}),
+        ));
+        assert_eq!(members(ali), 0, "{engine}");
+        let last = out["setClusterMembership"]["history"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
+        assert_eq!(
+            last,
+            json!({"action": "membership", "field": "sialkot-surgical", "after": false}),
+            "{engine}"
+        );
+        let body = gql(
+            &hub,
+            &curator,
+            set,
+            json!({"id": firm_gid(ali), "member": false}),
+        );
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{engine}: {body}");
+        let bilal = org_of(&db, "psic-test", "R-3");
+        let mut with_clusters = String::new();
+        for (n, line) in fs::read_to_string(&renamed).unwrap().lines().enumerate() {
+            let extra = match n {
+                0 => ",Cluster",
+                _ if line.starts_with("R-1,") || line.starts_with("R-3,") => ",sialkot-surgical",
+                _ => ",",
+            };
+            with_clusters.push_str(&format!("{line}{extra}\n"));
+        }
+        let stated = write(&dir, "registry-clusters.csv", &with_clusters);
+        let (ok, report) = import_json(&db, &stated, &["--source", "psic-test"]);
+        assert!(ok, "{engine}: {report:#}");
+        assert!(
+            report["issues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["code"] == "curated_membership" && i["row"] == 2),
+            "{engine}: {report:#}"
+        );
+        assert_eq!(members(ali), 0, "{engine}: the curator's decision stands");
+        assert_eq!(
+            members(bilal),
+            1,
+            "{engine}: other firms' memberships apply"
+        );
+
         // After all these decisions, the survey imported again changes nothing and
         // proposes nothing.
         let reviews = db.count("SELECT count(*) FROM match_reviews");

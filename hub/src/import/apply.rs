@@ -304,10 +304,33 @@ async fn organisations(
     )
     .await?;
 
-    // Cluster memberships the records state, keyed `{record key}#{slug}`.
+    // Cluster memberships the records state, keyed `{record key}#{slug}`; not those a
+    // curator ended (a warning says so).
+    let stating: Vec<i64> = written
+        .iter()
+        .filter(|a| !extras[&a.pending.key].1.is_empty())
+        .map(|a| a.entity_id)
+        .collect();
+    let removed = if stating.is_empty() {
+        HashSet::new()
+    } else {
+        super::curate::removed_memberships(ctx, &stating).await?
+    };
     let mut memberships = Vec::new();
     for a in &written {
         for (slug, cluster_id) in &extras[&a.pending.key].1 {
+            if removed.contains(&(a.entity_id, slug.clone())) {
+                issues.push(Issue::warning(
+                    &a.pending.at,
+                    Some("clusters"),
+                    "curated_membership",
+                    format!(
+                        "A curator took this firm out of the cluster {slug}; the record's \
+                         membership was not applied (setClusterMembership puts it back)."
+                    ),
+                ));
+                continue;
+            }
             let mut row = KeyedRow {
                 kind: RecordKind::ClusterMembership,
                 at: a.pending.at.clone(),

@@ -1642,3 +1642,46 @@ pub(crate) async fn queue_conflicts(
     .await?;
     Ok(())
 }
+
+/// The (firm, cluster slug) pairs a curator took out of a cluster (`setClusterMembership`
+/// with `member: false`, not undone since): an import does not put them back silently.
+pub(crate) async fn removed_memberships(
+    ctx: &Ctx<'_>,
+    firms: &[i64],
+) -> anyhow::Result<HashSet<(i64, String)>> {
+    let ids: Vec<Value> = firms.iter().map(|f| Value::from(*f)).collect();
+    let rows = super::sql::find_by_keys(
+        ctx.txn,
+        "curation_events",
+        None,
+        "organisation_id",
+        &ids,
+        &["id", "organisation_id", "action", "field", "after_value"],
+    )
+    .await?;
+    let mut latest: HashMap<(i64, String), (i64, bool)> = HashMap::new();
+    for r in &rows {
+        if r.try_get::<String>("", "action")? != "membership" {
+            continue;
+        }
+        let Some(slug) = r.try_get::<Option<String>>("", "field")? else {
+            continue;
+        };
+        let id: i64 = r.try_get("", "id")?;
+        let member = r
+            .try_get::<Option<Json>>("", "after_value")?
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
+        let entry = latest
+            .entry((r.try_get("", "organisation_id")?, slug))
+            .or_insert((id, member));
+        if id >= entry.0 {
+            *entry = (id, member);
+        }
+    }
+    Ok(latest
+        .into_iter()
+        .filter(|(_, (_, member))| !member)
+        .map(|(pair, _)| pair)
+        .collect())
+}
