@@ -262,26 +262,34 @@ impl Features {
         }
     }
 
-    /// The blocks this record is found in.
-    fn blocks(&self) -> Vec<(Option<i64>, String)> {
+    /// The blocks this record is found in, each as a 64-bit hash of what defines it (a
+    /// collision only adds comparisons).
+    fn blocks(&self) -> Vec<u64> {
+        use std::hash::{Hash as _, Hasher as _};
+        let block = |district: Option<i64>, parts: &[&str]| {
+            let mut h = std::hash::DefaultHasher::new();
+            district.hash(&mut h);
+            parts.hash(&mut h);
+            h.finish()
+        };
         let mut out = Vec::new();
         if self.key.is_empty() {
             return out;
         }
-        out.push((None, format!("={}", self.key)));
+        out.push(block(None, &["=", &self.key]));
         let w: Vec<&str> = self.words.iter().take(4).map(String::as_str).collect();
         if w.len() <= 2 {
             for word in &w {
-                out.push((self.district, (*word).to_owned()));
+                out.push(block(self.district, &[word]));
             }
         }
         for i in 0..w.len() {
             for j in i + 1..w.len() {
-                out.push((self.district, format!("{} {}", w[i], w[j])));
+                out.push(block(self.district, &[w[i], w[j]]));
             }
         }
         if let Some(phone) = &self.phone {
-            out.push((None, format!("tel:{phone}")));
+            out.push(block(None, &["tel", phone]));
         }
         out.sort_unstable();
         out.dedup();
@@ -533,7 +541,7 @@ pub(crate) struct Candidate {
 /// The firms' records by block, and their strong identifiers.
 pub(crate) struct LinkIndex {
     entries: Vec<Entry>,
-    blocks: HashMap<(Option<i64>, String), Vec<u32>>,
+    blocks: HashMap<u64, Vec<u32>>,
     strong: HashMap<Firm, Vec<(String, String)>>,
     pub report: LinkageReport,
     spent: Duration,
