@@ -436,6 +436,50 @@ fn firms_link_by_name_and_place_and_curators_decide_the_rest_on_every_engine() {
         );
         assert_eq!(correction["actor"], "key:curator", "{engine}");
 
+        // A new record of another source with the registered name: two firms of that name
+        // in the tehsil (one of them with another NTN), so both wait for a curator rather
+        // than a guess. Accepting one supersedes the other; no conflict with the curated
+        // name arises, since no source changed a value it had given.
+        let sheet = write(
+            &dir,
+            "attendance.csv",
+            "Record ID,Name of Unit,District,Tehsil\nA-1,Ali Surgical Works,Sialkot,Sialkot\n",
+        );
+        let (ok, report) = import_json(&db, &sheet, &["--source", "attendance-test"]);
+        assert!(ok, "{engine}: {report:#}");
+        let a1 = record_id(&db, "attendance-test", "A-1");
+        assert_eq!(
+            db.query(&format!(
+                "SELECT candidate_id FROM match_reviews WHERE source_record_id = {a1} AND \
+                 status = 'pending' ORDER BY candidate_id"
+            )),
+            format!("{ali}\n{}", org_of(&db, "survey-test", "S-3")),
+            "{engine}"
+        );
+        let review = db.count(&format!(
+            "SELECT id FROM match_reviews WHERE source_record_id = {a1} AND candidate_id = {ali}"
+        ));
+        data(gql(
+            &hub,
+            &curator,
+            "mutation($id: ID!) { acceptMatch(id: $id) { status } }",
+            json!({"id": gid("MatchReview", review)}),
+        ));
+        assert_eq!(org_of(&db, "attendance-test", "A-1"), ali, "{engine}");
+        assert_eq!(
+            db.query_scalar(&format!(
+                "SELECT status FROM match_reviews WHERE source_record_id = {a1} AND \
+                 candidate_id <> {ali}"
+            )),
+            "superseded",
+            "{engine}"
+        );
+        assert_eq!(
+            db.count("SELECT count(*) FROM match_reviews WHERE kind = 'conflict'"),
+            0,
+            "{engine}"
+        );
+
         let renamed = write(
             &dir,
             "registry.csv",

@@ -521,6 +521,7 @@ pub(crate) async fn apply<L: Layer>(
             )
             .await?;
             touched.insert(*entity);
+            ctx.changed_records.insert(*id);
         }
         ctx.count(L::KIND, 0, changed.len() as u64, 0);
     }
@@ -687,25 +688,22 @@ pub(crate) async fn resurvive<L: Layer>(
         return Ok(());
     }
     let ids: Vec<Value> = entities.iter().map(|id| Value::from(*id)).collect();
-    let mut columns = vec!["id", "source_id", "import_run_id", L::FK];
+    let mut columns = vec!["id", "source_id", L::FK];
     columns.extend(L::RECORD_COLUMNS);
     let rows = find_by_keys(ctx.txn, L::RECORDS, None, L::FK, &ids, &columns).await?;
     let mut by_entity: HashMap<i64, Vec<(i64, i32, L)>> = HashMap::new();
-    let mut written_now: HashSet<i64> = HashSet::new();
     for r in &rows {
         let entity: i64 = r.try_get("", L::FK)?;
         let source_id: i64 = r.try_get("", "source_id")?;
         let priority = ctx.priorities.get(&source_id).copied().unwrap_or(100);
         let id: i64 = r.try_get("", "id")?;
-        if r.try_get::<Option<i64>>("", "import_run_id")? == Some(ctx.run_id) {
-            written_now.insert(id);
-        }
         by_entity
             .entry(entity)
             .or_default()
             .push((id, priority, L::from_row(r)?));
     }
-    // A curated value that a record written now disagrees with: a conflict for a curator.
+    // A curated value that a record this import changed disagrees with: a conflict for a
+    // curator.
     for (entity, records) in &by_entity {
         let Some((_, _, curated)) = records
             .iter()
@@ -715,7 +713,9 @@ pub(crate) async fn resurvive<L: Layer>(
         };
         let found: Vec<_> = records
             .iter()
-            .filter(|(id, p, _)| *p != super::curate::CURATED_PRIORITY && written_now.contains(id))
+            .filter(|(id, p, _)| {
+                *p != super::curate::CURATED_PRIORITY && ctx.changed_records.contains(id)
+            })
             .flat_map(|(id, _, l)| {
                 L::conflicts_with(curated, l)
                     .into_iter()
