@@ -7,10 +7,13 @@
 //! most, some or none of its words). Each level carries a weight, `log2(m / u)`: how much
 //! likelier that level is among pairs of one firm (`m`) than among pairs of two different
 //! firms in the same block (`u`). The weights of a pair plus a prior give its match
-//! weight, shown as a probability. Above `[import.linkage] link_above` the record links
+//! weight, shown as a probability. When the best candidate's probability of being the
+//! record's firm rather than another candidate or none (its odds over one plus the odds
+//! of all candidates) reaches `[import.linkage] link_above`, the record links
 //! automatically (a `record_links` row with method `score`, the score and the evidence);
-//! between `review_above` and `link_above` the record founds a firm of its own and the
-//! pair waits in the review queue (`match_reviews`); below, the record is a new firm.
+//! otherwise the candidates scoring at least `review_above` wait in the review queue
+//! (`match_reviews`) while the record founds a firm of its own; with none, the record is
+//! a new firm.
 //!
 //! **Never two values of one strong scheme.** A candidate firm holding a value of NTN,
 //! registry unit number, SECP or STRN that differs from the record's value of the same
@@ -237,6 +240,8 @@ fn address_words(address: &str) -> Vec<String> {
 pub(crate) struct Features {
     words: Vec<String>,
     key: String,
+    /// The words in alphabetical order, joined: names equal but for word order.
+    sorted_key: String,
     district: Option<i64>,
     tehsil: Option<i64>,
     phone: Option<String>,
@@ -252,8 +257,11 @@ impl Features {
         address: Option<&str>,
     ) -> Self {
         let words = name_words(name);
+        let mut sorted: Vec<&str> = words.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
         Features {
             key: words.join(" "),
+            sorted_key: sorted.join(" "),
             words,
             district,
             tehsil,
@@ -330,12 +338,7 @@ fn name_level(a: &Features, b: &Features) -> NameLevel {
     if a.key == b.key {
         return NameLevel::Exact;
     }
-    fn sorted(f: &Features) -> Vec<&str> {
-        let mut w: Vec<&str> = f.words.iter().map(String::as_str).collect();
-        w.sort_unstable();
-        w
-    }
-    if a.words.len() == b.words.len() && sorted(a) == sorted(b) {
+    if a.sorted_key == b.sorted_key {
         return NameLevel::Exact;
     }
     if a.key.len().abs_diff(b.key.len()) <= 1
@@ -352,26 +355,31 @@ fn name_level(a: &Features, b: &Features) -> NameLevel {
         (&b.words, &a.words)
     };
     if short.len() >= 2 && long.len() - short.len() <= 1 {
-        let mut used = vec![false; long.len()];
-        let mut edits = 0;
-        let all = short.iter().all(|w| {
-            let exact = long
-                .iter()
-                .enumerate()
-                .position(|(i, l)| !used[i] && l == w);
-            let found = exact.or_else(|| {
-                (w.len() >= 5)
-                    .then(|| {
-                        long.iter().enumerate().position(|(i, l)| {
-                            !used[i] && l.len() >= 5 && strsim::osa_distance(l, w) <= 1
-                        })
-                    })
-                    .flatten()
-                    .inspect(|_| edits += 1)
+        let mut used = [false; 16];
+        let mut edits = long.len() - short.len();
+        let all = long.len() <= used.len()
+            && short.iter().all(|w| {
+                let exact = long
+                    .iter()
+                    .enumerate()
+                    .position(|(i, l)| !used[i] && l == w);
+                let found = exact.or_else(|| {
+                    // One edit in one word of five letters or more, and only one.
+                    if edits > 0 || w.len() < 5 {
+                        return None;
+                    }
+                    let i = long.iter().enumerate().position(|(i, l)| {
+                        !used[i]
+                            && l.len() >= 5
+                            && l.len().abs_diff(w.len()) <= 1
+                            && strsim::osa_distance(l, w) <= 1
+                    })?;
+                    edits += 1;
+                    Some(i)
+                });
+                found.map(|i| used[i] = true).is_some()
             });
-            found.map(|i| used[i] = true).is_some()
-        });
-        if all && edits + (long.len() - short.len()) <= 1 {
+        if all && edits <= 1 {
             return NameLevel::Close;
         }
     }
@@ -534,6 +542,9 @@ pub(crate) enum Decision {
 #[derive(Debug, Clone)]
 pub(crate) struct Candidate {
     pub scored: Scored,
+    /// The probability that this is the record's firm rather than another candidate or
+    /// none (see [`LinkIndex::decide`]).
+    pub posterior: f64,
     /// The stored record of the firm the best comparison was with.
     pub record_id: Option<i64>,
 }
@@ -716,11 +727,17 @@ impl LinkIndex {
                     entry.firm,
                     Candidate {
                         scored,
+                        posterior: 0.0,
                         record_id: entry.record_id,
                     },
                 );
             }
         }
+        // The probability that the best candidate is the record's firm rather than another
+        // candidate or none: its odds over one plus the odds of every candidate (at most
+        // one of them is the record's firm).
+        let odds = |p: f64| p / (1.0 - p).max(f64::MIN_POSITIVE);
+        let total: f64 = best.values().map(|c| odds(c.scored.score)).sum();
         let mut ranked: Vec<(Firm, Candidate)> = best
             .into_iter()
             .filter(|(_, c)| c.scored.score >= settings.review_above)
@@ -732,12 +749,15 @@ impl LinkIndex {
                 .then_with(|| format!("{:?}", a.0).cmp(&format!("{:?}", b.0)))
         });
         ranked.truncate(settings.max_reviews_per_record.max(1));
+        for (_, c) in &mut ranked {
+            c.posterior = odds(c.scored.score) / (1.0 + total);
+        }
         self.spent += started.elapsed();
         match ranked.first() {
             None => Decision::New,
-            // One clear candidate above the upper threshold links; two plausible firms
-            // are for a curator to tell apart.
-            Some((firm, c)) if c.scored.score >= settings.link_above && ranked.len() == 1 => {
+            // One clear candidate links; two plausible firms are for a curator to tell
+            // apart.
+            Some((firm, c)) if c.posterior >= settings.link_above => {
                 self.report.linked += 1;
                 Decision::Link(*firm, c.clone())
             }

@@ -571,8 +571,14 @@ enum How {
 /// best comparison was with.
 fn evidence_of(c: &Candidate) -> serde_json::Value {
     let mut evidence = c.scored.evidence();
-    if let (Some(map), Some(id)) = (evidence.as_object_mut(), c.record_id) {
-        map.insert("candidate_record".into(), id.into());
+    if let Some(map) = evidence.as_object_mut() {
+        map.insert(
+            "probability_among_candidates".into(),
+            ((c.posterior * 1000.0).round() / 1000.0).into(),
+        );
+        if let Some(id) = c.record_id {
+            map.insert("candidate_record".into(), id.into());
+        }
     }
     evidence
 }

@@ -1,7 +1,8 @@
 //! Curation over GraphQL: the review queue of record linkage (`matchReviews`), the
 //! decisions on it (`acceptMatch`, `rejectMatch`), merging and splitting firms
 //! (`mergeFirms`, `splitFirm`), curated values (`correctFirm`, `addFirmIdentifier`,
-//! `setClusterMembership`), and a firm's history (`Firm.history`, `Firm.links`).
+//! `setClusterMembership`), a firm's history (`Firm.history`) and how its records were linked
+//! (`SourceRecord.links`).
 //!
 //! Decisions are for curators and admins (`FORBIDDEN` otherwise); the queue is for them
 //! too. Every decision is applied by [`crate::import::curate`] in one transaction.
