@@ -196,7 +196,7 @@ fn firms_link_by_name_and_place_and_curators_decide_the_rest_on_every_engine() {
         assert_eq!(bilal["evidence"]["name"], "exact", "{engine}");
         assert_eq!(bilal["evidence"]["tehsil"], "disagree", "{engine}");
         let score = bilal["score"].as_f64().unwrap();
-        assert!((0.6..0.98).contains(&score), "{engine}: {score}");
+        assert!((0.6..0.97).contains(&score), "{engine}: {score}");
         // Analysts may neither see nor decide the queue.
         for (query, vars) in [
             (QUEUE, json!({"status": "PENDING"})),

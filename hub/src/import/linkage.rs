@@ -61,7 +61,7 @@ impl Default for LinkageSettings {
     fn default() -> Self {
         LinkageSettings {
             enabled: true,
-            link_above: 0.98,
+            link_above: 0.97,
             review_above: 0.6,
             max_block: 400,
             max_reviews_per_record: 2,
@@ -341,10 +341,7 @@ fn name_level(a: &Features, b: &Features) -> NameLevel {
     if a.sorted_key == b.sorted_key {
         return NameLevel::Exact;
     }
-    if a.key.len().abs_diff(b.key.len()) <= 1
-        && a.key.len().min(b.key.len()) >= 6
-        && strsim::osa_distance(&a.key, &b.key) <= 1
-    {
+    if a.key.len().min(b.key.len()) >= 6 && within_one_edit(&a.key, &b.key) {
         return NameLevel::OneEdit;
     }
     // Every word of the shorter name matches a word of the other (equal, or one edit
@@ -368,12 +365,10 @@ fn name_level(a: &Features, b: &Features) -> NameLevel {
                     if edits > 0 || w.len() < 5 {
                         return None;
                     }
-                    let i = long.iter().enumerate().position(|(i, l)| {
-                        !used[i]
-                            && l.len() >= 5
-                            && l.len().abs_diff(w.len()) <= 1
-                            && strsim::osa_distance(l, w) <= 1
-                    })?;
+                    let i = long
+                        .iter()
+                        .enumerate()
+                        .position(|(i, l)| !used[i] && l.len() >= 5 && within_one_edit(l, w))?;
                     edits += 1;
                     Some(i)
                 });
@@ -384,6 +379,34 @@ fn name_level(a: &Features, b: &Features) -> NameLevel {
         }
     }
     NameLevel::Different
+}
+
+/// Whether two texts are at most one edit apart (insertion, deletion, substitution or
+/// transposition of adjacent letters: optimal string alignment distance ≤ 1), without
+/// computing the distance: after the common prefix and suffix, what is left must be one
+/// letter or two swapped ones.
+fn within_one_edit(a: &str, b: &str) -> bool {
+    if !(a.is_ascii() && b.is_ascii()) {
+        return strsim::osa_distance(a, b) <= 1;
+    }
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let (a, b) = (&a[prefix..], &b[prefix..]);
+    let suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (a, b) = (&a[..a.len() - suffix], &b[..b.len() - suffix]);
+    match (a.len(), b.len()) {
+        (0..=1, 0..=1) => true,
+        (2, 2) => a[0] == b[1] && a[1] == b[0],
+        _ => false,
+    }
 }
 
 fn place(a: Option<i64>, b: Option<i64>) -> Agreement {
@@ -431,7 +454,7 @@ fn name_weight(level: NameLevel) -> f64 {
     match level {
         NameLevel::Exact => (0.62f64 / 0.002).log2(),
         NameLevel::OneEdit => (0.25f64 / 0.002).log2(),
-        NameLevel::Close => (0.15f64 / 0.03).log2(),
+        NameLevel::Close => (0.15f64 / 0.08).log2(),
         NameLevel::Different => (0.05f64 / 0.966).log2(),
     }
 }
@@ -801,6 +824,31 @@ mod tests {
             name_words("Intl. Mfg. Company Private Limited"),
             ["international", "manufacturing"]
         );
+    }
+
+    #[test]
+    fn one_edit_is_the_optimal_string_alignment_distance_of_one() {
+        for (a, b) in [
+            ("surgical", "surgical"),
+            ("surgical", "surgcal"),
+            ("surgical", "surgicall"),
+            ("surgical", "surgixal"),
+            ("surgical", "sugrical"),
+            ("ab", "ba"),
+            ("aab", "aba"),
+            ("muhammad", "muhammed"),
+            ("lahore", "lahore city"),
+            ("works", "sports"),
+            ("abc", "cab"),
+            ("sialkot", "skalkit"),
+            ("ṣurgical", "surgical"),
+        ] {
+            assert_eq!(
+                within_one_edit(a, b),
+                strsim::osa_distance(a, b) <= 1,
+                "{a:?} {b:?}"
+            );
+        }
     }
 
     #[test]
