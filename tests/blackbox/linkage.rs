@@ -630,6 +630,26 @@ fn firms_link_by_name_and_place_and_curators_decide_the_rest_on_every_engine() {
             reviews,
             "{engine}"
         );
+        // A stored record that gains an NTN, and a new record of the same name with another
+        // NTN, in one file: the new record never joins the first one's firm.
+        let survey_v2 = write(
+            &dir,
+            "survey.csv",
+            &format!(
+                "{}S-6,Bilal Leather Garments,Sialkot,Sambrial,8888888-8\n",
+                SURVEY.replace(
+                    "S-2,Bilal Leather Garments,Sialkot,Sambrial,",
+                    "S-2,Bilal Leather Garments,Sialkot,Sambrial,7777777-7"
+                )
+            ),
+        );
+        let (ok, report) = import_json(&db, &survey_v2, &["--source", "survey-test"]);
+        assert!(ok, "{engine}: {report:#}");
+        assert_ne!(
+            org_of(&db, "survey-test", "S-6"),
+            org_of(&db, "survey-test", "S-2"),
+            "{engine}: {report:#}"
+        );
         // Curation is recorded in the audit trail, and its runs in the import runs.
         assert!(
             db.count("SELECT count(*) FROM audit_events WHERE kind LIKE 'curation.%'") >= 6,

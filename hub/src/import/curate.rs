@@ -515,7 +515,7 @@ async fn move_records(
     if records.is_empty() {
         return Ok(());
     }
-    let first = ctx.seqs(records.len() * 2).await?;
+    let first = ctx.seqs(records.len() * 3).await?;
     let mut links = Vec::with_capacity(records.len());
     for (n, (record, from)) in records.iter().enumerate() {
         execute(
@@ -532,9 +532,16 @@ async fn move_records(
         .await?;
         execute(
             ctx,
-            "UPDATE record_links SET status = 'reverted', reverted_at = ?, decided_by = ? \
-             WHERE entity_type = 'organisation' AND source_record_id = ? AND status = 'active'",
-            vec![at(ctx).into(), actor.into(), (*record).into()],
+            "UPDATE record_links SET status = 'reverted', reverted_at = ?, decided_by = ?, \
+             change_seq = ?, updated_at = ? WHERE entity_type = 'organisation' AND \
+             source_record_id = ? AND status = 'active'",
+            vec![
+                at(ctx).into(),
+                actor.into(),
+                (first + (2 * records.len() + n) as i64).into(),
+                at(ctx).into(),
+                (*record).into(),
+            ],
         )
         .await?;
         links.push((
@@ -650,12 +657,13 @@ async fn merge(
     tombstone(ctx, first + 1, "organisation", from, "merge", Some(into)).await?;
     // Reviews: pairs with the merged firm now name the survivor; pairs that the merge
     // answered are accepted.
-    execute(
+    let moved = ids(
         ctx,
-        "UPDATE match_reviews SET candidate_id = ? WHERE candidate_id = ? AND status = 'pending'",
-        vec![into.into(), from.into()],
+        "SELECT id FROM match_reviews WHERE candidate_id = ? AND status = 'pending' ORDER BY id",
+        vec![from.into()],
     )
     .await?;
+    repoint(ctx, "match_reviews", "candidate_id", &moved, into).await?;
     let answered = ids(
         ctx,
         "SELECT id FROM match_reviews WHERE status = 'pending' AND kind = 'match' AND \
@@ -795,11 +803,25 @@ async fn split(
             ));
         }
     }
-    if all.iter().all(|r| chosen.contains(&r.id)) {
+    // Curated values are no source of their own: a firm keeps a record of a source, and
+    // a new firm needs one.
+    let curated = ctx.source_id;
+    if all
+        .iter()
+        .filter(|r| r.source_id != curated)
+        .all(|r| chosen.contains(&r.id))
+    {
         return refused(
-            "A firm keeps at least one of its records: to move them all, merge the firm \
-             instead.",
+            "A firm keeps at least one of its records from a source: to move them all, \
+             merge the firm instead.",
         );
+    }
+    if all
+        .iter()
+        .filter(|r| chosen.contains(&r.id))
+        .all(|r| r.source_id == curated)
+    {
+        return refused("Curated values alone are no firm: split off records of a source.");
     }
     // Where each record goes: the firm it was linked to before, when that firm was merged
     // into this one; else one new firm for them all.
@@ -1134,7 +1156,10 @@ async fn curated_record(
         name: String::new(),
         ..OrgFields::default()
     };
-    let key = format!("firm:{firm}");
+    let first = ctx.seqs(2).await?;
+    // Unique for good: a firm's curated record may move with a merge and the firm come
+    // back with a split.
+    let key = format!("firm:{firm}:{first}");
     let values = fields.record_values();
     let hash = content_hash(&values, "");
     let mut all = vec![
@@ -1146,7 +1171,6 @@ async fn curated_record(
     all.extend(values);
     let mut record_columns = vec!["source_id", "source_key", "organisation_id", "content_hash"];
     record_columns.extend(OrgFields::RECORD_COLUMNS);
-    let first = ctx.seqs(2).await?;
     insert_rows(
         ctx.txn,
         "organisation_source_records",
@@ -1500,7 +1524,7 @@ async fn set_membership(
                     firm.into(),
                     Some(ctx.at.date_naive()).into(),
                     ctx.source_id.into(),
-                    format!("firm:{firm}#{slug}").into(),
+                    format!("firm:{firm}:{seq}#{slug}").into(),
                 ],
                 prov(ctx, "membership"),
                 seq,

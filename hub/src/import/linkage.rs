@@ -284,7 +284,7 @@ impl Features {
         if self.key.is_empty() {
             return out;
         }
-        out.push(block(None, &["=", &self.key]));
+        out.push(block(None, &["=", &self.sorted_key]));
         let w: Vec<&str> = self.words.iter().take(4).map(String::as_str).collect();
         if w.len() <= 2 {
             for word in &w {
@@ -293,7 +293,12 @@ impl Features {
         }
         for i in 0..w.len() {
             for j in i + 1..w.len() {
-                out.push(block(self.district, &[w[i], w[j]]));
+                let (x, y) = if w[i] <= w[j] {
+                    (w[i], w[j])
+                } else {
+                    (w[j], w[i])
+                };
+                out.push(block(self.district, &[x, y]));
             }
         }
         if let Some(phone) = &self.phone {
@@ -341,7 +346,7 @@ fn name_level(a: &Features, b: &Features) -> NameLevel {
     if a.sorted_key == b.sorted_key {
         return NameLevel::Exact;
     }
-    if a.key.len().min(b.key.len()) >= 6 && within_one_edit(&a.key, &b.key) {
+    if a.key.len().min(b.key.len()) >= 6 && name_one_edit(&a.key, &b.key) {
         return NameLevel::OneEdit;
     }
     // Every word of the shorter name matches a word of the other (equal, or one edit
@@ -407,6 +412,28 @@ fn within_one_edit(a: &str, b: &str) -> bool {
         (2, 2) => a[0] == b[1] && a[1] == b[0],
         _ => false,
     }
+}
+
+/// One edit between two names that reads as a typo: not in a number ("Star Surgical 1"
+/// and "Star Surgical 2" are two firms) nor in a word under four letters ("Ali" and "Ala").
+fn name_one_edit(a: &str, b: &str) -> bool {
+    if !within_one_edit(a, b) {
+        return false;
+    }
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let at = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let word = |s: &[char]| -> Vec<char> {
+        let p = at.min(s.len().saturating_sub(1));
+        let start = s[..p].iter().rposition(|c| *c == ' ').map_or(0, |i| i + 1);
+        let end = s[p..]
+            .iter()
+            .position(|c| *c == ' ')
+            .map_or(s.len(), |i| p + i);
+        s[start..end].to_vec()
+    };
+    [word(&a), word(&b)]
+        .iter()
+        .all(|w| w.len() >= 4 && !w.iter().any(|c| c.is_numeric()))
 }
 
 fn place(a: Option<i64>, b: Option<i64>) -> Agreement {
@@ -668,6 +695,16 @@ impl LinkIndex {
         }
     }
 
+    /// Adds strong identifiers to a firm (those of a stored record that changed).
+    pub fn add_strong(&mut self, firm: Firm, links: &[(String, String)]) {
+        let strong = self.strong.entry(firm).or_default();
+        for link in links {
+            if STRONG_SCHEMES.contains(&link.0.as_str()) && !strong.contains(link) {
+                strong.push(link.clone());
+            }
+        }
+    }
+
     /// Gives the batch's founders their entity ids, once written.
     pub fn settle(&mut self, entity_of_founder: &HashMap<usize, i64>) {
         let fix = |f: Firm| match f {
@@ -878,6 +915,21 @@ mod tests {
             level("Ali Surgical Works", "Bilal Leather"),
             NameLevel::Different
         );
+        // Not a typo: a number, a short word.
+        assert_ne!(
+            level("Star Surgical 1", "Star Surgical 2"),
+            NameLevel::OneEdit
+        );
+        assert_ne!(
+            level("Ali Traders Sialkot", "Ala Traders Sialkot"),
+            NameLevel::OneEdit
+        );
+        assert_eq!(
+            level("Star Surgical 1", "Star Surgcal 1"),
+            NameLevel::OneEdit
+        );
+        assert_ne!(level("Café Works 1", "Café Works 12"), NameLevel::OneEdit);
+        assert_ne!(level("Café Works 1", "Café Works 2"), NameLevel::Close);
     }
 
     #[test]

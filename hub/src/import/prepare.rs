@@ -64,10 +64,10 @@ pub(crate) struct Ctx<'a> {
     pub linkage: super::linkage::LinkageSettings,
     /// The firms' records by block, read on the first firm that needs it.
     pub link_index: Option<super::linkage::LinkIndex>,
-    /// Stored source records this import changed: the ones compared with curated values
-    /// (a new record linking to a curated firm is not a conflict; a source changing its
-    /// value under a curated one is).
-    pub changed_records: HashSet<i64>,
+    /// Stored organisation records this import changed, with their values before: the
+    /// ones compared with curated values (a new record linking to a curated firm is not a
+    /// conflict; a source changing its value under a curated one is).
+    pub changed_before: HashMap<i64, Box<dyn std::any::Any + Send + Sync>>,
 }
 
 /// The number of maps the keys seen in a file are spread over.
@@ -195,7 +195,7 @@ impl<'a> Ctx<'a> {
             last_seq: None,
             linkage: env.settings.linkage.clone(),
             link_index: None,
-            changed_records: HashSet::new(),
+            changed_before: HashMap::new(),
         })
     }
 

@@ -42,7 +42,7 @@ use super::survivorship::{Survivor, to_json};
 use super::{Issues, Prov};
 
 /// One kind of two-layer entity.
-pub(crate) trait Layer: Sized + Clone {
+pub(crate) trait Layer: Sized + Clone + Send + Sync + 'static {
     const KIND: RecordKind;
     /// The table of source records.
     const RECORDS: &'static str;
@@ -253,6 +253,13 @@ pub(crate) async fn apply<L: Layer>(
     let scoring = ctx.linkage.enabled && new.iter().any(|(p, ..)| p.fields.linkage().is_some());
     if scoring && ctx.link_index.is_none() {
         ctx.link_index = Some(LinkIndex::load(ctx.txn).await?);
+    }
+    // The strong identifiers a changed record gives now are its firm's before anything of
+    // this batch is scored: two values of one strong scheme never link.
+    if let Some(links) = ctx.link_index.as_mut() {
+        for (p, _, _, _, entity) in &changed {
+            links.add_strong(Firm::Stored(*entity), &p.links);
+        }
     }
     let index_from = ctx.link_index.as_ref().map_or(0, LinkIndex::len);
     let mut targets: Vec<(Target, How)> = Vec::with_capacity(new.len());
@@ -502,6 +509,17 @@ pub(crate) async fn apply<L: Layer>(
     // Changed records: rewrite them; their entities are chosen again below.
     let mut touched: HashSet<i64> = HashSet::new();
     if !changed.is_empty() {
+        // What the changed organisation records said before, to tell the fields a source
+        // changed from those it keeps (see the conflicts in `resurvive`).
+        if L::KIND == RecordKind::Organisation {
+            let ids: Vec<Value> = changed.iter().map(|(.., id, _)| Value::from(*id)).collect();
+            let mut columns = vec!["id"];
+            columns.extend(L::RECORD_COLUMNS);
+            for r in find_by_keys(ctx.txn, L::RECORDS, None, "id", &ids, &columns).await? {
+                let id: i64 = r.try_get("", "id")?;
+                ctx.changed_before.insert(id, Box::new(L::from_row(&r)?));
+            }
+        }
         let first = ctx.seqs(changed.len()).await?;
         let columns: Vec<&str> = ["content_hash"]
             .into_iter()
@@ -521,7 +539,6 @@ pub(crate) async fn apply<L: Layer>(
             )
             .await?;
             touched.insert(*entity);
-            ctx.changed_records.insert(*id);
         }
         ctx.count(L::KIND, 0, changed.len() as u64, 0);
     }
@@ -717,17 +734,26 @@ pub(crate) async fn resurvive<L: Layer>(
         else {
             continue;
         };
-        let found: Vec<_> = records
-            .iter()
-            .filter(|(id, p, _)| {
-                *p != super::curate::CURATED_PRIORITY && ctx.changed_records.contains(id)
-            })
-            .flat_map(|(id, _, l)| {
-                L::conflicts_with(curated, l)
-                    .into_iter()
-                    .map(move |(f, a, b)| (*id, f, a, b))
-            })
-            .collect();
+        let mut found = Vec::new();
+        for (id, p, l) in records {
+            if *p == super::curate::CURATED_PRIORITY {
+                continue;
+            }
+            let Some(before) = ctx
+                .changed_before
+                .get(id)
+                .and_then(|b| b.downcast_ref::<L>())
+            else {
+                continue;
+            };
+            // Only a value the source changed: one it already gave is known to differ.
+            let known = L::conflicts_with(curated, before);
+            for (f, mine, theirs) in L::conflicts_with(curated, l) {
+                if !known.iter().any(|(k, _, old)| *k == f && *old == theirs) {
+                    found.push((*id, f, mine, theirs));
+                }
+            }
+        }
         if !found.is_empty() {
             super::curate::queue_conflicts(ctx, *entity, found).await?;
         }

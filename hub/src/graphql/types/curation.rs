@@ -238,8 +238,9 @@ pub struct CurationEvent {
     /// The value before and after (for a merge or split, the firms and records moved).
     pub before: Option<Json<serde_json::Value>>,
     pub after: Option<Json<serde_json::Value>>,
-    /// Who (`key:NAME`, `jwt:SUBJECT`), when.
-    pub actor: String,
+    /// Who (`key:NAME`, `jwt:SUBJECT`): shown to curators and admins only (a JWT's
+    /// subject may be a person's e-mail address); when.
+    pub actor: Option<String>,
     pub at: DateTime<Utc>,
     /// The review decided, when the change answered one.
     pub review: Option<ID>,
@@ -250,6 +251,7 @@ pub async fn history(ctx: &Context<'_>, firm: i64) -> Result<Vec<CurationEvent>>
     if !ctx_allowed(ctx, Protected::ImportRuns) {
         return Ok(Vec::new());
     }
+    let curator_sees = ctx_allowed(ctx, Protected::RunImports);
     let db = ctx.data::<DatabaseConnection>()?;
     let backend = db.get_database_backend();
     let rows = db
@@ -275,7 +277,9 @@ pub async fn history(ctx: &Context<'_>, firm: i64) -> Result<Vec<CurationEvent>>
                 after: r
                     .try_get::<Option<serde_json::Value>>("", "after_value")?
                     .map(Json),
-                actor: r.try_get("", "actor")?,
+                actor: curator_sees
+                    .then(|| r.try_get::<String>("", "actor"))
+                    .transpose()?,
                 at: utc(r, "created_at")?.unwrap_or_default(),
                 review: r
                     .try_get::<Option<i64>>("", "review_id")?
@@ -299,7 +303,7 @@ pub struct RecordLink {
     pub evidence: Option<Json<serde_json::Value>>,
     /// `active` or `reverted`.
     pub status: String,
-    /// The curator who made or reverted it.
+    /// The curator who made or reverted it: shown to curators and admins only.
     pub decided_by: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -309,6 +313,7 @@ pub async fn links(ctx: &Context<'_>, record: i64) -> Result<Vec<RecordLink>> {
     if !ctx_allowed(ctx, Protected::ImportRuns) {
         return Ok(Vec::new());
     }
+    let curator_sees = ctx_allowed(ctx, Protected::RunImports);
     let db = ctx.data::<DatabaseConnection>()?;
     let backend = db.get_database_backend();
     let rows = db
@@ -334,7 +339,11 @@ pub async fn links(ctx: &Context<'_>, record: i64) -> Result<Vec<RecordLink>> {
                     .try_get::<Option<serde_json::Value>>("", "evidence")?
                     .map(Json),
                 status: r.try_get("", "status")?,
-                decided_by: r.try_get("", "decided_by")?,
+                decided_by: if curator_sees {
+                    r.try_get("", "decided_by")?
+                } else {
+                    None
+                },
                 created_at: utc(r, "created_at")?.unwrap_or_default(),
             })
         })
