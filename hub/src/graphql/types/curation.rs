@@ -252,20 +252,13 @@ pub async fn history(ctx: &Context<'_>, firm: i64) -> Result<Vec<CurationEvent>>
         return Ok(Vec::new());
     }
     let curator_sees = ctx_allowed(ctx, Protected::RunImports);
-    let db = ctx.data::<DatabaseConnection>()?;
-    let backend = db.get_database_backend();
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            crate::db::placeholders(
-                backend,
-                "SELECT action, field, before_value, after_value, actor, created_at, review_id \
-                 FROM curation_events WHERE organisation_id = ? ORDER BY id",
-            ),
-            [Value::from(firm)],
-        ))
-        .await
-        .map_err(internal)?;
+    let rows = rows_of(
+        ctx,
+        "SELECT action, field, before_value, after_value, actor, created_at, review_id FROM \
+         curation_events WHERE organisation_id = ? ORDER BY id",
+        firm,
+    )
+    .await?;
     rows.iter()
         .map(|r| {
             Ok(CurationEvent {
@@ -314,21 +307,13 @@ pub async fn links(ctx: &Context<'_>, record: i64) -> Result<Vec<RecordLink>> {
         return Ok(Vec::new());
     }
     let curator_sees = ctx_allowed(ctx, Protected::RunImports);
-    let db = ctx.data::<DatabaseConnection>()?;
-    let backend = db.get_database_backend();
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            crate::db::placeholders(
-                backend,
-                "SELECT method, rule, score, evidence, status, decided_by, created_at FROM \
-                 record_links WHERE entity_type = 'organisation' AND source_record_id = ? \
-                 ORDER BY id",
-            ),
-            [Value::from(record)],
-        ))
-        .await
-        .map_err(internal)?;
+    let rows = rows_of(
+        ctx,
+        "SELECT method, rule, score, evidence, status, decided_by, created_at FROM \
+         record_links WHERE entity_type = 'organisation' AND source_record_id = ? ORDER BY id",
+        record,
+    )
+    .await?;
     rows.iter()
         .map(|r| {
             Ok(RecordLink {
@@ -349,6 +334,19 @@ pub async fn links(ctx: &Context<'_>, record: i64) -> Result<Vec<RecordLink>> {
         })
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()
         .map_err(internal)
+}
+
+/// The rows of a statement with one id parameter.
+async fn rows_of(ctx: &Context<'_>, sql: &str, id: i64) -> Result<Vec<QueryResult>> {
+    let db = ctx.data::<DatabaseConnection>()?;
+    let backend = db.get_database_backend();
+    db.query_all_raw(Statement::from_sql_and_values(
+        backend,
+        crate::db::placeholders(backend, sql),
+        [Value::from(id)],
+    ))
+    .await
+    .map_err(internal)
 }
 
 fn ctx_allowed(ctx: &Context<'_>, what: Protected) -> bool {
