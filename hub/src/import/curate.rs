@@ -397,16 +397,21 @@ async fn live_firm(ctx: &Ctx<'_>, id: i64) -> Result<(), CurationError> {
 }
 
 /// The firm a firm was merged into, followed to the end.
-async fn surviving(ctx: &Ctx<'_>, mut id: i64) -> Result<i64, DbErr> {
+/// Shared by the review queue's `candidate`, so that both follow merges alike.
+pub async fn surviving(db: &impl sea_orm::ConnectionTrait, mut id: i64) -> Result<i64, DbErr> {
+    let backend = db.get_database_backend();
     for _ in 0..64 {
-        let rows = query(
-            ctx,
-            "SELECT merged_into_id FROM organisations WHERE id = ?",
-            vec![id.into()],
-        )
-        .await?;
-        match rows
-            .first()
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                crate::db::placeholders(
+                    backend,
+                    "SELECT merged_into_id FROM organisations WHERE id = ?",
+                ),
+                [Value::from(id)],
+            ))
+            .await?;
+        match row
             .map(|r| r.try_get::<Option<i64>>("", "merged_into_id"))
             .transpose()?
             .flatten()
@@ -849,7 +854,7 @@ async fn split(
                 .map(|m| m.try_get::<Option<i64>>("", "merged_into_id"))
                 .transpose()?
                 .flatten();
-            if into.is_some() && surviving(ctx, old).await? == firm {
+            if into.is_some() && surviving(ctx.txn, old).await? == firm {
                 target = Some(old);
                 break;
             }
@@ -1095,7 +1100,7 @@ async fn accept(ctx: &mut Ctx<'_>, actor: &str, id: i64) -> Result<i64, Curation
         decide_review(ctx, actor, id, "accepted").await?;
         return Ok(firm);
     }
-    let candidate = surviving(ctx, r.candidate).await?;
+    let candidate = surviving(ctx.txn, r.candidate).await?;
     if firm != candidate {
         merge(ctx, actor, candidate, firm, Some(id)).await?;
     }

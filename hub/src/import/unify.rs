@@ -250,7 +250,14 @@ pub(crate) async fn apply<L: Layer>(
             .entry((scheme, value))
             .or_insert(Target::Stored(entity));
     }
-    let scoring = ctx.linkage.enabled && new.iter().any(|(p, ..)| p.fields.linkage().is_some());
+    // What linkage compares, read once per record (firms only; none when linking by score
+    // is off).
+    let mut features: Vec<Option<Features>> = if ctx.linkage.enabled {
+        new.iter().map(|(p, ..)| p.fields.linkage()).collect()
+    } else {
+        vec![None; new.len()]
+    };
+    let scoring = features.iter().any(Option::is_some);
     if scoring && ctx.link_index.is_none() {
         ctx.link_index = Some(LinkIndex::load(ctx.txn).await?);
     }
@@ -272,7 +279,7 @@ pub(crate) async fn apply<L: Layer>(
             .iter()
             .filter_map(|link| index.get(link).map(|t| (link, *t)))
             .collect();
-        let features = if scoring { p.fields.linkage() } else { None };
+        let features = features[i].take();
         let target = match matches.first() {
             Some(&((scheme, _), target)) => {
                 if matches.iter().any(|(_, t)| *t != target) {

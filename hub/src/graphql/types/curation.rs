@@ -123,19 +123,9 @@ impl MatchReview {
     /// value is in question, for a conflict.
     async fn candidate(&self, ctx: &Context<'_>) -> Result<Option<Firm>> {
         let db = ctx.data::<DatabaseConnection>()?;
-        let mut id = self.candidate_id;
-        for _ in 0..64 {
-            match one_i64(
-                db,
-                "SELECT merged_into_id AS id FROM organisations WHERE id = ?",
-                id,
-            )
-            .await?
-            {
-                Some(next) => id = next,
-                None => break,
-            }
-        }
+        let id = crate::import::curate::surviving(db, self.candidate_id)
+            .await
+            .map_err(internal)?;
         load_row::<Firm>(ctx, Some(id)).await
     }
 
