@@ -35,7 +35,7 @@ pub async fn take(txn: &impl ConnectionTrait, count: i64) -> Result<SeqBlock, Db
         .ok_or_else(|| {
             DbErr::RecordNotFound("change_counter has no row; run `hub migrate`".into())
         })?;
-    let last: i64 = row.try_get("", "last_seq")?;
+    let last: i64 = row.try_get_by("last_seq")?;
     Ok(SeqBlock {
         first: last - count + 1,
         last,
@@ -52,7 +52,7 @@ pub async fn current(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
         ))
         .await?;
     Ok(match row {
-        Some(r) => r.try_get("", "last_seq")?,
+        Some(r) => r.try_get_by("last_seq")?,
         None => 0,
     })
 }

@@ -63,8 +63,8 @@ pub async fn state(db: &impl ConnectionTrait) -> Result<(i64, bool), sea_orm::Db
     let Some(row) = row else {
         return Ok((0, false));
     };
-    let now: Option<i64> = row.try_get("", "now")?;
-    let at: Option<String> = row.try_get("", "at")?;
+    let now: Option<i64> = row.try_get_by("now")?;
+    let at: Option<String> = row.try_get_by("at")?;
     let now = now.unwrap_or(0);
     Ok((now, at.is_some_and(|a| a == stamp(now))))
 }
@@ -184,7 +184,7 @@ async fn refresh_cluster_trade(txn: &impl ConnectionTrait) -> anyhow::Result<Opt
         ))
         .await?
         .iter()
-        .map(|r| r.try_get("", "id"))
+        .map(|r| r.try_get_by("id"))
         .collect::<Result<_, _>>()?;
     let mut written = 0;
     for cluster in clusters {
@@ -332,22 +332,22 @@ async fn read_firms(db: &impl ConnectionTrait) -> anyhow::Result<Rows<FirmRow>> 
         .await?
     {
         clusters
-            .entry(r.try_get("", "organisation_id")?)
+            .entry(r.try_get_by("organisation_id")?)
             .or_default()
-            .push(r.try_get("", "slug")?);
+            .push(r.try_get_by("slug")?);
     }
     let mut keys: [Interner; DIMENSIONS] = Default::default();
     let mut rows = Vec::with_capacity(firms.len() * 2);
     for r in &firms {
-        let id: i64 = r.try_get("", "id")?;
+        let id: i64 = r.try_get_by("id")?;
         let mut k = [0u32; DIMENSIONS];
-        k[1] = keys[1].text(r.try_get("", "district")?);
-        k[2] = keys[2].text(r.try_get("", "tehsil")?);
-        k[3] = keys[3].text(r.try_get("", "size_class")?);
-        k[4] = keys[4].text(r.try_get("", "industry_code")?);
+        k[1] = keys[1].text(r.try_get_by("district")?);
+        k[2] = keys[2].text(r.try_get_by("tehsil")?);
+        k[3] = keys[3].text(r.try_get_by("size_class")?);
+        k[4] = keys[4].text(r.try_get_by("industry_code")?);
         let (employees, female) = (int(r, "employees_total")?, int(r, "employees_female")?);
         let (start, end): (Option<String>, Option<String>) =
-            (r.try_get("", "p_start")?, r.try_get("", "p_end")?);
+            (r.try_get_by("p_start")?, r.try_get_by("p_end")?);
         let row = |cluster: u32| FirmRow {
             keys: [cluster, k[1], k[2], k[3], k[4]],
             employees,
@@ -390,22 +390,22 @@ async fn read_participations(db: &impl ConnectionTrait) -> anyhow::Result<Rows<T
     let mut rows = Vec::with_capacity(all.len());
     for r in &all {
         let year = int(r, "year")?;
-        let pre: Option<f64> = r.try_get("", "pre_score")?;
-        let post: Option<f64> = r.try_get("", "post_score")?;
+        let pre: Option<f64> = r.try_get_by("pre_score")?;
+        let post: Option<f64> = r.try_get_by("post_score")?;
         rows.push(TrainingRow {
             keys: [
-                keys[0].text(r.try_get("", "cluster")?),
+                keys[0].text(r.try_get_by("cluster")?),
                 keys[1].id(year.map(|y| y.to_string()), |s| {
                     Value::from(s.parse::<i64>().unwrap_or_default())
                 }),
-                keys[2].text(r.try_get("", "sex")?),
-                keys[3].text(r.try_get("", "course")?),
-                keys[4].text(r.try_get("", "provider")?),
+                keys[2].text(r.try_get_by("sex")?),
+                keys[3].text(r.try_get_by("course")?),
+                keys[4].text(r.try_get_by("provider")?),
             ],
-            person: r.try_get("", "person")?,
-            organisation: r.try_get("", "organisation_id")?,
-            event: r.try_get("", "training_event_id")?,
-            completed: r.try_get("", "completed")?,
+            person: r.try_get_by("person")?,
+            organisation: r.try_get_by("organisation_id")?,
+            event: r.try_get_by("training_event_id")?,
+            completed: r.try_get_by("completed")?,
             gain: pre.zip(post).map(|(pre, post)| post - pre),
         });
     }

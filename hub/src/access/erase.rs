@@ -66,7 +66,7 @@ pub async fn erase(db: &DatabaseConnection, id: i64, actor: &str) -> Result<Eras
         .await?;
     let persons: Vec<i64> = rows
         .iter()
-        .map(|r| r.try_get::<i64>("", "id"))
+        .map(|r| r.try_get_by::<i64, _>("id"))
         .collect::<Result<_, _>>()?;
     if !persons.contains(&id) {
         return Err(EraseError::NotFound(id.to_string()));

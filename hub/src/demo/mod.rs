@@ -277,7 +277,7 @@ impl DemoSummary {
                 ))
                 .await?
                 .context("a count returns a row")?;
-            Ok(row.try_get::<i64>("", "n")? as usize)
+            Ok(row.try_get_by::<i64, _>("n")? as usize)
         };
         Ok(DemoSummary {
             sources: n("sources").await?,

@@ -195,7 +195,7 @@ pub async fn run_groups<D: Dimension>(
     select.limit(limit);
     let rows = db.query_all(&select).await.map_err(internal)?;
     let total = match rows.first() {
-        Some(r) => r.try_get::<i64>("", "m_total_groups").map_err(internal)?,
+        Some(r) => r.try_get_by::<i64, _>("m_total_groups").map_err(internal)?,
         None => 0,
     };
     Ok((rows, total))

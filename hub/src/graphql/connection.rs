@@ -518,9 +518,9 @@ fn row_parent(
     parents: &[i64],
 ) -> Result<i64, sea_orm::DbErr> {
     if backend == DbBackend::Postgres {
-        return row.try_get("", "__parent");
+        return row.try_get_by("__parent");
     }
-    let arm: i64 = row.try_get("", "__arm")?;
+    let arm: i64 = row.try_get_by("__arm")?;
     usize::try_from(arm)
         .ok()
         .and_then(|i| parents.get(i).copied())
@@ -587,7 +587,7 @@ async fn load_few(
     let mut out: Vec<(i64, Vec<Json>, QueryResult)> = Vec::new();
     let mut current: Option<(i64, u64)> = None;
     for row in db.query_all(&select).await? {
-        let parent: i64 = row.try_get("", "__parent")?;
+        let parent: i64 = row.try_get_by("__parent")?;
         let seen = match current {
             Some((p, n)) if p == parent => n,
             _ => 0,
@@ -679,7 +679,7 @@ impl Loader<CountKey> for ChildLoader {
                     counts.insert(
                         row_parent(self.db.get_database_backend(), &row, &chunk)
                             .map_err(internal)?,
-                        row.try_get("", "n").map_err(internal)?,
+                        row.try_get_by("n").map_err(internal)?,
                     );
                 }
             }
@@ -992,7 +992,7 @@ impl<N: Listed> Loader<RowKey<N>> for ChildLoader {
         let rows = self.db.query_all(&select).await.map_err(internal)?;
         let mut out = HashMap::with_capacity(rows.len());
         for row in rows {
-            let id: i64 = row.try_get("", "__id").map_err(internal)?;
+            let id: i64 = row.try_get_by("__id").map_err(internal)?;
             out.insert(RowKey::new(id), N::from_row(&row).map_err(internal)?);
         }
         Ok(out)

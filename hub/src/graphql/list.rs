@@ -407,19 +407,19 @@ pub fn row_keys(row: &QueryResult, sort: &Sort) -> Result<Vec<Json>, sea_orm::Db
             let col = format!("__k{i}");
             Ok(match k.kind {
                 KeyKind::Text => row
-                    .try_get::<Option<String>>("", &col)?
+                    .try_get_by::<Option<String>, _>(col.as_str())?
                     .map(Json::String)
                     .unwrap_or(Json::Null),
                 KeyKind::Int => row
-                    .try_get::<Option<i64>>("", &col)?
+                    .try_get_by::<Option<i64>, _>(col.as_str())?
                     .map(Json::from)
                     .unwrap_or(Json::Null),
                 KeyKind::Float => row
-                    .try_get::<Option<f64>>("", &col)?
+                    .try_get_by::<Option<f64>, _>(col.as_str())?
                     .map(Json::from)
                     .unwrap_or(Json::Null),
                 KeyKind::Date => row
-                    .try_get::<Option<NaiveDate>>("", &col)?
+                    .try_get_by::<Option<NaiveDate>, _>(col.as_str())?
                     .map(|d| Json::String(d.format("%Y-%m-%d").to_string()))
                     .unwrap_or(Json::Null),
             })
@@ -510,7 +510,7 @@ pub async fn count(db: &impl ConnectionTrait, base: &SelectStatement) -> Result<
         .from_subquery(base.clone(), Alias::new("c"));
     let row = db.query_one(&q).await.map_err(internal)?;
     Ok(match row {
-        Some(r) => r.try_get::<i64>("", "n").map_err(internal)?,
+        Some(r) => r.try_get_by::<i64, _>("n").map_err(internal)?,
         None => 0,
     })
 }

@@ -24,6 +24,7 @@ pub mod types;
 pub mod aggregate;
 pub mod bounds;
 pub mod cache;
+pub mod columns;
 pub mod connection;
 pub mod declare;
 pub mod document;

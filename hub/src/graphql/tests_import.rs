@@ -124,7 +124,7 @@ async fn count(db: &DatabaseConnection, table: &str) -> i64 {
         .await
         .unwrap()
         .unwrap();
-    row.try_get::<i64>("", "n").unwrap()
+    row.try_get_by::<i64, _>("n").unwrap()
 }
 
 /// Import runs started over GraphQL (the bundled reference data has runs of its own).

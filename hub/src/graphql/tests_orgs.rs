@@ -739,3 +739,59 @@ async fn nested_lists_cost_the_same_whatever_the_number_of_parents() {
     }
     assert_eq!(few, lots, "statements for 1 vs 4 clusters");
 }
+
+/// A firm list reads only the columns its selected fields need (`graphql::columns`), and
+/// a firm's identifiers join their sources only when `source` or `sources` is asked: the
+/// fields asked through fragments and `edges { node }` give what the same firms give with
+/// every field, and what `node(id)` (every column) gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn firm_lists_read_the_columns_their_fragments_select() {
+    let fields = "id name legalForm district tehsil address website foundedYear sizeClass \
+                  sizeBasis industryCode status employeesTotal employeesFemale turnoverPkr \
+                  exportsUsd certifications changeSeq \
+                  employeesTotalAsOf { period source } \
+                  identifiers { scheme value source sources }";
+    let order = r#"orderBy: [{field: EMPLOYEES_TOTAL, direction: DESC}]"#;
+    let v = run(&format!(
+        r#"{{ whole: firms(first: 5, {order}) {{ nodes {{ {fields} }} }}
+             parts: firms(first: 5, {order}) {{ edges {{ node {{ id ...F ... on Firm {{ employeesTotal employeesTotalAsOf {{ period source }} }} }} }} }}
+             bare: firms(first: 5, {order}) {{ nodes {{ identifiers {{ scheme value }} }} }} }}
+           fragment F on Firm {{ name district foundedYear sizeClass }}"#
+    ))
+    .await;
+    let d = data(&v);
+    let whole = nodes(&d["whole"]);
+    assert_eq!(whole.len(), 5);
+    assert!(
+        whole.iter().any(|w| !w["district"].is_null()),
+        "the demo's largest firms have districts: {whole:#?}"
+    );
+    for (i, w) in whole.iter().enumerate() {
+        let part = &d["parts"]["edges"][i]["node"];
+        for key in [
+            "id",
+            "name",
+            "district",
+            "foundedYear",
+            "sizeClass",
+            "employeesTotal",
+            "employeesTotalAsOf",
+        ] {
+            assert_eq!(part[key], w[key], "{key}: {part:#} against {w:#}");
+        }
+        assert!(!w["employeesTotal"].is_null(), "{w:#}");
+        let bare = d["bare"]["nodes"][i]["identifiers"].as_array().unwrap();
+        let listed = w["identifiers"].as_array().unwrap();
+        assert_eq!(bare.len(), listed.len());
+        for (b, l) in bare.iter().zip(listed) {
+            assert_eq!((&b["scheme"], &b["value"]), (&l["scheme"], &l["value"]));
+            assert!(!l["sources"].as_array().unwrap().is_empty(), "{l:#}");
+        }
+        let id = w["id"].as_str().unwrap();
+        let node = run(&format!(
+            r#"{{ node(id: "{id}") {{ ... on Firm {{ {fields} }} }} }}"#
+        ))
+        .await;
+        assert_eq!(&data(&node)["node"], w, "node(id) reads every column");
+    }
+}

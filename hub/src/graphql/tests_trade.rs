@@ -341,3 +341,49 @@ async fn firm_level_values_need_firm_figures() {
         }
     }
 }
+
+/// A list reads only the columns its selected fields need (`graphql::columns`): fields
+/// asked through a named fragment, an inline fragment or `edges { node }` are read, and
+/// give what the same flows give when every field is asked, and what `node(id)` (which
+/// reads every column) gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trade_flows_read_the_columns_their_fragments_select() {
+    let fields = "id source reporter reporterName partner partnerName flow classification \
+                  commodityCode hs2 hs4 hs6 aggregateLevel breakdownKey periodKind \
+                  periodStart periodEnd period valueUsd originalValue originalCurrency \
+                  originalUnitMultiplier netWeightKg quantity quantityUnit isValueEstimated \
+                  isQuantityEstimated isNetWeightEstimated flags changeSeq";
+    let order = r#"orderBy: [{field: VALUE_USD, direction: DESC}]"#;
+    let v = run(&format!(
+        r#"{{ whole: tradeFlows(first: 5, {order}) {{ nodes {{ {fields} }} }}
+             parts: tradeFlows(first: 5, {order}) {{ edges {{ node {{ id ...F ... on TradeFlow {{ valueUsd period }} }} }} }}
+             few: tradeFlows(first: 5, {order}) {{ nodes {{ valueUsd }} }} }}
+           fragment F on TradeFlow {{ partner reporterName commodityCode flow }}"#
+    ))
+    .await;
+    let d = data(&v);
+    let whole = nodes(&d["whole"]);
+    assert_eq!(whole.len(), 5);
+    for (i, w) in whole.iter().enumerate() {
+        let part = &d["parts"]["edges"][i]["node"];
+        for key in [
+            "id",
+            "partner",
+            "reporterName",
+            "commodityCode",
+            "flow",
+            "valueUsd",
+            "period",
+        ] {
+            assert_eq!(part[key], w[key], "{key}: {part:#} against {w:#}");
+            assert!(!w[key].is_null() && w[key] != "", "{key} read: {w:#}");
+        }
+        assert_eq!(d["few"]["nodes"][i]["valueUsd"], w["valueUsd"]);
+        let id = w["id"].as_str().unwrap();
+        let node = run(&format!(
+            r#"{{ node(id: "{id}") {{ ... on TradeFlow {{ {fields} }} }} }}"#
+        ))
+        .await;
+        assert_eq!(&data(&node)["node"], w, "node(id) reads every column");
+    }
+}

@@ -370,7 +370,7 @@ async fn helpers_for_clusters_and_firms() {
         .unwrap();
     let clusters: Vec<(i64, i64)> = rows
         .iter()
-        .map(|r| (r.try_get("", "id").unwrap(), r.try_get("", "n").unwrap()))
+        .map(|r| (r.try_get_by("id").unwrap(), r.try_get_by("n").unwrap()))
         .collect();
     let q = clusters
         .iter()
@@ -423,7 +423,7 @@ async fn helpers_for_clusters_and_firms() {
         .unwrap();
     let firms: Vec<(i64, i64)> = rows
         .iter()
-        .map(|r| (r.try_get("", "id").unwrap(), r.try_get("", "n").unwrap()))
+        .map(|r| (r.try_get_by("id").unwrap(), r.try_get_by("n").unwrap()))
         .collect();
     assert!(!firms.is_empty());
     let q = firms

@@ -140,12 +140,12 @@ async fn complete_indicators(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
     .await?;
     let mut found: HashMap<i64, (std::collections::BTreeSet<String>, Option<i64>)> = HashMap::new();
     for r in &rows {
-        let entry = found.entry(r.try_get("", "indicator_id")?).or_default();
-        if let Some(b) = r.try_get::<Option<String>>("", "breakdown")? {
+        let entry = found.entry(r.try_get_by("indicator_id")?).or_default();
+        if let Some(b) = r.try_get_by::<Option<String>, _>("breakdown")? {
             entry.0.insert(b);
         }
         if entry.1.is_none() {
-            entry.1 = r.try_get("", "programme_id")?;
+            entry.1 = r.try_get_by("programme_id")?;
         }
     }
     let current = find_by_keys(
@@ -158,15 +158,15 @@ async fn complete_indicators(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
     )
     .await?;
     for r in &current {
-        let id: i64 = r.try_get("", "id")?;
+        let id: i64 = r.try_get_by("id")?;
         let Some((breakdowns, programme)) = found.get(&id) else {
             continue;
         };
         let breakdowns = (!breakdowns.is_empty())
             .then(|| breakdowns.iter().cloned().collect::<Vec<_>>().join(","));
-        let stored_programme: Option<i64> = r.try_get("", "programme_id")?;
+        let stored_programme: Option<i64> = r.try_get_by("programme_id")?;
         let programme = stored_programme.or(*programme);
-        if r.try_get::<Option<String>>("", "breakdowns")? != breakdowns
+        if r.try_get_by::<Option<String>, _>("breakdowns")? != breakdowns
             || stored_programme != programme
         {
             let seq = ctx.seqs(1).await?;
@@ -414,8 +414,8 @@ async fn resolve(
         .await?;
         for r in &result {
             found.insert(
-                (target, r.try_get("", "source_key")?),
-                r.try_get::<Option<i64>>("", column)?,
+                (target, r.try_get_by("source_key")?),
+                r.try_get_by::<Option<i64>, _>(column)?,
             );
         }
     }
@@ -495,8 +495,8 @@ async fn ensure_plots(ctx: &mut Ctx<'_>, rows: &mut [KeyedRow]) -> anyhow::Resul
     let mut plots: HashMap<(i64, String), i64> = HashMap::new();
     for r in &stored {
         plots.insert(
-            (r.try_get("", "estate_id")?, r.try_get("", "plot_number")?),
-            r.try_get("", "id")?,
+            (r.try_get_by("estate_id")?, r.try_get_by("plot_number")?),
+            r.try_get_by("id")?,
         );
     }
     let mut missing: Vec<(i64, String, Option<f64>, usize)> = Vec::new();
@@ -777,14 +777,14 @@ async fn apply_observations(
     for r in &stored_rows {
         stored.insert(
             (
-                r.try_get("", "source_record_id")?,
-                r.try_get("", "period_kind")?,
-                r.try_get("", "period_start")?,
+                r.try_get_by("source_record_id")?,
+                r.try_get_by("period_kind")?,
+                r.try_get_by("period_start")?,
             ),
             (
-                r.try_get("", "id")?,
-                r.try_get("", "content_hash")?,
-                r.try_get("", "import_run_id")?,
+                r.try_get_by("id")?,
+                r.try_get_by("content_hash")?,
+                r.try_get_by("import_run_id")?,
             ),
         );
     }

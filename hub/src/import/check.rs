@@ -164,8 +164,8 @@ pub(crate) async fn batch(
             )
             .await?
             {
-                if r.try_get::<Option<i64>>("", column)?.is_some() {
-                    stored.insert((target, r.try_get("", "source_key")?));
+                if r.try_get_by::<Option<i64>, _>(column)?.is_some() {
+                    stored.insert((target, r.try_get_by("source_key")?));
                 }
             }
         }
@@ -288,17 +288,17 @@ async fn observations(
         )
         .await?
         {
-            if r.try_get::<Option<i64>>("", "import_run_id")? != Some(ctx.run_id) {
+            if r.try_get_by::<Option<i64>, _>("import_run_id")? != Some(ctx.run_id) {
                 continue;
             }
-            let (key, org) = &record_of[&r.try_get::<i64>("", "source_record_id")?];
+            let (key, org) = &record_of[&r.try_get_by::<i64, _>("source_record_id")?];
             earlier.insert(
                 (
                     key.clone(),
-                    r.try_get("", "period_kind")?,
-                    r.try_get("", "period_start")?,
+                    r.try_get_by("period_kind")?,
+                    r.try_get_by("period_start")?,
                 ),
-                (r.try_get("", "content_hash")?, *org),
+                (r.try_get_by("content_hash")?, *org),
             );
         }
     }

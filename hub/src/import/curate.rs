@@ -303,7 +303,7 @@ async fn ids(ctx: &Ctx<'_>, sql: &str, values: Vec<Value>) -> Result<Vec<i64>, D
     query(ctx, sql, values)
         .await?
         .iter()
-        .map(|r| r.try_get::<i64>("", "id"))
+        .map(|r| r.try_get_by::<i64, _>("id"))
         .collect()
 }
 
@@ -384,13 +384,13 @@ async fn live_firm(ctx: &Ctx<'_>, id: i64) -> Result<(), CurationError> {
     let Some(row) = rows.first() else {
         return refused(format!("There is no firm {id}."));
     };
-    let kind: String = row.try_get("", "kind")?;
+    let kind: String = row.try_get_by("kind")?;
     if kind != "firm" {
         return refused(format!(
             "Organisation {id} is a {kind}, not a firm: only firms are merged and split."
         ));
     }
-    if let Some(into) = row.try_get::<Option<i64>>("", "merged_into_id")? {
+    if let Some(into) = row.try_get_by::<Option<i64>, _>("merged_into_id")? {
         return refused(format!("Firm {id} was merged into firm {into}."));
     }
     Ok(())
@@ -412,7 +412,7 @@ pub async fn surviving(db: &impl sea_orm::ConnectionTrait, mut id: i64) -> Resul
             ))
             .await?;
         match row
-            .map(|r| r.try_get::<Option<i64>>("", "merged_into_id"))
+            .map(|r| r.try_get_by::<Option<i64>, _>("merged_into_id"))
             .transpose()?
             .flatten()
         {
@@ -440,7 +440,7 @@ async fn strong_identifiers(ctx: &Ctx<'_>, firm: i64) -> Result<Vec<(String, Str
     )
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("", "scheme")?, r.try_get("", "value")?)))
+        .map(|r| Ok((r.try_get_by("scheme")?, r.try_get_by("value")?)))
         .collect()
 }
 
@@ -766,10 +766,10 @@ async fn records_of(ctx: &Ctx<'_>, firm: i64) -> Result<Vec<RecordRow>, DbErr> {
     .iter()
     .map(|r| {
         Ok(RecordRow {
-            id: r.try_get("", "id")?,
-            firm: r.try_get("", "organisation_id")?,
-            source_id: r.try_get("", "source_id")?,
-            key: r.try_get("", "source_key")?,
+            id: r.try_get_by("id")?,
+            firm: r.try_get_by("organisation_id")?,
+            source_id: r.try_get_by("source_id")?,
+            key: r.try_get_by("source_key")?,
         })
     })
     .collect()
@@ -783,7 +783,7 @@ async fn record_firm(ctx: &Ctx<'_>, record: i64) -> Result<i64, CurationError> {
     )
     .await?;
     match rows.first() {
-        Some(r) => Ok(r.try_get("", "organisation_id")?),
+        Some(r) => Ok(r.try_get_by("organisation_id")?),
         None => refused(format!("There is no source record {record}.")),
     }
 }
@@ -842,7 +842,7 @@ async fn split(
         .await?;
         let mut target = None;
         for b in &before {
-            let old: i64 = b.try_get("", "unified_id")?;
+            let old: i64 = b.try_get_by("unified_id")?;
             let merged = query(
                 ctx,
                 "SELECT merged_into_id FROM organisations WHERE id = ?",
@@ -851,7 +851,7 @@ async fn split(
             .await?;
             let into = merged
                 .first()
-                .map(|m| m.try_get::<Option<i64>>("", "merged_into_id"))
+                .map(|m| m.try_get_by::<Option<i64>, _>("merged_into_id"))
                 .transpose()?
                 .flatten();
             if into.is_some() && surviving(ctx.txn, old).await? == firm {
@@ -930,9 +930,9 @@ async fn split(
             )
             .await?
             {
-                let key: Option<String> = m.try_get("", "source_key")?;
+                let key: Option<String> = m.try_get_by("source_key")?;
                 if key.is_some_and(|k| k.starts_with(&prefix)) {
-                    stated.push(m.try_get::<i64>("", "id")?);
+                    stated.push(m.try_get_by::<i64, _>("id")?);
                 }
             }
             repoint(ctx, "cluster_memberships", "organisation_id", &stated, *to).await?;
@@ -1004,7 +1004,7 @@ async fn new_firm(ctx: &mut Ctx<'_>, records: Vec<i64>) -> anyhow::Result<i64> {
     .await?;
     let mut loaded = Vec::new();
     for r in &rows {
-        let source: i64 = r.try_get("", "source_id")?;
+        let source: i64 = r.try_get_by("source_id")?;
         let priority = ctx.priorities.get(&source).copied().unwrap_or(100);
         loaded.push((priority, OrgFields::from_row(r)?));
     }
@@ -1041,15 +1041,15 @@ async fn pending_review(ctx: &Ctx<'_>, id: i64) -> Result<Review, CurationError>
     let Some(row) = rows.first() else {
         return refused(format!("There is no review {id}."));
     };
-    let status: String = row.try_get("", "status")?;
+    let status: String = row.try_get_by("status")?;
     if status != "pending" {
         return refused(format!("Review {id} was decided already: {status}."));
     }
-    let evidence: Option<Json> = row.try_get("", "evidence")?;
+    let evidence: Option<Json> = row.try_get_by("evidence")?;
     Ok(Review {
-        record: row.try_get("", "source_record_id")?,
-        candidate: row.try_get("", "candidate_id")?,
-        kind: row.try_get("", "kind")?,
+        record: row.try_get_by("source_record_id")?,
+        candidate: row.try_get_by("candidate_id")?,
+        kind: row.try_get_by("kind")?,
         field: evidence
             .as_ref()
             .and_then(|e| e["field"].as_str())
@@ -1151,7 +1151,7 @@ async fn curated_record(
     )
     .await?;
     if let Some(r) = rows.last() {
-        return Ok(Some((r.try_get("", "id")?, OrgFields::from_row(r)?)));
+        return Ok(Some((r.try_get_by("id")?, OrgFields::from_row(r)?)));
     }
     if !create {
         return Ok(None);
@@ -1227,9 +1227,9 @@ async fn firm_values(ctx: &Ctx<'_>, firm: i64) -> Result<HashMap<&'static str, J
     if let Some(r) = rows.first() {
         for field in CURATED_FIELDS {
             let value = if field == "founded_year" {
-                r.try_get::<Option<i32>>("", field)?.map(Json::from)
+                r.try_get_by::<Option<i32>, _>(field)?.map(Json::from)
             } else {
-                r.try_get::<Option<String>>("", field)?.map(Json::from)
+                r.try_get_by::<Option<String>, _>(field)?.map(Json::from)
             };
             out.insert(field, value.unwrap_or(Json::Null));
         }
@@ -1324,7 +1324,7 @@ async fn correct(
                 .await?;
                 match rows
                     .first()
-                    .map(|r| r.try_get::<Option<i64>>("", "district_id"))
+                    .map(|r| r.try_get_by::<Option<i64>, _>("district_id"))
                     .transpose()?
                     .flatten()
                 {
@@ -1433,7 +1433,7 @@ async fn add_identifier(
     )
     .await?;
     for r in &others {
-        let other: i64 = r.try_get("", "organisation_id")?;
+        let other: i64 = r.try_get_by("organisation_id")?;
         if other == firm {
             return refused(format!("Firm {firm} holds this {label} already."));
         }
@@ -1623,7 +1623,7 @@ pub(crate) async fn queue_conflicts(
         )
         .await?;
         let seen = known.iter().any(|r| {
-            r.try_get::<Option<Json>>("", "evidence")
+            r.try_get_by::<Option<Json>, _>("evidence")
                 .ok()
                 .flatten()
                 .is_some_and(|e| e == evidence)
@@ -1690,19 +1690,19 @@ pub(crate) async fn removed_memberships(
     .await?;
     let mut latest: HashMap<(i64, String), (i64, bool)> = HashMap::new();
     for r in &rows {
-        if r.try_get::<String>("", "action")? != "membership" {
+        if r.try_get_by::<String, _>("action")? != "membership" {
             continue;
         }
-        let Some(slug) = r.try_get::<Option<String>>("", "field")? else {
+        let Some(slug) = r.try_get_by::<Option<String>, _>("field")? else {
             continue;
         };
-        let id: i64 = r.try_get("", "id")?;
+        let id: i64 = r.try_get_by("id")?;
         let member = r
-            .try_get::<Option<Json>>("", "after_value")?
+            .try_get_by::<Option<Json>, _>("after_value")?
             .and_then(|v| v.as_bool())
             .unwrap_or(true);
         let entry = latest
-            .entry((r.try_get("", "organisation_id")?, slug))
+            .entry((r.try_get_by("organisation_id")?, slug))
             .or_insert((id, member));
         if id >= entry.0 {
             *entry = (id, member);

@@ -480,8 +480,8 @@ async fn stored(
     let rows = find_by_keys(ctx.txn, table, None, key_column, &keys, &wanted).await?;
     let mut out = HashMap::new();
     for r in rows {
-        let key: String = r.try_get("", key_column)?;
-        let id: i64 = r.try_get("", "id")?;
+        let key: String = r.try_get_by(key_column)?;
+        let id: i64 = r.try_get_by("id")?;
         let mut values = Vec::with_capacity(columns.len());
         for c in columns {
             values.push(read_value(&r, c)?);
@@ -494,9 +494,9 @@ async fn stored(
 /// A stored column as a [`Value`] of the type the rows to write carry, to compare them.
 fn read_value(r: &sea_orm::QueryResult, column: &str) -> anyhow::Result<Value> {
     Ok(match column {
-        "start_date" | "end_date" => Value::from(r.try_get::<Option<NaiveDate>>("", column)?),
-        c if c.ends_with("_id") => Value::from(r.try_get::<Option<i64>>("", column)?),
-        _ => Value::from(r.try_get::<Option<String>>("", column)?),
+        "start_date" | "end_date" => Value::from(r.try_get_by::<Option<NaiveDate>, _>(column)?),
+        c if c.ends_with("_id") => Value::from(r.try_get_by::<Option<i64>, _>(column)?),
+        _ => Value::from(r.try_get_by::<Option<String>, _>(column)?),
     })
 }
 
@@ -534,8 +534,8 @@ async fn write_programmes(
     .await?
     {
         agencies.insert(
-            r.try_get("", "source_key")?,
-            r.try_get("", "organisation_id")?,
+            r.try_get_by("source_key")?,
+            r.try_get_by("organisation_id")?,
         );
     }
     let stored = stored(
@@ -626,8 +626,8 @@ async fn classification_ids(ctx: &Ctx<'_>) -> anyhow::Result<HashMap<String, i64
     let mut out = HashMap::new();
     for r in rows {
         out.insert(
-            r.try_get::<String>("", "code")?,
-            r.try_get::<i64>("", "id")?,
+            r.try_get_by::<String, _>("code")?,
+            r.try_get_by::<i64, _>("id")?,
         );
     }
     Ok(out)
@@ -796,9 +796,9 @@ impl Sets {
         .await?
         {
             sets.districts
-                .entry(r.try_get("", "cluster_id")?)
+                .entry(r.try_get_by("cluster_id")?)
                 .or_default()
-                .insert(r.try_get("", "admin_area_id")?, r.try_get("", "id")?);
+                .insert(r.try_get_by("admin_area_id")?, r.try_get_by("id")?);
         }
         for r in find_by_keys(
             ctx.txn,
@@ -811,11 +811,11 @@ impl Sets {
         .await?
         {
             sets.isic
-                .entry(r.try_get("", "cluster_id")?)
+                .entry(r.try_get_by("cluster_id")?)
                 .or_default()
                 .insert(
-                    (r.try_get("", "classification_id")?, r.try_get("", "code")?),
-                    r.try_get("", "id")?,
+                    (r.try_get_by("classification_id")?, r.try_get_by("code")?),
+                    r.try_get_by("id")?,
                 );
         }
         for r in find_by_keys(
@@ -829,15 +829,15 @@ impl Sets {
         .await?
         {
             sets.products
-                .entry(r.try_get("", "cluster_id")?)
+                .entry(r.try_get_by("cluster_id")?)
                 .or_default()
                 .insert(
                     (
-                        r.try_get("", "classification_id")?,
-                        r.try_get("", "code")?,
-                        r.try_get("", "level")?,
+                        r.try_get_by("classification_id")?,
+                        r.try_get_by("code")?,
+                        r.try_get_by("level")?,
                     ),
-                    r.try_get("", "id")?,
+                    r.try_get_by("id")?,
                 );
         }
         Ok(sets)

@@ -97,12 +97,14 @@ impl Amount {
         let column = figure.column();
         Ok(match figure {
             Figure::EmployeesTotal | Figure::EmployeesFemale => {
-                row.try_get::<Option<i32>>("", column)?.map(Amount::Count)
+                row.try_get_by::<Option<i32>, _>(column)?.map(Amount::Count)
             }
             Figure::TurnoverPkr | Figure::ExportsUsd => {
-                row.try_get::<Option<f64>>("", column)?.map(Amount::Real)
+                row.try_get_by::<Option<f64>, _>(column)?.map(Amount::Real)
             }
-            Figure::Certifications => row.try_get::<Option<String>>("", column)?.map(Amount::Text),
+            Figure::Certifications => row
+                .try_get_by::<Option<String>, _>(column)?
+                .map(Amount::Text),
         })
     }
 
@@ -212,7 +214,7 @@ pub(crate) async fn plan<C: ConnectionTrait>(
     )
     .await?;
     for row in &observations {
-        let source_id: i64 = row.try_get("", "source_id")?;
+        let source_id: i64 = row.try_get_by("source_id")?;
         let mut amounts = HashMap::new();
         for figure in FIGURES {
             if let Some(a) = Amount::read(row, figure)? {
@@ -220,17 +222,17 @@ pub(crate) async fn plan<C: ConnectionTrait>(
             }
         }
         candidates
-            .entry(row.try_get("", "organisation_id")?)
+            .entry(row.try_get_by("organisation_id")?)
             .or_default()
             .push(Candidate {
                 period: Some((
-                    row.try_get("", "period_kind")?,
-                    row.try_get("", "period_start")?,
-                    row.try_get("", "period_end")?,
+                    row.try_get_by("period_kind")?,
+                    row.try_get_by("period_start")?,
+                    row.try_get_by("period_end")?,
                 )),
                 priority: rules.priorities.get(&source_id).copied().unwrap_or(100),
                 observed_on: None,
-                id: row.try_get("", "id")?,
+                id: row.try_get_by("id")?,
                 source_id,
                 amounts,
             });
@@ -253,7 +255,7 @@ pub(crate) async fn plan<C: ConnectionTrait>(
     .await?;
     let mut undated: HashMap<i64, Vec<Candidate>> = HashMap::new();
     for row in &records {
-        let source_id: i64 = row.try_get("", "source_id")?;
+        let source_id: i64 = row.try_get_by("source_id")?;
         let mut amounts = HashMap::new();
         for figure in FIGURES.into_iter().filter(|f| f.on_records()) {
             if let Some(a) = Amount::read(row, figure)? {
@@ -264,13 +266,13 @@ pub(crate) async fn plan<C: ConnectionTrait>(
             continue;
         }
         undated
-            .entry(row.try_get("", "organisation_id")?)
+            .entry(row.try_get_by("organisation_id")?)
             .or_default()
             .push(Candidate {
                 period: None,
                 priority: rules.priorities.get(&source_id).copied().unwrap_or(100),
-                observed_on: row.try_get("", "observed_on")?,
-                id: row.try_get("", "id")?,
+                observed_on: row.try_get_by("observed_on")?,
+                id: row.try_get_by("id")?,
                 source_id,
                 amounts,
             });
@@ -278,9 +280,9 @@ pub(crate) async fn plan<C: ConnectionTrait>(
     let stored = find_by_keys(db, "organisations", None, "id", &keys, &["id", "figures"]).await?;
     let mut stored_hash: HashMap<i64, Option<String>> = HashMap::new();
     for row in &stored {
-        let figures: Option<Json> = row.try_get("", "figures")?;
+        let figures: Option<Json> = row.try_get_by("figures")?;
         stored_hash.insert(
-            row.try_get("", "id")?,
+            row.try_get_by("id")?,
             figures.and_then(|f| f.get("_hash").and_then(|h| h.as_str().map(str::to_owned))),
         );
     }
@@ -419,7 +421,7 @@ pub async fn upgrade(
         txn.query_all_raw(backend.build(&q))
             .await?
             .iter()
-            .map(|r| r.try_get::<i64>("", "id"))
+            .map(|r| r.try_get_by::<i64, _>("id"))
             .collect::<Result<_, _>>()?
     };
     let mut updated = 0;

@@ -631,15 +631,15 @@ impl LinkIndex {
         };
         for r in &rows {
             let features = Features::new(
-                &r.try_get::<String>("", "name")?,
-                r.try_get("", "district_id")?,
-                r.try_get("", "tehsil_id")?,
-                r.try_get::<Option<String>>("", "phone")?.as_deref(),
-                r.try_get::<Option<String>>("", "address")?.as_deref(),
+                &r.try_get_by::<String, _>("name")?,
+                r.try_get_by("district_id")?,
+                r.try_get_by("tehsil_id")?,
+                r.try_get_by::<Option<String>, _>("phone")?.as_deref(),
+                r.try_get_by::<Option<String>, _>("address")?.as_deref(),
             );
             index.add(
-                Firm::Stored(r.try_get("", "organisation_id")?),
-                Some(r.try_get("", "id")?),
+                Firm::Stored(r.try_get_by("organisation_id")?),
+                Some(r.try_get_by("id")?),
                 features,
                 &[],
             );
@@ -659,8 +659,8 @@ impl LinkIndex {
             ))
             .await?;
         for r in &idents {
-            let firm = Firm::Stored(r.try_get("", "organisation_id")?);
-            let pair = (r.try_get("", "scheme")?, r.try_get("", "value")?);
+            let firm = Firm::Stored(r.try_get_by("organisation_id")?);
+            let pair = (r.try_get_by("scheme")?, r.try_get_by("value")?);
             let list = index.strong.entry(firm).or_default();
             if !list.contains(&pair) {
                 list.push(pair);

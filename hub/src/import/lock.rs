@@ -143,7 +143,7 @@ pub async fn begin(
                         [PG_LOCK_KEY.into()],
                     ))
                     .await?;
-                let taken = row.map(|r| r.try_get::<bool>("", "taken")).transpose()?;
+                let taken = row.map(|r| r.try_get_by::<bool, _>("taken")).transpose()?;
                 if taken == Some(true) {
                     Ok(txn)
                 } else {

@@ -319,25 +319,25 @@ impl Layer for OrgFields {
 
     fn from_row(r: &QueryResult) -> Result<Self, DbErr> {
         Ok(OrgFields {
-            kind: r.try_get("", "kind")?,
-            name: r.try_get("", "name")?,
-            legal_form: r.try_get("", "legal_form")?,
-            district_text: r.try_get("", "district_text")?,
-            tehsil_text: r.try_get("", "tehsil_text")?,
-            district_id: r.try_get("", "district_id")?,
-            tehsil_id: r.try_get("", "tehsil_id")?,
-            address: r.try_get("", "address")?,
-            phone: r.try_get("", "phone")?,
-            email: r.try_get("", "email")?,
-            industry_code: r.try_get("", "industry_code")?,
-            founded_year: r.try_get("", "founded_year")?,
-            employees_total: r.try_get("", "employees_total")?,
-            employees_female: r.try_get("", "employees_female")?,
-            registered_on: r.try_get("", "registered_on")?,
-            status: r.try_get("", "status")?,
-            observed_on: r.try_get("", "observed_on")?,
+            kind: r.try_get_by("kind")?,
+            name: r.try_get_by("name")?,
+            legal_form: r.try_get_by("legal_form")?,
+            district_text: r.try_get_by("district_text")?,
+            tehsil_text: r.try_get_by("tehsil_text")?,
+            district_id: r.try_get_by("district_id")?,
+            tehsil_id: r.try_get_by("tehsil_id")?,
+            address: r.try_get_by("address")?,
+            phone: r.try_get_by("phone")?,
+            email: r.try_get_by("email")?,
+            industry_code: r.try_get_by("industry_code")?,
+            founded_year: r.try_get_by("founded_year")?,
+            employees_total: r.try_get_by("employees_total")?,
+            employees_female: r.try_get_by("employees_female")?,
+            registered_on: r.try_get_by("registered_on")?,
+            status: r.try_get_by("status")?,
+            observed_on: r.try_get_by("observed_on")?,
             attributes: None,
-            website: r.try_get("", "website")?,
+            website: r.try_get_by("website")?,
         })
     }
 
@@ -519,14 +519,14 @@ impl Layer for PersonFields {
 
     fn from_row(r: &QueryResult) -> Result<Self, DbErr> {
         Ok(PersonFields {
-            full_name: r.try_get("", "full_name")?,
-            sex: r.try_get("", "sex")?,
-            cnic_hash: r.try_get("", "cnic_hash")?,
-            cnic_last4: r.try_get("", "cnic_last4")?,
-            phone: r.try_get("", "phone")?,
-            email: r.try_get("", "email")?,
-            district_text: r.try_get("", "district_text")?,
-            observed_on: r.try_get("", "observed_on")?,
+            full_name: r.try_get_by("full_name")?,
+            sex: r.try_get_by("sex")?,
+            cnic_hash: r.try_get_by("cnic_hash")?,
+            cnic_last4: r.try_get_by("cnic_last4")?,
+            phone: r.try_get_by("phone")?,
+            email: r.try_get_by("email")?,
+            district_text: r.try_get_by("district_text")?,
+            observed_on: r.try_get_by("observed_on")?,
             attributes: None,
         })
     }

@@ -140,8 +140,8 @@ pub async fn ids_by_seq(
     rows.iter()
         .map(|r| {
             Ok((
-                r.try_get::<i64>("", "change_seq")?,
-                r.try_get::<i64>("", "id")?,
+                r.try_get_by::<i64, _>("change_seq")?,
+                r.try_get_by::<i64, _>("id")?,
             ))
         })
         .collect()
@@ -193,10 +193,10 @@ pub async fn org_records<'k>(
     .await?;
     let mut records = HashMap::with_capacity(found.len());
     for r in &found {
-        let org: Option<i64> = r.try_get("", "organisation_id")?;
+        let org: Option<i64> = r.try_get_by("organisation_id")?;
         records.insert(
-            r.try_get("", "source_key")?,
-            (r.try_get("", "id")?, org.unwrap_or_default()),
+            r.try_get_by("source_key")?,
+            (r.try_get_by("id")?, org.unwrap_or_default()),
         );
     }
     Ok(records)
@@ -232,10 +232,10 @@ pub async fn stored_by_key(
     rows.iter()
         .map(|r| {
             Ok((
-                r.try_get::<String>("", "source_key")?,
+                r.try_get_by::<String, _>("source_key")?,
                 Stored {
-                    id: r.try_get("", "id")?,
-                    hash: r.try_get("", "content_hash")?,
+                    id: r.try_get_by("id")?,
+                    hash: r.try_get_by("content_hash")?,
                 },
             ))
         })
@@ -271,8 +271,8 @@ pub async fn identifiers(
             for r in db.query_all_raw(backend.build(&select)).await? {
                 out.push((
                     scheme.to_owned(),
-                    r.try_get::<String>("", "value")?,
-                    r.try_get::<i64>("", "organisation_id")?,
+                    r.try_get_by::<String, _>("value")?,
+                    r.try_get_by::<i64, _>("organisation_id")?,
                 ));
             }
         }

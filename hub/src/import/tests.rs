@@ -144,7 +144,7 @@ impl Fixture {
             .await
             .unwrap()
             .unwrap();
-        row.try_get("", "n").unwrap()
+        row.try_get_by("n").unwrap()
     }
 
     async fn text(&self, sql: &str) -> Vec<String> {
@@ -155,7 +155,7 @@ impl Fixture {
             .unwrap();
         rows.iter()
             .map(|r| {
-                r.try_get::<Option<String>>("", "v")
+                r.try_get_by::<Option<String>, _>("v")
                     .unwrap()
                     .unwrap_or_default()
             })

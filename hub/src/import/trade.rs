@@ -446,16 +446,16 @@ pub(crate) async fn apply(
     for r in &found {
         let key = format!(
             "{}|{}|{}|{}|{}|{}|{}|{}",
-            r.try_get::<i64>("", "reporter_id")?,
-            r.try_get::<i64>("", "partner_id")?,
-            r.try_get::<String>("", "flow")?,
-            r.try_get::<i64>("", "classification_id")?,
-            r.try_get::<String>("", "commodity_code")?,
-            r.try_get::<String>("", "period_kind")?,
-            r.try_get::<chrono::NaiveDate>("", "period_start")?,
-            r.try_get::<String>("", "breakdown_key")?,
+            r.try_get_by::<i64, _>("reporter_id")?,
+            r.try_get_by::<i64, _>("partner_id")?,
+            r.try_get_by::<String, _>("flow")?,
+            r.try_get_by::<i64, _>("classification_id")?,
+            r.try_get_by::<String, _>("commodity_code")?,
+            r.try_get_by::<String, _>("period_kind")?,
+            r.try_get_by::<chrono::NaiveDate, _>("period_start")?,
+            r.try_get_by::<String, _>("breakdown_key")?,
         );
-        stored.insert(key, (r.try_get("", "id")?, r.try_get("", "content_hash")?));
+        stored.insert(key, (r.try_get_by("id")?, r.try_get_by("content_hash")?));
     }
     let mut new = Vec::new();
     let mut changed = Vec::new();

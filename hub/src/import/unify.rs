@@ -181,14 +181,14 @@ pub(crate) async fn apply<L: Layer>(
     let mut stored: HashMap<String, (i64, Option<String>, Option<i64>)> = HashMap::new();
     let mut erased: HashSet<String> = HashSet::new();
     for r in &rows {
-        let key: String = r.try_get("", "source_key")?;
+        let key: String = r.try_get_by("source_key")?;
         // A timestamp is text on SQLite and `timestamptz` on PostgreSQL.
         let marked = || {
-            r.try_get::<Option<String>>("", "erased_at")
+            r.try_get_by::<Option<String>, _>("erased_at")
                 .ok()
                 .flatten()
                 .is_some()
-                || r.try_get::<Option<chrono::DateTime<chrono::FixedOffset>>>("", "erased_at")
+                || r.try_get_by::<Option<chrono::DateTime<chrono::FixedOffset>>, _>("erased_at")
                     .ok()
                     .flatten()
                     .is_some()
@@ -199,9 +199,9 @@ pub(crate) async fn apply<L: Layer>(
         stored.insert(
             key,
             (
-                r.try_get("", "id")?,
-                r.try_get("", "content_hash")?,
-                r.try_get("", L::FK)?,
+                r.try_get_by("id")?,
+                r.try_get_by("content_hash")?,
+                r.try_get_by(L::FK)?,
             ),
         );
     }
@@ -523,7 +523,7 @@ pub(crate) async fn apply<L: Layer>(
             let mut columns = vec!["id"];
             columns.extend(L::RECORD_COLUMNS);
             for r in find_by_keys(ctx.txn, L::RECORDS, None, "id", &ids, &columns).await? {
-                let id: i64 = r.try_get("", "id")?;
+                let id: i64 = r.try_get_by("id")?;
                 ctx.changed_before.insert(id, Box::new(L::from_row(&r)?));
             }
         }
@@ -654,8 +654,8 @@ async fn stored_links<L: Layer>(
             .map(|r| {
                 Ok((
                     "PK-CNIC".to_owned(),
-                    r.try_get::<String>("", "cnic_hash")?,
-                    r.try_get::<i64>("", "id")?,
+                    r.try_get_by::<String, _>("cnic_hash")?,
+                    r.try_get_by::<i64, _>("id")?,
                 ))
             })
             .collect();
@@ -675,11 +675,11 @@ async fn stored_links<L: Layer>(
         .await?
     };
     for r in &institutions {
-        if r.try_get::<String>("", "kind")? != "firm" {
+        if r.try_get_by::<String, _>("kind")? != "firm" {
             out.push((
                 super::records::INSTITUTION_NAME.to_owned(),
-                r.try_get("", "name_key")?,
-                r.try_get("", "id")?,
+                r.try_get_by("name_key")?,
+                r.try_get_by("id")?,
             ));
         }
     }
@@ -723,10 +723,10 @@ pub(crate) async fn resurvive<L: Layer>(
     let rows = find_by_keys(ctx.txn, L::RECORDS, None, L::FK, &ids, &columns).await?;
     let mut by_entity: HashMap<i64, Vec<(i64, i32, L)>> = HashMap::new();
     for r in &rows {
-        let entity: i64 = r.try_get("", L::FK)?;
-        let source_id: i64 = r.try_get("", "source_id")?;
+        let entity: i64 = r.try_get_by(L::FK)?;
+        let source_id: i64 = r.try_get_by("source_id")?;
         let priority = ctx.priorities.get(&source_id).copied().unwrap_or(100);
-        let id: i64 = r.try_get("", "id")?;
+        let id: i64 = r.try_get_by("id")?;
         by_entity
             .entry(entity)
             .or_default()
@@ -776,7 +776,7 @@ pub(crate) async fn resurvive<L: Layer>(
     .await?;
     let mut current_choice: HashMap<i64, Option<serde_json::Value>> = HashMap::new();
     for r in &current {
-        current_choice.insert(r.try_get("", "id")?, r.try_get("", "survivorship")?);
+        current_choice.insert(r.try_get_by("id")?, r.try_get_by("survivorship")?);
     }
     let mut updates = Vec::new();
     let mut sorted: Vec<i64> = entities.into_iter().collect();

@@ -72,22 +72,22 @@ impl FromRow for Cluster {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = clusters::Model::from_query_result(row, "")?;
         Ok(Cluster {
-            change_seq: row.try_get("", "change_seq")?,
+            change_seq: row.try_get_by("change_seq")?,
             row_id: m.id,
             slug: m.slug,
             name: m.name,
             sector: m.sector,
             description: m.description,
             status: m.status,
-            hs_revision: row.try_get("", "hs_revision")?,
-            hs_basket: split(row.try_get("", "hs_basket")?),
+            hs_revision: row.try_get_by("hs_revision")?,
+            hs_basket: split(row.try_get_by("hs_basket")?),
             hs_basket_revisions: {
-                let mut r = split(row.try_get("", "hs_basket_revisions")?);
+                let mut r = split(row.try_get_by("hs_basket_revisions")?);
                 r.dedup();
                 r
             },
-            isic_classes: split(row.try_get("", "isic_classes")?),
-            districts: split(row.try_get("", "district_names")?),
+            isic_classes: split(row.try_get_by("isic_classes")?),
+            districts: split(row.try_get_by("district_names")?),
             programme_id: m.programme_id,
         })
     }

@@ -378,8 +378,8 @@ pub(crate) async fn basket_of(
     let mut revisions = BTreeSet::new();
     let mut items = Vec::new();
     for r in &rows {
-        revisions.insert(r.try_get::<String>("", "classification")?);
-        items.push(r.try_get::<String>("", "code")?);
+        revisions.insert(r.try_get_by::<String, _>("classification")?);
+        items.push(r.try_get_by::<String, _>("code")?);
     }
     let revisions: Vec<String> = revisions.into_iter().collect();
     let read = read_basket(&items, &revisions);

@@ -150,17 +150,17 @@ async fn one_i64(db: &DatabaseConnection, sql: &str, id: i64) -> Result<Option<i
         .await
         .map_err(internal)?;
     Ok(match row {
-        Some(r) => r.try_get::<Option<i64>>("", "id").map_err(internal)?,
+        Some(r) => r.try_get_by::<Option<i64>, _>("id").map_err(internal)?,
         None => None,
     })
 }
 
 fn utc(row: &QueryResult, column: &str) -> Result<Option<DateTime<Utc>>, sea_orm::DbErr> {
     // A timestamp is text on SQLite and `timestamptz` on PostgreSQL.
-    if let Ok(v) = row.try_get::<Option<chrono::DateTime<chrono::FixedOffset>>>("", column) {
+    if let Ok(v) = row.try_get_by::<Option<chrono::DateTime<chrono::FixedOffset>>, _>(column) {
         return Ok(v.map(|t| t.with_timezone(&Utc)));
     }
-    let text: Option<String> = row.try_get("", column)?;
+    let text: Option<String> = row.try_get_by(column)?;
     Ok(text
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
         .map(|t| t.with_timezone(&Utc)))
@@ -170,24 +170,24 @@ const REVIEW_COLUMNS: &str = "id, kind, status, score, evidence, decided_by, dec
                               created_at, source_record_id, candidate_id";
 
 fn review_of(row: &QueryResult) -> Result<MatchReview, sea_orm::DbErr> {
-    let kind: String = row.try_get("", "kind")?;
+    let kind: String = row.try_get_by("kind")?;
     Ok(MatchReview {
-        row_id: row.try_get("", "id")?,
+        row_id: row.try_get_by("id")?,
         kind: if kind == "conflict" {
             ReviewKind::Conflict
         } else {
             ReviewKind::Match
         },
-        status: ReviewStatus::parse(&row.try_get::<String>("", "status")?),
-        score: row.try_get("", "score")?,
+        status: ReviewStatus::parse(&row.try_get_by::<String, _>("status")?),
+        score: row.try_get_by("score")?,
         evidence: row
-            .try_get::<Option<serde_json::Value>>("", "evidence")?
+            .try_get_by::<Option<serde_json::Value>, _>("evidence")?
             .map(Json),
-        decided_by: row.try_get("", "decided_by")?,
+        decided_by: row.try_get_by("decided_by")?,
         decided_at: utc(row, "decided_at")?,
         created_at: utc(row, "created_at")?.unwrap_or_default(),
-        record_id: row.try_get("", "source_record_id")?,
-        candidate_id: row.try_get("", "candidate_id")?,
+        record_id: row.try_get_by("source_record_id")?,
+        candidate_id: row.try_get_by("candidate_id")?,
     })
 }
 
@@ -252,20 +252,20 @@ pub async fn history(ctx: &Context<'_>, firm: i64) -> Result<Vec<CurationEvent>>
     rows.iter()
         .map(|r| {
             Ok(CurationEvent {
-                action: r.try_get("", "action")?,
-                field: r.try_get("", "field")?,
+                action: r.try_get_by("action")?,
+                field: r.try_get_by("field")?,
                 before: r
-                    .try_get::<Option<serde_json::Value>>("", "before_value")?
+                    .try_get_by::<Option<serde_json::Value>, _>("before_value")?
                     .map(Json),
                 after: r
-                    .try_get::<Option<serde_json::Value>>("", "after_value")?
+                    .try_get_by::<Option<serde_json::Value>, _>("after_value")?
                     .map(Json),
                 actor: curator_sees
-                    .then(|| r.try_get::<String>("", "actor"))
+                    .then(|| r.try_get_by::<String, _>("actor"))
                     .transpose()?,
                 at: utc(r, "created_at")?.unwrap_or_default(),
                 review: r
-                    .try_get::<Option<i64>>("", "review_id")?
+                    .try_get_by::<Option<i64>, _>("review_id")?
                     .map(|id| ids::encode(REVIEW_TYPE, id)),
             })
         })
@@ -307,15 +307,15 @@ pub async fn links(ctx: &Context<'_>, record: i64) -> Result<Vec<RecordLink>> {
     rows.iter()
         .map(|r| {
             Ok(RecordLink {
-                method: r.try_get("", "method")?,
-                rule: r.try_get("", "rule")?,
-                score: r.try_get("", "score")?,
+                method: r.try_get_by("method")?,
+                rule: r.try_get_by("rule")?,
+                score: r.try_get_by("score")?,
                 evidence: r
-                    .try_get::<Option<serde_json::Value>>("", "evidence")?
+                    .try_get_by::<Option<serde_json::Value>, _>("evidence")?
                     .map(Json),
-                status: r.try_get("", "status")?,
+                status: r.try_get_by("status")?,
                 decided_by: if curator_sees {
-                    r.try_get("", "decided_by")?
+                    r.try_get_by("decided_by")?
                 } else {
                     None
                 },
@@ -388,7 +388,7 @@ impl CurationQuery {
             ))
             .await
             .map_err(internal)?
-            .map(|r| r.try_get::<i64>("", "n"))
+            .map(|r| r.try_get_by::<i64, _>("n"))
             .transpose()
             .map_err(internal)?
             .unwrap_or(0);

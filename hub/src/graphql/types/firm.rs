@@ -20,6 +20,7 @@ use super::registry::{
     PlotAllotmentOrder,
 };
 use super::training::{ParticipationConnection, ParticipationFilter, ParticipationOrder};
+use crate::graphql::columns::{Column, Columns};
 use crate::graphql::connection::{FromRow, Listed, Nested, ParentOf, child_list, connection};
 use crate::graphql::declare::{
     FilterField, Level, On, RowFilter, filter_input, order_input, related,
@@ -86,33 +87,33 @@ impl FromRow for Firm {
         crate::graphql::connection::table_scope("organisations", t, ids)
     }
 
-    /// Reads the columns of [`firm_select`]: the admin-area names and the provenance JSON
-    /// are NULL when the query did not select them (see [`FirmColumns`]).
+    /// Reads the columns of [`firm_select`]: those of [`FirmColumns`] it left out (its
+    /// `__cols` says which it selected) are `None`.
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
-        let get = |c: &str| row.try_get::<Option<String>>("", c);
+        let cols = Columns::of_row(row)?;
         Ok(Firm {
-            change_seq: row.try_get("", "change_seq")?,
-            row_id: row.try_get("", "id")?,
-            name: row.try_get("", "name")?,
-            legal_form: get("legal_form")?,
-            district: get("district_name")?,
-            tehsil: get("tehsil_name")?,
-            address: get("address")?,
-            website: get("website")?,
-            founded_year: row.try_get("", "founded_year")?,
-            size_class: get("size_class")?,
-            size_basis: get("size_basis")?,
-            industry_code: get("industry_code")?,
-            status: row.try_get("", "status")?,
-            employees_total_value: row.try_get("", "employees_total")?,
-            employees_female_value: row.try_get("", "employees_female")?,
-            phone_value: get("phone")?,
-            email_value: get("email")?,
-            turnover_pkr_value: row.try_get("", "turnover_pkr")?,
-            exports_usd_value: row.try_get("", "exports_usd")?,
-            certifications_value: get("certifications")?,
-            survivorship: row.try_get("", "survivorship")?,
-            figures: row.try_get("", "figures")?,
+            change_seq: row.try_get_by("change_seq")?,
+            row_id: row.try_get_by("id")?,
+            name: row.try_get_by("name")?,
+            legal_form: cols.get(row, &OPTIONAL, Col::LegalForm as usize)?,
+            district: cols.get(row, &OPTIONAL, Col::DistrictName as usize)?,
+            tehsil: cols.get(row, &OPTIONAL, Col::TehsilName as usize)?,
+            address: cols.get(row, &OPTIONAL, Col::Address as usize)?,
+            website: cols.get(row, &OPTIONAL, Col::Website as usize)?,
+            founded_year: cols.get(row, &OPTIONAL, Col::FoundedYear as usize)?,
+            size_class: cols.get(row, &OPTIONAL, Col::SizeClass as usize)?,
+            size_basis: cols.get(row, &OPTIONAL, Col::SizeBasis as usize)?,
+            industry_code: cols.get(row, &OPTIONAL, Col::IndustryCode as usize)?,
+            status: row.try_get_by("status")?,
+            employees_total_value: cols.get(row, &OPTIONAL, Col::EmployeesTotal as usize)?,
+            employees_female_value: cols.get(row, &OPTIONAL, Col::EmployeesFemale as usize)?,
+            phone_value: cols.get(row, &OPTIONAL, Col::Phone as usize)?,
+            email_value: cols.get(row, &OPTIONAL, Col::Email as usize)?,
+            turnover_pkr_value: cols.get(row, &OPTIONAL, Col::TurnoverPkr as usize)?,
+            exports_usd_value: cols.get(row, &OPTIONAL, Col::ExportsUsd as usize)?,
+            certifications_value: cols.get(row, &OPTIONAL, Col::Certifications as usize)?,
+            survivorship: cols.get(row, &OPTIONAL, Col::Survivorship as usize)?,
+            figures: cols.get(row, &OPTIONAL, Col::Figures as usize)?,
         })
     }
 }
@@ -432,7 +433,7 @@ impl async_graphql::dataloader::Loader<ByIdentifier> for crate::graphql::connect
                 .map_err(crate::graphql::list::internal)?;
             for row in rows {
                 let value: String = row
-                    .try_get("", "__identifier")
+                    .try_get_by("__identifier")
                     .map_err(crate::graphql::list::internal)?;
                 let key = ByIdentifier {
                     scheme: scheme.to_owned(),
@@ -464,106 +465,98 @@ pub fn through_memberships(member: &str) -> ParentOf {
     ))
 }
 
-/// The columns of `organisations` a [`Firm`] reads, beside those of [`FirmColumns`].
-const FIRM_COLUMNS: [&str; 18] = [
-    "id",
-    "change_seq",
-    "name",
-    "legal_form",
-    "address",
-    "website",
-    "founded_year",
-    "size_class",
-    "size_basis",
-    "industry_code",
-    "status",
-    "employees_total",
-    "employees_female",
-    "phone",
-    "email",
-    "turnover_pkr",
-    "exports_usd",
-    "certifications",
+/// The columns of `organisations` every [`Firm`] reads: its id, change number, name and
+/// status (the fields that are never null); the others are [`FirmColumns`].
+const FIRM_COLUMNS: [&str; 4] = ["id", "change_seq", "name", "status"];
+
+/// The fields of a firm that read its provenance (the survivorship and figures JSON).
+const PROVENANCE_FIELDS: &[&str] = &[
+    "fieldSources",
+    "employeesTotalAsOf",
+    "employeesFemaleAsOf",
+    "turnoverPkrAsOf",
+    "exportsUsdAsOf",
+    "certificationsAsOf",
 ];
 
-/// What a query reads of a firm beyond its own columns: the names of its district and
-/// tehsil (a lookup each) and its provenance (the survivorship and figures JSON, which
-/// every row would otherwise carry and decode), each only when a selected field needs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FirmColumns {
-    pub areas: bool,
-    pub provenance: bool,
+/// A firm's optional columns (see [`crate::graphql::columns`]), indexed by [`Col`].
+const OPTIONAL: [Column; 18] = [
+    Column::own("legal_form", &["legalForm"]),
+    Column::own("address", &["address"]),
+    Column::own("website", &["website"]),
+    Column::own("founded_year", &["foundedYear"]),
+    Column::own("size_class", &["sizeClass"]),
+    Column::own("size_basis", &["sizeBasis"]),
+    Column::own("industry_code", &["industryCode"]),
+    Column::own("employees_total", &["employeesTotal"]),
+    Column::own("employees_female", &["employeesFemale"]),
+    Column::own("phone", &["phone"]),
+    Column::own("email", &["email"]),
+    Column::own("turnover_pkr", &["turnoverPkr"]),
+    Column::own("exports_usd", &["exportsUsd"]),
+    Column::own("certifications", &["certifications"]),
+    Column::computed("district_name", || district_name_sql(T), &["district"]),
+    Column::computed("tehsil_name", || tehsil_name_sql(T), &["tehsil"]),
+    Column::own("survivorship", PROVENANCE_FIELDS),
+    Column::own("figures", PROVENANCE_FIELDS),
+];
+
+/// The index of each of a firm's optional columns in [`OPTIONAL`].
+#[derive(Debug, Clone, Copy)]
+enum Col {
+    LegalForm,
+    Address,
+    Website,
+    FoundedYear,
+    SizeClass,
+    SizeBasis,
+    IndustryCode,
+    EmployeesTotal,
+    EmployeesFemale,
+    Phone,
+    Email,
+    TurnoverPkr,
+    ExportsUsd,
+    Certifications,
+    DistrictName,
+    TehsilName,
+    Survivorship,
+    Figures,
 }
+
+/// Which of a firm's optional columns a query reads: those its selected fields need (a
+/// page of 50 firms that asks for names reads no addresses, figures or provenance, nor
+/// looks up area names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirmColumns(Columns);
 
 impl FirmColumns {
     /// Everything, where the selection is not known (a firm loaded by id for `node`).
-    pub const ALL: FirmColumns = FirmColumns {
-        areas: true,
-        provenance: true,
-    };
+    pub const ALL: FirmColumns = FirmColumns(Columns::all(&OPTIONAL));
 
     /// What the firms of the list field being resolved need (`nodes`, `edges { node }`).
     pub fn of_list(ctx: &Context<'_>) -> Self {
-        let look = ctx.look_ahead();
-        Self::of(&look.field("nodes")).or(Self::of(&look.field("edges").field("node")))
+        FirmColumns(Columns::of_list(ctx, &OPTIONAL))
     }
 
     /// What the firm field being resolved needs.
     pub fn of_field(ctx: &Context<'_>) -> Self {
-        Self::of(&ctx.look_ahead())
-    }
-
-    fn of(firm: &async_graphql::Lookahead<'_>) -> Self {
-        const FIGURE_ORIGINS: [&str; 5] = [
-            "employeesTotalAsOf",
-            "employeesFemaleAsOf",
-            "turnoverPkrAsOf",
-            "exportsUsdAsOf",
-            "certificationsAsOf",
-        ];
-        FirmColumns {
-            areas: firm.field("district").exists() || firm.field("tehsil").exists(),
-            provenance: firm.field("fieldSources").exists()
-                || FIGURE_ORIGINS.iter().any(|f| firm.field(f).exists()),
-        }
-    }
-
-    fn or(self, other: Self) -> Self {
-        FirmColumns {
-            areas: self.areas || other.areas,
-            provenance: self.provenance || other.provenance,
-        }
+        FirmColumns(Columns::of_field(ctx, &OPTIONAL))
     }
 }
 
 /// `SELECT <firm columns> FROM organisations t WHERE t.kind = 'firm'`, the base of every
-/// firm list, with the district and tehsil names and the provenance JSON when `columns`
-/// asks for them (NULL otherwise). Merged-away firms are not listed.
+/// firm list, with the optional columns that `columns` asks for (the district and tehsil
+/// names are a lookup each). Merged-away firms are not listed.
 pub fn firm_select(columns: FirmColumns) -> SelectStatement {
     let mut q = Query::select();
     q.from_as(Alias::new("organisations"), Alias::new(T));
     for c in FIRM_COLUMNS {
         q.expr(Expr::cust(format!("{T}.{c}")));
     }
-    let or_null = |wanted: bool, sql: String| if wanted { sql } else { "NULL".to_owned() };
-    q.expr_as(
-        Expr::cust(or_null(columns.areas, district_name_sql(T))),
-        Alias::new("district_name"),
-    )
-    .expr_as(
-        Expr::cust(or_null(columns.areas, tehsil_name_sql(T))),
-        Alias::new("tehsil_name"),
-    )
-    .expr_as(
-        Expr::cust(or_null(columns.provenance, format!("{T}.survivorship"))),
-        Alias::new("survivorship"),
-    )
-    .expr_as(
-        Expr::cust(or_null(columns.provenance, format!("{T}.figures"))),
-        Alias::new("figures"),
-    )
-    .and_where(Expr::cust(format!("{T}.kind = 'firm'")))
-    .and_where(Expr::cust(format!("{T}.merged_into_id IS NULL")));
+    columns.0.add_to(&mut q, &OPTIONAL);
+    q.and_where(Expr::cust(format!("{T}.kind = 'firm'")))
+        .and_where(Expr::cust(format!("{T}.merged_into_id IS NULL")));
     q
 }
 

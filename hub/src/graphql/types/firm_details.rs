@@ -72,7 +72,7 @@ impl FromRow for Identifier {
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         // `priority:code|priority:code…`, in no particular order.
-        let listed: Option<String> = row.try_get("", "source_codes")?;
+        let listed: Option<String> = row.try_get_by("source_codes")?;
         let mut ranked: Vec<(i64, String)> = listed
             .unwrap_or_default()
             .split('|')
@@ -89,8 +89,8 @@ impl FromRow for Identifier {
             }
         }
         Ok(Identifier {
-            scheme: row.try_get("", "scheme")?,
-            value: row.try_get("", "shown_value")?,
+            scheme: row.try_get_by("scheme")?,
+            value: row.try_get_by("shown_value")?,
             source: sources.first().cloned(),
             sources,
         })
@@ -101,8 +101,10 @@ impl FromRow for Identifier {
 /// `source_record_id`), one per `(scheme, value)` and parent with the sources that gave it,
 /// as a list over `t`: `t.organisation_id` / `t.source_record_id` name the parent, `t.id`
 /// the first row. Personal identifiers are left out unless `personal_allowed`, and then
-/// show their masked form; the keyed hash is never read.
-fn identifier_select(parent: &str, personal_allowed: bool) -> SelectStatement {
+/// show their masked form; the keyed hash is never read. Without `with_sources` (neither
+/// `source` nor `sources` is selected) the sources are not joined and `source_codes` is
+/// NULL.
+fn identifier_select(parent: &str, personal_allowed: bool, with_sources: bool) -> SelectStatement {
     let cnic = IdentifierScheme::Cnic.code();
     let personal = format!("(i.is_hashed OR i.scheme = '{cnic}')");
     let shown = format!("CASE WHEN {personal} THEN i.display ELSE i.value END");
@@ -112,29 +114,36 @@ fn identifier_select(parent: &str, personal_allowed: bool) -> SelectStatement {
         .expr_as(Expr::cust("i.scheme"), Alias::new("scheme"))
         .expr_as(Expr::cust(shown.clone()), Alias::new("shown_value"))
         .expr_as(Expr::cust("MIN(i.id)"), Alias::new("id"))
-        .expr_as(
-            Expr::cust("string_agg(CAST(sc.priority AS TEXT) || ':' || sc.code, '|')".to_owned()),
-            Alias::new("source_codes"),
-        )
         .from_as(Alias::new("organisation_identifiers"), Alias::new("i"))
-        .join_as(
-            sea_orm::sea_query::JoinType::LeftJoin,
-            Alias::new("organisation_source_records"),
-            Alias::new("sr"),
-            Expr::cust("sr.id = i.source_record_id"),
-        )
-        .join_as(
-            sea_orm::sea_query::JoinType::LeftJoin,
-            Alias::new("sources"),
-            Alias::new("sc"),
-            Expr::cust("sc.id = sr.source_id"),
-        )
         .and_where(Expr::cust(format!("i.{parent} IS NOT NULL")))
         .add_group_by([
             Expr::cust(format!("i.{parent}")),
             Expr::cust("i.scheme"),
             Expr::cust(shown),
         ]);
+    if with_sources {
+        grouped
+            .expr_as(
+                Expr::cust(
+                    "string_agg(CAST(sc.priority AS TEXT) || ':' || sc.code, '|')".to_owned(),
+                ),
+                Alias::new("source_codes"),
+            )
+            .join_as(
+                sea_orm::sea_query::JoinType::LeftJoin,
+                Alias::new("organisation_source_records"),
+                Alias::new("sr"),
+                Expr::cust("sr.id = i.source_record_id"),
+            )
+            .join_as(
+                sea_orm::sea_query::JoinType::LeftJoin,
+                Alias::new("sources"),
+                Alias::new("sc"),
+                Expr::cust("sc.id = sr.source_id"),
+            );
+    } else {
+        grouped.expr_as(Expr::cust("NULL"), Alias::new("source_codes"));
+    }
     if !personal_allowed {
         grouped.and_where(Expr::cust(format!("NOT {personal}")));
     }
@@ -156,7 +165,10 @@ async fn identifiers_of(
         return Ok(Vec::new());
     }
     let (page, _) = child_page::<Identifier>(ctx, id, || {
-        let mut select = identifier_select(parent, ctx.allowed(Protected::PersonalData));
+        let look = ctx.look_ahead();
+        let with_sources = look.field("source").exists() || look.field("sources").exists();
+        let mut select =
+            identifier_select(parent, ctx.allowed(Protected::PersonalData), with_sources);
         if let Some(scheme) = scheme {
             select.and_where(Expr::cust(format!("{T}.scheme")).eq(scheme.to_owned()));
         }
@@ -244,10 +256,10 @@ impl FromRow for FirmObservation {
             .and_then(|k| Period::from_parts(k, m.period_start).ok())
             .map(|p| p.to_string());
         Ok(FirmObservation {
-            change_seq: row.try_get("", "change_seq")?,
+            change_seq: row.try_get_by("change_seq")?,
             row_id: m.id,
             organisation_id: m.organisation_id,
-            source: row.try_get("", "source_code")?,
+            source: row.try_get_by("source_code")?,
             period_kind: PeriodKind::from_stored(&m.period_kind)?,
             period_start: m.period_start,
             period_end: m.period_end,
@@ -486,28 +498,28 @@ impl FromRow for SourceRecord {
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         Ok(SourceRecord {
-            row_id: row.try_get("", "id")?,
-            organisation_id: row.try_get("", "organisation_id")?,
-            source: row.try_get("", "source_code")?,
-            name: row.try_get("", "name")?,
-            legal_form: row.try_get("", "legal_form")?,
-            district: row.try_get("", "district_text")?,
-            tehsil: row.try_get("", "tehsil_text")?,
-            industry_code: row.try_get("", "industry_code")?,
-            founded_year: row.try_get("", "founded_year")?,
-            registered_on: row.try_get("", "registered_on")?,
-            status: row.try_get("", "status")?,
-            observed_on: row.try_get("", "observed_on")?,
-            address: row.try_get("", "address")?,
-            website: row.try_get("", "website")?,
-            reference: row.try_get("", "source_ref")?,
-            attributes: attributes(row.try_get("", "attributes")?),
-            source_key_value: row.try_get("", "source_key")?,
-            employees_total_value: row.try_get("", "employees_total")?,
-            employees_female_value: row.try_get("", "employees_female")?,
-            phone_value: row.try_get("", "phone")?,
-            email_value: row.try_get("", "email")?,
-            import_run_id: row.try_get("", "import_run_id")?,
+            row_id: row.try_get_by("id")?,
+            organisation_id: row.try_get_by("organisation_id")?,
+            source: row.try_get_by("source_code")?,
+            name: row.try_get_by("name")?,
+            legal_form: row.try_get_by("legal_form")?,
+            district: row.try_get_by("district_text")?,
+            tehsil: row.try_get_by("tehsil_text")?,
+            industry_code: row.try_get_by("industry_code")?,
+            founded_year: row.try_get_by("founded_year")?,
+            registered_on: row.try_get_by("registered_on")?,
+            status: row.try_get_by("status")?,
+            observed_on: row.try_get_by("observed_on")?,
+            address: row.try_get_by("address")?,
+            website: row.try_get_by("website")?,
+            reference: row.try_get_by("source_ref")?,
+            attributes: attributes(row.try_get_by("attributes")?),
+            source_key_value: row.try_get_by("source_key")?,
+            employees_total_value: row.try_get_by("employees_total")?,
+            employees_female_value: row.try_get_by("employees_female")?,
+            phone_value: row.try_get_by("phone")?,
+            email_value: row.try_get_by("email")?,
+            import_run_id: row.try_get_by("import_run_id")?,
         })
     }
 }

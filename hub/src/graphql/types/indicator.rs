@@ -60,7 +60,7 @@ impl FromRow for Indicator {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = indicators::Model::from_query_result(row, "")?;
         Ok(Indicator {
-            change_seq: row.try_get("", "change_seq")?,
+            change_seq: row.try_get_by("change_seq")?,
             row_id: m.id,
             code: m.code,
             name: m.name,
@@ -75,7 +75,7 @@ impl FromRow for Indicator {
                 .map(str::to_owned)
                 .collect(),
             is_disbursement_linked: m.is_disbursement_linked,
-            programme: row.try_get("", "programme_code")?,
+            programme: row.try_get_by("programme_code")?,
             iati_ref: m.iati_ref,
         })
     }
@@ -287,7 +287,7 @@ impl FromRow for IndicatorValue {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = indicator_values::Model::from_query_result(row, "")?;
         Ok(IndicatorValue {
-            change_seq: row.try_get("", "change_seq")?,
+            change_seq: row.try_get_by("change_seq")?,
             row_id: m.id,
             indicator_id: m.indicator_id,
             organisation_id: m.organisation_id,
@@ -295,8 +295,8 @@ impl FromRow for IndicatorValue {
             value_raw: m.value,
             note_raw: m.note,
             scope: m.scope,
-            programme: row.try_get("", "programme_code")?,
-            area: row.try_get("", "area_name")?,
+            programme: row.try_get_by("programme_code")?,
+            area: row.try_get_by("area_name")?,
             period_kind: PeriodKind::from_stored(&m.period_kind)?,
             period: period_label(&m.period_kind, m.period_start, m.period_end),
             period_start: m.period_start,
@@ -304,7 +304,7 @@ impl FromRow for IndicatorValue {
             value_type: IndicatorValueType::from_stored(&m.value_type)?,
             breakdown: m.breakdown,
             breakdown_value: m.breakdown_value,
-            source: row.try_get("", "source_code")?,
+            source: row.try_get_by("source_code")?,
         })
     }
 }

@@ -118,7 +118,7 @@ impl FromRow for Network {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = networks::Model::from_query_result(row, "")?;
         Ok(Network {
-            change_seq: row.try_get("", "change_seq")?,
+            change_seq: row.try_get_by("change_seq")?,
             row_id: m.id,
             name: m.name,
             kind: NetworkKind::from_stored(&m.kind)?,

@@ -147,12 +147,12 @@ impl FromRow for Organisation {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = organisations::Model::from_query_result(row, "")?;
         Ok(Organisation {
-            change_seq: row.try_get("", "change_seq")?,
+            change_seq: row.try_get_by("change_seq")?,
             row_id: m.id,
             kind: OrganisationKind::from_stored(&m.kind)?,
             name: m.name,
-            district: row.try_get("", "district_name")?,
-            tehsil: row.try_get("", "tehsil_name")?,
+            district: row.try_get_by("district_name")?,
+            tehsil: row.try_get_by("tehsil_name")?,
             website: m.website,
             status: m.status,
             survivorship: m.survivorship,

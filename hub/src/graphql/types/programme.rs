@@ -51,7 +51,7 @@ impl FromRow for Programme {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = programmes::Model::from_query_result(row, "")?;
         Ok(Programme {
-            change_seq: row.try_get("", "change_seq")?,
+            change_seq: row.try_get_by("change_seq")?,
             row_id: m.id,
             code: m.code,
             name: m.name,

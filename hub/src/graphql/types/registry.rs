@@ -59,11 +59,11 @@ pub struct IndustrialEstate {
 impl FromRow for IndustrialEstate {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         Ok(IndustrialEstate {
-            change_seq: row.try_get("", "change_seq")?,
-            row_id: row.try_get("", "id")?,
-            name: row.try_get("", "name")?,
-            district: row.try_get("", "district_name")?,
-            source: row.try_get("", "source_code")?,
+            change_seq: row.try_get_by("change_seq")?,
+            row_id: row.try_get_by("id")?,
+            name: row.try_get_by("name")?,
+            district: row.try_get_by("district_name")?,
+            source: row.try_get_by("source_code")?,
         })
     }
 }
@@ -171,10 +171,10 @@ pub struct Plot {
 impl FromRow for Plot {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         Ok(Plot {
-            row_id: row.try_get("", "id")?,
-            estate_id: row.try_get("", "estate_id")?,
-            plot_number: row.try_get("", "plot_number")?,
-            area_sqm: row.try_get("", "area_sqm")?,
+            row_id: row.try_get_by("id")?,
+            estate_id: row.try_get_by("estate_id")?,
+            plot_number: row.try_get_by("plot_number")?,
+            area_sqm: row.try_get_by("area_sqm")?,
         })
     }
 }
@@ -301,16 +301,16 @@ impl FromRow for PlotAllotment {
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         Ok(PlotAllotment {
-            change_seq: row.try_get("", "change_seq")?,
-            row_id: row.try_get("", "id")?,
-            plot_id: row.try_get("", "plot_id")?,
-            organisation_id: row.try_get("", "organisation_id")?,
-            unit_number_value: row.try_get("", "unit_number")?,
-            plot_number: row.try_get("", "plot_number")?,
-            estate: row.try_get("", "estate_name")?,
-            allotted_on: row.try_get("", "allotted_on")?,
-            status: row.try_get("", "status")?,
-            source: row.try_get("", "source_code")?,
+            change_seq: row.try_get_by("change_seq")?,
+            row_id: row.try_get_by("id")?,
+            plot_id: row.try_get_by("plot_id")?,
+            organisation_id: row.try_get_by("organisation_id")?,
+            unit_number_value: row.try_get_by("unit_number")?,
+            plot_number: row.try_get_by("plot_number")?,
+            estate: row.try_get_by("estate_name")?,
+            allotted_on: row.try_get_by("allotted_on")?,
+            status: row.try_get_by("status")?,
+            source: row.try_get_by("source_code")?,
         })
     }
 }
@@ -460,18 +460,18 @@ impl FromRow for Loan {
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         Ok(Loan {
-            change_seq: row.try_get("", "change_seq")?,
-            row_id: row.try_get("", "id")?,
-            organisation_id: row.try_get("", "organisation_id")?,
-            borrower_id: row.try_get("", "borrower_person_id")?,
-            unit_number_value: row.try_get("", "unit_number")?,
-            amount_value: row.try_get("", "amount_pkr")?,
-            scheme: row.try_get("", "scheme")?,
-            sanctioned_on: row.try_get("", "sanctioned_on")?,
-            disbursed_on: row.try_get("", "disbursed_on")?,
-            district: row.try_get("", "district_name")?,
-            status: row.try_get("", "status")?,
-            source: row.try_get("", "source_code")?,
+            change_seq: row.try_get_by("change_seq")?,
+            row_id: row.try_get_by("id")?,
+            organisation_id: row.try_get_by("organisation_id")?,
+            borrower_id: row.try_get_by("borrower_person_id")?,
+            unit_number_value: row.try_get_by("unit_number")?,
+            amount_value: row.try_get_by("amount_pkr")?,
+            scheme: row.try_get_by("scheme")?,
+            sanctioned_on: row.try_get_by("sanctioned_on")?,
+            disbursed_on: row.try_get_by("disbursed_on")?,
+            district: row.try_get_by("district_name")?,
+            status: row.try_get_by("status")?,
+            source: row.try_get_by("source_code")?,
         })
     }
 }

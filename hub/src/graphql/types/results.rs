@@ -173,8 +173,8 @@ pub async fn indicator_results(
     }
     let mut table: BTreeMap<Key, Row> = BTreeMap::new();
     for r in &rows {
-        let get_s = |c: &str| r.try_get::<String>("", c).map_err(internal);
-        let get_o = |c: &str| r.try_get::<Option<String>>("", c).map_err(internal);
+        let get_s = |c: &str| r.try_get_by::<String, _>(c).map_err(internal);
+        let get_o = |c: &str| r.try_get_by::<Option<String>, _>(c).map_err(internal);
         let level = if get_s("scope")? == "programme" {
             ResultLevel::Programme
         } else {
@@ -186,12 +186,12 @@ pub async fn indicator_results(
             None
         };
         let key = (get_s("indicator")?, level, get_o("programme")?, cluster);
-        let start: NaiveDate = r.try_get("", "period_start").map_err(internal)?;
-        let end: NaiveDate = r.try_get("", "period_end").map_err(internal)?;
+        let start: NaiveDate = r.try_get_by("period_start").map_err(internal)?;
+        let end: NaiveDate = r.try_get_by("period_end").map_err(internal)?;
         let stored = Stored {
             kind: get_s("kind")?,
             value: ResultValue {
-                value: r.try_get("", "value").map_err(internal)?,
+                value: r.try_get_by("value").map_err(internal)?,
                 period: period_label(&get_s("period_kind")?, start, end),
                 period_start: start,
                 period_end: end,

@@ -46,18 +46,18 @@ pub struct Source {
 impl FromRow for Source {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let finished: Option<chrono::DateTime<chrono::FixedOffset>> =
-            row.try_get("", "last_finished_at")?;
+            row.try_get_by("last_finished_at")?;
         Ok(Source {
-            change_seq: row.try_get("", "change_seq")?,
-            row_id: row.try_get("", "id")?,
-            code: row.try_get("", "code")?,
-            name: row.try_get("", "name")?,
-            kind: row.try_get("", "kind")?,
-            publisher: row.try_get("", "publisher")?,
-            description: row.try_get("", "description")?,
-            priority: row.try_get("", "priority")?,
+            change_seq: row.try_get_by("change_seq")?,
+            row_id: row.try_get_by("id")?,
+            code: row.try_get_by("code")?,
+            name: row.try_get_by("name")?,
+            kind: row.try_get_by("kind")?,
+            publisher: row.try_get_by("publisher")?,
+            description: row.try_get_by("description")?,
+            priority: row.try_get_by("priority")?,
             last_imported_at: finished.map(|t| t.with_timezone(&Utc)),
-            last_run_id: row.try_get("", "last_run_id")?,
+            last_run_id: row.try_get_by("last_run_id")?,
         })
     }
 }

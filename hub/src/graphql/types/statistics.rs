@@ -559,7 +559,7 @@ pub async fn firm_statistics(
 use crate::db::int;
 
 fn date(r: &QueryResult, name: &str) -> Result<Option<NaiveDate>, sea_orm::DbErr> {
-    Ok(r.try_get::<Option<String>>("", name)?
+    Ok(r.try_get_by::<Option<String>, _>(name)?
         .and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok()))
 }
 
@@ -569,7 +569,7 @@ fn firm_group(
 ) -> Result<FirmGroup, sea_orm::DbErr> {
     let mut k = FirmGroupKeys::default();
     for (d, names) in keys {
-        let v: Option<String> = r.try_get("", &names[0])?;
+        let v: Option<String> = r.try_get_by(names[0].as_str())?;
         match d {
             FirmDimension::Cluster => k.cluster = v,
             FirmDimension::District => k.district = v,
@@ -584,7 +584,7 @@ fn firm_group(
         firms_with_employees: int(r, "m_with")?.unwrap_or(0),
         employees: int(r, "m_employees")?,
         female_employees: int(r, "m_female")?,
-        share_female: r.try_get("", "m_share")?,
+        share_female: r.try_get_by("m_share")?,
         employees_as_of: FiguresPeriod {
             earliest_start: date(r, "m_start")?,
             latest_end: date(r, "m_end")?,
@@ -977,10 +977,10 @@ fn training_group(
     for (d, names) in keys {
         match d {
             TrainingDimension::Year => k.year = int(r, &names[0])?.map(|y| y as i32),
-            TrainingDimension::Cluster => k.cluster = r.try_get("", &names[0])?,
-            TrainingDimension::Sex => k.sex = r.try_get("", &names[0])?,
-            TrainingDimension::Course => k.course = r.try_get("", &names[0])?,
-            TrainingDimension::Provider => k.provider = r.try_get("", &names[0])?,
+            TrainingDimension::Cluster => k.cluster = r.try_get_by(names[0].as_str())?,
+            TrainingDimension::Sex => k.sex = r.try_get_by(names[0].as_str())?,
+            TrainingDimension::Course => k.course = r.try_get_by(names[0].as_str())?,
+            TrainingDimension::Provider => k.provider = r.try_get_by(names[0].as_str())?,
         }
     }
     Ok(TrainingGroup {
@@ -990,9 +990,9 @@ fn training_group(
         firms: int(r, "m_firms")?.unwrap_or(0),
         events: int(r, "m_events")?.unwrap_or(0),
         completed: Some(int(r, "m_completed")?.unwrap_or(0)),
-        completion_rate: r.try_get("", "m_rate")?,
+        completion_rate: r.try_get_by("m_rate")?,
         scored: Some(int(r, "m_scored")?.unwrap_or(0)),
-        mean_score_gain: r.try_get("", "m_gain")?,
+        mean_score_gain: r.try_get_by("m_gain")?,
         withheld: false,
     })
 }

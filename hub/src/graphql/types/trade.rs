@@ -12,12 +12,12 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use hub_schema::domain::period::{MAX_YEAR, MIN_YEAR};
 use hub_schema::domain::{self, Period};
-use hub_schema::entity::trade_flows;
+use sea_orm::QueryResult;
 use sea_orm::sea_query::{
-    Alias, Condition, Expr, ExprTrait as _, JoinType, LikeExpr, SelectStatement,
+    Alias, Condition, Expr, ExprTrait as _, JoinType, LikeExpr, Query, SelectStatement,
 };
-use sea_orm::{FromQueryResult as _, QueryResult};
 
+use crate::graphql::columns::{Column, Columns};
 use crate::graphql::connection::{FromRow, Listed, connection, root_list};
 use crate::graphql::declare::{
     FilterField, Level, On, enum_filter_field, filter_input, order_input,
@@ -26,7 +26,7 @@ use crate::graphql::filter::{
     DateFilter, FloatFilter, IdFilter, IntFilter, StringFilter, enum_condition,
 };
 use crate::graphql::ids;
-use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, bad_input, sort_of, table_select};
+use crate::graphql::list::{KeyKind, PageArgs, Sort, SortKey, T, bad_input, sort_of};
 
 /// The global-id type name of trade flows.
 pub const TYPE: &str = "TradeFlow";
@@ -306,41 +306,131 @@ pub struct TradeFlow {
 }
 
 impl FromRow for TradeFlow {
+    /// Reads the columns of [`trade_flow_select`]: those of [`OPTIONAL`] it left out are
+    /// empty (their fields were not selected).
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
-        let m = trade_flows::Model::from_query_result(row, "")?;
+        let cols = Columns::of_row(row)?;
+        macro_rules! get {
+            ($col:ident) => {
+                cols.get(row, &OPTIONAL, Col::$col as usize)?
+            };
+        }
+        let text = |v: Option<String>| v.unwrap_or_default();
+        let period_kind: Option<String> = get!(PeriodKind);
+        let period_start: Option<NaiveDate> = get!(PeriodStart);
+        let period_end: Option<NaiveDate> = get!(PeriodEnd);
+        let flow: Option<String> = get!(Flow);
         Ok(TradeFlow {
-            change_seq: row.try_get("", "change_seq")?,
-            row_id: m.id,
-            source: row.try_get("", "source_code")?,
-            reporter: row.try_get("", "reporter_iso3")?,
-            reporter_name: row.try_get("", "reporter_name")?,
-            partner: row.try_get("", "partner_iso3")?,
-            partner_name: row.try_get("", "partner_name")?,
-            flow: Flow::from_stored(&m.flow)?,
-            classification: row.try_get("", "classification_code")?,
-            commodity_code: m.commodity_code,
-            hs2: m.hs2,
-            hs4: m.hs4,
-            hs6: m.hs6,
-            aggregate_level: m.aggregate_level,
-            breakdown_key: m.breakdown_key,
-            period_kind: PeriodKind::from_stored(&m.period_kind)?,
-            period: period_label(&m.period_kind, m.period_start, m.period_end),
-            period_start: m.period_start,
-            period_end: m.period_end,
-            value_usd: m.value_usd,
-            original_value: m.original_value,
-            original_currency: m.original_currency,
-            original_unit_multiplier: m.original_unit_multiplier,
-            net_weight_kg: m.net_weight_kg,
-            quantity: m.quantity,
-            quantity_unit: m.quantity_unit,
-            is_value_estimated: m.is_value_estimated,
-            is_quantity_estimated: m.is_quantity_estimated,
-            is_net_weight_estimated: m.is_net_weight_estimated,
-            flags: m.flags,
+            change_seq: row.try_get_by("change_seq")?,
+            row_id: row.try_get_by("id")?,
+            source: text(get!(Source)),
+            reporter: text(get!(Reporter)),
+            reporter_name: text(get!(ReporterName)),
+            partner: text(get!(Partner)),
+            partner_name: text(get!(PartnerName)),
+            flow: flow
+                .as_deref()
+                .map_or(Ok(Flow::Export), Flow::from_stored)?,
+            classification: text(get!(Classification)),
+            commodity_code: text(get!(CommodityCode)),
+            hs2: get!(Hs2),
+            hs4: get!(Hs4),
+            hs6: get!(Hs6),
+            aggregate_level: get!(AggregateLevel).unwrap_or_default(),
+            breakdown_key: text(get!(BreakdownKey)),
+            period_kind: period_kind
+                .as_deref()
+                .map_or(Ok(PeriodKind::Year), PeriodKind::from_stored)?,
+            period: match (&period_kind, period_start, period_end) {
+                (Some(kind), Some(start), Some(end)) => period_label(kind, start, end),
+                _ => String::new(),
+            },
+            period_start: period_start.unwrap_or_default(),
+            period_end: period_end.unwrap_or_default(),
+            value_usd: get!(ValueUsd),
+            original_value: get!(OriginalValue),
+            original_currency: get!(OriginalCurrency),
+            original_unit_multiplier: get!(OriginalUnitMultiplier).unwrap_or_default(),
+            net_weight_kg: get!(NetWeightKg),
+            quantity: get!(Quantity),
+            quantity_unit: get!(QuantityUnit),
+            is_value_estimated: get!(IsValueEstimated).unwrap_or_default(),
+            is_quantity_estimated: get!(IsQuantityEstimated).unwrap_or_default(),
+            is_net_weight_estimated: get!(IsNetWeightEstimated).unwrap_or_default(),
+            flags: get!(Flags),
         })
     }
+}
+
+/// The fields of a trade flow that read its period.
+const PERIOD_FIELDS: [&str; 2] = ["period", "periodKind"];
+
+/// A trade flow's optional columns (see [`crate::graphql::columns`]), indexed by [`Col`];
+/// its id and change number are always read.
+const OPTIONAL: [Column; 27] = [
+    Column::computed("source_code", || format!("{SRC}.code"), &["source"]),
+    Column::computed("reporter_iso3", || format!("{REP}.iso3"), &["reporter"]),
+    Column::computed("reporter_name", || format!("{REP}.name"), &["reporterName"]),
+    Column::computed("partner_iso3", || format!("{PAR}.iso3"), &["partner"]),
+    Column::computed("partner_name", || format!("{PAR}.name"), &["partnerName"]),
+    Column::computed(
+        "classification_code",
+        || format!("{CLS}.code"),
+        &["classification"],
+    ),
+    Column::own("flow", &["flow"]),
+    Column::own("commodity_code", &["commodityCode"]),
+    Column::own("hs2", &["hs2"]),
+    Column::own("hs4", &["hs4"]),
+    Column::own("hs6", &["hs6"]),
+    Column::own("aggregate_level", &["aggregateLevel"]),
+    Column::own("breakdown_key", &["breakdownKey"]),
+    Column::own("period_kind", &PERIOD_FIELDS),
+    Column::own("period_start", &["periodStart", "period"]),
+    Column::own("period_end", &["periodEnd", "period"]),
+    Column::own("value_usd", &["valueUsd"]),
+    Column::own("original_value", &["originalValue"]),
+    Column::own("original_currency", &["originalCurrency"]),
+    Column::own("original_unit_multiplier", &["originalUnitMultiplier"]),
+    Column::own("net_weight_kg", &["netWeightKg"]),
+    Column::own("quantity", &["quantity"]),
+    Column::own("quantity_unit", &["quantityUnit"]),
+    Column::own("is_value_estimated", &["isValueEstimated"]),
+    Column::own("is_quantity_estimated", &["isQuantityEstimated"]),
+    Column::own("is_net_weight_estimated", &["isNetWeightEstimated"]),
+    Column::own("flags", &["flags"]),
+];
+
+/// The index of each of a trade flow's optional columns in [`OPTIONAL`].
+#[derive(Debug, Clone, Copy)]
+enum Col {
+    Source,
+    Reporter,
+    ReporterName,
+    Partner,
+    PartnerName,
+    Classification,
+    Flow,
+    CommodityCode,
+    Hs2,
+    Hs4,
+    Hs6,
+    AggregateLevel,
+    BreakdownKey,
+    PeriodKind,
+    PeriodStart,
+    PeriodEnd,
+    ValueUsd,
+    OriginalValue,
+    OriginalCurrency,
+    OriginalUnitMultiplier,
+    NetWeightKg,
+    Quantity,
+    QuantityUnit,
+    IsValueEstimated,
+    IsQuantityEstimated,
+    IsNetWeightEstimated,
+    Flags,
 }
 
 #[ComplexObject]
@@ -353,7 +443,7 @@ impl TradeFlow {
 
 impl Listed for TradeFlow {
     fn select() -> SelectStatement {
-        trade_flow_select()
+        trade_flow_select(Columns::all(&OPTIONAL))
     }
 }
 
@@ -364,11 +454,12 @@ connection!(
     "A page of trade flows."
 );
 
-/// `SELECT t.*, source code, reporter, partner, classification FROM trade_flows t`, the
-/// base of every trade-flow list. The joins are LEFT JOINs on primary keys of non-null
+/// `SELECT t.id, t.change_seq, <the columns of columns> FROM trade_flows t` with the
+/// source, reporter, partner and classification joined, the base of every trade-flow list
+/// (a list reads only the columns its selected fields need). The joins are LEFT JOINs on primary keys of non-null
 /// foreign keys: they find exactly one row each, and PostgreSQL can drop them from a
 /// `COUNT(*)` that reads none of their columns.
-pub fn trade_flow_select() -> SelectStatement {
+pub fn trade_flow_select(columns: Columns) -> SelectStatement {
     let join = |q: &mut SelectStatement, table: &str, alias: &str, fk: &str| {
         q.join_as(
             JoinType::LeftJoin,
@@ -377,28 +468,11 @@ pub fn trade_flow_select() -> SelectStatement {
             Expr::cust(format!("{alias}.id = {T}.{fk}")),
         );
     };
-    let mut q = table_select("trade_flows");
-    q.expr_as(Expr::cust(format!("{SRC}.code")), Alias::new("source_code"))
-        .expr_as(
-            Expr::cust(format!("{REP}.iso3")),
-            Alias::new("reporter_iso3"),
-        )
-        .expr_as(
-            Expr::cust(format!("{REP}.name")),
-            Alias::new("reporter_name"),
-        )
-        .expr_as(
-            Expr::cust(format!("{PAR}.iso3")),
-            Alias::new("partner_iso3"),
-        )
-        .expr_as(
-            Expr::cust(format!("{PAR}.name")),
-            Alias::new("partner_name"),
-        )
-        .expr_as(
-            Expr::cust(format!("{CLS}.code")),
-            Alias::new("classification_code"),
-        );
+    let mut q = Query::select();
+    q.from_as(Alias::new("trade_flows"), Alias::new(T))
+        .expr(Expr::cust(format!("{T}.id")))
+        .expr(Expr::cust(format!("{T}.change_seq")));
+    columns.add_to(&mut q, &OPTIONAL);
     join(&mut q, "sources", SRC, "source_id");
     join(&mut q, "countries", REP, "reporter_id");
     join(&mut q, "countries", PAR, "partner_id");
@@ -618,7 +692,7 @@ impl TradeQuery {
         )]
         changed_since: Option<i64>,
     ) -> Result<TradeFlowConnection> {
-        let mut select = trade_flow_select();
+        let mut select = trade_flow_select(Columns::of_list(ctx, &OPTIONAL));
         if let Some(f) = &filter {
             select.cond_where(f.condition(T, ctx.level())?);
         }

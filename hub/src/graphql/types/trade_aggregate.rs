@@ -755,14 +755,14 @@ type Kept = std::collections::HashMap<String, (i64, Option<Decision>)>;
 fn decision_of(row: &QueryResult, choose_source: bool) -> Result<Decision, sea_orm::DbErr> {
     let source = if choose_source {
         Some((
-            row.try_get::<i64>("", "id")?,
-            row.try_get::<String>("", "code")?,
-            row.try_get::<i64>("", "candidates")?,
+            row.try_get_by::<i64, _>("id")?,
+            row.try_get_by::<String, _>("code")?,
+            row.try_get_by::<i64, _>("candidates")?,
         ))
     } else {
         None
     };
-    let kind: Option<String> = row.try_get("", "kind")?;
+    let kind: Option<String> = row.try_get_by("kind")?;
     let level = crate::db::int(row, "level")?.map(|l| l as i32);
     let level = level.filter(|_| kind.is_some());
     Ok(Decision {
@@ -788,8 +788,8 @@ fn group_of(
 ) -> Result<TradeFlowGroup, sea_orm::DbErr> {
     let mut k = TradeFlowGroupKeys::default();
     for (d, names) in keys {
-        let int = |i: usize| r.try_get::<Option<i64>>("", &names[i]);
-        let text = |i: usize| r.try_get::<Option<String>>("", &names[i]);
+        let int = |i: usize| r.try_get_by::<Option<i64>, _>(names[i].as_str());
+        let text = |i: usize| r.try_get_by::<Option<String>, _>(names[i].as_str());
         match d {
             TradeFlowDimension::Year => k.year = int(0)?.map(|y| y as i32),
             TradeFlowDimension::FiscalYear => {
@@ -813,25 +813,25 @@ fn group_of(
             TradeFlowDimension::Source => k.source = text(0)?,
         }
     }
-    let quantity: Option<f64> = r.try_get("", "m_sum_quantity")?;
+    let quantity: Option<f64> = r.try_get_by("m_sum_quantity")?;
     Ok(TradeFlowGroup {
         keys: k,
-        count: r.try_get("", "m_count")?,
+        count: r.try_get_by("m_count")?,
         sum: TradeFlowSums {
-            value_usd: r.try_get("", "m_sum_value")?,
-            net_weight_kg: r.try_get("", "m_sum_weight")?,
+            value_usd: r.try_get_by("m_sum_value")?,
+            net_weight_kg: r.try_get_by("m_sum_weight")?,
             quantity_unit: if quantity.is_some() {
-                r.try_get("", "m_unit")?
+                r.try_get_by("m_unit")?
             } else {
                 None
             },
             quantity,
         },
         min: TradeFlowValue {
-            value_usd: r.try_get("", "m_min_value")?,
+            value_usd: r.try_get_by("m_min_value")?,
         },
         max: TradeFlowValue {
-            value_usd: r.try_get("", "m_max_value")?,
+            value_usd: r.try_get_by("m_max_value")?,
         },
     })
 }

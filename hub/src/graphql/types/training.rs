@@ -80,19 +80,19 @@ impl FromRow for TrainingEvent {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = training_events::Model::from_query_result(row, "")?;
         Ok(TrainingEvent {
-            change_seq: row.try_get("", "change_seq")?,
+            change_seq: row.try_get_by("change_seq")?,
             row_id: m.id,
             source_id: m.source_id,
             code: m.code,
             title: m.title,
-            course_code: row.try_get("", "course_code")?,
-            course_title: row.try_get("", "course_title")?,
-            topic: row.try_get("", "course_topic")?,
-            hours: row.try_get("", "course_hours")?,
-            provider: row.try_get("", "provider_name")?,
+            course_code: row.try_get_by("course_code")?,
+            course_title: row.try_get_by("course_title")?,
+            topic: row.try_get_by("course_topic")?,
+            hours: row.try_get_by("course_hours")?,
+            provider: row.try_get_by("provider_name")?,
             start_date: m.start_date,
             end_date: m.end_date,
-            venue_district: row.try_get("", "venue_district_name")?,
+            venue_district: row.try_get_by("venue_district_name")?,
             venue: m.venue,
             modality: m.modality,
             cluster_id: m.cluster_id,
@@ -288,7 +288,7 @@ impl FromRow for Participation {
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let m = participations::Model::from_query_result(row, "")?;
         Ok(Participation {
-            change_seq: row.try_get("", "change_seq")?,
+            change_seq: row.try_get_by("change_seq")?,
             row_id: m.id,
             role: m.role,
             sex: m.sex,
@@ -297,8 +297,8 @@ impl FromRow for Participation {
             post_score: m.post_score,
             completed: m.completed,
             certificate_number: m.certificate_number,
-            organisation_name: row.try_get("", "organisation_name")?,
-            organisation_kind: row.try_get("", "organisation_kind")?,
+            organisation_name: row.try_get_by("organisation_name")?,
+            organisation_kind: row.try_get_by("organisation_kind")?,
             event_id: m.training_event_id,
             person_id: m.person_id,
             organisation_id: m.organisation_id,
@@ -443,12 +443,12 @@ impl FromRow for Person {
 
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         Ok(Person {
-            row_id: row.try_get("", "id")?,
-            sex: row.try_get("", "sex")?,
-            full_name_value: row.try_get("", "full_name")?,
-            phone_value: row.try_get("", "phone")?,
-            email_value: row.try_get("", "email")?,
-            cnic_last4_value: row.try_get("", "cnic_last4")?,
+            row_id: row.try_get_by("id")?,
+            sex: row.try_get_by("sex")?,
+            full_name_value: row.try_get_by("full_name")?,
+            phone_value: row.try_get_by("phone")?,
+            email_value: row.try_get_by("email")?,
+            cnic_last4_value: row.try_get_by("cnic_last4")?,
         })
     }
 }
