@@ -80,7 +80,8 @@ pub fn build_schema_with(
     .limit_recursive_depth(limits.max_depth.max(32))
     .limit_directives(32)
     .extension(document::DocumentChecks)
-    .data(limits.clone());
+    .data(limits.clone())
+    .data(types::cluster_trade::Answers::default());
     if !introspection {
         builder = builder.disable_introspection();
     }
