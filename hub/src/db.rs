@@ -9,6 +9,7 @@ use hub_schema::migration::Migrator;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+    TransactionTrait as _,
 };
 use sea_orm_migration::MigratorTrait as _;
 use secrecy::{ExposeSecret as _, SecretString};
@@ -437,29 +438,26 @@ pub async fn ping(db: &DatabaseConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Whether the SQLite database has the `sqlite_stat4` table.
-async fn has_sample_table(db: &impl ConnectionTrait) -> anyhow::Result<bool> {
+/// Whether a SQLite statement returns a row.
+async fn any_row(db: &impl ConnectionTrait, sql: &str) -> anyhow::Result<bool> {
     Ok(db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Sqlite,
-            "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat4'",
-        ))
+        .query_one_raw(Statement::from_string(DbBackend::Sqlite, sql))
         .await?
         .is_some())
 }
 
-/// Whether the SQLite database holds samples of `ANALYZE` (see [`analyze_if_grown`]).
-async fn has_samples(db: &impl ConnectionTrait) -> anyhow::Result<bool> {
-    if !has_sample_table(db).await? {
-        return Ok(false);
+/// Whether SQLite keeps the samples of `ANALYZE` (`sqlite_stat4`): the table exists
+/// (`tables_only`), or it also holds rows.
+async fn has_samples(db: &impl ConnectionTrait, tables_only: bool) -> anyhow::Result<bool> {
+    let table = any_row(
+        db,
+        "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat4'",
+    )
+    .await?;
+    if !table || tables_only {
+        return Ok(table);
     }
-    Ok(db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Sqlite,
-            "SELECT 1 AS x FROM sqlite_stat4 LIMIT 1",
-        ))
-        .await?
-        .is_some())
+    any_row(db, "SELECT 1 AS x FROM sqlite_stat4 LIMIT 1").await
 }
 
 /// The `hub_meta` key holding the change number at the last `ANALYZE`.
@@ -486,7 +484,7 @@ const ANALYZED_KEY: &str = "analyzed_at_change";
 /// 50-firm cluster page under load went to preparing statements again, measured with
 /// `perf`, and every plan of the benchmark stayed the same without them. A database
 /// analysed with samples by an earlier version is analysed again.
-pub async fn analyze_if_grown(db: &impl ConnectionTrait) -> anyhow::Result<bool> {
+pub async fn analyze_if_grown(db: &DatabaseConnection) -> anyhow::Result<bool> {
     let now = crate::changes::current(db).await?;
     let last = meta_get(db, ANALYZED_KEY)
         .await?
@@ -495,21 +493,22 @@ pub async fn analyze_if_grown(db: &impl ConnectionTrait) -> anyhow::Result<bool>
     let due = match last {
         None => now > 0,
         Some(last) => now - last >= (last / 10).max(1_000),
-    } || (sqlite && has_samples(db).await?);
+    } || (sqlite && has_samples(db, false).await?);
     if !due {
         return Ok(false);
     }
     let started = std::time::Instant::now();
     if sqlite {
-        db.execute_unprepared("PRAGMA analysis_limit = 0").await?;
-        // One transaction: the connections that reload their statistics after this
-        // `ANALYZE` never see the samples.
-        db.execute_unprepared(if has_sample_table(db).await? {
-            "BEGIN IMMEDIATE; ANALYZE; DELETE FROM sqlite_stat4; COMMIT"
-        } else {
-            "ANALYZE"
-        })
-        .await?;
+        // One transaction on one connection: `ANALYZE` creates `sqlite_stat4` on its
+        // first run, and the connections that reload their statistics after it never see
+        // the samples.
+        let txn = db.begin().await?;
+        txn.execute_unprepared("PRAGMA analysis_limit = 0").await?;
+        txn.execute_unprepared("ANALYZE").await?;
+        if has_samples(&txn, true).await? {
+            txn.execute_unprepared("DELETE FROM sqlite_stat4").await?;
+        }
+        txn.commit().await?;
     } else {
         db.execute_unprepared("ANALYZE").await?;
     }
@@ -519,4 +518,35 @@ pub async fn analyze_if_grown(db: &impl ConnectionTrait) -> anyhow::Result<bool>
         "planner statistics refreshed (ANALYZE)"
     );
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The demo's imports analysed the database: SQLite keeps the averages of the analysis
+    /// and none of its samples (see [`analyze_if_grown`]); analysing again keeps it so.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_analysis_keeps_averages_and_no_samples() {
+        let db = crate::graphql::test_support::shared_db().await;
+        let check = || async {
+            assert!(
+                any_row(db, "SELECT 1 AS x FROM sqlite_stat1 LIMIT 1")
+                    .await
+                    .unwrap(),
+                "the averages are kept"
+            );
+            assert!(
+                has_samples(db, true).await.unwrap(),
+                "the bundled SQLite keeps samples unless told not to"
+            );
+            assert!(!has_samples(db, false).await.unwrap(), "no samples");
+        };
+        check().await;
+        db.execute_unprepared("DELETE FROM hub_meta WHERE key = 'analyzed_at_change'")
+            .await
+            .unwrap();
+        assert!(analyze_if_grown(db).await.unwrap(), "analysed again");
+        check().await;
+    }
 }

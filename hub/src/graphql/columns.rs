@@ -117,21 +117,63 @@ impl Columns {
             .map_err(|e| sea_orm::DbErr::Custom(format!("__cols {bits}: {e}")))
     }
 
-    /// The value of the column of index `i` of `table` in `row`; `None` when the select
-    /// left it out (or it is NULL).
+    /// A reader of the optional columns of `table` in `row` (whose `__cols` says which
+    /// it has).
+    pub fn reader<'a>(
+        row: &'a QueryResult,
+        table: &'a [Column],
+    ) -> Result<Reader<'a>, sea_orm::DbErr> {
+        Ok(Reader {
+            row,
+            table,
+            cols: Self::of_row(row)?,
+        })
+    }
+}
+
+/// Reads a row's optional columns by their index in the table (see [`optional_columns`]).
+pub struct Reader<'a> {
+    row: &'a QueryResult,
+    table: &'a [Column],
+    cols: Columns,
+}
+
+impl Reader<'_> {
+    /// The value of the column `col`; `None` when the select left it out (or it is NULL).
     pub fn get<V: sea_orm::TryGetable>(
-        self,
-        row: &QueryResult,
-        table: &[Column],
-        i: usize,
+        &self,
+        col: impl Into<usize>,
     ) -> Result<Option<V>, sea_orm::DbErr> {
-        if self.has(i) {
-            row.try_get_by::<Option<V>, _>(table[i].name)
+        let i = col.into();
+        if self.cols.has(i) {
+            self.row.try_get_by::<Option<V>, _>(self.table[i].name)
         } else {
             Ok(None)
         }
     }
 }
+
+/// Declares a node type's optional columns once: an enum naming each and the table of
+/// [`Column`]s in the same order, so that an index never names another column.
+macro_rules! optional_columns {
+    ($(#[$meta:meta])* enum $enum:ident in $table:ident { $($name:ident => $column:expr,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy)]
+        enum $enum {
+            $($name,)*
+        }
+
+        impl From<$enum> for usize {
+            fn from(col: $enum) -> usize {
+                col as usize
+            }
+        }
+
+        /// The optional columns (see [`crate::graphql::columns`]), indexed by the enum.
+        const $table: &[$crate::graphql::columns::Column] = &[$($column,)*];
+    };
+}
+pub(crate) use optional_columns;
 
 #[cfg(test)]
 mod tests {

@@ -132,6 +132,22 @@ pub async fn cluster_trade(
     let revision = basket.revision;
     out.revision = Some(revision.classification_code().to_owned());
 
+    // The change number and the rollups' state, read once for both aggregates.
+    let state = crate::rollups::state(db).await.map_err(internal)?;
+    let known = Some(state);
+    // An answer given at this change number is the answer (see `Answers`).
+    let answers = ctx.data_opt::<Answers>();
+    let question = format!(
+        "{cluster_id}|{:?}|{:?}|{years:?}|{flow:?}|{reporter}|{partner:?}|{group_by:?}|{:?}",
+        out.basket,
+        revisions,
+        ctx.data_opt::<crate::graphql::principal::Principal>()
+            .and_then(|p| p.clusters.as_deref()),
+    );
+    if let Some(answer) = answers.and_then(|a| a.get(&question, state)) {
+        return Ok(answer);
+    }
+
     // Every candidate code of every revision, and where it goes (the same for every request
     // about this basket: kept for the life of the process).
     let placed = placements(&basket)?;
@@ -195,21 +211,6 @@ pub async fn cluster_trade(
         dims.push(TradeFlowDimension::Partner);
     }
     dims.extend([TradeFlowDimension::Classification, code_dim]);
-    // The change number and the rollups' state, read once for both aggregates.
-    let state = crate::rollups::state(db).await.map_err(internal)?;
-    let known = Some(state);
-    // An answer given at this change number is the answer (see `Answers`).
-    let answers = ctx.data_opt::<Answers>();
-    let question = format!(
-        "{cluster_id}|{:?}|{:?}|{years:?}|{flow:?}|{reporter}|{partner:?}|{group_by:?}|{:?}",
-        out.basket,
-        revisions,
-        ctx.data_opt::<crate::graphql::principal::Principal>()
-            .and_then(|p| p.clusters.as_deref()),
-    );
-    if let Some(answer) = answers.and_then(|a| a.get(&question, state)) {
-        return Ok(answer);
-    }
     let flows = Box::pin(aggregate(
         ctx,
         Some(filter),

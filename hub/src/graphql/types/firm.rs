@@ -20,7 +20,7 @@ use super::registry::{
     PlotAllotmentOrder,
 };
 use super::training::{ParticipationConnection, ParticipationFilter, ParticipationOrder};
-use crate::graphql::columns::{Column, Columns};
+use crate::graphql::columns::{Column, Columns, optional_columns};
 use crate::graphql::connection::{FromRow, Listed, Nested, ParentOf, child_list, connection};
 use crate::graphql::declare::{
     FilterField, Level, On, RowFilter, filter_input, order_input, related,
@@ -90,30 +90,30 @@ impl FromRow for Firm {
     /// Reads the columns of [`firm_select`]: those of [`FirmColumns`] it left out (its
     /// `__cols` says which it selected) are `None`.
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
-        let cols = Columns::of_row(row)?;
+        let cols = Columns::reader(row, OPTIONAL)?;
         Ok(Firm {
             change_seq: row.try_get_by("change_seq")?,
             row_id: row.try_get_by("id")?,
             name: row.try_get_by("name")?,
-            legal_form: cols.get(row, &OPTIONAL, Col::LegalForm as usize)?,
-            district: cols.get(row, &OPTIONAL, Col::DistrictName as usize)?,
-            tehsil: cols.get(row, &OPTIONAL, Col::TehsilName as usize)?,
-            address: cols.get(row, &OPTIONAL, Col::Address as usize)?,
-            website: cols.get(row, &OPTIONAL, Col::Website as usize)?,
-            founded_year: cols.get(row, &OPTIONAL, Col::FoundedYear as usize)?,
-            size_class: cols.get(row, &OPTIONAL, Col::SizeClass as usize)?,
-            size_basis: cols.get(row, &OPTIONAL, Col::SizeBasis as usize)?,
-            industry_code: cols.get(row, &OPTIONAL, Col::IndustryCode as usize)?,
+            legal_form: cols.get(Col::LegalForm)?,
+            district: cols.get(Col::DistrictName)?,
+            tehsil: cols.get(Col::TehsilName)?,
+            address: cols.get(Col::Address)?,
+            website: cols.get(Col::Website)?,
+            founded_year: cols.get(Col::FoundedYear)?,
+            size_class: cols.get(Col::SizeClass)?,
+            size_basis: cols.get(Col::SizeBasis)?,
+            industry_code: cols.get(Col::IndustryCode)?,
             status: row.try_get_by("status")?,
-            employees_total_value: cols.get(row, &OPTIONAL, Col::EmployeesTotal as usize)?,
-            employees_female_value: cols.get(row, &OPTIONAL, Col::EmployeesFemale as usize)?,
-            phone_value: cols.get(row, &OPTIONAL, Col::Phone as usize)?,
-            email_value: cols.get(row, &OPTIONAL, Col::Email as usize)?,
-            turnover_pkr_value: cols.get(row, &OPTIONAL, Col::TurnoverPkr as usize)?,
-            exports_usd_value: cols.get(row, &OPTIONAL, Col::ExportsUsd as usize)?,
-            certifications_value: cols.get(row, &OPTIONAL, Col::Certifications as usize)?,
-            survivorship: cols.get(row, &OPTIONAL, Col::Survivorship as usize)?,
-            figures: cols.get(row, &OPTIONAL, Col::Figures as usize)?,
+            employees_total_value: cols.get(Col::EmployeesTotal)?,
+            employees_female_value: cols.get(Col::EmployeesFemale)?,
+            phone_value: cols.get(Col::Phone)?,
+            email_value: cols.get(Col::Email)?,
+            turnover_pkr_value: cols.get(Col::TurnoverPkr)?,
+            exports_usd_value: cols.get(Col::ExportsUsd)?,
+            certifications_value: cols.get(Col::Certifications)?,
+            survivorship: cols.get(Col::Survivorship)?,
+            figures: cols.get(Col::Figures)?,
         })
     }
 }
@@ -479,49 +479,28 @@ const PROVENANCE_FIELDS: &[&str] = &[
     "certificationsAsOf",
 ];
 
-/// A firm's optional columns (see [`crate::graphql::columns`]), indexed by [`Col`].
-const OPTIONAL: [Column; 18] = [
-    Column::own("legal_form", &["legalForm"]),
-    Column::own("address", &["address"]),
-    Column::own("website", &["website"]),
-    Column::own("founded_year", &["foundedYear"]),
-    Column::own("size_class", &["sizeClass"]),
-    Column::own("size_basis", &["sizeBasis"]),
-    Column::own("industry_code", &["industryCode"]),
-    Column::own("employees_total", &["employeesTotal"]),
-    Column::own("employees_female", &["employeesFemale"]),
-    Column::own("phone", &["phone"]),
-    Column::own("email", &["email"]),
-    Column::own("turnover_pkr", &["turnoverPkr"]),
-    Column::own("exports_usd", &["exportsUsd"]),
-    Column::own("certifications", &["certifications"]),
-    Column::computed("district_name", || district_name_sql(T), &["district"]),
-    Column::computed("tehsil_name", || tehsil_name_sql(T), &["tehsil"]),
-    Column::own("survivorship", PROVENANCE_FIELDS),
-    Column::own("figures", PROVENANCE_FIELDS),
-];
-
-/// The index of each of a firm's optional columns in [`OPTIONAL`].
-#[derive(Debug, Clone, Copy)]
-enum Col {
-    LegalForm,
-    Address,
-    Website,
-    FoundedYear,
-    SizeClass,
-    SizeBasis,
-    IndustryCode,
-    EmployeesTotal,
-    EmployeesFemale,
-    Phone,
-    Email,
-    TurnoverPkr,
-    ExportsUsd,
-    Certifications,
-    DistrictName,
-    TehsilName,
-    Survivorship,
-    Figures,
+optional_columns! {
+    /// A firm's optional columns, in the order of `OPTIONAL`.
+    enum Col in OPTIONAL {
+        LegalForm => Column::own("legal_form", &["legalForm"]),
+        Address => Column::own("address", &["address"]),
+        Website => Column::own("website", &["website"]),
+        FoundedYear => Column::own("founded_year", &["foundedYear"]),
+        SizeClass => Column::own("size_class", &["sizeClass"]),
+        SizeBasis => Column::own("size_basis", &["sizeBasis"]),
+        IndustryCode => Column::own("industry_code", &["industryCode"]),
+        EmployeesTotal => Column::own("employees_total", &["employeesTotal"]),
+        EmployeesFemale => Column::own("employees_female", &["employeesFemale"]),
+        Phone => Column::own("phone", &["phone"]),
+        Email => Column::own("email", &["email"]),
+        TurnoverPkr => Column::own("turnover_pkr", &["turnoverPkr"]),
+        ExportsUsd => Column::own("exports_usd", &["exportsUsd"]),
+        Certifications => Column::own("certifications", &["certifications"]),
+        DistrictName => Column::computed("district_name", || district_name_sql(T), &["district"]),
+        TehsilName => Column::computed("tehsil_name", || tehsil_name_sql(T), &["tehsil"]),
+        Survivorship => Column::own("survivorship", PROVENANCE_FIELDS),
+        Figures => Column::own("figures", PROVENANCE_FIELDS),
+    }
 }
 
 /// Which of a firm's optional columns a query reads: those its selected fields need (a
@@ -532,16 +511,16 @@ pub struct FirmColumns(Columns);
 
 impl FirmColumns {
     /// Everything, where the selection is not known (a firm loaded by id for `node`).
-    pub const ALL: FirmColumns = FirmColumns(Columns::all(&OPTIONAL));
+    pub const ALL: FirmColumns = FirmColumns(Columns::all(OPTIONAL));
 
     /// What the firms of the list field being resolved need (`nodes`, `edges { node }`).
     pub fn of_list(ctx: &Context<'_>) -> Self {
-        FirmColumns(Columns::of_list(ctx, &OPTIONAL))
+        FirmColumns(Columns::of_list(ctx, OPTIONAL))
     }
 
     /// What the firm field being resolved needs.
     pub fn of_field(ctx: &Context<'_>) -> Self {
-        FirmColumns(Columns::of_field(ctx, &OPTIONAL))
+        FirmColumns(Columns::of_field(ctx, OPTIONAL))
     }
 }
 
@@ -554,7 +533,7 @@ pub fn firm_select(columns: FirmColumns) -> SelectStatement {
     for c in FIRM_COLUMNS {
         q.expr(Expr::cust(format!("{T}.{c}")));
     }
-    columns.0.add_to(&mut q, &OPTIONAL);
+    columns.0.add_to(&mut q, OPTIONAL);
     q.and_where(Expr::cust(format!("{T}.kind = 'firm'")))
         .and_where(Expr::cust(format!("{T}.merged_into_id IS NULL")));
     q

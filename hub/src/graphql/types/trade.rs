@@ -17,7 +17,7 @@ use sea_orm::sea_query::{
     Alias, Condition, Expr, ExprTrait as _, JoinType, LikeExpr, Query, SelectStatement,
 };
 
-use crate::graphql::columns::{Column, Columns};
+use crate::graphql::columns::{Column, Columns, optional_columns};
 use crate::graphql::connection::{FromRow, Listed, connection, root_list};
 use crate::graphql::declare::{
     FilterField, Level, On, enum_filter_field, filter_input, order_input,
@@ -309,35 +309,30 @@ impl FromRow for TradeFlow {
     /// Reads the columns of [`trade_flow_select`]: those of [`OPTIONAL`] it left out are
     /// empty (their fields were not selected).
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
-        let cols = Columns::of_row(row)?;
-        macro_rules! get {
-            ($col:ident) => {
-                cols.get(row, &OPTIONAL, Col::$col as usize)?
-            };
-        }
+        let cols = Columns::reader(row, OPTIONAL)?;
         let text = |v: Option<String>| v.unwrap_or_default();
-        let period_kind: Option<String> = get!(PeriodKind);
-        let period_start: Option<NaiveDate> = get!(PeriodStart);
-        let period_end: Option<NaiveDate> = get!(PeriodEnd);
-        let flow: Option<String> = get!(Flow);
+        let period_kind: Option<String> = cols.get(Col::PeriodKind)?;
+        let period_start: Option<NaiveDate> = cols.get(Col::PeriodStart)?;
+        let period_end: Option<NaiveDate> = cols.get(Col::PeriodEnd)?;
+        let flow: Option<String> = cols.get(Col::Flow)?;
         Ok(TradeFlow {
             change_seq: row.try_get_by("change_seq")?,
             row_id: row.try_get_by("id")?,
-            source: text(get!(Source)),
-            reporter: text(get!(Reporter)),
-            reporter_name: text(get!(ReporterName)),
-            partner: text(get!(Partner)),
-            partner_name: text(get!(PartnerName)),
+            source: text(cols.get(Col::Source)?),
+            reporter: text(cols.get(Col::Reporter)?),
+            reporter_name: text(cols.get(Col::ReporterName)?),
+            partner: text(cols.get(Col::Partner)?),
+            partner_name: text(cols.get(Col::PartnerName)?),
             flow: flow
                 .as_deref()
                 .map_or(Ok(Flow::Export), Flow::from_stored)?,
-            classification: text(get!(Classification)),
-            commodity_code: text(get!(CommodityCode)),
-            hs2: get!(Hs2),
-            hs4: get!(Hs4),
-            hs6: get!(Hs6),
-            aggregate_level: get!(AggregateLevel).unwrap_or_default(),
-            breakdown_key: text(get!(BreakdownKey)),
+            classification: text(cols.get(Col::Classification)?),
+            commodity_code: text(cols.get(Col::CommodityCode)?),
+            hs2: cols.get(Col::Hs2)?,
+            hs4: cols.get(Col::Hs4)?,
+            hs6: cols.get(Col::Hs6)?,
+            aggregate_level: cols.get(Col::AggregateLevel)?.unwrap_or_default(),
+            breakdown_key: text(cols.get(Col::BreakdownKey)?),
             period_kind: period_kind
                 .as_deref()
                 .map_or(Ok(PeriodKind::Year), PeriodKind::from_stored)?,
@@ -347,17 +342,17 @@ impl FromRow for TradeFlow {
             },
             period_start: period_start.unwrap_or_default(),
             period_end: period_end.unwrap_or_default(),
-            value_usd: get!(ValueUsd),
-            original_value: get!(OriginalValue),
-            original_currency: get!(OriginalCurrency),
-            original_unit_multiplier: get!(OriginalUnitMultiplier).unwrap_or_default(),
-            net_weight_kg: get!(NetWeightKg),
-            quantity: get!(Quantity),
-            quantity_unit: get!(QuantityUnit),
-            is_value_estimated: get!(IsValueEstimated).unwrap_or_default(),
-            is_quantity_estimated: get!(IsQuantityEstimated).unwrap_or_default(),
-            is_net_weight_estimated: get!(IsNetWeightEstimated).unwrap_or_default(),
-            flags: get!(Flags),
+            value_usd: cols.get(Col::ValueUsd)?,
+            original_value: cols.get(Col::OriginalValue)?,
+            original_currency: cols.get(Col::OriginalCurrency)?,
+            original_unit_multiplier: cols.get(Col::OriginalUnitMultiplier)?.unwrap_or_default(),
+            net_weight_kg: cols.get(Col::NetWeightKg)?,
+            quantity: cols.get(Col::Quantity)?,
+            quantity_unit: cols.get(Col::QuantityUnit)?,
+            is_value_estimated: cols.get(Col::IsValueEstimated)?.unwrap_or_default(),
+            is_quantity_estimated: cols.get(Col::IsQuantityEstimated)?.unwrap_or_default(),
+            is_net_weight_estimated: cols.get(Col::IsNetWeightEstimated)?.unwrap_or_default(),
+            flags: cols.get(Col::Flags)?,
         })
     }
 }
@@ -365,72 +360,42 @@ impl FromRow for TradeFlow {
 /// The fields of a trade flow that read its period.
 const PERIOD_FIELDS: [&str; 2] = ["period", "periodKind"];
 
-/// A trade flow's optional columns (see [`crate::graphql::columns`]), indexed by [`Col`];
-/// its id and change number are always read.
-const OPTIONAL: [Column; 27] = [
-    Column::computed("source_code", || format!("{SRC}.code"), &["source"]),
-    Column::computed("reporter_iso3", || format!("{REP}.iso3"), &["reporter"]),
-    Column::computed("reporter_name", || format!("{REP}.name"), &["reporterName"]),
-    Column::computed("partner_iso3", || format!("{PAR}.iso3"), &["partner"]),
-    Column::computed("partner_name", || format!("{PAR}.name"), &["partnerName"]),
-    Column::computed(
+optional_columns! {
+    /// A trade flow's optional columns, in the order of `OPTIONAL`; its id and change
+    /// number are always read.
+    enum Col in OPTIONAL {
+        Source => Column::computed("source_code", || format!("{SRC}.code"), &["source"]),
+        Reporter => Column::computed("reporter_iso3", || format!("{REP}.iso3"), &["reporter"]),
+        ReporterName => Column::computed("reporter_name", || format!("{REP}.name"), &["reporterName"]),
+        Partner => Column::computed("partner_iso3", || format!("{PAR}.iso3"), &["partner"]),
+        PartnerName => Column::computed("partner_name", || format!("{PAR}.name"), &["partnerName"]),
+        Classification => Column::computed(
         "classification_code",
         || format!("{CLS}.code"),
         &["classification"],
     ),
-    Column::own("flow", &["flow"]),
-    Column::own("commodity_code", &["commodityCode"]),
-    Column::own("hs2", &["hs2"]),
-    Column::own("hs4", &["hs4"]),
-    Column::own("hs6", &["hs6"]),
-    Column::own("aggregate_level", &["aggregateLevel"]),
-    Column::own("breakdown_key", &["breakdownKey"]),
-    Column::own("period_kind", &PERIOD_FIELDS),
-    Column::own("period_start", &["periodStart", "period"]),
-    Column::own("period_end", &["periodEnd", "period"]),
-    Column::own("value_usd", &["valueUsd"]),
-    Column::own("original_value", &["originalValue"]),
-    Column::own("original_currency", &["originalCurrency"]),
-    Column::own("original_unit_multiplier", &["originalUnitMultiplier"]),
-    Column::own("net_weight_kg", &["netWeightKg"]),
-    Column::own("quantity", &["quantity"]),
-    Column::own("quantity_unit", &["quantityUnit"]),
-    Column::own("is_value_estimated", &["isValueEstimated"]),
-    Column::own("is_quantity_estimated", &["isQuantityEstimated"]),
-    Column::own("is_net_weight_estimated", &["isNetWeightEstimated"]),
-    Column::own("flags", &["flags"]),
-];
-
-/// The index of each of a trade flow's optional columns in [`OPTIONAL`].
-#[derive(Debug, Clone, Copy)]
-enum Col {
-    Source,
-    Reporter,
-    ReporterName,
-    Partner,
-    PartnerName,
-    Classification,
-    Flow,
-    CommodityCode,
-    Hs2,
-    Hs4,
-    Hs6,
-    AggregateLevel,
-    BreakdownKey,
-    PeriodKind,
-    PeriodStart,
-    PeriodEnd,
-    ValueUsd,
-    OriginalValue,
-    OriginalCurrency,
-    OriginalUnitMultiplier,
-    NetWeightKg,
-    Quantity,
-    QuantityUnit,
-    IsValueEstimated,
-    IsQuantityEstimated,
-    IsNetWeightEstimated,
-    Flags,
+        Flow => Column::own("flow", &["flow"]),
+        CommodityCode => Column::own("commodity_code", &["commodityCode"]),
+        Hs2 => Column::own("hs2", &["hs2"]),
+        Hs4 => Column::own("hs4", &["hs4"]),
+        Hs6 => Column::own("hs6", &["hs6"]),
+        AggregateLevel => Column::own("aggregate_level", &["aggregateLevel"]),
+        BreakdownKey => Column::own("breakdown_key", &["breakdownKey"]),
+        PeriodKind => Column::own("period_kind", &PERIOD_FIELDS),
+        PeriodStart => Column::own("period_start", &["periodStart", "period"]),
+        PeriodEnd => Column::own("period_end", &["periodEnd", "period"]),
+        ValueUsd => Column::own("value_usd", &["valueUsd"]),
+        OriginalValue => Column::own("original_value", &["originalValue"]),
+        OriginalCurrency => Column::own("original_currency", &["originalCurrency"]),
+        OriginalUnitMultiplier => Column::own("original_unit_multiplier", &["originalUnitMultiplier"]),
+        NetWeightKg => Column::own("net_weight_kg", &["netWeightKg"]),
+        Quantity => Column::own("quantity", &["quantity"]),
+        QuantityUnit => Column::own("quantity_unit", &["quantityUnit"]),
+        IsValueEstimated => Column::own("is_value_estimated", &["isValueEstimated"]),
+        IsQuantityEstimated => Column::own("is_quantity_estimated", &["isQuantityEstimated"]),
+        IsNetWeightEstimated => Column::own("is_net_weight_estimated", &["isNetWeightEstimated"]),
+        Flags => Column::own("flags", &["flags"]),
+    }
 }
 
 #[ComplexObject]
@@ -443,7 +408,7 @@ impl TradeFlow {
 
 impl Listed for TradeFlow {
     fn select() -> SelectStatement {
-        trade_flow_select(Columns::all(&OPTIONAL))
+        trade_flow_select(Columns::all(OPTIONAL))
     }
 }
 
@@ -472,7 +437,7 @@ pub fn trade_flow_select(columns: Columns) -> SelectStatement {
     q.from_as(Alias::new("trade_flows"), Alias::new(T))
         .expr(Expr::cust(format!("{T}.id")))
         .expr(Expr::cust(format!("{T}.change_seq")));
-    columns.add_to(&mut q, &OPTIONAL);
+    columns.add_to(&mut q, OPTIONAL);
     join(&mut q, "sources", SRC, "source_id");
     join(&mut q, "countries", REP, "reporter_id");
     join(&mut q, "countries", PAR, "partner_id");
@@ -692,7 +657,7 @@ impl TradeQuery {
         )]
         changed_since: Option<i64>,
     ) -> Result<TradeFlowConnection> {
-        let mut select = trade_flow_select(Columns::of_list(ctx, &OPTIONAL));
+        let mut select = trade_flow_select(Columns::of_list(ctx, OPTIONAL));
         if let Some(f) = &filter {
             select.cond_where(f.condition(T, ctx.level())?);
         }
