@@ -56,7 +56,8 @@ pub enum Command {
     #[command(subcommand)]
     Plugins(PluginsCommand),
     /// API keys for partner agencies (`Authorization: Bearer <key>`). A running server
-    /// honours a key created or revoked here from its next request on.
+    /// honours a key created here from its next request on, and refuses one revoked here
+    /// within `access.key_cache_ms` (2 s).
     #[command(subcommand)]
     Keys(KeysCommand),
     /// Persons' personal data.
@@ -152,7 +153,8 @@ pub enum KeysCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Revoke a key by name: requests presenting it are refused (401) from then on.
+    /// Revoke a key by name: requests presenting it are refused (401) from then on (by a
+    /// running server within `access.key_cache_ms`).
     Revoke {
         /// The key's name.
         name: String,
@@ -198,10 +200,29 @@ pub enum AdminAreasCommand {
     },
 }
 
-/// The stack size of the runtime's threads, where GraphQL requests execute (see
-/// `graphql::http::Endpoint`): a query nested to the depth limit resolves through many
-/// nested futures, which an unoptimised build keeps large.
+/// The stack size of the hub's threads, where GraphQL requests execute (the runtime's and,
+/// through [`grow_thread_stacks`], the HTTP workers'): a query nested to the depth limit
+/// resolves through many nested futures, which an unoptimised build keeps large (a query
+/// 12 deep overflowed the 2 MiB of a debug build's HTTP worker). Address space only: a
+/// thread's resident stack is what it touches.
 pub const STACK_SIZE: usize = 16 * 1024 * 1024;
+
+/// Gives every thread the standard library spawns [`STACK_SIZE`] of stack unless
+/// `RUST_MIN_STACK` says otherwise: actix-web spawns its HTTP workers with the default
+/// (2 MiB) and has no setting for it, and requests run on them (see
+/// `graphql::http::run`).
+///
+/// # Safety
+///
+/// Sets an environment variable: call it before any other thread exists (first in `main`).
+#[allow(unsafe_code)]
+pub unsafe fn grow_thread_stacks() {
+    if std::env::var_os("RUST_MIN_STACK").is_none() {
+        // SAFETY: the caller guarantees that no other thread reads or writes the
+        // environment (none exists yet).
+        unsafe { std::env::set_var("RUST_MIN_STACK", STACK_SIZE.to_string()) };
+    }
+}
 
 /// Parses the command line, runs it, and turns errors into a message and exit status 1.
 pub fn main() -> ExitCode {
@@ -332,7 +353,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Keys(command) => {
             let (db, _) = open_existing(&settings).await?;
-            let result = keys(&db, command).await;
+            let result = keys(&db, command, &settings).await;
             db.close().await.ok();
             result?;
         }
@@ -366,7 +387,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// `hub keys …`.
-async fn keys(db: &sea_orm::DatabaseConnection, command: KeysCommand) -> anyhow::Result<()> {
+async fn keys(
+    db: &sea_orm::DatabaseConnection,
+    command: KeysCommand,
+    settings: &Settings,
+) -> anyhow::Result<()> {
     use crate::access::keys;
     match command {
         KeysCommand::Create {
@@ -459,7 +484,11 @@ async fn keys(db: &sea_orm::DatabaseConnection, command: KeysCommand) -> anyhow:
         KeysCommand::Revoke { name } => {
             let (key, now) = keys::revoke(db, &name, "cli").await?;
             if now {
-                println!("hub: revoked the key `{}` ({})", key.name, key.prefix);
+                println!(
+                    "hub: revoked the key `{}` ({}); running servers refuse it within {} ms \
+                     (access.key_cache_ms)",
+                    key.name, key.prefix, settings.access.key_cache_ms
+                );
             } else {
                 println!("hub: the key `{}` was revoked already", key.name);
             }

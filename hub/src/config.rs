@@ -43,6 +43,11 @@ pub struct AccessSettings {
     /// The least number of contributing firms of a group whose aggregated figures callers
     /// without firm-level access see (see `graphql::suppress`).
     pub min_group_firms: u32,
+    /// How long a looked-up API key is trusted without reading it again, in milliseconds
+    /// (0: every request reads its key). A key revoked through this instance (the
+    /// `revokeApiKey` mutation) is refused from the next request on; one revoked by
+    /// another process or instance (`hub keys revoke`) within this time.
+    pub key_cache_ms: u64,
     pub jwt: JwtSettings,
     /// Limits per role, over `[graphql]`'s.
     #[serde(default)]
@@ -53,6 +58,7 @@ impl Default for AccessSettings {
     fn default() -> Self {
         AccessSettings {
             min_group_firms: DEFAULT_MIN_GROUP_FIRMS,
+            key_cache_ms: 2_000,
             jwt: JwtSettings::default(),
             roles: RoleLimitsByRole::default(),
         }
@@ -512,7 +518,7 @@ impl Settings {
              [size_classes]\nsmall_from = {small}\nmedium_from = {medium}\nlarge_from = {large}\n\n\
              [graphql]\nmax_depth = {gd}\nmax_complexity = {gc}\ndefault_page_size = {gp}\nmax_page_size = {gm}\n\
              max_body_bytes = {gb}\nmax_upload_bytes = {gu}\nrequest_timeout_ms = {gt}\nbatch_window_ms = {gw}\n\n\
-             [access]\nmin_group_firms = {mgf}\n\n[access.jwt]\nhs256_secret = \"{jwt_secret}\"\npublic_key_files = {pkf:?}\njwks_file = {jwks:?}\n\
+             [access]\nmin_group_firms = {mgf}\nkey_cache_ms = {kc}\n\n[access.jwt]\nhs256_secret = \"{jwt_secret}\"\npublic_key_files = {pkf:?}\njwks_file = {jwks:?}\n\
              issuer = {iss:?}\naudience = {aud:?}\nleeway_seconds = {leeway}\nrole_claim = {rc:?}\n\
              scope_claim = {sc:?}\nsubject_claim = {subc:?}\nclusters_claim = {cc:?}\n",
             data_dir = self.data_dir.display().to_string(),
@@ -550,6 +556,7 @@ impl Settings {
             gt = self.graphql.request_timeout_ms,
             gw = self.graphql.batch_window_ms,
             mgf = self.access.min_group_firms,
+            kc = self.access.key_cache_ms,
             jwt_secret = secret(&self.access.jwt.hs256_secret),
             pkf = self
                 .access

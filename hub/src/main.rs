@@ -6,6 +6,9 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[allow(unsafe_code)]
 fn main() -> std::process::ExitCode {
+    // SAFETY: the first thing the process does: no other thread exists yet.
+    unsafe { hub::cli::grow_thread_stacks() };
     hub::cli::main()
 }

@@ -21,6 +21,9 @@
 //!   included.
 //! * `hub_graphql_documents_total{cache}`: GraphQL documents the endpoint looked up in its
 //!   document cache (`graphql::cache`): `hit` (kept, not parsed again), `miss` (parsed).
+//! * `hub_graphql_executions_total{thread}`: where `/graphql` requests ran: `http` (on the
+//!   HTTP worker: documents kept and validated before), `runtime` (handed to the main
+//!   runtime; see `graphql::http::run`).
 //!
 //! The counters are statics: one `hub` process serves one database.
 
@@ -34,6 +37,18 @@ static GRAPHQL_ERROR: AtomicU64 = AtomicU64::new(0);
 static GRAPHQL_REJECTED: AtomicU64 = AtomicU64::new(0);
 static DOCUMENT_HITS: AtomicU64 = AtomicU64::new(0);
 static DOCUMENT_MISSES: AtomicU64 = AtomicU64::new(0);
+static RUN_ON_HTTP: AtomicU64 = AtomicU64::new(0);
+static RUN_ON_RUNTIME: AtomicU64 = AtomicU64::new(0);
+
+/// Counts one `/graphql` request by where it ran: on the HTTP worker or the main runtime.
+pub fn graphql_execution(on_http_worker: bool) {
+    let counter = if on_http_worker {
+        &RUN_ON_HTTP
+    } else {
+        &RUN_ON_RUNTIME
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+}
 
 /// Counts one lookup in the GraphQL document cache.
 pub fn graphql_document(hit: bool) {
@@ -120,6 +135,17 @@ pub fn render() -> String {
             ("{cache=\"miss\"}", DOCUMENT_MISSES.load(Ordering::Relaxed)),
         ],
     );
+    counter(
+        "hub_graphql_executions_total",
+        "GraphQL requests by where they ran: http (the HTTP worker) or runtime (the main runtime).",
+        &[
+            ("{thread=\"http\"}", RUN_ON_HTTP.load(Ordering::Relaxed)),
+            (
+                "{thread=\"runtime\"}",
+                RUN_ON_RUNTIME.load(Ordering::Relaxed),
+            ),
+        ],
+    );
     out
 }
 
@@ -137,6 +163,7 @@ mod tests {
             "hub_graphql_requests_total",
             "hub_http_requests_total",
             "hub_graphql_documents_total",
+            "hub_graphql_executions_total",
         ] {
             assert!(text.contains(&format!("# TYPE {name} counter\n")), "{text}");
         }

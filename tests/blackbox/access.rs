@@ -55,8 +55,13 @@ fn ask_header(
 
 /// `hub serve` or `hub demo` on `db`, listening.
 fn start(db: &TestDb, command: &str) -> RunningHub {
+    start_with(db, command, &[])
+}
+
+/// [`start`] with more environment.
+fn start_with(db: &TestDb, command: &str, env: &[(&str, &str)]) -> RunningHub {
     let mut cmd = hub(db);
-    cmd.arg(command);
+    cmd.arg(command).envs(env.iter().copied());
     spawn(cmd)
 }
 
@@ -87,7 +92,9 @@ fn viewer(hub: &RunningHub, credential: &str) -> Result<Value, String> {
 fn keys_are_created_listed_and_revoked_from_the_command_line_and_honoured_at_once() {
     for engine in engines() {
         let db = TestDb::fresh(engine);
-        let server = start(&db, "serve");
+        // Without the key cache, a change made by another process counts from the next
+        // request (with it, within `access.key_cache_ms`: see the next test).
+        let server = start_with(&db, "serve", &[("HUB__ACCESS__KEY_CACHE_MS", "0")]);
 
         // Created while the server runs: honoured from the next request.
         let out = output(hub(&db).args([
@@ -213,6 +220,72 @@ fn keys_are_created_listed_and_revoked_from_the_command_line_and_honoured_at_onc
         assert!(
             !all.contains(&key[13..]) && !all.contains(&temp[13..]),
             "{engine}: {all}"
+        );
+    }
+}
+
+/// With the key cache on, an accepted key is not read again for `access.key_cache_ms`: a
+/// revocation by another process is seen once that time has passed, one through the
+/// serving instance (`revokeApiKey`) from the next request.
+#[test]
+fn an_accepted_key_is_trusted_for_the_cache_time_and_forgotten_when_revoked_here() {
+    for engine in engines() {
+        let db = TestDb::fresh(engine);
+        let admin = create_key(&db, "root", "admin", &[]);
+        let analyst = create_key(&db, "reader", "analyst", &[]);
+        // Ten minutes: longer than the test, so what the cache keeps is not a race.
+        let server = start_with(&db, "serve", &[("HUB__ACCESS__KEY_CACHE_MS", "600000")]);
+        assert_eq!(viewer(&server, &analyst).unwrap()["role"], "ANALYST");
+
+        // Revoked by another process: the instance still trusts what it read.
+        let out = output(
+            hub(&db)
+                .env("HUB__ACCESS__KEY_CACHE_MS", "600000")
+                .args(["keys", "revoke", "reader"]),
+        );
+        assert!(out.status.success(), "{engine}: {out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("within 600000 ms"),
+            "{engine}: {out:?}"
+        );
+        assert_eq!(
+            viewer(&server, &analyst).unwrap()["role"],
+            "ANALYST",
+            "{engine}: the cache was not used"
+        );
+        // An expiry edited in the database after the key was accepted: not read again.
+        assert_eq!(viewer(&server, &admin).unwrap()["role"], "ADMIN");
+        db.query("UPDATE api_keys SET expires_at = created_at WHERE name = 'root'");
+        assert_eq!(viewer(&server, &admin).unwrap()["role"], "ADMIN");
+
+        // A revocation through this instance forgets every key it kept: the key revoked
+        // elsewhere and the expired one are read again and refused.
+        let third = create_key(&db, "third", "analyst", &[]);
+        assert_eq!(viewer(&server, &third).unwrap()["role"], "ANALYST");
+        let (_, body, _) = ask(
+            &server,
+            Some(&bearer(&admin)),
+            "mutation { revokeApiKey(name: \"third\") { state } }",
+        );
+        assert_eq!(
+            body["data"]["revokeApiKey"]["state"], "revoked",
+            "{engine}: {body}"
+        );
+        assert!(
+            viewer(&server, &third)
+                .unwrap_err()
+                .contains("`third` was revoked")
+        );
+        assert!(
+            viewer(&server, &analyst)
+                .unwrap_err()
+                .contains("`reader` was revoked"),
+            "{engine}"
+        );
+        assert!(
+            viewer(&server, &admin)
+                .unwrap_err()
+                .contains("`root` expired")
         );
     }
 }

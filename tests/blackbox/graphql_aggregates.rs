@@ -1312,5 +1312,36 @@ fn rollups_answer_as_the_live_count_and_imports_refresh_them_on_every_engine() {
                 "{engine}:\nrollup {rolled:#}\nlive {live:#}"
             );
         }
+
+        // `tradeFlowsAggregate` keeps its answers per change number too: a hand edit that
+        // takes no number is not seen, the next number is (each flow one dollar more).
+        let by_year = || {
+            ok(
+                &h,
+                "{ a: tradeFlowsAggregate(groupBy: [YEAR]) { source groups { keys { year } count sum { valueUsd } } } }",
+            )
+        };
+        let first = by_year();
+        let groups = first["a"]["groups"].as_array().unwrap().clone();
+        assert!(!groups.is_empty(), "{engine}: {first:#}");
+        db.query("UPDATE trade_flows SET value_usd = value_usd + 1");
+        assert_eq!(by_year(), first, "{engine}: kept for its change number");
+        db.query("UPDATE change_counter SET last_seq = last_seq + 1 WHERE id = 1");
+        let next = by_year();
+        assert_eq!(next["a"]["source"], first["a"]["source"], "{engine}");
+        let now = next["a"]["groups"].as_array().unwrap();
+        assert_eq!(now.len(), groups.len(), "{engine}: {next:#}");
+        for (was, is) in groups.iter().zip(now) {
+            assert_eq!(was["keys"], is["keys"], "{engine}");
+            let added = was["count"].as_f64().unwrap();
+            let (was, is) = (
+                was["sum"]["valueUsd"].as_f64().unwrap(),
+                is["sum"]["valueUsd"].as_f64().unwrap(),
+            );
+            assert!(
+                (is - (was + added)).abs() < 1e-3 + 1e-12 * is.abs(),
+                "{engine}: {was} + {added} flows of one dollar each, read {is}"
+            );
+        }
     }
 }

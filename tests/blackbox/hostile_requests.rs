@@ -350,6 +350,81 @@ fn document_lookups(h: &RunningHub) -> (u64, u64) {
     (value("hit"), value("miss"))
 }
 
+/// Where `/graphql` requests ran, from `/metrics`: (on the HTTP worker, on the runtime).
+fn executions(h: &RunningHub) -> (u64, u64) {
+    let (status, text) = h.get("/metrics");
+    assert_eq!(status, 200);
+    let value = |label: &str| -> u64 {
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!(
+                    "hub_graphql_executions_total{{thread=\"{label}\"}} "
+                ))
+            })
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("hub_graphql_executions_total {label} in {text}"))
+    };
+    (value("http"), value("runtime"))
+}
+
+/// A document asked again, once validated, runs on the HTTP worker's own thread: a query at
+/// the depth limit, resolved all the way down over the demo's clusters and firms, answers
+/// there as it did on the runtime, in this debug build too (whose 2 MiB worker stacks it
+/// overflowed before they were grown); so does a document with variables, whatever their
+/// values.
+#[test]
+fn shallow_requests_run_on_the_http_worker_and_answer_as_on_the_runtime() {
+    for engine in engines() {
+        let (_db, running) = demo(engine);
+        let h = &running;
+        // 12 deep: the default `graphql.max_depth`.
+        let deep = json!({"query": format!(
+            "{{ clusters(first: 1) {{ nodes {{ {} firms(first: 1) {{ totalCount }} {} }} }} }}",
+            "firms(first: 1) { nodes { clusters(first: 1) { nodes { ".repeat(2),
+            "} } } } ".repeat(2)
+        )});
+        let (http, runtime) = executions(h);
+        let (status, first, _) = post(h, &deep);
+        assert_eq!(status, 200, "{engine}: {first:#}");
+        assert!(first.get("errors").is_none(), "{engine}: {first:#}");
+        let total = &first["data"]["clusters"]["nodes"][0]["firms"]["nodes"][0]["clusters"]["nodes"]
+            [0]["firms"]["nodes"][0]["clusters"]["nodes"][0]["firms"]["totalCount"];
+        assert!(
+            total.as_i64().is_some_and(|n| n > 0),
+            "{engine}: resolved to the bottom: {first:#}"
+        );
+        assert_eq!(
+            executions(h),
+            (http, runtime + 1),
+            "{engine}: first seen, on the runtime"
+        );
+        let (status, second, _) = post(h, &deep);
+        assert_eq!(status, 200, "{engine}");
+        assert_eq!(second, first, "{engine}: the same answer on the worker");
+        assert_eq!(executions(h), (http + 1, runtime + 1), "{engine}");
+
+        // With variables: the depth is the document's, whatever their values.
+        let document = "query($first: Int) { clusters(first: $first) { nodes { slug firms(first: $first) { nodes { name } } } } }";
+        let (status, one, _) = post(h, &json!({"query": document, "variables": {"first": 1}}));
+        assert_eq!(status, 200, "{engine}: {one:#}");
+        let (status, two, _) = post(h, &json!({"query": document, "variables": {"first": 2}}));
+        assert_eq!(status, 200, "{engine}: {two:#}");
+        assert_eq!(
+            two["data"]["clusters"]["nodes"].as_array().unwrap().len(),
+            2
+        );
+        let (a, b) = (
+            &one["data"]["clusters"]["nodes"][0],
+            &two["data"]["clusters"]["nodes"][0],
+        );
+        assert_eq!(a["slug"], b["slug"], "{engine}");
+        assert_eq!(a["firms"]["nodes"][0], b["firms"]["nodes"][0], "{engine}");
+        assert_eq!(b["firms"]["nodes"].as_array().unwrap().len(), 2, "{engine}");
+        assert_eq!(executions(h), (http + 2, runtime + 2), "{engine}");
+        healthy(h);
+    }
+}
+
 /// A document the endpoint keeps (parsed once, its checks remembered) is answered the same
 /// and checked the same every time: a document over the cost limit is refused again, and
 /// one that passed without variables is checked in full when it comes with variables.

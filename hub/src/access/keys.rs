@@ -6,9 +6,16 @@
 //! of the whole key is stored: a key is a long random secret, so a fast hash is as safe as a slow one
 //! and costs microseconds on every request. The key is shown once, when it is made.
 //!
-//! Every request looks its key up in the database (one indexed read), so a key created or
-//! revoked by any process, on any instance sharing the database, counts from the next
-//! request on.
+//! A request looks its key up in the database (one indexed read) unless the same key was
+//! looked up less than `access.key_cache_ms` ago ([`KeyCache`]). So a key created by any
+//! process counts from the next request on; a key revoked through the instance that serves
+//! the request (`revokeApiKey`) likewise, and one revoked by another process or instance
+//! sharing the database (`hub keys revoke`) within `access.key_cache_ms` (2 s). Expiry is
+//! checked on every request, cached or not.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -227,19 +234,105 @@ pub async fn revoke(
     Ok((key, true))
 }
 
-/// The principal of a presented key.
+/// Keys accepted recently, by the hash of the key: what spares a request its key's lookup
+/// (see the module's comment). Only accepted keys are kept, with their expiry, which is
+/// checked again on every use; at most [`KeyCache::MAX_KEYS`] of them.
+#[derive(Debug)]
+pub struct KeyCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<String, Accepted>>,
+}
+
+/// A key accepted at `at`.
+#[derive(Debug, Clone)]
+struct Accepted {
+    at: Instant,
+    expires_at: Option<DateTime<Utc>>,
+    principal: Principal,
+}
+
+impl KeyCache {
+    /// The most keys kept: beyond them, the oldest half is forgotten.
+    pub const MAX_KEYS: usize = 4_096;
+
+    /// Keeps accepted keys for `ttl` (zero: none kept).
+    pub fn new(ttl: Duration) -> Self {
+        KeyCache {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The principal of the key with this hash, when it was accepted less than the time to
+    /// live ago and has not expired by `now`.
+    fn get(&self, hashed: &str, now: DateTime<Utc>) -> Option<Principal> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let mut entries = self.entries.lock().ok()?;
+        let entry = entries.get(hashed)?;
+        if entry.at.elapsed() < self.ttl && entry.expires_at.is_none_or(|at| at > now) {
+            return Some(entry.principal.clone());
+        }
+        entries.remove(hashed);
+        None
+    }
+
+    fn put(&self, hashed: String, expires_at: Option<DateTime<Utc>>, principal: &Principal) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        if entries.len() >= Self::MAX_KEYS {
+            let ttl = self.ttl;
+            entries.retain(|_, e| e.at.elapsed() < ttl);
+            if entries.len() >= Self::MAX_KEYS {
+                let mut ages: Vec<Instant> = entries.values().map(|e| e.at).collect();
+                ages.sort_unstable();
+                let median = ages[ages.len() / 2];
+                entries.retain(|_, e| e.at > median);
+            }
+        }
+        entries.insert(
+            hashed,
+            Accepted {
+                at: Instant::now(),
+                expires_at,
+                principal: principal.clone(),
+            },
+        );
+    }
+
+    /// Forgets every key: after a revocation through this instance.
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+}
+
+/// The principal of a presented key: from `cache` when it holds the key, else read (and
+/// then kept in `cache` when accepted).
 pub async fn principal(
     db: &impl ConnectionTrait,
+    cache: &KeyCache,
     presented: &str,
 ) -> Result<Result<Principal, KeyDenied>, sea_orm::DbErr> {
+    let hashed = hash(presented);
+    let now = Utc::now();
+    if let Some(principal) = cache.get(&hashed, now) {
+        return Ok(Ok(principal));
+    }
     let Some(key) = api_keys::Entity::find()
-        .filter(api_keys::Column::SecretHash.eq(hash(presented)))
+        .filter(api_keys::Column::SecretHash.eq(hashed.as_str()))
         .one(db)
         .await?
     else {
         return Ok(Err(KeyDenied::Unknown));
     };
-    let mut principal = match principal_of(&key, Utc::now()) {
+    let mut principal = match principal_of(&key, now) {
         Ok(p) => p,
         Err(denied) => return Ok(Err(denied)),
     };
@@ -252,6 +345,11 @@ pub async fn principal(
                 .collect(),
         );
     }
+    cache.put(
+        hashed,
+        key.expires_at.map(|at| at.with_timezone(&Utc)),
+        &principal,
+    );
     Ok(Ok(principal))
 }
 
@@ -326,5 +424,51 @@ mod tests {
         assert!(!valid_name(&"x".repeat(65)));
         let end = end_of(NaiveDate::from_ymd_opt(2027, 1, 31).unwrap());
         assert_eq!(end.to_rfc3339(), "2027-02-01T00:00:00+00:00");
+    }
+
+    fn analyst(name: &str) -> Principal {
+        Principal {
+            role: Role::Analyst,
+            pii: false,
+            clusters: Some(vec![3]),
+            actor: format!("key:{name}"),
+        }
+    }
+
+    #[test]
+    fn the_key_cache_keeps_accepted_keys_for_its_time_and_until_they_expire() {
+        let now = Utc::now();
+        let cache = KeyCache::new(Duration::from_secs(60));
+        assert_eq!(cache.get("a", now), None);
+        cache.put("a".into(), None, &analyst("a"));
+        assert_eq!(cache.get("a", now), Some(analyst("a")));
+        assert_eq!(cache.get("b", now), None);
+        // Expiry is checked on every use: a key past its end is not answered from the cache.
+        let end = now + chrono::Duration::seconds(30);
+        cache.put("b".into(), Some(end), &analyst("b"));
+        assert_eq!(cache.get("b", now), Some(analyst("b")));
+        assert_eq!(cache.get("b", end), None);
+        assert_eq!(cache.get("b", now), None, "an expired key is forgotten");
+        // A revocation through this instance forgets every key.
+        cache.clear();
+        assert_eq!(cache.get("a", now), None);
+
+        // Past its time to live a key is read again; with none, nothing is kept.
+        let short = KeyCache::new(Duration::from_millis(1));
+        short.put("a".into(), None, &analyst("a"));
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(short.get("a", now), None);
+        let off = KeyCache::new(Duration::ZERO);
+        off.put("a".into(), None, &analyst("a"));
+        assert_eq!(off.get("a", now), None);
+
+        // Bounded: past the limit the oldest half goes, the newest key stays.
+        let full = KeyCache::new(Duration::from_secs(60));
+        for i in 0..=KeyCache::MAX_KEYS {
+            full.put(format!("k{i}"), None, &analyst("x"));
+        }
+        let kept = full.entries.lock().unwrap().len();
+        assert!(kept <= KeyCache::MAX_KEYS / 2 + 1, "{kept}");
+        assert!(full.get(&format!("k{}", KeyCache::MAX_KEYS), now).is_some());
     }
 }

@@ -33,6 +33,8 @@ pub struct Authenticator {
     jwt: Option<jwt::Verifier>,
     denials: audit::Denials,
     min_group_firms: u32,
+    /// API keys accepted recently (`access.key_cache_ms`).
+    keys: keys::KeyCache,
 }
 
 impl Authenticator {
@@ -44,6 +46,7 @@ impl Authenticator {
             jwt: jwt::Verifier::from_settings(&settings.jwt)?,
             denials: audit::Denials::default(),
             min_group_firms: settings.min_group_firms.max(1),
+            keys: keys::KeyCache::new(std::time::Duration::from_millis(settings.key_cache_ms)),
         })
     }
 
@@ -74,7 +77,7 @@ impl Authenticator {
             }
         };
         if credential.starts_with(keys::KEY_START) {
-            return match keys::principal(&self.db, credential).await {
+            return match keys::principal(&self.db, &self.keys, credential).await {
                 Ok(Ok(principal)) => Ok(principal),
                 Ok(Err(denied)) => {
                     let (reason, actor) = match &denied {
@@ -148,6 +151,12 @@ impl Authenticator {
             "anonymous".into(),
             "Refused: the bearer credential is neither an API key (`hub_…`) nor a JWT.".into(),
         ))
+    }
+
+    /// Forgets the API keys accepted so far: after a key was revoked through this instance,
+    /// so that the next request reads its key again.
+    pub fn forget_keys(&self) {
+        self.keys.clear();
     }
 
     /// Records a refusal in the audit trail (coalesced, see [`audit::Denials`]).

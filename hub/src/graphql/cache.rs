@@ -13,6 +13,7 @@
 //! its schemas (its limits), so validations are kept per role.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::ValidationResult;
@@ -35,6 +36,10 @@ pub struct Cached {
     /// The validation result of each role and operation name that passed every check
     /// without variables (each role has its own schema and limits).
     validated: Mutex<HashMap<(Role, Option<String>), ValidationResult>>,
+    /// The depth of its operations' selections (fragments spread), once a validation
+    /// passed (0 until then): a validated document runs on the HTTP worker (see
+    /// `http::run`).
+    depth: AtomicUsize,
 }
 
 impl Cached {
@@ -42,7 +47,21 @@ impl Cached {
         Cached {
             doc: Arc::new(doc),
             validated: Mutex::new(HashMap::new()),
+            depth: AtomicUsize::new(0),
         }
+    }
+
+    /// The depth a validation of this document measured, if one passed.
+    pub fn depth(&self) -> Option<usize> {
+        match self.depth.load(Ordering::Relaxed) {
+            0 => None,
+            d => Some(d),
+        }
+    }
+
+    /// Records the depth a passed validation measured (the deepest of its operations).
+    pub fn set_depth(&self, depth: usize) {
+        self.depth.fetch_max(depth.max(1), Ordering::Relaxed);
     }
 
     /// The result of an earlier validation of this operation without variables.
@@ -67,6 +86,17 @@ pub struct DocumentCache {
 }
 
 impl DocumentCache {
+    /// The kept document of `query`, without parsing it when it is not kept.
+    pub fn get(&self, query: &str) -> Option<Arc<Cached>> {
+        if query.len() > MAX_DOCUMENT_BYTES {
+            return None;
+        }
+        let key: [u8; 32] = Sha256::digest(query.as_bytes()).into();
+        let found = self.entries.lock().ok()?.get(&key).cloned()?;
+        crate::metrics::graphql_document(true);
+        Some(found)
+    }
+
     /// The document of `query`, parsed by `parse` unless it is kept already. A document
     /// that does not parse is never kept.
     pub fn get_or_parse<E>(
@@ -125,6 +155,16 @@ mod tests {
             .unwrap();
         assert_eq!(parses, 0, "the second request is not parsed");
         assert!(Arc::ptr_eq(&a, &b));
+        assert!(Arc::ptr_eq(
+            &a,
+            &cache.get("{ clusters { totalCount } }").unwrap()
+        ));
+        assert!(cache.get("{ clusters { slug } }").is_none(), "not parsed");
+        // The depth is unknown until a validation records it; the deepest operation counts.
+        assert_eq!(a.depth(), None);
+        a.set_depth(3);
+        a.set_depth(2);
+        assert_eq!(b.depth(), Some(3));
         assert!(cache.get_or_parse("{ clusters {", parse).is_err());
         assert_eq!(cache.len(), 1, "a document that does not parse is not kept");
         let big = format!("{{ {} }}", "__typename ".repeat(MAX_DOCUMENT_BYTES / 10));

@@ -203,6 +203,13 @@ impl Checks {
         if let Some(kept) = kept {
             kept.set_validated(role, operation.as_deref(), result);
         }
+        // The depth is the document's, whatever the variables: kept for the next request.
+        if let Some(cached) = ctx
+            .data_opt::<Arc<super::cache::Cached>>()
+            .filter(|c| Arc::ptr_eq(&c.doc, &doc))
+        {
+            cached.set_depth(result.depth);
+        }
         Ok(result)
     }
 }

@@ -277,6 +277,24 @@ impl Endpoint {
         }
     }
 
+    /// Runs `work` where it is polled (the HTTP worker), stopped after `limit`, a panic
+    /// contained as in [`Endpoint::limited`]: for requests whose document was validated
+    /// before (see [`run`]), which then skip two thread switches.
+    async fn inline<F>(limit: Duration, work: F) -> Result<F::Output, Stopped>
+    where
+        F: std::future::Future,
+    {
+        use futures_util::FutureExt as _;
+        match tokio::time::timeout(limit, std::panic::AssertUnwindSafe(work).catch_unwind()).await {
+            Ok(Ok(output)) => Ok(output),
+            Ok(Err(_)) => {
+                tracing::error!("request task failed (panicked)");
+                Err(Stopped::Failed)
+            }
+            Err(_) => Err(Stopped::TimedOut),
+        }
+    }
+
     /// [`Endpoint::execute_as`] as `/graphql` runs requests ([`Endpoint::limited`], under
     /// `graphql.request_timeout_ms`).
     pub async fn execute_limited(
@@ -1032,10 +1050,18 @@ fn is_introspection(op: &OperationDefinition) -> bool {
             })
 }
 
-/// Runs a well-formed request; `uploads` are the files of a multipart request. All of it
-/// (parsing, validation, execution) runs on the main runtime (see [`Endpoint::runtime`])
+/// Runs a well-formed request; `uploads` are the files of a multipart request. It runs
 /// under the request's time limit, so that neither a slow document nor a slow query holds
-/// the HTTP worker, which keeps answering `/healthz` and the other requests.
+/// the HTTP worker, which keeps answering `/healthz` and the other requests:
+///
+/// - on the HTTP worker itself when its document is kept (parsed before) and passed
+///   validation: the common case of a client asking its few documents again. Its
+///   statements wait without holding the worker, and it skips the hand-over to another
+///   thread and back (measured with `perf`: thread switches were a large part of a short
+///   request's CPU). The workers' stacks are as large as the runtime's
+///   ([`crate::cli::grow_thread_stacks`]);
+/// - otherwise on the main runtime (see [`Endpoint::runtime`]): a document seen for the
+///   first time, whose parsing and validation may take long, never holds the worker.
 async fn run(
     endpoint: &web::Data<Endpoint>,
     media: Media,
@@ -1052,9 +1078,23 @@ async fn run(
         "graphql.request_timeout_ms"
     };
     let limit = Duration::from_millis(timeout_ms);
-    let shared = endpoint.clone();
-    let work = async move { answer(&shared, media, params, via_get, uploads, principal).await };
-    let reply = match endpoint.limited(limit, work).await {
+    let kept = endpoint.documents.get(&params.query);
+    let shallow =
+        !upload && endpoint.runtime.is_some() && kept.as_ref().is_some_and(|c| c.depth().is_some());
+    metrics::graphql_execution(shallow);
+    let outcome = if shallow {
+        Endpoint::inline(
+            limit,
+            answer(endpoint, media, params, via_get, uploads, principal, kept),
+        )
+        .await
+    } else {
+        let shared = endpoint.clone();
+        let work =
+            async move { answer(&shared, media, params, via_get, uploads, principal, kept).await };
+        endpoint.limited(limit, work).await
+    };
+    let reply = match outcome {
         Ok(reply) => Some(reply),
         Err(Stopped::TimedOut) => None,
         Err(Stopped::Failed) => {
@@ -1093,13 +1133,17 @@ async fn answer(
     via_get: bool,
     uploads: Vec<UploadValue>,
     principal: Principal,
+    kept: Option<Arc<super::cache::Cached>>,
 ) -> Reply {
-    let cached = match endpoint
-        .documents
-        .get_or_parse(&params.query, errors::parse_document)
-    {
-        Ok(cached) => cached,
-        Err(e) => return request_errors(media, vec![e]),
+    let cached = match kept {
+        Some(cached) => cached,
+        None => match endpoint
+            .documents
+            .get_or_parse(&params.query, errors::parse_document)
+        {
+            Ok(cached) => cached,
+            Err(e) => return request_errors(media, vec![e]),
+        },
     };
     let doc = &*cached.doc;
     let selected = errors::selected_operation(doc, params.operation_name.as_deref());

@@ -22,6 +22,7 @@ pub mod suppress;
 pub mod types;
 
 pub mod aggregate;
+pub mod answers;
 pub mod bounds;
 pub mod cache;
 pub mod columns;
@@ -81,7 +82,8 @@ pub fn build_schema_with(
     .limit_directives(32)
     .extension(document::DocumentChecks)
     .data(limits.clone())
-    .data(types::cluster_trade::Answers::default());
+    .data(types::cluster_trade::Answers::default())
+    .data(types::trade_aggregate::Answers::default());
     if !introspection {
         builder = builder.disable_introspection();
     }

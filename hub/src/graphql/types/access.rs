@@ -259,13 +259,18 @@ impl AccessMutation {
     }
 
     /// Revokes the key named `name`, as `hub keys revoke` does: requests presenting it are
-    /// refused from then on. Revoking a revoked key changes nothing.
+    /// refused from then on (by this instance from the next request; by other instances
+    /// sharing the database within `access.key_cache_ms`). Revoking a revoked key changes
+    /// nothing.
     async fn revoke_api_key(&self, ctx: &Context<'_>, name: String) -> Result<ApiKey> {
         require(ctx, Protected::Administration, "revokeApiKey").await?;
         let db = ctx.data::<DatabaseConnection>()?;
         let (key, _) = keys::revoke(db, &name, &principal_of(ctx).actor)
             .await
             .map_err(key_error)?;
+        if let Some(access) = ctx.data_opt::<std::sync::Arc<crate::access::Authenticator>>() {
+            access.forget_keys();
+        }
         Ok(key.into())
     }
 }

@@ -141,8 +141,7 @@ pub async fn cluster_trade(
         "{cluster_id}|{:?}|{:?}|{years:?}|{flow:?}|{reporter}|{partner:?}|{group_by:?}|{:?}",
         out.basket,
         revisions,
-        ctx.data_opt::<crate::graphql::principal::Principal>()
-            .and_then(|p| p.clusters.as_deref()),
+        crate::graphql::answers::scope_of(ctx),
     );
     if let Some(answer) = answers.and_then(|a| a.get(&question, state)) {
         return Ok(answer);
@@ -371,49 +370,12 @@ pub async fn cluster_trade(
     Ok(out)
 }
 
-/// The answers of `Cluster.trade` given at the current change number, kept by question.
-///
-/// An answer depends only on its question and on the data, and the data changes only with
-/// the change number: every write takes one, in the transaction that writes (imports,
-/// curation, erasure; see `changes`). So an answer given at change number `n` is the
-/// answer for as long as the database's number is `n`, and a request that finds one for
-/// the number it has just read returns it instead of adding the flows and placing their
-/// codes again (8 ms of a SQLite request of the surgical cluster's trade by year and
-/// partner, measured). Each hub instance keeps its own (one per role schema), so
-/// instances on one PostgreSQL never serve an answer older than the number they read. Only
-/// answers read from fresh rollups are kept (never one computed while a writer had left
-/// them behind). Bounded: emptied when it holds [`Answers::MAX`] questions.
-#[derive(Debug, Default)]
-pub struct Answers {
-    kept: std::sync::Mutex<std::collections::HashMap<String, (i64, ClusterTrade)>>,
-}
-
-impl Answers {
-    /// The most questions kept.
-    pub const MAX: usize = 256;
-
-    fn get(&self, question: &str, (change, fresh): (i64, bool)) -> Option<ClusterTrade> {
-        if !fresh {
-            return None;
-        }
-        let kept = self.kept.lock().ok()?;
-        kept.get(question)
-            .filter(|(at, _)| *at == change)
-            .map(|(_, answer)| answer.clone())
-    }
-
-    fn keep(&self, question: String, (change, fresh): (i64, bool), answer: &ClusterTrade) {
-        if !fresh {
-            return;
-        }
-        if let Ok(mut kept) = self.kept.lock() {
-            if kept.len() >= Self::MAX {
-                kept.clear();
-            }
-            kept.insert(question, (change, answer.clone()));
-        }
-    }
-}
+/// The kept answers of `Cluster.trade` (see [`crate::graphql::answers`]): only answers read
+/// from fresh rollups are kept, never one computed while a writer had left them behind.
+/// Keeping them spares a request the aggregate over the rollup and the placing of codes
+/// (8 ms of a SQLite request of the surgical cluster's trade by year and partner,
+/// measured).
+pub type Answers = crate::graphql::answers::Answers<ClusterTrade>;
 
 /// A cluster's basket items, and the basket with the digits of its finest item, or why its
 /// trade cannot be placed (no basket, or items in several revisions).
@@ -521,51 +483,4 @@ pub(crate) fn placements(basket: &Basket) -> Result<Arc<Placements>> {
     }
     kept.insert(key, p.clone());
     Ok(p)
-}
-
-#[cfg(test)]
-mod answer_tests {
-    use super::*;
-
-    fn answer(reporter: &str) -> ClusterTrade {
-        ClusterTrade {
-            revision: None,
-            basket: vec!["9018".to_owned()],
-            source: None,
-            period_kind: None,
-            aggregate_level: None,
-            flow: Flow::Export,
-            reporter: reporter.to_owned(),
-            notes: Vec::new(),
-            groups: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn an_answer_is_kept_for_its_change_number_only() {
-        let answers = Answers::default();
-        answers.keep("q".to_owned(), (7, true), &answer("PAK"));
-        assert_eq!(
-            answers.get("q", (7, true)).map(|a| a.reporter),
-            Some("PAK".to_owned())
-        );
-        assert!(
-            answers.get("q", (8, true)).is_none(),
-            "a later change number"
-        );
-        assert!(
-            answers.get("q", (7, false)).is_none(),
-            "rollups left behind"
-        );
-        assert!(answers.get("other", (7, true)).is_none());
-        answers.keep("r".to_owned(), (9, false), &answer("IND"));
-        assert!(
-            answers.get("r", (9, true)).is_none(),
-            "an answer of stale rollups is not kept"
-        );
-        for i in 0..Answers::MAX {
-            answers.keep(format!("q{i}"), (7, true), &answer("PAK"));
-        }
-        assert!(answers.kept.lock().unwrap().len() <= Answers::MAX);
-    }
 }
