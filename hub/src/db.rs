@@ -71,6 +71,20 @@ async fn connect_pool(
         .max_connections(max_connections)
         .connect_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
+    // The pool pings a connection before handing it out by default: a round trip per
+    // statement (to PostgreSQL, or to the SQLite connection's worker thread), measured
+    // with `perf` as a visible part of a short request. A SQLite file does not hang up;
+    // a PostgreSQL connection is pinged only after a minute idle, when a server, proxy
+    // or firewall may have dropped it (a statement on a connection dropped sooner fails
+    // with a connection error, and the pool replaces the connection).
+    match engine {
+        Engine::Sqlite => {
+            options.test_before_acquire(false);
+        }
+        Engine::Postgres => {
+            options.test_before_acquire_if_idle_for(Duration::from_secs(60));
+        }
+    }
     match engine {
         Engine::Sqlite => {
             let busy = Duration::from_millis(settings.database.sqlite_busy_timeout_ms);

@@ -67,14 +67,14 @@ macro_rules! connection {
                     .items
                     .iter()
                     .map(|(c, n)| $edge {
-                        cursor: c.clone(),
+                        cursor: c.encode(),
                         node: n.clone(),
                     })
                     .collect()
             }
 
-            async fn nodes(&self) -> Vec<$node> {
-                self.page.items.iter().map(|(_, n)| n.clone()).collect()
+            async fn nodes(&self) -> Vec<&$node> {
+                self.page.items.iter().map(|(_, n)| n).collect()
             }
 
             async fn page_info(&self) -> &$crate::graphql::list::PageInfo {

@@ -668,37 +668,82 @@ pub fn order(
     path: &mut Vec<String>,
     errors: &ErrorPaths,
 ) {
+    order_in(value, sets, fragments, path, errors, &mut None);
+}
+
+/// [`order`], with the response keys of `sets` collected once for every object they
+/// select (the items of a list share them): `keys` is `None` until the first object.
+/// The path is kept only when there are errors to look up, and an object already in order
+/// is not rebuilt.
+fn order_in<'d>(
+    value: &mut Value,
+    sets: &[&'d SelectionSet],
+    fragments: &'d HashMap<Name, Positioned<FragmentDefinition>>,
+    path: &mut Vec<String>,
+    errors: &ErrorPaths,
+    keys: &mut Option<Keys<'d>>,
+) {
+    let track = !errors.is_empty();
     match value {
         Value::List(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                path.push(i.to_string());
-                order(item, sets, fragments, path, errors);
-                path.pop();
+                if track {
+                    path.push(i.to_string());
+                }
+                order_in(item, sets, fragments, path, errors, keys);
+                if track {
+                    path.pop();
+                }
             }
         }
         Value::Object(map) => {
-            let mut keys: Keys<'_> = Keys::new();
-            for set in sets {
-                collect(set, fragments, &mut keys, 0);
-            }
-            let mut old = std::mem::take(map);
-            for (key, subsets) in keys {
-                path.push(key.to_string());
-                match old.shift_remove(&key) {
-                    Some(mut v) => {
-                        if !subsets.is_empty() {
-                            order(&mut v, &subsets, fragments, path, errors);
-                        }
-                        map.insert(key, v);
-                    }
-                    None if errors.contains(path.as_slice()) => {
-                        map.insert(key, Value::Null);
-                    }
-                    None => {}
+            let keys = keys.get_or_insert_with(|| {
+                let mut keys = Keys::new();
+                for set in sets {
+                    collect(set, fragments, &mut keys, 0);
                 }
-                path.pop();
+                keys
+            });
+            if keys.is_empty() {
+                return;
             }
-            map.extend(old);
+            let in_order =
+                map.len() == keys.len() && map.keys().zip(keys.keys()).all(|(a, b)| a == b);
+            if !in_order {
+                let mut old = std::mem::take(map);
+                for key in keys.keys() {
+                    match old.shift_remove(key) {
+                        Some(v) => {
+                            map.insert(key.clone(), v);
+                        }
+                        None if track && {
+                            path.push(key.to_string());
+                            let failed = errors.contains(path.as_slice());
+                            path.pop();
+                            failed
+                        } =>
+                        {
+                            map.insert(key.clone(), Value::Null);
+                        }
+                        None => {}
+                    }
+                }
+                map.extend(old);
+            }
+            for (key, subsets) in keys.iter() {
+                if subsets.iter().all(|s| s.items.is_empty()) {
+                    continue;
+                }
+                if let Some(v) = map.get_mut(key) {
+                    if track {
+                        path.push(key.to_string());
+                    }
+                    order_in(v, subsets, fragments, path, errors, &mut None);
+                    if track {
+                        path.pop();
+                    }
+                }
+            }
         }
         _ => {}
     }

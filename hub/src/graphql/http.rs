@@ -89,11 +89,10 @@ pub struct Endpoint {
     access: Arc<Authenticator>,
     /// Parsed and validated documents (see [`super::cache`]).
     documents: super::cache::DocumentCache,
-    /// The runtime requests execute on: the hub's main multi-threaded runtime, whose
-    /// threads have large stacks (`cli::STACK_SIZE`), instead of the HTTP workers' 2 MiB
-    /// threads. Nested resolvers of a deep (but allowed) query, unoptimised in a debug
-    /// build, can need more than 2 MiB, and a stack overflow aborts the whole process.
-    /// `None` outside a Tokio runtime (the request then runs on the worker).
+    /// The runtime requests seen for the first time execute on (see [`run`]): the hub's
+    /// main multi-threaded runtime, so that parsing and validating a new document never
+    /// holds an HTTP worker. `None` outside a Tokio runtime (the request then runs on the
+    /// worker).
     runtime: Option<tokio::runtime::Handle>,
 }
 

@@ -283,10 +283,27 @@ fn decode_cursor(cursor: &str, sort: &Sort) -> Result<Vec<Json>, Error> {
     Ok(values.to_vec())
 }
 
-fn encode_cursor(sort: &Sort, values: &[Json]) -> String {
-    let mut arr = vec![Json::String(sort.fingerprint())];
+fn encode_cursor(fingerprint: &str, values: &[Json]) -> String {
+    let mut arr = vec![Json::String(fingerprint.to_owned())];
     arr.extend_from_slice(values);
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&Json::Array(arr)).expect("JSON array serialises"))
+}
+
+/// An item's cursor, encoded when it is asked for (`edges { cursor }`): most clients ask
+/// for `nodes`, and encoding every item's cursor was measured at 2% of a list's CPU.
+#[derive(Debug, Clone)]
+pub struct Cursor {
+    /// The order's fingerprint, shared by the items of a page.
+    fingerprint: std::sync::Arc<str>,
+    /// The item's sort-key values.
+    values: Vec<Json>,
+}
+
+impl Cursor {
+    /// The opaque cursor string.
+    pub fn encode(&self) -> String {
+        encode_cursor(&self.fingerprint, &self.values)
+    }
 }
 
 fn bind(kind: KeyKind, v: &Json) -> Value {
@@ -446,7 +463,7 @@ pub struct PageInfo {
 /// One page of rows with their cursors.
 #[derive(Debug, Clone)]
 pub struct PageOf<N> {
-    pub items: Vec<(String, N)>,
+    pub items: Vec<(Cursor, N)>,
     pub page_info: PageInfo,
 }
 
@@ -457,9 +474,16 @@ pub fn finish_page<N>(mut rows: Vec<(Vec<Json>, N)>, sort: &Sort, page: &Page) -
     if page.backward {
         rows.reverse();
     }
-    let items: Vec<(String, N)> = rows
+    let fingerprint: std::sync::Arc<str> = sort.fingerprint().into();
+    let items: Vec<(Cursor, N)> = rows
         .into_iter()
-        .map(|(k, n)| (encode_cursor(sort, &k), n))
+        .map(|(values, n)| {
+            let cursor = Cursor {
+                fingerprint: fingerprint.clone(),
+                values,
+            };
+            (cursor, n)
+        })
         .collect();
     let page_info = PageInfo {
         has_next_page: if page.backward {
@@ -472,8 +496,8 @@ pub fn finish_page<N>(mut rows: Vec<(Vec<Json>, N)>, sort: &Sort, page: &Page) -
         } else {
             page.after.is_some()
         },
-        start_cursor: items.first().map(|(c, _)| c.clone()),
-        end_cursor: items.last().map(|(c, _)| c.clone()),
+        start_cursor: items.first().map(|(c, _)| c.encode()),
+        end_cursor: items.last().map(|(c, _)| c.encode()),
     };
     PageOf { items, page_info }
 }
