@@ -4,7 +4,7 @@
 //! nothing of the input).
 //!
 //! Each runs for a time budget rather than a number of cases: `HUB_PROPTEST_SECONDS`
-//! (default 3; CI runs a minute each). Failures are kept, shrunk, in
+//! (default 3; CI runs 20 s each). Failures are kept, shrunk, in
 //! `hub/proptest-regressions/` and replayed first on every later run: that folder is the
 //! corpus.
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
 
-/// How long each property runs: `HUB_PROPTEST_SECONDS` (60 in `.ci/run`), 3 s by default.
+/// How long each property runs: `HUB_PROPTEST_SECONDS` (20 in `.ci/run`), 3 s by default.
 pub fn budget() -> Duration {
     let secs = std::env::var("HUB_PROPTEST_SECONDS")
         .ok()

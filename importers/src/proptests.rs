@@ -4,7 +4,7 @@
 //! an error naming the file, never a panic).
 //!
 //! Each runs for a time budget rather than a number of cases: `HUB_PROPTEST_SECONDS`
-//! (default 3; CI runs a minute each), as the hub's own property tests do. Failures are
+//! (default 3; CI runs 20 s each), as the hub's own property tests do. Failures are
 //! kept, shrunk, in `importers/src/proptests.proptest-regressions` and replayed first on
 //! every later run: that file is the corpus.
 

@@ -244,6 +244,20 @@ pub fn all() -> Vec<Question> {
             postgres: trade_by_year!(postgres),
         },
         Question {
+            name: "agg-trade-year-new",
+            what: "aggregate: exports of HS 9018 by year, a question not asked before",
+            target: Target::Aggregate,
+            // A `having` every group meets, different on each request: the same work and
+            // answer as `agg-trade-year`, but never an answer kept from an earlier request.
+            graphql: |_, i| {
+                format!(
+                    r#"{{ tradeFlowsAggregate(filter: {{hsCode: {{startsWith: "9018"}}, flow: {{eq: EXPORT}}}}, groupBy: [YEAR], having: {{count: {{gte: -{i}}}}}) {{ groups {{ keys {{ year }} count sum {{ valueUsd }} }} }} }}"#
+                )
+            },
+            sqlite: trade_by_year!(sqlite),
+            postgres: trade_by_year!(postgres),
+        },
+        Question {
             name: "agg-cluster-trade",
             what: "aggregate: the surgical cluster's trade by year and partner",
             target: Target::Aggregate,
