@@ -333,37 +333,25 @@ fragment TypeRef on __Type {
   ofType { kind name ofType { kind name ofType { kind name } } } } } } }
 }"#;
 
-/// The document counter of `/metrics`: (hits, misses).
-fn document_lookups(h: &RunningHub) -> (u64, u64) {
+/// The value of `/metrics`' counter `name` with the label `key="label"`.
+fn counter(h: &RunningHub, name: &str, key: &str, label: &str) -> u64 {
     let (status, text) = h.get("/metrics");
     assert_eq!(status, 200);
-    let value = |label: &str| -> u64 {
-        text.lines()
-            .find_map(|l| {
-                l.strip_prefix(&format!(
-                    "hub_graphql_documents_total{{cache=\"{label}\"}} "
-                ))
-            })
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or_else(|| panic!("hub_graphql_documents_total {label} in {text}"))
-    };
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}{{{key}=\"{label}\"}} ")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} {label} in {text}"))
+}
+
+/// The document counter of `/metrics`: (hits, misses).
+fn document_lookups(h: &RunningHub) -> (u64, u64) {
+    let value = |label| counter(h, "hub_graphql_documents_total", "cache", label);
     (value("hit"), value("miss"))
 }
 
 /// Where `/graphql` requests ran, from `/metrics`: (on the HTTP worker, on the runtime).
 fn executions(h: &RunningHub) -> (u64, u64) {
-    let (status, text) = h.get("/metrics");
-    assert_eq!(status, 200);
-    let value = |label: &str| -> u64 {
-        text.lines()
-            .find_map(|l| {
-                l.strip_prefix(&format!(
-                    "hub_graphql_executions_total{{thread=\"{label}\"}} "
-                ))
-            })
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or_else(|| panic!("hub_graphql_executions_total {label} in {text}"))
-    };
+    let value = |label| counter(h, "hub_graphql_executions_total", "thread", label);
     (value("http"), value("runtime"))
 }
 

@@ -437,11 +437,13 @@ fn measure(
         .into_iter()
         .filter(|q| args.only.is_empty() || args.only.iter().any(|o| o == q.name))
     {
-        let graphql = q.graphql;
+        let (graphql, variables) = (q.graphql, q.variables);
         let url = format!("{base}/graphql");
         let hub_request = Arc::new(load::Request {
             url: Box::new(move |_| url.clone()),
-            body: Some(Box::new(move |i| queries::body(&graphql(ids, i)))),
+            body: Some(Box::new(move |i| {
+                queries::body(&graphql(ids, i), variables.map(|v| v(i)))
+            })),
             check: Box::new(|text| text.contains("\"data\"") && !text.contains("\"errors\"")),
             auth: Some(auth.clone()),
         });

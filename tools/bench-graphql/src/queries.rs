@@ -36,6 +36,8 @@ pub struct Question {
     pub target: Target,
     /// The GraphQL query for the `i`-th request.
     pub graphql: fn(Ids, u64) -> String,
+    /// Its variables for the `i`-th request, if it has any.
+    pub variables: Option<fn(u64) -> serde_json::Value>,
     /// The SQL for SQLite and for PostgreSQL; `:id` stands for a firm's row id.
     pub sqlite: &'static str,
     pub postgres: &'static str,
@@ -186,6 +188,7 @@ pub fn all() -> Vec<Question> {
             graphql: |_, _| {
                 r#"{ firms(first: 50, filter: {cluster: {slug: {eq: "sialkot-surgical"}}}) { nodes { name identifiers(scheme: "PK-NTN") { value } employeesTotal } } }"#.to_owned()
             },
+            variables: None,
             sqlite: CLUSTER_PAGE_SQLITE,
             postgres: CLUSTER_PAGE_PG,
         },
@@ -197,6 +200,7 @@ pub fn all() -> Vec<Question> {
                 "{ clusters(first: 4) { nodes { slug firms(first: 25) { nodes { name } } } } }"
                     .to_owned()
             },
+            variables: None,
             sqlite: CLUSTERS_SQLITE,
             postgres: CLUSTERS_PG,
         },
@@ -207,6 +211,7 @@ pub fn all() -> Vec<Question> {
             graphql: |_, _| {
                 r#"{ tradeFlows(first: 100, filter: {hsCode: {startsWith: "9018"}, flow: {eq: EXPORT}, year: {gte: 2015, lte: 2020}}, orderBy: [{field: VALUE_USD, direction: DESC}]) { nodes { commodityCode partner periodStart valueUsd } } }"#.to_owned()
             },
+            variables: None,
             sqlite: TRADE,
             postgres: TRADE,
         },
@@ -217,6 +222,7 @@ pub fn all() -> Vec<Question> {
             graphql: |_, _| {
                 r#"{ firms(first: 50, filter: {district: {eq: "Lahore"}, employeesTotal: {gte: 100}}, orderBy: [{field: EMPLOYEES_TOTAL, direction: DESC}]) { nodes { name district employeesTotal } } }"#.to_owned()
             },
+            variables: None,
             sqlite: FIRMS,
             postgres: FIRMS,
         },
@@ -230,6 +236,7 @@ pub fn all() -> Vec<Question> {
                     r#"{{ node(id: "{id}") {{ ... on Firm {{ name district employeesTotal }} }} }}"#
                 )
             },
+            variables: None,
             sqlite: NODE,
             postgres: NODE,
         },
@@ -240,6 +247,7 @@ pub fn all() -> Vec<Question> {
             graphql: |_, _| {
                 r#"{ tradeFlowsAggregate(filter: {hsCode: {startsWith: "9018"}, flow: {eq: EXPORT}}, groupBy: [YEAR]) { groups { keys { year } count sum { valueUsd } } } }"#.to_owned()
             },
+            variables: None,
             sqlite: trade_by_year!(sqlite),
             postgres: trade_by_year!(postgres),
         },
@@ -247,13 +255,13 @@ pub fn all() -> Vec<Question> {
             name: "agg-trade-year-new",
             what: "aggregate: exports of HS 9018 by year, a question not asked before",
             target: Target::Aggregate,
-            // A `having` every group meets, different on each request: the same work and
-            // answer as `agg-trade-year`, but never an answer kept from an earlier request.
-            graphql: |_, i| {
-                format!(
-                    r#"{{ tradeFlowsAggregate(filter: {{hsCode: {{startsWith: "9018"}}, flow: {{eq: EXPORT}}}}, groupBy: [YEAR], having: {{count: {{gte: -{i}}}}}) {{ groups {{ keys {{ year }} count sum {{ valueUsd }} }} }} }}"#
-                )
+            // A `having` every group meets, its bound a variable different on each request:
+            // the same work and answer as `agg-trade-year` and the same document (parsed
+            // once), but never an answer kept from an earlier request.
+            graphql: |_, _| {
+                r#"query($min: Int) { tradeFlowsAggregate(filter: {hsCode: {startsWith: "9018"}, flow: {eq: EXPORT}}, groupBy: [YEAR], having: {count: {gte: $min}}) { groups { keys { year } count sum { valueUsd } } } }"#.to_owned()
             },
+            variables: Some(|i| serde_json::json!({ "min": -(i as i64) - 1 })),
             sqlite: trade_by_year!(sqlite),
             postgres: trade_by_year!(postgres),
         },
@@ -264,6 +272,7 @@ pub fn all() -> Vec<Question> {
             graphql: |_, _| {
                 r#"{ cluster(slug: "sialkot-surgical") { trade(groupBy: [YEAR, PARTNER]) { groups { year partner valueUsd } } } }"#.to_owned()
             },
+            variables: None,
             sqlite: cluster_trade!(sqlite),
             postgres: cluster_trade!(postgres),
         },
@@ -274,6 +283,7 @@ pub fn all() -> Vec<Question> {
             graphql: |_, _| {
                 "{ firmStatistics(groupBy: [CLUSTER, DISTRICT]) { groups { keys { cluster district } firms employees femaleEmployees } } }".to_owned()
             },
+            variables: None,
             sqlite: FIRM_STATS,
             postgres: FIRM_STATS,
         },
@@ -284,13 +294,18 @@ pub fn all() -> Vec<Question> {
             graphql: |_, _| {
                 "{ trainingStatistics(groupBy: [CLUSTER, YEAR, SEX]) { groups { keys { cluster year sex } participations persons } } }".to_owned()
             },
+            variables: None,
             sqlite: training_stats!(sqlite),
             postgres: training_stats!(postgres),
         },
     ]
 }
 
-/// The GraphQL request body of a query.
-pub fn body(query: &str) -> String {
-    serde_json::json!({ "query": query }).to_string()
+/// The GraphQL request body of a query, with its variables if any.
+pub fn body(query: &str, variables: Option<serde_json::Value>) -> String {
+    match variables {
+        Some(variables) => serde_json::json!({ "query": query, "variables": variables }),
+        None => serde_json::json!({ "query": query }),
+    }
+    .to_string()
 }
