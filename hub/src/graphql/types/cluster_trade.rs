@@ -27,7 +27,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, JoinType, Order, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::trade::{Flow, FlowFilter, HsCodeFilter, PeriodKind, TradeFlowFilter};
-use super::trade_aggregate::{Flows, TradeFlowDimension, aggregate};
+use super::trade_aggregate::{Flows, Measures, TradeFlowDimension, aggregate};
 use crate::graphql::filter::{IntFilter, StringFilter};
 use crate::graphql::list::internal;
 
@@ -217,6 +217,7 @@ pub async fn cluster_trade(
         None,
         None,
         MAX_ROWS,
+        Measures::VALUE,
         Flows::ClusterRollup(cluster_id),
         known,
     ))
@@ -335,6 +336,7 @@ pub async fn cluster_trade(
             None,
             None,
             MAX_ROWS,
+            Measures::VALUE,
             Flows::Raw,
             known,
         ))

@@ -205,13 +205,18 @@ impl Firm {
         ctx: &Context<'_>,
         #[graphql(desc = "Only identifiers of this scheme, e.g. `PK-NTN`.")] scheme: Option<String>,
     ) -> Result<Vec<Identifier>> {
-        super::firm_details::firm_identifiers(ctx, self.row_id, scheme.as_deref()).await
+        Box::pin(super::firm_details::firm_identifiers(
+            ctx,
+            self.row_id,
+            scheme.as_deref(),
+        ))
+        .await
     }
 
     /// Curators' changes to the firm (corrections, identifiers, memberships, merges,
     /// splits, review decisions), oldest first; empty for roles below analyst.
     async fn history(&self, ctx: &Context<'_>) -> Result<Vec<super::curation::CurationEvent>> {
-        super::curation::history(ctx, self.row_id).await
+        Box::pin(super::curation::history(ctx, self.row_id)).await
     }
 
     /// What each source said about the firm (every source's values stay visible, a

@@ -291,6 +291,43 @@ impl TradeFlowAggregateOrderField {
     }
 }
 
+/// The measures of a group a question reads. The others are not computed: an unread
+/// `sum { quantity }` costs a `COUNT(DISTINCT unit)` per group (a sort per group on
+/// PostgreSQL), an unread `min` or `max` one more aggregate per flow. `count` is always
+/// computed. A measure a `having` or an `orderBy` names is computed there either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Measures {
+    sum_value: bool,
+    sum_weight: bool,
+    sum_quantity: bool,
+    min_value: bool,
+    max_value: bool,
+}
+
+impl Measures {
+    /// The count and the sum of values only (what `Cluster.trade` reads).
+    pub const VALUE: Measures = Measures {
+        sum_value: true,
+        sum_weight: false,
+        sum_quantity: false,
+        min_value: false,
+        max_value: false,
+    };
+
+    /// The measures the `groups` of the field being resolved select.
+    fn selected(ctx: &Context<'_>) -> Measures {
+        let groups = ctx.look_ahead().field("groups");
+        let sum = groups.field("sum");
+        Measures {
+            sum_value: sum.field("valueUsd").exists(),
+            sum_weight: sum.field("netWeightKg").exists(),
+            sum_quantity: sum.field("quantity").exists() || sum.field("quantityUnit").exists(),
+            min_value: groups.field("min").field("valueUsd").exists(),
+            max_value: groups.field("max").field("valueUsd").exists(),
+        }
+    }
+}
+
 /// The world partner's code.
 const WORLD: &str = "W00";
 
@@ -315,14 +352,28 @@ pub async fn trade_flows_aggregate(
     let db = ctx.data::<DatabaseConnection>()?;
     let state = (crate::changes::current(db).await.map_err(internal)?, true);
     let answers = ctx.data_opt::<Answers>();
+    let measures = Measures::selected(ctx);
     let question = format!(
-        "{filter:?}|{dims:?}|{having_on:?}|{order:?}|{limit}|{:?}",
+        "{filter:?}|{dims:?}|{having_on:?}|{order:?}|{limit}|{measures:?}|{:?}",
         crate::graphql::answers::scope_of(ctx)
     );
     if let Some(answer) = answers.and_then(|a| a.get(&question, state)) {
         return Ok(answer);
     }
-    let answer = aggregate(ctx, filter, dims, having_on, order, limit, Flows::Raw, None).await?;
+    let answer = aggregate(
+        ctx,
+        filter,
+        dims,
+        having_on,
+        order,
+        limit,
+        measures,
+        Flows::Raw,
+        // The change number just read: the decision kept at it is reused without reading
+        // the number again (the rollup's freshness does not matter to raw flows).
+        Some(state),
+    )
+    .await?;
     if let Some(answers) = answers {
         answers.keep(question, state, &answer);
     }
@@ -335,7 +386,8 @@ pub async fn trade_flows_aggregate(
 pub type Answers = crate::graphql::answers::Answers<TradeFlowAggregate>;
 
 /// The aggregate of the flows `filter` selects grouped by `dims`, at most `limit` groups
-/// (the hub's own callers, such as `Cluster.trade`, read every group).
+/// (the hub's own callers, such as `Cluster.trade`, read every group), with the
+/// `measures` asked (the others are null).
 #[allow(clippy::too_many_arguments)]
 pub async fn aggregate(
     ctx: &Context<'_>,
@@ -344,6 +396,7 @@ pub async fn aggregate(
     having_on: Option<TradeFlowAggregateHaving>,
     order: Option<Vec<TradeFlowAggregateOrder>>,
     limit: u64,
+    measures: Measures,
     from: Flows,
     known: Known,
 ) -> Result<TradeFlowAggregate> {
@@ -490,17 +543,26 @@ pub async fn aggregate(
         _ => None,
     };
     let mut q = Query::select();
-    let measures: [(&str, &str); 8] = match rollup {
+    const NO_NUMBER: &str = "CAST(NULL AS DOUBLE PRECISION)";
+    let asked = |sql: &'static str, asked: bool| if asked { sql } else { NO_NUMBER };
+    let computed: [(&str, &str); 8] = match rollup {
         None => {
             q.from_as(Alias::new("trade_flows"), Alias::new(T));
             [
                 (COUNT, "m_count"),
-                (SUM_VALUE, "m_sum_value"),
-                (SUM_WEIGHT, "m_sum_weight"),
-                (SUM_QUANTITY, "m_sum_quantity"),
-                ("MIN(t.quantity_unit)", "m_unit"),
-                (MIN_VALUE, "m_min_value"),
-                (MAX_VALUE, "m_max_value"),
+                (asked(SUM_VALUE, measures.sum_value), "m_sum_value"),
+                (asked(SUM_WEIGHT, measures.sum_weight), "m_sum_weight"),
+                (asked(SUM_QUANTITY, measures.sum_quantity), "m_sum_quantity"),
+                (
+                    if measures.sum_quantity {
+                        "MIN(t.quantity_unit)"
+                    } else {
+                        "CAST(NULL AS TEXT)"
+                    },
+                    "m_unit",
+                ),
+                (asked(MIN_VALUE, measures.min_value), "m_min_value"),
+                (asked(MAX_VALUE, measures.max_value), "m_max_value"),
                 (TOTAL_GROUPS, "m_total_groups"),
             ]
         }
@@ -520,7 +582,7 @@ pub async fn aggregate(
         }
     };
     let key_columns = group_by(&mut q, &dims, parts);
-    for (sql, name) in measures {
+    for (sql, name) in computed {
         q.expr_as(Expr::cust(sql), Alias::new(name));
     }
     q.cond_where(base);
