@@ -255,6 +255,135 @@ fn nested_lists_cost_the_same_statements_for_10_and_200_parents() {
     }
 }
 
+/// A firm list reads its firms' identifiers in its own statement when every `identifiers`
+/// under it asks for the same scheme and no sources: one statement fewer, and the same
+/// identifiers as the batch of the level reads them (forced here by asking for `source`),
+/// for an analyst, an analyst who may see personal data (masked CNICs) and an analyst
+/// scoped to one cluster, at the root and under clusters.
+#[test]
+fn firm_lists_read_identifiers_with_the_firms_as_the_batch_reads_them() {
+    use crate::graphql_import::post_as;
+    for engine in engines() {
+        let (db, h) = demo_hub(engine);
+        // A proprietor's CNIC on the first firm by name, as imports store it: the keyed
+        // hash and the masked form (the demo's CNICs are persons').
+        let (yes, collate) = match engine {
+            Engine::Sqlite => ("1", ""),
+            Engine::Postgres => ("true", " COLLATE \"C\""),
+        };
+        db.query(&format!(
+            "INSERT INTO organisation_identifiers (organisation_id, scheme, value, display, \
+             is_hashed, created_at, updated_at) SELECT id, 'PK-CNIC', '{}', '*****-****567-8', \
+             {yes}, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' FROM organisations \
+             WHERE kind = 'firm' AND merged_into_id IS NULL ORDER BY name{collate}, id LIMIT 1",
+            "ab".repeat(32)
+        ));
+        let keys = [
+            create_key(&db, "plain", "analyst", &[]),
+            create_key(&db, "pii", "analyst", &["--pii"]),
+            create_key(
+                &db,
+                "sialkot",
+                "analyst",
+                &["--cluster", "sialkot-surgical"],
+            ),
+        ];
+        let ask = |key: &str, query: &str| -> (Value, u64) {
+            let before = statements(&h);
+            let (status, body) = post_as(&h, Some(key), &json!({ "query": query }));
+            assert_eq!(status, 200, "{engine}: {body:#}");
+            assert!(body.get("errors").is_none(), "{engine}: {query}\n{body:#}");
+            (body["data"].clone(), statements(&h) - before)
+        };
+        // Each firm's identifiers as (id, [(scheme, value)]), whatever else was selected.
+        let identifiers = |data: &Value, field: &str| -> Vec<(String, Vec<(String, String)>)> {
+            let mut firms = Vec::new();
+            let mut lists: Vec<&Value> = Vec::new();
+            match data.get("clusters") {
+                Some(c) => {
+                    for cluster in c["nodes"].as_array().unwrap() {
+                        lists.push(&cluster["firms"]);
+                    }
+                }
+                None => lists.push(&data["firms"]),
+            }
+            for list in lists {
+                for f in list["nodes"].as_array().unwrap() {
+                    let ids = f[field]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|i| {
+                            (
+                                i["scheme"].as_str().unwrap().to_owned(),
+                                i["value"].as_str().unwrap().to_owned(),
+                            )
+                        })
+                        .collect();
+                    firms.push((f["id"].as_str().unwrap().to_owned(), ids));
+                }
+            }
+            firms
+        };
+        let lists = [
+            "firms(first: 300, orderBy: [{field: NAME}]) { nodes { id FIELDS } }",
+            "clusters { nodes { firms(first: 40) { nodes { id FIELDS } } } }",
+        ];
+        for (k, key) in keys.iter().enumerate() {
+            for list in lists {
+                for args in [r#"(scheme: "PK-NTN")"#, ""] {
+                    let with = |fields: &str| format!("{{ {} }}", list.replace("FIELDS", fields));
+                    let (read, read_cost) = ask(
+                        key,
+                        &with(&format!("i: identifiers{args} {{ scheme value }}")),
+                    );
+                    let (batched, batched_cost) = ask(
+                        key,
+                        &with(&format!("i: identifiers{args} {{ scheme value source }}")),
+                    );
+                    let what = format!("{engine} key {k} {list} {args}");
+                    let (read, batched) = (identifiers(&read, "i"), identifiers(&batched, "i"));
+                    assert_eq!(read, batched, "{what}");
+                    assert!(
+                        read.iter().any(|(_, ids)| !ids.is_empty()),
+                        "{what}: some firm has identifiers"
+                    );
+                    assert_eq!(read_cost + 1, batched_cost, "{what}: statements");
+                    if args.is_empty() && k == 1 && list.starts_with("firms") {
+                        assert!(
+                            read.iter()
+                                .flat_map(|(_, ids)| ids)
+                                .any(|(scheme, value)| scheme == "PK-CNIC" && value.contains('*')),
+                            "{what}: a masked CNIC"
+                        );
+                    }
+                    if k != 1 {
+                        assert!(
+                            read.iter()
+                                .flat_map(|(_, ids)| ids)
+                                .all(|(s, _)| s != "PK-CNIC"),
+                            "{what}: no CNIC without personal-data access"
+                        );
+                    }
+                    // Two different schemes under one list: each read as the batch reads it.
+                    let (two, _) = ask(
+                        key,
+                        &with(
+                            r#"a: identifiers(scheme: "PK-NTN") { scheme value } i: identifiers { scheme value }"#,
+                        ),
+                    );
+                    let (all, _) = ask(key, &with("i: identifiers { scheme value sources }"));
+                    assert_eq!(
+                        identifiers(&two, "i"),
+                        identifiers(&all, "i"),
+                        "{what}: two schemes"
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn global_ids_fetch_nodes_and_firms_are_found_by_identifier() {
     for engine in engines() {

@@ -133,7 +133,7 @@ impl CoreQuery {
         changed_since: Option<i64>,
     ) -> Result<FirmConnection> {
         super::check_arguments(ctx, super::FIRM_PROTECTED_ARGUMENTS)?;
-        let mut select = firm_select(firm::FirmColumns::of_list(ctx));
+        let mut select = firm::firm_list_select(ctx)?;
         if let Some(f) = &filter {
             select.cond_where(f.condition(T, ctx.level())?);
         }

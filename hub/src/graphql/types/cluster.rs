@@ -6,9 +6,7 @@ use hub_schema::entity::clusters;
 use sea_orm::sea_query::{Alias, Expr, SelectStatement};
 use sea_orm::{FromQueryResult as _, QueryResult};
 
-use super::firm::{
-    FirmColumns, FirmConnection, FirmFilter, FirmOrder, firm_select, firm_sort, through_memberships,
-};
+use super::firm::{FirmConnection, FirmFilter, FirmOrder, firm_sort, through_memberships};
 use super::indicator::{IndicatorValueConnection, IndicatorValueFilter, IndicatorValueOrder};
 use super::network::{NetworkConnection, NetworkFilter, NetworkOrder};
 use super::training::{TrainingEventConnection, TrainingEventFilter, TrainingEventOrder};
@@ -153,7 +151,7 @@ impl Cluster {
     ) -> Result<FirmConnection> {
         crate::graphql::check_arguments(ctx, crate::graphql::FIRM_PROTECTED_ARGUMENTS)?;
         let (page, total) = child_list(ctx, self.row_id, first, after, || {
-            let mut select = firm_select(FirmColumns::of_list(ctx));
+            let mut select = super::firm::firm_list_select(ctx)?;
             if let Some(f) = &filter {
                 select.cond_where(f.condition(T, ctx.level())?);
             }

@@ -2,7 +2,9 @@
 
 use async_graphql::{ComplexObject, Context, Error, ID, InputObject, Result, SimpleObject};
 use sea_orm::QueryResult;
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, Query, SelectStatement};
+use sea_orm::sea_query::{
+    Alias, Condition, Expr, ExprTrait as _, Query, SelectStatement, SimpleExpr,
+};
 
 use super::cluster::{
     ClusterConnection, ClusterFilter, ClusterOrder, cluster_select, cluster_sort,
@@ -80,6 +82,10 @@ pub struct Firm {
     pub survivorship: Option<serde_json::Value>,
     #[graphql(skip)]
     pub figures: Option<serde_json::Value>,
+    /// The identifiers the list read with the firm's row (see
+    /// [`super::firm_details::read_identifiers_with_firms`]); `None` when it did not.
+    #[graphql(skip)]
+    pub identifiers_read: Option<Vec<Identifier>>,
 }
 
 impl FromRow for Firm {
@@ -114,6 +120,7 @@ impl FromRow for Firm {
             certifications_value: cols.get(Col::Certifications)?,
             survivorship: cols.get(Col::Survivorship)?,
             figures: cols.get(Col::Figures)?,
+            identifiers_read: super::firm_details::identifiers_in_row(row)?,
         })
     }
 }
@@ -205,6 +212,11 @@ impl Firm {
         ctx: &Context<'_>,
         #[graphql(desc = "Only identifiers of this scheme, e.g. `PK-NTN`.")] scheme: Option<String>,
     ) -> Result<Vec<Identifier>> {
+        // Read with the firm's row: the list checked that every `identifiers` under it asks
+        // for this scheme, and that the caller may see them.
+        if let Some(read) = &self.identifiers_read {
+            return Ok(read.clone());
+        }
         Box::pin(super::firm_details::firm_identifiers(
             ctx,
             self.row_id,
@@ -529,16 +541,35 @@ impl FirmColumns {
     }
 }
 
+/// The select of a firm list field (`firms`, `Cluster.firms`): the columns its nodes'
+/// selection needs, and their identifiers when that saves a statement (see
+/// [`super::firm_details::read_identifiers_with_firms`]).
+pub fn firm_list_select(ctx: &Context<'_>) -> Result<SelectStatement> {
+    Ok(firm_select_with(
+        FirmColumns::of_list(ctx),
+        super::firm_details::read_identifiers_with_firms(ctx)?,
+    ))
+}
+
 /// `SELECT <firm columns> FROM organisations t WHERE t.kind = 'firm'`, the base of every
 /// firm list, with the optional columns that `columns` asks for (the district and tehsil
 /// names are a lookup each). Merged-away firms are not listed.
 pub fn firm_select(columns: FirmColumns) -> SelectStatement {
+    firm_select_with(columns, super::firm_details::identifiers_not_read())
+}
+
+/// [`firm_select`] with `identifiers` as its `__identifiers` column.
+fn firm_select_with(columns: FirmColumns, identifiers: SimpleExpr) -> SelectStatement {
     let mut q = Query::select();
     q.from_as(Alias::new("organisations"), Alias::new(T));
     for c in FIRM_COLUMNS {
         q.expr(Expr::cust(format!("{T}.{c}")));
     }
     columns.0.add_to(&mut q, OPTIONAL);
+    q.expr_as(
+        identifiers,
+        Alias::new(super::firm_details::IDENTIFIERS_COLUMN),
+    );
     q.and_where(Expr::cust(format!("{T}.kind = 'firm'")))
         .and_where(Expr::cust(format!("{T}.merged_into_id IS NULL")));
     q
