@@ -225,10 +225,13 @@ pub fn read_identifiers_with_firms(ctx: &Context<'_>) -> Result<SimpleExpr> {
         .data::<sea_orm::DatabaseConnection>()?
         .get_database_backend()
         == sea_orm::DbBackend::Postgres;
-    let (personal, shown) = personal_and_shown();
+    let (personal, mut shown) = personal_and_shown();
     let mut conditions = vec![format!("i.organisation_id = {T}.id")];
     if !ctx.allowed(Protected::PersonalData) {
         conditions.push(format!("NOT {personal}"));
+        // Only plain identifiers: the value as stored, grouped and ordered along the
+        // (organisation, scheme, value) index without a sort per firm.
+        shown = "i.value".to_owned();
     }
     if let Some(ids) = crate::graphql::connection::scope_ids(
         ctx.data_opt::<crate::graphql::principal::Principal>(),
