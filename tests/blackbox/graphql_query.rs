@@ -381,6 +381,25 @@ fn firm_lists_read_identifiers_with_the_firms_as_the_batch_reads_them() {
                 }
             }
         }
+        // Schemes with quotes and backslashes match nothing, whichever path reads them.
+        for scheme in ["x' OR '1'='1", "PK-NTN' --", "a\\' OR true --", "\\"] {
+            let (status, body) = post_as(
+                &h,
+                Some(&keys[0]),
+                &json!({
+                    "query": "query($s: String) { firms(first: 50) { nodes { id i: identifiers(scheme: $s) { scheme value } } } }",
+                    "variables": { "s": scheme },
+                }),
+            );
+            assert_eq!(status, 200, "{engine} {scheme}: {body:#}");
+            assert!(body.get("errors").is_none(), "{engine} {scheme}: {body:#}");
+            let firms = identifiers(&body["data"], "i");
+            assert_eq!(firms.len(), 50, "{engine} {scheme}");
+            assert!(
+                firms.iter().all(|(_, ids)| ids.is_empty()),
+                "{engine} {scheme}: {firms:?}"
+            );
+        }
     }
 }
 

@@ -241,8 +241,10 @@ pub fn read_identifiers_with_firms(ctx: &Context<'_>) -> Result<SimpleExpr> {
     }
     if let Some(scheme) = scheme {
         // A literal, quotes doubled: sea-query left the `?` of a bound value in this
-        // select expression as it was on PostgreSQL (measured), not `$n`.
-        if scheme.contains('\0') {
+        // select expression as it was on PostgreSQL (measured), not `$n`. A scheme with a
+        // backslash (which a PostgreSQL server with `standard_conforming_strings = off`
+        // reads as an escape) or a NUL byte goes to the batch, which binds it.
+        if scheme.contains(['\\', '\0']) {
             return Ok(identifiers_not_read());
         }
         conditions.push(format!("i.scheme = '{}'", scheme.replace('\'', "''")));
