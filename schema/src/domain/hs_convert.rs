@@ -151,15 +151,11 @@ fn span(code: &str) -> Option<std::ops::RangeInclusive<u32>> {
     Some(low..=low + width - 1)
 }
 
-/// The elements of a sorted list that lie in `range`.
-fn within<T: Copy>(
-    sorted: &[T],
-    key: impl Fn(&T) -> u32,
-    range: std::ops::RangeInclusive<u32>,
-) -> &[T] {
+/// The elements of a list sorted by `key` whose key lies in `range`.
+fn within<T>(sorted: &[T], key: impl Fn(&T) -> u32, range: std::ops::RangeInclusive<u32>) -> &[T] {
     let start = sorted.partition_point(|x| key(x) < *range.start());
     let end = sorted.partition_point(|x| key(x) <= *range.end());
-    &sorted[start..end.max(start)]
+    &sorted[start..end]
 }
 
 impl Concordance {
