@@ -27,9 +27,10 @@ const CNIC_FINGERPRINT_KEY: &str = "cnic_key_fingerprint";
 /// Opens a connection pool as configured. A SQLite file (and its folder) is created on first
 /// use, in WAL mode with foreign keys enforced.
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let engine = Engine::parse_url(&settings.database_url())?;
     connect_pool(
         settings,
-        settings.database.max_connections,
+        settings.database.connections(engine),
         settings.database.sqlite_mmap_bytes,
     )
     .await

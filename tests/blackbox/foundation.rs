@@ -453,10 +453,12 @@ fn configuration_layers_environment_over_file_over_defaults() {
         effective["size_classes"]["small_from"].as_integer(),
         Some(11)
     );
-    // Defaults fill the rest.
+    // Defaults fill the rest. SQLite's pool: two connections per core and two more, at
+    // most 10 (the hub's own cores run SQLite's statements).
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as i64;
     assert_eq!(
         effective["database"]["max_connections"].as_integer(),
-        Some(10)
+        Some((2 * cores + 2).min(10))
     );
     assert_eq!(
         effective["size_classes"]["large_from"].as_integer(),
@@ -473,6 +475,21 @@ fn configuration_layers_environment_over_file_over_defaults() {
     let out = output(hub_bare().arg("config").current_dir(dir.path()));
     let effective: toml::Table = toml::from_str(&stdout(&out)).unwrap();
     assert_eq!(effective["server"]["bind"].as_str(), Some("127.0.0.1:7777"));
+
+    // PostgreSQL's pool defaults to 10 connections; a number set wins on either engine.
+    let pool = |env: &[(&str, &str)]| {
+        let out = output(hub_bare().arg("config").envs(env.iter().copied()));
+        assert!(out.status.success(), "{}", stderr(&out));
+        let effective: toml::Table = toml::from_str(&stdout(&out)).unwrap();
+        effective["database"]["max_connections"].as_integer()
+    };
+    let pg = ("HUB__DATABASE__URL", "postgres://hub@127.0.0.1:5432/hub");
+    assert_eq!(pool(&[pg]), Some(10));
+    assert_eq!(
+        pool(&[pg, ("HUB__DATABASE__MAX_CONNECTIONS", "3")]),
+        Some(3)
+    );
+    assert_eq!(pool(&[("HUB__DATABASE__MAX_CONNECTIONS", "3")]), Some(3));
 
     // A missing --config file and an invalid value are errors that say what is wrong.
     let out = output(

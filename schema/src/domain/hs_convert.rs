@@ -159,40 +159,48 @@ fn within<T>(sorted: &[T], key: impl Fn(&T) -> u32, range: std::ops::RangeInclus
 }
 
 impl Concordance {
-    /// The concordance bundled with the reference data (built once).
+    /// The concordance bundled with the reference data (decoded once, from the numbers the
+    /// build script made of the CSV files: see `build.rs`).
     pub fn bundled() -> &'static Concordance {
         static BUNDLED: OnceLock<Concordance> = OnceLock::new();
         BUNDLED.get_or_init(|| {
-            let mut c = Concordance::default();
-            for row in crate::reference::hs_concordance() {
-                let (Ok(from), Ok(to), Some(a), Some(b)) = (
-                    HsRevision::parse(row.from_classification),
-                    HsRevision::parse(row.to_classification),
-                    number(&row.from_code),
-                    number(&row.to_code),
-                ) else {
-                    continue;
-                };
-                c.edges.entry((from, to)).or_default().push((a, b));
-                c.edges.entry((to, from)).or_default().push((b, a));
-            }
-            for pairs in c.edges.values_mut() {
-                pairs.sort_unstable();
-                pairs.dedup();
-                pairs.shrink_to_fit();
-            }
-            for revision in LINKED {
-                let mut subs: Vec<u32> = crate::reference::hs_codes(revision.classification_code())
-                    .iter()
-                    .filter_map(|code| number(&code.code))
-                    .collect();
-                subs.sort_unstable();
-                subs.dedup();
-                subs.shrink_to_fit();
-                c.subheadings.insert(revision, subs);
-            }
-            c
+            Concordance::decode(include_bytes!(concat!(env!("OUT_DIR"), "/hs_convert.bin")))
+                .expect("the concordance made by build.rs decodes")
         })
+    }
+
+    /// Reads the concordance from the words written by `build.rs`; `None` if they do not
+    /// have that shape.
+    fn decode(bytes: &[u8]) -> Option<Concordance> {
+        let mut words = bytes
+            .chunks_exact(4)
+            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
+        let mut next = || words.next();
+        let revision = |year: u32| LINKED.into_iter().find(|r| r.year() == year as i32);
+        let mut c = Concordance::default();
+        for _ in 0..next()? {
+            let (from, to) = (revision(next()?)?, revision(next()?)?);
+            let count = next()? as usize;
+            let mut pairs = Vec::with_capacity(count);
+            for _ in 0..count {
+                pairs.push((next()?, next()?));
+            }
+            let mut back: Vec<(u32, u32)> = pairs.iter().map(|&(a, b)| (b, a)).collect();
+            c.edges.entry((from, to)).or_default().append(&mut pairs);
+            c.edges.entry((to, from)).or_default().append(&mut back);
+        }
+        for pairs in c.edges.values_mut() {
+            pairs.sort_unstable();
+            pairs.dedup();
+            pairs.shrink_to_fit();
+        }
+        for _ in 0..next()? {
+            let revision = revision(next()?)?;
+            let count = next()? as usize;
+            let subs = (0..count).map(|_| next()).collect::<Option<Vec<u32>>>()?;
+            c.subheadings.insert(revision, subs);
+        }
+        Some(c)
     }
 
     /// The subheadings of `revision` under a chapter or heading, in order.
@@ -370,6 +378,60 @@ mod tests {
     }
 
     use HsRevision::{Hs1992, Hs1996, Hs2002, Hs2007, Hs2012, Hs2017, Hs2022};
+
+    /// The concordance as the CSV files give it, read by the `csv` crate
+    /// (`crate::reference`), independently of `build.rs`.
+    fn from_csv() -> Concordance {
+        let mut c = Concordance::default();
+        for row in crate::reference::hs_concordance() {
+            let (Ok(from), Ok(to), Some(a), Some(b)) = (
+                HsRevision::parse(row.from_classification),
+                HsRevision::parse(row.to_classification),
+                number(&row.from_code),
+                number(&row.to_code),
+            ) else {
+                continue;
+            };
+            c.edges.entry((from, to)).or_default().push((a, b));
+            c.edges.entry((to, from)).or_default().push((b, a));
+        }
+        for pairs in c.edges.values_mut() {
+            pairs.sort_unstable();
+            pairs.dedup();
+        }
+        for revision in LINKED {
+            let mut subs: Vec<u32> = crate::reference::hs_codes(revision.classification_code())
+                .iter()
+                .filter_map(|code| number(&code.code))
+                .collect();
+            subs.sort_unstable();
+            subs.dedup();
+            c.subheadings.insert(revision, subs);
+        }
+        c
+    }
+
+    #[test]
+    fn the_built_concordance_is_the_csv_files() {
+        let built = Concordance::bundled();
+        let read = from_csv();
+        // Every adjacent pair of revisions, both ways, and every revision's subheadings.
+        assert_eq!(built.edges.len(), 2 * (LINKED.len() - 1));
+        assert_eq!(built.subheadings.len(), LINKED.len());
+        for (step, pairs) in &read.edges {
+            assert!(!pairs.is_empty(), "{step:?}");
+            assert_eq!(built.edges.get(step), Some(pairs), "{step:?}");
+        }
+        for (revision, subs) in &read.subheadings {
+            assert!(subs.len() > 5_000, "{revision:?}");
+            assert_eq!(built.subheadings.get(revision), Some(subs), "{revision:?}");
+        }
+        assert_eq!(built.edges.len(), read.edges.len());
+        // Words of another shape are refused, not misread.
+        let bytes = include_bytes!(concat!(env!("OUT_DIR"), "/hs_convert.bin"));
+        assert!(Concordance::decode(&bytes[..bytes.len() - 4]).is_none());
+        assert!(Concordance::decode(&[]).is_none());
+    }
 
     #[test]
     fn merges_and_splits_inside_an_item_convert() {

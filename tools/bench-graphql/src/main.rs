@@ -31,13 +31,26 @@
 //!    hub's own pool and configuration, as JSON from a minimal actix handler.
 //! 4. For each question (`queries.rs`): closed-loop load from `--connections` connections
 //!    for `--seconds`, `--rounds` times, against the hub (GraphQL over HTTP), the actix
-//!    floor and, on PostgreSQL, the same SQL through `pgbench`. Reports requests per
-//!    second, p50 and p99 latency, SQL statements per request (from `/metrics`), and the
-//!    hub's peak resident memory (`VmHWM`) after all runs, with how much of the resident
-//!    set is then its own memory and how much the database file mapped by SQLite.
+//!    floor and, on PostgreSQL, the same SQL through `pgbench`; then the hub again, paced
+//!    at half the rate the floor reached in that round (open loop, `load::paced`).
+//!    Reports requests per second, p50 and p99 latency (the floor's p99 beside the hub's),
+//!    the paced run's p99, SQL statements per request (from `/metrics`), and the hub's
+//!    peak resident memory (`VmHWM`) after all runs, with how much of the resident set is
+//!    then its own memory and how much mapped files.
 //! 5. Prints a Markdown table and the targets: each list at least 0.5x the actix floor
 //!    on both engines and 0.25x the pgbench floor on PostgreSQL, p99 under 20 ms; the
-//!    trade filter at least the pgbench floor; peak RSS under 100 MB.
+//!    trade filter at least the pgbench floor; peak RSS under 100 MB; each aggregate at
+//!    least 0.5x its floor with p99 under 50 ms.
+//!
+//! # Which p99 the 20 ms target reads
+//!
+//! A list's p99 target is judged on the paced run: the hub answering at half the floor's
+//! pace, the throughput the first target asks for. In the closed loop, latency is not a
+//! free variable: by Little's law the mean latency is the number of connections over the
+//! throughput (16 connections at 800 req/s: 20 ms on average), so a closed-loop p99 under
+//! 20 ms would ask for well over 800 req/s on every question, more than the floor itself
+//! reaches on some of them on two shared cores (its p99 is printed beside the hub's). The
+//! closed-loop p99 stays in the table; the aggregates' 50 ms target reads it, as before.
 //!
 //! The load generator runs on the same machine as the servers and takes its share of the
 //! CPU, as wrk or hey would.
@@ -384,6 +397,8 @@ struct Row {
     target: queries::Target,
     hub: Vec<load::Measured>,
     floor: Vec<load::Measured>,
+    /// The hub at half the floor's pace of the same round, open loop ([`load::paced`]).
+    paced: Vec<load::Measured>,
     pgbench: Vec<f64>,
     sql_per_request: f64,
     memory: Memory,
@@ -465,6 +480,7 @@ fn measure(
             target: q.target,
             hub: Vec::new(),
             floor: Vec::new(),
+            paced: Vec::new(),
             pgbench: Vec::new(),
             sql_per_request: 0.0,
             memory: Memory::default(),
@@ -483,8 +499,14 @@ fn measure(
                 );
             }
             row.hub.push(measured);
-            row.floor
-                .push(load::run(&floor_request, args.connections, duration));
+            let floor = load::run(&floor_request, args.connections, duration);
+            row.floor.push(floor);
+            row.paced.push(load::paced(
+                &hub_request,
+                args.connections,
+                floor.per_second / 2.0,
+                duration,
+            ));
             if let Some((pgbench, url)) = pgbench
                 && q.target != queries::Target::Aggregate
             {
@@ -707,13 +729,14 @@ fn range(values: impl Iterator<Item = f64>, decimals: usize) -> String {
 
 fn report(args: &Args, rows: &[Row]) {
     println!(
-        "\n{} firms, {} Comtrade flows; {} connections, closed loop, {} s x {}\n",
+        "\n{} firms, {} Comtrade flows; {} connections, closed loop, {} s x {}; \
+         paced: the hub at half the floor's pace, open loop (late: sent over 1 ms after due)\n",
         args.firms, args.flows, args.connections, args.seconds, args.rounds
     );
     println!(
-        "| engine | question | actix floor req/s | pgbench tps | hub req/s | hub/actix | hub/pgbench | p50 ms | p99 ms | SQL/request |"
+        "| engine | question | actix floor req/s | pgbench tps | hub req/s | hub/actix | hub/pgbench | p50 ms | p99 ms | floor p99 ms | paced req/s | paced p99 ms | SQL/request |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut misses = Vec::new();
     for row in rows {
         let best = |m: &[load::Measured]| m.iter().map(|m| m.per_second).fold(0.0, f64::max);
@@ -721,8 +744,9 @@ fn report(args: &Args, rows: &[Row]) {
         let floor = best(&row.floor);
         let pgbench = row.pgbench.iter().copied().fold(0.0, f64::max);
         let p99 = row.hub.iter().map(|m| m.p99_ms).fold(0.0, f64::max);
+        let paced_p99 = row.paced.iter().map(|m| m.p99_ms).fold(0.0, f64::max);
         println!(
-            "| {} | {} ({}) | {} | {} | {} | {:.2}x | {} | {} | {} | {:.1} |",
+            "| {} | {} ({}) | {} | {} | {} | {:.2}x | {} | {} | {} | {} | {} | {} | {:.1} |",
             row.engine,
             row.question,
             row.what,
@@ -737,6 +761,14 @@ fn report(args: &Args, rows: &[Row]) {
             },
             range(row.hub.iter().map(|m| m.p50_ms), 1),
             range(row.hub.iter().map(|m| m.p99_ms), 1),
+            range(row.floor.iter().map(|m| m.p99_ms), 1),
+            range(row.paced.iter().map(|m| m.per_second), 0),
+            format!(
+                "{} ({:.1}% late)",
+                range(row.paced.iter().map(|m| m.p99_ms), 1),
+                100.0 * row.paced.iter().map(|m| m.late).sum::<u64>() as f64
+                    / row.paced.iter().map(|m| m.requests).sum::<u64>().max(1) as f64
+            ),
             row.sql_per_request
         );
         if row.target == queries::Target::Aggregate {
@@ -762,8 +794,11 @@ fn report(args: &Args, rows: &[Row]) {
                     row.engine, row.question
                 ));
             }
-            if p99 >= 20.0 {
-                misses.push(format!("{} {}: p99 {p99:.1} ms", row.engine, row.question));
+            if paced_p99 >= 20.0 {
+                misses.push(format!(
+                    "{} {}: p99 {paced_p99:.1} ms at half the floor's pace",
+                    row.engine, row.question
+                ));
             }
         } else if pgbench > 0.0 && hub < pgbench {
             misses.push(format!(
