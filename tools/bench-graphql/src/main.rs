@@ -763,7 +763,7 @@ fn report(args: &Args, rows: &[Row]) {
             range(row.hub.iter().map(|m| m.p99_ms), 1),
             range(row.floor.iter().map(|m| m.p99_ms), 1),
             range(row.paced.iter().map(|m| m.per_second), 0),
-            format!(
+            format_args!(
                 "{} ({:.1}% late)",
                 range(row.paced.iter().map(|m| m.p99_ms), 1),
                 100.0 * row.paced.iter().map(|m| m.late).sum::<u64>() as f64
