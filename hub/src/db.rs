@@ -134,6 +134,9 @@ async fn connect_pool(
             redact_password(&text, &url)
         )
     })?;
+    if engine == Engine::Postgres {
+        require_postgres_version(&db).await?;
+    }
     // One call per statement run through the pool (see `metrics`: `hub_sql_statements_total`).
     // With `hub::sql=debug` in the log filter each statement is logged with its time: the
     // SQL text only, whose values are placeholders, so no personal value reaches the log.
@@ -148,6 +151,30 @@ async fn connect_pool(
         );
     });
     Ok(db)
+}
+
+/// The oldest PostgreSQL server the hub's SQL runs on, as `server_version_num`: 14, for
+/// `string_to_table` (see `graphql::connection::per_parent`).
+const MIN_POSTGRES_VERSION: i64 = 140_000;
+
+/// Refuses a PostgreSQL server older than [`MIN_POSTGRES_VERSION`], naming its version, so
+/// that an old server fails at start-up rather than on the first nested list.
+async fn require_postgres_version(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT CAST(current_setting('server_version_num') AS BIGINT) AS num, \
+             current_setting('server_version') AS version",
+        ))
+        .await
+        .context("reading the PostgreSQL server's version")?
+        .context("the PostgreSQL server gave no version")?;
+    let num: i64 = row.try_get_by("num")?;
+    if num < MIN_POSTGRES_VERSION {
+        let version: String = row.try_get_by("version")?;
+        bail!("the PostgreSQL server is version {version}: the hub needs PostgreSQL 14 or newer");
+    }
+    Ok(())
 }
 
 /// Creates the SQLite file readable and writable by the hub's user only (it holds personal

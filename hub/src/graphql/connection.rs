@@ -411,7 +411,7 @@ const SQLITE_MAX_VALUES: usize = 32_000;
 /// The parent a per-parent select is made for.
 #[derive(Debug, Clone, Copy)]
 enum ParentRef {
-    /// The row of `unnest(…) AS p(__parent)` (PostgreSQL's `LATERAL`).
+    /// The row of `string_to_table(…) AS p(__parent)` (PostgreSQL's `LATERAL`).
     Lateral,
     /// This parent, as a bound value (an arm of SQLite's `UNION ALL`).
     Id(i64),
@@ -430,9 +430,17 @@ impl ParentRef {
 /// One statement per chunk of parents, each parent's rows selected by `per_parent` (the
 /// child select with the parent's condition applied) and limited to `limit` rows:
 ///
-/// - PostgreSQL: `unnest($ids) AS p(__parent) CROSS JOIN LATERAL (per_parent)`, so each
-///   parent's page is its own index-driven `ORDER BY … LIMIT` (a top-N per parent, never a
-///   ranking of every child), under one statement text whatever the number of parents.
+/// - PostgreSQL: `string_to_table($ids) AS p(__parent) CROSS JOIN LATERAL (per_parent)`,
+///   so each parent's page is its own index-driven `ORDER BY … LIMIT` (a top-N per parent,
+///   never a ranking of every child), under one statement text whatever the number of
+///   parents. The parents are a text split by `string_to_table` (PostgreSQL 14 and newer)
+///   rather than `unnest` of an array: PostgreSQL estimates `unnest` of a known array at
+///   its length, so with 4 parents each custom plan looked 2.5 times cheaper than the
+///   generic plan (which assumes 10) and the prepared statement was planned again on every
+///   run (`pg_prepared_statements`: 7 custom plans of 7). `string_to_table` is estimated
+///   at the same 1,000 rows either way, so after PostgreSQL's five custom plans the
+///   generic plan is kept (5 custom, then generic). Four clusters' firms replayed 2,000
+///   times from one client: 1.44-1.60 ms a run planned each time, 1.28-1.34 ms generic.
 /// - SQLite, which has no `LATERAL`: the same per-parent select once per parent, joined by
 ///   `UNION ALL`, each arm planned on its own. The arms are numbered in the text (`__arm`)
 ///   rather than given their parent as a value, so that the text depends only on the
@@ -468,7 +476,8 @@ fn per_parent(
                     values.0.push(Value::String(Some(ids.join(","))));
                     let sql = format!(
                         "SELECT p.__parent AS \"__parent\", x.* \
-                         FROM unnest(string_to_array(${n}, ',')::bigint[]) AS p(__parent) \
+                         FROM (SELECT CAST(s AS BIGINT) AS __parent \
+                         FROM string_to_table(${n}, ',') AS s) AS p \
                          CROSS JOIN LATERAL ({sql}{limit}) AS x ORDER BY {}",
                         order_by("p.__parent", "x.")
                     );
