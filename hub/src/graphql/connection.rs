@@ -400,7 +400,7 @@ impl ChildLoader {
     }
 }
 
-/// Parents per statement on PostgreSQL: they travel as one array parameter.
+/// Parents per statement on PostgreSQL: they travel as one text parameter, comma-separated.
 const PG_PARENTS_PER_STATEMENT: usize = 1_000;
 /// Parents per statement on SQLite: one `UNION ALL` arm each, up to SQLite's 500 arms of a
 /// compound select (so a level of up to 500 parents is one statement, as on PostgreSQL);
@@ -411,7 +411,7 @@ const SQLITE_MAX_VALUES: usize = 32_000;
 /// The parent a per-parent select is made for.
 #[derive(Debug, Clone, Copy)]
 enum ParentRef {
-    /// The row of `string_to_table(…) AS p(__parent)` (PostgreSQL's `LATERAL`).
+    /// The row `p` of the parents split by `string_to_table` (PostgreSQL's `LATERAL`).
     Lateral,
     /// This parent, as a bound value (an arm of SQLite's `UNION ALL`).
     Id(i64),
@@ -430,7 +430,8 @@ impl ParentRef {
 /// One statement per chunk of parents, each parent's rows selected by `per_parent` (the
 /// child select with the parent's condition applied) and limited to `limit` rows:
 ///
-/// - PostgreSQL: `string_to_table($ids) AS p(__parent) CROSS JOIN LATERAL (per_parent)`,
+/// - PostgreSQL: `(SELECT CAST(s AS BIGINT) AS __parent FROM string_to_table($ids, ',')
+///   AS s) AS p CROSS JOIN LATERAL (per_parent)`,
 ///   so each parent's page is its own index-driven `ORDER BY … LIMIT` (a top-N per parent,
 ///   never a ranking of every child), under one statement text whatever the number of
 ///   parents. The parents are a text split by `string_to_table` (PostgreSQL 14 and newer)

@@ -172,6 +172,9 @@ impl Concordance {
     /// Reads the concordance from the words written by `build.rs`; `None` if they do not
     /// have that shape.
     fn decode(bytes: &[u8]) -> Option<Concordance> {
+        if !bytes.len().is_multiple_of(4) {
+            return None;
+        }
         let mut words = bytes
             .chunks_exact(4)
             .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
@@ -197,10 +200,14 @@ impl Concordance {
         for _ in 0..next()? {
             let revision = revision(next()?)?;
             let count = next()? as usize;
-            let subs = (0..count).map(|_| next()).collect::<Option<Vec<u32>>>()?;
+            let mut subs = Vec::with_capacity(count);
+            for _ in 0..count {
+                subs.push(next()?);
+            }
             c.subheadings.insert(revision, subs);
         }
-        Some(c)
+        // Nothing may follow the last revision.
+        next().is_none().then_some(c)
     }
 
     /// The subheadings of `revision` under a chapter or heading, in order.
@@ -430,7 +437,10 @@ mod tests {
         // Words of another shape are refused, not misread.
         let bytes = include_bytes!(concat!(env!("OUT_DIR"), "/hs_convert.bin"));
         assert!(Concordance::decode(&bytes[..bytes.len() - 4]).is_none());
+        assert!(Concordance::decode(&bytes[..bytes.len() - 1]).is_none());
+        assert!(Concordance::decode(&[bytes.as_slice(), &[0; 4]].concat()).is_none());
         assert!(Concordance::decode(&[]).is_none());
+        assert!(Concordance::decode(bytes).is_some());
     }
 
     #[test]

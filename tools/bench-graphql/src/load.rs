@@ -106,8 +106,13 @@ fn drive(
                 let mut latencies = Vec::with_capacity(65_536);
                 let (mut failures, mut late) = (0u64, 0u64);
                 let mut i = t as u64 * 7919;
+                let end = started + duration;
                 while !stop.load(Ordering::Relaxed) {
                     if let Some(at) = due {
+                        // Never asleep past the end of the run.
+                        if at >= end {
+                            break;
+                        }
                         let now = Instant::now();
                         if at > now {
                             std::thread::sleep(at - now);
