@@ -28,12 +28,17 @@ const CNIC_FINGERPRINT_KEY: &str = "cnic_key_fingerprint";
 /// use, in WAL mode with foreign keys enforced.
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let engine = Engine::parse_url(&settings.database_url())?;
-    connect_pool(
+    let db = connect_pool(
         settings,
         settings.database.connections(engine),
         settings.database.sqlite_mmap_bytes,
     )
-    .await
+    .await?;
+    // Once per process, on the main pool (the exports' pool is the same server).
+    if engine == Engine::Postgres {
+        require_postgres_version(&db).await?;
+    }
+    Ok(db)
 }
 
 /// The pool the datasets stream from (`database.export_connections`): a long export holds
@@ -134,9 +139,6 @@ async fn connect_pool(
             redact_password(&text, &url)
         )
     })?;
-    if engine == Engine::Postgres {
-        require_postgres_version(&db).await?;
-    }
     // One call per statement run through the pool (see `metrics`: `hub_sql_statements_total`).
     // With `hub::sql=debug` in the log filter each statement is logged with its time: the
     // SQL text only, whose values are placeholders, so no personal value reaches the log.
