@@ -11,7 +11,8 @@ use super::list::{PageArgs, T, bad_input};
 use super::types::Node;
 use super::types::access::{AccessMutation, AccessQuery};
 use super::types::cluster::{
-    Cluster, ClusterConnection, ClusterFilter, ClusterOrder, cluster_select, cluster_sort,
+    Cluster, ClusterColumns, ClusterConnection, ClusterFilter, ClusterOrder, cluster_select,
+    cluster_sort,
 };
 use super::types::curation::{CurationMutation, CurationQuery};
 use super::types::firm::{
@@ -90,7 +91,7 @@ impl CoreQuery {
         )]
         changed_since: Option<i64>,
     ) -> Result<ClusterConnection> {
-        let mut select = cluster_select();
+        let mut select = cluster_select(ClusterColumns::of_list(ctx));
         if let Some(f) = &filter {
             select.cond_where(f.condition(T, ctx.level())?);
         }
@@ -108,7 +109,7 @@ impl CoreQuery {
 
     /// One cluster by its slug.
     async fn cluster(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Cluster>> {
-        let mut select = cluster_select();
+        let mut select = cluster_select(ClusterColumns::of_field(ctx));
         select.and_where(Expr::cust(format!("{T}.slug")).eq(slug));
         super::connection::scoped::<Cluster>(ctx, &mut select);
         one(ctx.data::<DatabaseConnection>()?, select).await

@@ -795,3 +795,83 @@ async fn firm_lists_read_the_columns_their_fragments_select() {
         assert_eq!(&data(&node)["node"], w, "node(id) reads every column");
     }
 }
+
+/// A cluster list reads only the optional columns its selected fields need (its
+/// description and the lists aggregated from basket, classes and areas): asked through a
+/// fragment, `edges { node }`, nested under a firm, or by `trade` alone (which needs the
+/// basket without `hsBasket` being asked), they give what the same clusters give with
+/// every field, and what `node(id)` (every column) gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_lists_read_the_columns_their_fragments_select() {
+    let trade = "trade { revision basket groups { year valueUsd } }";
+    let fields = format!(
+        "id slug name sector description status hsRevision hsBasket isicClasses districts \
+         changeSeq programme {{ code }} {trade}"
+    );
+    let v = run(&format!(
+        r#"{{ whole: clusters(first: 10) {{ nodes {{ {fields} }} }}
+             parts: clusters(first: 10) {{ edges {{ node {{ id ...F ... on Cluster {{ districts }} }} }} }}
+             slugs: clusters(first: 10) {{ nodes {{ slug }} }}
+             traded: clusters(first: 10) {{ nodes {{ slug {trade} }} }}
+             firms(first: 50) {{ nodes {{ clusters(first: 5) {{ nodes {{ slug isicClasses hsBasket }} }} }} }} }}
+           fragment F on Cluster {{ hsRevision hsBasket isicClasses description }}"#
+    ))
+    .await;
+    let d = data(&v);
+    let whole = nodes(&d["whole"]);
+    assert!(whole.len() >= 4, "the demo's clusters: {whole:#?}");
+    let by_slug: std::collections::HashMap<&str, &Value> = whole
+        .iter()
+        .map(|w| (w["slug"].as_str().unwrap(), w))
+        .collect();
+    let mut traded = 0;
+    for (i, w) in whole.iter().enumerate() {
+        for key in [
+            "hsRevision",
+            "hsBasket",
+            "isicClasses",
+            "districts",
+            "description",
+        ] {
+            assert!(
+                !w[key].is_null() && w[key] != serde_json::json!([]),
+                "{key} read: {w:#}"
+            );
+        }
+        let part = &d["parts"]["edges"][i]["node"];
+        for key in [
+            "id",
+            "hsRevision",
+            "hsBasket",
+            "isicClasses",
+            "districts",
+            "description",
+        ] {
+            assert_eq!(part[key], w[key], "{key}: {part:#} against {w:#}");
+        }
+        assert_eq!(d["slugs"]["nodes"][i]["slug"], w["slug"]);
+        assert_eq!(d["traded"]["nodes"][i]["trade"], w["trade"], "{w:#}");
+        assert_eq!(w["trade"]["basket"], w["hsBasket"], "{w:#}");
+        traded += usize::from(!w["trade"]["groups"].as_array().unwrap().is_empty());
+        let id = w["id"].as_str().unwrap();
+        let node = run(&format!(
+            r#"{{ node(id: "{id}") {{ ... on Cluster {{ {fields} }} }} }}"#
+        ))
+        .await;
+        assert_eq!(&data(&node)["node"], w, "node(id) reads every column");
+        let slug = w["slug"].as_str().unwrap();
+        let one = run(&format!(r#"{{ cluster(slug: "{slug}") {{ {fields} }} }}"#)).await;
+        assert_eq!(&data(&one)["cluster"], w, "cluster(slug:)");
+    }
+    assert!(traded > 0, "some demo cluster has trade: {whole:#?}");
+    let mut nested = 0;
+    for firm in nodes(&d["firms"]) {
+        for c in nodes(&firm["clusters"]) {
+            let w = by_slug[c["slug"].as_str().unwrap()];
+            assert_eq!(c["isicClasses"], w["isicClasses"], "{c:#}");
+            assert_eq!(c["hsBasket"], w["hsBasket"], "{c:#}");
+            nested += 1;
+        }
+    }
+    assert!(nested > 0, "the demo's firms belong to clusters");
+}

@@ -2,19 +2,19 @@
 
 use crate::graphql::NodeContext as _;
 use async_graphql::{ComplexObject, Context, ID, Result, SimpleObject};
-use hub_schema::entity::clusters;
-use sea_orm::sea_query::{Alias, Expr, SelectStatement};
-use sea_orm::{FromQueryResult as _, QueryResult};
+use sea_orm::QueryResult;
+use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement};
 
 use super::firm::{FirmConnection, FirmFilter, FirmOrder, firm_sort, through_memberships};
 use super::indicator::{IndicatorValueConnection, IndicatorValueFilter, IndicatorValueOrder};
 use super::network::{NetworkConnection, NetworkFilter, NetworkOrder};
 use super::training::{TrainingEventConnection, TrainingEventFilter, TrainingEventOrder};
+use crate::graphql::columns::{Column, Columns, optional_columns};
 use crate::graphql::connection::{FromRow, Listed, Nested, child_list, connection};
 use crate::graphql::declare::{filter_input, order_input};
 use crate::graphql::filter::{IdFilter, IntFilter, StringFilter};
 use crate::graphql::ids;
-use crate::graphql::list::{KeyKind, Sort, SortKey, T, sort_of, table_select};
+use crate::graphql::list::{KeyKind, Sort, SortKey, T, sort_of};
 
 /// The global-id type name of clusters.
 pub const TYPE: &str = "Cluster";
@@ -67,26 +67,28 @@ impl FromRow for Cluster {
         crate::graphql::connection::table_scope("clusters", t, ids)
     }
 
+    /// Reads the columns of [`cluster_select`]: the lists it left out (its `__cols` says
+    /// which it selected) are empty, the description `None`.
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
-        let m = clusters::Model::from_query_result(row, "")?;
+        let cols = Columns::reader(row, OPTIONAL)?;
         Ok(Cluster {
             change_seq: row.try_get_by("change_seq")?,
-            row_id: m.id,
-            slug: m.slug,
-            name: m.name,
-            sector: m.sector,
-            description: m.description,
-            status: m.status,
-            hs_revision: row.try_get_by("hs_revision")?,
-            hs_basket: split(row.try_get_by("hs_basket")?),
+            row_id: row.try_get_by("id")?,
+            slug: row.try_get_by("slug")?,
+            name: row.try_get_by("name")?,
+            sector: row.try_get_by("sector")?,
+            description: cols.get(Col::Description)?,
+            status: row.try_get_by("status")?,
+            hs_revision: cols.get(Col::HsRevision)?,
+            hs_basket: split(cols.get(Col::HsBasket)?),
             hs_basket_revisions: {
-                let mut r = split(row.try_get_by("hs_basket_revisions")?);
+                let mut r = split(cols.get(Col::HsBasketRevisions)?);
                 r.dedup();
                 r
             },
-            isic_classes: split(row.try_get_by("isic_classes")?),
-            districts: split(row.try_get_by("district_names")?),
-            programme_id: m.programme_id,
+            isic_classes: split(cols.get(Col::IsicClasses)?),
+            districts: split(cols.get(Col::DistrictNames)?),
+            programme_id: row.try_get_by("programme_id")?,
         })
     }
 }
@@ -207,7 +209,7 @@ impl Cluster {
 
 impl Listed for Cluster {
     fn select() -> SelectStatement {
-        cluster_select()
+        cluster_select(ClusterColumns::ALL)
     }
 }
 
@@ -218,40 +220,89 @@ connection!(
     "A page of clusters."
 );
 
-/// `SELECT t.*, basket and areas FROM clusters t`, the base of every cluster list.
-pub fn cluster_select() -> SelectStatement {
-    let mut q = table_select("clusters");
-    q.expr_as(
-        Expr::cust(format!(
-            "(SELECT c.code FROM classifications c WHERE c.id = {T}.hs_classification_id)"
-        )),
-        Alias::new("hs_revision"),
-    )
-    .expr_as(
-        Expr::cust(list_sql("cluster_products p", "p.code", "p.cluster_id")),
-        Alias::new("hs_basket"),
-    )
-    .expr_as(
-        Expr::cust(list_sql(
-            "cluster_products p JOIN classifications pc ON pc.id = p.classification_id",
-            "pc.code",
-            "p.cluster_id",
-        )),
-        Alias::new("hs_basket_revisions"),
-    )
-    .expr_as(
-        Expr::cust(list_sql("cluster_activities p", "p.code", "p.cluster_id")),
-        Alias::new("isic_classes"),
-    )
-    .expr_as(
-        Expr::cust(list_sql(
-            "cluster_areas p JOIN admin_areas a ON a.id = p.admin_area_id",
-            "a.name",
-            "p.cluster_id",
-        )),
-        Alias::new("district_names"),
-    );
+/// The columns every cluster select reads.
+const CLUSTER_COLUMNS: [&str; 7] = [
+    "id",
+    "change_seq",
+    "slug",
+    "name",
+    "sector",
+    "status",
+    "programme_id",
+];
+
+optional_columns! {
+    /// A cluster's optional columns, in the order of `OPTIONAL`: its description and the
+    /// lists aggregated from its basket, classes and areas (a subquery each).
+    enum Col in OPTIONAL {
+        Description => Column::own("description", &["description"]),
+        HsRevision => Column::computed("hs_revision", hs_revision_sql, &["hsRevision"]),
+        HsBasket => Column::computed(
+            "hs_basket",
+            || list_sql("cluster_products p", "p.code", "p.cluster_id"),
+            &["hsBasket", "trade"],
+        ),
+        HsBasketRevisions => Column::computed(
+            "hs_basket_revisions",
+            || list_sql(
+                "cluster_products p JOIN classifications pc ON pc.id = p.classification_id",
+                "pc.code",
+                "p.cluster_id",
+            ),
+            &["trade"],
+        ),
+        IsicClasses => Column::computed(
+            "isic_classes",
+            || list_sql("cluster_activities p", "p.code", "p.cluster_id"),
+            &["isicClasses"],
+        ),
+        DistrictNames => Column::computed(
+            "district_names",
+            || list_sql(
+                "cluster_areas p JOIN admin_areas a ON a.id = p.admin_area_id",
+                "a.name",
+                "p.cluster_id",
+            ),
+            &["districts"],
+        ),
+    }
+}
+
+/// Which of a cluster's optional columns a query reads: those its selected fields need (a
+/// list of clusters asked for slugs and firms aggregates no basket, classes or districts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClusterColumns(Columns);
+
+impl ClusterColumns {
+    /// Everything, where the selection is not known (a cluster loaded by id).
+    pub const ALL: ClusterColumns = ClusterColumns(Columns::all(OPTIONAL));
+
+    /// What the clusters of the list field being resolved need (`nodes`, `edges { node }`).
+    pub fn of_list(ctx: &Context<'_>) -> Self {
+        ClusterColumns(Columns::of_list(ctx, OPTIONAL))
+    }
+
+    /// What the cluster field being resolved needs.
+    pub fn of_field(ctx: &Context<'_>) -> Self {
+        ClusterColumns(Columns::of_field(ctx, OPTIONAL))
+    }
+}
+
+/// `SELECT <cluster columns> FROM clusters t`, the base of every cluster list, with the
+/// optional columns `columns` asks for.
+pub fn cluster_select(columns: ClusterColumns) -> SelectStatement {
+    let mut q = Query::select();
+    q.from_as(Alias::new("clusters"), Alias::new(T));
+    for c in CLUSTER_COLUMNS {
+        q.expr(Expr::cust(format!("{T}.{c}")));
+    }
+    columns.0.add_to(&mut q, OPTIONAL);
     q
+}
+
+/// The code of the basket's HS revision.
+fn hs_revision_sql() -> String {
+    format!("(SELECT c.code FROM classifications c WHERE c.id = {T}.hs_classification_id)")
 }
 
 /// A `|`-joined list of `value` over the rows of `from` belonging to the cluster `t`.
