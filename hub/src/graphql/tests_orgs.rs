@@ -8,7 +8,7 @@ use tokio::sync::OnceCell;
 
 use super::principal::{Principal, Role};
 use super::test_support::{
-    data, demo_database, helper_schema, nodes, public, run_counted, run_on, schema_on,
+    data, demo_database, helper_schema, nodes, public, run_counted, run_on, schema_on, shared_db,
 };
 use super::types::firm_details::{
     FirmObservationConnection, FirmObservationFilter, FirmObservationOrder, Identifier,
@@ -874,4 +874,50 @@ async fn cluster_lists_read_the_columns_their_fragments_select() {
         }
     }
     assert!(nested > 0, "the demo's firms belong to clusters");
+}
+
+/// The statements of a cluster list asked for slugs (at the root, under a firm and under a
+/// programme) aggregate nothing and read no description; asked for its lists, it does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_list_asked_for_slugs_aggregates_nothing() {
+    let statements = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut db = shared_db().await.clone();
+    let log = statements.clone();
+    db.set_metric_callback(move |info| {
+        log.lock().unwrap().push(info.statement.sql.clone());
+    });
+    // The statements of `query` that read `clusters`.
+    let clusters_sql = |query: &'static str| {
+        let db = db.clone();
+        let statements = statements.clone();
+        async move {
+            statements.lock().unwrap().clear();
+            let v = run_on(&db, query, Principal::with_role(Role::Analyst)).await;
+            let _ = data(&v);
+            let sql = statements.lock().unwrap().clone();
+            sql.into_iter()
+                .filter(|s| s.contains("\"clusters\""))
+                .collect::<Vec<_>>()
+        }
+    };
+    for query in [
+        "{ clusters(first: 10) { nodes { slug } } }",
+        "{ firms(first: 3) { nodes { clusters(first: 3) { nodes { slug } } } } }",
+        "{ clusters(first: 1) { nodes { programme { clusters(first: 3) { nodes { slug } } } } } }",
+    ] {
+        let sql = clusters_sql(query).await;
+        assert!(!sql.is_empty(), "{query}");
+        for sql in &sql {
+            assert!(!sql.contains("string_agg"), "{sql}");
+            assert!(!sql.contains("description"), "{sql}");
+            assert!(!sql.contains("classifications"), "{sql}");
+        }
+    }
+    let lists =
+        clusters_sql("{ clusters(first: 10) { nodes { description hsRevision districts } } }")
+            .await;
+    assert_eq!(lists.len(), 1, "{lists:#?}");
+    assert!(lists[0].contains("description"), "{}", lists[0]);
+    assert!(lists[0].contains("classifications"), "{}", lists[0]);
+    assert_eq!(lists[0].matches("string_agg").count(), 1, "{}", lists[0]);
 }

@@ -68,7 +68,7 @@ impl FromRow for Cluster {
     }
 
     /// Reads the columns of [`cluster_select`]: the lists it left out (its `__cols` says
-    /// which it selected) are empty, the description `None`.
+    /// which it selected) are empty, the description and HS revision `None`.
     fn from_row(row: &QueryResult) -> Result<Self, sea_orm::DbErr> {
         let cols = Columns::reader(row, OPTIONAL)?;
         Ok(Cluster {
