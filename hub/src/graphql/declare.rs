@@ -567,7 +567,7 @@ macro_rules! filter_input {
         pub struct $name {
             $(
                 $(#[$fmeta])*
-                pub $field: Option<$ty>,
+                pub $field: Option<Box<$ty>>,
             )*
             pub and: Option<Vec<$name>>,
             pub or: Option<Vec<$name>>,
@@ -588,7 +588,7 @@ macro_rules! filter_input {
                 $(
                     if let Some(f) = &self.$field {
                         c = c.add($crate::graphql::declare::FilterField::condition(
-                            f, &$on, a, level,
+                            &**f, &$on, a, level,
                         )?);
                     }
                 )*
@@ -609,7 +609,7 @@ macro_rules! filter_input {
 
             fn row_matches_absent(&self) -> bool {
                 true $(&& self.$field.as_ref().is_none_or(|f| {
-                    $crate::graphql::declare::FilterField::matches_absent(f)
+                    $crate::graphql::declare::FilterField::matches_absent(&**f)
                 }))*
                     && $crate::graphql::declare::composed_absent(&self.and, &self.or, &self.not)
             }

@@ -155,35 +155,37 @@ pub async fn cluster_trade(
         .candidates
         .iter()
         .map(|(classification, codes)| TradeFlowFilter {
-            classification: Some(StringFilter {
+            classification: Some(Box::new(StringFilter {
                 eq: Some(classification.clone()),
                 ..Default::default()
-            }),
-            hs_code: Some(HsCodeFilter {
+            })),
+            hs_code: Some(Box::new(HsCodeFilter {
                 starts_with: None,
                 eq: None,
                 r#in: Some(codes.clone()),
-            }),
+            })),
             ..Default::default()
         })
         .collect();
     let filter = TradeFlowFilter {
-        flow: Some(FlowFilter {
+        flow: Some(Box::new(FlowFilter {
             eq: Some(flow),
             ..Default::default()
-        }),
-        reporter: Some(StringFilter {
+        })),
+        reporter: Some(Box::new(StringFilter {
             eq: Some(reporter.clone()),
             ..Default::default()
+        })),
+        partner: partner.clone().map(|p| {
+            Box::new(StringFilter {
+                eq: Some(p),
+                ..Default::default()
+            })
         }),
-        partner: partner.clone().map(|p| StringFilter {
-            eq: Some(p),
-            ..Default::default()
-        }),
-        year: years.clone(),
+        year: years.clone().map(Box::new),
         // Every candidate code at once, which the level columns' indexes serve; then each
         // code within its own revision.
-        hs_code: Some(HsCodeFilter {
+        hs_code: Some(Box::new(HsCodeFilter {
             starts_with: None,
             eq: None,
             r#in: Some(
@@ -195,7 +197,7 @@ pub async fn cluster_trade(
                     .into_iter()
                     .collect(),
             ),
-        }),
+        })),
         or: Some(alternatives),
         ..Default::default()
     };
@@ -290,39 +292,41 @@ pub async fn cluster_trade(
     // The reporter's total trade, from the same source, kind and flow.
     if let (Some(source), Some(kind)) = (&flows.source, flows.period_kind) {
         let totals = TradeFlowFilter {
-            source: Some(StringFilter {
+            source: Some(Box::new(StringFilter {
                 eq: Some(source.clone()),
                 ..Default::default()
-            }),
-            flow: Some(FlowFilter {
+            })),
+            flow: Some(Box::new(FlowFilter {
                 eq: Some(flow),
                 ..Default::default()
-            }),
-            reporter: Some(StringFilter {
+            })),
+            reporter: Some(Box::new(StringFilter {
                 eq: Some(reporter.clone()),
                 ..Default::default()
-            }),
+            })),
             // The world's row for a year; each partner's own row per partner.
             partner: partner
                 .clone()
                 .or_else(|| (!by_partner).then(|| "W00".to_owned()))
-                .map(|p| StringFilter {
-                    eq: Some(p),
-                    ..Default::default()
+                .map(|p| {
+                    Box::new(StringFilter {
+                        eq: Some(p),
+                        ..Default::default()
+                    })
                 }),
-            commodity_code: Some(StringFilter {
+            commodity_code: Some(Box::new(StringFilter {
                 eq: Some("TOTAL".to_owned()),
                 ..Default::default()
-            }),
-            aggregate_level: Some(IntFilter {
+            })),
+            aggregate_level: Some(Box::new(IntFilter {
                 eq: Some(0),
                 ..Default::default()
-            }),
-            period_kind: Some(super::trade::PeriodKindFilter {
+            })),
+            period_kind: Some(Box::new(super::trade::PeriodKindFilter {
                 eq: Some(kind),
                 ..Default::default()
-            }),
-            year: years,
+            })),
+            year: years.map(Box::new),
             ..Default::default()
         };
         let mut dims = vec![TradeFlowDimension::Year];
