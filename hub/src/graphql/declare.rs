@@ -187,16 +187,6 @@ pub trait FilterField {
     fn matches_absent(&self) -> bool;
 }
 
-impl<F: FilterField> FilterField for Box<F> {
-    fn condition(&self, on: &On, a: &str, level: Level) -> Result<Condition, Error> {
-        (**self).condition(on, a, level)
-    }
-
-    fn matches_absent(&self) -> bool {
-        (**self).matches_absent()
-    }
-}
-
 /// The SQL of a scalar field over the alias `a`.
 pub fn scalar_sql(on: &On, a: &str) -> Result<String, Error> {
     match on {

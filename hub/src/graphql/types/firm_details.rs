@@ -516,7 +516,7 @@ filter_input! {
             alias: "fos",
         },
         /// Observations of a firm matching this filter.
-        firm: Box<FirmFilter> => On::BelongsTo {
+        firm: FirmFilter => On::BelongsTo {
             table: "organisations",
             fk: "organisation_id",
             alias: "fof",

@@ -235,7 +235,7 @@ filter_input! {
         /// The name of the provider.
         provider: StringFilter => On::Sql(provider_name_sql),
         /// Events organised for a cluster matching this filter.
-        cluster: Box<ClusterFilter> => On::BelongsTo {
+        cluster: ClusterFilter => On::BelongsTo {
             table: "clusters",
             fk: "cluster_id",
             alias: "c",
@@ -397,14 +397,14 @@ filter_input! {
             format!("(SELECT ok.kind FROM organisations ok WHERE ok.id = {a}.organisation_id)")
         }),
         /// Participations in a training event matching this filter.
-        event: Box<TrainingEventFilter> => On::BelongsTo {
+        event: TrainingEventFilter => On::BelongsTo {
             table: "training_events",
             fk: "training_event_id",
             alias: "e",
             extra: "",
         },
         /// Participations of staff of a firm matching this filter.
-        firm: Box<FirmFilter> => On::BelongsTo {
+        firm: FirmFilter => On::BelongsTo {
             table: "organisations",
             fk: "organisation_id",
             alias: "f",
