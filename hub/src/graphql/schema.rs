@@ -11,8 +11,8 @@ use super::list::{PageArgs, T, bad_input};
 use super::types::Node;
 use super::types::access::{AccessMutation, AccessQuery};
 use super::types::cluster::{
-    Cluster, ClusterColumns, ClusterConnection, ClusterFilter, ClusterOrder, cluster_select,
-    cluster_sort,
+    Cluster, ClusterConnection, ClusterFilter, ClusterOrder, cluster_field_select,
+    cluster_list_select, cluster_sort,
 };
 use super::types::curation::{CurationMutation, CurationQuery};
 use super::types::firm::{
@@ -91,7 +91,7 @@ impl CoreQuery {
         )]
         changed_since: Option<i64>,
     ) -> Result<ClusterConnection> {
-        let mut select = cluster_select(ClusterColumns::of_list(ctx));
+        let mut select = cluster_list_select(ctx);
         if let Some(f) = &filter {
             select.cond_where(f.condition(T, ctx.level())?);
         }
@@ -109,7 +109,7 @@ impl CoreQuery {
 
     /// One cluster by its slug.
     async fn cluster(&self, ctx: &Context<'_>, slug: String) -> Result<Option<Cluster>> {
-        let mut select = cluster_select(ClusterColumns::of_field(ctx));
+        let mut select = cluster_field_select(ctx);
         select.and_where(Expr::cust(format!("{T}.slug")).eq(slug));
         super::connection::scoped::<Cluster>(ctx, &mut select);
         one(ctx.data::<DatabaseConnection>()?, select).await

@@ -209,7 +209,7 @@ impl Cluster {
 
 impl Listed for Cluster {
     fn select() -> SelectStatement {
-        cluster_select(ClusterColumns::ALL)
+        cluster_select(Columns::all(OPTIONAL))
     }
 }
 
@@ -268,35 +268,27 @@ optional_columns! {
     }
 }
 
-/// Which of a cluster's optional columns a query reads: those its selected fields need (a
-/// list of clusters asked for slugs and firms aggregates no basket, classes or districts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClusterColumns(Columns);
+/// The select of a cluster list field (root `clusters`, `Firm.clusters`,
+/// `Programme.clusters`): the optional columns its nodes' selection needs (a list asked for
+/// slugs and firms aggregates no basket, classes or districts).
+pub fn cluster_list_select(ctx: &Context<'_>) -> SelectStatement {
+    cluster_select(Columns::of_list(ctx, OPTIONAL))
+}
 
-impl ClusterColumns {
-    /// Everything, where the selection is not known (a cluster loaded by id).
-    pub const ALL: ClusterColumns = ClusterColumns(Columns::all(OPTIONAL));
-
-    /// What the clusters of the list field being resolved need (`nodes`, `edges { node }`).
-    pub fn of_list(ctx: &Context<'_>) -> Self {
-        ClusterColumns(Columns::of_list(ctx, OPTIONAL))
-    }
-
-    /// What the cluster field being resolved needs.
-    pub fn of_field(ctx: &Context<'_>) -> Self {
-        ClusterColumns(Columns::of_field(ctx, OPTIONAL))
-    }
+/// The select of a field returning one cluster (`cluster(slug:)`): what its selection needs.
+pub fn cluster_field_select(ctx: &Context<'_>) -> SelectStatement {
+    cluster_select(Columns::of_field(ctx, OPTIONAL))
 }
 
 /// `SELECT <cluster columns> FROM clusters t`, the base of every cluster list, with the
 /// optional columns `columns` asks for.
-pub fn cluster_select(columns: ClusterColumns) -> SelectStatement {
+fn cluster_select(columns: Columns) -> SelectStatement {
     let mut q = Query::select();
     q.from_as(Alias::new("clusters"), Alias::new(T));
     for c in CLUSTER_COLUMNS {
         q.expr(Expr::cust(format!("{T}.{c}")));
     }
-    columns.0.add_to(&mut q, OPTIONAL);
+    columns.add_to(&mut q, OPTIONAL);
     q
 }
 

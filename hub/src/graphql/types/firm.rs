@@ -7,7 +7,7 @@ use sea_orm::sea_query::{
 };
 
 use super::cluster::{
-    ClusterColumns, ClusterConnection, ClusterFilter, ClusterOrder, cluster_select, cluster_sort,
+    ClusterConnection, ClusterFilter, ClusterOrder, cluster_list_select, cluster_sort,
 };
 use super::firm_details::{
     FirmObservationConnection, FirmObservationFilter, FirmObservationOrder, Identifier,
@@ -378,7 +378,7 @@ impl Firm {
         order_by: Option<Vec<ClusterOrder>>,
     ) -> Result<ClusterConnection> {
         let (page, total) = Box::pin(child_list(ctx, self.row_id, first, after, || {
-            let mut select = cluster_select(ClusterColumns::of_list(ctx));
+            let mut select = cluster_list_select(ctx);
             if let Some(f) = &filter {
                 select.cond_where(f.condition(T, ctx.level())?);
             }

@@ -8,7 +8,7 @@ use sea_orm::sea_query::SelectStatement;
 use sea_orm::{FromQueryResult as _, QueryResult};
 
 use super::cluster::{
-    ClusterColumns, ClusterConnection, ClusterFilter, ClusterOrder, cluster_select, cluster_sort,
+    ClusterConnection, ClusterFilter, ClusterOrder, cluster_list_select, cluster_sort,
 };
 use super::organisation::Organisation;
 use crate::graphql::NodeContext as _;
@@ -97,7 +97,7 @@ impl Programme {
         order_by: Option<Vec<ClusterOrder>>,
     ) -> Result<ClusterConnection> {
         let (page, total) = child_list(ctx, self.row_id, first, after, || {
-            let mut select = cluster_select(ClusterColumns::of_list(ctx));
+            let mut select = cluster_list_select(ctx);
             if let Some(f) = &filter {
                 select.cond_where(f.condition(T, ctx.level())?);
             }
