@@ -1358,5 +1358,46 @@ fn rollups_answer_as_the_live_count_and_imports_refresh_them_on_every_engine() {
                 "{engine}: {was} + {added} flows of one dollar each, read {is}"
             );
         }
+
+        // Requests asking a question at once compute it once: the others wait for the
+        // answer and take it. Counted in statements (`/metrics`): one computation and
+        // seven lookups of the change number, as many as one request computing and seven
+        // asking again one after the other.
+        let question = "{ a: tradeFlowsAggregate(groupBy: [YEAR, PARTNER]) { groups { keys { year partner } count sum { valueUsd } } } }";
+        let next_change =
+            || db.query("UPDATE change_counter SET last_seq = last_seq + 1 WHERE id = 1");
+        next_change();
+        let before = h.sql_statements();
+        let answered = ok(&h, question);
+        let computing = h.sql_statements() - before;
+        let before = h.sql_statements();
+        assert_eq!(ok(&h, question), answered, "{engine}");
+        let asking_again = h.sql_statements() - before;
+        assert!(
+            asking_again < computing,
+            "{engine}: {asking_again} vs {computing}"
+        );
+        next_change();
+        let before = h.sql_statements();
+        let start = std::sync::Barrier::new(8);
+        let answers: Vec<Value> = std::thread::scope(|s| {
+            let asks: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        start.wait();
+                        ok(&h, question)
+                    })
+                })
+                .collect();
+            asks.into_iter().map(|a| a.join().unwrap()).collect()
+        });
+        assert_eq!(
+            h.sql_statements() - before,
+            computing + 7 * asking_again,
+            "{engine}: eight requests at once, one computation"
+        );
+        for a in &answers {
+            assert_eq!(a, &answered, "{engine}");
+        }
     }
 }

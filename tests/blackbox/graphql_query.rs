@@ -40,18 +40,6 @@ fn ok(h: &RunningHub, query: &str) -> Value {
     body["data"].clone()
 }
 
-/// The SQL statements the hub has run so far, from `/metrics`.
-fn statements(h: &RunningHub) -> u64 {
-    let (status, text) = h.get("/metrics");
-    assert_eq!(status, 200);
-    text.lines()
-        .find_map(|l| l.strip_prefix("hub_sql_statements_total "))
-        .expect("hub_sql_statements_total in /metrics")
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 /// Queries whose answers must be identical on both engines.
 const SAME_ON_EVERY_ENGINE: &[&str] = &[
     "{ clusters { totalCount nodes { id slug name hsRevision hsBasket isicClasses districts } } }",
@@ -241,9 +229,9 @@ fn nested_lists_cost_the_same_statements_for_10_and_200_parents() {
         };
         let mut costs = Vec::new();
         for n in [10, 200] {
-            let before = statements(&h);
+            let before = h.sql_statements();
             let d = ok(&h, &query(n));
-            let after = statements(&h);
+            let after = h.sql_statements();
             assert_eq!(d["firms"]["nodes"].as_array().unwrap().len(), n, "{engine}");
             costs.push(after - before);
         }
@@ -289,11 +277,11 @@ fn firm_lists_read_identifiers_with_the_firms_as_the_batch_reads_them() {
             ),
         ];
         let ask = |key: &str, query: &str| -> (Value, u64) {
-            let before = statements(&h);
+            let before = h.sql_statements();
             let (status, body) = post_as(&h, Some(key), &json!({ "query": query }));
             assert_eq!(status, 200, "{engine}: {body:#}");
             assert!(body.get("errors").is_none(), "{engine}: {query}\n{body:#}");
-            (body["data"].clone(), statements(&h) - before)
+            (body["data"].clone(), h.sql_statements() - before)
         };
         // Each firm's identifiers as (id, [(scheme, value)]), whatever else was selected.
         let identifiers = |data: &Value, field: &str| -> Vec<(String, Vec<(String, String)>)> {

@@ -257,17 +257,6 @@ fn documents_that_expand_are_refused_before_they_are_expanded() {
     }
 }
 
-/// The SQL statements the hub has run so far, from `/metrics`.
-fn statements(h: &RunningHub) -> u64 {
-    let (_, text) = h.get("/metrics");
-    text.lines()
-        .find_map(|l| l.strip_prefix("hub_sql_statements_total "))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 #[test]
 fn lookups_by_identifier_are_batched_per_level() {
     for engine in engines() {
@@ -302,10 +291,10 @@ fn lookups_by_identifier_are_batched_per_level() {
                 )
             })
             .collect();
-        let before = statements(&h);
+        let before = h.sql_statements();
         let (status, json, _) = post(&h, &json!({ "query": format!("{{ {aliases}}}") }));
         assert_eq!(status, 200, "{engine}: {json:#}");
-        let ran = statements(&h) - before;
+        let ran = h.sql_statements() - before;
         assert!(ran <= 3, "{engine}: {ran} statements for 900 lookups");
         assert!(json["data"]["a0"]["name"].is_string(), "{json:#}");
         assert!(json["data"]["a9"].is_null(), "{json:#}");

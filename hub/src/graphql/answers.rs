@@ -8,24 +8,38 @@
 //! is read before the answer's statements: a write committed in between can only make the
 //! kept answer newer than its number, never older.
 //!
+//! One computation per question at a time ([`Answers::lookup`]): requests asking a question
+//! that another request is computing wait for it and take its answer, instead of all
+//! running the same statements at once. A dashboard opened by many after an import, or a
+//! burst of 16 identical requests on a fresh server, computes once: measured with the
+//! surgical cluster's trade by year and partner on the benchmark's SQLite data set, 16
+//! connections at once on a fresh server raised the hub's peak resident set from 35 to 87
+//! MiB when each computed its own answer (see ARCHITECTURE.md, "Read speed").
+//!
 //! Each hub instance keeps its own, one store per answer type in each role's schema (the
 //! schema data), so instances on one PostgreSQL never serve an answer older than the number
 //! they read. A question is the answer's arguments in full and the caller's cluster scope.
 //! Bounded: emptied when it holds [`Answers::MAX`] questions.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{Mutex as TurnLock, OwnedMutexGuard};
 
 /// The kept answers of one type, by question.
 #[derive(Debug)]
 pub struct Answers<T> {
     kept: Mutex<HashMap<String, (i64, T)>>,
+    /// The questions being computed, one lock each: held by the request computing it,
+    /// awaited by the others. An entry leaves when its last holder lets go.
+    turns: Mutex<HashMap<String, Arc<TurnLock<()>>>>,
 }
 
 impl<T> Default for Answers<T> {
     fn default() -> Self {
         Answers {
             kept: Mutex::new(HashMap::new()),
+            turns: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -34,9 +48,95 @@ impl<T> Default for Answers<T> {
 /// besides the raw rows (rollups) reflects it: only then is an answer kept or used.
 pub type State = (i64, bool);
 
+/// What [`Answers::lookup`] found.
+pub enum Lookup<'a, T> {
+    /// The answer, kept at this change number (perhaps just now, by the request waited for).
+    Kept(T),
+    /// No answer: the caller computes it, then hands it to [`Turn::keep`].
+    Compute(Turn<'a, T>),
+}
+
+/// A request's turn to compute the answer to its question: the others asking it wait until
+/// the turn is dropped, kept or not (an error, or a request cancelled by its timeout, lets
+/// the next one compute).
+pub struct Turn<'a, T> {
+    answers: Option<&'a Answers<T>>,
+    question: String,
+    state: State,
+    held: Option<(Arc<TurnLock<()>>, OwnedMutexGuard<()>)>,
+}
+
+impl<T: Clone> Turn<'_, T> {
+    /// Keeps `answer` for the question and change number the turn was taken at.
+    pub fn keep(self, answer: &T) {
+        if let Some(answers) = self.answers {
+            answers.keep(self.question.clone(), self.state, answer);
+        }
+    }
+}
+
+impl<T> Drop for Turn<'_, T> {
+    fn drop(&mut self) {
+        let (Some(answers), Some((lock, guard))) = (self.answers, self.held.take()) else {
+            return;
+        };
+        drop(guard);
+        // Under the map's lock, where waiters take their share of the lock: the entry goes
+        // when nobody else holds or awaits it (the map's share and this one are left).
+        if let Ok(mut turns) = answers.turns.lock()
+            && Arc::strong_count(&lock) == 2
+            && turns
+                .get(&self.question)
+                .is_some_and(|l| Arc::ptr_eq(l, &lock))
+        {
+            turns.remove(&self.question);
+        }
+    }
+}
+
 impl<T: Clone> Answers<T> {
     /// The most questions kept.
     pub const MAX: usize = 256;
+
+    /// The answer to `question` at this change number, kept or computed by a request that
+    /// was computing it when this one asked; else this request's turn to compute it. Without
+    /// a store (`answers` is `None`), or with rollups left behind (nothing is kept then),
+    /// every request computes its own.
+    pub async fn lookup<'a>(
+        answers: Option<&'a Self>,
+        question: String,
+        state: State,
+    ) -> Lookup<'a, T> {
+        let mut turn = Turn {
+            answers,
+            question,
+            state,
+            held: None,
+        };
+        let Some(store) = answers.filter(|_| state.1) else {
+            return Lookup::Compute(turn);
+        };
+        if let Some(answer) = store.get(&turn.question, state) {
+            return Lookup::Kept(answer);
+        }
+        let lock = match store.turns.lock() {
+            Ok(mut turns) => {
+                // Entries nobody holds (their waiters were cancelled) go once there are many.
+                if turns.len() >= Self::MAX {
+                    turns.retain(|_, l| Arc::strong_count(l) > 1);
+                }
+                turns.entry(turn.question.clone()).or_default().clone()
+            }
+            Err(_) => return Lookup::Compute(turn),
+        };
+        let guard = lock.clone().lock_owned().await;
+        turn.held = Some((lock, guard));
+        // The request waited for may have kept the answer meanwhile.
+        match store.get(&turn.question, state) {
+            Some(answer) => Lookup::Kept(answer),
+            None => Lookup::Compute(turn),
+        }
+    }
 
     /// The answer to `question` given at this change number, if kept.
     pub fn get(&self, question: &str, (change, fresh): State) -> Option<T> {
@@ -82,6 +182,68 @@ pub fn scope_of(ctx: &async_graphql::Context<'_>) -> Option<Vec<i64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Runs `askers` requests for question "q" at `state` at once; each that computes counts
+    /// itself, takes 30 ms, and keeps its answer unless `fail_first` and it computed first.
+    /// Returns how many computed and the answers they got.
+    async fn ask_at_once(askers: usize, state: State, fail_first: bool) -> (usize, Vec<String>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let answers = Arc::new(Answers::<String>::default());
+        let computed = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..askers)
+            .map(|_| {
+                let (answers, computed) = (answers.clone(), computed.clone());
+                tokio::spawn(async move {
+                    match Answers::lookup(Some(&answers), "q".to_owned(), state).await {
+                        Lookup::Kept(answer) => Some(answer),
+                        Lookup::Compute(turn) => {
+                            let nth = computed.fetch_add(1, Ordering::SeqCst);
+                            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                            if fail_first && nth == 0 {
+                                return None;
+                            }
+                            let answer = format!("answer {nth}");
+                            turn.keep(&answer);
+                            Some(answer)
+                        }
+                    }
+                })
+            })
+            .collect();
+        let mut got = Vec::new();
+        for task in tasks {
+            got.extend(task.await.unwrap());
+        }
+        assert!(
+            answers.turns.lock().unwrap().is_empty(),
+            "no turn is left behind"
+        );
+        (computed.load(Ordering::SeqCst), got)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_asking_at_once_compute_once_and_share_the_answer() {
+        let (computed, got) = ask_at_once(8, (7, true), false).await;
+        assert_eq!(computed, 1);
+        assert_eq!(got, vec!["answer 0".to_owned(); 8]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_computation_lets_the_next_request_compute() {
+        let (computed, got) = ask_at_once(4, (7, true), true).await;
+        assert_eq!(computed, 2, "the first failed, the second kept its answer");
+        assert_eq!(got, vec!["answer 1".to_owned(); 3]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn answers_of_stale_rollups_are_neither_kept_nor_awaited() {
+        let started = std::time::Instant::now();
+        let (computed, got) = ask_at_once(4, (7, false), false).await;
+        assert_eq!(computed, 4);
+        assert_eq!(got.len(), 4);
+        // Not one after the other: nobody waited for a turn.
+        assert!(started.elapsed() < std::time::Duration::from_millis(4 * 30));
+    }
 
     #[test]
     fn an_answer_is_kept_for_its_change_number_only() {

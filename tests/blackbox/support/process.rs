@@ -361,6 +361,19 @@ impl RunningHub {
         (status, body)
     }
 
+    /// The SQL statements the hub has run so far (`hub_sql_statements_total` of
+    /// `/metrics`).
+    pub fn sql_statements(&self) -> u64 {
+        let (status, text) = self.get("/metrics");
+        assert_eq!(status, 200, "blackbox: GET /metrics: {text}");
+        text.lines()
+            .find_map(|l| l.strip_prefix("hub_sql_statements_total "))
+            .expect("hub_sql_statements_total in /metrics")
+            .trim()
+            .parse()
+            .expect("a count of statements")
+    }
+
     /// GET `path`, body parsed as JSON (an empty body is `null`).
     pub fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
         let (status, body) = self.get(path);

@@ -28,6 +28,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::trade::{Flow, FlowFilter, HsCodeFilter, PeriodKind, TradeFlowFilter};
 use super::trade_aggregate::{Flows, Measures, TradeFlowDimension, aggregate};
+use crate::graphql::answers::Lookup;
 use crate::graphql::filter::{IntFilter, StringFilter};
 use crate::graphql::list::internal;
 
@@ -143,9 +144,10 @@ pub async fn cluster_trade(
         revisions,
         crate::graphql::answers::scope_of(ctx),
     );
-    if let Some(answer) = answers.and_then(|a| a.get(&question, state)) {
-        return Ok(answer);
-    }
+    let turn = match Answers::lookup(answers, question, state).await {
+        Lookup::Kept(answer) => return Ok(answer),
+        Lookup::Compute(turn) => turn,
+    };
 
     // Every candidate code of every revision, and where it goes (the same for every request
     // about this basket: kept for the life of the process).
@@ -370,9 +372,7 @@ pub async fn cluster_trade(
         }
     }
     out.groups = groups.into_values().collect();
-    if let Some(answers) = answers {
-        answers.keep(question, state, &out);
-    }
+    turn.keep(&out);
     Ok(out)
 }
 

@@ -29,6 +29,7 @@ use crate::graphql::NodeContext as _;
 use crate::graphql::aggregate::{
     DateParts, Dimension, TOTAL_GROUPS, dimensions, group_by, group_limit, having, run_groups,
 };
+use crate::graphql::answers::Lookup;
 use crate::graphql::filter::{FloatFilter, IntFilter, OrderDirection};
 use crate::graphql::list::{T, internal};
 
@@ -357,9 +358,10 @@ pub async fn trade_flows_aggregate(
         "{filter:?}|{dims:?}|{having_on:?}|{order:?}|{limit}|{measures:?}|{:?}",
         crate::graphql::answers::scope_of(ctx)
     );
-    if let Some(answer) = answers.and_then(|a| a.get(&question, state)) {
-        return Ok(answer);
-    }
+    let turn = match Answers::lookup(answers, question, state).await {
+        Lookup::Kept(answer) => return Ok(answer),
+        Lookup::Compute(turn) => turn,
+    };
     let answer = aggregate(
         ctx,
         filter,
@@ -374,9 +376,7 @@ pub async fn trade_flows_aggregate(
         Some(state),
     )
     .await?;
-    if let Some(answers) = answers {
-        answers.keep(question, state, &answer);
-    }
+    turn.keep(&answer);
     Ok(answer)
 }
 
