@@ -21,6 +21,13 @@ use crate::config::{Engine, Settings};
 /// is larger than the driver's default of 100.
 const STATEMENT_CACHE: usize = 512;
 
+/// The rows a SQLite connection's worker thread may step ahead of the task reading them.
+/// sqlx's default of 50 stopped the worker in the middle of a page of 51 rows (a page of
+/// 50 and the row that says whether there is a next) or of the trade list's 100: one more
+/// wait and wake-up of the worker per statement. A page is read whole anyway; an export
+/// streaming a million rows holds at most this many.
+const SQLITE_ROW_BUFFER: usize = 256;
+
 /// The key under which the fingerprint of the CNIC hash key is kept in `hub_meta`.
 const CNIC_FINGERPRINT_KEY: &str = "cnic_key_fingerprint";
 
@@ -110,6 +117,7 @@ async fn connect_pool(
                     // Statistics for the planner: a full `ANALYZE` after imports that
                     // grew the data (`analyze_if_grown`), never a sampled one (see there).
                     .statement_cache_capacity(STATEMENT_CACHE)
+                    .row_buffer_size(SQLITE_ROW_BUFFER)
             });
         }
         Engine::Postgres => {

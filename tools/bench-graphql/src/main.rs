@@ -733,7 +733,7 @@ fn range(values: impl Iterator<Item = f64>, decimals: usize) -> String {
 fn report(args: &Args, rows: &[Row]) {
     println!(
         "\n{} firms, {} Comtrade flows; {} connections, closed loop, {} s x {}; \
-         paced: the hub at half the floor's pace, open loop (late: sent over 1 ms after due)\n",
+         paced: the hub at half the floor's pace, open loop (late: sent over 1 ms after due; held up: late because the connection still awaited its previous answer)\n",
         args.firms, args.flows, args.connections, args.seconds, args.rounds
     );
     println!(
@@ -774,9 +774,11 @@ fn report(args: &Args, rows: &[Row]) {
             range(row.floor.iter().map(|m| m.p99_ms), 1),
             range(row.paced.iter().map(|m| m.per_second), 0),
             format_args!(
-                "{} ({:.1}% late{})",
+                "{} ({:.1}% late, {:.1}% held up{})",
                 range(row.paced.iter().map(|m| m.p99_ms), 1),
                 100.0 * row.paced.iter().map(|m| m.late).sum::<u64>() as f64
+                    / row.paced.iter().map(|m| m.requests).sum::<u64>().max(1) as f64,
+                100.0 * row.paced.iter().map(|m| m.held).sum::<u64>() as f64
                     / row.paced.iter().map(|m| m.requests).sum::<u64>().max(1) as f64,
                 if behind.is_some() { ", behind" } else { "" }
             ),
