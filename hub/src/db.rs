@@ -22,9 +22,10 @@ use crate::config::{Engine, Settings};
 const STATEMENT_CACHE: usize = 512;
 
 /// The rows a SQLite connection's worker thread may step ahead of the task reading them.
-/// sqlx's default of 50 stopped the worker in the middle of a page of 51 rows (a page of
-/// 50 and the row that says whether there is a next) or of the trade list's 100: one more
-/// wait and wake-up of the worker per statement. A page is read whole anyway; an export
+/// sqlx's default of 50 stopped the worker in the middle of a longer page, such as the
+/// trade list's 101 rows (100 and the one that says whether there is a next page): a wait
+/// and a wake-up of the worker each time the reader had not drained the channel (see
+/// ARCHITECTURE.md, "SQLite's row buffer"). A page is read whole anyway; an export
 /// streaming a million rows holds at most this many.
 const SQLITE_ROW_BUFFER: usize = 256;
 

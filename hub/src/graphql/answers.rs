@@ -11,28 +11,34 @@
 //! One computation per question at a time ([`Answers::lookup`]): requests asking a question
 //! that another request is computing wait for it and take its answer, instead of all
 //! running the same statements at once. A dashboard opened by many after an import, or a
-//! burst of 16 identical requests on a fresh server, computes once: measured with the
-//! surgical cluster's trade by year and partner on the benchmark's SQLite data set, 16
-//! connections at once on a fresh server raised the hub's peak resident set from 35 to 87
-//! MiB when each computed its own answer (see ARCHITECTURE.md, "Read speed").
+//! burst of 16 identical requests on a fresh server, computes once per hub instance:
+//! measured with the surgical cluster's trade by year and partner on the benchmark's SQLite
+//! data set, 16 connections at once on a fresh server raised the hub's peak resident set
+//! from 35 to 87 MiB when each computed its own answer (see ARCHITECTURE.md, "One
+//! computation per question at a time").
 //!
 //! Each hub instance keeps its own, one store per answer type in each role's schema (the
 //! schema data), so instances on one PostgreSQL never serve an answer older than the number
 //! they read. A question is the answer's arguments in full and the caller's cluster scope.
-//! Bounded: emptied when it holds [`Answers::MAX`] questions.
+//! Bounded: the kept answers are emptied when they reach [`Answers::MAX`] questions.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{Mutex as TurnLock, OwnedMutexGuard};
 
+/// The lock of one question's turns at one change number.
+type Turns = Arc<TurnLock<()>>;
+
 /// The kept answers of one type, by question.
 #[derive(Debug)]
 pub struct Answers<T> {
     kept: Mutex<HashMap<String, (i64, T)>>,
-    /// The questions being computed, one lock each: held by the request computing it,
-    /// awaited by the others. An entry leaves when its last holder lets go.
-    turns: Mutex<HashMap<String, Arc<TurnLock<()>>>>,
+    /// The questions being computed, by question and change number, one lock each: held
+    /// by the request computing it, awaited by the others. An entry leaves when the last
+    /// request holding its turn lets go; one whose waiters were all cancelled stays until
+    /// the map reaches [`Answers::MAX`] entries.
+    turns: Mutex<HashMap<(String, i64), Turns>>,
 }
 
 impl<T> Default for Answers<T> {
@@ -63,7 +69,7 @@ pub struct Turn<'a, T> {
     answers: Option<&'a Answers<T>>,
     question: String,
     state: State,
-    held: Option<(Arc<TurnLock<()>>, OwnedMutexGuard<()>)>,
+    held: Option<OwnedMutexGuard<()>>,
 }
 
 impl<T: Clone> Turn<'_, T> {
@@ -77,19 +83,20 @@ impl<T: Clone> Turn<'_, T> {
 
 impl<T> Drop for Turn<'_, T> {
     fn drop(&mut self) {
-        let (Some(answers), Some((lock, guard))) = (self.answers, self.held.take()) else {
+        let (Some(answers), Some(guard)) = (self.answers, self.held.take()) else {
             return;
         };
+        let lock = Arc::clone(OwnedMutexGuard::mutex(&guard));
         drop(guard);
-        // Under the map's lock, where waiters take their share of the lock: the entry goes
-        // when nobody else holds or awaits it (the map's share and this one are left).
-        if let Ok(mut turns) = answers.turns.lock()
-            && Arc::strong_count(&lock) == 2
-            && turns
-                .get(&self.question)
-                .is_some_and(|l| Arc::ptr_eq(l, &lock))
-        {
-            turns.remove(&self.question);
+        // This turn's share of the lock goes under the map's lock, where waiters take
+        // theirs: the entry goes when the map's share is the only one left.
+        let Ok(mut turns) = answers.turns.lock() else {
+            return;
+        };
+        drop(lock);
+        let key = (std::mem::take(&mut self.question), self.state.0);
+        if turns.get(&key).is_some_and(|l| Arc::strong_count(l) == 1) {
+            turns.remove(&key);
         }
     }
 }
@@ -125,12 +132,14 @@ impl<T: Clone> Answers<T> {
                 if turns.len() >= Self::MAX {
                     turns.retain(|_, l| Arc::strong_count(l) > 1);
                 }
-                turns.entry(turn.question.clone()).or_default().clone()
+                turns
+                    .entry((turn.question.clone(), state.0))
+                    .or_default()
+                    .clone()
             }
             Err(_) => return Lookup::Compute(turn),
         };
-        let guard = lock.clone().lock_owned().await;
-        turn.held = Some((lock, guard));
+        turn.held = Some(lock.lock_owned().await);
         // The request waited for may have kept the answer meanwhile.
         match store.get(&turn.question, state) {
             Some(answer) => Lookup::Kept(answer),
@@ -183,22 +192,44 @@ pub fn scope_of(ctx: &async_graphql::Context<'_>) -> Option<Vec<i64>> {
 mod tests {
     use super::*;
 
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    /// What [`ask_at_once`] saw.
+    struct Asked {
+        /// How many requests computed.
+        computed: usize,
+        /// The most computing at the same time.
+        at_once: usize,
+        /// The answers the requests got (none from one that failed).
+        answers: Vec<String>,
+    }
+
     /// Runs `askers` requests for question "q" at `state` at once; each that computes counts
     /// itself, takes 30 ms, and keeps its answer unless `fail_first` and it computed first.
-    /// Returns how many computed and the answers they got.
-    async fn ask_at_once(askers: usize, state: State, fail_first: bool) -> (usize, Vec<String>) {
-        use std::sync::atomic::{AtomicUsize, Ordering};
+    async fn ask_at_once(askers: usize, state: State, fail_first: bool) -> Asked {
         let answers = Arc::new(Answers::<String>::default());
-        let computed = Arc::new(AtomicUsize::new(0));
+        let (computed, running, at_once) = (
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+        );
         let tasks: Vec<_> = (0..askers)
             .map(|_| {
-                let (answers, computed) = (answers.clone(), computed.clone());
+                let answers = answers.clone();
+                let (computed, running, at_once) =
+                    (computed.clone(), running.clone(), at_once.clone());
                 tokio::spawn(async move {
                     match Answers::lookup(Some(&answers), "q".to_owned(), state).await {
                         Lookup::Kept(answer) => Some(answer),
                         Lookup::Compute(turn) => {
                             let nth = computed.fetch_add(1, Ordering::SeqCst);
-                            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                            at_once.fetch_max(
+                                running.fetch_add(1, Ordering::SeqCst) + 1,
+                                Ordering::SeqCst,
+                            );
+                            tokio::time::sleep(Duration::from_millis(30)).await;
+                            running.fetch_sub(1, Ordering::SeqCst);
                             if fail_first && nth == 0 {
                                 return None;
                             }
@@ -218,31 +249,78 @@ mod tests {
             answers.turns.lock().unwrap().is_empty(),
             "no turn is left behind"
         );
-        (computed.load(Ordering::SeqCst), got)
+        Asked {
+            computed: computed.load(Ordering::SeqCst),
+            at_once: at_once.load(Ordering::SeqCst),
+            answers: got,
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn requests_asking_at_once_compute_once_and_share_the_answer() {
-        let (computed, got) = ask_at_once(8, (7, true), false).await;
-        assert_eq!(computed, 1);
-        assert_eq!(got, vec!["answer 0".to_owned(); 8]);
+        let asked = ask_at_once(8, (7, true), false).await;
+        assert_eq!(asked.computed, 1);
+        assert_eq!(asked.answers, vec!["answer 0".to_owned(); 8]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failed_computation_lets_the_next_request_compute() {
-        let (computed, got) = ask_at_once(4, (7, true), true).await;
-        assert_eq!(computed, 2, "the first failed, the second kept its answer");
-        assert_eq!(got, vec!["answer 1".to_owned(); 3]);
+        let asked = ask_at_once(4, (7, true), true).await;
+        assert_eq!(
+            asked.computed, 2,
+            "the first failed, the second kept its answer"
+        );
+        assert_eq!(asked.at_once, 1);
+        assert_eq!(asked.answers, vec!["answer 1".to_owned(); 3]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn answers_of_stale_rollups_are_neither_kept_nor_awaited() {
-        let started = std::time::Instant::now();
-        let (computed, got) = ask_at_once(4, (7, false), false).await;
-        assert_eq!(computed, 4);
-        assert_eq!(got.len(), 4);
-        // Not one after the other: nobody waited for a turn.
-        assert!(started.elapsed() < std::time::Duration::from_millis(4 * 30));
+        let asked = ask_at_once(4, (7, false), false).await;
+        assert_eq!(asked.computed, 4);
+        assert_eq!(asked.answers.len(), 4);
+        assert!(asked.at_once > 1, "nobody waited for a turn");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_computation_hands_the_turn_on_and_numbers_do_not_wait_for_each_other() {
+        let answers = Arc::new(Answers::<String>::default());
+        let computing_at_7 = Arc::new(AtomicUsize::new(0));
+        let ask = |state: State| {
+            let (answers, computing_at_7) = (answers.clone(), computing_at_7.clone());
+            tokio::spawn(async move {
+                match Answers::lookup(Some(&answers), "q".to_owned(), state).await {
+                    Lookup::Kept(answer) => answer,
+                    Lookup::Compute(turn) => {
+                        // The first to compute at number 7 never finishes; it is cancelled.
+                        if state.0 == 7 && computing_at_7.fetch_add(1, Ordering::SeqCst) == 0 {
+                            std::future::pending::<()>().await;
+                        }
+                        let answer = format!("computed at {}", state.0);
+                        turn.keep(&answer);
+                        answer
+                    }
+                }
+            })
+        };
+        let first = ask((7, true));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let waiting = ask((7, true));
+        // A request that read another change number computes at once.
+        let other = tokio::time::timeout(Duration::from_secs(5), ask((8, true)))
+            .await
+            .expect("not held up by the question at number 7")
+            .unwrap();
+        assert_eq!(other, "computed at 8");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished(), "waits for the turn at number 7");
+        first.abort();
+        let got = tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("the cancelled turn was handed on")
+            .unwrap();
+        assert_eq!(got, "computed at 7");
+        assert!(answers.turns.lock().unwrap().is_empty());
     }
 
     #[test]

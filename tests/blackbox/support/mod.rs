@@ -35,8 +35,8 @@ use std::sync::OnceLock;
 pub use db::{TEST_CNIC_KEY, TestDb};
 #[allow(unused_imports)]
 pub use process::{
-    RunningHub, create_key, demo, demo_as_analyst, hub, hub_bare, hub_path, import_json, output,
-    output_with_peak_rss, spawn, spawn_with_timeout,
+    RunningHub, create_key, demo, demo_as_analyst, demo_as_analyst_with, hub, hub_bare, hub_path,
+    import_json, output, output_with_peak_rss, spawn, spawn_with_timeout,
 };
 
 /// A database engine the hub supports.

@@ -538,9 +538,14 @@ pub fn create_key(db: &TestDb, name: &str, role: &str, extra: &[&str]) -> String
 
 /// `hub demo` on a fresh empty database of `engine`, listening (the public caller).
 pub fn demo(engine: super::Engine) -> (TestDb, RunningHub) {
+    demo_with(engine, &[])
+}
+
+/// [`demo`] with the settings `env` (`HUB__…` variables) on top of the defaults.
+pub fn demo_with(engine: super::Engine, env: &[(&str, &str)]) -> (TestDb, RunningHub) {
     let db = TestDb::empty(engine);
     let mut cmd = hub(&db);
-    cmd.arg("demo");
+    cmd.arg("demo").envs(env.iter().copied());
     let running = spawn(cmd);
     (db, running)
 }
@@ -548,7 +553,12 @@ pub fn demo(engine: super::Engine) -> (TestDb, RunningHub) {
 /// [`demo`], asked as an analyst (a key made for the test): the view in which figures and
 /// identifiers are not suppressed.
 pub fn demo_as_analyst(engine: super::Engine) -> (TestDb, RunningHub) {
-    let (db, running) = demo(engine);
+    demo_as_analyst_with(engine, &[])
+}
+
+/// [`demo_as_analyst`] with the settings `env` on top of the defaults.
+pub fn demo_as_analyst_with(engine: super::Engine, env: &[(&str, &str)]) -> (TestDb, RunningHub) {
+    let (db, running) = demo_with(engine, env);
     let key = create_key(&db, "analyst", "analyst", &[]);
     (db, running.with_bearer(&key))
 }
