@@ -524,9 +524,10 @@ fn personal_fields_need_the_pii_scope() {
 /// generic plan is asked for with sequential scans discouraged, so that the demo's small
 /// tables do not make a scan the cheapest plan. What is tested is the statements' shape,
 /// which must leave the planner an index path; `tools/bench-graphql` measures the choice
-/// on 10,000 firms.
+/// on 10,000 firms. The trade list of one product and flow ("exports of HS 9018") is read
+/// through `(hs4, flow, period_start)`.
 #[test]
-fn cluster_pages_read_firms_along_an_index() {
+fn cluster_pages_and_trade_lists_read_along_an_index() {
     for engine in engines() {
         let db = TestDb::empty(engine);
         let running = spawn({
@@ -550,22 +551,26 @@ fn cluster_pages_read_firms_along_an_index() {
             r#"{ firms(first: 50, orderBy: [{field: EMPLOYEES_TOTAL, direction: DESC}]) { nodes { name employeesTotal } } }"#,
         );
         // The log reaches the pipe a moment after the answers on a busy machine: read it
-        // until the three statements are there (or 10 s have passed).
-        let statements = |log: &str| -> Vec<String> {
-            log[before..]
-                .lines()
-                .filter_map(|l| l.split_once("hub::sql: ").map(|(_, s)| s))
-                .map(|s| s.rsplit_once(" micros=").map_or(s, |(s, _)| s))
-                .filter(|s| s.starts_with("SELECT") && s.contains("\"organisations\""))
-                .map(str::to_owned)
-                .collect()
+        // until `n` statements reading `table` are there (or 10 s have passed).
+        let logged = |before: usize, table: &str, n: usize| -> Vec<String> {
+            let statements = || -> Vec<String> {
+                running.stderr()[before..]
+                    .lines()
+                    .filter_map(|l| l.split_once("hub::sql: ").map(|(_, s)| s))
+                    .map(|s| s.rsplit_once(" micros=").map_or(s, |(s, _)| s))
+                    .filter(|s| s.starts_with("SELECT") && s.contains(&format!("\"{table}\"")))
+                    .map(str::to_owned)
+                    .collect()
+            };
+            let waited = std::time::Instant::now();
+            let mut selects = statements();
+            while selects.len() < n && waited.elapsed() < std::time::Duration::from_secs(10) {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                selects = statements();
+            }
+            selects
         };
-        let waited = std::time::Instant::now();
-        let mut selects = statements(&running.stderr());
-        while selects.len() < 3 && waited.elapsed() < std::time::Duration::from_secs(10) {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-            selects = statements(&running.stderr());
-        }
+        let selects = logged(before, "organisations", 3);
         assert!(selects.len() >= 3, "{engine}: {selects:#?}");
         for sql in selects {
             let plan = explain(&db, engine, &sql);
@@ -581,10 +586,29 @@ fn cluster_pages_read_firms_along_an_index() {
                 "{engine}: a full scan of organisations in\n{plan}\nfor\n{sql}"
             );
         }
+
+        // A trade list of one product and one flow searches the index of both.
+        let before = running.stderr().len();
+        ok(
+            &running,
+            r#"{ tradeFlows(first: 100, filter: {hsCode: {startsWith: "9018"}, flow: {eq: EXPORT}, year: {gte: 2015, lte: 2020}}, orderBy: [{field: VALUE_USD, direction: DESC}]) { nodes { commodityCode partner periodStart valueUsd } } }"#,
+        );
+        let selects = logged(before, "trade_flows", 1);
+        assert!(
+            !selects.is_empty(),
+            "{engine}: no trade list statement logged"
+        );
+        for sql in selects {
+            let plan = explain(&db, engine, &sql);
+            assert!(
+                plan.contains("ix_trade_flows_hs4_flow_period_start"),
+                "{engine}: the trade list does not search by product and flow:\n{plan}\nfor\n{sql}"
+            );
+        }
     }
 }
 
-/// The plan of `sql` (placeholders unbound; see [`cluster_pages_read_firms_along_an_index`]).
+/// The plan of `sql` (placeholders unbound; see [`cluster_pages_and_trade_lists_read_along_an_index`]).
 fn explain(db: &TestDb, engine: Engine, sql: &str) -> String {
     match engine {
         Engine::Sqlite => db.query(&format!("EXPLAIN QUERY PLAN {sql}")),

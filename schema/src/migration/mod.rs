@@ -16,6 +16,7 @@ mod m20261206_000008_cluster_trade_rollup;
 mod m20261206_000009_access_control;
 mod m20261207_000010_bi_views;
 mod m20261208_000011_curation;
+mod m20261208_000012_trade_flow_indexes;
 
 pub use m20261207_000010_bi_views::{VIEWS as BI_VIEWS, definitions as bi_view_definitions};
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000009_access_control::Migration),
             Box::new(m20261207_000010_bi_views::Migration),
             Box::new(m20261208_000011_curation::Migration),
+            Box::new(m20261208_000012_trade_flow_indexes::Migration),
         ]
     }
 }
