@@ -21,14 +21,6 @@ use crate::config::{Engine, Settings};
 /// is larger than the driver's default of 100.
 const STATEMENT_CACHE: usize = 512;
 
-/// The rows a SQLite connection's worker thread may step ahead of the task reading them.
-/// sqlx's default of 50 stopped the worker in the middle of a longer page, such as the
-/// trade list's 101 rows (100 and the one that says whether there is a next page): a wait
-/// and a wake-up of the worker each time the reader had not drained the channel (see
-/// ARCHITECTURE.md, "SQLite's row buffer"). A page is read whole anyway; an export
-/// streaming a million rows holds at most this many.
-const SQLITE_ROW_BUFFER: usize = 256;
-
 /// The key under which the fingerprint of the CNIC hash key is kept in `hub_meta`.
 const CNIC_FINGERPRINT_KEY: &str = "cnic_key_fingerprint";
 
@@ -118,7 +110,6 @@ async fn connect_pool(
                     // Statistics for the planner: a full `ANALYZE` after imports that
                     // grew the data (`analyze_if_grown`), never a sampled one (see there).
                     .statement_cache_capacity(STATEMENT_CACHE)
-                    .row_buffer_size(SQLITE_ROW_BUFFER)
             });
         }
         Engine::Postgres => {
