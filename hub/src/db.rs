@@ -505,7 +505,7 @@ async fn has_samples(db: &impl ConnectionTrait, tables_only: bool) -> anyhow::Re
 }
 
 /// The `hub_meta` key holding the change number at the last `ANALYZE`.
-const ANALYZED_KEY: &str = "analyzed_at_change";
+const ANALYZED_KEY: &str = hub_schema::migration::ANALYZED_AT_KEY;
 
 /// Refreshes the planner's statistics (`ANALYZE`) when the data grew by a tenth (and at
 /// least 1,000 changes) since the last time, or was never analysed. Returns whether it ran.
@@ -587,10 +587,48 @@ mod tests {
             assert!(!has_samples(db, false).await.unwrap(), "no samples");
         };
         check().await;
-        db.execute_unprepared("DELETE FROM hub_meta WHERE key = 'analyzed_at_change'")
-            .await
-            .unwrap();
+        db.execute_unprepared(&format!(
+            "DELETE FROM hub_meta WHERE key = '{ANALYZED_KEY}'"
+        ))
+        .await
+        .unwrap();
         assert!(analyze_if_grown(db).await.unwrap(), "analysed again");
         check().await;
+    }
+
+    /// A database analysed before the migration that put the flow into the trade flows' HS
+    /// indexes is analysed again right after it, as `hub migrate` runs them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_trade_index_migration_has_the_database_analysed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("m.sqlite").display()
+        );
+        let db = Database::connect(url).await.unwrap();
+        let before = Migrator::migrations()
+            .iter()
+            .position(|m| m.name() == "m20261208_000012_trade_flow_indexes")
+            .expect("the migration is listed");
+        Migrator::up(&db, Some(before as u32)).await.unwrap();
+        db.execute_unprepared("UPDATE change_counter SET last_seq = 5000")
+            .await
+            .unwrap();
+        assert_eq!(crate::changes::current(&db).await.unwrap(), 5000);
+        assert!(analyze_if_grown(&db).await.unwrap(), "the first analysis");
+        assert!(!analyze_if_grown(&db).await.unwrap(), "nothing grew since");
+        migrate(&db).await.unwrap();
+        assert!(
+            any_row(
+                &db,
+                "SELECT 1 AS x FROM sqlite_master WHERE name = 'ix_trade_flows_hs4_flow_period_start'"
+            )
+            .await
+            .unwrap()
+        );
+        assert!(
+            analyze_if_grown(&db).await.unwrap(),
+            "analysed again after the migration"
+        );
     }
 }

@@ -11,13 +11,12 @@
 //! "by code, in period order" without a flow loses its order (a sort of the code's rows).
 //! The number of indexes, and so the cost of an import, stays the same.
 //!
-//! On SQLite the planner needs statistics of the new indexes: when the database has
-//! statistics already (`sqlite_stat1`), the table is analysed again in full, as
-//! `hub::db::analyze_if_grown` analyses (no samples kept); otherwise the next analysis
-//! after an import covers them.
+//! The planner needs statistics of the new indexes (SQLite has none until `ANALYZE`): the
+//! migration forgets when the database was last analysed ([`super::ANALYZED_AT_KEY`]), so
+//! the analysis that follows every migration (`hub::db::analyze_if_grown`) runs again in
+//! full.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{DbBackend, Statement};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -40,24 +39,11 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         }
-        if manager.get_database_backend() == DbBackend::Sqlite {
-            let exists = |table: &str| {
-                Statement::from_string(
-                    DbBackend::Sqlite,
-                    format!(
-                        "SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = '{table}'"
-                    ),
-                )
-            };
-            if db.query_one_raw(exists("sqlite_stat1")).await?.is_some() {
-                db.execute_unprepared("PRAGMA analysis_limit = 0").await?;
-                db.execute_unprepared("ANALYZE trade_flows").await?;
-                if db.query_one_raw(exists("sqlite_stat4")).await?.is_some() {
-                    db.execute_unprepared("DELETE FROM sqlite_stat4 WHERE tbl = 'trade_flows'")
-                        .await?;
-                }
-            }
-        }
+        db.execute_unprepared(&format!(
+            "DELETE FROM hub_meta WHERE key = '{}'",
+            super::ANALYZED_AT_KEY
+        ))
+        .await?;
         Ok(())
     }
 

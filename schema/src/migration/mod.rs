@@ -20,6 +20,11 @@ mod m20261208_000012_trade_flow_indexes;
 
 pub use m20261207_000010_bi_views::{VIEWS as BI_VIEWS, definitions as bi_view_definitions};
 
+/// The `hub_meta` key holding the change number at the last `ANALYZE` (the hub's
+/// `db::analyze_if_grown` reads and writes it after every migration and import). A migration
+/// that adds indexes deletes it, so that the analysis that follows covers them.
+pub const ANALYZED_AT_KEY: &str = "analyzed_at_change";
+
 use sea_orm_migration::prelude::*;
 
 /// The names of all tables of the model, in creation order.
