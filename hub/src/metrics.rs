@@ -25,6 +25,10 @@
 //!   HTTP worker: documents kept and validated before), `runtime` (handed to the main
 //!   runtime; see `graphql::http::run`).
 //!
+//! * `hub_graphql_checks_total{checks}`: how `/graphql` requests were checked before they
+//!   ran: `kept` (their document passed every check before, without variables, and ran on
+//!   the schema without them; see `graphql::kept_schema`) or `run`.
+//!
 //! The counters are statics: one `hub` process serves one database.
 
 use std::fmt::Write as _;
@@ -39,6 +43,8 @@ static DOCUMENT_HITS: AtomicU64 = AtomicU64::new(0);
 static DOCUMENT_MISSES: AtomicU64 = AtomicU64::new(0);
 static RUN_ON_HTTP: AtomicU64 = AtomicU64::new(0);
 static RUN_ON_RUNTIME: AtomicU64 = AtomicU64::new(0);
+static CHECKS_KEPT: AtomicU64 = AtomicU64::new(0);
+static CHECKS_RUN: AtomicU64 = AtomicU64::new(0);
 
 /// Counts one `/graphql` request by where it ran: on the HTTP worker or the main runtime.
 pub fn graphql_execution(on_http_worker: bool) {
@@ -47,6 +53,13 @@ pub fn graphql_execution(on_http_worker: bool) {
     } else {
         &RUN_ON_RUNTIME
     };
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Counts one GraphQL request by how it was checked: `kept` when its document passed every
+/// check before and it ran without them.
+pub fn graphql_checks(kept: bool) {
+    let counter = if kept { &CHECKS_KEPT } else { &CHECKS_RUN };
     counter.fetch_add(1, Ordering::Relaxed);
 }
 
@@ -146,6 +159,14 @@ pub fn render() -> String {
             ),
         ],
     );
+    counter(
+        "hub_graphql_checks_total",
+        "GraphQL requests by how they were checked: kept (their document passed every check before, without variables) or run.",
+        &[
+            ("{checks=\"kept\"}", CHECKS_KEPT.load(Ordering::Relaxed)),
+            ("{checks=\"run\"}", CHECKS_RUN.load(Ordering::Relaxed)),
+        ],
+    );
     out
 }
 
@@ -164,6 +185,7 @@ mod tests {
             "hub_http_requests_total",
             "hub_graphql_documents_total",
             "hub_graphql_executions_total",
+            "hub_graphql_checks_total",
         ] {
             assert!(text.contains(&format!("# TYPE {name} counter\n")), "{text}");
         }

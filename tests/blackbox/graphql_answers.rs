@@ -152,14 +152,35 @@ const ORDERED_QUERY: &str = r#"query Q($n: Int) {
 fragment C on Cluster { name firms(first: 3) { nodes { name id } totalCount } }
 fragment F on Firm { id district }"#;
 
+/// The `/metrics` counter of requests whose document's checks were kept: those that ran on
+/// the schema without the document checks, whose response the endpoint puts in order.
+fn kept_checks(h: &RunningHub) -> u64 {
+    let (status, text) = h.get("/metrics");
+    assert_eq!(status, 200);
+    text.lines()
+        .find_map(|l| l.strip_prefix("hub_graphql_checks_total{checks=\"kept\"} "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no kept checks in {text}"))
+}
+
+/// Every time, with variables (checked in full) and without (after the first, the checks
+/// are kept and the response is put in order by the endpoint, not the schema's extension).
 #[test]
 fn responses_follow_the_order_of_the_query_every_time() {
     for engine in engines() {
         let (_db, h) = demo(engine, &[]);
-        let body = json!({ "query": ORDERED_QUERY, "variables": { "n": 5 } });
+        let with_variables = json!({ "query": ORDERED_QUERY, "variables": { "n": 5 } });
+        let without = json!({ "query": ORDERED_QUERY });
+        let kept_before = kept_checks(&h);
         let mut shapes = Vec::new();
-        for _ in 0..20 {
-            let (status, text) = h.post_text("/graphql", &body);
+        let mut codes = Vec::new();
+        for i in 0..20 {
+            let body = if i % 2 == 0 {
+                &with_variables
+            } else {
+                &without
+            };
+            let (status, text) = h.post_text("/graphql", body);
             assert_eq!(status, 200, "{engine}: {text}");
             let doc: Ordered = serde_json::from_str(&text).unwrap();
             // The field error (a CNIC names an owner, not a firm) leaves `e` null in its
@@ -186,8 +207,17 @@ fn responses_follow_the_order_of_the_query_every_time() {
                 ["message", "locations", "path", "extensions"]
             );
             shapes.push(doc.shape());
+            let json: Value = serde_json::from_str(&text).unwrap();
+            codes.push(json["errors"][0]["extensions"]["code"].clone());
         }
-        assert!(shapes.windows(2).all(|w| w[0] == w[1]), "{engine}");
+        // Each of the two requests gets one shape every time (their pages differ in size).
+        assert!(shapes.windows(3).all(|w| w[0] == w[2]), "{engine}");
+        assert!(
+            codes.iter().all(|c| *c == codes[0] && c.is_string()),
+            "{engine}: {codes:?}"
+        );
+        // The nine requests without variables after the first ran with their checks kept.
+        assert_eq!(kept_checks(&h) - kept_before, 9, "{engine}");
     }
 }
 

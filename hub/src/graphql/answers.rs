@@ -17,8 +17,8 @@
 //! from 35 to 87 MiB when each computed its own answer (see ARCHITECTURE.md, "One
 //! computation per question at a time").
 //!
-//! Each hub instance keeps its own, one store per answer type in each role's schema (the
-//! schema data), so instances on one PostgreSQL never serve an answer older than the number
+//! Each hub instance keeps its own, one store per answer type for each role, shared by
+//! the role's schemas (the schema data; see `graphql::AnswerStores`), so instances on one PostgreSQL never serve an answer older than the number
 //! they read. A question is the answer's arguments in full and the caller's cluster scope.
 //! Bounded: the kept answers are emptied when they reach [`Answers::MAX`] questions.
 

@@ -120,23 +120,44 @@ impl Extension for Checks {
         if let Some(stage) = ctx.data_opt::<super::errors::Stage>() {
             stage.mark_executed();
         }
-        let mut response = next.run(ctx, operation_name).await;
-        response.errors = super::errors::tag_field_errors(std::mem::take(&mut response.errors));
-        if let Some((doc, _)) = self.document()
-            && let Some(op) = selected_operation(&doc, operation_name)
-        {
-            let errors = error_paths(&response.errors);
-            order(
-                &mut response.data,
-                &[&op.node.selection_set.node],
-                &doc.fragments,
-                &mut Vec::new(),
-                &errors,
-            );
+        let response = next.run(ctx, operation_name).await;
+        match self.document() {
+            Some((doc, _)) => finish(response, &doc, operation_name),
+            None => finish_errors(response),
         }
-        order_errors(&mut response.errors);
-        response
     }
+}
+
+/// What the hub does to an executed response of `doc`'s operation `operation_name`: its
+/// field errors tagged with their codes, its data in the order of the selection set, its
+/// errors in document order. The extension's `execute` hook runs it; so does the HTTP
+/// endpoint for the requests it runs without the extension (see
+/// [`super::kept_schema`]).
+pub fn finish(
+    mut response: Response,
+    doc: &ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Response {
+    response.errors = super::errors::tag_field_errors(std::mem::take(&mut response.errors));
+    if let Some(op) = selected_operation(doc, operation_name) {
+        let errors = error_paths(&response.errors);
+        order(
+            &mut response.data,
+            &[&op.node.selection_set.node],
+            &doc.fragments,
+            &mut Vec::new(),
+            &errors,
+        );
+    }
+    order_errors(&mut response.errors);
+    response
+}
+
+/// [`finish`] without a document: the errors only.
+fn finish_errors(mut response: Response) -> Response {
+    response.errors = super::errors::tag_field_errors(std::mem::take(&mut response.errors));
+    order_errors(&mut response.errors);
+    response
 }
 
 impl Checks {

@@ -117,6 +117,9 @@ type Limiter = governor::RateLimiter<
 /// its rate limiter.
 struct RoleEndpoint {
     schema: HubSchema,
+    /// The same schema without the document checks, for documents that passed them before
+    /// without variables (see [`super::kept_schema`]).
+    kept: HubSchema,
     /// The same schema with the depth limit raised to [`INTROSPECTION_MAX_DEPTH`], for
     /// introspection-only operations (see [`is_introspection`]).
     introspection: HubSchema,
@@ -166,18 +169,29 @@ impl Endpoint {
                     max_depth: own.max_depth.max(INTROSPECTION_MAX_DEPTH),
                     ..own.clone()
                 };
+                // One store of kept answers for the role's schemas (never across roles).
+                let answers = super::AnswerStores::default();
                 RoleEndpoint {
-                    schema: super::build_schema_with(
+                    schema: super::checked_schema(
                         Some(db.clone()),
                         &own,
                         Some(imports.clone()),
                         limits.introspection,
+                        &answers,
                     ),
-                    introspection: super::build_schema_with(
+                    kept: super::kept_schema(
+                        Some(db.clone()),
+                        &own,
+                        Some(imports.clone()),
+                        limits.introspection,
+                        &answers,
+                    ),
+                    introspection: super::checked_schema(
                         Some(db.clone()),
                         &introspection_limits,
                         Some(imports.clone()),
                         limits.introspection,
+                        &answers,
                     ),
                     settings: own,
                     limiter: std::num::NonZeroU32::new(limits.requests_per_minute)
@@ -1188,10 +1202,17 @@ async fn answer(
     if !checked && let Err(e) = super::bounds::check(doc, &variables, &role.settings) {
         return request_errors(media, vec![e]);
     }
+    // A document that passed every check of this role's schema before, without variables,
+    // runs on the schema without them (see `super::kept_schema`); its response is finished
+    // here as the extension would have.
+    // The operation must exist: validation passes a document whatever operation the request
+    // names, and async-graphql reports an unknown one after it, as a request error.
+    let kept_checks = checked && selected.is_some() && !introspection && uploads.is_empty();
+    metrics::graphql_checks(kept_checks);
     let operation = super::document::OperationName(params.operation_name.clone());
     let mut request = async_graphql::Request::new(params.query).variables(variables);
-    if let Some(name) = params.operation_name {
-        request = request.operation_name(name);
+    if let Some(name) = &params.operation_name {
+        request = request.operation_name(name.clone());
     }
     if let Some(Json::Object(extensions)) = params.extensions {
         for (k, v) in extensions {
@@ -1213,14 +1234,19 @@ async fn answer(
         principal,
         &role.settings,
     );
-    let schema = if introspection {
+    let response = if introspection {
         request = request.only_introspection();
-        &role.introspection
+        role.introspection.execute(request).await
+    } else if kept_checks {
+        // Nothing can stop such a request before it executes: its parse is kept, the fast
+        // validation checks only what the full one passed (the same limits, no variables,
+        // the same operation name), and the operation it names exists.
+        let response = role.kept.execute(request).await;
+        super::document::finish(response, doc, params.operation_name.as_deref())
     } else {
-        &role.schema
+        role.schema.execute(request).await
     };
-    let response = schema.execute(request).await;
-    if !stage.executed() {
+    if !kept_checks && !stage.executed() {
         return request_errors(media, errors::tag_request_errors(response.errors));
     }
 

@@ -72,6 +72,65 @@ pub fn build_schema_with(
     imports: Option<Arc<ImportSetup>>,
     introspection: bool,
 ) -> HubSchema {
+    checked_schema(db, limits, imports, introspection, &AnswerStores::default())
+}
+
+/// The stores of kept answers (see [`answers`]) that the schemas of one role share, so
+/// that an answer kept by a request on one of them serves the requests on the others.
+/// Never shared between roles: an answer is what its role may see.
+#[derive(Debug, Clone, Default)]
+pub struct AnswerStores {
+    cluster_trade: Arc<types::cluster_trade::Answers>,
+    trade_aggregate: Arc<types::trade_aggregate::Answers>,
+}
+
+/// The schema with the hub's document checks ([`document::DocumentChecks`]: cost, bounds,
+/// kept validations, response order, error codes): what every request runs on, except
+/// the requests [`kept_schema`] serves.
+pub fn checked_schema(
+    db: Option<DatabaseConnection>,
+    limits: &GraphqlSettings,
+    imports: Option<Arc<ImportSetup>>,
+    introspection: bool,
+    answers: &AnswerStores,
+) -> HubSchema {
+    builder(db, limits, imports, introspection, answers)
+        .extension(document::DocumentChecks)
+        .finish()
+}
+
+/// The same schema without the extension, and with async-graphql's fast validation (its
+/// limits and fragment cycles only), for documents that passed every check of the
+/// checked schema with the same limits before, without variables (see
+/// [`cache::Cached::validated`]): nothing the checks look at has changed, so they are not
+/// run again. The HTTP endpoint puts their response in order and codes their errors
+/// itself ([`document::finish`]).
+///
+/// Why a second schema: async-graphql runs every field of a response through the chain of
+/// extensions when there is one (a boxed future, a `ResolveInfo` with a registry lookup
+/// and, for each list item, the list's type name formatted), even an extension that does
+/// nothing per field. Measured on the benchmark's 50-firm cluster page (SQLite, 16
+/// connections): 18-25% of the hub's CPU per request (see ARCHITECTURE.md, "GraphQL").
+pub fn kept_schema(
+    db: Option<DatabaseConnection>,
+    limits: &GraphqlSettings,
+    imports: Option<Arc<ImportSetup>>,
+    introspection: bool,
+    answers: &AnswerStores,
+) -> HubSchema {
+    builder(db, limits, imports, introspection, answers)
+        .validation_mode(async_graphql::ValidationMode::Fast)
+        .finish()
+}
+
+/// What both schemas are built from.
+fn builder(
+    db: Option<DatabaseConnection>,
+    limits: &GraphqlSettings,
+    imports: Option<Arc<ImportSetup>>,
+    introspection: bool,
+    answers: &AnswerStores,
+) -> async_graphql::SchemaBuilder<schema::QueryRoot, schema::MutationRoot, EmptySubscription> {
     let mut builder = Schema::build(
         schema::QueryRoot::default(),
         schema::MutationRoot::default(),
@@ -80,10 +139,9 @@ pub fn build_schema_with(
     .limit_depth(limits.max_depth)
     .limit_recursive_depth(limits.max_depth.max(32))
     .limit_directives(32)
-    .extension(document::DocumentChecks)
     .data(limits.clone())
-    .data(types::cluster_trade::Answers::default())
-    .data(types::trade_aggregate::Answers::default());
+    .data(answers.cluster_trade.clone())
+    .data(answers.trade_aggregate.clone());
     if !introspection {
         builder = builder.disable_introspection();
     }
@@ -93,7 +151,7 @@ pub fn build_schema_with(
     if let Some(imports) = imports {
         builder = builder.data(imports);
     }
-    builder.finish()
+    builder
 }
 
 /// The SDL of the schema, as `hub schema` prints it and `hub/schema.graphql` holds it.

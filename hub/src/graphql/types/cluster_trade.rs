@@ -137,7 +137,7 @@ pub async fn cluster_trade(
     let state = crate::rollups::state(db).await.map_err(internal)?;
     let known = Some(state);
     // An answer given at this change number is the answer (see `Answers`).
-    let answers = ctx.data_opt::<Answers>();
+    let answers = ctx.data_opt::<Arc<Answers>>().map(|a| &**a);
     let question = format!(
         "{cluster_id}|{:?}|{:?}|{years:?}|{flow:?}|{reporter}|{partner:?}|{group_by:?}|{:?}",
         out.basket,

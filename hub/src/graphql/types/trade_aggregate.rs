@@ -352,7 +352,7 @@ pub async fn trade_flows_aggregate(
     // An answer given at this change number is the answer (see `Answers`).
     let db = ctx.data::<DatabaseConnection>()?;
     let state = (crate::changes::current(db).await.map_err(internal)?, true);
-    let answers = ctx.data_opt::<Answers>();
+    let answers = ctx.data_opt::<std::sync::Arc<Answers>>().map(|a| &**a);
     let measures = Measures::selected(ctx);
     let question = format!(
         "{filter:?}|{dims:?}|{having_on:?}|{order:?}|{limit}|{measures:?}|{:?}",
