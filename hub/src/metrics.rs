@@ -27,7 +27,7 @@
 //!
 //! * `hub_graphql_checks_total{checks}`: how `/graphql` requests were checked before they
 //!   ran: `kept` (their document passed every check before, without variables, and ran on
-//!   the schema without them; see `graphql::kept_schema`) or `run`.
+//!   the schema without them; see `graphql::role_schema`) or `run`.
 //!
 //! The counters are statics: one `hub` process serves one database.
 

@@ -132,7 +132,7 @@ impl Extension for Checks {
 /// field errors tagged with their codes, its data in the order of the selection set, its
 /// errors in document order. The extension's `execute` hook runs it; so does the HTTP
 /// endpoint for the requests it runs without the extension (see
-/// [`super::kept_schema`]).
+/// [`super::role_schema`]).
 pub fn finish(
     mut response: Response,
     doc: &ExecutableDocument,

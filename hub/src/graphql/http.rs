@@ -118,7 +118,7 @@ type Limiter = governor::RateLimiter<
 struct RoleEndpoint {
     schema: HubSchema,
     /// The same schema without the document checks, for documents that passed them before
-    /// without variables (see [`super::kept_schema`]).
+    /// without variables (see [`super::role_schema`]).
     kept: HubSchema,
     /// The same schema with the depth limit raised to [`INTROSPECTION_MAX_DEPTH`], for
     /// introspection-only operations (see [`is_introspection`]).
@@ -171,28 +171,21 @@ impl Endpoint {
                 };
                 // One store of kept answers for the role's schemas (never across roles).
                 let answers = super::AnswerStores::default();
+                let introspection = limits.introspection;
+                let schema = |limits: &GraphqlSettings, kept: bool| {
+                    super::role_schema(
+                        Some(db.clone()),
+                        limits,
+                        Some(imports.clone()),
+                        introspection,
+                        &answers,
+                        kept,
+                    )
+                };
                 RoleEndpoint {
-                    schema: super::checked_schema(
-                        Some(db.clone()),
-                        &own,
-                        Some(imports.clone()),
-                        limits.introspection,
-                        &answers,
-                    ),
-                    kept: super::kept_schema(
-                        Some(db.clone()),
-                        &own,
-                        Some(imports.clone()),
-                        limits.introspection,
-                        &answers,
-                    ),
-                    introspection: super::checked_schema(
-                        Some(db.clone()),
-                        &introspection_limits,
-                        Some(imports.clone()),
-                        limits.introspection,
-                        &answers,
-                    ),
+                    schema: schema(&own, false),
+                    kept: schema(&own, true),
+                    introspection: schema(&introspection_limits, false),
                     settings: own,
                     limiter: std::num::NonZeroU32::new(limits.requests_per_minute)
                         .map(|n| Limiter::keyed(governor::Quota::per_minute(n))),
@@ -1203,7 +1196,7 @@ async fn answer(
         return request_errors(media, vec![e]);
     }
     // A document that passed every check of this role's schema before, without variables,
-    // runs on the schema without them (see `super::kept_schema`); its response is finished
+    // runs on the schema without them (see `super::role_schema`); its response is finished
     // here as the extension would have.
     // The operation must exist: validation passes a document whatever operation the request
     // names, and async-graphql reports an unknown one after it, as a request error.

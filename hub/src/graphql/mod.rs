@@ -72,7 +72,14 @@ pub fn build_schema_with(
     imports: Option<Arc<ImportSetup>>,
     introspection: bool,
 ) -> HubSchema {
-    checked_schema(db, limits, imports, introspection, &AnswerStores::default())
+    role_schema(
+        db,
+        limits,
+        imports,
+        introspection,
+        &AnswerStores::default(),
+        false,
+    )
 }
 
 /// The stores of kept answers (see [`answers`]) that the schemas of one role share, so
@@ -84,43 +91,37 @@ pub struct AnswerStores {
     trade_aggregate: Arc<types::trade_aggregate::Answers>,
 }
 
-/// The schema with the hub's document checks ([`document::DocumentChecks`]: cost, bounds,
-/// kept validations, response order, error codes): what every request runs on, except
-/// the requests [`kept_schema`] serves.
-pub fn checked_schema(
-    db: Option<DatabaseConnection>,
-    limits: &GraphqlSettings,
-    imports: Option<Arc<ImportSetup>>,
-    introspection: bool,
-    answers: &AnswerStores,
-) -> HubSchema {
-    builder(db, limits, imports, introspection, answers)
-        .extension(document::DocumentChecks)
-        .finish()
-}
-
-/// The same schema without the extension, and with async-graphql's fast validation (its
-/// limits and fragment cycles only), for documents that passed every check of the
+/// A role's schema: the **checked** one (`kept` false), with the hub's document checks
+/// ([`document::DocumentChecks`]: cost, bounds, kept validations, response order, error
+/// codes), which every request runs on except those the **kept** one serves; or the kept
+/// one, the same schema without the extension and with async-graphql's fast validation
+/// (its limits and fragment cycles only), for documents that passed every check of the
 /// checked schema with the same limits before, without variables (see
 /// [`cache::Cached::validated`]): nothing the checks look at has changed, so they are not
-/// run again. The HTTP endpoint puts their response in order and codes their errors
-/// itself ([`document::finish`]).
+/// run again. The HTTP endpoint puts the kept schema's responses in order and codes their
+/// errors itself ([`document::finish`]).
 ///
 /// Why a second schema: async-graphql runs every field of a response through the chain of
 /// extensions when there is one (a boxed future, a `ResolveInfo` with a registry lookup
 /// and, for each list item, the list's type name formatted), even an extension that does
 /// nothing per field. Measured on the benchmark's 50-firm cluster page (SQLite, 16
 /// connections): 18-25% of the hub's CPU per request (see ARCHITECTURE.md, "GraphQL").
-pub fn kept_schema(
+pub fn role_schema(
     db: Option<DatabaseConnection>,
     limits: &GraphqlSettings,
     imports: Option<Arc<ImportSetup>>,
     introspection: bool,
     answers: &AnswerStores,
+    kept: bool,
 ) -> HubSchema {
-    builder(db, limits, imports, introspection, answers)
-        .validation_mode(async_graphql::ValidationMode::Fast)
-        .finish()
+    let builder = builder(db, limits, imports, introspection, answers);
+    if kept {
+        builder
+            .validation_mode(async_graphql::ValidationMode::Fast)
+            .finish()
+    } else {
+        builder.extension(document::DocumentChecks).finish()
+    }
 }
 
 /// What both schemas are built from.
