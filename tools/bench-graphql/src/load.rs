@@ -11,7 +11,8 @@
 //!   was due: the coordinated omission an open loop exists to avoid, as the slow stretch
 //!   is sampled less), and requests sent late only because the thread woke late from its
 //!   sleep (the generator waiting for a core; such a request's latency still counts from
-//!   when it was sent, in full).
+//!   when it was sent, in full);
+//! - [`sequence`], a fixed number of requests one after the other (`--instructions`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -76,6 +77,15 @@ fn agent() -> ureq::Agent {
         .timeout_global(Some(Duration::from_secs(30)))
         .build()
         .into()
+}
+
+/// Sends requests `first..first + count` one after the other on one connection: how many
+/// failed.
+pub fn sequence(request: &Request, first: u64, count: u64) -> u64 {
+    let agent = agent();
+    (first..first + count)
+        .filter(|&i| !request.send(&agent, i))
+        .count() as u64
 }
 
 /// Runs `request` from `connections` threads for `duration`, each sending its next

@@ -10,6 +10,8 @@
 //! cargo run --release -p bench-graphql -- --flows 100000 --seconds 5 --rounds 1
 //! # the dataset exports instead (see `datasets.rs`)
 //! cargo run --release -p bench-graphql -- --datasets [--rounds 2]
+//! # instructions per request under callgrind, hub and floor (see `instructions.rs`)
+//! cargo run --release -p bench-graphql -- --instructions [--requests 200] [--only ...]
 //! # the pages for agency staff on `hub demo` (see `pages.rs`)
 //! cargo run --release -p bench-graphql -- --pages [--connections 4] [--seconds 10]
 //! ```
@@ -86,6 +88,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod data;
 mod datasets;
 mod floor;
+mod instructions;
 mod load;
 mod pages;
 mod queries;
@@ -127,6 +130,10 @@ struct Args {
     only: Vec<String>,
     /// Measure the dataset exports instead of the GraphQL questions (`--datasets`).
     datasets: bool,
+    /// Count instructions per request under callgrind instead (`--instructions`).
+    instructions: bool,
+    /// Requests counted per question with `--instructions` (`--requests`).
+    requests: u64,
     /// Where to keep the data set between runs (`--work DIR`); a temporary directory when
     /// not given.
     work: Option<PathBuf>,
@@ -163,6 +170,8 @@ fn args() -> anyhow::Result<Args> {
             .map(|v| v.split(',').map(str::to_owned).collect())
             .unwrap_or_default(),
         datasets: all.iter().any(|a| a == "--datasets"),
+        instructions: all.iter().any(|a| a == "--instructions"),
+        requests: number("--requests", 200)?.max(1),
     })
 }
 
@@ -229,6 +238,7 @@ fn main() -> anyhow::Result<()> {
     let mut server = None;
     let mut results = Vec::new();
     let mut exports = Vec::new();
+    let mut counted = Vec::new();
     for engine in &args.engines {
         let reuse = loaded(engine);
         let _ = std::fs::remove_file(marker(engine));
@@ -317,6 +327,10 @@ fn main() -> anyhow::Result<()> {
             )?);
             continue;
         }
+        if args.instructions {
+            counted.extend(instructions::measure(&args, engine, &env, work)?);
+            continue;
+        }
         results.extend(measure(
             &args,
             engine,
@@ -326,6 +340,8 @@ fn main() -> anyhow::Result<()> {
     }
     if args.datasets {
         datasets::report(&exports);
+    } else if args.instructions {
+        instructions::report(&args, &counted);
     } else {
         report(&args, &results);
     }
@@ -334,7 +350,12 @@ fn main() -> anyhow::Result<()> {
 
 /// The hub with the benchmark's environment.
 fn hub(path: &str, env: &[(String, String)]) -> Command {
-    let mut cmd = Command::new(path);
+    with_env(Command::new(path), env)
+}
+
+/// `cmd` with the benchmark's environment for the hub (and the floor, which reads the
+/// hub's configuration).
+fn with_env(mut cmd: Command, env: &[(String, String)]) -> Command {
     cmd.envs(env.iter().map(|(k, v)| (k, v)))
         .env("HUB__SECURITY__CNIC_KEY", CNIC_KEY)
         .env(
@@ -431,39 +452,12 @@ fn measure(
 ) -> anyhow::Result<Vec<Row>> {
     // A reused database gets the migrations of the hub being measured.
     migrate(args, env)?;
-    // The questions read identifiers and head counts: an analyst's view, through a key
-    // made for this run (its lookup is part of every request, as for any agency).
-    let key_name = format!(
-        "bench-graphql-{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    );
-    let made = hub(&args.hub, env)
-        .args(["keys", "create", "--name", &key_name, "--role", "analyst"])
-        .output()?;
-    if !made.status.success() {
-        bail!("hub keys create: {}", String::from_utf8_lossy(&made.stderr));
-    }
-    let key = String::from_utf8_lossy(&made.stdout)
-        .split_whitespace()
-        .last()
-        .map(str::to_owned)
-        .ok_or_else(|| anyhow::anyhow!("hub keys create printed no key"))?;
+    let key = analyst_key(args, env)?;
     let auth = format!("Bearer {key}");
     let (served, base) = serve(args, env)?;
-    let mut floor_child = Killed(
-        Command::new(std::env::current_exe()?)
-            .arg("floor")
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .env("HUB__SECURITY__CNIC_KEY", CNIC_KEY)
-            .env("HUB__SERVER__BIND", "127.0.0.1:0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()?,
-    );
-    let floor_base = listening(&mut floor_child.0, "floor: listening on ")?;
+    let mut floor_command = with_env(Command::new(std::env::current_exe()?), env);
+    floor_command.arg("floor");
+    let (floor_child, floor_base) = start(floor_command, "floor: listening on ")?;
     let ids = firm_ids(&floor_base)?;
     let duration = Duration::from_secs(args.seconds);
     let mut rows = Vec::new();
@@ -471,24 +465,8 @@ fn measure(
         .into_iter()
         .filter(|q| args.only.is_empty() || args.only.iter().any(|o| o == q.name))
     {
-        let (graphql, variables) = (q.graphql, q.variables);
-        let url = format!("{base}/graphql");
-        let hub_request = Arc::new(load::Request {
-            url: Box::new(move |_| url.clone()),
-            body: Some(Box::new(move |i| {
-                queries::body(&graphql(ids, i), variables.map(|v| v(i)))
-            })),
-            check: Box::new(|text| text.contains("\"data\"") && !text.contains("\"errors\"")),
-            auth: Some(auth.clone()),
-        });
-        let name = q.name;
-        let floor_url = floor_base.clone();
-        let floor_request = Arc::new(load::Request {
-            url: Box::new(move |i| format!("{floor_url}/q/{name}/{}", ids.nth(i))),
-            body: None,
-            check: Box::new(|text| text.starts_with("{\"data\"")),
-            auth: None,
-        });
+        let hub_request = Arc::new(hub_request(&q, &base, &auth, ids));
+        let floor_request = Arc::new(floor_request(&q, &floor_base, ids));
         // Warm both up (plans, caches, connections).
         load::run(&hub_request, args.connections, Duration::from_secs(2));
         load::run(&floor_request, args.connections, Duration::from_secs(2));
@@ -592,6 +570,29 @@ fn measure_datasets(
     Ok(out)
 }
 
+/// An API key with the analyst role, made for this run: the questions read identifiers and
+/// head counts, an analyst's view, and the key's lookup is part of every request, as for
+/// any agency.
+fn analyst_key(args: &Args, env: &[(String, String)]) -> anyhow::Result<String> {
+    let key_name = format!(
+        "bench-graphql-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    );
+    let made = hub(&args.hub, env)
+        .args(["keys", "create", "--name", &key_name, "--role", "analyst"])
+        .output()?;
+    if !made.status.success() {
+        bail!("hub keys create: {}", String::from_utf8_lossy(&made.stderr));
+    }
+    String::from_utf8_lossy(&made.stdout)
+        .split_whitespace()
+        .last()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("hub keys create printed no key"))
+}
+
 /// `hub migrate`: a reused database gets the migrations of the hub being measured.
 fn migrate(args: &Args, env: &[(String, String)]) -> anyhow::Result<()> {
     let migrated = hub(&args.hub, env).arg("migrate").output()?;
@@ -603,15 +604,48 @@ fn migrate(args: &Args, env: &[(String, String)]) -> anyhow::Result<()> {
 
 /// `hub serve`, listening: the child and its base URL.
 fn serve(args: &Args, env: &[(String, String)]) -> anyhow::Result<(Killed, String)> {
-    let mut served = Killed(
-        hub(&args.hub, env)
-            .arg("serve")
+    let mut command = hub(&args.hub, env);
+    command.arg("serve");
+    start(command, "hub: listening on ")
+}
+
+/// Starts `command`, a server, and waits for the line of its output that starts with
+/// `prefix` and gives its base URL: the child and that URL.
+fn start(mut command: Command, prefix: &str) -> anyhow::Result<(Killed, String)> {
+    let mut child = Killed(
+        command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()?,
     );
-    let base = listening(&mut served.0, "hub: listening on ")?;
-    Ok((served, base))
+    let base = listening(&mut child.0, prefix)?;
+    Ok((child, base))
+}
+
+/// Question `q` asked of the hub at `base` (GraphQL over HTTP) with `auth`.
+fn hub_request(q: &queries::Question, base: &str, auth: &str, ids: queries::Ids) -> load::Request {
+    let (graphql, variables) = (q.graphql, q.variables);
+    let url = format!("{base}/graphql");
+    load::Request {
+        url: Box::new(move |_| url.clone()),
+        body: Some(Box::new(move |i| {
+            queries::body(&graphql(ids, i), variables.map(|v| v(i)))
+        })),
+        check: Box::new(|text| text.contains("\"data\"") && !text.contains("\"errors\"")),
+        auth: Some(auth.to_owned()),
+    }
+}
+
+/// Question `q` asked of the actix floor at `floor_base`.
+fn floor_request(q: &queries::Question, floor_base: &str, ids: queries::Ids) -> load::Request {
+    let name = q.name;
+    let floor_url = floor_base.to_owned();
+    load::Request {
+        url: Box::new(move |i| format!("{floor_url}/q/{name}/{}", ids.nth(i))),
+        body: None,
+        check: Box::new(|text| text.starts_with("{\"data\"")),
+        auth: None,
+    }
 }
 
 /// The fields `names` of `/proc/PID/status` (values in kB there), in bytes; 0 for a field
