@@ -104,8 +104,9 @@ pub struct AnswerStores {
 /// Why a second schema: async-graphql runs every field of a response through the chain of
 /// extensions when there is one (a boxed future, a `ResolveInfo` with a registry lookup
 /// and, for each list item, the list's type name formatted), even an extension that does
-/// nothing per field. Measured on the benchmark's 50-firm cluster page (SQLite, 16
-/// connections): 18-25% of the hub's CPU per request (see ARCHITECTURE.md, "GraphQL").
+/// nothing per field. Measured on the benchmark's 50-firm cluster page (SQLite): 18-25% of
+/// the hub's CPU per request under 16 connections, 14% of its instructions (see
+/// ARCHITECTURE.md, "Per-field overhead").
 pub fn role_schema(
     db: Option<DatabaseConnection>,
     limits: &GraphqlSettings,
