@@ -1196,13 +1196,12 @@ async fn answer(
         return request_errors(media, vec![e]);
     }
     // A document that passed every check of this role's schema before, without variables,
-    // runs on the schema without them (see `super::role_schema`); its response is finished
-    // here as the extension would have.
-    // The operation must exist: validation passes a document whatever operation the request
-    // names, and async-graphql reports an unknown one after it, as a request error.
+    // runs on the schema without them (see `super::role_schema`), and its response is
+    // finished here as the extension would have. The operation must exist: validation
+    // passes a document whatever operation the request names, and async-graphql reports an
+    // unknown one after it, as a request error.
     let kept_checks = checked && selected.is_some() && !introspection && uploads.is_empty();
     metrics::graphql_checks(kept_checks);
-    let operation = super::document::OperationName(params.operation_name.clone());
     let mut request = async_graphql::Request::new(params.query).variables(variables);
     if let Some(name) = &params.operation_name {
         request = request.operation_name(name.clone());
@@ -1216,13 +1215,19 @@ async fn answer(
     }
     request.set_parsed_query(doc.clone());
     let stage = Stage::default();
+    if !kept_checks {
+        // What the extension reads: the stage it marks, the kept document and the
+        // operation name its validations are kept under.
+        request =
+            request
+                .data(stage.clone())
+                .data(cached.clone())
+                .data(super::document::OperationName(
+                    params.operation_name.clone(),
+                ));
+    }
     let mut request = prepare_request(
-        request
-            .data(stage.clone())
-            .data(Uploads(uploads))
-            .data(cached.clone())
-            .data(operation)
-            .data(endpoint.access.clone()),
+        request.data(Uploads(uploads)).data(endpoint.access.clone()),
         &endpoint.db,
         principal,
         &role.settings,

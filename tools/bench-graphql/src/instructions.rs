@@ -66,13 +66,7 @@ pub fn measure(
     let mut rows = Vec::new();
     // The lists unless `--only` names others: an aggregate's floor recomputes it from the
     // raw rows on every request, which takes minutes under callgrind.
-    for q in queries::all().into_iter().filter(|q| {
-        if args.only.is_empty() {
-            q.target != queries::Target::Aggregate
-        } else {
-            args.only.iter().any(|o| o == q.name)
-        }
-    }) {
+    for q in super::questions(args, |q| q.target != queries::Target::Aggregate) {
         let hub_count = count(
             &hub,
             &hub_out,

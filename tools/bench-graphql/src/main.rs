@@ -461,10 +461,7 @@ fn measure(
     let ids = firm_ids(&floor_base)?;
     let duration = Duration::from_secs(args.seconds);
     let mut rows = Vec::new();
-    for q in queries::all()
-        .into_iter()
-        .filter(|q| args.only.is_empty() || args.only.iter().any(|o| o == q.name))
-    {
+    for q in questions(args, |_| true) {
         let hub_request = Arc::new(hub_request(&q, &base, &auth, ids));
         let floor_request = Arc::new(floor_request(&q, &floor_base, ids));
         // Warm both up (plans, caches, connections).
@@ -568,6 +565,23 @@ fn measure_datasets(
     )?;
     drop(served);
     Ok(out)
+}
+
+/// The questions `--only` names, or without it those `by_default` keeps, in report order.
+fn questions(
+    args: &Args,
+    by_default: impl Fn(&queries::Question) -> bool,
+) -> Vec<queries::Question> {
+    queries::all()
+        .into_iter()
+        .filter(|q| {
+            if args.only.is_empty() {
+                by_default(q)
+            } else {
+                args.only.iter().any(|o| o == q.name)
+            }
+        })
+        .collect()
 }
 
 /// An API key with the analyst role, made for this run: the questions read identifiers and
