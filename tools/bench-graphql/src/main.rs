@@ -643,7 +643,7 @@ fn hub_request(q: &queries::Question, base: &str, auth: &str, ids: queries::Ids)
     load::Request {
         url: Box::new(move |_| url.clone()),
         body: Some(Box::new(move |i| {
-            queries::body(&graphql(ids, i), variables.map(|v| v(i)))
+            queries::body(&graphql(ids, i), variables.map(|v| v(ids, i)))
         })),
         check: Box::new(|text| text.contains("\"data\"") && !text.contains("\"errors\"")),
         auth: Some(auth.to_owned()),

@@ -37,7 +37,7 @@ pub struct Question {
     /// The GraphQL query for the `i`-th request.
     pub graphql: fn(Ids, u64) -> String,
     /// Its variables for the `i`-th request, if it has any.
-    pub variables: Option<fn(u64) -> serde_json::Value>,
+    pub variables: Option<fn(Ids, u64) -> serde_json::Value>,
     /// The SQL for SQLite and for PostgreSQL; `:id` stands for a firm's row id.
     pub sqlite: &'static str,
     pub postgres: &'static str,
@@ -241,6 +241,21 @@ pub fn all() -> Vec<Question> {
             postgres: NODE,
         },
         Question {
+            name: "node-var",
+            what: "one firm by node(id: $id), the id a variable",
+            target: Target::List,
+            // How a client asks (Relay, Apollo): one document, the id in the variables.
+            graphql: |_, _| {
+                "query Firm($id: ID!) { node(id: $id) { ... on Firm { name district employeesTotal } } }"
+                    .to_owned()
+            },
+            variables: Some(
+                |ids, i| serde_json::json!({ "id": hub::graphql::ids::encode("Firm", ids.nth(i)).0 }),
+            ),
+            sqlite: NODE,
+            postgres: NODE,
+        },
+        Question {
             name: "agg-trade-year",
             what: "aggregate: exports of HS 9018 by year",
             target: Target::Aggregate,
@@ -261,7 +276,7 @@ pub fn all() -> Vec<Question> {
             graphql: |_, _| {
                 r#"query($min: Int) { tradeFlowsAggregate(filter: {hsCode: {startsWith: "9018"}, flow: {eq: EXPORT}}, groupBy: [YEAR], having: {count: {gte: $min}}) { groups { keys { year } count sum { valueUsd } } } }"#.to_owned()
             },
-            variables: Some(|i| serde_json::json!({ "min": -(i as i64) - 1 })),
+            variables: Some(|_, i| serde_json::json!({ "min": -(i as i64) - 1 })),
             sqlite: trade_by_year!(sqlite),
             postgres: trade_by_year!(postgres),
         },
