@@ -44,6 +44,7 @@ static DOCUMENT_MISSES: AtomicU64 = AtomicU64::new(0);
 static RUN_ON_HTTP: AtomicU64 = AtomicU64::new(0);
 static RUN_ON_RUNTIME: AtomicU64 = AtomicU64::new(0);
 static CHECKS_KEPT: AtomicU64 = AtomicU64::new(0);
+static CHECKS_VALUES: AtomicU64 = AtomicU64::new(0);
 static CHECKS_RUN: AtomicU64 = AtomicU64::new(0);
 
 /// Counts one `/graphql` request by where it ran: on the HTTP worker or the main runtime.
@@ -56,10 +57,25 @@ pub fn graphql_execution(on_http_worker: bool) {
     counter.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Counts one GraphQL request by how it was checked: `kept` when its document passed every
-/// check before and it ran without them.
-pub fn graphql_checks(kept: bool) {
-    let counter = if kept { &CHECKS_KEPT } else { &CHECKS_RUN };
+/// How a GraphQL request was checked (see `graphql::http::answer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checks {
+    /// Its document passed every check before without variables: none ran again.
+    Kept,
+    /// Its document passed every check before with variables: only the checks that read
+    /// variable values ran (their types, the hub's bounds and cost).
+    Values,
+    /// Every check ran, on the schema with the hub's extension.
+    Run,
+}
+
+/// Counts one GraphQL request by how it was checked.
+pub fn graphql_checks(checks: Checks) {
+    let counter = match checks {
+        Checks::Kept => &CHECKS_KEPT,
+        Checks::Values => &CHECKS_VALUES,
+        Checks::Run => &CHECKS_RUN,
+    };
     counter.fetch_add(1, Ordering::Relaxed);
 }
 
@@ -161,9 +177,10 @@ pub fn render() -> String {
     );
     counter(
         "hub_graphql_checks_total",
-        "GraphQL requests by how they were checked: kept (their document passed every check before, without variables) or run.",
+        "GraphQL requests by how they were checked: kept (their document passed every check before, without variables), values (it passed before with variables: only the checks that read their values ran) or run.",
         &[
             ("{checks=\"kept\"}", CHECKS_KEPT.load(Ordering::Relaxed)),
+            ("{checks=\"values\"}", CHECKS_VALUES.load(Ordering::Relaxed)),
             ("{checks=\"run\"}", CHECKS_RUN.load(Ordering::Relaxed)),
         ],
     );

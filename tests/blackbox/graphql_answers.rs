@@ -152,26 +152,29 @@ const ORDERED_QUERY: &str = r#"query Q($n: Int) {
 fragment C on Cluster { name firms(first: 3) { nodes { name id } totalCount } }
 fragment F on Firm { id district }"#;
 
-/// The `/metrics` counter of requests whose document's checks were kept: those that ran on
-/// the schema without the document checks, whose response the endpoint puts in order.
-fn kept_checks(h: &RunningHub) -> u64 {
+/// The `/metrics` counter of requests by how they were checked: `kept` (no check ran, on
+/// the schema without the document checks, the response put in order by the endpoint),
+/// `values` (only the checks that read variable values) or `run`.
+fn checks(h: &RunningHub, how: &str) -> u64 {
     let (status, text) = h.get("/metrics");
     assert_eq!(status, 200);
+    let prefix = format!("hub_graphql_checks_total{{checks=\"{how}\"}} ");
     text.lines()
-        .find_map(|l| l.strip_prefix("hub_graphql_checks_total{checks=\"kept\"} "))
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
         .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no kept checks in {text}"))
+        .unwrap_or_else(|| panic!("no {how} checks in {text}"))
 }
 
-/// Every time, with variables (checked in full) and without (after the first, the checks
-/// are kept and the response is put in order by the endpoint, not the schema's extension).
+/// Every time, with variables and without: after the first of each, the checks are kept
+/// (or only those that read the variables run) and the response is put in order by the
+/// endpoint, not the schema's extension.
 #[test]
 fn responses_follow_the_order_of_the_query_every_time() {
     for engine in engines() {
         let (_db, h) = demo(engine, &[]);
         let with_variables = json!({ "query": ORDERED_QUERY, "variables": { "n": 5 } });
         let without = json!({ "query": ORDERED_QUERY });
-        let kept_before = kept_checks(&h);
+        let (kept_before, values_before) = (checks(&h, "kept"), checks(&h, "values"));
         let mut shapes = Vec::new();
         let mut codes = Vec::new();
         for i in 0..20 {
@@ -216,8 +219,76 @@ fn responses_follow_the_order_of_the_query_every_time() {
             codes.iter().all(|c| *c == codes[0] && c.is_string()),
             "{engine}: {codes:?}"
         );
-        // The nine requests without variables after the first ran with their checks kept.
-        assert_eq!(kept_checks(&h) - kept_before, 9, "{engine}");
+        // The nine requests without variables after the first ran with their checks kept,
+        // the nine with variables after the first with only their values checked.
+        assert_eq!(checks(&h, "kept") - kept_before, 9, "{engine}");
+        assert_eq!(checks(&h, "values") - values_before, 9, "{engine}");
+    }
+}
+
+/// A document with variables asked again, after its first request passed every check:
+/// the values are checked every time (their types, the hub's bounds and cost), and each
+/// request gets the very response, answer or error, of the same request on a document
+/// never seen before, which runs every check.
+#[test]
+fn documents_with_variables_are_checked_for_their_values_every_time() {
+    const QUERY: &str = r#"query F($f: Int, $c: Int, $from: String = "") { firms(first: $f, orderBy: [{field: NAME}], filter: {name: {gte: $from}}) { totalCount nodes { name clusters(first: $c) { nodes { slug } } } } }"#;
+    for engine in engines() {
+        let (_db, h) = demo(engine, &[]);
+        let ask = |query: &str, variables: &Value| {
+            h.post_text(
+                "/graphql",
+                &json!({ "query": query, "variables": variables }),
+            )
+        };
+        let (status, first) = ask(QUERY, &json!({ "f": 3, "c": 1 }));
+        assert_eq!(status, 200, "{engine}: {first}");
+        let (values_before, run_before) = (checks(&h, "values"), checks(&h, "run"));
+        let cases = [
+            (json!({ "f": 1, "c": 1 }), None),
+            (json!({ "f": 7, "c": 2, "from": "M" }), None),
+            (json!({ "f": 2 }), None),
+            (json!({ "f": "seven" }), Some("GRAPHQL_VALIDATION_FAILED")),
+            (
+                json!({ "f": 1, "c": 2.5 }),
+                Some("GRAPHQL_VALIDATION_FAILED"),
+            ),
+            (
+                json!({ "f": 1, "from": "x".repeat(5_000) }),
+                Some("BAD_USER_INPUT"),
+            ),
+            (json!({ "f": 100_000 }), Some("QUERY_TOO_COMPLEX")),
+            (json!({ "f": 100, "c": 100 }), Some("QUERY_TOO_COMPLEX")),
+        ];
+        for (i, (variables, code)) in cases.iter().enumerate() {
+            let again = ask(QUERY, variables);
+            // A comment makes the document one the hub has not seen.
+            let new = ask(&format!("{QUERY}\n# {i}"), variables);
+            assert_eq!(again, new, "{engine}: {variables}");
+            let body: Value = serde_json::from_str(&again.1).unwrap();
+            match code {
+                None => {
+                    assert!(body.get("errors").is_none(), "{engine}: {body:#}");
+                    let asked = variables["f"].as_u64().unwrap() as usize;
+                    let nodes = body["data"]["firms"]["nodes"].as_array().unwrap();
+                    let total = body["data"]["firms"]["totalCount"].as_u64().unwrap() as usize;
+                    assert_eq!(nodes.len(), asked.min(total), "{engine}: {body:#}");
+                }
+                Some(code) => {
+                    assert_eq!(
+                        body["errors"][0]["extensions"]["code"], *code,
+                        "{engine}: {body:#}"
+                    );
+                    assert!(body["data"].is_null(), "{engine}: nothing ran: {body:#}");
+                }
+            }
+        }
+        // The three answers ran with only their values checked. The text over its bound was
+        // refused before any schema saw it; the two values of the wrong type and the two
+        // costs over the limit ran every check (whose errors come in the order of a first
+        // request), as did the seven requests on new documents that reached a schema.
+        assert_eq!(checks(&h, "values") - values_before, 3, "{engine}");
+        assert_eq!(checks(&h, "run") - run_before, 4 + 7, "{engine}");
     }
 }
 

@@ -18,7 +18,7 @@
 //! computation per question at a time").
 //!
 //! Each hub instance keeps its own, one store per answer type for each role, shared by
-//! the role's schemas (the schema data; see `graphql::AnswerStores`), so instances on one
+//! the role's schemas (the schema data; see `graphql::RoleShared`), so instances on one
 //! PostgreSQL never serve an answer older than the number they read. A question is the answer's arguments in full and the caller's cluster scope.
 //! Bounded: the kept answers are emptied when they reach [`Answers::MAX`] questions.
 

@@ -3,8 +3,9 @@
 //! Clients send the same few documents again and again (a dashboard's queries, a BI tool's
 //! pages), so the endpoint parses a document once and keeps it, and remembers that it
 //! passed validation (async-graphql's rules, the hub's bounds and its cost) for each
-//! operation name. A request for a kept document skips the parse, and when it has no
-//! variables (whose values the checks read) it skips the checks too. The same cache is
+//! operation name. A request for a kept document skips the parse; when it has no
+//! variables (whose values the checks read) it skips the checks too, and when it has
+//! some, the checks that only read the document (see `http::answer`). The same cache is
 //! where persisted queries will be looked up by hash.
 //!
 //! Bounded: documents over [`MAX_DOCUMENT_BYTES`] are not kept, and the cache is emptied
@@ -28,14 +29,18 @@ pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024;
 /// The most documents kept.
 pub const MAX_ENTRIES: usize = 1024;
 
+/// A role and an operation name: what a validation is kept under.
+type Operation = (Role, Option<String>);
+
 /// A kept document.
 #[derive(Debug)]
 pub struct Cached {
     /// The parsed document.
     pub doc: Arc<ExecutableDocument>,
-    /// The validation result of each role and operation name that passed every check
-    /// without variables (each role has its own schema and limits).
-    validated: Mutex<HashMap<(Role, Option<String>), ValidationResult>>,
+    /// Each role and operation name that passed every check (each role has its own
+    /// schema and limits), with the validation result when it passed without variables.
+    /// A result measured with variables is not kept: the values may change it.
+    passed: Mutex<HashMap<Operation, Option<ValidationResult>>>,
     /// The depth of its operations' selections (fragments spread), once a validation
     /// passed (0 until then): a validated document runs on the HTTP worker (see
     /// `http::run`).
@@ -46,7 +51,7 @@ impl Cached {
     fn new(doc: ExecutableDocument) -> Self {
         Cached {
             doc: Arc::new(doc),
-            validated: Mutex::new(HashMap::new()),
+            passed: Mutex::new(HashMap::new()),
             depth: AtomicUsize::new(0),
         }
     }
@@ -66,15 +71,34 @@ impl Cached {
 
     /// The result of an earlier validation of this operation without variables.
     pub fn validated(&self, role: Role, operation: Option<&str>) -> Option<ValidationResult> {
-        let map = self.validated.lock().ok()?;
-        map.get(&(role, operation.map(str::to_owned))).copied()
+        let map = self.passed.lock().ok()?;
+        map.get(&(role, operation.map(str::to_owned)))
+            .copied()
+            .flatten()
     }
 
-    /// Remembers that this operation passed every check of `role`'s schema without
-    /// variables.
-    pub fn set_validated(&self, role: Role, operation: Option<&str>, result: ValidationResult) {
-        if let Ok(mut map) = self.validated.lock() {
-            map.insert((role, operation.map(str::to_owned)), result);
+    /// Whether this operation passed every check of `role`'s schema before, with
+    /// variables or without.
+    pub fn passed(&self, role: Role, operation: Option<&str>) -> bool {
+        self.passed
+            .lock()
+            .is_ok_and(|map| map.contains_key(&(role, operation.map(str::to_owned))))
+    }
+
+    /// Remembers that this operation passed every check of `role`'s schema, with its
+    /// validation result when it had no variables (`None` otherwise). A result kept before
+    /// stays.
+    pub fn set_passed(
+        &self,
+        role: Role,
+        operation: Option<&str>,
+        result: Option<ValidationResult>,
+    ) {
+        if let Ok(mut map) = self.passed.lock() {
+            let kept = map.entry((role, operation.map(str::to_owned))).or_default();
+            if result.is_some() {
+                *kept = result;
+            }
         }
     }
 }
@@ -182,14 +206,23 @@ mod tests {
             complexity: 3,
             depth: 2,
         };
-        a.set_validated(Role::Public, None, result);
+        a.set_passed(Role::Public, Some("Vars"), None);
+        assert!(a.passed(Role::Public, Some("Vars")));
+        assert!(
+            a.validated(Role::Public, Some("Vars")).is_none(),
+            "a result measured with variables is not kept"
+        );
+        a.set_passed(Role::Public, None, Some(result));
+        a.set_passed(Role::Public, None, None);
         assert_eq!(
             a.validated(Role::Public, None).map(|r| r.complexity),
-            Some(3)
+            Some(3),
+            "a pass with variables keeps the result of one without"
         );
         assert!(a.validated(Role::Public, Some("Other")).is_none());
+        assert!(!a.passed(Role::Public, Some("Other")));
         assert!(
-            a.validated(Role::Admin, None).is_none(),
+            a.validated(Role::Admin, None).is_none() && !a.passed(Role::Admin, Some("Vars")),
             "each role its own"
         );
     }

@@ -31,7 +31,7 @@
 //! one request to the next. Errors are put in document order too (by location, then path).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
@@ -41,8 +41,8 @@ use async_graphql::parser::types::{
 };
 use async_graphql::registry::{MetaTypeName, Registry};
 use async_graphql::{
-    Name, PathSegment, Positioned, Response, ServerError, ServerResult, ValidationResult, Value,
-    Variables,
+    Name, PathSegment, Positioned, Response, SchemaEnv, ServerError, ServerResult,
+    ValidationResult, Value, Variables,
 };
 
 use super::errors::{QUERY_TOO_COMPLEX, selected_operation, with_code};
@@ -52,6 +52,35 @@ use crate::config::GraphqlSettings;
 /// the kept validation result by it.
 #[derive(Debug, Clone, Default)]
 pub struct OperationName(pub Option<String>);
+
+/// A role's schema as the cost reads it: its registry and the sizes of its introspection
+/// lists, recorded by the first validation on the role's checked schema (schema data, an
+/// `Arc` shared with the HTTP endpoint). The endpoint costs the documents it runs on the
+/// role's schema without the extension (see `super::role_schema`) with it; async-graphql
+/// offers a schema's registry to its extensions and resolvers only.
+#[derive(Default)]
+pub struct SchemaShape(OnceLock<(SchemaEnv, IntrospectionSizes)>);
+
+impl std::fmt::Debug for SchemaShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SchemaShape")
+            .field(&self.0.get().map(|(_, sizes)| sizes))
+            .finish()
+    }
+}
+
+impl SchemaShape {
+    /// The shape of the schema of `env`, recorded on first use.
+    fn record(&self, env: &SchemaEnv) -> &(SchemaEnv, IntrospectionSizes) {
+        self.0
+            .get_or_init(|| (env.clone(), IntrospectionSizes::of(&env.registry)))
+    }
+
+    /// The registry and introspection sizes, once a validation recorded them.
+    pub fn get(&self) -> Option<(&Registry, &IntrospectionSizes)> {
+        self.0.get().map(|(env, sizes)| (&env.registry, sizes))
+    }
+}
 
 /// The schema extension that checks a document's cost and orders its response.
 #[derive(Debug, Clone, Copy, Default)]
@@ -177,12 +206,14 @@ impl Checks {
         // the checks read), passes again: its validation is not repeated.
         let kept = ctx
             .data_opt::<Arc<super::cache::Cached>>()
-            .filter(|c| Arc::ptr_eq(&c.doc, &doc) && variables.is_empty());
+            .filter(|c| Arc::ptr_eq(&c.doc, &doc));
         let operation = ctx.data_opt::<OperationName>().and_then(|o| o.0.clone());
         let role = ctx
             .data_opt::<super::principal::Principal>()
             .map_or(super::principal::Role::Public, |p| p.role);
-        if let Some(result) = kept.and_then(|c| c.validated(role, operation.as_deref())) {
+        if variables.is_empty()
+            && let Some(result) = kept.and_then(|c| c.validated(role, operation.as_deref()))
+        {
             return Ok(result);
         }
         // Before async-graphql validates the document (some of its rules expand every
@@ -190,49 +221,66 @@ impl Checks {
         // fragments spread each other twice): its size once expanded, and its arguments.
         super::bounds::check(&doc, &variables, settings).map_err(|e| vec![e])?;
         let result = next.run(ctx).await?;
-        // Every operation of the document is costed: the one that runs is chosen later,
-        // and a document whose every operation fits is simply fine.
-        let operations: Vec<_> = match &doc.operations {
-            async_graphql::parser::types::DocumentOperations::Single(op) => vec![op],
-            async_graphql::parser::types::DocumentOperations::Multiple(ops) => {
-                ops.values().collect()
-            }
+        let shape = ctx.data_opt::<Arc<SchemaShape>>();
+        let sizes = match shape {
+            Some(shape) => shape.record(ctx.schema_env).1,
+            None => IntrospectionSizes::of(&ctx.schema_env.registry),
         };
-        let registry = &ctx.schema_env.registry;
-        let sizes = IntrospectionSizes::of(registry);
-        for op in operations {
-            let cost = Cost::of_operation(
-                registry,
-                &doc,
-                op,
-                &variables,
-                settings.default_page_size as u64,
-                &sizes,
-            );
-            let (limit, key) = if is_introspection_only(&op.node) {
-                (
-                    settings.max_introspection_complexity as u64,
-                    "graphql.max_introspection_complexity",
-                )
-            } else {
-                (settings.max_complexity as u64, "graphql.max_complexity")
-            };
-            if cost.total > limit {
-                return Err(vec![cost.error(limit, key)]);
-            }
-        }
+        check_cost(&ctx.schema_env.registry, &sizes, &doc, &variables, settings)
+            .map_err(|e| vec![e])?;
         if let Some(kept) = kept {
-            kept.set_validated(role, operation.as_deref(), result);
-        }
-        // The depth is the document's, whatever the variables: kept for the next request.
-        if let Some(cached) = ctx
-            .data_opt::<Arc<super::cache::Cached>>()
-            .filter(|c| Arc::ptr_eq(&c.doc, &doc))
-        {
-            cached.set_depth(result.depth);
+            // Passed: kept for the next request, with the result when no variable could
+            // have changed it. The depth is the document's, whatever the variables.
+            kept.set_passed(
+                role,
+                operation.as_deref(),
+                variables.is_empty().then_some(result),
+            );
+            kept.set_depth(result.depth);
         }
         Ok(result)
     }
+}
+
+/// Every operation of `doc` costed with `variables` against its limit
+/// (`graphql.max_complexity`, or `graphql.max_introspection_complexity` for introspection):
+/// the first over it is the error. Every operation, not only the one that runs: that one
+/// is chosen later, and a document whose every operation fits is simply fine. Run after
+/// async-graphql's validation passed (the walk reads the registry's types of the fields
+/// the document selects).
+pub fn check_cost(
+    registry: &Registry,
+    sizes: &IntrospectionSizes,
+    doc: &ExecutableDocument,
+    variables: &Variables,
+    settings: &GraphqlSettings,
+) -> Result<(), ServerError> {
+    let operations: Vec<_> = match &doc.operations {
+        async_graphql::parser::types::DocumentOperations::Single(op) => vec![op],
+        async_graphql::parser::types::DocumentOperations::Multiple(ops) => ops.values().collect(),
+    };
+    for op in operations {
+        let cost = Cost::of_operation(
+            registry,
+            doc,
+            op,
+            variables,
+            settings.default_page_size as u64,
+            sizes,
+        );
+        let (limit, key) = if is_introspection_only(&op.node) {
+            (
+                settings.max_introspection_complexity as u64,
+                "graphql.max_introspection_complexity",
+            )
+        } else {
+            (settings.max_complexity as u64, "graphql.max_complexity")
+        };
+        if cost.total > limit {
+            return Err(cost.error(limit, key));
+        }
+    }
+    Ok(())
 }
 
 // ---- Cost ------------------------------------------------------------------------------

@@ -118,8 +118,10 @@ type Limiter = governor::RateLimiter<
 struct RoleEndpoint {
     schema: HubSchema,
     /// The same schema without the document checks, for documents that passed them before
-    /// without variables (see [`super::role_schema`]).
+    /// (see [`super::role_schema`]).
     kept: HubSchema,
+    /// The role's schema as the cost reads it, recorded by the checked schema.
+    shape: Arc<super::document::SchemaShape>,
     /// The same schema with the depth limit raised to [`INTROSPECTION_MAX_DEPTH`], for
     /// introspection-only operations (see [`is_introspection`]).
     introspection: HubSchema,
@@ -170,7 +172,7 @@ impl Endpoint {
                     ..own.clone()
                 };
                 // One store of kept answers for the role's schemas (never across roles).
-                let answers = super::AnswerStores::default();
+                let shared = super::RoleShared::default();
                 let introspection = limits.introspection;
                 let schema = |limits: &GraphqlSettings, kept: bool| {
                     super::role_schema(
@@ -178,7 +180,7 @@ impl Endpoint {
                         limits,
                         Some(imports.clone()),
                         introspection,
-                        &answers,
+                        &shared,
                         kept,
                     )
                 };
@@ -186,6 +188,7 @@ impl Endpoint {
                     schema: schema(&own, false),
                     kept: schema(&own, true),
                     introspection: schema(&introspection_limits, false),
+                    shape: shared.shape.clone(),
                     settings: own,
                     limiter: std::num::NonZeroU32::new(limits.requests_per_minute)
                         .map(|n| Limiter::keyed(governor::Quota::per_minute(n))),
@@ -1184,10 +1187,8 @@ async fn answer(
         return request_errors(media, missing);
     }
     let role = endpoint.role(principal.role);
-    let checked = variables.is_empty()
-        && cached
-            .validated(principal.role, params.operation_name.as_deref())
-            .is_some();
+    let operation = params.operation_name.as_deref();
+    let checked = variables.is_empty() && cached.validated(principal.role, operation).is_some();
     // The document's size and its arguments, before the schema sees it: async-graphql's
     // parse stage walks every fragment where it is spread (its recursion-depth and
     // directive checks), which takes exponential time on fragments that spread each other
@@ -1195,13 +1196,43 @@ async fn answer(
     if !checked && let Err(e) = super::bounds::check(doc, &variables, &role.settings) {
         return request_errors(media, vec![e]);
     }
-    // A document that passed every check of this role's schema before, without variables,
-    // runs on the schema without them (see `super::role_schema`), and its response is
-    // finished here as the extension would have. The operation must exist: validation
-    // passes a document whatever operation the request names, and async-graphql reports an
-    // unknown one after it, as a request error.
-    let kept_checks = checked && selected.is_some() && !introspection && uploads.is_empty();
-    metrics::graphql_checks(kept_checks);
+    // How the request is checked (see `super::role_schema`):
+    // - a document that passed every check of this role's schema before, without
+    //   variables, runs on the kept schema: none run again;
+    // - one that passed before and comes with variables runs on the kept schema too when
+    //   the checks that read the values pass here: its bounds (above), the values' types
+    //   (as async-graphql's validation would find them, see `super::values`) and its cost
+    //   with these values; otherwise on the checked schema, whose errors, in their order,
+    //   are those of every first request;
+    // - every other request runs on the checked schema.
+    // The operation must exist: validation passes a document whatever operation the
+    // request names, and async-graphql reports an unknown one after it, as a request
+    // error. The kept schema's responses are finished here as the extension would have
+    // finished them.
+    let runs_as_before = !introspection && uploads.is_empty();
+    let checks = match selected {
+        Some(_) if checked && runs_as_before => metrics::Checks::Kept,
+        Some(op)
+            if !variables.is_empty()
+                && runs_as_before
+                && cached.passed(principal.role, operation)
+                && role.shape.get().is_some_and(|(registry, sizes)| {
+                    super::values::fit(registry, &op.node, &variables)
+                        && super::document::check_cost(
+                            registry,
+                            sizes,
+                            doc,
+                            &variables,
+                            &role.settings,
+                        )
+                        .is_ok()
+                }) =>
+        {
+            metrics::Checks::Values
+        }
+        _ => metrics::Checks::Run,
+    };
+    metrics::graphql_checks(checks);
     let mut request = async_graphql::Request::new(params.query).variables(variables);
     if let Some(name) = &params.operation_name {
         request = request.operation_name(name.clone());
@@ -1215,7 +1246,7 @@ async fn answer(
     }
     request.set_parsed_query(doc.clone());
     let stage = Stage::default();
-    if !kept_checks {
+    if checks == metrics::Checks::Run {
         // What the extension reads: the stage it marks, the kept document and the
         // operation name its validations are kept under.
         request =
@@ -1235,16 +1266,19 @@ async fn answer(
     let response = if introspection {
         request = request.only_introspection();
         role.introspection.execute(request).await
-    } else if kept_checks {
-        // Nothing can stop such a request before it executes: its parse is kept, the fast
-        // validation checks only what the full one passed (the same limits, no variables,
-        // the same operation name), and the operation it names exists.
-        let response = role.kept.execute(request).await;
-        super::document::finish(response, doc, params.operation_name.as_deref())
     } else {
-        role.schema.execute(request).await
+        match checks {
+            // Nothing can stop such a request before it executes: its parse is kept, the
+            // fast validation checks only what the full one passed (the same limits, the
+            // same operation name, values of their types), and the operation it names
+            // exists.
+            metrics::Checks::Kept | metrics::Checks::Values => {
+                super::document::finish(role.kept.execute(request).await, doc, operation)
+            }
+            metrics::Checks::Run => role.schema.execute(request).await,
+        }
     };
-    if !kept_checks && !stage.executed() {
+    if checks == metrics::Checks::Run && !stage.executed() {
         return request_errors(media, errors::tag_request_errors(response.errors));
     }
 

@@ -41,6 +41,7 @@ mod tests_orgs;
 mod tests_trade;
 #[cfg(test)]
 mod tests_training;
+pub mod values;
 
 use std::sync::Arc;
 
@@ -77,18 +78,20 @@ pub fn build_schema_with(
         limits,
         imports,
         introspection,
-        &AnswerStores::default(),
+        &RoleShared::default(),
         false,
     )
 }
 
-/// The stores of kept answers (see [`answers`]) that the schemas of one role share, so
-/// that an answer kept by a request on one of them serves the requests on the others.
+/// What the schemas of one role share: the stores of kept answers (see [`answers`]), so
+/// that an answer kept by a request on one of them serves the requests on the others, and
+/// the schema's shape for the cost checked outside the schema ([`document::SchemaShape`]).
 /// Never shared between roles: an answer is what its role may see.
 #[derive(Debug, Clone, Default)]
-pub struct AnswerStores {
+pub struct RoleShared {
     cluster_trade: Arc<types::cluster_trade::Answers>,
     trade_aggregate: Arc<types::trade_aggregate::Answers>,
+    pub shape: Arc<document::SchemaShape>,
 }
 
 /// A role's schema: the **checked** one (`kept` false), with the hub's document checks
@@ -96,10 +99,15 @@ pub struct AnswerStores {
 /// codes), which every request runs on except those the **kept** one serves; or the kept
 /// one, the same schema without the extension and with async-graphql's fast validation
 /// (its limits and fragment cycles only), for documents that passed every check of the
-/// checked schema with the same limits before, without variables (see
-/// [`cache::Cached::validated`]): nothing the checks look at has changed, so they are not
-/// run again. The HTTP endpoint puts the kept schema's responses in order and codes their
-/// errors itself ([`document::finish`]).
+/// checked schema with the same limits before (see [`cache::Cached::passed`]):
+/// - without variables: nothing the checks look at has changed, so they are not run
+///   again;
+/// - with variables: the checks that read their values run outside the schema, and a
+///   request whose values might not pass runs on the checked schema instead (see
+///   `http::answer` and [`values`]).
+///
+/// The HTTP endpoint puts the kept schema's responses in order and codes their errors
+/// itself ([`document::finish`]).
 ///
 /// Why a second schema: async-graphql runs every field of a response through the chain of
 /// extensions when there is one (a boxed future, a `ResolveInfo` with a registry lookup
@@ -112,10 +120,10 @@ pub fn role_schema(
     limits: &GraphqlSettings,
     imports: Option<Arc<ImportSetup>>,
     introspection: bool,
-    answers: &AnswerStores,
+    shared: &RoleShared,
     kept: bool,
 ) -> HubSchema {
-    let builder = builder(db, limits, imports, introspection, answers);
+    let builder = builder(db, limits, imports, introspection, shared);
     if kept {
         builder
             .validation_mode(async_graphql::ValidationMode::Fast)
@@ -125,13 +133,13 @@ pub fn role_schema(
     }
 }
 
-/// What both schemas are built from.
+/// What every schema of a role is built from.
 fn builder(
     db: Option<DatabaseConnection>,
     limits: &GraphqlSettings,
     imports: Option<Arc<ImportSetup>>,
     introspection: bool,
-    answers: &AnswerStores,
+    shared: &RoleShared,
 ) -> async_graphql::SchemaBuilder<schema::QueryRoot, schema::MutationRoot, EmptySubscription> {
     let mut builder = Schema::build(
         schema::QueryRoot::default(),
@@ -142,8 +150,9 @@ fn builder(
     .limit_recursive_depth(limits.max_depth.max(32))
     .limit_directives(32)
     .data(limits.clone())
-    .data(answers.cluster_trade.clone())
-    .data(answers.trade_aggregate.clone());
+    .data(shared.cluster_trade.clone())
+    .data(shared.trade_aggregate.clone())
+    .data(shared.shape.clone());
     if !introspection {
         builder = builder.disable_introspection();
     }
