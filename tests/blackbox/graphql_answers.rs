@@ -241,7 +241,9 @@ fn documents_with_variables_are_checked_for_their_values_every_time() {
                 &json!({ "query": query, "variables": variables }),
             )
         };
-        let (status, first) = ask(QUERY, &json!({ "f": 3, "c": 1 }));
+        // The first request gives every variable: async-graphql checks an argument that
+        // holds a variable only when the request gives it.
+        let (status, first) = ask(QUERY, &json!({ "f": 3, "c": 1, "from": "" }));
         assert_eq!(status, 200, "{engine}: {first}");
         let (values_before, run_before) = (checks(&h, "values"), checks(&h, "run"));
         let cases = [
@@ -289,6 +291,43 @@ fn documents_with_variables_are_checked_for_their_values_every_time() {
         // request), as did the seven requests on new documents that reached a schema.
         assert_eq!(checks(&h, "values") - values_before, 3, "{engine}");
         assert_eq!(checks(&h, "run") - run_before, 4 + 7, "{engine}");
+
+        // Passes that prove less. A literal of the wrong type beside an optional variable
+        // is not checked while the variable is left out (async-graphql skips the whole
+        // argument), so the first pass leaves it unchecked; and in a document of two
+        // operations, async-graphql checks a fragment against the request's variables
+        // whichever operation is selected. Either way the request runs every check.
+        let hidden = r#"query H($s: String) { firms(first: 2, filter: {name: {gte: $s}, employeesTotal: {gte: "many"}}) { totalCount } }"#;
+        let two = "query A { clusters(first: 1) { totalCount } } query B($n: Int) { ...F } fragment F on QueryRoot { firms(first: $n) { totalCount } }";
+        for (query, operation, first, variables) in [
+            (hidden, None, json!({}), json!({ "s": "M" })),
+            (two, Some("A"), json!({}), json!({ "n": "x" })),
+        ] {
+            let ask = |query: &str, variables: &Value| {
+                let mut body = json!({ "query": query, "variables": variables });
+                if let Some(name) = operation {
+                    body["operationName"] = json!(name);
+                }
+                h.post_text("/graphql", &body)
+            };
+            // The first request passes the checks (the literal fails as it executes).
+            let (status, text) = ask(query, &first);
+            assert_eq!(status, 200, "{engine}: {text}");
+            assert!(
+                text.starts_with(r#"{"data":{"#) || text.contains(r#""path":["firms"]"#),
+                "{engine}: {text}"
+            );
+            let values_before = checks(&h, "values");
+            let again = ask(query, &variables);
+            let new = ask(&format!("{query}\n# new"), &variables);
+            assert_eq!(again, new, "{engine}: {query} {variables}");
+            let body: Value = serde_json::from_str(&again.1).unwrap();
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+                "{engine}: {body:#}"
+            );
+            assert_eq!(checks(&h, "values"), values_before, "{engine}: {query}");
+        }
     }
 }
 

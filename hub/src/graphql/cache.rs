@@ -32,15 +32,29 @@ pub const MAX_ENTRIES: usize = 1024;
 /// A role and an operation name: what a validation is kept under.
 type Operation = (Role, Option<String>);
 
+/// The passes of one role's checks on one operation of a document.
+#[derive(Debug, Default, Clone, Copy)]
+struct Passed {
+    /// The validation result of a pass without variables (a result measured with
+    /// variables is not kept: the values may change it).
+    without_variables: Option<ValidationResult>,
+    /// Whether a request that gave a value for every variable of the document's one
+    /// operation passed. async-graphql checks an argument that holds a variable only when
+    /// the request gives that variable (it skips the whole argument otherwise, its
+    /// literal parts too), so only such a pass shows that every argument is well formed
+    /// whatever the values: what is left to check of another request is the values
+    /// themselves (see `super::values`).
+    every_variable: bool,
+}
+
 /// A kept document.
 #[derive(Debug)]
 pub struct Cached {
     /// The parsed document.
     pub doc: Arc<ExecutableDocument>,
-    /// Each role and operation name that passed every check (each role has its own
-    /// schema and limits), with the validation result when it passed without variables.
-    /// A result measured with variables is not kept: the values may change it.
-    passed: Mutex<HashMap<Operation, Option<ValidationResult>>>,
+    /// What the checks of each role and operation name found (each role has its own
+    /// schema and limits).
+    passed: Mutex<HashMap<Operation, Passed>>,
     /// The depth of its operations' selections (fragments spread), once a validation
     /// passed (0 until then): a validated document runs on the HTTP worker (see
     /// `http::run`).
@@ -71,34 +85,37 @@ impl Cached {
 
     /// The result of an earlier validation of this operation without variables.
     pub fn validated(&self, role: Role, operation: Option<&str>) -> Option<ValidationResult> {
+        self.passes(role, operation)?.without_variables
+    }
+
+    /// Whether this operation passed every check of `role`'s schema before in a request
+    /// that gave every variable of the document's one operation (see [`Passed`]).
+    pub fn passed_with_every_variable(&self, role: Role, operation: Option<&str>) -> bool {
+        self.passes(role, operation)
+            .is_some_and(|p| p.every_variable)
+    }
+
+    fn passes(&self, role: Role, operation: Option<&str>) -> Option<Passed> {
         let map = self.passed.lock().ok()?;
-        map.get(&(role, operation.map(str::to_owned)))
-            .copied()
-            .flatten()
+        map.get(&(role, operation.map(str::to_owned))).copied()
     }
 
-    /// Whether this operation passed every check of `role`'s schema before, with
-    /// variables or without.
-    pub fn passed(&self, role: Role, operation: Option<&str>) -> bool {
-        self.passed
-            .lock()
-            .is_ok_and(|map| map.contains_key(&(role, operation.map(str::to_owned))))
-    }
-
-    /// Remembers that this operation passed every check of `role`'s schema, with its
-    /// validation result when it had no variables (`None` otherwise). A result kept before
-    /// stays.
+    /// Remembers that this operation passed every check of `role`'s schema: without
+    /// variables, with its validation result; `every_variable` when the request gave
+    /// every variable of the document's one operation. What was kept before stays.
     pub fn set_passed(
         &self,
         role: Role,
         operation: Option<&str>,
-        result: Option<ValidationResult>,
+        without_variables: Option<ValidationResult>,
+        every_variable: bool,
     ) {
         if let Ok(mut map) = self.passed.lock() {
             let kept = map.entry((role, operation.map(str::to_owned))).or_default();
-            if result.is_some() {
-                *kept = result;
+            if without_variables.is_some() {
+                kept.without_variables = without_variables;
             }
+            kept.every_variable |= every_variable;
         }
     }
 }
@@ -206,23 +223,30 @@ mod tests {
             complexity: 3,
             depth: 2,
         };
-        a.set_passed(Role::Public, Some("Vars"), None);
-        assert!(a.passed(Role::Public, Some("Vars")));
+        a.set_passed(Role::Public, Some("Vars"), None, false);
+        assert!(!a.passed_with_every_variable(Role::Public, Some("Vars")));
+        a.set_passed(Role::Public, Some("Vars"), None, true);
+        a.set_passed(Role::Public, Some("Vars"), None, false);
+        assert!(
+            a.passed_with_every_variable(Role::Public, Some("Vars")),
+            "a pass with every variable stays"
+        );
         assert!(
             a.validated(Role::Public, Some("Vars")).is_none(),
             "a result measured with variables is not kept"
         );
-        a.set_passed(Role::Public, None, Some(result));
-        a.set_passed(Role::Public, None, None);
+        a.set_passed(Role::Public, None, Some(result), false);
+        a.set_passed(Role::Public, None, None, true);
         assert_eq!(
             a.validated(Role::Public, None).map(|r| r.complexity),
             Some(3),
             "a pass with variables keeps the result of one without"
         );
         assert!(a.validated(Role::Public, Some("Other")).is_none());
-        assert!(!a.passed(Role::Public, Some("Other")));
+        assert!(!a.passed_with_every_variable(Role::Public, Some("Other")));
         assert!(
-            a.validated(Role::Admin, None).is_none() && !a.passed(Role::Admin, Some("Vars")),
+            a.validated(Role::Admin, None).is_none()
+                && !a.passed_with_every_variable(Role::Admin, Some("Vars")),
             "each role its own"
         );
     }

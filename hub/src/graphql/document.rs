@@ -54,8 +54,9 @@ use crate::config::GraphqlSettings;
 pub struct OperationName(pub Option<String>);
 
 /// A role's schema as the cost reads it: its registry and the sizes of its introspection
-/// lists, recorded by the first validation on the role's checked schema (schema data, an
-/// `Arc` shared with the HTTP endpoint). The endpoint costs the documents it runs on the
+/// lists, recorded by the first validation on one of the role's schemas with the extension
+/// (the checked one or the introspection one, whose registries are the same; schema data,
+/// an `Arc` shared with the HTTP endpoint). The endpoint costs the documents it runs on the
 /// role's schema without the extension (see `super::role_schema`) with it; async-graphql
 /// offers a schema's registry to its extensions and resolvers only.
 #[derive(Default)]
@@ -230,11 +231,20 @@ impl Checks {
             .map_err(|e| vec![e])?;
         if let Some(kept) = kept {
             // Passed: kept for the next request, with the result when no variable could
-            // have changed it. The depth is the document's, whatever the variables.
+            // have changed it, and whether every argument was checked whole (see
+            // `cache::Cached::passed_with_every_variable`). The depth is the document's,
+            // whatever the variables.
+            let every_variable = super::values::single_operation(&doc).is_some_and(|op| {
+                op.node
+                    .variable_definitions
+                    .iter()
+                    .all(|d| variables.get(&d.node.name.node).is_some())
+            });
             kept.set_passed(
                 role,
                 operation.as_deref(),
                 variables.is_empty().then_some(result),
+                every_variable,
             );
             kept.set_depth(result.depth);
         }

@@ -1199,11 +1199,12 @@ async fn answer(
     // How the request is checked (see `super::role_schema`):
     // - a document that passed every check of this role's schema before, without
     //   variables, runs on the kept schema: none run again;
-    // - one that passed before and comes with variables runs on the kept schema too when
-    //   the checks that read the values pass here: its bounds (above), the values' types
-    //   (as async-graphql's validation would find them, see `super::values`) and its cost
-    //   with these values; otherwise on the checked schema, whose errors, in their order,
-    //   are those of every first request;
+    // - one that passed before in a request that gave every variable, and comes with
+    //   variables, runs on the kept schema too when it has one operation and the checks
+    //   that read the values pass here: its bounds (above), the values' types (as
+    //   async-graphql's validation would find them, see `super::values`) and its cost
+    //   with these values; otherwise on the checked schema, whose errors, in their
+    //   order, are those of every first request;
     // - every other request runs on the checked schema.
     // The operation must exist: validation passes a document whatever operation the
     // request names, and async-graphql reports an unknown one after it, as a request
@@ -1215,7 +1216,7 @@ async fn answer(
         Some(op)
             if !variables.is_empty()
                 && runs_as_before
-                && cached.passed(principal.role, operation)
+                && cached.passed_with_every_variable(principal.role, operation)
                 && role.shape.get().is_some_and(|(registry, sizes)| {
                     super::values::fit(registry, &op.node, &variables)
                         && super::document::check_cost(

@@ -99,12 +99,13 @@ pub struct RoleShared {
 /// codes), which every request runs on except those the **kept** one serves; or the kept
 /// one, the same schema without the extension and with async-graphql's fast validation
 /// (its limits and fragment cycles only), for documents that passed every check of the
-/// checked schema with the same limits before (see [`cache::Cached::passed`]):
-/// - without variables: nothing the checks look at has changed, so they are not run
-///   again;
-/// - with variables: the checks that read their values run outside the schema, and a
-///   request whose values might not pass runs on the checked schema instead (see
-///   `http::answer` and [`values`]).
+/// checked schema with the same limits before:
+/// - without variables, after a pass without them ([`cache::Cached::validated`]):
+///   nothing the checks look at has changed, so they are not run again;
+/// - with variables, in a document of one operation, after a pass that gave every
+///   variable ([`cache::Cached::passed_with_every_variable`]): the checks that read the
+///   values run outside the schema, and a request whose values might not pass runs on the
+///   checked schema instead (see `http::answer` and [`values`]).
 ///
 /// The HTTP endpoint puts the kept schema's responses in order and codes their errors
 /// itself ([`document::finish`]).

@@ -10,9 +10,23 @@
 //! async-graphql's words) is then the one every request gets. So only a yes must be right,
 //! and each yes below is one async-graphql gives too.
 
-use async_graphql::parser::types::OperationDefinition;
+use async_graphql::Positioned;
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
 use async_graphql::registry::{MetaType, MetaTypeName, Registry};
 use async_graphql::{Value as ConstValue, Variables};
+
+/// The document's operation when it has only one. Only such documents run on the kept
+/// schema with variables: async-graphql checks the arguments of every fragment against
+/// the request's variables, whichever operation the request selects, so in a document of
+/// several operations a fragment of another one may read a value that no variable of the
+/// selected operation declares.
+pub fn single_operation(doc: &ExecutableDocument) -> Option<&Positioned<OperationDefinition>> {
+    match &doc.operations {
+        DocumentOperations::Single(op) => Some(op),
+        DocumentOperations::Multiple(ops) if ops.len() == 1 => ops.values().next(),
+        DocumentOperations::Multiple(_) => None,
+    }
+}
 
 /// Whether every variable of `op` that `variables` gives holds a value of its declared type.
 /// A variable not given takes its default, which the document's validation checked
