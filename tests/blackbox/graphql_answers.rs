@@ -299,9 +299,15 @@ fn documents_with_variables_are_checked_for_their_values_every_time() {
         // whichever operation is selected. Either way the request runs every check.
         let hidden = r#"query H($s: String) { firms(first: 2, filter: {name: {gte: $s}, employeesTotal: {gte: "many"}}) { totalCount } }"#;
         let two = "query A { clusters(first: 1) { totalCount } } query B($n: Int) { ...F } fragment F on QueryRoot { firms(first: $n) { totalCount } }";
+        // And a variable in an object written where a list is expected, whose declared
+        // type async-graphql does not compare with its place (a nullable enum where a
+        // non-null one is expected).
+        let loose =
+            "query L($f: FirmOrderField) { firms(first: 2, orderBy: {field: $f}) { totalCount } }";
         for (query, operation, first, variables) in [
             (hidden, None, json!({}), json!({ "s": "M" })),
             (two, Some("A"), json!({}), json!({ "n": "x" })),
+            (loose, None, json!({ "f": "NAME" }), json!({ "f": null })),
         ] {
             let ask = |query: &str, variables: &Value| {
                 let mut body = json!({ "query": query, "variables": variables });

@@ -1218,7 +1218,7 @@ async fn answer(
                 && runs_as_before
                 && cached.passed_with_every_variable(principal.role, operation)
                 && role.shape.get().is_some_and(|(registry, sizes)| {
-                    super::values::fit(registry, &op.node, &variables)
+                    super::values::fit(registry, doc, &op.node, &variables)
                         && super::document::check_cost(
                             registry,
                             sizes,

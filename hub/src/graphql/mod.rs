@@ -98,8 +98,8 @@ pub struct RoleShared {
 /// ([`document::DocumentChecks`]: cost, bounds, kept validations, response order, error
 /// codes), which every request runs on except those the **kept** one serves; or the kept
 /// one, the same schema without the extension and with async-graphql's fast validation
-/// (its limits and fragment cycles only), for documents that passed every check of the
-/// checked schema with the same limits before:
+/// (its limits, fragment cycles and upload rule only), for documents that passed every
+/// check of the checked schema with the same limits before:
 /// - without variables, after a pass without them ([`cache::Cached::validated`]):
 ///   nothing the checks look at has changed, so they are not run again;
 /// - with variables, in a document of one operation, after a pass that gave every

@@ -1,19 +1,33 @@
-//! Whether a request's variable values are of their declared types, as async-graphql's
-//! validation would find them: the condition for running a document that passed every check
-//! before, with new variable values, on the role's schema without the checks (see
+//! Whether a request's variable values fit the document, as async-graphql's validation
+//! would find them: the condition for running a document that passed every check before,
+//! with new variable values, on the role's schema without the checks (see
 //! `super::role_schema` and `http::answer`).
 //!
-//! async-graphql checks argument values (variables substituted) in its validation rule
-//! `ArgumentsOfCorrectType`, through `is_valid_input_value`, which it keeps private; this is
-//! the same walk over the registry, answering only yes or no. It errs on the side of no: a
-//! no sends the request to the schema with every check, whose answer (and error, in
-//! async-graphql's words) is then the one every request gets. So only a yes must be right,
-//! and each yes below is one async-graphql gives too.
+//! async-graphql reads variable values in one validation rule, `ArgumentsOfCorrectType`:
+//! each argument whose variables the request all gives is checked whole, the variables
+//! put in, against the argument's type (`is_valid_input_value`, which async-graphql keeps
+//! private). [`fit`] is the same walk over the operation and the fragments, answering only
+//! yes or no, plus a check of each value against its variable's declared type. It errs on
+//! the side of no: a no sends the request to the schema with every check, whose answer
+//! (and error, in async-graphql's words) is then the one every request gets. So only a
+//! yes must be right, and each yes is one async-graphql gives too.
+//!
+//! The declared type alone is not enough: async-graphql compares a variable's declared
+//! type with where it stands only where its walk of input values reaches, and that walk
+//! does not enter an object written where a list is expected (`orderBy: {field: $f}`, a
+//! single value standing for a list of one), so `$f: FirmOrderField` may stand where a
+//! non-null value is expected.
 
 use async_graphql::Positioned;
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
-use async_graphql::registry::{MetaType, MetaTypeName, Registry};
-use async_graphql::{Value as ConstValue, Variables};
+use async_graphql::parser::types::{
+    Directive, DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
+    Selection, SelectionSet,
+};
+use std::cell::Cell;
+
+use async_graphql::indexmap::IndexMap;
+use async_graphql::registry::{MetaInputValue, MetaType, MetaTypeName, Registry};
+use async_graphql::{Name, Value as ConstValue, Variables};
 
 /// The document's operation when it has only one. Only such documents run on the kept
 /// schema with variables: async-graphql checks the arguments of every fragment against
@@ -28,20 +42,145 @@ pub fn single_operation(doc: &ExecutableDocument) -> Option<&Positioned<Operatio
     }
 }
 
-/// Whether every variable of `op` that `variables` gives holds a value of its declared type.
-/// A variable not given takes its default, which the document's validation checked
-/// (`DefaultValuesOfCorrectType`). An explicit `null` for a variable with a default is a
-/// no: its type may be nullable where its use is not (a nullable variable with a default
-/// may stand where a non-null value is expected), and there `null` is refused.
-pub fn fit(registry: &Registry, op: &OperationDefinition, variables: &Variables) -> bool {
-    op.variable_definitions.iter().all(|def| {
+/// Whether `variables` fit `doc`, whose one operation is `op`: every given value is of
+/// its variable's declared type, and every argument of the operation and the fragments
+/// whose variables are all given is of its type with them put in. An explicit `null` for
+/// a variable with a default is a no (conservative: where it stands, `null` may be
+/// refused). A field or directive the registry does not know is a no.
+pub fn fit(
+    registry: &Registry,
+    doc: &ExecutableDocument,
+    op: &OperationDefinition,
+    variables: &Variables,
+) -> bool {
+    let declared = op.variable_definitions.iter().all(|def| {
         let def = &def.node;
         match variables.get(&def.name.node) {
             None => true,
             Some(ConstValue::Null) if def.default_value.is_some() => false,
             Some(value) => fits(registry, &def.var_type.node.to_string(), value),
         }
+    });
+    if !declared {
+        return false;
+    }
+    let walk = Walk {
+        registry,
+        variables,
+    };
+    let root = match op.ty {
+        OperationType::Query => Some(registry.query_type.as_str()),
+        OperationType::Mutation => registry.mutation_type.as_deref(),
+        OperationType::Subscription => registry.subscription_type.as_deref(),
+    };
+    root.is_some_and(|root| {
+        walk.directives(&op.directives) && walk.selections(root, &op.selection_set.node)
+    }) && doc.fragments.values().all(|fragment| {
+        let fragment = &fragment.node;
+        walk.directives(&fragment.directives)
+            && walk.selections(
+                &fragment.type_condition.node.on.node,
+                &fragment.selection_set.node,
+            )
     })
+}
+
+/// Whether the arguments `given` (a field's or a directive's) fit their `declared` types
+/// with the request's variables put in (see [`Walk::argument`]). A macro: the parser's
+/// value type is not exported by name.
+macro_rules! arguments_fit {
+    ($walk:expr, $declared:expr, $given:expr) => {
+        $given.iter().all(|(name, value)| {
+            let used = Cell::new(false);
+            let value = value.node.clone().into_const_with($walk.lookup(&used));
+            $walk.argument($declared, &name.node, value, used.get())
+        })
+    };
+}
+
+/// The arguments of a document, read with a request's variables.
+struct Walk<'a> {
+    registry: &'a Registry,
+    variables: &'a Variables,
+}
+
+impl Walk<'_> {
+    /// Whether the arguments under a selection set on the type named `parent` fit.
+    fn selections(&self, parent: &str, set: &SelectionSet) -> bool {
+        set.items.iter().all(|selection| match &selection.node {
+            Selection::Field(field) => {
+                let field = &field.node;
+                if field.name.node == "__typename" {
+                    return self.directives(&field.directives);
+                }
+                let Some(meta) = self
+                    .registry
+                    .types
+                    .get(parent)
+                    .and_then(|ty| ty.field_by_name(&field.name.node))
+                else {
+                    return false;
+                };
+                self.directives(&field.directives)
+                    && arguments_fit!(self, &meta.args, field.arguments)
+                    && self.selections(
+                        MetaTypeName::concrete_typename(&meta.ty),
+                        &field.selection_set.node,
+                    )
+            }
+            Selection::FragmentSpread(spread) => self.directives(&spread.node.directives),
+            Selection::InlineFragment(inline) => {
+                let inline = &inline.node;
+                let on = inline
+                    .type_condition
+                    .as_ref()
+                    .map_or(parent, |c| c.node.on.node.as_str());
+                self.directives(&inline.directives)
+                    && self.selections(on, &inline.selection_set.node)
+            }
+        })
+    }
+
+    fn directives(&self, directives: &[Positioned<Directive>]) -> bool {
+        directives.iter().all(|directive| {
+            let directive = &directive.node;
+            self.registry
+                .directives
+                .get(directive.name.node.as_str())
+                .is_some_and(|meta| arguments_fit!(self, &meta.args, directive.arguments))
+        })
+    }
+
+    /// Looks up the variables a value names, noting in `used` that it names one.
+    fn lookup<'c>(
+        &'c self,
+        used: &'c Cell<bool>,
+    ) -> impl FnMut(Name) -> Result<ConstValue, ()> + 'c {
+        move |name| {
+            used.set(true);
+            self.variables.get(&name).cloned().ok_or(())
+        }
+    }
+
+    /// Whether the argument `name`, its variables put in (`value`), is of its declared
+    /// type, as `ArgumentsOfCorrectType` checks it: an argument with a variable the
+    /// request does not give is skipped there (`Err`), and one without variables passed
+    /// before. An argument the registry does not know is a no.
+    fn argument(
+        &self,
+        declared: &IndexMap<String, MetaInputValue>,
+        name: &Name,
+        value: Result<ConstValue, ()>,
+        uses_variables: bool,
+    ) -> bool {
+        let Some(meta) = declared.get(name.as_str()) else {
+            return false;
+        };
+        match value {
+            Ok(value) => !uses_variables || fits(self.registry, &meta.ty, &value),
+            Err(()) => true,
+        }
+    }
 }
 
 /// Whether `value` is of the type named `ty` (`[Int!]!` and the like).
@@ -184,7 +323,7 @@ mod tests {
             (json!({ "s": "b", "d": "ASC" }), true),
         ] {
             let given = Variables::from_json(variables.clone());
-            assert_eq!(fit(registry, &op.node, &given), yes, "{variables}");
+            assert_eq!(fit(registry, &doc, &op.node, &given), yes, "{variables}");
             assert_eq!(refused(&variables).await, !yes, "{variables}");
         }
         // The noes on purpose, which async-graphql's validation takes: `null` for a
@@ -196,8 +335,30 @@ mod tests {
             json!({ "filter": 5, "d": "ASC" }),
         ] {
             let given = Variables::from_json(variables.clone());
-            assert!(!fit(registry, &op.node, &given), "{variables}");
+            assert!(!fit(registry, &doc, &op.node, &given), "{variables}");
             assert!(!refused(&variables).await, "{variables}");
+        }
+
+        // Where async-graphql does not compare a variable's declared type with its place:
+        // inside an object written where a list is expected. Here the values are checked
+        // where they stand.
+        const LOOSE: &str = r#"query P($f: FirmOrderField, $s: Int) {
+  firms(first: 1, orderBy: {field: $f}, filter: {and: {name: {gte: $s}}}) { totalCount }
+}"#;
+        let doc = async_graphql::parser::parse_query(LOOSE).unwrap();
+        let (_, op) = doc.operations.iter().next().unwrap();
+        for (variables, yes) in [
+            (json!({ "f": "NAME" }), true),
+            (json!({ "f": null }), false),
+            (json!({ "f": "NAME", "s": null }), true),
+            (json!({ "f": "NAME", "s": 5 }), false),
+        ] {
+            let given = Variables::from_json(variables.clone());
+            assert_eq!(fit(registry, &doc, &op.node, &given), yes, "{variables}");
+            let request = async_graphql::Request::new(LOOSE).variables(given);
+            let response = schema.execute(request).await;
+            let refused = response.errors.iter().any(|e| e.path.is_empty());
+            assert_eq!(refused, !yes, "{variables}: {:?}", response.errors);
         }
     }
 }
