@@ -850,25 +850,43 @@ fn the_public_sees_statistics_with_small_groups_withheld_and_no_way_round() {
             let (_, body, _) = ask(&server, as_analyst.as_deref(), query);
             assert!(body.get("errors").is_none(), "{engine}: {query}: {body}");
         }
-        // Variables are read as bound.
+        // Variables are read as bound; an enum given in the variables arrives as a string.
         let url = server.url("/graphql");
-        let mut response = server
-            .agent()
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .send(
-                json!({"query": "query($f: FirmFilter) { firms(filter: $f) { totalCount } }",
-                       "variables": {"f": {"employeesTotal": {"gte": 100}}}})
-                .to_string()
-                .as_bytes(),
-            )
-            .unwrap();
-        let body: Value =
-            serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
-        assert_eq!(
-            body["errors"][0]["extensions"]["code"], "FORBIDDEN",
-            "{engine}: {body}"
-        );
+        for (query, variables) in [
+            (
+                "query($f: FirmFilter) { firms(filter: $f) { totalCount } }",
+                json!({"f": {"employeesTotal": {"gte": 100}}}),
+            ),
+            (
+                "query($o: [FirmOrder!]) { firms(orderBy: $o, first: 1) { nodes { name } } }",
+                json!({"o": [{"field": "EMPLOYEES_TOTAL", "direction": "DESC"}]}),
+            ),
+            (
+                "query($f: FirmOrderField!) { firms(orderBy: [{field: $f}], first: 1) { nodes { name } } }",
+                json!({"f": "EMPLOYEES_TOTAL"}),
+            ),
+            (
+                "query($o: [FirmStatisticsOrder!]) { firmStatistics(groupBy: [DISTRICT], orderBy: $o) { groups { employees } } }",
+                json!({"o": [{"field": "EMPLOYEES"}]}),
+            ),
+        ] {
+            let mut response = server
+                .agent()
+                .post(&url)
+                .header("Content-Type", "application/json")
+                .send(
+                    json!({"query": query, "variables": variables})
+                        .to_string()
+                        .as_bytes(),
+                )
+                .unwrap();
+            let body: Value =
+                serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+                "{engine}: {query} {variables}: {body}"
+            );
+        }
     }
 }
 

@@ -254,35 +254,43 @@ pub async fn require(
 /// filtering or sorting on a field that answers `null` to the caller, which would show
 /// what the `null` hides. `fields` are the filter keys and order values (as the schema
 /// spells them) of protected data, with their class; relations nested in a filter are
-/// walked too. Variables are read as bound.
+/// walked too. Variables are read as bound (an order value given in the variables is a
+/// string).
 pub fn check_arguments(
     ctx: &async_graphql::Context<'_>,
     fields: &[(&str, policy::Protected)],
 ) -> async_graphql::Result<()> {
+    /// `names`: strings are enum values too (in `orderBy`: an enum given in the
+    /// variables arrives as a string, since JSON has no enums).
     fn walk<'a>(
         value: &'a async_graphql::Value,
+        names: bool,
         fields: &[(&str, policy::Protected)],
         found: &mut Vec<(&'a str, policy::Protected)>,
     ) {
+        fn name<'a>(
+            name: &'a str,
+            fields: &[(&str, policy::Protected)],
+            found: &mut Vec<(&'a str, policy::Protected)>,
+        ) {
+            if let Some((_, what)) = fields.iter().find(|(n, _)| *n == name) {
+                found.push((name, *what));
+            }
+        }
         match value {
             async_graphql::Value::Object(map) => {
                 for (key, v) in map {
-                    if let Some((_, what)) = fields.iter().find(|(n, _)| *n == key.as_str()) {
-                        found.push((key.as_str(), *what));
-                    }
-                    walk(v, fields, found);
+                    name(key.as_str(), fields, found);
+                    walk(v, names, fields, found);
                 }
             }
             async_graphql::Value::List(items) => {
                 for v in items {
-                    walk(v, fields, found);
+                    walk(v, names, fields, found);
                 }
             }
-            async_graphql::Value::Enum(name) => {
-                if let Some((_, what)) = fields.iter().find(|(n, _)| *n == name.as_str()) {
-                    found.push((name.as_str(), *what));
-                }
-            }
+            async_graphql::Value::Enum(value) => name(value.as_str(), fields, found),
+            async_graphql::Value::String(value) if names => name(value.as_str(), fields, found),
             _ => {}
         }
     }
@@ -295,7 +303,7 @@ pub fn check_arguments(
     let mut found = Vec::new();
     for (name, value) in &arguments {
         if matches!(name.as_str(), "filter" | "orderBy") {
-            walk(value, fields, &mut found);
+            walk(value, name.as_str() == "orderBy", fields, &mut found);
         }
     }
     match found.into_iter().find(|(_, what)| !ctx.allowed(*what)) {
