@@ -27,7 +27,9 @@
 //!
 //! * `hub_graphql_checks_total{checks}`: how `/graphql` requests were checked before they
 //!   ran: `kept` (their document passed every check before, without variables, and ran on
-//!   the schema without them; see `graphql::role_schema`) or `run`.
+//!   the schema without them; see `graphql::role_schema`), `values` (their document, of
+//!   one operation, passed before in a request that gave every variable, and only the
+//!   checks that read the values ran) or `run`.
 //!
 //! The counters are statics: one `hub` process serves one database.
 
@@ -62,8 +64,9 @@ pub fn graphql_execution(on_http_worker: bool) {
 pub enum Checks {
     /// Its document passed every check before without variables: none ran again.
     Kept,
-    /// Its document passed every check before with variables: only the checks that read
-    /// variable values ran (their types, the hub's bounds and cost).
+    /// Its document, of one operation, passed every check before in a request that gave
+    /// every variable: only the checks that read the values ran (the arguments with the
+    /// values put in, the hub's bounds and cost).
     Values,
     /// Every check ran, on the schema with the hub's extension.
     Run,
@@ -177,7 +180,7 @@ pub fn render() -> String {
     );
     counter(
         "hub_graphql_checks_total",
-        "GraphQL requests by how they were checked: kept (their document passed every check before, without variables), values (it passed before with variables: only the checks that read their values ran) or run.",
+        "GraphQL requests by how they were checked: kept (their document passed every check before, without variables), values (it passed before in a request that gave every variable: only the checks that read the values ran) or run.",
         &[
             ("{checks=\"kept\"}", CHECKS_KEPT.load(Ordering::Relaxed)),
             ("{checks=\"values\"}", CHECKS_VALUES.load(Ordering::Relaxed)),

@@ -265,11 +265,7 @@ pub fn check_cost(
     variables: &Variables,
     settings: &GraphqlSettings,
 ) -> Result<(), ServerError> {
-    let operations: Vec<_> = match &doc.operations {
-        async_graphql::parser::types::DocumentOperations::Single(op) => vec![op],
-        async_graphql::parser::types::DocumentOperations::Multiple(ops) => ops.values().collect(),
-    };
-    for op in operations {
+    for (_, op) in doc.operations.iter() {
         let cost = Cost::of_operation(
             registry,
             doc,

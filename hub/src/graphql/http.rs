@@ -120,7 +120,8 @@ struct RoleEndpoint {
     /// The same schema without the document checks, for documents that passed them before
     /// (see [`super::role_schema`]).
     kept: HubSchema,
-    /// The role's schema as the cost reads it, recorded by the checked schema.
+    /// The role's schema as the cost reads it, recorded by its first validation with the
+    /// extension (see [`super::document::SchemaShape`]).
     shape: Arc<super::document::SchemaShape>,
     /// The same schema with the depth limit raised to [`INTROSPECTION_MAX_DEPTH`], for
     /// introspection-only operations (see [`is_introspection`]).
@@ -1201,10 +1202,10 @@ async fn answer(
     //   variables, runs on the kept schema: none run again;
     // - one that passed before in a request that gave every variable, and comes with
     //   variables, runs on the kept schema too when it has one operation and the checks
-    //   that read the values pass here: its bounds (above), the values' types (as
-    //   async-graphql's validation would find them, see `super::values`) and its cost
-    //   with these values; otherwise on the checked schema, whose errors, in their
-    //   order, are those of every first request;
+    //   that read the values pass here: its bounds (above), its arguments with the
+    //   values put in (as async-graphql's validation would find them, see
+    //   `super::values`) and its cost with these values; otherwise on the checked
+    //   schema, whose errors, in their order, are those of every first request;
     // - every other request runs on the checked schema.
     // The operation must exist: validation passes a document whatever operation the
     // request names, and async-graphql reports an unknown one after it, as a request
