@@ -218,6 +218,128 @@ fn filters_compose_and_follow_relations() {
     }
 }
 
+/// A nested page is the page of the same list read at the root: each cluster's firms, in
+/// orders by a text, by nullable figures either way and by several keys, first pages and
+/// the pages after their end cursors, are those of `firms` filtered by the cluster's slug,
+/// node for node, cursor for cursor, with the same `hasNextPage`; asked without cursors
+/// they list the same firms. SQLite reads the nested pages as one `UNION ALL` arm per
+/// cluster, each in its own order and none over the whole statement; PostgreSQL as a
+/// `LATERAL` top-N ordered by cluster.
+#[test]
+fn nested_pages_are_the_pages_of_the_same_list_at_the_root() {
+    const ORDERS: &[&str] = &[
+        "",
+        "orderBy: [{field: NAME, direction: DESC}]",
+        "orderBy: [{field: EMPLOYEES_TOTAL, direction: DESC}]",
+        "orderBy: [{field: FOUNDED_YEAR}, {field: NAME, direction: DESC}]",
+        "orderBy: [{field: DISTRICT}, {field: EMPLOYEES_FEMALE}]",
+    ];
+    const WITH_CURSORS: &str =
+        "edges { cursor node { id } } pageInfo { hasNextPage startCursor endCursor }";
+    for engine in engines() {
+        let (_db, h) = demo_hub(engine);
+        let slugs: Vec<String> = ok(&h, "{ clusters { nodes { slug } } }")["clusters"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["slug"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(slugs.len(), 4, "{engine}");
+        let ids = |page: &Value| -> Vec<Value> {
+            match page.get("edges") {
+                Some(edges) => edges
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["node"]["id"].clone())
+                    .collect(),
+                None => page["nodes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n["id"].clone())
+                    .collect(),
+            }
+        };
+        for order in ORDERS {
+            // Page by page, nested under every cluster and at the root per cluster.
+            let mut after: Vec<Option<String>> = vec![None; slugs.len()];
+            for page_number in 0..3 {
+                // One nested field per cluster position is not possible (one `after` for
+                // all), so each cluster's later pages are asked through an alias each.
+                let nested_fields: String = slugs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, _)| {
+                        let cursor = after[i]
+                            .as_ref()
+                            .map(|c| format!(r#", after: "{c}""#))
+                            .unwrap_or_default();
+                        format!("c{i}: firms(first: 7{cursor}, {order}) {{ {WITH_CURSORS} }} ")
+                    })
+                    .collect();
+                let nested = ok(
+                    &h,
+                    &format!("{{ clusters {{ nodes {{ slug {nested_fields} }} }} }}"),
+                );
+                let clusters = nested["clusters"]["nodes"].as_array().unwrap();
+                for (i, slug) in slugs.iter().enumerate() {
+                    let cursor = after[i]
+                        .as_ref()
+                        .map(|c| format!(r#", after: "{c}""#))
+                        .unwrap_or_default();
+                    let root = ok(
+                        &h,
+                        &format!(
+                            r#"{{ firms(first: 7{cursor}, filter: {{cluster: {{slug: {{eq: "{slug}"}}}}}}, {order}) {{ {WITH_CURSORS} }} }}"#
+                        ),
+                    );
+                    let cluster = clusters
+                        .iter()
+                        .find(|c| c["slug"] == slug.as_str())
+                        .unwrap();
+                    let page = &cluster[format!("c{i}").as_str()];
+                    assert_eq!(
+                        page, &root["firms"],
+                        "{engine}: {slug}, {order}, page {page_number}: nested and root differ"
+                    );
+                    assert_eq!(
+                        ids(page).len(),
+                        7,
+                        "{engine}: {slug} has more firms than 21"
+                    );
+                    after[i] = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+                }
+            }
+            // The first pages without cursors list the same firms.
+            let plain = ok(
+                &h,
+                &format!(
+                    "{{ clusters {{ nodes {{ slug firms(first: 7, {order}) {{ nodes {{ id }} pageInfo {{ hasNextPage }} }} }} }} }}"
+                ),
+            );
+            let with = ok(
+                &h,
+                &format!(
+                    "{{ clusters {{ nodes {{ slug firms(first: 7, {order}) {{ {WITH_CURSORS} }} }} }} }}"
+                ),
+            );
+            for (p, w) in plain["clusters"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(with["clusters"]["nodes"].as_array().unwrap())
+            {
+                assert_eq!(ids(&p["firms"]), ids(&w["firms"]), "{engine}: {order}");
+                assert_eq!(
+                    p["firms"]["pageInfo"]["hasNextPage"], w["firms"]["pageInfo"]["hasNextPage"],
+                    "{engine}: {order}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn nested_lists_cost_the_same_statements_for_10_and_200_parents() {
     for engine in engines() {

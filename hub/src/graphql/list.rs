@@ -9,7 +9,7 @@
 //! Text sorts and compares in byte order on both engines (`COLLATE "C"` on PostgreSQL,
 //! `BINARY` on SQLite), so SQLite and PostgreSQL return the same order.
 
-use async_graphql::{Error, ErrorExtensions as _, SimpleObject};
+use async_graphql::{Error, ErrorExtensions as _, Object};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
@@ -199,6 +199,21 @@ pub struct Page {
     pub backward: bool,
     pub after: Option<Vec<Json>>,
     pub before: Option<Vec<Json>>,
+    /// Whether the page's cursors are asked for ([`cursors_asked`]). When they are not,
+    /// the rows carry no copies of their sort keys (`__k0, …`) and none is decoded: most
+    /// clients ask for `nodes` and `hasNextPage` only.
+    pub cursors: bool,
+}
+
+/// Whether the connection field being resolved selects a cursor: `edges { cursor }` or
+/// `pageInfo { startCursor endCursor }` (through fragments too; async-graphql's
+/// look-ahead).
+pub fn cursors_asked(ctx: &async_graphql::Context<'_>) -> bool {
+    let look = ctx.look_ahead();
+    let info = look.field("pageInfo");
+    look.field("edges").field("cursor").exists()
+        || info.field("startCursor").exists()
+        || info.field("endCursor").exists()
 }
 
 /// A client error with `extensions.code = "BAD_USER_INPUT"`.
@@ -252,6 +267,7 @@ impl PageArgs {
             backward: self.last.is_some(),
             after: decode(&self.after)?,
             before: decode(&self.before)?,
+            cursors: true,
         })
     }
 }
@@ -366,12 +382,20 @@ pub(crate) fn keyset(sort: &Sort, cursor: &[Json], after: bool, backend: DbBacke
     }
 }
 
-/// Adds the order and keyset condition of `page` to `select`, and selects the sort keys as
-/// `__k0, __k1, …` so that cursors can be made from the rows. The limit is added to the
-/// SQL text by [`with_limit`].
-pub fn paginate(select: &mut SelectStatement, sort: &Sort, page: &Page, backend: DbBackend) {
-    for (i, k) in sort.keys.iter().enumerate() {
-        select.expr_as(k.selected(), Alias::new(format!("__k{i}")));
+/// Adds the order and keyset condition of `page` to `select`, and, when `keys`, selects
+/// the sort keys as `__k0, __k1, …` (for cursors, [`row_keys`], or an outer order). The
+/// limit is added to the SQL text by [`with_limit`].
+pub fn paginate(
+    select: &mut SelectStatement,
+    sort: &Sort,
+    page: &Page,
+    backend: DbBackend,
+    keys: bool,
+) {
+    if keys {
+        for (i, k) in sort.keys.iter().enumerate() {
+            select.expr_as(k.selected(), Alias::new(format!("__k{i}")));
+        }
     }
     if let Some(after) = &page.after {
         select.cond_where(keyset(sort, after, true, backend));
@@ -415,8 +439,12 @@ pub fn with_limit(backend: DbBackend, select: &SelectStatement, limit: u64) -> S
     statement
 }
 
-/// Reads the sort-key values of a row selected by [`paginate`].
-pub fn row_keys(row: &QueryResult, sort: &Sort) -> Result<Vec<Json>, sea_orm::DbErr> {
+/// Reads the sort-key values of a row selected by [`paginate`], for its cursor: none when
+/// the page's cursors are not asked for (the row then carries none).
+pub fn row_keys(row: &QueryResult, sort: &Sort, page: &Page) -> Result<Vec<Json>, sea_orm::DbErr> {
+    if !page.cursors {
+        return Ok(Vec::new());
+    }
     sort.keys
         .iter()
         .enumerate()
@@ -451,13 +479,33 @@ pub fn admin_area_name_sql(id_column: &str) -> String {
     format!("(SELECT area_.name FROM admin_areas area_ WHERE area_.id = {id_column})")
 }
 
-/// `pageInfo` of a connection.
-#[derive(Debug, Clone, SimpleObject)]
+/// `pageInfo` of a connection: its cursors are encoded when asked for.
+#[derive(Debug, Clone)]
 pub struct PageInfo {
     pub has_next_page: bool,
     pub has_previous_page: bool,
-    pub start_cursor: Option<String>,
-    pub end_cursor: Option<String>,
+    pub start: Option<Cursor>,
+    pub end: Option<Cursor>,
+}
+
+/// `pageInfo` of a connection.
+#[Object]
+impl PageInfo {
+    async fn has_next_page(&self) -> bool {
+        self.has_next_page
+    }
+
+    async fn has_previous_page(&self) -> bool {
+        self.has_previous_page
+    }
+
+    async fn start_cursor(&self) -> Option<String> {
+        self.start.as_ref().map(Cursor::encode)
+    }
+
+    async fn end_cursor(&self) -> Option<String> {
+        self.end.as_ref().map(Cursor::encode)
+    }
 }
 
 /// One page of rows with their cursors.
@@ -496,8 +544,8 @@ pub fn finish_page<N>(mut rows: Vec<(Vec<Json>, N)>, sort: &Sort, page: &Page) -
         } else {
             page.after.is_some()
         },
-        start_cursor: items.first().map(|(c, _)| c.encode()),
-        end_cursor: items.last().map(|(c, _)| c.encode()),
+        start: items.first().map(|(c, _)| c.clone()),
+        end: items.last().map(|(c, _)| c.clone()),
     };
     PageOf { items, page_info }
 }
@@ -512,7 +560,7 @@ pub async fn fetch<N>(
     map: impl Fn(&QueryResult) -> Result<N, sea_orm::DbErr>,
 ) -> Result<PageOf<N>, Error> {
     let backend = db.get_database_backend();
-    paginate(&mut base, sort, page, backend);
+    paginate(&mut base, sort, page, backend, page.cursors);
     let rows = db
         .query_all_raw(with_limit(backend, &base, page.limit + 1))
         .await
@@ -520,7 +568,7 @@ pub async fn fetch<N>(
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         out.push((
-            row_keys(row, sort).map_err(internal)?,
+            row_keys(row, sort, page).map_err(internal)?,
             map(row).map_err(internal)?,
         ));
     }

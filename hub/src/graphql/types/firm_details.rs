@@ -192,6 +192,8 @@ async fn identifiers_of(
                 backward: false,
                 after: None,
                 before: None,
+                // A list, not a connection: no cursors.
+                cursors: false,
             },
             few_children: true,
         })
