@@ -455,8 +455,11 @@ impl ParentRef {
 ///   per-parent select's columns, `{x}` standing for its alias);
 /// - on SQLite, each arm's rows come in the arm's own `ORDER BY … LIMIT`, one arm after
 ///   the other, with no order over the whole `UNION ALL`. SQLite runs a `UNION ALL`
-///   without `ORDER BY` arm by arm, and a subquery with `LIMIT` keeps its `ORDER BY`
-///   (SQLite drops a subquery's `ORDER BY` only where no `LIMIT` depends on it). An
+///   without `ORDER BY` arm by arm (`multiSelect`, read in the bundled 3.51 source), and a
+///   subquery with `LIMIT` keeps its `ORDER BY`: SQLite drops a subquery's `ORDER BY`
+///   only when it has no `LIMIT`, and never flattens a `LIMIT` subquery into an arm of a
+///   compound (restriction 15 of `flattenSubquery`), so each arm reads it as a co-routine
+///   in its order. An
 ///   outer `ORDER BY "__arm", "__k0", …` sorted again what was already in order, through
 ///   a sorter, and needed every row to carry copies of its sort keys even when no cursor
 ///   was asked for: without both, four clusters with 25 firms each went from 5.13 to 4.39

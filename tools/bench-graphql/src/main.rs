@@ -860,7 +860,8 @@ fn report(args: &Args, rows: &[Row]) {
             .paced
             .iter()
             .zip(&row.floor)
-            .find(|(paced, floor)| fell_behind(paced, floor.per_second / 2.0));
+            .enumerate()
+            .find(|(_, (paced, floor))| fell_behind(paced, floor.per_second / 2.0));
         // The floor's control runs, asked for the same share of the floor's own rate.
         let control = row
             .floor_paced
@@ -930,23 +931,29 @@ fn report(args: &Args, rows: &[Row]) {
                     row.engine, row.question
                 ));
             }
-            if let Some((paced, floor)) = behind {
+            if let Some((round, (paced, floor))) = behind {
+                // The control of the same round; a share of 100% means the hub answers
+                // under half the floor's rate, and the floor was asked for all of its own.
+                let verdict = match control.get(round) {
+                    Some((_, share, _)) if *share >= 1.0 => {
+                        "was asked for its whole closed-loop rate (the hub answers under half \
+                         the floor's), so it tells nothing"
+                    }
+                    Some((_, _, true)) => "fell behind too",
+                    Some((_, _, false)) => "kept its schedule",
+                    None => "was not run",
+                };
                 misses.push(format!(
                     "{} {}: the paced run fell behind ({:.0} of {:.0} req/s, {:.0}% late, \
                      {:.0}% held up by the previous answer), so its p99 is not the hub's at \
                      half the floor's pace; the floor, paced at the same share of its own \
-                     rate, {}",
+                     rate in that round, {verdict}",
                     row.engine,
                     row.question,
                     paced.per_second,
                     floor.per_second / 2.0,
                     100.0 * paced.late as f64 / paced.requests.max(1) as f64,
                     100.0 * paced.held as f64 / paced.requests.max(1) as f64,
-                    if control_behind {
-                        "fell behind too"
-                    } else {
-                        "kept its schedule"
-                    }
                 ));
             } else if paced_p99 >= 20.0 {
                 misses.push(format!(
