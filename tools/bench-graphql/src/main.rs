@@ -35,8 +35,8 @@
 //!    for `--seconds`, `--rounds` times, against the hub (GraphQL over HTTP), the actix
 //!    floor and, on PostgreSQL, the same SQL through `pgbench`; then the hub again, paced
 //!    at half the rate the floor reached in that round (open loop, `load::paced`, from
-//!    `--paced-connections` connections); then, as the control of that paced run, the
-//!    floor paced at the same share of its own closed-loop rate (the hub paced at 70% of
+//!    `--paced-connections` connections); then, for a list, as the control of that paced
+//!    run, the floor paced at the same share of its own closed-loop rate (the hub paced at 70% of
 //!    what it answers in the closed loop: the floor at 70% of what the floor answers).
 //!    Reports requests per second, p50 and p99 latency (the floor's p99 beside the hub's),
 //!    the paced run's p99, SQL statements per request (from `/metrics`), and the hub's
@@ -516,13 +516,16 @@ fn measure(
             ));
             // Whether a paced run that falls behind is the hub's doing or the machine's:
             // the floor asked for the same share of what it answers in the closed loop.
-            let share = paced_share_of(floor.per_second, measured.per_second);
-            row.floor_paced.push(load::paced(
-                &floor_request,
-                args.paced_connections,
-                share * floor.per_second,
-                duration,
-            ));
+            // Not for aggregates, whose targets read the closed loop.
+            if q.target != queries::Target::Aggregate {
+                let share = paced_share_of(floor.per_second, measured.per_second);
+                row.floor_paced.push(load::paced(
+                    &floor_request,
+                    args.paced_connections,
+                    share * floor.per_second,
+                    duration,
+                ));
+            }
             if let Some((pgbench, url)) = pgbench
                 && q.target != queries::Target::Aggregate
             {
@@ -898,14 +901,18 @@ fn report(args: &Args, rows: &[Row]) {
                 paced_share(|m| m.held),
                 if behind.is_some() { ", behind" } else { "" }
             ),
-            format_args!(
-                "{:.0}%, {} ({:.1}% late{})",
-                100.0 * control.iter().map(|c| c.1).fold(0.0, f64::max),
-                range(control.iter().map(|c| c.0.p99_ms), 1),
-                100.0 * control.iter().map(|c| c.0.late).sum::<u64>() as f64
-                    / control.iter().map(|c| c.0.requests).sum::<u64>().max(1) as f64,
-                if control_behind { ", behind" } else { "" }
-            ),
+            if control.is_empty() {
+                "-".to_owned()
+            } else {
+                format!(
+                    "{:.0}%, {} ({:.1}% late{})",
+                    100.0 * control.iter().map(|c| c.1).fold(0.0, f64::max),
+                    range(control.iter().map(|c| c.0.p99_ms), 1),
+                    100.0 * control.iter().map(|c| c.0.late).sum::<u64>() as f64
+                        / control.iter().map(|c| c.0.requests).sum::<u64>().max(1) as f64,
+                    if control_behind { ", behind" } else { "" }
+                )
+            },
             row.sql_per_request
         );
         if row.target == queries::Target::Aggregate {
