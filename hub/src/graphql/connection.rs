@@ -452,7 +452,7 @@ impl ParentRef {
 /// of its page:
 ///
 /// - on PostgreSQL, the statement is ordered by parent, then by `order` (SQL over the
-///   per-parent select's columns, `{x}` standing for its alias);
+///   per-parent select's columns, aliased `x`; [`outer_order`]);
 /// - on SQLite, each arm's rows come in the arm's own `ORDER BY … LIMIT`, one arm after
 ///   the other, with no order over the whole `UNION ALL`. SQLite runs a `UNION ALL`
 ///   without `ORDER BY` arm by arm (`multiSelect`, read in the bundled 3.51 source), and a
@@ -472,16 +472,9 @@ fn per_parent(
     parents: &[i64],
     per_parent: impl Fn(ParentRef) -> SelectStatement,
     limit: Option<u64>,
-    order: &[String],
+    order: Option<&str>,
 ) -> Vec<(Statement, Vec<i64>)> {
     let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
-    // `parent` names the parent's position, `x` prefixes the per-parent select's columns.
-    let order_by = |parent: &str, x: &str| {
-        std::iter::once(parent.to_owned())
-            .chain(order.iter().map(|o| o.replace("{x}", x)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     match backend {
         DbBackend::Postgres => {
             let (sql, values) = per_parent(ParentRef::Lateral).build(PostgresQueryBuilder);
@@ -497,7 +490,10 @@ fn per_parent(
                          FROM (SELECT CAST(s AS BIGINT) AS __parent \
                          FROM string_to_table(${n}, ',') AS s) AS p \
                          CROSS JOIN LATERAL ({sql}{limit}) AS x ORDER BY {}",
-                        order_by("p.__parent", "x.")
+                        std::iter::once("p.__parent")
+                            .chain(order)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     );
                     (
                         Statement::from_sql_and_values(backend, sql, values),
@@ -577,7 +573,9 @@ async fn load_pages(
             select
         },
         Some(q.page.limit + 1),
-        &outer_order(&q.sort, backend),
+        (backend == DbBackend::Postgres)
+            .then(|| outer_order(&q.sort))
+            .as_deref(),
     );
     let mut out = Vec::new();
     for (statement, chunk) in statements {
@@ -629,25 +627,26 @@ async fn load_few(
     Ok(out)
 }
 
-/// The order of a page's rows over the per-parent select's sort-key columns `__k0, …`,
-/// with `{x}` for the alias of that select.
-fn outer_order(sort: &Sort, backend: DbBackend) -> Vec<String> {
+/// The order of a page's rows over the sort-key columns `__k0, …` of the per-parent
+/// select aliased `x` (PostgreSQL's statement of [`per_parent`]).
+fn outer_order(sort: &Sort) -> String {
     sort.keys()
         .iter()
         .enumerate()
         .map(|(i, k)| {
-            let collate = if k.kind == KeyKind::Text && backend == DbBackend::Postgres {
+            let collate = if k.kind == KeyKind::Text {
                 " COLLATE \"C\""
             } else {
                 ""
             };
             format!(
-                "{{x}}\"__k{i}\"{collate} {}{}",
+                "x.\"__k{i}\"{collate} {}{}",
                 if k.descending { "DESC" } else { "ASC" },
                 k.nulls(false)
             )
         })
-        .collect()
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl<N: FromRow> Loader<ChildKey<N>> for ChildLoader {
@@ -698,7 +697,7 @@ impl Loader<CountKey> for ChildLoader {
                         .to_owned()
                 },
                 None,
-                &[],
+                None,
             );
             let mut counts: HashMap<i64, i64> = HashMap::new();
             for (statement, chunk) in statements {
