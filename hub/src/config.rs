@@ -345,9 +345,13 @@ pub struct GraphqlSettings {
     /// the import), in milliseconds.
     pub upload_timeout_ms: u64,
     /// How long the loader of nested lists waits for the siblings of one level to ask before
-    /// it runs their one statement, in milliseconds. Longer windows batch more reliably
-    /// under load and add that much latency per nesting level (the timer counts whole
-    /// milliseconds: 1 waits 1-2 ms, 0 up to 1 ms).
+    /// it runs their one statement, in milliseconds. 0 (the default) sets no timer: the
+    /// statement runs as soon as the request's task yields, by which time every sibling
+    /// resolved in the same pass has asked (async-graphql polls the items of a list and
+    /// the fields of an object together), so a level is one statement however slow the
+    /// machine. A window above 0 also waits for siblings that ask later, adding that much
+    /// latency per nesting level, on a timer thread of its own (see ARCHITECTURE.md,
+    /// "Nested lists").
     pub batch_window_ms: u64,
     /// The most field selections a document may expand to (fragments spread where they
     /// are used, `__typename` and introspection fields counted), checked before anything
@@ -380,7 +384,7 @@ impl Default for GraphqlSettings {
             max_upload_bytes: 200 << 20,
             request_timeout_ms: 30_000,
             upload_timeout_ms: 600_000,
-            batch_window_ms: 1,
+            batch_window_ms: 0,
             max_fields: 2_000,
             max_introspection_complexity: 500_000,
             max_list_items: 1_000,

@@ -129,7 +129,7 @@ fn every_filter_the_schema_accepts_builds_a_statement_the_database_accepts() {
             "query($f: FirmFilter) { firms(filter: $f, first: 3) { totalCount nodes { id } } }",
         )
         .variables(async_graphql::Variables::from_json(json!({ "f": filter })));
-        let request = crate::graphql::prepare_request(
+        let prepared = crate::graphql::prepare_request(
             request,
             db,
             crate::graphql::principal::Principal::with_role(
@@ -137,7 +137,7 @@ fn every_filter_the_schema_accepts_builds_a_statement_the_database_accepts() {
             ),
             &crate::config::GraphqlSettings::default(),
         );
-        let response = runtime.block_on(schema.execute(request));
+        let response = runtime.block_on(prepared.batches.run(schema.execute(prepared.request)));
         for e in &response.errors {
             let code = crate::graphql::errors::code_of(e).unwrap_or_default();
             // The client's own mistakes (an empty `or`) are fine; the hub's are not.

@@ -248,7 +248,7 @@ impl Endpoint {
         variables: Json,
     ) -> async_graphql::Response {
         let role = self.role(principal.role);
-        let request = prepare_request(
+        let prepared = prepare_request(
             async_graphql::Request::new(query)
                 .variables(Variables::from_json(variables))
                 .data(self.access.clone()),
@@ -256,7 +256,10 @@ impl Endpoint {
             principal.clone(),
             &role.settings,
         );
-        role.schema.execute(request).await
+        prepared
+            .batches
+            .run(role.schema.execute(prepared.request))
+            .await
     }
 
     /// Runs `work` on the main runtime (see [`Endpoint::runtime`]), never holding the
@@ -1259,25 +1262,28 @@ async fn answer(
                     params.operation_name.clone(),
                 ));
     }
-    let mut request = prepare_request(
+    let super::Prepared { request, batches } = prepare_request(
         request.data(Uploads(uploads)).data(endpoint.access.clone()),
         &endpoint.db,
         principal,
         &role.settings,
     );
     let response = if introspection {
-        request = request.only_introspection();
-        role.introspection.execute(request).await
+        batches
+            .run(role.introspection.execute(request.only_introspection()))
+            .await
     } else {
         match checks {
             // Nothing can stop such a request before it executes: its parse is kept, the
             // fast validation checks only what the full one passed (the same limits, the
             // same operation name, values of their types), and the operation it names
             // exists.
-            metrics::Checks::Kept | metrics::Checks::Values => {
-                super::document::finish(role.kept.execute(request).await, doc, operation)
-            }
-            metrics::Checks::Run => role.schema.execute(request).await,
+            metrics::Checks::Kept | metrics::Checks::Values => super::document::finish(
+                batches.run(role.kept.execute(request)).await,
+                doc,
+                operation,
+            ),
+            metrics::Checks::Run => batches.run(role.schema.execute(request)).await,
         }
     };
     if checks == metrics::Checks::Run && !stage.executed() {

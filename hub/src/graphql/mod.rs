@@ -23,6 +23,7 @@ pub mod types;
 
 pub mod aggregate;
 pub mod answers;
+pub mod batches;
 pub mod bounds;
 pub mod cache;
 pub mod columns;
@@ -329,20 +330,30 @@ pub const FIRM_PROTECTED_ARGUMENTS: &[(&str, policy::Protected)] = &[
     ("EXPORTS_USD", policy::Protected::FirmFigures),
 ];
 
+/// A request with what it needs attached (see [`prepare_request`]), and the batches of its
+/// loader, which its execution must run through ([`batches::Batches::run`]).
+#[derive(Debug)]
+pub struct Prepared {
+    pub request: async_graphql::Request,
+    pub batches: batches::Batches,
+}
+
 /// Attaches what one request needs: the caller's principal and a fresh loader for nested
-/// lists (loaders cache per request only).
+/// lists (loaders cache per request only), whose batches the request's own task runs.
 pub fn prepare_request(
     request: async_graphql::Request,
     db: &DatabaseConnection,
     principal: principal::Principal,
     limits: &GraphqlSettings,
-) -> async_graphql::Request {
+) -> Prepared {
     let scope = connection::scope_ids(Some(&principal));
-    request.data(principal).data(
+    let batches = batches::Batches::default();
+    let request = request.data(principal).data(
         async_graphql::dataloader::DataLoader::new(
             connection::ChildLoader::new(db.clone()).scoped(scope),
-            tokio::spawn,
+            batches.spawner(),
         )
         .delay(std::time::Duration::from_millis(limits.batch_window_ms)),
-    )
+    );
+    Prepared { request, batches }
 }

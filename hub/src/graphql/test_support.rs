@@ -67,13 +67,14 @@ pub async fn execute<Q: ObjectType + 'static, M: ObjectType + 'static>(
     query: impl Into<String>,
     principal: Principal,
 ) -> Value {
-    let request = super::prepare_request(
+    let prepared = super::prepare_request(
         Request::new(query),
         db,
         principal,
         &GraphqlSettings::default(),
     );
-    serde_json::to_value(schema.execute(request).await).unwrap()
+    let response = prepared.batches.run(schema.execute(prepared.request)).await;
+    serde_json::to_value(response).unwrap()
 }
 
 /// Runs `query` on the hub's schema over `db` as `principal`.
@@ -111,17 +112,16 @@ pub fn public() -> Principal {
     Principal::public()
 }
 
-/// A request as [`super::prepare_request`] makes it, but with a batching window wide
-/// enough that every sibling of a level joins the same batch however slow the test build
-/// is: the statement counts then show the shape of the queries (one per level), not the
-/// timing of the machine. (`prepare_request` keeps the loader's default window of 1 ms.)
-fn counted_request(query: &str, db: &DatabaseConnection, principal: Principal) -> Request {
-    Request::new(query).data(principal).data(
-        async_graphql::dataloader::DataLoader::new(
-            super::connection::ChildLoader::new(db.clone()),
-            tokio::spawn,
-        )
-        .delay(std::time::Duration::from_millis(50)),
+/// A request as [`super::prepare_request`] makes it, with the default settings: its loader
+/// runs a level's statement once every sibling resolved in the same pass has asked, so the
+/// statement counts show the shape of the queries (one per level), however slow the test
+/// build is.
+fn counted_request(query: &str, db: &DatabaseConnection, principal: Principal) -> super::Prepared {
+    super::prepare_request(
+        Request::new(query),
+        db,
+        principal,
+        &GraphqlSettings::default(),
     )
 }
 
@@ -140,7 +140,8 @@ pub async fn run_counted<Q: ObjectType + 'static, M: ObjectType + 'static>(
         c.fetch_add(1, Ordering::SeqCst);
     });
     let schema = schema(&db);
-    let request = counted_request(query, &db, principal);
-    let response = serde_json::to_value(schema.execute(request).await).unwrap();
+    let prepared = counted_request(query, &db, principal);
+    let response = prepared.batches.run(schema.execute(prepared.request)).await;
+    let response = serde_json::to_value(response).unwrap();
     (response, count.load(Ordering::SeqCst))
 }

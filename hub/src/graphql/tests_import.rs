@@ -92,8 +92,9 @@ async fn run_with_files_as(
             },
         );
     }
-    let request = prepare_request(attach_uploads(request), db, principal, &limits);
-    serde_json::to_value(schema.execute(request).await).unwrap()
+    let prepared = prepare_request(attach_uploads(request), db, principal, &limits);
+    let response = prepared.batches.run(schema.execute(prepared.request)).await;
+    serde_json::to_value(response).unwrap()
 }
 
 /// Uploads `content` as `name` through `importFile` with `variables` (besides `file`).
