@@ -346,12 +346,10 @@ pub struct GraphqlSettings {
     pub upload_timeout_ms: u64,
     /// How long the loader of nested lists waits for the siblings of one level to ask before
     /// it runs their one statement, in milliseconds. 0 (the default) sets no timer: the
-    /// statement runs as soon as the request's task yields, by which time every sibling
-    /// resolved in the same pass has asked (async-graphql polls the items of a list and
-    /// the fields of an object together), so a level is one statement however slow the
-    /// machine. A window above 0 also waits for siblings that ask later, adding that much
-    /// latency per nesting level, on a timer thread of its own (see ARCHITECTURE.md,
-    /// "Nested lists").
+    /// statement runs once the request can go no further without it and the level before
+    /// has been read (see `graphql::batches`), so a level is one statement however slow
+    /// the machine. A window above 0 also waits for siblings that ask later, adding that
+    /// much latency per nesting level, on a timer thread of its own.
     pub batch_window_ms: u64,
     /// The most field selections a document may expand to (fragments spread where they
     /// are used, `__typename` and introspection fields counted), checked before anything
