@@ -137,7 +137,7 @@ fn every_filter_the_schema_accepts_builds_a_statement_the_database_accepts() {
             ),
             &crate::config::GraphqlSettings::default(),
         );
-        let response = runtime.block_on(prepared.batches.run(schema.execute(prepared.request)));
+        let response = runtime.block_on(prepared.execute(&schema));
         for e in &response.errors {
             let code = crate::graphql::errors::code_of(e).unwrap_or_default();
             // The client's own mistakes (an empty `or`) are fine; the hub's are not.

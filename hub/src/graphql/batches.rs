@@ -58,7 +58,7 @@ pub struct Batches(Arc<Queue>);
 #[derive(Default)]
 struct Queue {
     started: Mutex<Vec<BoxFuture<'static, ()>>>,
-    task: Arc<Task>,
+    task: Task,
 }
 
 impl Queue {
@@ -95,7 +95,7 @@ impl Task {
 /// again (`run` polls the request again only then) and wakes the task.
 struct Flag {
     woken: AtomicBool,
-    task: Arc<Task>,
+    queue: Arc<Queue>,
 }
 
 impl Wake for Flag {
@@ -105,7 +105,7 @@ impl Wake for Flag {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, SeqCst);
-        self.task.wake();
+        self.queue.task.wake();
     }
 }
 
@@ -139,11 +139,11 @@ impl Batches {
     pub async fn run<F: Future>(self, request: F) -> F::Output {
         let mut request = std::pin::pin!(request);
         let mut running = FuturesUnordered::new();
-        let task = self.0.task.clone();
+        let task = &self.0.task;
         let flag = || {
             Arc::new(Flag {
                 woken: AtomicBool::new(false),
-                task: task.clone(),
+                queue: self.0.clone(),
             })
         };
         let (main, batches) = (flag(), flag());

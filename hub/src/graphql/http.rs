@@ -248,18 +248,16 @@ impl Endpoint {
         variables: Json,
     ) -> async_graphql::Response {
         let role = self.role(principal.role);
-        let prepared = prepare_request(
+        prepare_request(
             async_graphql::Request::new(query)
                 .variables(Variables::from_json(variables))
                 .data(self.access.clone()),
             &self.db,
             principal.clone(),
             &role.settings,
-        );
-        prepared
-            .batches
-            .run(role.schema.execute(prepared.request))
-            .await
+        )
+        .execute(&role.schema)
+        .await
     }
 
     /// Runs `work` on the main runtime (see [`Endpoint::runtime`]), never holding the
@@ -1262,28 +1260,25 @@ async fn answer(
                     params.operation_name.clone(),
                 ));
     }
-    let super::Prepared { request, batches } = prepare_request(
+    let mut prepared = prepare_request(
         request.data(Uploads(uploads)).data(endpoint.access.clone()),
         &endpoint.db,
         principal,
         &role.settings,
     );
     let response = if introspection {
-        batches
-            .run(role.introspection.execute(request.only_introspection()))
-            .await
+        prepared.request = prepared.request.only_introspection();
+        prepared.execute(&role.introspection).await
     } else {
         match checks {
             // Nothing can stop such a request before it executes: its parse is kept, the
             // fast validation checks only what the full one passed (the same limits, the
             // same operation name, values of their types), and the operation it names
             // exists.
-            metrics::Checks::Kept | metrics::Checks::Values => super::document::finish(
-                batches.run(role.kept.execute(request)).await,
-                doc,
-                operation,
-            ),
-            metrics::Checks::Run => batches.run(role.schema.execute(request)).await,
+            metrics::Checks::Kept | metrics::Checks::Values => {
+                super::document::finish(prepared.execute(&role.kept).await, doc, operation)
+            }
+            metrics::Checks::Run => prepared.execute(&role.schema).await,
         }
     };
     if checks == metrics::Checks::Run && !stage.executed() {

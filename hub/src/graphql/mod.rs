@@ -331,11 +331,19 @@ pub const FIRM_PROTECTED_ARGUMENTS: &[(&str, policy::Protected)] = &[
 ];
 
 /// A request with what it needs attached (see [`prepare_request`]), and the batches of its
-/// loader, which its execution must run through ([`batches::Batches::run`]).
+/// loader, which its execution must run through: [`Prepared::execute`].
 #[derive(Debug)]
 pub struct Prepared {
     pub request: async_graphql::Request,
-    pub batches: batches::Batches,
+    batches: batches::Batches,
+}
+
+impl Prepared {
+    /// Executes the request on `schema`, running its loader's batches in its own task
+    /// ([`batches::Batches::run`]).
+    pub async fn execute(self, schema: &impl async_graphql::Executor) -> async_graphql::Response {
+        self.batches.run(schema.execute(self.request)).await
+    }
 }
 
 /// Attaches what one request needs: the caller's principal and a fresh loader for nested

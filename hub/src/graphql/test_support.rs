@@ -67,13 +67,14 @@ pub async fn execute<Q: ObjectType + 'static, M: ObjectType + 'static>(
     query: impl Into<String>,
     principal: Principal,
 ) -> Value {
-    let prepared = super::prepare_request(
+    let response = super::prepare_request(
         Request::new(query),
         db,
         principal,
         &GraphqlSettings::default(),
-    );
-    let response = prepared.batches.run(schema.execute(prepared.request)).await;
+    )
+    .execute(schema)
+    .await;
     serde_json::to_value(response).unwrap()
 }
 
@@ -112,19 +113,6 @@ pub fn public() -> Principal {
     Principal::public()
 }
 
-/// A request as [`super::prepare_request`] makes it, with the default settings: its loader
-/// runs a level's statement once every sibling resolved in the same pass has asked, so the
-/// statement counts show the shape of the queries (one per level), however slow the test
-/// build is.
-fn counted_request(query: &str, db: &DatabaseConnection, principal: Principal) -> super::Prepared {
-    super::prepare_request(
-        Request::new(query),
-        db,
-        principal,
-        &GraphqlSettings::default(),
-    )
-}
-
 /// Runs `query` as `principal` on the schema that `schema` builds over a connection to `db`
 /// that counts its statements; returns the response and the number of statements.
 pub async fn run_counted<Q: ObjectType + 'static, M: ObjectType + 'static>(
@@ -140,8 +128,17 @@ pub async fn run_counted<Q: ObjectType + 'static, M: ObjectType + 'static>(
         c.fetch_add(1, Ordering::SeqCst);
     });
     let schema = schema(&db);
-    let prepared = counted_request(query, &db, principal);
-    let response = prepared.batches.run(schema.execute(prepared.request)).await;
+    // The default settings: a level's statement runs once its rows have asked (see
+    // `graphql::batches`), so the counts show the shape of the query however slow the
+    // test build is.
+    let response = super::prepare_request(
+        Request::new(query),
+        &db,
+        principal,
+        &GraphqlSettings::default(),
+    )
+    .execute(&schema)
+    .await;
     let response = serde_json::to_value(response).unwrap();
     (response, count.load(Ordering::SeqCst))
 }

@@ -92,8 +92,9 @@ async fn run_with_files_as(
             },
         );
     }
-    let prepared = prepare_request(attach_uploads(request), db, principal, &limits);
-    let response = prepared.batches.run(schema.execute(prepared.request)).await;
+    let response = prepare_request(attach_uploads(request), db, principal, &limits)
+        .execute(&schema)
+        .await;
     serde_json::to_value(response).unwrap()
 }
 
