@@ -121,81 +121,102 @@ mod pg;
 /// A fixed CNIC hash key for the benchmark's throwaway databases (not a secret).
 const CNIC_KEY: &str = "0badc0de5eed0badc0de5eed0badc0de5eed0badc0de5eed0badc0de5eed0bad";
 
+/// The command line. `bench-graphql floor` (the actix floor, started by the benchmark
+/// itself) is read before it.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "bench-graphql",
+    about = "How fast the hub answers GraphQL lists and aggregates, next to the same \
+             questions as hand-written SQL, on SQLite and PostgreSQL. Run on purpose, \
+             with a release build of the hub."
+)]
 struct Args {
+    /// The hub binary to measure.
+    #[arg(long, value_name = "PATH", default_value = "target/release/hub")]
     hub: String,
+    /// Firms generated across the four clusters.
+    #[arg(long, default_value_t = 10_000, value_parser = underscored)]
     firms: u64,
+    /// Comtrade flows generated.
+    #[arg(long, default_value_t = 1_000_000, value_parser = underscored)]
     flows: u64,
+    /// The engines measured, in order.
+    #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres",
+          value_parser = ["sqlite", "postgres"])]
     engines: Vec<String>,
+    /// Seconds of each closed-loop and paced run.
+    #[arg(long, default_value_t = 15)]
     seconds: u64,
+    /// Closed-loop runs per question and server.
+    #[arg(long, default_value_t = 2)]
     rounds: usize,
-    connections: usize,
-    /// The connections of the paced runs (`--paced-connections`, see `load::paced`).
-    paced_connections: usize,
+    /// Connections of the closed loop (with `--pages`: 4 when not given).
+    #[arg(long)]
+    connections: Option<usize>,
+    /// Connections of the paced (open-loop) runs.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..))]
+    paced_connections: u64,
+    /// A PostgreSQL server to use instead of a throwaway one (`postgres://…/postgres`);
+    /// with `--work`, its database is kept between runs.
+    #[arg(long, value_name = "URL", env = "HUB_BENCH_PG_URL")]
     pg_url: Option<String>,
-    /// Training events and participations generated (`--events`, `--participations`).
+    /// Training events generated.
+    #[arg(long, default_value_t = 2_000, value_parser = underscored)]
     events: u64,
+    /// Training participations generated.
+    #[arg(long, default_value_t = 40_000, value_parser = underscored)]
     participations: u64,
-    /// Only these questions (`--only cluster-page,agg-firms`); all when empty.
+    /// Only these questions, by name (`cluster-page,agg-firms`); all when not given.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     only: Vec<String>,
-    /// Measure the dataset exports instead of the GraphQL questions (`--datasets`).
+    /// Measure the dataset exports (CSV, NDJSON, Parquet) instead of the GraphQL questions.
+    #[arg(long, conflicts_with_all = ["instructions", "pages"])]
     datasets: bool,
-    /// Count instructions per request under callgrind instead (`--instructions`).
+    /// Count instructions per request under callgrind (valgrind) instead, hub and floor.
+    #[arg(long, conflicts_with = "pages")]
     instructions: bool,
-    /// Requests counted per question with `--instructions` (`--requests`).
+    /// Requests counted per question with `--instructions`.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
     requests: u64,
-    /// Where to keep the data set between runs (`--work DIR`); a temporary directory when
-    /// not given.
+    /// Measure the pages for agency staff, on `hub demo`, instead.
+    #[arg(long)]
+    pages: bool,
+    /// Where to keep the data set between runs; a temporary directory when not given.
+    #[arg(long, value_name = "DIR")]
     work: Option<PathBuf>,
 }
 
-fn args() -> anyhow::Result<Args> {
-    let all: Vec<String> = std::env::args().skip(1).collect();
-    let value = |name: &str| all.windows(2).find(|w| w[0] == name).map(|w| w[1].clone());
-    let number = |name: &str, default: u64| -> anyhow::Result<u64> {
-        value(name).map_or(Ok(default), |v| {
-            v.replace('_', "")
-                .parse()
-                .with_context(|| format!("{name} {v}"))
-        })
-    };
-    Ok(Args {
-        hub: value("--hub").unwrap_or_else(|| "target/release/hub".to_owned()),
-        firms: number("--firms", 10_000)?,
-        flows: number("--flows", 1_000_000)?,
-        engines: value("--engines")
-            .unwrap_or_else(|| "sqlite,postgres".to_owned())
-            .split(',')
-            .map(str::to_owned)
-            .collect(),
-        seconds: number("--seconds", 15)?,
-        rounds: number("--rounds", 2)? as usize,
-        connections: number("--connections", 16)? as usize,
-        paced_connections: number("--paced-connections", 16)?.max(1) as usize,
-        pg_url: value("--pg-url").or_else(|| std::env::var("HUB_BENCH_PG_URL").ok()),
-        work: value("--work").map(PathBuf::from),
-        events: number("--events", 2_000)?,
-        participations: number("--participations", 40_000)?,
-        only: value("--only")
-            .map(|v| v.split(',').map(str::to_owned).collect())
-            .unwrap_or_default(),
-        datasets: all.iter().any(|a| a == "--datasets"),
-        instructions: all.iter().any(|a| a == "--instructions"),
-        requests: number("--requests", 200)?.max(1),
-    })
+/// A count written with or without `_` separators (`1_000_000`).
+fn underscored(value: &str) -> Result<u64, String> {
+    value.replace('_', "").parse().map_err(|e| format!("{e}"))
+}
+
+impl Args {
+    /// The connections of the closed loop.
+    fn connections(&self) -> usize {
+        self.connections.unwrap_or(16)
+    }
+
+    /// The connections of the paced runs.
+    fn paced_connections(&self) -> usize {
+        self.paced_connections as usize
+    }
 }
 
 fn main() -> anyhow::Result<()> {
     if std::env::args().nth(1).as_deref() == Some("floor") {
         return floor::serve();
     }
-    let args = args()?;
-    if std::env::args().any(|a| a == "--pages") {
-        let connections = if std::env::args().any(|a| a == "--connections") {
-            args.connections
-        } else {
-            4
-        };
-        return pages::run(&args.hub, connections, args.seconds);
+    let args = <Args as clap::Parser>::parse();
+    let names: Vec<&str> = queries::all().iter().map(|q| q.name).collect();
+    if let Some(unknown) = args.only.iter().find(|o| !names.contains(&o.as_str())) {
+        bail!(
+            "--only {unknown}: no such question; the questions are {}",
+            names.join(", ")
+        );
+    }
+    if args.pages {
+        return pages::run(&args.hub, args.connections.unwrap_or(4), args.seconds);
     }
     let temporary;
     let work: &Path = match &args.work {
@@ -477,8 +498,8 @@ fn measure(
         let hub_request = Arc::new(hub_request(&q, &base, &auth, ids));
         let floor_request = Arc::new(floor_request(&q, &floor_base, ids));
         // Warm both up (plans, caches, connections).
-        load::run(&hub_request, args.connections, Duration::from_secs(2));
-        load::run(&floor_request, args.connections, Duration::from_secs(2));
+        load::run(&hub_request, args.connections(), Duration::from_secs(2));
+        load::run(&floor_request, args.connections(), Duration::from_secs(2));
         let mut row = Row {
             engine: engine.to_owned(),
             question: q.name,
@@ -496,7 +517,7 @@ fn measure(
         let mut requests = 0.0;
         for _ in 0..args.rounds {
             let before = sql_statements(&base)?;
-            let measured = load::run(&hub_request, args.connections, duration);
+            let measured = load::run(&hub_request, args.connections(), duration);
             statements += (sql_statements(&base)? - before) as f64;
             requests += measured.requests as f64;
             if measured.failures > 0 {
@@ -506,11 +527,11 @@ fn measure(
                 );
             }
             row.hub.push(measured);
-            let floor = load::run(&floor_request, args.connections, duration);
+            let floor = load::run(&floor_request, args.connections(), duration);
             row.floor.push(floor);
             row.paced.push(load::paced(
                 &hub_request,
-                args.paced_connections,
+                args.paced_connections(),
                 floor.per_second / 2.0,
                 duration,
             ));
@@ -521,7 +542,7 @@ fn measure(
                 let share = paced_share_of(floor.per_second, measured.per_second);
                 row.floor_paced.push(load::paced(
                     &floor_request,
-                    args.paced_connections,
+                    args.paced_connections(),
                     share * floor.per_second,
                     duration,
                 ));
@@ -534,7 +555,7 @@ fn measure(
                     url,
                     q.postgres,
                     ids,
-                    args.connections,
+                    args.connections(),
                     args.seconds,
                 )?);
             }
@@ -837,7 +858,12 @@ fn report(args: &Args, rows: &[Row]) {
          paced: the hub at half the floor's pace, open loop from {} connections (late: sent \
          over 1 ms after due; held up: late because the connection still awaited its \
          previous answer)\n",
-        args.firms, args.flows, args.connections, args.seconds, args.rounds, args.paced_connections
+        args.firms,
+        args.flows,
+        args.connections(),
+        args.seconds,
+        args.rounds,
+        args.paced_connections()
     );
     println!(
         "| engine | question | actix floor req/s | pgbench tps | hub req/s | hub/actix | hub/pgbench | p50 ms | p99 ms | floor p99 ms | paced req/s | paced p99 ms | floor paced: share, p99 ms | SQL/request |"
@@ -997,5 +1023,38 @@ fn report(args: &Args, rows: &[Row]) {
         for miss in misses {
             println!("- {miss}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory as _, Parser as _};
+
+    use super::Args;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn counts_take_separators_and_lists_take_commas() {
+        let args = Args::try_parse_from([
+            "bench-graphql",
+            "--flows",
+            "100_000",
+            "--engines",
+            "postgres",
+            "--only",
+            "node,node-var",
+        ])
+        .unwrap();
+        assert_eq!(args.flows, 100_000);
+        assert_eq!(args.engines, ["postgres"]);
+        assert_eq!(args.only, ["node", "node-var"]);
+        assert_eq!(args.connections(), 16);
+        assert!(Args::try_parse_from(["bench-graphql", "--engines", "mysql"]).is_err());
+        assert!(Args::try_parse_from(["bench-graphql", "--paced-connections", "0"]).is_err());
+        assert!(Args::try_parse_from(["bench-graphql", "--firm", "10"]).is_err());
     }
 }
