@@ -25,13 +25,21 @@ use serde_json::{Value, json};
 
 mod files;
 
+/// The command line.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "bench-hostile",
+    about = "Hostile requests and files against a hub serving the demo data set, each \
+             measured alone: status, seconds, memory growth, /healthz meanwhile."
+)]
+struct Args {
+    /// The hub binary to measure.
+    #[arg(long, value_name = "PATH", default_value = "target/release/hub")]
+    hub: String,
+}
+
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let hub = args
-        .windows(2)
-        .find(|w| w[0] == "--hub")
-        .map(|w| w[1].clone())
-        .unwrap_or_else(|| "target/release/hub".to_owned());
+    let Args { hub } = clap::Parser::parse();
     let dir = tempfile::tempdir()?;
     let mut child = Command::new(&hub)
         .args(["demo", "--bind", "127.0.0.1:0", "--data-dir"])
